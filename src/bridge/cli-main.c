@@ -1,0 +1,116 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "init.h"
+
+int acmb_cli_debug;
+
+const char acmb_cli_exit_codes[] =
+    "Exit codes:\n"
+    "  0  success\n"
+    "  1  internal or I/O error, or the service does not show what was imported\n"
+    "  2  usage error (bad option, unreadable file, wrong passphrase, AWS configuration)\n"
+    "  3  the material breaks an ACM import rule (nothing was sent)\n"
+    "  4  a key export was refused or a PKCS#11 token failed\n"
+    "  5  the AWS service returned an error\n"
+    "  6  network or TLS failure\n"
+    "  130/143  interrupted by SIGINT/SIGTERM (secrets were wiped first)\n";
+
+static const struct {
+	const char *name;
+	int (*run)(int, char **);
+	const char *what;
+} commands[] = {
+	{ "check", acmb_cli_check,
+	    "check a certificate, chain and key against every ACM import rule (offline)" },
+	{ "import", acmb_cli_import,
+	    "check, then import or reimport into ACM and verify what ACM stored" },
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: acmbridge [--debug] COMMAND [OPTIONS]\n\n"
+	    "Moves TLS certificates and their private keys into AWS Certificate\n"
+	    "Manager without letting the key leak: keys live only in locked memory\n"
+	    "and are wiped as soon as the import returns.\n\nCommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].what);
+	fprintf(f, "\nRun 'acmbridge COMMAND --help' for a command's options.\n\n%s",
+	    acmb_cli_exit_codes);
+}
+
+int
+acmb_cli_fail(const acmb_err *err)
+{
+	fprintf(stderr, "acmbridge: %s\n",
+	    err->msg[0] != '\0' ? err->msg : acmb_strerror(err->rc));
+	return acmb_exit_code(err->rc);
+}
+
+int
+acmb_cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("acmbridge: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return ACMB_EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct acmb_init_report rep;
+	acmb_err err = { 0 };
+	size_t i;
+	int rc;
+
+	/* First: allocator hooks must be in place before any library allocates. */
+	if (acmb_init(&rep, &err) != ACMB_OK)
+		return acmb_cli_fail(&err);
+
+	while (argc > 1 && strcmp(argv[1], "--debug") == 0) {
+		acmb_cli_debug = 1;
+		argc--;
+		argv++;
+	}
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		acmb_shutdown();
+		return argc < 2 ? ACMB_EXIT_USAGE : ACMB_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("acmbridge %s\n", ACMB_VERSION);
+		acmb_shutdown();
+		return ACMB_EXIT_OK;
+	}
+	for (i = 1; i < (size_t)argc; i++)
+		if (strcmp(argv[i], "--debug") == 0)
+			acmb_cli_debug = 1;
+	if (acmb_cli_debug)
+		fprintf(stderr, "debug: core dumps %s, process %s, wiping allocators %s, "
+		    "secure heap %s\n",
+		    rep.core_dumps_off ? "off" : "ON (setrlimit failed)",
+		    rep.not_dumpable ? "not dumpable" : "DUMPABLE (prctl failed)",
+		    rep.allocators_wiped ? "installed" : "NOT installed",
+		    rep.secure_heap_locked ? "locked" :
+		    "NOT locked (RLIMIT_MEMLOCK too low; raise it with ulimit -l)");
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			rc = commands[i].run(argc - 1, argv + 1);
+			acmb_shutdown();
+			return rc;
+		}
+	}
+	acmb_shutdown();
+	return acmb_cli_usage_error("unknown command '%s' (try --help)", argv[1]);
+}

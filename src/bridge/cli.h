@@ -1,0 +1,27 @@
+/*
+ * The acmbridge command line: one file per subcommand (cli-<name>.c), each a
+ * thin layer that parses options, calls the library and prints the result.
+ */
+#ifndef ACMB_CLI_H
+#define ACMB_CLI_H
+
+#include "error.h"
+
+/* Each subcommand returns the process exit code (see acmb_exit_code()). */
+int acmb_cli_check(int argc, char **argv);
+int acmb_cli_import(int argc, char **argv);
+
+/* Set by --debug anywhere on the command line. Debug output never contains
+ * secrets. */
+extern int acmb_cli_debug;
+
+/* Prints "acmbridge: <message>" for err to stderr and returns its exit code. */
+int acmb_cli_fail(const acmb_err *err);
+
+/* Prints "acmbridge: <message>" to stderr and returns ACMB_EXIT_USAGE. */
+int acmb_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The exit-code table printed by every --help. */
+extern const char acmb_cli_exit_codes[];
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * Process start-up for anything that links libacmbridge: must run before any
+ * other OpenSSL, libcurl or jansson call, because allocator hooks can only be
+ * installed before a library's first allocation.
+ */
+#ifndef ACMB_INIT_H
+#define ACMB_INIT_H
+
+#include "error.h"
+
+struct acmb_init_report {
+	int core_dumps_off;   /* RLIMIT_CORE set to 0 */
+	int not_dumpable;     /* PR_SET_DUMPABLE 0 */
+	int allocators_wiped; /* OpenSSL, curl and jansson use the wiping allocator */
+	int secure_heap_locked; /* mlock of the secure heap succeeded */
+};
+
+/* Hardens the process (no core dumps, not dumpable), installs the wiping
+ * allocator in OpenSSL, libcurl and jansson, and starts the secure heap.
+ * Returns ACMB_OK or an error; fills *rep (NULL allowed) for --debug. */
+int acmb_init(struct acmb_init_report *rep, acmb_err *err);
+
+/* Releases libcurl's global state and the secure heap. */
+void acmb_shutdown(void);
+
+#endif
