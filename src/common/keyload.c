@@ -78,14 +78,15 @@ out:
 	return ok;
 }
 
-/* DER needs its structure found by trying: it carries no name. */
+/* DER carries no name: encryption and structure are found by parsing. */
 static int
 decode_der(const unsigned char *data, size_t len, const char *pass, size_t passlen,
     EVP_PKEY **key, struct acmb_keyload_info *info, acmb_err *err)
 {
 	const unsigned char *p = data;
+	PKCS8_PRIV_KEY_INFO *p8 = NULL;
 	X509_SIG *sig = NULL;
-	int r = ACMB_E_INTERNAL;
+	int is_pkcs8 = 0, r = ACMB_E_INTERNAL;
 
 	/* An EncryptedPrivateKeyInfo is an X509_SIG-shaped SEQUENCE. */
 	if ((sig = d2i_X509_SIG(NULL, &p, (long)len)) != NULL && p == data + len) {
@@ -103,18 +104,21 @@ decode_der(const unsigned char *data, size_t len, const char *pass, size_t passl
 		r = ACMB_OK;
 		goto out;
 	}
-	if (try_decode(data, len, "DER", "PrivateKeyInfo", NULL, 0, key)) {
-		snprintf(info->format, sizeof(info->format), "PKCS#8");
-	} else if (try_decode(data, len, "DER", "type-specific", NULL, 0, key)) {
-		snprintf(info->format, sizeof(info->format), "%s",
-		    EVP_PKEY_is_a(*key, "RSA") ? "PKCS#1" :
-		    EVP_PKEY_is_a(*key, "EC") ? "SEC1" : EVP_PKEY_get0_type_name(*key));
-	} else {
+	/* The decoders' structure hint is not strict for DER (a PKCS#1 key
+	 * decodes under "PrivateKeyInfo"), so the format is told by parsing. */
+	p = data;
+	if ((p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)len)) != NULL && p == data + len)
+		is_pkcs8 = 1;
+	if (!try_decode(data, len, "DER", NULL, NULL, 0, key)) {
 		r = acmb_error(err, ACMB_E_PARSE, "not a private key in PEM or DER form");
 		goto out;
 	}
+	snprintf(info->format, sizeof(info->format), "%s", is_pkcs8 ? "PKCS#8" :
+	    EVP_PKEY_is_a(*key, "RSA") ? "PKCS#1" :
+	    EVP_PKEY_is_a(*key, "EC") ? "SEC1" : "type-specific");
 	r = ACMB_OK;
 out:
+	PKCS8_PRIV_KEY_INFO_free(p8);
 	X509_SIG_free(sig);
 	ERR_clear_error();
 	return r;
