@@ -112,6 +112,7 @@ setup_material(void **state)
 	    "-inkey leaf.key -in leaf.pem -certfile chain.pem -passout pass:'correct horse' "
 	    "-out legacy.p12", dir);
 	sh("cd %s && openssl x509 -in leaf.pem -outform DER -out leaf.der && "
+	    "openssl x509 -in int.pem -outform DER -out int.der && "
 	    "openssl pkcs8 -topk8 -nocrypt -in leaf.key -outform DER -out leaf.key.der", dir);
 	return 0;
 }
@@ -676,11 +677,18 @@ test_der_certificate_and_key(void **state)
 	(void)state;
 	spec.certificate = P("leaf.der");
 	spec.private_key = P("leaf.key.der");
+	spec.certificate_chain = P("int.der");
 	m = load_ok(&spec);
 	assert_field_ok(m, ACMB_FIELD_CERT);
 	assert_field_ok(m, ACMB_FIELD_KEY);
-	assert_true(m->info[ACMB_FIELD_CERT].flags & ACMB_IN_DER);
-	assert_true(m->info[ACMB_FIELD_KEY].flags & ACMB_IN_DER);
+	assert_field_ok(m, ACMB_FIELD_CHAIN);
+	assert_int_equal(m->info[ACMB_FIELD_CERT].flags, ACMB_IN_DER);
+	assert_int_equal(m->info[ACMB_FIELD_KEY].flags, ACMB_IN_DER | ACMB_IN_REENCODED);
+	assert_int_equal(m->info[ACMB_FIELD_CHAIN].flags, ACMB_IN_DER);
+	/* A DER chain is a chain of one. */
+	assert_int_equal(sk_X509_num(m->chain), 1);
+	assert_int_equal(X509_check_issued(sk_X509_value(m->chain, 0),
+	    acmb_material_leaf(m)), X509_V_OK);
 	assert_string_equal(m->info[ACMB_FIELD_KEY].key_format, "PKCS#8");
 	assert_key_matches(m);
 	acmb_material_free(m);

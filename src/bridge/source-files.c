@@ -431,7 +431,7 @@ load_pkcs12(struct acmb_material *m, const struct acmb_files_spec *spec,
 	m->info[ACMB_FIELD_CHAIN].blocks = (size_t)sk_X509_num(chain);
 	if (spec->certificate_chain != NULL) {
 		memset(&m->info[ACMB_FIELD_CHAIN], 0, sizeof(m->info[ACMB_FIELD_CHAIN]));
-		r = load_field(m, ACMB_FIELD_CHAIN, spec->certificate_chain, pass, err);
+		r = load_field(m, ACMB_FIELD_CHAIN, spec->certificate_chain, NULL, err);
 		goto out;
 	}
 	if (sk_X509_num(chain) > 0) {
@@ -496,12 +496,13 @@ acmb_files_load(const struct acmb_files_spec *spec, struct acmb_material **out,
 	if (spec->pkcs12 != NULL) {
 		r = load_pkcs12(m, spec, pass, err);
 	} else {
-		r = load_field(m, ACMB_FIELD_CERT, spec->certificate, pass, err);
+		/* The key last, so that the passphrase is wiped right after it. */
+		r = load_field(m, ACMB_FIELD_CERT, spec->certificate, NULL, err);
+		if (r == ACMB_OK && spec->certificate_chain != NULL)
+			r = load_field(m, ACMB_FIELD_CHAIN, spec->certificate_chain, NULL,
+			    err);
 		if (r == ACMB_OK && spec->private_key != NULL)
 			r = load_field(m, ACMB_FIELD_KEY, spec->private_key, pass, err);
-		if (r == ACMB_OK && spec->certificate_chain != NULL)
-			r = load_field(m, ACMB_FIELD_CHAIN, spec->certificate_chain, pass,
-			    err);
 	}
 	/* The passphrase's last use is behind us. */
 	acmb_secbuf_free(pass);
