@@ -444,7 +444,7 @@ test_private_key_in_certificate_field(void **state)
 	spec.certificate = P("combined.pem");
 	spec.private_key = P("leaf.key");
 	m = load_ok(&spec);
-	assert_int_equal(m->info[ACMB_FIELD_CERT].status, ACMB_E_RULE);
+	assert_int_equal(m->info[ACMB_FIELD_CERT].status, ACMB_E_PARSE);
 	assert_true(m->info[ACMB_FIELD_CERT].flags & ACMB_IN_OTHER_BLOCKS);
 	assert_non_null(strstr(m->info[ACMB_FIELD_CERT].message, "private key block"));
 	/* The key block is named, never quoted. */
@@ -456,7 +456,7 @@ test_private_key_in_certificate_field(void **state)
 	spec.certificate = P("leaf.pem");
 	spec.certificate_chain = P("combined.pem");
 	m = load_ok(&spec);
-	assert_int_equal(m->info[ACMB_FIELD_CHAIN].status, ACMB_E_RULE);
+	assert_int_equal(m->info[ACMB_FIELD_CHAIN].status, ACMB_E_PARSE);
 	assert_null(m->chain);
 	acmb_material_free(m);
 }

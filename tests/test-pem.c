@@ -392,7 +392,7 @@ test_private_key_in_chain_not_echoed(void **state)
 
 	(void)state;
 	m = decode(ACMB_FIELD_CHAIN, text);
-	assert_int_equal(m->info[ACMB_FIELD_CHAIN].status, ACMB_E_RULE);
+	assert_int_equal(m->info[ACMB_FIELD_CHAIN].status, ACMB_E_PARSE);
 	assert_true(m->info[ACMB_FIELD_CHAIN].flags & ACMB_IN_OTHER_BLOCKS);
 	assert_non_null(strstr(m->info[ACMB_FIELD_CHAIN].message, "private key block (line"));
 	assert_non_null(strstr(m->info[ACMB_FIELD_CHAIN].message, "certificate chain: "));

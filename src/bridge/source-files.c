@@ -269,7 +269,7 @@ acmb_files_decode_field(struct acmb_material *m, enum acmb_field f,
 		goto out;
 	if (r == ACMB_OK) {
 		if (s.key_block_line != 0)
-			r = acmb_error(&ferr, ACMB_E_RULE, "holds a private key block (line %zu); "
+			r = acmb_error(&ferr, ACMB_E_PARSE, "holds a private key block (line %zu); "
 			    "the key belongs only in --private-key: remove it from this file",
 			    s.key_block_line);
 		else if (s.other_line != 0)
