@@ -34,7 +34,7 @@ static const size_t field_max[ACMB_FIELD_COUNT] = {
 struct field_scan {
 	struct acmb_material *m;
 	enum acmb_field f;
-	STACK_OF(X509) * certs; /* certificate or chain field */
+	STACK_OF(X509) *certs;  /* certificate or chain field */
 	EVP_PKEY *key;          /* key field: the first key block */
 	size_t key_block_line;  /* cert/chain: line of a private key block, or 0 */
 	size_t other_line;      /* key field: an OpenSSH key's line, or 0 */
@@ -87,9 +87,7 @@ decode_cert(const char *text, size_t len, size_t line, X509 **out, acmb_err *err
 	p = der;
 	if ((x = d2i_X509(NULL, &p, (long)der_len)) == NULL || p != der + der_len) {
 		r = acmb_error(err, ACMB_E_PARSE,
-		    "the CERTIFICATE block at line %zu is not "
-		    "a valid X.509 certificate",
-		    line);
+		    "the CERTIFICATE block at line %zu is not a valid X.509 certificate", line);
 		goto out;
 	}
 	*out = x;
@@ -103,7 +101,7 @@ out:
 }
 
 static int
-push_cert(STACK_OF(X509) * *certs, X509 *x, acmb_err *err)
+push_cert(STACK_OF(X509) **certs, X509 *x, acmb_err *err)
 {
 	if ((*certs == NULL && (*certs = sk_X509_new_null()) == NULL) || !sk_X509_push(*certs, x)) {
 		X509_free(x);
@@ -206,8 +204,7 @@ decode_der(struct field_scan *s, const unsigned char *data, size_t len)
 			    s->hard_err, r, "wrong passphrase for private key %s", info->source);
 		if (r == ACMB_E_RULE)
 			return acmb_error(s->field_err, r,
-			    "%s; give its passphrase with "
-			    "--passphrase-file or --passphrase-env",
+			    "%s; give its passphrase with --passphrase-file or --passphrase-env",
 			    kerr.msg);
 		if (r != ACMB_OK)
 			return acmb_error(s->field_err, ACMB_E_PARSE,

@@ -153,10 +153,8 @@ decode_pem(const unsigned char *data, size_t len, const char *pem_type, const ch
 		if (info->encrypted)
 			r = acmb_error(err, ACMB_E_PASSPHRASE, "wrong passphrase");
 		else
-			r = acmb_error_ssl(err, ACMB_E_PARSE,
-			    "the %s block is not a valid "
-			    "private key",
-			    pem_type);
+			r = acmb_error_ssl(
+			    err, ACMB_E_PARSE, "the %s block is not a valid private key", pem_type);
 		goto out;
 	}
 	r = ACMB_OK;

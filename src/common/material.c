@@ -37,7 +37,7 @@ acmb_material_leaf(const struct acmb_material *m)
 
 /* Certificates are public: a plain memory BIO and a malloc'd copy. */
 static int
-certs_pem(STACK_OF(X509) * certs, int first_only, char **pem, size_t *len, acmb_err *err)
+certs_pem(STACK_OF(X509) *certs, int first_only, char **pem, size_t *len, acmb_err *err)
 {
 	BIO *bio = NULL;
 	BUF_MEM *mem = NULL;

@@ -22,9 +22,8 @@ from_env(const char *var, acmb_secbuf **out, acmb_err *err)
 	len = strlen(value);
 	if (len > ACMB_INPUT_MAX_PASSPHRASE) {
 		r = acmb_error(err, ACMB_E_USAGE,
-		    "--passphrase-env: %s is longer than "
-		    "the %zu-byte limit for a passphrase",
-		    var, ACMB_INPUT_MAX_PASSPHRASE);
+		    "--passphrase-env: %s is longer than the %zu-byte limit for a passphrase", var,
+		    ACMB_INPUT_MAX_PASSPHRASE);
 		goto out;
 	}
 	if ((b = acmb_secbuf_new(ACMB_INPUT_MAX_PASSPHRASE)) == NULL ||

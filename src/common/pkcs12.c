@@ -39,7 +39,7 @@ mac_ok(PKCS12 *p12, const char *pass)
 /* ACM wants the chain issuer first: walk up from the leaf; certificates that
  * are not on that path keep their bundle order at the end. */
 static int
-order_chain(X509 *leaf, STACK_OF(X509) * in, STACK_OF(X509) * *out)
+order_chain(X509 *leaf, STACK_OF(X509) *in, STACK_OF(X509) **out)
 {
 	STACK_OF(X509) *ordered = NULL;
 	X509 *cur = leaf, *c;
@@ -80,7 +80,7 @@ fail:
 
 int
 acmb_pkcs12_parse(const unsigned char *data, size_t len, const char *pass, EVP_PKEY **key,
-    X509 **leaf, STACK_OF(X509) * *chain, acmb_err *err)
+    X509 **leaf, STACK_OF(X509) **chain, acmb_err *err)
 {
 	const unsigned char *p = data;
 	PKCS12 *p12 = NULL;
