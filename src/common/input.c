@@ -61,12 +61,16 @@ read_stream(int fd, acmb_secbuf *b, size_t first, const char *what, const char *
 	unsigned char *dst;
 	size_t room, want;
 	ssize_t n;
+	int probe = 0;
 
 	for (;;) {
 		room = acmb_secbuf_max(b) - acmb_secbuf_len(b);
 		if (room == 0)
 			return ACMB_E_TOO_BIG;
-		want = first != 0 ? first : INPUT_CHUNK;
+		/* After a regular file's one big read, a 1-byte read confirms the
+		 * end without growing the buffer; only a growing file gets more. */
+		want = first != 0 ? first : probe ? 1 : INPUT_CHUNK;
+		probe = first != 0;
 		first = 0;
 		if (want > room)
 			want = room;
