@@ -96,14 +96,14 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- plumbing --
 
-    def _read_body(self, limit):
+    def _read_body(self, limit, length_required=True):
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             raise ServiceError("LengthRequired",
                                "Chunked request bodies are not accepted; "
                                "send Content-Length.", status=411)
         length = self.headers.get("Content-Length")
         if length is None:
-            if self.command == "POST":
+            if self.command == "POST" and length_required:
                 raise ServiceError("LengthRequired",
                                    "Content-Length is required.", status=411)
             return b""
@@ -178,7 +178,7 @@ class Handler(BaseHTTPRequestHandler):
                        "application/json")
             return
         try:
-            body = self._read_body(MAX_CONTROL_BODY)
+            body = self._read_body(MAX_CONTROL_BODY, length_required=False)
         except ServiceError as e:
             self._send(e.status, {"error": e.message}, "application/json")
             return
