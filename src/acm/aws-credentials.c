@@ -259,7 +259,9 @@ acmb_aws_credential_process(const char *command, const char *profile,
 		goto out;
 	}
 	if (pid == 0) {
-		/* Child: only async-signal-safe calls until exec. */
+		/* Child: only async-signal-safe calls until exec. Its own process
+		 * group, so that a timeout kills what the shell started too. */
+		setpgid(0, 0);
 		if ((devnull = open("/dev/null", O_RDONLY)) >= 0)
 			dup2(devnull, STDIN_FILENO);
 		dup2(fds[1], STDOUT_FILENO);
@@ -271,6 +273,7 @@ acmb_aws_credential_process(const char *command, const char *profile,
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += process_timeout_seconds();
 	if ((r = read_child(fds[0], out, &deadline, what, err)) != ACMB_OK) {
+		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
 		goto out;
 	}

@@ -159,7 +159,7 @@ curl_debug(CURL *h, curl_infotype type, char *data, size_t size, void *user)
 void
 acmb_aws_error_code_normalize(const char *raw, char *out, size_t outlen)
 {
-	const char *p, *hash, *colon;
+	const char *p, *colon;
 	size_t n, i, o = 0;
 
 	if (outlen == 0)
@@ -167,10 +167,11 @@ acmb_aws_error_code_normalize(const char *raw, char *out, size_t outlen)
 	out[0] = '\0';
 	if (raw == NULL)
 		return;
-	p = raw;
-	if ((hash = strrchr(p, '#')) != NULL)
-		p = hash + 1;
-	n = (colon = strchr(p, ':')) != NULL ? (size_t)(colon - p) : strlen(p);
+	/* botocore: the part before the first ':', after its last '#'. */
+	n = (colon = strchr(raw, ':')) != NULL ? (size_t)(colon - raw) : strlen(raw);
+	for (p = raw + n; p > raw && p[-1] != '#'; p--)
+		;
+	n -= (size_t)(p - raw);
 	for (i = 0; i < n && o + 1 < outlen; i++)
 		if (p[i] > 0x20 && p[i] < 0x7f)
 			out[o++] = p[i];
