@@ -1,5 +1,7 @@
 #include "acm-api.h"
 
+#include "zalloc.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +37,8 @@ call_json(const struct acmb_aws_config *cfg, const char *op, json_t *req, unsign
 	}
 	r = acmb_aws_call(cfg, op, body, flags, resp, info, err);
 out:
-	free(s);
+	/* json_dumps() allocates with jansson's (our wiping) allocator. */
+	acmb_zfree(s);
 	acmb_secbuf_free(body);
 	return r;
 }
@@ -107,12 +110,31 @@ tags_json(const struct acmb_acm_tag *tags, size_t count)
 	return a;
 }
 
+#define PEM_FIELD_MAX ((size_t)4 << 20) /* above ACM's 2 MiB chain limit */
+
+/* Base64 of a non-secret PEM (Certificate and CertificateChain are blobs
+ * in ACM's model) as a jansson string, or NULL. */
+static json_t *
+blob_json(const char *pem)
+{
+	size_t n = strlen(pem);
+	unsigned char *b64;
+	json_t *j;
+
+	if (n > PEM_FIELD_MAX || (b64 = malloc(4 * ((n + 2) / 3) + 1)) == NULL)
+		return NULL;
+	EVP_EncodeBlock(b64, (const unsigned char *)pem, (int)n);
+	j = json_string((const char *)b64);
+	free(b64);
+	return j;
+}
+
 /*
  * The body is built so that jansson never holds the key: jansson serialises
  * everything else, then the base64 key is written straight into the secure
  * body buffer in front of it. Base64 needs no JSON escaping, so splicing is
  * exact; a placeholder would have needed a search through the serialised
- * chain, and handing the key to jansson would have left copies in its heap.
+ * body, and handing the key to jansson would have left copies in its heap.
  */
 static int
 import_body(const char *cert_pem, const char *chain_pem, const acmb_secbuf *key_pem,
@@ -133,12 +155,22 @@ import_body(const char *cert_pem, const char *chain_pem, const acmb_secbuf *key_
 		    "or larger than %zu bytes", KEY_PEM_MAX);
 		goto out;
 	}
-	if ((req = json_pack("{s:s}", "Certificate", cert_pem)) == NULL ||
+	if (strlen(cert_pem) > PEM_FIELD_MAX ||
+	    (chain_pem != NULL && strlen(chain_pem) > PEM_FIELD_MAX)) {
+		r = acmb_error(err, ACMB_E_TOO_BIG, "ImportCertificate: certificate or chain "
+		    "larger than %zu bytes", PEM_FIELD_MAX);
+		goto out;
+	}
+	if ((req = json_object()) == NULL ||
+	    json_object_set_new(req, "Certificate", blob_json(cert_pem)) != 0 ||
 	    (chain_pem != NULL && chain_pem[0] != '\0' &&
-		json_object_set_new(req, "CertificateChain", json_string(chain_pem)) != 0) ||
-	    (arn != NULL && json_object_set_new(req, "CertificateArn", json_string(arn)) != 0)) {
-		r = acmb_error(err, ACMB_E_USAGE, "ImportCertificate: the certificate, chain or "
-		    "ARN is not valid UTF-8 text");
+		json_object_set_new(req, "CertificateChain", blob_json(chain_pem)) != 0)) {
+		r = acmb_error(err, ACMB_E_NOMEM, "ImportCertificate: cannot build the request");
+		goto out;
+	}
+	if (arn != NULL && json_object_set_new(req, "CertificateArn", json_string(arn)) != 0) {
+		r = acmb_error(err, ACMB_E_USAGE, "ImportCertificate: the ARN is not valid "
+		    "UTF-8 text");
 		goto out;
 	}
 	if (ntags > 0) {
@@ -178,7 +210,7 @@ import_body(const char *cert_pem, const char *chain_pem, const acmb_secbuf *key_
 	b = NULL;
 	r = ACMB_OK;
 out:
-	free(rest);
+	acmb_zfree(rest);
 	json_decref(t);
 	json_decref(req);
 	acmb_secbuf_free(b);
@@ -442,6 +474,18 @@ summaries_append(struct acmb_acm_summary_list *l, json_t *a)
 	return ACMB_OK;
 }
 
+static int
+list_page_size(void)
+{
+#ifdef ACMB_TEST_HOOKS
+	const char *v = getenv("ACMB_TEST_LIST_PAGE_SIZE");
+
+	if (v != NULL && atoi(v) > 0 && atoi(v) <= 1000)
+		return atoi(v);
+#endif
+	return 1000;
+}
+
 int
 acmb_acm_list_certificates(const struct acmb_aws_config *cfg,
     struct acmb_acm_summary_list *out, struct acmb_aws_call_info *info, acmb_err *err)
@@ -462,7 +506,7 @@ acmb_acm_list_certificates(const struct acmb_aws_config *cfg,
 	for (page = 0; page < ACMB_ACM_LIST_MAX_PAGES; page++) {
 		json_decref(req);
 		if ((req = json_pack("{s:{s:O},s:i}", "Includes", "keyTypes", types, "MaxItems",
-			 1000)) == NULL ||
+			 list_page_size())) == NULL ||
 		    (token != NULL && json_object_set_new(req, "NextToken",
 					  json_string(token)) != 0))
 			goto nomem;

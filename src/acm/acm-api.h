@@ -99,7 +99,7 @@ int acmb_acm_get_certificate(const struct acmb_aws_config *cfg, const char *arn,
 struct acmb_acm_summary {
 	char *arn;
 	char *domain_name;
-	char *key_algorithm; /* as ListCertificates spells it: RSA_2048, EC_prime256v1 */
+	char *key_algorithm; /* as ListCertificates spells it (RSA_2048 or RSA-2048) */
 	char *status;
 	char *type;
 	time_t not_after;

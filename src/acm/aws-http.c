@@ -284,6 +284,49 @@ failed_before_sending(CURL *h, CURLcode cc)
 	return 0;
 }
 
+/*
+ * The AWS CLI's read timeout is "no byte for N seconds on the socket".
+ * libcurl has none: its low-speed limit averages over a window that the
+ * just-sent body keeps above any threshold. So a progress callback (called
+ * at least once a second, idle or not) watches for N seconds without a byte
+ * in either direction once the connection is up.
+ */
+struct idle_watch {
+	CURL *h;
+	long read_timeout;
+	curl_off_t dl;
+	curl_off_t ul;
+	struct timespec last;
+	int fired;
+};
+
+static int
+idle_check(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	struct idle_watch *w = user;
+	struct timespec now;
+	curl_off_t pretransfer = 0;
+
+	(void)dltotal;
+	(void)ultotal;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	curl_easy_getinfo(w->h, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+	if (pretransfer == 0 || dlnow != w->dl || ulnow != w->ul) {
+		w->dl = dlnow;
+		w->ul = ulnow;
+		w->last = now;
+		return 0;
+	}
+	if (now.tv_sec - w->last.tv_sec > w->read_timeout ||
+	    (now.tv_sec - w->last.tv_sec == w->read_timeout &&
+		now.tv_nsec >= w->last.tv_nsec)) {
+		w->fired = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* libcurl takes 0 as "use the 300 s default"; the AWS CLI takes 0 as "no
  * limit", so 0 becomes the largest value curl accepts. */
 static long
@@ -298,7 +341,7 @@ curl_timeout(long seconds)
  * NO_PROXY (not upper-case HTTP_PROXY, for the CGI reason curl documents).
  */
 static int
-setup_transport(CURL *h, const char *url, long connect_timeout, long read_timeout,
+setup_transport(CURL *h, const char *url, long connect_timeout, struct idle_watch *watch,
     const char *ca_bundle, int no_verify, struct response *rs, char *errbuf)
 {
 	CURLcode cc = CURLE_OK;
@@ -318,10 +361,12 @@ setup_transport(CURL *h, const char *url, long connect_timeout, long read_timeou
 	SET(CURLOPT_HEADERFUNCTION, response_header);
 	SET(CURLOPT_HEADERDATA, rs);
 	SET(CURLOPT_CONNECTTIMEOUT, curl_timeout(connect_timeout));
-	if (read_timeout > 0) {
-		/* curl has no read timeout: "under 1 byte/s for N seconds" is one. */
-		SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
-		SET(CURLOPT_LOW_SPEED_TIME, read_timeout);
+	if (watch != NULL && watch->read_timeout > 0) {
+		watch->h = h;
+		clock_gettime(CLOCK_MONOTONIC, &watch->last);
+		SET(CURLOPT_XFERINFOFUNCTION, idle_check);
+		SET(CURLOPT_XFERINFODATA, watch);
+		SET(CURLOPT_NOPROGRESS, 0L);
 	}
 	SET(CURLOPT_SSL_VERIFYPEER, no_verify ? 0L : 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, no_verify ? 0L : 2L);
@@ -359,7 +404,7 @@ acmb_aws_http_fetch(const char *method, const char *url, const char *const *head
 		}
 		hl = tmp;
 	}
-	if (setup_transport(h, url, timeout_seconds, 0, NULL, 0, &rs, errbuf) != ACMB_OK ||
+	if (setup_transport(h, url, timeout_seconds, NULL, NULL, 0, &rs, errbuf) != ACMB_OK ||
 	    curl_easy_setopt(h, CURLOPT_TIMEOUT, curl_timeout(timeout_seconds)) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl) != CURLE_OK) {
@@ -477,11 +522,10 @@ build_headers(const struct acmb_aws_config *cfg, const char *operation,
 	if ((tmp = curl_slist_append(hl, target)) == NULL)
 		goto out;
 	hl = tmp;
-	/* Large bodies would make curl send "Expect: 100-continue" unsigned and
-	 * wait for an interim answer; the CLI does not do that either. */
-	if ((tmp = curl_slist_append(hl, "Expect:")) == NULL)
-		goto out;
-	hl = tmp;
+	/* No "Expect:" header to turn off 100-continue for bodies over 1 MiB:
+	 * curl 7.88's SigV4 signs every header in this list, the empty one
+	 * too, and then does not send it, so the signature would not match.
+	 * curl adds its own Expect after signing, which AWS accepts. */
 	if ((token = acmb_aws_config_session_token(cfg)) != NULL) {
 		/* curl 7.88 has no option for the session token; as an ordinary
 		 * header it is among the SigV4 signed headers. The list copy is
@@ -533,20 +577,23 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
     struct attempt *a, struct acmb_aws_call_info *info)
 {
 	struct response rs;
+	struct idle_watch watch;
 	json_error_t jerr;
 	CURL *h = NULL;
 	CURLcode cc = CURLE_OK;
 	int r = ACMB_E_INTERNAL;
 
 	memset(a, 0, sizeof(*a));
+	memset(&watch, 0, sizeof(watch));
+	watch.read_timeout = acmb_aws_config_read_timeout(cfg);
 	memset(&rs, 0, sizeof(rs));
 	response_reset(&rs);
 	if ((h = curl_easy_init()) == NULL) {
 		r = ACMB_E_NOMEM;
 		goto out;
 	}
-	if (setup_transport(h, url, acmb_aws_config_connect_timeout(cfg),
-		acmb_aws_config_read_timeout(cfg), acmb_aws_config_ca_bundle(cfg),
+	if (setup_transport(h, url, acmb_aws_config_connect_timeout(cfg), &watch,
+		acmb_aws_config_ca_bundle(cfg),
 		acmb_aws_config_no_verify_ssl(cfg), &rs, a->curl_error) != ACMB_OK)
 		goto out;
 #define SET(opt, val)                                                                              \
@@ -581,6 +628,10 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 		if (rs.too_big)
 			snprintf(a->curl_error, sizeof(a->curl_error),
 			    "the answer is larger than %zu bytes", rs.max);
+		else if (watch.fired)
+			snprintf(a->curl_error, sizeof(a->curl_error),
+			    "no data for %ld seconds (read timeout, --cli-read-timeout)",
+			    watch.read_timeout);
 		else if (a->curl_error[0] == '\0')
 			snprintf(a->curl_error, sizeof(a->curl_error), "%s",
 			    curl_easy_strerror(a->cc));
