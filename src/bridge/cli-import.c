@@ -29,6 +29,9 @@
 
 enum output_mode { OUTPUT_JSON, OUTPUT_TEXT };
 
+/* Prints one usage line and evaluates to -1, the parsers' failure value. */
+#define USAGE_FAIL(...) (acmb_cli_usage_error(__VA_ARGS__), -1)
+
 struct import_cli {
 	struct acmb_files_spec files;
 	struct acmb_aws_options aws;
@@ -102,7 +105,7 @@ static int
 add_tag(struct import_cli *c, const char *key, const char *value)
 {
 	if (c->ntags >= ACMB_ACM_TAGS_MAX)
-		return acmb_cli_usage_error("--tags: ACM allows at most %d tags",
+		return USAGE_FAIL("--tags: ACM allows at most %d tags",
 		    ACMB_ACM_TAGS_MAX);
 	c->tags[c->ntags].key = key;
 	c->tags[c->ntags].value = value;
@@ -118,13 +121,13 @@ tags_from_json(struct import_cli *c, json_t *arr, const char *what)
 	size_t i;
 
 	if (!json_is_array(arr))
-		return acmb_cli_usage_error("%s: Tags must be a JSON array of {\"Key\", "
+		return USAGE_FAIL("%s: Tags must be a JSON array of {\"Key\", "
 		    "\"Value\"} objects", what);
 	json_array_foreach(arr, i, t) {
 		k = json_object_get(t, "Key");
 		v = json_object_get(t, "Value");
 		if (!json_is_string(k) || (v != NULL && !json_is_string(v)))
-			return acmb_cli_usage_error("%s: tag %zu needs a string \"Key\" and an "
+			return USAGE_FAIL("%s: tag %zu needs a string \"Key\" and an "
 			    "optional string \"Value\"", what, i + 1);
 		if (add_tag(c, json_string_value(k), v != NULL ? json_string_value(v) : NULL) < 0)
 			return -1;
@@ -148,11 +151,11 @@ tag_from_shorthand(struct import_cli *c, char *arg)
 		else if (strncmp(part, "Value=", 6) == 0 && value == NULL)
 			value = part + 6;
 		else
-			return acmb_cli_usage_error("--tags: '%s' is not Key=K,Value=V (values "
+			return USAGE_FAIL("--tags: '%s' is not Key=K,Value=V (values "
 			    "with commas need the JSON form)", part);
 	}
 	if (key == NULL)
-		return acmb_cli_usage_error("--tags: a tag needs Key=K");
+		return USAGE_FAIL("--tags: a tag needs Key=K");
 	return add_tag(c, key, value);
 }
 
@@ -168,7 +171,7 @@ parse_tags(struct import_cli *c, int argc, char **argv, int *i)
 		if (argv[*i][0] == '[') {
 			json_decref(c->tag_json);
 			if ((c->tag_json = json_loads(argv[*i], 0, &jerr)) == NULL)
-				return acmb_cli_usage_error("--tags: bad JSON: %s", jerr.text);
+				return USAGE_FAIL("--tags: bad JSON: %s", jerr.text);
 			if (tags_from_json(c, c->tag_json, "--tags") < 0)
 				return -1;
 		} else if (tag_from_shorthand(c, argv[*i]) < 0) {
@@ -176,7 +179,7 @@ parse_tags(struct import_cli *c, int argc, char **argv, int *i)
 		}
 	}
 	if (n == 0)
-		return acmb_cli_usage_error("--tags needs at least one Key=K,Value=V");
+		return USAGE_FAIL("--tags needs at least one Key=K,Value=V");
 	return 0;
 }
 
@@ -393,10 +396,10 @@ parse_args(struct import_cli *c, int argc, char **argv)
 			else if (strcmp(val, "text") == 0)
 				c->output = OUTPUT_TEXT;
 			else
-				return acmb_cli_usage_error("--output takes json or text, not '%s'",
+				return USAGE_FAIL("--output takes json or text, not '%s'",
 				    val);
 		} else {
-			return acmb_cli_usage_error("import: unknown option '%s' (see acmbridge "
+			return USAGE_FAIL("import: unknown option '%s' (see acmbridge "
 			    "import --help)", opt);
 		}
 	}
