@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from acm import AcmService  # noqa: E402
 from awserror import ServiceError  # noqa: E402
+from pca import PcaService  # noqa: E402
 from faults import FaultError, Faults  # noqa: E402
 from sigv4 import AMZ_DATE_FORMAT, AuthInfo, Verifier  # noqa: E402
 from state import State  # noqa: E402
@@ -38,7 +39,7 @@ JSON_11 = "application/x-amz-json-1.1"
 IDLE_TIMEOUT = 120
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
 
-SERVICES = (AcmService,)
+SERVICES = (AcmService, PcaService)
 
 
 class RequestContext:
@@ -205,6 +206,13 @@ class Handler(BaseHTTPRequestHandler):
         elif route == ("GET", "/__control/certificates"):
             self._send(200, {"certificates": endpoint.certificate_listing()},
                        "application/json")
+        elif route[1] == "/__control/pca" and route[0] in ("GET", "POST"):
+            try:
+                answer = endpoint.services["ACMPrivateCA"].control(route[0], body)
+            except ValueError as e:
+                self._send(400, {"error": str(e)}, "application/json")
+                return
+            self._send(200, answer, "application/json")
         elif route == ("POST", "/__control/reset"):
             endpoint.state.reset()
             self._send(200, {"reset": True}, "application/json")
@@ -385,6 +393,7 @@ def main(argv=None):
                    help="use this as the current time (SigV4 skew and "
                         "certificate validity), for deterministic tests")
     p.add_argument("--verbose", action="store_true")
+    p.add_argument("--pca-pending-polls", type=int, default=0, metavar="N")
     args = p.parse_args(argv)
 
     if args.host not in ("127.0.0.1", "::1", "localhost"):
@@ -408,6 +417,7 @@ def main(argv=None):
 
     state_dir = os.path.abspath(args.state_dir)
     endpoint = Endpoint(State(state_dir), args.account, clock)
+    endpoint.services["ACMPrivateCA"].pending_polls = args.pca_pending_polls
     for text in args.fault:
         try:
             endpoint.faults.add(Faults.parse(json.loads(text)))
