@@ -27,6 +27,8 @@ static const struct {
 	    "check a certificate, chain and key against every ACM import rule (offline)" },
 	{ "import", acmb_cli_import,
 	    "check, then import or reimport into ACM and verify what ACM stored" },
+	{ "issue", acmb_cli_issue,
+	    "have AWS Private CA issue a certificate for a new key, then import it" },
 };
 
 static void

@@ -1,0 +1,506 @@
+/*
+ * acmbridge issue: a key and CSR made here, a certificate issued by AWS
+ * Private CA, then checked and imported into ACM like every other source.
+ * Options follow `aws acm-pca issue-certificate` and `aws acm
+ * import-certificate`.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "acm/acm-api.h"
+#include "acm/aws-config.h"
+#include "cli-aws.h"
+#include "cli-input.h"
+#include "cli.h"
+#include "csr.h"
+#include "input.h"
+#include "issue.h"
+#include "secmem.h"
+#include "zalloc.h"
+
+#define PASSTHROUGH_MAX ((size_t)64 << 10)
+
+enum output_mode { OUTPUT_JSON, OUTPUT_TEXT };
+
+#define USAGE_FAIL(...) (acmb_cli_usage_error(__VA_ARGS__), -1)
+
+struct issue_cli {
+	struct acmb_issue_opts opts;
+	struct acmb_aws_options aws;
+	const char *pca_endpoint_url;
+	const char *dns[ACMB_CSR_NAMES_MAX];
+	const char *ips[ACMB_CSR_NAMES_MAX];
+	struct acmb_acm_tag tags[ACMB_ACM_TAGS_MAX];
+	size_t ntags;
+	json_t *tag_json[ACMB_ACM_TAGS_MAX]; /* own tag strings given as JSON */
+	size_t ntag_json;
+	const char *passthrough_arg;
+	const char *key_store;
+	const char *resume;
+	enum output_mode output;
+};
+
+static void
+issue_usage(FILE *f)
+{
+	fprintf(f, "usage: acmbridge issue --certificate-authority-arn ARN --validity PERIOD\n"
+	    "           (--subject \"CN=...,O=...\" | --dns-name NAME) [--dns-name NAME ...]\n"
+	    "           [--ip-address IP ...] [--key-algorithm auto|ALG]\n"
+	    "           [--signing-algorithm ALG] [--template-arn ARN\n"
+	    "           [--api-passthrough JSON|file://PATH]] [--idempotency-token T]\n"
+	    "           [--key-store memory] [--wait-timeout SECONDS]\n"
+	    "           [--certificate-arn ARN] [--tags Key=K,Value=V ...] [--dry-run]\n"
+	    "           [--output json|text] [--pca-endpoint-url URL] [AWS options]\n\n"
+	    "Asks AWS Private CA (DescribeCertificateAuthority) which key it takes; the CA\n"
+	    "must be ACTIVE. Makes the key in locked memory and a CSR, has the CA issue\n"
+	    "the certificate (IssueCertificate, then GetCertificate every second, as the\n"
+	    "certificate-issued waiter does), judges it by every ACM import rule and\n"
+	    "imports it into ACM (or reimports it into --certificate-arn, keeping the ARN).\n"
+	    "The key is wiped as soon as ImportCertificate returns.\n\n"
+	    "Options:\n"
+	    "  --certificate-authority-arn ARN  the Private CA that issues\n"
+	    "  --subject DN               \"CN=www.example.com,O=Example Ltd\" (\\, escapes a\n"
+	    "                             comma); default CN=<first --dns-name>\n"
+	    "  --dns-name NAME            subjectAltName DNS entry (repeatable)\n"
+	    "  --ip-address IP            subjectAltName IP entry (repeatable)\n"
+	    "  --key-algorithm ALG        auto (default: the CA's own), RSA_2048, RSA_3072,\n"
+	    "                             RSA_4096, EC_prime256v1, EC_secp384r1, EC_secp521r1;\n"
+	    "                             the family must be the CA's (rule %s,\n"
+	    "                             exit 3, checked before any key is made)\n"
+	    "  --signing-algorithm ALG    SHA256WITHRSA ... SHA512WITHECDSA; default the CA's\n"
+	    "                             own, and it must fit the CA's key\n"
+	    "  --validity PERIOD          90d, 12m, 1y, an end date 2027-06-30[T12:00:00Z]\n"
+	    "                             or YYYYMMDDHHMMSS, or @EPOCH (absolute)\n"
+	    "  --template-arn ARN         a Private CA certificate template\n"
+	    "  --api-passthrough JSON     IssueCertificate's ApiPassthrough (Extensions,\n"
+	    "                             Subject), inline or file://PATH; needs an\n"
+	    "                             APIPassthrough --template-arn\n"
+	    "  --idempotency-token T      default: derived from a SHA-256 of the CSR, so a\n"
+	    "                             request resent after a lost answer gets the\n"
+	    "                             same certificate\n"
+	    "  --key-store memory         where the key is made (memory: locked memory, gone\n"
+	    "                             with the process)\n"
+	    "  --wait-timeout SECONDS     GetCertificate polls, 1 s apart (default %ld)\n"
+	    "  --resume CERT_ARN          finish an interrupted issue (needs the key the\n"
+	    "                             first run made; memory keys cannot be resumed)\n"
+	    "  --certificate-arn ARN      reimport into this ACM ARN, keeping it\n"
+	    "  --tags TAG ...             Key=K,Value=V (one or more) or JSON\n"
+	    "  --no-provenance-tag        do not add the %s tag\n"
+	    "  --dry-run                  ask the CA and make the CSR, issue nothing\n"
+	    "  --output json|text         json (default): {\"CertificateArn\",\n"
+	    "                             \"PrivateCaCertificateArn\"}; text: the ACM ARN\n"
+	    "  --pca-endpoint-url URL     Private CA's endpoint (else AWS_ENDPOINT_URL_ACM_PCA,\n"
+	    "                             AWS_ENDPOINT_URL); --endpoint-url is ACM's\n"
+	    "  --help                     this text\n\n%s\n%s",
+	    ACMB_ISSUE_RULE_ALG_MATCH, ACMB_ISSUE_DEFAULT_WAIT, ACMB_PROVENANCE_TAG,
+	    acmb_cli_aws_usage, acmb_cli_exit_codes);
+}
+
+static int
+issue_takes_value(const char *opt)
+{
+	static const char *const with_value[] = { "--certificate-authority-arn", "--subject",
+		"--dns-name", "--ip-address", "--key-algorithm", "--signing-algorithm",
+		"--validity", "--template-arn", "--api-passthrough", "--idempotency-token",
+		"--key-store", "--wait-timeout", "--resume", "--certificate-arn", "--output",
+		"--pca-endpoint-url" };
+	size_t i;
+
+	for (i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
+		if (strcmp(opt, with_value[i]) == 0)
+			return 1;
+	return acmb_cli_aws_option_has_arg(opt);
+}
+
+static int
+add_tag(struct issue_cli *c, const char *key, const char *value)
+{
+	if (c->ntags >= ACMB_ACM_TAGS_MAX)
+		return USAGE_FAIL("--tags: ACM allows at most %d tags", ACMB_ACM_TAGS_MAX);
+	c->tags[c->ntags].key = key;
+	c->tags[c->ntags].value = value;
+	c->ntags++;
+	return 0;
+}
+
+/*
+ * The AWS CLI's shorthand "Key=k,Value=v" or a JSON list, as `import` takes
+ * them; written by hand because no library parses the CLI's shorthand.
+ */
+static int
+parse_tag_word(struct issue_cli *c, char *arg)
+{
+	json_error_t jerr;
+	json_t *doc, *t, *k, *v;
+	char *part, *save = NULL, *key = NULL, *value = NULL;
+	size_t i;
+
+	if (arg[0] == '[') {
+		if (c->ntag_json >= ACMB_ACM_TAGS_MAX)
+			return USAGE_FAIL("--tags: too many JSON lists");
+		if ((doc = json_loads(arg, 0, &jerr)) == NULL || !json_is_array(doc)) {
+			json_decref(doc);
+			return USAGE_FAIL("--tags: not a JSON list of {\"Key\", \"Value\"}");
+		}
+		c->tag_json[c->ntag_json++] = doc;
+		json_array_foreach(doc, i, t) {
+			k = json_object_get(t, "Key");
+			v = json_object_get(t, "Value");
+			if (!json_is_string(k) || (v != NULL && !json_is_string(v)))
+				return USAGE_FAIL("--tags: tag %zu needs a string \"Key\" and an "
+				    "optional string \"Value\"", i + 1);
+			if (add_tag(c, json_string_value(k), json_string_value(v)) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	for (part = strtok_r(arg, ",", &save); part != NULL; part = strtok_r(NULL, ",", &save)) {
+		if (strncmp(part, "Key=", 4) == 0 && key == NULL)
+			key = part + 4;
+		else if (strncmp(part, "Value=", 6) == 0 && value == NULL)
+			value = part + 6;
+		else
+			return USAGE_FAIL("--tags: '%s' is not Key=K,Value=V", part);
+	}
+	if (key == NULL)
+		return USAGE_FAIL("--tags: a tag needs Key=K");
+	return add_tag(c, key, value);
+}
+
+static int
+parse_wait(const char *val, long *out)
+{
+	char *end = NULL;
+	long n;
+
+	n = strtol(val, &end, 10);
+	if (end == val || *end != '\0' || n < 1 || n > ACMB_ISSUE_WAIT_MAX)
+		return USAGE_FAIL("--wait-timeout takes 1 to %ld seconds, not '%s'",
+		    ACMB_ISSUE_WAIT_MAX, val);
+	*out = n;
+	return 0;
+}
+
+static int
+parse_value_option(struct issue_cli *c, const char *opt, const char *val)
+{
+	struct acmb_issue_opts *o = &c->opts;
+
+	if (strcmp(opt, "--certificate-authority-arn") == 0)
+		o->ca_arn = val;
+	else if (strcmp(opt, "--subject") == 0)
+		o->subject = val;
+	else if (strcmp(opt, "--dns-name") == 0 || strcmp(opt, "--ip-address") == 0) {
+		if (o->ndns + o->nips >= ACMB_CSR_NAMES_MAX)
+			return USAGE_FAIL("at most %d --dns-name and --ip-address in all",
+			    ACMB_CSR_NAMES_MAX);
+		if (opt[2] == 'd')
+			c->dns[o->ndns++] = val;
+		else
+			c->ips[o->nips++] = val;
+	} else if (strcmp(opt, "--key-algorithm") == 0)
+		o->key_algorithm = val;
+	else if (strcmp(opt, "--signing-algorithm") == 0)
+		o->signing_algorithm = val;
+	else if (strcmp(opt, "--validity") == 0)
+		o->validity = val;
+	else if (strcmp(opt, "--template-arn") == 0)
+		o->template_arn = val;
+	else if (strcmp(opt, "--api-passthrough") == 0)
+		c->passthrough_arg = val;
+	else if (strcmp(opt, "--idempotency-token") == 0)
+		o->idempotency_token = val;
+	else if (strcmp(opt, "--key-store") == 0)
+		c->key_store = val;
+	else if (strcmp(opt, "--wait-timeout") == 0)
+		return parse_wait(val, &o->wait_timeout);
+	else if (strcmp(opt, "--resume") == 0)
+		c->resume = val;
+	else if (strcmp(opt, "--certificate-arn") == 0)
+		o->import.certificate_arn = val;
+	else if (strcmp(opt, "--pca-endpoint-url") == 0)
+		c->pca_endpoint_url = val;
+	else if (strcmp(opt, "--output") == 0) {
+		if (strcmp(val, "json") == 0)
+			c->output = OUTPUT_JSON;
+		else if (strcmp(val, "text") == 0)
+			c->output = OUTPUT_TEXT;
+		else
+			return USAGE_FAIL("--output takes json or text, not '%s'", val);
+	} else
+		return USAGE_FAIL("issue: unknown option '%s' (see acmbridge issue --help)", opt);
+	return 0;
+}
+
+static int
+parse_args(struct issue_cli *c, int argc, char **argv)
+{
+	char opt[64];
+	const char *val;
+	int i, r, n;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			issue_usage(stdout);
+			return 1;
+		}
+		if (strcmp(argv[i], "--tags") == 0) {
+			for (n = 0; i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0; n++)
+				if (parse_tag_word(c, argv[++i]) < 0)
+					return -1;
+			if (n == 0)
+				return USAGE_FAIL("--tags needs at least one Key=K,Value=V");
+			continue;
+		}
+		if (acmb_cli_split_option(argc, argv, &i, issue_takes_value, opt, sizeof(opt),
+		    &val) < 0)
+			return -1;
+		if ((r = acmb_cli_aws_option(opt, val, &c->aws)) != 0) {
+			if (r < 0)
+				return -1;
+		} else if (strcmp(opt, "--dry-run") == 0) {
+			c->opts.import.dry_run = 1;
+		} else if (strcmp(opt, "--no-provenance-tag") == 0) {
+			c->opts.import.no_provenance_tag = 1;
+		} else if (val == NULL) {
+			return USAGE_FAIL("issue: unknown option '%s' (see acmbridge issue --help)",
+			    opt);
+		} else if (parse_value_option(c, opt, val) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* --api-passthrough: inline JSON or file://PATH, an object. */
+static int
+load_passthrough(struct issue_cli *c, acmb_err *err)
+{
+	acmb_secbuf *raw = NULL;
+	json_error_t jerr;
+	json_t *doc = NULL;
+	char source[ACMB_SOURCE_MAX];
+	int r = ACMB_E_INTERNAL;
+
+	if (strncmp(c->passthrough_arg, "file://", 7) == 0) {
+		if ((r = acmb_input_read(c->passthrough_arg, "--api-passthrough",
+		    PASSTHROUGH_MAX, &raw, source, sizeof(source), err)) != ACMB_OK)
+			goto out;
+		doc = json_loadb(acmb_secbuf_str(raw), acmb_secbuf_len(raw), 0, &jerr);
+	} else {
+		doc = json_loads(c->passthrough_arg, 0, &jerr);
+	}
+	if (doc == NULL || !json_is_object(doc)) {
+		r = acmb_error(err, ACMB_E_USAGE, "--api-passthrough: not a JSON object with "
+		    "Extensions and/or Subject (%s)", doc == NULL ? jerr.text : "wrong type");
+		goto out;
+	}
+	c->opts.api_passthrough = doc;
+	doc = NULL;
+	r = ACMB_OK;
+out:
+	json_decref(doc);
+	acmb_secbuf_free(raw);
+	return r;
+}
+
+/*
+ * Two configurations, one per service, from one set of credentials. The
+ * resolver takes AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN out of the
+ * environment (wiping them) so that no child sees them; the second
+ * resolution gets them back from a secure-heap copy, and takes them again.
+ */
+static int
+resolve_configs(const struct issue_cli *c, struct acmb_aws_config **pca,
+    struct acmb_aws_config **acm, acmb_err *err)
+{
+	static const char *const secret_vars[] = { "AWS_SECRET_ACCESS_KEY",
+		"AWS_SESSION_TOKEN" };
+	struct acmb_aws_options popts = c->aws;
+	char *saved[2] = { NULL, NULL };
+	const char *v;
+	size_t i;
+	int r = ACMB_E_INTERNAL;
+
+	*pca = *acm = NULL;
+	for (i = 0; i < 2; i++) {
+		if ((v = getenv(secret_vars[i])) != NULL &&
+		    (saved[i] = acmb_secstr_dup(v, strlen(v))) == NULL) {
+			r = acmb_error(err, ACMB_E_NOMEM, "out of secure memory");
+			goto out;
+		}
+	}
+	popts.endpoint_url = c->pca_endpoint_url;
+	if ((r = acmb_aws_config_resolve(&popts, &acmb_aws_service_acm_pca, pca, err)) !=
+	    ACMB_OK)
+		goto out;
+	for (i = 0; i < 2; i++) {
+		if (saved[i] != NULL && setenv(secret_vars[i], saved[i], 1) != 0) {
+			r = acmb_error(err, ACMB_E_NOMEM, "cannot restore %s for ACM",
+			    secret_vars[i]);
+			goto out;
+		}
+	}
+	r = acmb_aws_config_resolve(&c->aws, &acmb_aws_service_acm, acm, err);
+out:
+	for (i = 0; i < 2; i++) {
+		/* A restored variable the resolver did not take is wiped here. */
+		if (saved[i] != NULL && (v = getenv(secret_vars[i])) != NULL) {
+			acmb_wipe((void *)v, strlen(v));
+			unsetenv(secret_vars[i]);
+		}
+		acmb_secstr_free(saved[i]);
+	}
+	if (r != ACMB_OK) {
+		acmb_aws_config_free(*pca);
+		acmb_aws_config_free(*acm);
+		*pca = *acm = NULL;
+	}
+	return r;
+}
+
+static void
+print_failed_rules(const struct acmb_rules_report *rep)
+{
+	size_t i;
+
+	for (i = 0; rep != NULL && i < rep->nresults; i++) {
+		if (rep->results[i].ok)
+			continue;
+		fprintf(stderr, "acmbridge: FAIL %s: %s\n", rep->results[i].rule,
+		    rep->results[i].detail);
+	}
+}
+
+static void
+print_result(const struct issue_cli *c, const struct acmb_issue_result *res)
+{
+	json_t *o = NULL, *plan;
+	char *s;
+	size_t i;
+
+	if (c->opts.import.dry_run) {
+		plan = json_array();
+		for (i = 0; i < res->nnotes; i++)
+			json_array_append_new(plan, json_string(res->notes[i]));
+		o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:o}", "DryRun", 1,
+		    "CertificateAuthorityStatus", res->ca_status, "KeyAlgorithm",
+		    res->key_algorithm, "SigningAlgorithm", res->signing_algorithm,
+		    "IdempotencyToken", res->idempotency_token, "Plan", plan);
+	} else {
+		for (i = 0; i < res->import.nnotes; i++)
+			fprintf(stderr, "acmbridge: %s\n", res->import.notes[i]);
+		if (c->output == OUTPUT_TEXT) {
+			printf("%s\n", res->import.arn);
+			return;
+		}
+		o = json_pack("{s:s, s:s, s:s, s:i}", "CertificateArn", res->import.arn,
+		    "PrivateCaCertificateArn", res->pca_certificate_arn, "KeyAlgorithm",
+		    res->key_algorithm, "GetCertificatePolls", res->polls);
+	}
+	if (o != NULL && (s = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) != NULL) {
+		puts(s);
+		acmb_zfree(s);
+	}
+	json_decref(o);
+}
+
+static void
+print_resume_hint(const struct issue_cli *c, const struct acmb_issue_result *res)
+{
+	fprintf(stderr, "acmbridge: Private CA certificate ARN: %s\n",
+	    res->pca_certificate_arn);
+	fprintf(stderr, "acmbridge: the key was made in memory and was wiped with this run, so "
+	    "this issue cannot be resumed: run acmbridge issue again with a longer "
+	    "--wait-timeout (now %ld s)%s\n", c->opts.wait_timeout,
+	    " (a token key store would keep the key for `acmbridge issue --resume CERT_ARN "
+	    "--certificate-authority-arn ... --key-store pkcs11:...`)");
+}
+
+int
+acmb_cli_issue(int argc, char **argv)
+{
+	struct issue_cli c;
+	struct acmb_aws_config *pca = NULL, *acm = NULL;
+	struct acmb_issue_result res;
+	acmb_err err = { 0 };
+	size_t i;
+	int r, exit_code = ACMB_EXIT_FAILURE;
+
+	memset(&c, 0, sizeof(c));
+	memset(&res, 0, sizeof(res));
+	acmb_aws_options_init(&c.aws);
+	c.output = OUTPUT_JSON;
+	c.opts.wait_timeout = ACMB_ISSUE_DEFAULT_WAIT;
+	if ((r = parse_args(&c, argc, argv)) != 0) {
+		exit_code = r > 0 ? ACMB_EXIT_OK : ACMB_EXIT_USAGE;
+		goto out;
+	}
+	c.aws.debug = acmb_cli_debug;
+	c.opts.dns_names = c.dns;
+	c.opts.ip_addresses = c.ips;
+	c.opts.import.tags = c.tags;
+	c.opts.import.ntags = c.ntags;
+	if (c.key_store != NULL && strcmp(c.key_store, "memory") != 0) {
+		exit_code = acmb_cli_usage_error("--key-store '%s': this build makes keys in "
+		    "memory only (--key-store memory)", c.key_store);
+		goto out;
+	}
+	if (c.resume != NULL) {
+		exit_code = acmb_cli_usage_error("--resume %s: a memory key store cannot be "
+		    "resumed, the key was wiped when the first run ended; run acmbridge issue "
+		    "again", c.resume);
+		goto out;
+	}
+	if (c.opts.validity == NULL) {
+		exit_code = acmb_cli_usage_error("--validity is required (e.g. 90d, 12m, 1y, "
+		    "2027-06-30)");
+		goto out;
+	}
+	if (c.passthrough_arg != NULL && (r = load_passthrough(&c, &err)) != ACMB_OK) {
+		exit_code = acmb_cli_fail(&err);
+		goto out;
+	}
+	if ((r = acmb_acm_tags_check(c.tags, c.ntags, &err)) != ACMB_OK) {
+		exit_code = acmb_cli_fail(&err);
+		goto out;
+	}
+	if ((r = resolve_configs(&c, &pca, &acm, &err)) != ACMB_OK) {
+		exit_code = acmb_cli_fail(&err);
+		goto out;
+	}
+	if (c.aws.no_verify_ssl)
+		fprintf(stderr, "acmbridge: warning: --no-verify-ssl: the endpoints' TLS "
+		    "certificates are not verified; the private key could go to an impostor\n");
+	if (acmb_cli_debug) {
+		char desc[512];
+
+		acmb_aws_config_set_debug(pca, acmb_cli_aws_debug, NULL);
+		acmb_aws_config_set_debug(acm, acmb_cli_aws_debug, NULL);
+		fprintf(stderr, "debug: %s\n", acmb_aws_config_describe(pca, desc, sizeof(desc)));
+		fprintf(stderr, "debug: %s\n", acmb_aws_config_describe(acm, desc, sizeof(desc)));
+	}
+	r = acmb_issue(pca, acm, &c.opts, &res, &err);
+	if (r != ACMB_OK) {
+		print_failed_rules(res.rules);
+		for (i = 0; i < res.import.nnotes; i++)
+			fprintf(stderr, "acmbridge: %s\n", res.import.notes[i]);
+		exit_code = acmb_cli_fail(&err);
+		if (res.timed_out)
+			print_resume_hint(&c, &res);
+		goto out;
+	}
+	print_result(&c, &res);
+	exit_code = ACMB_EXIT_OK;
+out:
+	acmb_issue_result_clear(&res);
+	acmb_aws_config_free(pca);
+	acmb_aws_config_free(acm);
+	json_decref(c.opts.api_passthrough);
+	for (i = 0; i < c.ntag_json; i++)
+		json_decref(c.tag_json[i]);
+	return exit_code;
+}

@@ -1,0 +1,433 @@
+#include "issue.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "acm/pca-api.h"
+#include "csr.h"
+#include "material.h"
+#include "source-files.h"
+
+#define IN_PROGRESS "RequestInProgressException"
+
+static const struct {
+	const char *name;
+	enum acmb_key_alg alg;
+} key_algorithms[] = {
+	{ "RSA_2048", ACMB_ALG_RSA_2048 },
+	{ "RSA_3072", ACMB_ALG_RSA_3072 },
+	{ "RSA_4096", ACMB_ALG_RSA_4096 },
+	{ "EC_prime256v1", ACMB_ALG_EC_PRIME256V1 },
+	{ "EC_secp384r1", ACMB_ALG_EC_SECP384R1 },
+	{ "EC_secp521r1", ACMB_ALG_EC_SECP521R1 },
+};
+
+static const char *const signing_algorithms[] = { "SHA256WITHRSA", "SHA384WITHRSA",
+	"SHA512WITHRSA", "SHA256WITHECDSA", "SHA384WITHECDSA", "SHA512WITHECDSA" };
+
+static void
+note(struct acmb_issue_result *res, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (res->nnotes >= ACMB_ISSUE_NOTES_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(res->notes[res->nnotes++], ACMB_IMPORT_NOTE_LEN, fmt, ap);
+	va_end(ap);
+}
+
+static int
+is_rsa_name(const char *alg)
+{
+	return strncmp(alg, "RSA", 3) == 0;
+}
+
+/* Digits only, at most 18 of them, so the value fits a long long. */
+static int
+parse_count(const char *s, size_t n, long long *out)
+{
+	size_t i;
+
+	if (n == 0 || n > 18)
+		return -1;
+	*out = 0;
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		*out = *out * 10 + (s[i] - '0');
+	}
+	return 0;
+}
+
+/*
+ * Written by hand: the forms are ours (the AWS CLI takes Value=,Type=), and
+ * the date is rewritten as Private CA's END_DATE digits after strptime()
+ * has checked it.
+ */
+int
+acmb_issue_parse_validity(const char *text, const char **type, long long *value,
+    acmb_err *err)
+{
+	size_t n = text != NULL ? strlen(text) : 0;
+	struct tm tm;
+	const char *end;
+	char digits[64];
+
+	*type = NULL;
+	*value = 0;
+	if (n == 0 || n > 32)
+		goto bad;
+	if (text[0] == '@') {
+		if (parse_count(text + 1, n - 1, value) < 0 || *value == 0)
+			goto bad;
+		*type = "ABSOLUTE";
+		return ACMB_OK;
+	}
+	if (n == 14 && parse_count(text, n, value) == 0) {
+		*type = "END_DATE";
+		return ACMB_OK;
+	}
+	if (strchr("dmy", text[n - 1]) != NULL && parse_count(text, n - 1, value) == 0) {
+		if (*value == 0)
+			goto bad;
+		*type = text[n - 1] == 'd' ? "DAYS" : text[n - 1] == 'm' ? "MONTHS" : "YEARS";
+		return ACMB_OK;
+	}
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(text, "%Y-%m-%d", &tm)) == NULL)
+		goto bad;
+	if (*end == '\0') {
+		tm.tm_hour = 23;
+		tm.tm_min = 59;
+		tm.tm_sec = 59;
+	} else if ((end = strptime(end, "T%H:%M:%SZ", &tm)) == NULL || *end != '\0') {
+		goto bad;
+	}
+	if (tm.tm_year + 1900 < 1950 || tm.tm_year + 1900 > 9999)
+		goto bad;
+	snprintf(digits, sizeof(digits), "%04d%02d%02d%02d%02d%02d", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (parse_count(digits, strlen(digits), value) < 0)
+		goto bad;
+	*type = "END_DATE";
+	return ACMB_OK;
+bad:
+	*type = NULL;
+	*value = 0;
+	return acmb_error(err, ACMB_E_USAGE, "--validity '%s' is not one of 90d, 12m, 1y "
+	    "(days, months, years), 2027-06-30[T12:00:00Z] or YYYYMMDDHHMMSS (end date), "
+	    "@EPOCH (absolute)", text != NULL ? text : "");
+}
+
+int
+acmb_issue_pick_key_algorithm(const char *ca_key_alg, const char *requested,
+    enum acmb_key_alg *out, acmb_err *err)
+{
+	const char *want = requested;
+	size_t i;
+
+	*out = ACMB_ALG_NONE;
+	if (want == NULL || strcmp(want, "auto") == 0)
+		want = ca_key_alg;
+	for (i = 0; i < sizeof(key_algorithms) / sizeof(key_algorithms[0]); i++)
+		if (strcmp(want, key_algorithms[i].name) == 0)
+			break;
+	if (i == sizeof(key_algorithms) / sizeof(key_algorithms[0])) {
+		if (want == ca_key_alg)
+			return acmb_error(err, ACMB_E_AWS, "the certificate authority's key "
+			    "algorithm '%s' is not one acmbridge knows", ca_key_alg);
+		return acmb_error(err, ACMB_E_USAGE, "--key-algorithm '%s' is not one of auto, "
+		    "RSA_2048, RSA_3072, RSA_4096, EC_prime256v1, EC_secp384r1, EC_secp521r1",
+		    want);
+	}
+	if (is_rsa_name(want) != is_rsa_name(ca_key_alg))
+		return acmb_error(err, ACMB_E_RULE, "%s: --key-algorithm %s is %s but the "
+		    "certificate authority's key is %s; ACM refuses a certificate whose key "
+		    "family differs from its issuer's. Use --key-algorithm auto or an %s "
+		    "algorithm (no key was made, nothing was sent)", ACMB_ISSUE_RULE_ALG_MATCH,
+		    want, is_rsa_name(want) ? "RSA" : "EC", ca_key_alg,
+		    is_rsa_name(ca_key_alg) ? "RSA" : "EC");
+	*out = key_algorithms[i].alg;
+	return ACMB_OK;
+}
+
+int
+acmb_issue_pick_signing_algorithm(const char *ca_key_alg, const char *ca_signing_alg,
+    const char *requested, const char **out, acmb_err *err)
+{
+	int rsa = is_rsa_name(ca_key_alg);
+	const char *suffix = rsa ? "WITHRSA" : "WITHECDSA";
+	const char *want = requested != NULL ? requested : ca_signing_alg;
+	size_t i, n = sizeof(signing_algorithms) / sizeof(signing_algorithms[0]);
+
+	*out = NULL;
+	for (i = 0; want != NULL && i < n; i++)
+		if (strcmp(want, signing_algorithms[i]) == 0)
+			break;
+	if (requested != NULL && i == n)
+		return acmb_error(err, ACMB_E_USAGE, "--signing-algorithm '%s' is not one of "
+		    "SHA256WITHRSA, SHA384WITHRSA, SHA512WITHRSA, SHA256WITHECDSA, "
+		    "SHA384WITHECDSA, SHA512WITHECDSA", requested);
+	if (i < n && strcmp(signing_algorithms[i] + 6, suffix) == 0) {
+		*out = signing_algorithms[i];
+		return ACMB_OK;
+	}
+	if (requested != NULL)
+		return acmb_error(err, ACMB_E_USAGE, "--signing-algorithm %s does not fit the "
+		    "certificate authority's %s key: use a SHA*%s algorithm", requested,
+		    ca_key_alg, suffix);
+	*out = rsa ? "SHA256WITHRSA" : "SHA256WITHECDSA";
+	return ACMB_OK;
+}
+
+/* A token derived from the CSR: a retry of the same request is recognised
+ * by Private CA, and a new key (a new CSR) is a new request. */
+static int
+derive_token(const char *csr_pem, char *out, size_t outlen, acmb_err *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	size_t pos;
+
+	if (!EVP_Digest(csr_pem, strlen(csr_pem), md, &mdlen, EVP_sha256(), NULL))
+		return acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot hash the CSR");
+	pos = (size_t)snprintf(out, outlen, "acmb-");
+	for (i = 0; i < mdlen && pos + 2 < outlen; i++)
+		pos += (size_t)snprintf(out + pos, outlen - pos, "%02x", md[i]);
+	out[outlen - 1] = '\0';
+	return ACMB_OK;
+}
+
+static int
+check_token(const char *token, acmb_err *err)
+{
+	size_t i, n = strlen(token);
+
+	if (n == 0 || n > ACMB_PCA_TOKEN_MAX)
+		return acmb_error(err, ACMB_E_USAGE, "--idempotency-token must be 1 to %d "
+		    "characters", ACMB_PCA_TOKEN_MAX);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)token[i] < 0x20 && token[i] != '\t')
+			return acmb_error(err, ACMB_E_USAGE, "--idempotency-token holds a "
+			    "control character");
+	return ACMB_OK;
+}
+
+static void
+sleep_one_second(void)
+{
+	struct timespec ts = { 1, 0 };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* GetCertificate until it answers, like the certificate-issued waiter: only
+ * RequestInProgressException is waited through, 1 s apart. */
+static int
+wait_issued(const struct acmb_aws_config *pca, const struct acmb_issue_opts *o,
+    struct acmb_issue_result *res, char **cert, char **chain, acmb_err *err)
+{
+	struct acmb_aws_call_info info;
+	long attempts = o->wait_timeout > 0 ? o->wait_timeout : 1;
+	int r;
+
+	for (;;) {
+		memset(&info, 0, sizeof(info));
+		res->polls++;
+		r = acmb_pca_get_certificate(pca, o->ca_arn, res->pca_certificate_arn, cert,
+		    chain, &info, err);
+		if (r != ACMB_E_AWS || strcmp(info.error_code, IN_PROGRESS) != 0)
+			return r;
+		if (res->polls >= attempts) {
+			res->timed_out = 1;
+			return acmb_error(err, ACMB_E_AWS, "Private CA was still issuing %s "
+			    "after %d GetCertificate polls (--wait-timeout %ld)",
+			    res->pca_certificate_arn, res->polls, o->wait_timeout);
+		}
+		sleep_one_second();
+	}
+}
+
+/* The material as every source builds it: leaf and chain decoded exactly as
+ * files are, the key handed over. */
+static int
+build_material(const char *cert_pem, const char *chain_pem, const char *ca_arn,
+    EVP_PKEY **key, struct acmb_material **out, acmb_err *err)
+{
+	struct acmb_material *m = NULL;
+	struct acmb_field_info *ki;
+	int r = ACMB_E_INTERNAL;
+
+	*out = NULL;
+	if ((m = acmb_material_new()) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(m->info[ACMB_FIELD_CERT].source, ACMB_SOURCE_MAX, "Private CA certificate");
+	snprintf(m->info[ACMB_FIELD_CHAIN].source, ACMB_SOURCE_MAX, "Private CA chain");
+	if ((r = acmb_files_decode_field(m, ACMB_FIELD_CERT, (const unsigned char *)cert_pem,
+	    strlen(cert_pem), NULL, 0, err)) != ACMB_OK)
+		goto out;
+	if (chain_pem != NULL && chain_pem[0] != '\0' &&
+	    (r = acmb_files_decode_field(m, ACMB_FIELD_CHAIN, (const unsigned char *)chain_pem,
+	    strlen(chain_pem), NULL, 0, err)) != ACMB_OK)
+		goto out;
+	ki = &m->info[ACMB_FIELD_KEY];
+	ki->present = 1;
+	ki->status = ACMB_OK;
+	snprintf(ki->source, sizeof(ki->source), "key made in memory for %.200s", ca_arn);
+	snprintf(ki->key_format, sizeof(ki->key_format), "PKCS#8");
+	m->key = *key;
+	*key = NULL;
+	*out = m;
+	m = NULL;
+	r = ACMB_OK;
+out:
+	acmb_material_free(m);
+	return r;
+}
+
+int
+acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
+    const struct acmb_issue_opts *o, struct acmb_issue_result *res, acmb_err *err)
+{
+	struct acmb_pca_authority ca;
+	struct acmb_pca_issue_request q;
+	struct acmb_aws_call_info info;
+	X509_NAME *subject = NULL;
+	EVP_PKEY *key = NULL;
+	struct acmb_material *m = NULL;
+	char *csr = NULL, *cert = NULL, *chain = NULL, cn[ACMB_CSR_SUBJECT_MAX + 8];
+	const char *vtype = NULL, *sig = NULL;
+	long long vvalue = 0;
+	enum acmb_key_alg alg;
+	int r = ACMB_E_INTERNAL;
+
+	memset(res, 0, sizeof(*res));
+	memset(&info, 0, sizeof(info));
+	if (o->ca_arn == NULL) {
+		r = acmb_error(err, ACMB_E_USAGE, "--certificate-authority-arn is required");
+		goto out;
+	}
+	if ((r = acmb_issue_parse_validity(o->validity, &vtype, &vvalue, err)) != ACMB_OK)
+		goto out;
+	if (o->subject == NULL && o->ndns == 0) {
+		r = acmb_error(err, ACMB_E_USAGE, "give --subject \"CN=...\" or at least one "
+		    "--dns-name");
+		goto out;
+	}
+	snprintf(cn, sizeof(cn), "CN=%s", o->ndns > 0 ? o->dns_names[0] : "");
+	if ((r = acmb_csr_parse_subject(o->subject != NULL ? o->subject : cn, &subject,
+	    err)) != ACMB_OK)
+		goto out;
+	if (o->idempotency_token != NULL && (r = check_token(o->idempotency_token, err)) !=
+	    ACMB_OK)
+		goto out;
+	if (o->api_passthrough != NULL && o->template_arn == NULL) {
+		r = acmb_error(err, ACMB_E_USAGE, "--api-passthrough needs --template-arn naming "
+		    "an APIPassthrough template (Private CA ignores it otherwise)");
+		goto out;
+	}
+
+	/* The CA decides the key: nothing is made before it has been asked. */
+	if ((r = acmb_pca_describe_authority(pca, o->ca_arn, &ca, &info, err)) != ACMB_OK)
+		goto out;
+	snprintf(res->ca_status, sizeof(res->ca_status), "%s", ca.status);
+	if (strcmp(ca.status, "ACTIVE") != 0) {
+		r = acmb_error(err, ACMB_E_AWS, "the certificate authority %s is %s; it must be "
+		    "ACTIVE to issue certificates (nothing was issued)", o->ca_arn,
+		    ca.status[0] != '\0' ? ca.status : "in an unknown state");
+		goto out;
+	}
+	if ((r = acmb_issue_pick_key_algorithm(ca.key_algorithm, o->key_algorithm, &alg,
+	    err)) != ACMB_OK ||
+	    (r = acmb_issue_pick_signing_algorithm(ca.key_algorithm, ca.signing_algorithm,
+	    o->signing_algorithm, &sig, err)) != ACMB_OK)
+		goto out;
+	snprintf(res->key_algorithm, sizeof(res->key_algorithm), "%s",
+	    acmb_rules_alg_name(alg));
+	snprintf(res->signing_algorithm, sizeof(res->signing_algorithm), "%s", sig);
+
+	if ((r = acmb_csr_keygen(alg, &key, err)) != ACMB_OK ||
+	    (r = acmb_csr_build(key, subject, o->dns_names, o->ndns, o->ip_addresses, o->nips,
+	    &csr, err)) != ACMB_OK)
+		goto out;
+	if (o->idempotency_token != NULL)
+		snprintf(res->idempotency_token, sizeof(res->idempotency_token), "%s",
+		    o->idempotency_token);
+	else if ((r = derive_token(csr, res->idempotency_token,
+	    sizeof(res->idempotency_token), err)) != ACMB_OK)
+		goto out;
+
+	if (o->import.dry_run) {
+		note(res, "would issue from %s (%s, %s): %s key made in memory, signed with %s, "
+		    "validity %lld %s", o->ca_arn, ca.status, ca.key_algorithm,
+		    res->key_algorithm, sig, vvalue, vtype);
+		note(res, "then check every ACM rule and %s", o->import.certificate_arn != NULL ?
+		    "reimport into the given ARN" : "import it as a new certificate");
+		r = ACMB_OK;
+		goto out;
+	}
+
+	memset(&q, 0, sizeof(q));
+	q.ca_arn = o->ca_arn;
+	q.csr_pem = csr;
+	q.signing_algorithm = sig;
+	q.validity_type = vtype;
+	q.validity_value = vvalue;
+	q.template_arn = o->template_arn;
+	q.api_passthrough = o->api_passthrough;
+	q.idempotency_token = res->idempotency_token;
+	memset(&info, 0, sizeof(info));
+	r = acmb_pca_issue_certificate(pca, &q, &res->pca_certificate_arn, &info, err);
+	res->issue_attempts = info.attempts;
+	if (r != ACMB_OK)
+		goto out;
+	if ((r = wait_issued(pca, o, res, &cert, &chain, err)) != ACMB_OK)
+		goto out;
+
+	if ((r = build_material(cert, chain, o->ca_arn, &key, &m, err)) != ACMB_OK)
+		goto out;
+	if ((res->rules = calloc(1, sizeof(*res->rules))) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = acmb_rules_judge(m, time(NULL), res->rules, err)) != ACMB_OK)
+		goto out;
+	if (!res->rules->ok) {
+		r = acmb_error(err, ACMB_E_RULE, "the certificate Private CA issued (%s) breaks "
+		    "ACM's import rules; nothing was imported", res->pca_certificate_arn);
+		goto out;
+	}
+	r = acmb_import(acm, m, &o->import, &res->import, err);
+out:
+	/* EVP_PKEY_free() clears the private BIGNUMs in the secure heap. */
+	EVP_PKEY_free(key);
+	acmb_material_free(m);
+	X509_NAME_free(subject);
+	free(csr);
+	free(cert);
+	free(chain);
+	return r;
+}
+
+void
+acmb_issue_result_clear(struct acmb_issue_result *res)
+{
+	if (res == NULL)
+		return;
+	free(res->pca_certificate_arn);
+	free(res->rules);
+	acmb_import_result_clear(&res->import);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,97 @@
+/*
+ * The issue flow: a key made in memory, a CSR, AWS Private CA's
+ * IssueCertificate and GetCertificate (polled as the AWS CLI's
+ * certificate-issued waiter does), then the same ACM rules, import or
+ * reimport and verification as every other source, and the key wiped.
+ */
+#ifndef ACMB_ISSUE_H
+#define ACMB_ISSUE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "acm/aws-config.h"
+#include "acm/pca-api.h"
+#include "acm/rules.h"
+#include "error.h"
+#include "import.h"
+
+/* The rule name reported when the key algorithm's family differs from the
+ * CA's: ACM refuses a Private CA certificate whose key family is not its
+ * issuer's, so the flow refuses it before any key is made. */
+#define ACMB_ISSUE_RULE_ALG_MATCH "key-algorithm-match"
+
+#define ACMB_ISSUE_DEFAULT_WAIT 60L /* seconds; the waiter's 60 x 1 s */
+#define ACMB_ISSUE_WAIT_MAX 86400L
+
+struct acmb_issue_opts {
+	const char *ca_arn;            /* --certificate-authority-arn */
+	const char *subject;           /* --subject "CN=...,O=..." */
+	const char *const *dns_names;  /* --dns-name, borrowed */
+	size_t ndns;
+	const char *const *ip_addresses; /* --ip-address, borrowed */
+	size_t nips;
+	const char *key_algorithm;     /* "auto" (NULL too) or RSA_2048 ... EC_secp521r1 */
+	const char *signing_algorithm; /* NULL: from the CA */
+	const char *validity;          /* --validity 90d|12m|1y|END_DATE|@EPOCH */
+	const char *template_arn;      /* or NULL */
+	json_t *api_passthrough;       /* ApiPassthrough object or NULL; borrowed */
+	const char *idempotency_token; /* NULL: derived from the CSR */
+	long wait_timeout;             /* seconds of GetCertificate polling */
+	struct acmb_import_opts import; /* reimport ARN, tags, dry_run */
+};
+
+#define ACMB_ISSUE_NOTES_MAX 8
+
+struct acmb_issue_result {
+	char *pca_certificate_arn;    /* Private CA's certificate ARN, or NULL */
+	char key_algorithm[32];       /* what the key was made as */
+	char signing_algorithm[32];
+	char idempotency_token[ACMB_PCA_TOKEN_MAX + 1];
+	char ca_status[32];           /* as DescribeCertificateAuthority said */
+	int polls;                    /* GetCertificate calls */
+	int timed_out;                /* the wait ended before the certificate */
+	int issue_attempts;           /* IssueCertificate requests sent */
+	struct acmb_rules_report *rules; /* the judged certificate, or NULL */
+	struct acmb_import_result import;
+	size_t nnotes;
+	char notes[ACMB_ISSUE_NOTES_MAX][ACMB_IMPORT_NOTE_LEN];
+};
+
+/* Runs the flow: pca (resolved for acmb_aws_service_acm_pca) issues, acm
+ * (resolved for acmb_aws_service_acm) imports. Fills *res (clear it with
+ * acmb_issue_result_clear()). Returns ACMB_OK; ACMB_E_USAGE for bad options;
+ * ACMB_E_RULE when the key algorithm or the issued certificate breaks an ACM
+ * rule (res->rules has the report when one was judged); ACMB_E_AWS when the
+ * CA is not ACTIVE, a call fails or the wait times out (res->timed_out, with
+ * res->pca_certificate_arn set); the errors of acmb_import(). The key is
+ * wiped on every path. With import.dry_run nothing is issued or imported. */
+int acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
+    const struct acmb_issue_opts *o, struct acmb_issue_result *res, acmb_err *err);
+
+/* Frees what *res owns. Accepts NULL. */
+void acmb_issue_result_clear(struct acmb_issue_result *res);
+
+/* Exposed for the tests: the option rules of the flow. */
+
+/* Parses --validity: "90d", "12m", "1y" (DAYS, MONTHS, YEARS), a date
+ * "2027-06-30" or "2027-06-30T12:00:00Z" or 14 digits YYYYMMDDHHMMSS
+ * (END_DATE), "@1790000000" (ABSOLUTE, epoch seconds). *type points to a
+ * static string. */
+int acmb_issue_parse_validity(const char *text, const char **type, long long *value,
+    acmb_err *err);
+
+/* Chooses the key algorithm for a CA whose KeyAlgorithm is ca_key_alg:
+ * "auto"/NULL picks the CA's own; another family is ACMB_E_RULE naming
+ * ACMB_ISSUE_RULE_ALG_MATCH; an unknown name ACMB_E_USAGE. */
+int acmb_issue_pick_key_algorithm(const char *ca_key_alg, const char *requested,
+    enum acmb_key_alg *out, acmb_err *err);
+
+/* Chooses the signing algorithm: requested (checked against the CA key's
+ * family) or, when NULL, the CA's own if it fits, else SHA256WITHRSA /
+ * SHA256WITHECDSA. Returns a static string in *out. */
+int acmb_issue_pick_signing_algorithm(const char *ca_key_alg, const char *ca_signing_alg,
+    const char *requested, const char **out, acmb_err *err);
+
+#endif
