@@ -1,8 +1,9 @@
 /*
  * A fault-injecting PKCS#11 module for tests: forwards every call to a real
  * module (ACMB_FAULT_P11_TARGET, default SoftHSM 2) and makes one chosen
- * function fail with a chosen CK_RV, after letting the first SKIP calls
- * through:   ACMB_FAULT_P11=C_WrapKey:CKR_DEVICE_REMOVED[:SKIP]
+ * function fail with a chosen CK_RV: the first SKIP calls go through, every
+ * later one fails, as a token that broke or was pulled mid-way would:
+ *     ACMB_FAULT_P11=C_WrapKey:CKR_DEVICE_REMOVED[:SKIP]
  * A real component with chosen failures, not a mock of acmbridge's code.
  */
 #include <dlfcn.h>

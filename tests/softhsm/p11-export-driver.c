@@ -96,10 +96,11 @@ main(int argc, char **argv)
 		describe_key(m->key, alg, sizeof(alg));
 		matches = leaf != NULL && EVP_PKEY_eq(m->key, X509_get0_pubkey(leaf)) == 1;
 	}
-	printf("key=%s matches-cert=%s chain=%d\n", alg, matches ? "yes" : "no",
+	printf("key=%s matches-cert=%s chain=%d\n", alg,
+	    leaf == NULL ? "n/a" : matches ? "yes" : "no",
 	    m->chain != NULL ? sk_X509_num(m->chain) : 0);
 	acmb_audit_finish(audit, arn, NULL, NULL);
-	rc = m->key == NULL || matches ? ACMB_OK : ACMB_E_RULE;
+	rc = m->key == NULL || leaf == NULL || matches ? ACMB_OK : ACMB_E_RULE;
 	if (rc != ACMB_OK)
 		acmb_error(&err, rc, "the exported key does not match the certificate");
 out:
