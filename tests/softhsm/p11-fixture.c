@@ -28,6 +28,34 @@
 #define MAXA 32
 
 static CK_FUNCTION_LIST *fn;
+/* Template buffers live until exit; freed there (keeps the sanitizers quiet). */
+static void *owned[128], *ossl_owned[128];
+static size_t nowned, nossl_owned;
+
+static void *
+keep(void *p)
+{
+	if (nowned < 128)
+		owned[nowned++] = p;
+	return p;
+}
+
+static void *
+keep_ossl(void *p)
+{
+	if (nossl_owned < 128)
+		ossl_owned[nossl_owned++] = p;
+	return p;
+}
+
+static void
+release_all(void)
+{
+	while (nowned > 0)
+		free(owned[--nowned]);
+	while (nossl_owned > 0)
+		OPENSSL_free(ossl_owned[--nossl_owned]);
+}
 static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 
 static void
@@ -62,7 +90,7 @@ add_bn(struct tmpl *t, CK_ATTRIBUTE_TYPE type, EVP_PKEY *k, const char *param)
 	if (EVP_PKEY_get_bn_param(k, param, &bn) != 1)
 		die(param, 0);
 	n = BN_num_bytes(bn);
-	buf = malloc((size_t)n);
+	buf = keep(malloc((size_t)n));
 	BN_bn2bin(bn, buf);
 	add(t, type, buf, (CK_ULONG)n);
 	BN_free(bn);
@@ -72,7 +100,7 @@ static unsigned char *
 hex_id(const char *hex, CK_ULONG *len)
 {
 	size_t n = strlen(hex) / 2, i;
-	unsigned char *id = malloc(n + 1);
+	unsigned char *id = keep(malloc(n + 1));
 	unsigned int v;
 
 	for (i = 0; i < n; i++) {
@@ -196,6 +224,7 @@ import_key(CK_SESSION_HANDLE s, const char *path, const char *idhex, const char 
 		    NULL);
 		oid = OBJ_txt2obj(group, 0);
 		plen = i2d_ASN1_OBJECT(oid, &params);
+		keep_ossl(params);
 		ASN1_OBJECT_free(oid);
 		add(&t, CKA_EC_PARAMS, params, (CK_ULONG)plen);
 		add(&p, CKA_EC_PARAMS, params, (CK_ULONG)plen);
@@ -208,6 +237,7 @@ import_key(CK_SESSION_HANDLE s, const char *path, const char *idhex, const char 
 		os = ASN1_OCTET_STRING_new();
 		ASN1_OCTET_STRING_set(os, pt, (int)ptlen);
 		ptderlen = i2d_ASN1_OCTET_STRING(os, &ptder);
+		keep_ossl(ptder);
 		ASN1_OCTET_STRING_free(os);
 		add(&p, CKA_EC_POINT, ptder, (CK_ULONG)ptderlen);
 	}
@@ -241,6 +271,10 @@ import_cert(CK_SESSION_HANDLE s, const char *path, const char *idhex, const char
 	sl = i2d_X509_NAME(X509_get_subject_name(x), &subj);
 	il = i2d_X509_NAME(X509_get_issuer_name(x), &iss);
 	nl = i2d_ASN1_INTEGER(X509_get_serialNumber(x), &ser);
+	keep_ossl(der);
+	keep_ossl(subj);
+	keep_ossl(iss);
+	keep_ossl(ser);
 	add(&t, CKA_CLASS, &cls, sizeof(cls));
 	add(&t, CKA_CERTIFICATE_TYPE, &ct, sizeof(ct));
 	add(&t, CKA_TOKEN, &yes, sizeof(yes));
@@ -343,6 +377,7 @@ main(int argc, char **argv)
 	fn->C_CloseSession(s);
 	p11_kit_module_finalize(fn);
 	p11_kit_module_release(fn);
+	release_all();
 	acmb_shutdown();
 	return 0;
 }
