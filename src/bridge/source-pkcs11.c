@@ -596,7 +596,7 @@ export_audited(struct ctx *c, struct open_token *ot, CK_OBJECT_HANDLE kh, X509 *
 			*err = refusal;
 		return refused;
 	}
-	r = acmb_p11_export_key(&ot->tok, ot->s, &key, path, trusted.h, pub, out, err);
+	r = acmb_p11_export_key(NULL, &ot->tok, ot->s, &key, path, trusted.h, pub, out, err);
 	if (r != ACMB_OK)
 		acmb_audit_finish(audit, NULL, err, NULL);
 	return r;

@@ -17,10 +17,62 @@
 #define WRAP_KEY_LEN 32
 /* A PKCS#8 RSA-16384 key is under 10 KiB; anything bigger is not a key. */
 #define WRAPPED_MAX (16 * 1024)
+#define WRAPPED_GUESS 4096
 
 #ifdef ACMB_TEST_HOOKS
 long acmb_p11_test_secret_keys_after_export = -1;
 #endif
+
+static const char *const cipher_names[] = { "AES-256-WRAP-PAD", "AES-256-WRAP", "AES-256-CBC" };
+#define NCIPHERS (sizeof(cipher_names) / sizeof(cipher_names[0]))
+
+/* Building an OpenSSL 3.0 decoder chain costs more than the decode: keep
+ * one per key type, with the slot each writes its result into. */
+struct acmb_p11_exporter {
+	OSSL_DECODER_CTX *dec[2]; /* [0] RSA, [1] EC PrivateKeyInfo */
+	EVP_PKEY *decoded[2];     /* always NULL between calls */
+	EVP_CIPHER *cipher[NCIPHERS];
+};
+
+int
+acmb_p11_exporter_new(struct acmb_p11_exporter **out, acmb_err *err)
+{
+	*out = OPENSSL_zalloc(sizeof(**out));
+	if (*out == NULL)
+		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
+	return ACMB_OK;
+}
+
+void
+acmb_p11_exporter_free(struct acmb_p11_exporter *x)
+{
+	size_t i;
+
+	if (x == NULL)
+		return;
+	for (i = 0; i < 2; i++) {
+		OSSL_DECODER_CTX_free(x->dec[i]);
+		EVP_PKEY_free(x->decoded[i]);
+	}
+	for (i = 0; i < NCIPHERS; i++)
+		EVP_CIPHER_free(x->cipher[i]);
+	OPENSSL_free(x);
+}
+
+static EVP_CIPHER *
+exporter_cipher(struct acmb_p11_exporter *x, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCIPHERS; i++) {
+		if (strcmp(cipher_names[i], name) != 0)
+			continue;
+		if (x->cipher[i] == NULL)
+			x->cipher[i] = EVP_CIPHER_fetch(NULL, name, NULL);
+		return x->cipher[i];
+	}
+	return NULL;
+}
 
 const char *
 acmb_p11_export_path_name(enum acmb_p11_export_path path)
@@ -83,7 +135,7 @@ acmb_p11_wrap_mechanism(const struct acmb_p11_token *t, CK_MECHANISM_TYPE *mech,
 		CK_MECHANISM_TYPE mech;
 		const char *cipher;
 	} prefs[] = {
-		{ CKM_AES_KEY_WRAP_PAD, "AES-256-WRAP-PAD" },
+		{ CKM_AES_KEY_WRAP_PAD, "AES-256-WRAP-PAD" }, /* cipher_names[] */
 		{ CKM_AES_KEY_WRAP, "AES-256-WRAP" },
 		{ CKM_AES_CBC_PAD, "AES-256-CBC" },
 	};
@@ -148,38 +200,45 @@ wrapping_key_create(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, unsigne
 	return ACMB_OK;
 }
 
-/* Wraps key under wrapper with mech into a new secure buffer. */
+/*
+ * Wraps key under wrapper with mech into a new secure buffer. One call into
+ * a buffer that fits any RSA-4096 or EC PKCS#8 saves the size query (the
+ * wrap is the token's most expensive step); bigger keys get the two calls.
+ */
 static int
 wrap(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_MECHANISM *mech,
     CK_OBJECT_HANDLE wrapper, CK_OBJECT_HANDLE key, acmb_secbuf **out, acmb_err *err)
 {
 	acmb_secbuf *b = NULL;
 	unsigned char *p;
-	CK_ULONG len = 0;
+	CK_ULONG len = WRAPPED_GUESS;
 	CK_RV rv;
 	int r = ACMB_E_INTERNAL;
 
 	*out = NULL;
-	if ((rv = t->fn->C_WrapKey(s, mech, wrapper, key, NULL, &len)) != CKR_OK) {
-		r = acmb_p11_error(err, rv, t->module, "the token did not wrap the key");
-		goto out;
+	for (;;) {
+		acmb_secbuf_free(b);
+		if ((b = acmb_secbuf_new(len)) == NULL ||
+		    (p = acmb_secbuf_reserve(b, len)) == NULL) {
+			r = acmb_error(err, ACMB_E_NOMEM, "secure heap exhausted wrapping a key");
+			goto out;
+		}
+		rv = t->fn->C_WrapKey(s, mech, wrapper, key, p, &len);
+		if (rv != CKR_BUFFER_TOO_SMALL || acmb_secbuf_max(b) != WRAPPED_GUESS)
+			break;
+		if (len <= WRAPPED_GUESS || len > WRAPPED_MAX) {
+			r = acmb_error(err, ACMB_E_TOKEN, "the token announced a wrapped key of "
+			    "%lu bytes (module %s)", (unsigned long)len, t->module);
+			goto out;
+		}
 	}
-	if (len == 0 || len > WRAPPED_MAX) {
-		r = acmb_error(err, ACMB_E_TOKEN, "the token announced a wrapped key of %lu bytes "
-		    "(module %s)", (unsigned long)len, t->module);
-		goto out;
-	}
-	if ((b = acmb_secbuf_new(len)) == NULL || (p = acmb_secbuf_reserve(b, len)) == NULL) {
-		r = acmb_error(err, ACMB_E_NOMEM, "secure heap exhausted wrapping a key");
-		goto out;
-	}
-	if ((rv = t->fn->C_WrapKey(s, mech, wrapper, key, p, &len)) != CKR_OK) {
+	if (rv != CKR_OK) {
 		r = acmb_p11_error(err, rv, t->module, "the token did not wrap the key");
 		goto out;
 	}
 	if (len == 0 || len > acmb_secbuf_max(b)) {
-		r = acmb_error(err, ACMB_E_TOKEN, "the token changed the wrapped key's length "
-		    "(module %s)", t->module);
+		r = acmb_error(err, ACMB_E_TOKEN, "the token gave a wrapped key of %lu bytes "
+		    "(module %s)", (unsigned long)len, t->module);
 		goto out;
 	}
 	acmb_secbuf_commit(b, len);
@@ -193,10 +252,10 @@ out:
 
 /* Unwraps with OpenSSL into a new secure buffer. */
 static int
-unwrap(const char *cipher_name, const unsigned char *aes, const unsigned char *iv,
-    const acmb_secbuf *wrapped, acmb_secbuf **out, acmb_err *err)
+unwrap(struct acmb_p11_exporter *x, const char *cipher_name, const unsigned char *aes,
+    const unsigned char *iv, const acmb_secbuf *wrapped, acmb_secbuf **out, acmb_err *err)
 {
-	EVP_CIPHER *cipher = NULL;
+	EVP_CIPHER *cipher;
 	EVP_CIPHER_CTX *ctx = NULL;
 	acmb_secbuf *b = NULL;
 	unsigned char *p;
@@ -204,7 +263,7 @@ unwrap(const char *cipher_name, const unsigned char *aes, const unsigned char *i
 	int n1 = 0, n2 = 0, r = ACMB_E_INTERNAL;
 
 	*out = NULL;
-	if ((cipher = EVP_CIPHER_fetch(NULL, cipher_name, NULL)) == NULL ||
+	if ((cipher = exporter_cipher(x, cipher_name)) == NULL ||
 	    (ctx = EVP_CIPHER_CTX_new()) == NULL) {
 		r = acmb_error_ssl(err, ACMB_E_INTERNAL, "OpenSSL has no %s cipher", cipher_name);
 		goto out;
@@ -229,7 +288,6 @@ unwrap(const char *cipher_name, const unsigned char *aes, const unsigned char *i
 out:
 	acmb_secbuf_free(b);
 	EVP_CIPHER_CTX_free(ctx);
-	EVP_CIPHER_free(cipher);
 	return r;
 }
 
@@ -264,39 +322,39 @@ trim_to_der(acmb_secbuf *der, acmb_err *err)
 }
 
 static int
-decode_pkcs8(const acmb_secbuf *der, CK_KEY_TYPE kt, EVP_PKEY **out, acmb_err *err)
+decode_pkcs8(struct acmb_p11_exporter *x, const acmb_secbuf *der, CK_KEY_TYPE kt,
+    EVP_PKEY **out, acmb_err *err)
 {
-	OSSL_DECODER_CTX *dctx = NULL;
-	EVP_PKEY *pkey = NULL;
 	const unsigned char *p = acmb_secbuf_ptr(der);
 	size_t len = acmb_secbuf_len(der);
-	int r = ACMB_E_INTERNAL;
+	int i = kt == CKK_RSA ? 0 : 1, r = ACMB_E_INTERNAL;
 
 	*out = NULL;
-	dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "DER", "PrivateKeyInfo",
-	    kt == CKK_RSA ? "RSA" : "EC", EVP_PKEY_KEYPAIR, NULL, NULL);
-	if (dctx == NULL) {
+	if (x->dec[i] == NULL)
+		x->dec[i] = OSSL_DECODER_CTX_new_for_pkey(&x->decoded[i], "DER", "PrivateKeyInfo",
+		    kt == CKK_RSA ? "RSA" : "EC", EVP_PKEY_KEYPAIR, NULL, NULL);
+	if (x->dec[i] == NULL) {
 		r = acmb_error_ssl(err, ACMB_E_INTERNAL, "no OpenSSL decoder for PKCS#8");
 		goto out;
 	}
-	if (OSSL_DECODER_from_data(dctx, &p, &len) != 1 || pkey == NULL) {
+	if (OSSL_DECODER_from_data(x->dec[i], &p, &len) != 1 || x->decoded[i] == NULL) {
 		r = acmb_error_ssl(err, ACMB_E_TOKEN, "the unwrapped key does not decode as a "
 		    "%s PKCS#8 key", acmb_p11_key_type_name(kt));
 		goto out;
 	}
 	/* SoftHSM's EC PKCS#8 has no public key; ACM wants it in the PEM. */
-	if (kt == CKK_EC &&
-	    EVP_PKEY_set_int_param(pkey, OSSL_PKEY_PARAM_EC_INCLUDE_PUBLIC, 1) != 1) {
+	if (kt == CKK_EC && EVP_PKEY_set_int_param(x->decoded[i],
+	    OSSL_PKEY_PARAM_EC_INCLUDE_PUBLIC, 1) != 1) {
 		r = acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot mark the EC key to carry its "
 		    "public key");
 		goto out;
 	}
-	*out = pkey;
-	pkey = NULL;
+	*out = x->decoded[i];
+	x->decoded[i] = NULL;
 	r = ACMB_OK;
 out:
-	EVP_PKEY_free(pkey);
-	OSSL_DECODER_CTX_free(dctx);
+	EVP_PKEY_free(x->decoded[i]);
+	x->decoded[i] = NULL;
 	return r;
 }
 
@@ -312,7 +370,7 @@ destroy_object(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HA
 }
 
 static int
-export_wrapped(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
+export_wrapped(struct acmb_p11_exporter *x, const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
     const struct acmb_p11_object *key, EVP_PKEY **out, acmb_err *err)
 {
 	CK_OBJECT_HANDLE wk = CK_INVALID_HANDLE;
@@ -343,12 +401,12 @@ export_wrapped(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
 	destroy_object(t, s, &wk);
 	if (r != ACMB_OK)
 		goto out;
-	if ((r = unwrap(cipher, aes, mech.pParameter, wrapped, &der, err)) != ACMB_OK)
+	if ((r = unwrap(x, cipher, aes, mech.pParameter, wrapped, &der, err)) != ACMB_OK)
 		goto out;
 	OPENSSL_secure_clear_free(aes, WRAP_KEY_LEN);
 	aes = NULL;
 	if ((r = trim_to_der(der, err)) != ACMB_OK ||
-	    (r = decode_pkcs8(der, key->key_type, out, err)) != ACMB_OK)
+	    (r = decode_pkcs8(x, der, key->key_type, out, err)) != ACMB_OK)
 		goto out;
 	r = ACMB_OK;
 out:
@@ -644,16 +702,22 @@ count_session_secret_keys(const struct acmb_p11_token *t, CK_SESSION_HANDLE s)
 #endif
 
 int
-acmb_p11_export_key(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
-    const struct acmb_p11_object *key, enum acmb_p11_export_path path, CK_OBJECT_HANDLE trusted,
-    EVP_PKEY *pub, EVP_PKEY **out, acmb_err *err)
+acmb_p11_export_key(struct acmb_p11_exporter *x, const struct acmb_p11_token *t,
+    CK_SESSION_HANDLE s, const struct acmb_p11_object *key, enum acmb_p11_export_path path,
+    CK_OBJECT_HANDLE trusted, EVP_PKEY *pub, EVP_PKEY **out, acmb_err *err)
 {
+	struct acmb_p11_exporter *own = NULL;
 	int r = ACMB_E_INTERNAL;
 
 	*out = NULL;
+	if (x == NULL) {
+		if ((r = acmb_p11_exporter_new(&own, err)) != ACMB_OK)
+			return r;
+		x = own;
+	}
 	switch (path) {
 	case ACMB_P11_EXPORT_WRAPPED:
-		r = export_wrapped(t, s, key, out, err);
+		r = export_wrapped(x, t, s, key, out, err);
 		break;
 	case ACMB_P11_EXPORT_COMPONENTS:
 		r = export_components(t, s, key, pub, out, err);
@@ -672,5 +736,6 @@ acmb_p11_export_key(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
 #ifdef ACMB_TEST_HOOKS
 	count_session_secret_keys(t, s);
 #endif
+	acmb_p11_exporter_free(own);
 	return r;
 }

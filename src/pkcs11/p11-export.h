@@ -34,15 +34,22 @@ int acmb_p11_export_plan(const struct acmb_p11_token *t, const struct acmb_p11_o
 /* "wrapped", "components", "trusted-wrap" or "refused". Static string. */
 const char *acmb_p11_export_path_name(enum acmb_p11_export_path path);
 
+/* Reusable state for many exports in one process (OpenSSL decoder chains
+ * and ciphers; never key material). Optional: pass NULL for one export.
+ * Free with acmb_p11_exporter_free(), which accepts NULL. */
+struct acmb_p11_exporter;
+int acmb_p11_exporter_new(struct acmb_p11_exporter **out, acmb_err *err);
+void acmb_p11_exporter_free(struct acmb_p11_exporter *x);
+
 /* Exports key along path (from acmb_p11_export_plan) into a new EVP_PKEY.
- * pub is the certificate's public key (EC components need the point; NULL
- * makes us look for the public key object with the same CKA_ID); trusted
- * is the trusted wrapping key for ACMB_P11_EXPORT_TRUSTED. Every object we
- * create on the token is destroyed before return, on every path.
- * Caller frees *out with EVP_PKEY_free(). */
-int acmb_p11_export_key(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
-    const struct acmb_p11_object *key, enum acmb_p11_export_path path, CK_OBJECT_HANDLE trusted,
-    EVP_PKEY *pub, EVP_PKEY **out, acmb_err *err);
+ * x may be NULL. pub is the certificate's public key (EC components need
+ * the point; NULL makes us look for the public key object with the same
+ * CKA_ID); trusted is the trusted wrapping key for ACMB_P11_EXPORT_TRUSTED.
+ * Every object we create on the token is destroyed before return, on every
+ * path. Caller frees *out with EVP_PKEY_free(). */
+int acmb_p11_export_key(struct acmb_p11_exporter *x, const struct acmb_p11_token *t,
+    CK_SESSION_HANDLE s, const struct acmb_p11_object *key, enum acmb_p11_export_path path,
+    CK_OBJECT_HANDLE trusted, EVP_PKEY *pub, EVP_PKEY **out, acmb_err *err);
 
 /* The OpenSSL name of the wrapping mechanism the token offers, best first
  * (CKM_AES_KEY_WRAP_PAD, CKM_AES_KEY_WRAP, CKM_AES_CBC_PAD); for bench/. */

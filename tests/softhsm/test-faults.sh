@@ -23,7 +23,7 @@ while IFS='|' read -r name fault obj msg; do
 	expect_not_in "$name: no wrapping key left" "secret-keys-after=1" "$OUT"
 done <<'CASES'
 C_WrapKey fails|C_WrapKey:CKR_DEVICE_ERROR|p256-sens|CKR_DEVICE_ERROR
-device removed mid-export (second C_WrapKey)|C_WrapKey:CKR_DEVICE_REMOVED:1|rsa2048-sens|token not present (CKR_DEVICE_REMOVED
+device removed mid-export (at C_WrapKey)|C_WrapKey:CKR_DEVICE_REMOVED|rsa2048-sens|token not present (CKR_DEVICE_REMOVED
 wrapping key cannot be created|C_CreateObject:CKR_DEVICE_ERROR|p256-sens|cannot place the one-off wrapping key
 locked PIN|C_Login:CKR_PIN_LOCKED|p256-sens|the PIN is locked (CKR_PIN_LOCKED
 wrong PIN|C_Login:CKR_PIN_INCORRECT|p256-sens|wrong PIN (CKR_PIN_INCORRECT
