@@ -14,8 +14,8 @@ struct acmb_files_spec {
 	const char *private_key;     /* --private-key */
 	const char *certificate_chain; /* --certificate-chain */
 	const char *pkcs12;          /* --pkcs12 PATH: cert, key and chain in one */
-	const char *passphrase_file; /* --passphrase-file PATH */
-	const char *passphrase_env;  /* --passphrase-env VAR */
+	const char *passphrase_file; /* --passphrase-file PATH (one trailing newline stripped) */
+	const char *passphrase_env;  /* --passphrase-env VAR (wiped and unset once read) */
 };
 
 /* Reads and decodes every field the spec names into a new material.
@@ -26,5 +26,20 @@ struct acmb_files_spec {
  * Caller frees *out with acmb_material_free(). */
 int acmb_files_load(const struct acmb_files_spec *spec,
     struct acmb_material **out, acmb_err *err);
+
+/* Internal, for the fuzzer and tests: decodes field f of m from data (len
+ * bytes, the raw contents of the file as read) exactly as acmb_files_load()
+ * does, filling m->info[f] (present, status, message, flags, raw_len,
+ * blocks, key_format; source should be set first: messages name it) and the
+ * field's certs/chain/key. pass (passlen bytes, NUL-terminated, may be NULL)
+ * decrypts an encrypted key. A field whose status is not ACMB_OK holds no
+ * objects; the statuses are ACMB_E_TOO_BIG (over the read bound, set by the
+ * loader), ACMB_E_RULE (encrypted key, no passphrase) and ACMB_E_PARSE
+ * (everything else, a private key block in the certificate or chain too).
+ * Returns ACMB_OK (even for an unusable field), or ACMB_E_PASSPHRASE for a
+ * wrong passphrase and ACMB_E_NOMEM, with err set. */
+int acmb_files_decode_field(struct acmb_material *m, enum acmb_field f,
+    const unsigned char *data, size_t len, const char *pass, size_t passlen,
+    acmb_err *err);
 
 #endif
