@@ -29,6 +29,7 @@ static const struct {
 	    "check, then import or reimport into ACM and verify what ACM stored" },
 	{ "issue", acmb_cli_issue,
 	    "have AWS Private CA issue a certificate for a new key, then import it" },
+	{ "list", acmb_cli_list, "list PKCS#11 tokens, their certificates and keys (read-only)" },
 };
 
 static void
