@@ -235,7 +235,7 @@ test_csr(void **state)
 	(void)state;
 	assert_int_equal(acmb_csr_keygen(ACMB_ALG_EC_PRIME256V1, &k, &err), ACMB_OK);
 	assert_int_equal(acmb_csr_parse_subject("CN=www.example.com", &n, &err), ACMB_OK);
-	assert_int_equal(acmb_csr_build(k, n, dns, 2, ips, 2, &pem, &err), ACMB_OK);
+	assert_int_equal(acmb_csr_build(k, n, dns, 2, ips, 2, NULL, NULL, &pem, &err), ACMB_OK);
 	assert_non_null(strstr(pem, "-----BEGIN CERTIFICATE REQUEST-----"));
 	assert_non_null(bio = BIO_new_mem_buf(pem, -1));
 	assert_non_null(req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL));
@@ -253,10 +253,10 @@ test_csr(void **state)
 	static const char *const bad_dns[] = { "www.exa mple.com" };
 	static const char *const bad_ip[] = { "300.1.1.1" };
 	static const char *const bad_dot[] = { "a..b" };
-	assert_int_equal(acmb_csr_build(k, n, bad_dns, 1, NULL, 0, &pem, &err), ACMB_E_USAGE);
+	assert_int_equal(acmb_csr_build(k, n, bad_dns, 1, NULL, 0, NULL, NULL, &pem, &err), ACMB_E_USAGE);
 	assert_non_null(strstr(err.msg, "--dns-name"));
-	assert_int_equal(acmb_csr_build(k, n, bad_dot, 1, NULL, 0, &pem, &err), ACMB_E_USAGE);
-	assert_int_equal(acmb_csr_build(k, n, NULL, 0, bad_ip, 1, &pem, &err), ACMB_E_USAGE);
+	assert_int_equal(acmb_csr_build(k, n, bad_dot, 1, NULL, 0, NULL, NULL, &pem, &err), ACMB_E_USAGE);
+	assert_int_equal(acmb_csr_build(k, n, NULL, 0, bad_ip, 1, NULL, NULL, &pem, &err), ACMB_E_USAGE);
 	assert_non_null(strstr(err.msg, "--ip-address"));
 	assert_null(pem);
 	X509_NAME_free(n);

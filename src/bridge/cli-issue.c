@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -38,8 +39,8 @@ struct issue_cli {
 	json_t *tag_json[ACMB_ACM_TAGS_MAX]; /* own tag strings given as JSON */
 	size_t ntag_json;
 	const char *passthrough_arg;
-	const char *key_store;
-	const char *resume;
+	struct acmb_issue_token_spec token;
+	int token_wanted;
 	enum output_mode output;
 };
 
@@ -51,7 +52,9 @@ issue_usage(FILE *f)
 	    "           [--ip-address IP ...] [--key-algorithm auto|ALG]\n"
 	    "           [--signing-algorithm ALG] [--template-arn ARN\n"
 	    "           [--api-passthrough JSON|file://PATH]] [--idempotency-token T]\n"
-	    "           [--key-store memory] [--wait-timeout SECONDS]\n"
+	    "           [--key-store memory|pkcs11:URI [--module PATH] [--pin-file PATH]\n"
+	    "           [--audit-log PATH] [--export-policy PATH]] [--wait-timeout SECONDS]\n"
+	    "           [--resume CERT_ARN]\n"
 	    "           [--certificate-arn ARN] [--tags Key=K,Value=V ...] [--dry-run]\n"
 	    "           [--output json|text] [--pca-endpoint-url URL] [AWS options]\n\n"
 	    "Asks AWS Private CA (DescribeCertificateAuthority) which key it takes; the CA\n"
@@ -81,11 +84,19 @@ issue_usage(FILE *f)
 	    "  --idempotency-token T      default: derived from a SHA-256 of the CSR, so a\n"
 	    "                             request resent after a lost answer gets the\n"
 	    "                             same certificate\n"
-	    "  --key-store memory         where the key is made (memory: locked memory, gone\n"
-	    "                             with the process)\n"
+	    "  --key-store memory         where the key is made: memory (locked memory, gone\n"
+	    "                             with the process), or pkcs11:token=T;object=LABEL\n"
+	    "                             [;id=ID]: a sensitive, extractable key pair on the\n"
+	    "                             token, the CSR signed there, the certificate and\n"
+	    "                             chain stored next to the key, the key exported\n"
+	    "                             (wrapped, audited) for the import\n"
+	    "  --module PATH, --pin-file PATH, --audit-log PATH, --export-policy PATH\n"
+	    "                             for the token, as `import` (the PIN must come from\n"
+	    "                             --pin-file or the URI's pin-source)\n"
 	    "  --wait-timeout SECONDS     GetCertificate polls, 1 s apart (default %ld)\n"
-	    "  --resume CERT_ARN          finish an interrupted issue (needs the key the\n"
-	    "                             first run made; memory keys cannot be resumed)\n"
+	    "  --resume CERT_ARN          finish an interrupted or timed-out issue with the\n"
+	    "                             key the first run made on the token (memory keys\n"
+	    "                             cannot be resumed)\n"
 	    "  --certificate-arn ARN      reimport into this ACM ARN, keeping it\n"
 	    "  --tags TAG ...             Key=K,Value=V (one or more) or JSON\n"
 	    "  --no-provenance-tag        do not add the %s tag\n"
@@ -106,7 +117,7 @@ issue_takes_value(const char *opt)
 		"--dns-name", "--ip-address", "--key-algorithm", "--signing-algorithm",
 		"--validity", "--template-arn", "--api-passthrough", "--idempotency-token",
 		"--key-store", "--wait-timeout", "--resume", "--certificate-arn", "--output",
-		"--pca-endpoint-url" };
+		"--pca-endpoint-url", "--module", "--pin-file", "--audit-log", "--export-policy" };
 	size_t i;
 
 	for (i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
@@ -213,12 +224,28 @@ parse_value_option(struct issue_cli *c, const char *opt, const char *val)
 		c->passthrough_arg = val;
 	else if (strcmp(opt, "--idempotency-token") == 0)
 		o->idempotency_token = val;
-	else if (strcmp(opt, "--key-store") == 0)
-		c->key_store = val;
+	else if (strcmp(opt, "--key-store") == 0) {
+		if (strcmp(val, "memory") == 0)
+			c->token_wanted = 0;
+		else if (strncasecmp(val, "pkcs11:", 7) == 0) {
+			/* Rewritten in place when it carries a pin-value: argv is ours. */
+			c->token.uri = (char *)val;
+			c->token_wanted = 1;
+		} else
+			return USAGE_FAIL("--key-store takes memory or a pkcs11: URI, not '%s'",
+			    val);
+	} else if (strcmp(opt, "--module") == 0)
+		c->token.module = val;
+	else if (strcmp(opt, "--pin-file") == 0)
+		c->token.pin.pin_file = val;
+	else if (strcmp(opt, "--audit-log") == 0)
+		c->token.audit_log = val;
+	else if (strcmp(opt, "--export-policy") == 0)
+		c->token.export_policy = val;
 	else if (strcmp(opt, "--wait-timeout") == 0)
 		return parse_wait(val, &o->wait_timeout);
 	else if (strcmp(opt, "--resume") == 0)
-		c->resume = val;
+		c->opts.resume = val;
 	else if (strcmp(opt, "--certificate-arn") == 0)
 		o->import.certificate_arn = val;
 	else if (strcmp(opt, "--pca-endpoint-url") == 0)
@@ -397,9 +424,13 @@ print_result(const struct issue_cli *c, const struct acmb_issue_result *res)
 			printf("%s\n", res->import.arn);
 			return;
 		}
-		o = json_pack("{s:s, s:s, s:s, s:i}", "CertificateArn", res->import.arn,
+		for (i = 0; i < res->nnotes; i++)
+			fprintf(stderr, "acmbridge: %s\n", res->notes[i]);
+		o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:i}", "CertificateArn", res->import.arn,
 		    "PrivateCaCertificateArn", res->pca_certificate_arn, "KeyAlgorithm",
-		    res->key_algorithm, "GetCertificatePolls", res->polls);
+		    res->key_algorithm, "KeyStore", c->opts.token != NULL ? res->key_store :
+		    "memory", "StoredOnToken", res->stored_on_token, "GetCertificatePolls",
+		    res->polls);
 	}
 	if (o != NULL && (s = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) != NULL) {
 		puts(s);
@@ -413,6 +444,14 @@ print_resume_hint(const struct issue_cli *c, const struct acmb_issue_result *res
 {
 	fprintf(stderr, "acmbridge: Private CA certificate ARN: %s\n",
 	    res->pca_certificate_arn);
+	if (c->opts.token != NULL) {
+		fprintf(stderr, "acmbridge: the key stays on the token; finish with:\n"
+		    "  acmbridge issue --resume %s --certificate-authority-arn %s --key-store "
+		    "'%s'%s%s --validity %s --wait-timeout SECONDS\n", res->pca_certificate_arn,
+		    c->opts.ca_arn, res->key_store, c->token.module != NULL ? " --module " : "",
+		    c->token.module != NULL ? c->token.module : "", c->opts.validity);
+		return;
+	}
 	fprintf(stderr, "acmbridge: the key was made in memory and was wiped with this run, so "
 	    "this issue cannot be resumed: run acmbridge issue again with a longer "
 	    "--wait-timeout (now %ld s)%s\n", c->opts.wait_timeout,
@@ -444,15 +483,15 @@ acmb_cli_issue(int argc, char **argv)
 	c.opts.ip_addresses = c.ips;
 	c.opts.import.tags = c.tags;
 	c.opts.import.ntags = c.ntags;
-	if (c.key_store != NULL && strcmp(c.key_store, "memory") != 0) {
-		exit_code = acmb_cli_usage_error("--key-store '%s': this build makes keys in "
-		    "memory only (--key-store memory)", c.key_store);
-		goto out;
-	}
-	if (c.resume != NULL) {
-		exit_code = acmb_cli_usage_error("--resume %s: a memory key store cannot be "
-		    "resumed, the key was wiped when the first run ended; run acmbridge issue "
-		    "again", c.resume);
+	if (c.token_wanted) {
+		/* The token is logged in twice (key pair, then the audited export):
+		 * only a file PIN can be read twice, and it must never prompt. */
+		c.token.pin.no_prompt = 1;
+		c.opts.token = &c.token;
+	} else if (c.token.module != NULL || c.token.pin.pin_file != NULL ||
+	    c.token.audit_log != NULL || c.token.export_policy != NULL) {
+		exit_code = acmb_cli_usage_error("--module, --pin-file, --audit-log and "
+		    "--export-policy go with --key-store pkcs11:URI");
 		goto out;
 	}
 	if (c.opts.validity == NULL) {

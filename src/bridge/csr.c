@@ -181,7 +181,8 @@ out:
 
 int
 acmb_csr_build(EVP_PKEY *key, const X509_NAME *subject, const char *const *dns,
-    size_t ndns, const char *const *ips, size_t nips, char **pem, acmb_err *err)
+    size_t ndns, const char *const *ips, size_t nips, acmb_csr_signer signer, void *ctx,
+    char **pem, acmb_err *err)
 {
 	X509_REQ *req = NULL;
 	GENERAL_NAMES *names = NULL;
@@ -220,7 +221,10 @@ acmb_csr_build(EVP_PKEY *key, const X509_NAME *subject, const char *const *dns,
 		    "extension");
 		goto out;
 	}
-	if (X509_REQ_sign(req, key, EVP_sha256()) <= 0) {
+	if (signer != NULL) {
+		if ((r = signer(ctx, req, err)) != ACMB_OK)
+			goto out;
+	} else if (X509_REQ_sign(req, key, EVP_sha256()) <= 0) {
 		r = acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot sign the certificate request");
 		goto out;
 	}

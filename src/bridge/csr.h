@@ -29,12 +29,18 @@ int acmb_csr_keygen(enum acmb_key_alg alg, EVP_PKEY **out, acmb_err *err);
  * X509_NAME_free(). */
 int acmb_csr_parse_subject(const char *text, X509_NAME **out, acmb_err *err);
 
+/* Signs a request whose public key, subject and extensions are set (a key
+ * on a token, see issue-token.h). Returns ACMB_OK or an error in err. */
+typedef int (*acmb_csr_signer)(void *ctx, X509_REQ *req, acmb_err *err);
+
 /* Builds a PKCS#10 request for key with subject and subjectAltName DNS and IP
- * entries (either list may be empty), signed with SHA-256 by key. Names
- * are checked (DNS syntax and length, IP literal). On ACMB_OK *pem is the
- * request in PEM, NUL-terminated, plain heap (a CSR holds no secret);
- * caller free()s it. */
+ * entries (either list may be empty). Without signer, key is the private
+ * key and signs with SHA-256; with one, key is the public key and
+ * signer(ctx, ...) signs. Names are checked (DNS syntax and length, IP
+ * literal). On ACMB_OK *pem is the request in PEM, NUL-terminated, plain
+ * heap (a CSR holds no secret); caller free()s it. */
 int acmb_csr_build(EVP_PKEY *key, const X509_NAME *subject, const char *const *dns,
-    size_t ndns, const char *const *ips, size_t nips, char **pem, acmb_err *err);
+    size_t ndns, const char *const *ips, size_t nips, acmb_csr_signer signer, void *ctx,
+    char **pem, acmb_err *err);
 
 #endif

@@ -12,7 +12,9 @@
 #include <openssl/x509.h>
 
 #include "acm/pca-api.h"
+#include "audit.h"
 #include "csr.h"
+#include "issue-token.h"
 #include "material.h"
 #include "source-files.h"
 
@@ -258,6 +260,12 @@ wait_issued(const struct acmb_aws_config *pca, const struct acmb_issue_opts *o,
 	}
 }
 
+static int
+token_signer(void *ctx, X509_REQ *req, acmb_err *err)
+{
+	return acmb_issue_token_sign_csr(ctx, req, err);
+}
+
 /* The material as every source builds it: leaf and chain decoded exactly as
  * files are, the key handed over. */
 static int
@@ -306,7 +314,10 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 	struct acmb_aws_call_info info;
 	X509_NAME *subject = NULL;
 	EVP_PKEY *key = NULL;
-	struct acmb_material *m = NULL;
+	struct acmb_material *m = NULL, *issued = NULL;
+	struct acmb_issue_token *tok = NULL;
+	struct acmb_audit *audit = NULL;
+	EVP_PKEY *pub = NULL;
 	char *csr = NULL, *cert = NULL, *chain = NULL, cn[ACMB_CSR_SUBJECT_MAX + 8];
 	const char *vtype = NULL, *sig = NULL;
 	long long vvalue = 0;
@@ -333,6 +344,14 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 	if (o->idempotency_token != NULL && (r = check_token(o->idempotency_token, err)) !=
 	    ACMB_OK)
 		goto out;
+	snprintf(res->key_store, sizeof(res->key_store), "%s", o->token != NULL ?
+	    o->token->uri : "memory");
+	if (o->resume != NULL && o->token == NULL) {
+		r = acmb_error(err, ACMB_E_USAGE, "--resume %s: a memory key store cannot be "
+		    "resumed, the key was wiped when the first run ended; run acmbridge issue "
+		    "again", o->resume);
+		goto out;
+	}
 	if (o->api_passthrough != NULL && o->template_arn == NULL) {
 		r = acmb_error(err, ACMB_E_USAGE, "--api-passthrough needs --template-arn naming "
 		    "an APIPassthrough template (Private CA ignores it otherwise)");
@@ -358,10 +377,41 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 	    acmb_rules_alg_name(alg));
 	snprintf(res->signing_algorithm, sizeof(res->signing_algorithm), "%s", sig);
 
-	if ((r = acmb_csr_keygen(alg, &key, err)) != ACMB_OK ||
-	    (r = acmb_csr_build(key, subject, o->dns_names, o->ndns, o->ip_addresses, o->nips,
-	    &csr, err)) != ACMB_OK)
+	if (o->token != NULL) {
+		if ((r = acmb_issue_token_open(o->token, &tok, err)) != ACMB_OK)
+			goto out;
+		snprintf(res->key_store, sizeof(res->key_store), "%s", acmb_issue_token_uri(tok));
+	}
+	if (o->resume != NULL) {
+		if ((r = acmb_issue_token_find(tok, &pub, err)) != ACMB_OK)
+			goto out;
+		if ((res->pca_certificate_arn = strdup(o->resume)) == NULL) {
+			r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+			goto out;
+		}
+		note(res, "resumed the wait for %s with the key on the token", o->resume);
+		goto wait;
+	}
+	if (o->import.dry_run && tok != NULL) {
+		note(res, "would issue from %s (%s, %s): %s key pair generated on %s, signed with "
+		    "%s, validity %lld %s", o->ca_arn, ca.status, ca.key_algorithm,
+		    res->key_algorithm, acmb_issue_token_uri(tok), sig, vvalue, vtype);
+		note(res, "then store the certificate on the token, export the key (audited) and "
+		    "%s", o->import.certificate_arn != NULL ? "reimport into the given ARN" :
+		    "import it as a new certificate");
+		r = ACMB_OK;
 		goto out;
+	}
+	if (tok != NULL) {
+		if ((r = acmb_issue_token_generate(tok, alg, &pub, err)) != ACMB_OK ||
+		    (r = acmb_csr_build(pub, subject, o->dns_names, o->ndns, o->ip_addresses,
+		    o->nips, token_signer, tok, &csr, err)) != ACMB_OK)
+			goto out;
+	} else if ((r = acmb_csr_keygen(alg, &key, err)) != ACMB_OK ||
+	    (r = acmb_csr_build(key, subject, o->dns_names, o->ndns, o->ip_addresses, o->nips,
+	    NULL, NULL, &csr, err)) != ACMB_OK) {
+		goto out;
+	}
 	if (o->idempotency_token != NULL)
 		snprintf(res->idempotency_token, sizeof(res->idempotency_token), "%s",
 		    o->idempotency_token);
@@ -393,11 +443,31 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 	res->issue_attempts = info.attempts;
 	if (r != ACMB_OK)
 		goto out;
+wait:
 	if ((r = wait_issued(pca, o, res, &cert, &chain, err)) != ACMB_OK)
 		goto out;
 
-	if ((r = build_material(cert, chain, o->ca_arn, &key, &m, err)) != ACMB_OK)
-		goto out;
+	if (tok == NULL) {
+		if ((r = build_material(cert, chain, o->ca_arn, &key, &m, err)) != ACMB_OK)
+			goto out;
+	} else {
+		/* The token is the record: certificate and chain go there first,
+		 * and the import reads all three back from it. */
+		if ((r = build_material(cert, chain, o->ca_arn, &pub, &issued, err)) != ACMB_OK)
+			goto out;
+		if (acmb_material_leaf(issued) == NULL) {
+			r = acmb_error(err, ACMB_E_AWS, "GetCertificate's certificate is not "
+			    "usable: %s", issued->info[ACMB_FIELD_CERT].message);
+			goto out;
+		}
+		if ((r = acmb_issue_token_store(tok, acmb_material_leaf(issued), issued->chain,
+		    err)) != ACMB_OK)
+			goto out;
+		res->stored_on_token = 1;
+		if ((r = acmb_issue_token_load(tok, acmb_aws_config_region(acm), &m, &audit,
+		    err)) != ACMB_OK)
+			goto out;
+	}
 	if ((res->rules = calloc(1, sizeof(*res->rules))) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 		goto out;
@@ -411,6 +481,13 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 	}
 	r = acmb_import(acm, m, &o->import, &res->import, err);
 out:
+	if (audit != NULL)
+		acmb_audit_finish(audit, r == ACMB_OK ? res->import.arn : NULL,
+		    r == ACMB_OK ? NULL : err, NULL);
+	acmb_audit_close(audit);
+	acmb_issue_token_close(tok);
+	EVP_PKEY_free(pub);
+	acmb_material_free(issued);
 	/* EVP_PKEY_free() clears the private BIGNUMs in the secure heap. */
 	EVP_PKEY_free(key);
 	acmb_material_free(m);

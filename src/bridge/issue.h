@@ -16,6 +16,7 @@
 #include "acm/rules.h"
 #include "error.h"
 #include "import.h"
+#include "issue-token.h"
 
 /* The rule name reported when the key algorithm's family differs from the
  * CA's: ACM refuses a Private CA certificate whose key family is not its
@@ -39,6 +40,8 @@ struct acmb_issue_opts {
 	json_t *api_passthrough;       /* ApiPassthrough object or NULL; borrowed */
 	const char *idempotency_token; /* NULL: derived from the CSR */
 	long wait_timeout;             /* seconds of GetCertificate polling */
+	struct acmb_issue_token_spec *token; /* --key-store pkcs11:..., or NULL for memory */
+	const char *resume;            /* --resume CERT_ARN (token key stores only) */
 	struct acmb_import_opts import; /* reimport ARN, tags, dry_run */
 };
 
@@ -53,6 +56,8 @@ struct acmb_issue_result {
 	int polls;                    /* GetCertificate calls */
 	int timed_out;                /* the wait ended before the certificate */
 	int issue_attempts;           /* IssueCertificate requests sent */
+	int stored_on_token;          /* certificate and chain are on the token */
+	char key_store[512];          /* "memory" or the token URI without PIN */
 	struct acmb_rules_report *rules; /* the judged certificate, or NULL */
 	struct acmb_import_result import;
 	size_t nnotes;
@@ -65,8 +70,12 @@ struct acmb_issue_result {
  * ACMB_E_RULE when the key algorithm or the issued certificate breaks an ACM
  * rule (res->rules has the report when one was judged); ACMB_E_AWS when the
  * CA is not ACTIVE, a call fails or the wait times out (res->timed_out, with
- * res->pca_certificate_arn set); the errors of acmb_import(). The key is
- * wiped on every path. With import.dry_run nothing is issued or imported. */
+ * res->pca_certificate_arn set); ACMB_E_TOKEN / ACMB_E_EXPORT for the token
+ * key store; the errors of acmb_import(). The key is wiped on every path.
+ * With o->token the key pair is made on the token, the certificate stored
+ * there, and the key exported through the audited PKCS#11 source; with
+ * o->resume the key is found there and the wait resumes. With
+ * import.dry_run nothing is issued, generated or imported. */
 int acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
     const struct acmb_issue_opts *o, struct acmb_issue_result *res, acmb_err *err);
 

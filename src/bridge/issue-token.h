@@ -1,0 +1,77 @@
+/*
+ * The issue flow's PKCS#11 key store: the key pair is generated on a token
+ * (sensitive, extractable), the CSR is signed there, and the issued
+ * certificate and chain are stored next to the key, so that the token stays
+ * the system of record: a later reimport, renewal or `issue --resume` reads
+ * them from it. The key leaves the token only through the PKCS#11 source's
+ * controlled, audited export (source-pkcs11.h).
+ */
+#ifndef ACMB_ISSUE_TOKEN_H
+#define ACMB_ISSUE_TOKEN_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "acm/rules.h"
+#include "audit.h"
+#include "error.h"
+#include "material.h"
+#include "pkcs11/p11-session.h"
+
+/* What the operator named. uri points into argv and is rewritten in place
+ * when it carries a pin-value. The PIN must come from --pin-file or the
+ * URI's pin-source: the token is logged in twice (here, then by the
+ * PKCS#11 source for the export), and an environment PIN is gone after the
+ * first read. */
+struct acmb_issue_token_spec {
+	char *uri;                    /* --key-store pkcs11:token=...;object=LABEL[;id=...] */
+	const char *module;           /* --module PATH, or NULL for p11-kit's modules */
+	struct acmb_p11_pin_spec pin; /* --pin-file */
+	const char *audit_log;        /* --audit-log, or NULL for the default */
+	const char *export_policy;    /* --export-policy, or NULL */
+};
+
+struct acmb_issue_token;
+
+/* Opens the one token the URI names, a read-write session, and logs in.
+ * The URI must name the key's label (object=); id= is optional (a random
+ * CKA_ID is made for a new key). Caller frees with acmb_issue_token_close(). */
+int acmb_issue_token_open(struct acmb_issue_token_spec *spec, struct acmb_issue_token **out,
+    acmb_err *err);
+
+/* Closes the session and the modules. Accepts NULL. */
+void acmb_issue_token_close(struct acmb_issue_token *t);
+
+/* Generates a key pair of alg on the token (CKA_TOKEN, CKA_SENSITIVE and
+ * CKA_EXTRACTABLE true) with the URI's label and id. Refuses (ACMB_E_TOKEN)
+ * when a private key with that label or id is there already. *pub is the
+ * public key; caller frees with EVP_PKEY_free(). */
+int acmb_issue_token_generate(struct acmb_issue_token *t, enum acmb_key_alg alg,
+    EVP_PKEY **pub, acmb_err *err);
+
+/* Finds the existing key pair the URI names (for --resume). *pub as above. */
+int acmb_issue_token_find(struct acmb_issue_token *t, EVP_PKEY **pub, acmb_err *err);
+
+/* Signs req (public key, subject and extensions set) inside the token:
+ * CKM_SHA256_RSA_PKCS, or CKM_ECDSA over a SHA-256 digest with r||s turned
+ * into DER. Verifies the result with the public key. */
+int acmb_issue_token_sign_csr(struct acmb_issue_token *t, X509_REQ *req, acmb_err *err);
+
+/* Stores leaf (with the key's CKA_ID and label) and chain (label
+ * "LABEL-chain", CA category) as CKO_CERTIFICATE token objects; a
+ * certificate already stored is not stored twice. */
+int acmb_issue_token_store(struct acmb_issue_token *t, X509 *leaf, STACK_OF(X509) *chain,
+    acmb_err *err);
+
+/* Closes the session, then loads certificate, chain and key from the token
+ * through the PKCS#11 source (audited controlled export) into *out; region
+ * and account are the destination for the policy and the audit record.
+ * *audit is the open audit log, to finish after the import (caller closes
+ * it with acmb_audit_close()). */
+int acmb_issue_token_load(struct acmb_issue_token *t, const char *region,
+    struct acmb_material **out, struct acmb_audit **audit, acmb_err *err);
+
+/* The key store URI without any PIN, for messages. Owned by t. */
+const char *acmb_issue_token_uri(const struct acmb_issue_token *t);
+
+#endif
