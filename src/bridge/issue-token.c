@@ -448,7 +448,8 @@ out:
 	return r;
 }
 
-/* Stores one certificate unless the token holds it already. */
+/* Stores one certificate unless the token holds it already under label
+ * (a CA certificate may sit under the chain labels of several keys). */
 static int
 store_cert(struct acmb_issue_token *t, X509 *x, const char *label, int leaf, acmb_err *err)
 {
@@ -471,9 +472,10 @@ store_cert(struct acmb_issue_token *t, X509 *x, const char *label, int leaf, acm
 	}
 	{
 		CK_ATTRIBUTE find[] = { { CKA_CLASS, &cls, sizeof(cls) },
-			{ CKA_VALUE, der, (CK_ULONG)dlen } };
+			{ CKA_VALUE, der, (CK_ULONG)dlen },
+			{ CKA_LABEL, (void *)label, strlen(label) } };
 
-		if ((r = acmb_p11_find(&t->tok, t->s, find, 2, &h, 1, &n, err)) != ACMB_OK)
+		if ((r = acmb_p11_find(&t->tok, t->s, find, 3, &h, 1, &n, err)) != ACMB_OK)
 			goto out;
 	}
 	if (n > 0) {

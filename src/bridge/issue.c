@@ -332,14 +332,14 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 	}
 	if ((r = acmb_issue_parse_validity(o->validity, &vtype, &vvalue, err)) != ACMB_OK)
 		goto out;
-	if (o->subject == NULL && o->ndns == 0) {
+	if (o->subject == NULL && o->ndns == 0 && o->resume == NULL) {
 		r = acmb_error(err, ACMB_E_USAGE, "give --subject \"CN=...\" or at least one "
 		    "--dns-name");
 		goto out;
 	}
 	snprintf(cn, sizeof(cn), "CN=%s", o->ndns > 0 ? o->dns_names[0] : "");
-	if ((r = acmb_csr_parse_subject(o->subject != NULL ? o->subject : cn, &subject,
-	    err)) != ACMB_OK)
+	if (o->resume == NULL && (r = acmb_csr_parse_subject(o->subject != NULL ? o->subject :
+	    cn, &subject, err)) != ACMB_OK)
 		goto out;
 	if (o->idempotency_token != NULL && (r = check_token(o->idempotency_token, err)) !=
 	    ACMB_OK)
