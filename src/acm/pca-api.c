@@ -59,13 +59,14 @@ acmb_pca_describe_authority(const struct acmb_aws_config *cfg, const char *ca_ar
 
 	memset(out, 0, sizeof(*out));
 	if ((r = pca_call(cfg, "DescribeCertificateAuthority",
-	    json_pack("{s:s}", "CertificateAuthorityArn", ca_arn), &resp, info, err)) !=
+	         json_pack("{s:s}", "CertificateAuthorityArn", ca_arn), &resp, info, err)) !=
 	    ACMB_OK)
 		goto out;
 	ca = json_object_get(resp, "CertificateAuthority");
 	conf = json_object_get(ca, "CertificateAuthorityConfiguration");
 	if (!json_is_object(ca) || !json_is_object(conf)) {
-		r = acmb_error(err, ACMB_E_AWS, "DescribeCertificateAuthority: the answer has no "
+		r = acmb_error(err, ACMB_E_AWS,
+		    "DescribeCertificateAuthority: the answer has no "
 		    "CertificateAuthority configuration");
 		goto out;
 	}
@@ -73,8 +74,8 @@ acmb_pca_describe_authority(const struct acmb_aws_config *cfg, const char *ca_ar
 	copy_member(ca, "Type", out->type, sizeof(out->type));
 	copy_member(ca, "UsageMode", out->usage_mode, sizeof(out->usage_mode));
 	copy_member(conf, "KeyAlgorithm", out->key_algorithm, sizeof(out->key_algorithm));
-	copy_member(conf, "SigningAlgorithm", out->signing_algorithm,
-	    sizeof(out->signing_algorithm));
+	copy_member(
+	    conf, "SigningAlgorithm", out->signing_algorithm, sizeof(out->signing_algorithm));
 	r = ACMB_OK;
 out:
 	json_decref(resp);
@@ -99,8 +100,8 @@ csr_blob(const char *pem)
 
 int
 acmb_pca_issue_certificate(const struct acmb_aws_config *cfg,
-    const struct acmb_pca_issue_request *q, char **cert_arn,
-    struct acmb_aws_call_info *info, acmb_err *err)
+    const struct acmb_pca_issue_request *q, char **cert_arn, struct acmb_aws_call_info *info,
+    acmb_err *err)
 {
 	json_t *req = NULL, *resp = NULL, *csr = NULL;
 	const char *arn;
@@ -108,14 +109,16 @@ acmb_pca_issue_certificate(const struct acmb_aws_config *cfg,
 
 	*cert_arn = NULL;
 	if ((csr = csr_blob(q->csr_pem)) == NULL) {
-		r = acmb_error(err, ACMB_E_USAGE, "IssueCertificate: the CSR is empty or over "
-		    "Private CA's %d bytes", ACMB_PCA_CSR_MAX);
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "IssueCertificate: the CSR is empty or over "
+		    "Private CA's %d bytes",
+		    ACMB_PCA_CSR_MAX);
 		goto out;
 	}
-	req = json_pack("{s:s, s:O, s:s, s:{s:I, s:s}, s:s}", "CertificateAuthorityArn",
-	    q->ca_arn, "Csr", csr, "SigningAlgorithm", q->signing_algorithm, "Validity",
-	    "Value", (json_int_t)q->validity_value, "Type", q->validity_type,
-	    "IdempotencyToken", q->idempotency_token);
+	req = json_pack("{s:s, s:O, s:s, s:{s:I, s:s}, s:s}", "CertificateAuthorityArn", q->ca_arn,
+	    "Csr", csr, "SigningAlgorithm", q->signing_algorithm, "Validity", "Value",
+	    (json_int_t)q->validity_value, "Type", q->validity_type, "IdempotencyToken",
+	    q->idempotency_token);
 	if (req != NULL && q->template_arn != NULL &&
 	    json_object_set_new(req, "TemplateArn", json_string(q->template_arn)) != 0) {
 		json_decref(req);
@@ -131,7 +134,8 @@ acmb_pca_issue_certificate(const struct acmb_aws_config *cfg,
 	if (r != ACMB_OK)
 		goto out;
 	if ((arn = json_string_value(json_object_get(resp, "CertificateArn"))) == NULL) {
-		r = acmb_error(err, ACMB_E_AWS, "IssueCertificate: the answer has no "
+		r = acmb_error(err, ACMB_E_AWS,
+		    "IssueCertificate: the answer has no "
 		    "CertificateArn");
 		goto out;
 	}
@@ -162,8 +166,8 @@ dup_pem(json_t *resp, const char *name, char **out)
 
 int
 acmb_pca_get_certificate(const struct acmb_aws_config *cfg, const char *ca_arn,
-    const char *cert_arn, char **cert_pem, char **chain_pem,
-    struct acmb_aws_call_info *info, acmb_err *err)
+    const char *cert_arn, char **cert_pem, char **chain_pem, struct acmb_aws_call_info *info,
+    acmb_err *err)
 {
 	json_t *resp = NULL;
 	char *cert = NULL, *chain = NULL;
@@ -171,14 +175,17 @@ acmb_pca_get_certificate(const struct acmb_aws_config *cfg, const char *ca_arn,
 
 	*cert_pem = NULL;
 	*chain_pem = NULL;
-	if ((r = pca_call(cfg, "GetCertificate", json_pack("{s:s, s:s}",
-	    "CertificateAuthorityArn", ca_arn, "CertificateArn", cert_arn), &resp, info,
-	    err)) != ACMB_OK)
+	if ((r = pca_call(cfg, "GetCertificate",
+	         json_pack(
+	             "{s:s, s:s}", "CertificateAuthorityArn", ca_arn, "CertificateArn", cert_arn),
+	         &resp, info, err)) != ACMB_OK)
 		goto out;
 	if (dup_pem(resp, "Certificate", &cert) != ACMB_OK ||
 	    dup_pem(resp, "CertificateChain", &chain) != ACMB_OK) {
-		r = acmb_error(err, ACMB_E_AWS, "GetCertificate: the certificate or chain is "
-		    "over %zu bytes or memory ran out", PEM_FIELD_MAX);
+		r = acmb_error(err, ACMB_E_AWS,
+		    "GetCertificate: the certificate or chain is "
+		    "over %zu bytes or memory ran out",
+		    PEM_FIELD_MAX);
 		goto out;
 	}
 	if (cert == NULL) {

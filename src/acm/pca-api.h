@@ -51,15 +51,15 @@ struct acmb_pca_issue_request {
  * a request whose answer was lost without a second certificate. On success
  * *cert_arn is the Private CA certificate ARN; caller free()s it. */
 int acmb_pca_issue_certificate(const struct acmb_aws_config *cfg,
-    const struct acmb_pca_issue_request *req, char **cert_arn,
-    struct acmb_aws_call_info *info, acmb_err *err);
+    const struct acmb_pca_issue_request *req, char **cert_arn, struct acmb_aws_call_info *info,
+    acmb_err *err);
 
 /* GetCertificate, once. *cert_pem and *chain_pem (NULL when absent) are the
  * PEM strings as Private CA returns them (not base64); caller free()s both.
  * While the certificate is being issued the call fails with ACMB_E_AWS and
  * info->error_code "RequestInProgressException" (info must then be given). */
 int acmb_pca_get_certificate(const struct acmb_aws_config *cfg, const char *ca_arn,
-    const char *cert_arn, char **cert_pem, char **chain_pem,
-    struct acmb_aws_call_info *info, acmb_err *err);
+    const char *cert_arn, char **cert_pem, char **chain_pem, struct acmb_aws_call_info *info,
+    acmb_err *err);
 
 #endif

@@ -47,7 +47,8 @@ struct issue_cli {
 static void
 issue_usage(FILE *f)
 {
-	fprintf(f, "usage: acmbridge issue --certificate-authority-arn ARN --validity PERIOD\n"
+	fprintf(f,
+	    "usage: acmbridge issue --certificate-authority-arn ARN --validity PERIOD\n"
 	    "           (--subject \"CN=...,O=...\" | --dns-name NAME) [--dns-name NAME ...]\n"
 	    "           [--ip-address IP ...] [--key-algorithm auto|ALG]\n"
 	    "           [--signing-algorithm ALG] [--template-arn ARN\n"
@@ -113,11 +114,11 @@ issue_usage(FILE *f)
 static int
 issue_takes_value(const char *opt)
 {
-	static const char *const with_value[] = { "--certificate-authority-arn", "--subject",
-		"--dns-name", "--ip-address", "--key-algorithm", "--signing-algorithm",
-		"--validity", "--template-arn", "--api-passthrough", "--idempotency-token",
-		"--key-store", "--wait-timeout", "--resume", "--certificate-arn", "--output",
-		"--pca-endpoint-url", "--module", "--pin-file", "--audit-log", "--export-policy" };
+	static const char *const with_value[] = {"--certificate-authority-arn", "--subject",
+	    "--dns-name", "--ip-address", "--key-algorithm", "--signing-algorithm", "--validity",
+	    "--template-arn", "--api-passthrough", "--idempotency-token", "--key-store",
+	    "--wait-timeout", "--resume", "--certificate-arn", "--output", "--pca-endpoint-url",
+	    "--module", "--pin-file", "--audit-log", "--export-policy"};
 	size_t i;
 
 	for (i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
@@ -157,12 +158,14 @@ parse_tag_word(struct issue_cli *c, char *arg)
 			return USAGE_FAIL("--tags: not a JSON list of {\"Key\", \"Value\"}");
 		}
 		c->tag_json[c->ntag_json++] = doc;
-		json_array_foreach(doc, i, t) {
+		json_array_foreach(doc, i, t)
+		{
 			k = json_object_get(t, "Key");
 			v = json_object_get(t, "Value");
 			if (!json_is_string(k) || (v != NULL && !json_is_string(v)))
 				return USAGE_FAIL("--tags: tag %zu needs a string \"Key\" and an "
-				    "optional string \"Value\"", i + 1);
+				                  "optional string \"Value\"",
+				    i + 1);
 			if (add_tag(c, json_string_value(k), json_string_value(v)) < 0)
 				return -1;
 		}
@@ -189,8 +192,8 @@ parse_wait(const char *val, long *out)
 
 	n = strtol(val, &end, 10);
 	if (end == val || *end != '\0' || n < 1 || n > ACMB_ISSUE_WAIT_MAX)
-		return USAGE_FAIL("--wait-timeout takes 1 to %ld seconds, not '%s'",
-		    ACMB_ISSUE_WAIT_MAX, val);
+		return USAGE_FAIL(
+		    "--wait-timeout takes 1 to %ld seconds, not '%s'", ACMB_ISSUE_WAIT_MAX, val);
 	*out = n;
 	return 0;
 }
@@ -206,8 +209,8 @@ parse_value_option(struct issue_cli *c, const char *opt, const char *val)
 		o->subject = val;
 	else if (strcmp(opt, "--dns-name") == 0 || strcmp(opt, "--ip-address") == 0) {
 		if (o->ndns + o->nips >= ACMB_CSR_NAMES_MAX)
-			return USAGE_FAIL("at most %d --dns-name and --ip-address in all",
-			    ACMB_CSR_NAMES_MAX);
+			return USAGE_FAIL(
+			    "at most %d --dns-name and --ip-address in all", ACMB_CSR_NAMES_MAX);
 		if (opt[2] == 'd')
 			c->dns[o->ndns++] = val;
 		else
@@ -232,8 +235,8 @@ parse_value_option(struct issue_cli *c, const char *opt, const char *val)
 			c->token.uri = (char *)val;
 			c->token_wanted = 1;
 		} else
-			return USAGE_FAIL("--key-store takes memory or a pkcs11: URI, not '%s'",
-			    val);
+			return USAGE_FAIL(
+			    "--key-store takes memory or a pkcs11: URI, not '%s'", val);
 	} else if (strcmp(opt, "--module") == 0)
 		c->token.module = val;
 	else if (strcmp(opt, "--pin-file") == 0)
@@ -282,8 +285,8 @@ parse_args(struct issue_cli *c, int argc, char **argv)
 				return USAGE_FAIL("--tags needs at least one Key=K,Value=V");
 			continue;
 		}
-		if (acmb_cli_split_option(argc, argv, &i, issue_takes_value, opt, sizeof(opt),
-		    &val) < 0)
+		if (acmb_cli_split_option(
+		        argc, argv, &i, issue_takes_value, opt, sizeof(opt), &val) < 0)
 			return -1;
 		if ((r = acmb_cli_aws_option(opt, val, &c->aws)) != 0) {
 			if (r < 0)
@@ -293,8 +296,8 @@ parse_args(struct issue_cli *c, int argc, char **argv)
 		} else if (strcmp(opt, "--no-provenance-tag") == 0) {
 			c->opts.import.no_provenance_tag = 1;
 		} else if (val == NULL) {
-			return USAGE_FAIL("issue: unknown option '%s' (see acmbridge issue --help)",
-			    opt);
+			return USAGE_FAIL(
+			    "issue: unknown option '%s' (see acmbridge issue --help)", opt);
 		} else if (parse_value_option(c, opt, val) < 0) {
 			return -1;
 		}
@@ -313,16 +316,18 @@ load_passthrough(struct issue_cli *c, acmb_err *err)
 	int r = ACMB_E_INTERNAL;
 
 	if (strncmp(c->passthrough_arg, "file://", 7) == 0) {
-		if ((r = acmb_input_read(c->passthrough_arg, "--api-passthrough",
-		    PASSTHROUGH_MAX, &raw, source, sizeof(source), err)) != ACMB_OK)
+		if ((r = acmb_input_read(c->passthrough_arg, "--api-passthrough", PASSTHROUGH_MAX,
+		         &raw, source, sizeof(source), err)) != ACMB_OK)
 			goto out;
 		doc = json_loadb(acmb_secbuf_str(raw), acmb_secbuf_len(raw), 0, &jerr);
 	} else {
 		doc = json_loads(c->passthrough_arg, 0, &jerr);
 	}
 	if (doc == NULL || !json_is_object(doc)) {
-		r = acmb_error(err, ACMB_E_USAGE, "--api-passthrough: not a JSON object with "
-		    "Extensions and/or Subject (%s)", doc == NULL ? jerr.text : "wrong type");
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "--api-passthrough: not a JSON object with "
+		    "Extensions and/or Subject (%s)",
+		    doc == NULL ? jerr.text : "wrong type");
 		goto out;
 	}
 	c->opts.api_passthrough = doc;
@@ -344,10 +349,9 @@ static int
 resolve_configs(const struct issue_cli *c, struct acmb_aws_config **pca,
     struct acmb_aws_config **acm, acmb_err *err)
 {
-	static const char *const secret_vars[] = { "AWS_SECRET_ACCESS_KEY",
-		"AWS_SESSION_TOKEN" };
+	static const char *const secret_vars[] = {"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"};
 	struct acmb_aws_options popts = c->aws;
-	char *saved[2] = { NULL, NULL };
+	char *saved[2] = {NULL, NULL};
 	const char *v;
 	size_t i;
 	int r = ACMB_E_INTERNAL;
@@ -361,13 +365,12 @@ resolve_configs(const struct issue_cli *c, struct acmb_aws_config **pca,
 		}
 	}
 	popts.endpoint_url = c->pca_endpoint_url;
-	if ((r = acmb_aws_config_resolve(&popts, &acmb_aws_service_acm_pca, pca, err)) !=
-	    ACMB_OK)
+	if ((r = acmb_aws_config_resolve(&popts, &acmb_aws_service_acm_pca, pca, err)) != ACMB_OK)
 		goto out;
 	for (i = 0; i < 2; i++) {
 		if (saved[i] != NULL && setenv(secret_vars[i], saved[i], 1) != 0) {
-			r = acmb_error(err, ACMB_E_NOMEM, "cannot restore %s for ACM",
-			    secret_vars[i]);
+			r = acmb_error(
+			    err, ACMB_E_NOMEM, "cannot restore %s for ACM", secret_vars[i]);
 			goto out;
 		}
 	}
@@ -428,9 +431,9 @@ print_result(const struct issue_cli *c, const struct acmb_issue_result *res)
 			fprintf(stderr, "acmbridge: %s\n", res->notes[i]);
 		o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:i}", "CertificateArn", res->import.arn,
 		    "PrivateCaCertificateArn", res->pca_certificate_arn, "KeyAlgorithm",
-		    res->key_algorithm, "KeyStore", c->opts.token != NULL ? res->key_store :
-		    "memory", "StoredOnToken", res->stored_on_token, "GetCertificatePolls",
-		    res->polls);
+		    res->key_algorithm, "KeyStore",
+		    c->opts.token != NULL ? res->key_store : "memory", "StoredOnToken",
+		    res->stored_on_token, "GetCertificatePolls", res->polls);
 	}
 	if (o != NULL && (s = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) != NULL) {
 		puts(s);
@@ -442,19 +445,22 @@ print_result(const struct issue_cli *c, const struct acmb_issue_result *res)
 static void
 print_resume_hint(const struct issue_cli *c, const struct acmb_issue_result *res)
 {
-	fprintf(stderr, "acmbridge: Private CA certificate ARN: %s\n",
-	    res->pca_certificate_arn);
+	fprintf(stderr, "acmbridge: Private CA certificate ARN: %s\n", res->pca_certificate_arn);
 	if (c->opts.token != NULL) {
-		fprintf(stderr, "acmbridge: the key stays on the token; finish with:\n"
+		fprintf(stderr,
+		    "acmbridge: the key stays on the token; finish with:\n"
 		    "  acmbridge issue --resume %s --certificate-authority-arn %s --key-store "
-		    "'%s'%s%s --validity %s --wait-timeout SECONDS\n", res->pca_certificate_arn,
-		    c->opts.ca_arn, res->key_store, c->token.module != NULL ? " --module " : "",
+		    "'%s'%s%s --validity %s --wait-timeout SECONDS\n",
+		    res->pca_certificate_arn, c->opts.ca_arn, res->key_store,
+		    c->token.module != NULL ? " --module " : "",
 		    c->token.module != NULL ? c->token.module : "", c->opts.validity);
 		return;
 	}
-	fprintf(stderr, "acmbridge: the key was made in memory and was wiped with this run, so "
+	fprintf(stderr,
+	    "acmbridge: the key was made in memory and was wiped with this run, so "
 	    "this issue cannot be resumed: run acmbridge issue again with a longer "
-	    "--wait-timeout (now %ld s)%s\n", c->opts.wait_timeout,
+	    "--wait-timeout (now %ld s)%s\n",
+	    c->opts.wait_timeout,
 	    " (a token key store would keep the key for `acmbridge issue --resume CERT_ARN "
 	    "--certificate-authority-arn ... --key-store pkcs11:...`)");
 }
@@ -465,7 +471,7 @@ acmb_cli_issue(int argc, char **argv)
 	struct issue_cli c;
 	struct acmb_aws_config *pca = NULL, *acm = NULL;
 	struct acmb_issue_result res;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	size_t i;
 	int r, exit_code = ACMB_EXIT_FAILURE;
 
@@ -489,14 +495,14 @@ acmb_cli_issue(int argc, char **argv)
 		c.token.pin.no_prompt = 1;
 		c.opts.token = &c.token;
 	} else if (c.token.module != NULL || c.token.pin.pin_file != NULL ||
-	    c.token.audit_log != NULL || c.token.export_policy != NULL) {
+	           c.token.audit_log != NULL || c.token.export_policy != NULL) {
 		exit_code = acmb_cli_usage_error("--module, --pin-file, --audit-log and "
-		    "--export-policy go with --key-store pkcs11:URI");
+		                                 "--export-policy go with --key-store pkcs11:URI");
 		goto out;
 	}
 	if (c.opts.validity == NULL) {
 		exit_code = acmb_cli_usage_error("--validity is required (e.g. 90d, 12m, 1y, "
-		    "2027-06-30)");
+		                                 "2027-06-30)");
 		goto out;
 	}
 	if (c.passthrough_arg != NULL && (r = load_passthrough(&c, &err)) != ACMB_OK) {
@@ -512,7 +518,8 @@ acmb_cli_issue(int argc, char **argv)
 		goto out;
 	}
 	if (c.aws.no_verify_ssl)
-		fprintf(stderr, "acmbridge: warning: --no-verify-ssl: the endpoints' TLS "
+		fprintf(stderr,
+		    "acmbridge: warning: --no-verify-ssl: the endpoints' TLS "
 		    "certificates are not verified; the private key could go to an impostor\n");
 	if (acmb_cli_debug) {
 		char desc[512];

@@ -35,13 +35,14 @@ acmb_csr_keygen(enum acmb_key_alg alg, EVP_PKEY **out, acmb_err *err)
 		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
 		break;
 	default:
-		return acmb_error(err, ACMB_E_USAGE, "key algorithm %s cannot be generated for "
-		    "a certificate ACM imports", acmb_rules_alg_name(alg) != NULL ?
-		    acmb_rules_alg_name(alg) : "(none)");
+		return acmb_error(err, ACMB_E_USAGE,
+		    "key algorithm %s cannot be generated for "
+		    "a certificate ACM imports",
+		    acmb_rules_alg_name(alg) != NULL ? acmb_rules_alg_name(alg) : "(none)");
 	}
 	if (k == NULL)
-		return acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot generate a %s key",
-		    acmb_rules_alg_name(alg));
+		return acmb_error_ssl(
+		    err, ACMB_E_INTERNAL, "cannot generate a %s key", acmb_rules_alg_name(alg));
 	*out = k;
 	return ACMB_OK;
 }
@@ -63,8 +64,10 @@ acmb_csr_parse_subject(const char *text, X509_NAME **out, acmb_err *err)
 
 	*out = NULL;
 	if (len == 0 || len > ACMB_CSR_SUBJECT_MAX) {
-		r = acmb_error(err, ACMB_E_USAGE, "--subject must be 1 to %d bytes, like "
-		    "\"CN=www.example.com,O=Example Ltd\"", ACMB_CSR_SUBJECT_MAX);
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "--subject must be 1 to %d bytes, like "
+		    "\"CN=www.example.com,O=Example Ltd\"",
+		    ACMB_CSR_SUBJECT_MAX);
 		goto out;
 	}
 	if ((name = X509_NAME_new()) == NULL) {
@@ -83,16 +86,20 @@ acmb_csr_parse_subject(const char *text, X509_NAME **out, acmb_err *err)
 		while (isspace((unsigned char)part[0]))
 			memmove(part, part + 1, n--);
 		if ((eq = strchr(part, '=')) == NULL || eq == part || eq[1] == '\0') {
-			r = acmb_error(err, ACMB_E_USAGE, "--subject: '%s' is not TYPE=VALUE "
-			    "(e.g. CN=www.example.com)", part);
+			r = acmb_error(err, ACMB_E_USAGE,
+			    "--subject: '%s' is not TYPE=VALUE "
+			    "(e.g. CN=www.example.com)",
+			    part);
 			goto out;
 		}
 		*eq = '\0';
 		value = eq + 1;
-		if (!X509_NAME_add_entry_by_txt(name, part, MBSTRING_UTF8,
-		    (const unsigned char *)value, -1, -1, 0)) {
-			r = acmb_error_ssl(err, ACMB_E_USAGE, "--subject: '%s=%s' is not a valid "
-			    "attribute (CN, O, OU, C, ST, L, ...)", part, value);
+		if (!X509_NAME_add_entry_by_txt(
+		        name, part, MBSTRING_UTF8, (const unsigned char *)value, -1, -1, 0)) {
+			r = acmb_error_ssl(err, ACMB_E_USAGE,
+			    "--subject: '%s=%s' is not a valid "
+			    "attribute (CN, O, OU, C, ST, L, ...)",
+			    part, value);
 			goto out;
 		}
 	}
@@ -140,8 +147,10 @@ add_general_name(GENERAL_NAMES *names, int type, const char *value, acmb_err *er
 
 	if (type == GEN_DNS) {
 		if (!dns_name_ok(value)) {
-			r = acmb_error(err, ACMB_E_USAGE, "--dns-name '%s' is not a DNS name "
-			    "(letters, digits, hyphens, dots; optional leading *.)", value);
+			r = acmb_error(err, ACMB_E_USAGE,
+			    "--dns-name '%s' is not a DNS name "
+			    "(letters, digits, hyphens, dots; optional leading *.)",
+			    value);
 			goto out;
 		}
 		if ((ia5 = ASN1_IA5STRING_new()) == NULL ||
@@ -151,8 +160,10 @@ add_general_name(GENERAL_NAMES *names, int type, const char *value, acmb_err *er
 		}
 	} else if ((ip = a2i_IPADDRESS(value)) == NULL) {
 		ERR_clear_error();
-		r = acmb_error(err, ACMB_E_USAGE, "--ip-address '%s' is not an IPv4 or IPv6 "
-		    "address", value);
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "--ip-address '%s' is not an IPv4 or IPv6 "
+		    "address",
+		    value);
 		goto out;
 	}
 	if ((gn = GENERAL_NAME_new()) == NULL) {
@@ -180,9 +191,9 @@ out:
 }
 
 int
-acmb_csr_build(EVP_PKEY *key, const X509_NAME *subject, const char *const *dns,
-    size_t ndns, const char *const *ips, size_t nips, acmb_csr_signer signer, void *ctx,
-    char **pem, acmb_err *err)
+acmb_csr_build(EVP_PKEY *key, const X509_NAME *subject, const char *const *dns, size_t ndns,
+    const char *const *ips, size_t nips, acmb_csr_signer signer, void *ctx, char **pem,
+    acmb_err *err)
 {
 	X509_REQ *req = NULL;
 	GENERAL_NAMES *names = NULL;
@@ -195,8 +206,10 @@ acmb_csr_build(EVP_PKEY *key, const X509_NAME *subject, const char *const *dns,
 
 	*pem = NULL;
 	if (ndns > ACMB_CSR_NAMES_MAX || nips > ACMB_CSR_NAMES_MAX - ndns) {
-		r = acmb_error(err, ACMB_E_USAGE, "at most %d --dns-name and --ip-address in "
-		    "all", ACMB_CSR_NAMES_MAX);
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "at most %d --dns-name and --ip-address in "
+		    "all",
+		    ACMB_CSR_NAMES_MAX);
 		goto out;
 	}
 	if ((req = X509_REQ_new()) == NULL || (names = GENERAL_NAMES_new()) == NULL) {
@@ -216,8 +229,9 @@ acmb_csr_build(EVP_PKEY *key, const X509_NAME *subject, const char *const *dns,
 	}
 	if (sk_GENERAL_NAME_num(names) > 0 &&
 	    (X509V3_add1_i2d(&exts, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT) != 1 ||
-	    !X509_REQ_add_extensions(req, exts))) {
-		r = acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot add the subjectAltName "
+	        !X509_REQ_add_extensions(req, exts))) {
+		r = acmb_error_ssl(err, ACMB_E_INTERNAL,
+		    "cannot add the subjectAltName "
 		    "extension");
 		goto out;
 	}

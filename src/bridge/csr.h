@@ -17,7 +17,7 @@
 
 #define ACMB_CSR_SUBJECT_MAX 1024 /* --subject, in bytes */
 #define ACMB_CSR_DNS_NAME_MAX 253
-#define ACMB_CSR_NAMES_MAX 100    /* SANs of one request */
+#define ACMB_CSR_NAMES_MAX 100 /* SANs of one request */
 
 /* Generates a key pair of alg (RSA 2048-4096, EC P-256/P-384/P-521) in
  * memory. On ACMB_OK *out is the key; caller frees with EVP_PKEY_free(). */
@@ -39,8 +39,8 @@ typedef int (*acmb_csr_signer)(void *ctx, X509_REQ *req, acmb_err *err);
  * signer(ctx, ...) signs. Names are checked (DNS syntax and length, IP
  * literal). On ACMB_OK *pem is the request in PEM, NUL-terminated, plain
  * heap (a CSR holds no secret); caller free()s it. */
-int acmb_csr_build(EVP_PKEY *key, const X509_NAME *subject, const char *const *dns,
-    size_t ndns, const char *const *ips, size_t nips, acmb_csr_signer signer, void *ctx,
-    char **pem, acmb_err *err);
+int acmb_csr_build(EVP_PKEY *key, const X509_NAME *subject, const char *const *dns, size_t ndns,
+    const char *const *ips, size_t nips, acmb_csr_signer signer, void *ctx, char **pem,
+    acmb_err *err);
 
 #endif

@@ -63,8 +63,8 @@ acmb_issue_token_close(struct acmb_issue_token *t)
 }
 
 int
-acmb_issue_token_open(struct acmb_issue_token_spec *spec, struct acmb_issue_token **out,
-    acmb_err *err)
+acmb_issue_token_open(
+    struct acmb_issue_token_spec *spec, struct acmb_issue_token **out, acmb_err *err)
 {
 	struct acmb_issue_token *t = NULL;
 	struct acmb_p11_token toks[ACMB_P11_TOKENS_MAX];
@@ -86,37 +86,41 @@ acmb_issue_token_open(struct acmb_issue_token_spec *spec, struct acmb_issue_toke
 		goto out;
 	a = p11_kit_uri_get_attribute(acmb_p11_uri_kit(t->uri), CKA_LABEL);
 	if (a == NULL || a->ulValueLen == 0 || a->ulValueLen > ACMB_P11_LABEL_MAX) {
-		r = acmb_error(err, ACMB_E_USAGE, "--key-store %s: name the key with object=LABEL "
-		    "(1 to %d bytes)", acmb_p11_uri_text(t->uri), ACMB_P11_LABEL_MAX);
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "--key-store %s: name the key with object=LABEL "
+		    "(1 to %d bytes)",
+		    acmb_p11_uri_text(t->uri), ACMB_P11_LABEL_MAX);
 		goto out;
 	}
 	memcpy(t->label, a->pValue, a->ulValueLen);
 	t->label[a->ulValueLen] = '\0';
 	a = p11_kit_uri_get_attribute(acmb_p11_uri_kit(t->uri), CKA_ID);
 	if (a != NULL && (a->ulValueLen == 0 || a->ulValueLen > ACMB_P11_ID_MAX)) {
-		r = acmb_error(err, ACMB_E_USAGE, "--key-store: id= must be 1 to %d bytes",
-		    ACMB_P11_ID_MAX);
+		r = acmb_error(
+		    err, ACMB_E_USAGE, "--key-store: id= must be 1 to %d bytes", ACMB_P11_ID_MAX);
 		goto out;
 	}
 	if (a != NULL) {
 		memcpy(t->id, a->pValue, a->ulValueLen);
 		t->id_len = a->ulValueLen;
 	}
-	path = spec->module != NULL ? spec->module :
-	    p11_kit_uri_get_module_path(acmb_p11_uri_kit(t->uri));
+	path = spec->module != NULL ? spec->module
+	                            : p11_kit_uri_get_module_path(acmb_p11_uri_kit(t->uri));
 	if ((r = acmb_p11_modules_open(path, &t->mods, err)) != ACMB_OK ||
 	    (r = acmb_p11_tokens_find(t->mods, t->uri, toks, ACMB_P11_TOKENS_MAX, &n, err)) !=
-		ACMB_OK)
+	        ACMB_OK)
 		goto out;
 	if (n != 1) {
-		r = acmb_error(err, ACMB_E_TOKEN, "--key-store %s matches %zu tokens; it must name "
-		    "exactly one (token=LABEL or serial=...)", acmb_p11_uri_text(t->uri), n);
+		r = acmb_error(err, ACMB_E_TOKEN,
+		    "--key-store %s matches %zu tokens; it must name "
+		    "exactly one (token=LABEL or serial=...)",
+		    acmb_p11_uri_text(t->uri), n);
 		goto out;
 	}
 	t->tok = toks[0];
 	/* Read-write: the key pair and the certificates are token objects. */
-	if ((rv = t->tok.fn->C_OpenSession(t->tok.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
-	    NULL, NULL, &t->s)) != CKR_OK) {
+	if ((rv = t->tok.fn->C_OpenSession(
+	         t->tok.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &t->s)) != CKR_OK) {
 		t->s = CK_INVALID_HANDLE;
 		r = acmb_p11_error(err, rv, t->tok.module, "cannot open a read-write session");
 		goto out;
@@ -136,7 +140,7 @@ static int
 count_named(struct acmb_issue_token *t, CK_OBJECT_CLASS cls, CK_ATTRIBUTE_TYPE by,
     CK_OBJECT_HANDLE *h, size_t *n, acmb_err *err)
 {
-	CK_ATTRIBUTE tmpl[2] = { { CKA_CLASS, &cls, sizeof(cls) }, { by, NULL, 0 } };
+	CK_ATTRIBUTE tmpl[2] = {{CKA_CLASS, &cls, sizeof(cls)}, {by, NULL, 0}};
 
 	if (by == CKA_LABEL) {
 		tmpl[1].pValue = t->label;
@@ -161,17 +165,18 @@ public_key(struct acmb_issue_token *t, CK_OBJECT_HANDLE pubh, EVP_PKEY **out, ac
 	const unsigned char *p;
 	size_t l1 = 0, l2 = 0;
 	int rsa = t->alg <= ACMB_ALG_RSA_4096, r = ACMB_E_INTERNAL;
-	const char *group = t->alg == ACMB_ALG_EC_PRIME256V1 ? "prime256v1" :
-	    t->alg == ACMB_ALG_EC_SECP384R1 ? "secp384r1" : "secp521r1";
+	const char *group = t->alg == ACMB_ALG_EC_PRIME256V1  ? "prime256v1"
+	                    : t->alg == ACMB_ALG_EC_SECP384R1 ? "secp384r1"
+	                                                      : "secp521r1";
 
 	*out = NULL;
 	if ((bld = OSSL_PARAM_BLD_new()) == NULL)
 		goto nomem;
 	if (rsa) {
 		if ((r = acmb_p11_attr_get(&t->tok, t->s, pubh, CKA_MODULUS, &v1, &l1, err)) !=
-		    ACMB_OK ||
-		    (r = acmb_p11_attr_get(&t->tok, t->s, pubh, CKA_PUBLIC_EXPONENT, &v2, &l2,
-		    err)) != ACMB_OK)
+		        ACMB_OK ||
+		    (r = acmb_p11_attr_get(
+		         &t->tok, t->s, pubh, CKA_PUBLIC_EXPONENT, &v2, &l2, err)) != ACMB_OK)
 			goto out;
 		if ((nbn = BN_bin2bn(v1, (int)l1, NULL)) == NULL ||
 		    (ebn = BN_bin2bn(v2, (int)l2, NULL)) == NULL ||
@@ -185,20 +190,23 @@ public_key(struct acmb_issue_token *t, CK_OBJECT_HANDLE pubh, EVP_PKEY **out, ac
 		/* PKCS#11 wraps the point in a DER OCTET STRING. */
 		p = v1;
 		if ((point = d2i_ASN1_OCTET_STRING(NULL, &p, (long)l1)) == NULL) {
-			r = acmb_error_ssl(err, ACMB_E_TOKEN, "the token's CKA_EC_POINT is not DER");
+			r = acmb_error_ssl(
+			    err, ACMB_E_TOKEN, "the token's CKA_EC_POINT is not DER");
 			goto out;
 		}
 		if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
 		    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
-		    ASN1_STRING_get0_data(point), (size_t)ASN1_STRING_length(point)))
+		        ASN1_STRING_get0_data(point), (size_t)ASN1_STRING_length(point)))
 			goto nomem;
 	}
 	if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
 	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, rsa ? "RSA" : "EC", NULL)) == NULL ||
 	    EVP_PKEY_fromdata_init(ctx) <= 0 ||
 	    EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
-		r = acmb_error_ssl(err, ACMB_E_TOKEN, "cannot read the public key made on token "
-		    "'%s'", t->tok.label);
+		r = acmb_error_ssl(err, ACMB_E_TOKEN,
+		    "cannot read the public key made on token "
+		    "'%s'",
+		    t->tok.label);
 		goto out;
 	}
 	r = ACMB_OK;
@@ -229,13 +237,13 @@ find_by_id(struct acmb_issue_token *t, CK_OBJECT_CLASS cls)
 }
 
 int
-acmb_issue_token_generate(struct acmb_issue_token *t, enum acmb_key_alg alg, EVP_PKEY **pub,
-    acmb_err *err)
+acmb_issue_token_generate(
+    struct acmb_issue_token *t, enum acmb_key_alg alg, EVP_PKEY **pub, acmb_err *err)
 {
 	CK_BBOOL yes = CK_TRUE;
 	CK_ULONG bits = alg == ACMB_ALG_RSA_2048 ? 2048 : alg == ACMB_ALG_RSA_3072 ? 3072 : 4096;
-	CK_BYTE exponent[] = { 1, 0, 1 };
-	CK_MECHANISM mech = { CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0 };
+	CK_BYTE exponent[] = {1, 0, 1};
+	CK_MECHANISM mech = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
 	CK_OBJECT_HANDLE h, pubh = CK_INVALID_HANDLE, privh = CK_INVALID_HANDLE;
 	unsigned char params[16], *pp = params;
 	ASN1_OBJECT *curve = NULL;
@@ -251,9 +259,11 @@ acmb_issue_token_generate(struct acmb_issue_token *t, enum acmb_key_alg alg, EVP
 	    (r = count_named(t, CKO_PRIVATE_KEY, CKA_ID, &h, &n, err)) != ACMB_OK)
 		goto out;
 	if (n > 0) {
-		r = acmb_error(err, ACMB_E_TOKEN, "token '%s' already holds a private key named "
+		r = acmb_error(err, ACMB_E_TOKEN,
+		    "token '%s' already holds a private key named "
 		    "by %s; a new key needs a new object= label (or --resume to finish the "
-		    "issue of that key)", t->tok.label, acmb_issue_token_uri(t));
+		    "issue of that key)",
+		    t->tok.label, acmb_issue_token_uri(t));
 		goto out;
 	}
 	if (t->id_len == 0) {
@@ -265,8 +275,9 @@ acmb_issue_token_generate(struct acmb_issue_token *t, enum acmb_key_alg alg, EVP
 	}
 	if (alg >= ACMB_ALG_EC_PRIME256V1) {
 		mech.mechanism = CKM_EC_KEY_PAIR_GEN;
-		curve = OBJ_nid2obj(alg == ACMB_ALG_EC_PRIME256V1 ? NID_X9_62_prime256v1 :
-		    alg == ACMB_ALG_EC_SECP384R1 ? NID_secp384r1 : NID_secp521r1);
+		curve = OBJ_nid2obj(alg == ACMB_ALG_EC_PRIME256V1  ? NID_X9_62_prime256v1
+		                    : alg == ACMB_ALG_EC_SECP384R1 ? NID_secp384r1
+		                                                   : NID_secp521r1);
 		if (curve == NULL || (plen = i2d_ASN1_OBJECT(curve, NULL)) <= 0 ||
 		    (size_t)plen > sizeof(params) || i2d_ASN1_OBJECT(curve, &pp) != plen) {
 			r = acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot encode the curve");
@@ -275,31 +286,39 @@ acmb_issue_token_generate(struct acmb_issue_token *t, enum acmb_key_alg alg, EVP
 	}
 	{
 		CK_ATTRIBUTE pub_rsa[] = {
-			{ CKA_TOKEN, &yes, sizeof(yes) }, { CKA_VERIFY, &yes, sizeof(yes) },
-			{ CKA_LABEL, t->label, strlen(t->label) }, { CKA_ID, t->id, t->id_len },
-			{ CKA_MODULUS_BITS, &bits, sizeof(bits) },
-			{ CKA_PUBLIC_EXPONENT, exponent, sizeof(exponent) },
+		    {CKA_TOKEN, &yes, sizeof(yes)},
+		    {CKA_VERIFY, &yes, sizeof(yes)},
+		    {CKA_LABEL, t->label, strlen(t->label)},
+		    {CKA_ID, t->id, t->id_len},
+		    {CKA_MODULUS_BITS, &bits, sizeof(bits)},
+		    {CKA_PUBLIC_EXPONENT, exponent, sizeof(exponent)},
 		};
 		CK_ATTRIBUTE pub_ec[] = {
-			{ CKA_TOKEN, &yes, sizeof(yes) }, { CKA_VERIFY, &yes, sizeof(yes) },
-			{ CKA_LABEL, t->label, strlen(t->label) }, { CKA_ID, t->id, t->id_len },
-			{ CKA_EC_PARAMS, params, (CK_ULONG)plen },
+		    {CKA_TOKEN, &yes, sizeof(yes)},
+		    {CKA_VERIFY, &yes, sizeof(yes)},
+		    {CKA_LABEL, t->label, strlen(t->label)},
+		    {CKA_ID, t->id, t->id_len},
+		    {CKA_EC_PARAMS, params, (CK_ULONG)plen},
 		};
 		/* Sensitive so that it never leaves in clear; extractable so that
 		 * the controlled export can wrap it for ACM. */
 		CK_ATTRIBUTE priv[] = {
-			{ CKA_TOKEN, &yes, sizeof(yes) }, { CKA_PRIVATE, &yes, sizeof(yes) },
-			{ CKA_SIGN, &yes, sizeof(yes) }, { CKA_SENSITIVE, &yes, sizeof(yes) },
-			{ CKA_EXTRACTABLE, &yes, sizeof(yes) },
-			{ CKA_LABEL, t->label, strlen(t->label) }, { CKA_ID, t->id, t->id_len },
+		    {CKA_TOKEN, &yes, sizeof(yes)},
+		    {CKA_PRIVATE, &yes, sizeof(yes)},
+		    {CKA_SIGN, &yes, sizeof(yes)},
+		    {CKA_SENSITIVE, &yes, sizeof(yes)},
+		    {CKA_EXTRACTABLE, &yes, sizeof(yes)},
+		    {CKA_LABEL, t->label, strlen(t->label)},
+		    {CKA_ID, t->id, t->id_len},
 		};
 		int ec = mech.mechanism == CKM_EC_KEY_PAIR_GEN;
 
-		rv = t->tok.fn->C_GenerateKeyPair(t->s, &mech, ec ? pub_ec : pub_rsa,
-		    ec ? 5 : 6, priv, 7, &pubh, &privh);
+		rv = t->tok.fn->C_GenerateKeyPair(
+		    t->s, &mech, ec ? pub_ec : pub_rsa, ec ? 5 : 6, priv, 7, &pubh, &privh);
 	}
 	if (rv != CKR_OK) {
-		r = acmb_p11_error(err, rv, t->tok.module, "cannot generate the key pair on "
+		r = acmb_p11_error(err, rv, t->tok.module,
+		    "cannot generate the key pair on "
 		    "the token");
 		goto out;
 	}
@@ -323,16 +342,20 @@ acmb_issue_token_find(struct acmb_issue_token *t, EVP_PKEY **pub, acmb_err *err)
 	if ((r = count_named(t, CKO_PRIVATE_KEY, CKA_LABEL, &h, &n, err)) != ACMB_OK)
 		return r;
 	if (n != 1)
-		return acmb_error(err, ACMB_E_TOKEN, "token '%s' holds %zu private keys labelled "
-		    "'%s'; --resume needs the one the first run made", t->tok.label, n, t->label);
+		return acmb_error(err, ACMB_E_TOKEN,
+		    "token '%s' holds %zu private keys labelled "
+		    "'%s'; --resume needs the one the first run made",
+		    t->tok.label, n, t->label);
 	if ((r = acmb_p11_object_describe(&t->tok, t->s, h, &o, err)) != ACMB_OK)
 		return r;
 	memcpy(t->id, o.id, o.id_len);
 	t->id_len = o.id_len;
 	t->priv = h;
 	if ((pubh = find_by_id(t, CKO_PUBLIC_KEY)) == CK_INVALID_HANDLE)
-		return acmb_error(err, ACMB_E_TOKEN, "token '%s' has no public key with the id "
-		    "of key '%s'", t->tok.label, t->label);
+		return acmb_error(err, ACMB_E_TOKEN,
+		    "token '%s' has no public key with the id "
+		    "of key '%s'",
+		    t->tok.label, t->label);
 	t->alg = o.key_type == CKK_RSA ? ACMB_ALG_RSA_2048 : ACMB_ALG_EC_PRIME256V1;
 	if (o.key_type == CKK_EC) {
 		/* The curve decides the group name public_key() uses. */
@@ -346,15 +369,18 @@ acmb_issue_token_find(struct acmb_issue_token *t, EVP_PKEY **pub, acmb_err *err)
 			return r;
 		p = v;
 		obj = d2i_ASN1_OBJECT(NULL, &p, (long)l);
-		t->alg = obj == NULL ? ACMB_ALG_NONE : OBJ_obj2nid(obj) == NID_secp384r1 ?
-		    ACMB_ALG_EC_SECP384R1 : OBJ_obj2nid(obj) == NID_secp521r1 ?
-		    ACMB_ALG_EC_SECP521R1 : OBJ_obj2nid(obj) == NID_X9_62_prime256v1 ?
-		    ACMB_ALG_EC_PRIME256V1 : ACMB_ALG_NONE;
+		t->alg = obj == NULL                                ? ACMB_ALG_NONE
+		         : OBJ_obj2nid(obj) == NID_secp384r1        ? ACMB_ALG_EC_SECP384R1
+		         : OBJ_obj2nid(obj) == NID_secp521r1        ? ACMB_ALG_EC_SECP521R1
+		         : OBJ_obj2nid(obj) == NID_X9_62_prime256v1 ? ACMB_ALG_EC_PRIME256V1
+		                                                    : ACMB_ALG_NONE;
 		ASN1_OBJECT_free(obj);
 		free(v);
 		if (t->alg == ACMB_ALG_NONE)
-			return acmb_error(err, ACMB_E_TOKEN, "key '%s' is on a curve ACM does not "
-			    "take", t->label);
+			return acmb_error(err, ACMB_E_TOKEN,
+			    "key '%s' is on a curve ACM does not "
+			    "take",
+			    t->label);
 	}
 	return public_key(t, pubh, pub, err);
 }
@@ -386,7 +412,7 @@ int
 acmb_issue_token_sign_csr(struct acmb_issue_token *t, X509_REQ *req, acmb_err *err)
 {
 	int rsa = t->alg <= ACMB_ALG_RSA_4096;
-	CK_MECHANISM mech = { rsa ? CKM_SHA256_RSA_PKCS : CKM_ECDSA, NULL, 0 };
+	CK_MECHANISM mech = {rsa ? CKM_SHA256_RSA_PKCS : CKM_ECDSA, NULL, 0};
 	unsigned char *tbs = NULL, md[32], sig[SIG_MAX], *der = NULL;
 	const unsigned char *input;
 	CK_ULONG siglen = sizeof(sig), inlen;
@@ -397,8 +423,9 @@ acmb_issue_token_sign_csr(struct acmb_issue_token *t, X509_REQ *req, acmb_err *e
 	CK_RV rv;
 
 	if ((algo = X509_ALGOR_new()) == NULL ||
-	    !X509_ALGOR_set0(algo, OBJ_nid2obj(rsa ? NID_sha256WithRSAEncryption :
-	    NID_ecdsa_with_SHA256), rsa ? V_ASN1_NULL : V_ASN1_UNDEF, NULL) ||
+	    !X509_ALGOR_set0(algo,
+	        OBJ_nid2obj(rsa ? NID_sha256WithRSAEncryption : NID_ecdsa_with_SHA256),
+	        rsa ? V_ASN1_NULL : V_ASN1_UNDEF, NULL) ||
 	    !X509_REQ_set1_signature_algo(req, algo) ||
 	    (tbslen = i2d_re_X509_REQ_tbs(req, &tbs)) <= 0) {
 		r = acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot encode the request to sign");
@@ -435,8 +462,10 @@ acmb_issue_token_sign_csr(struct acmb_issue_token *t, X509_REQ *req, acmb_err *e
 	X509_REQ_set0_signature(req, bits);
 	bits = NULL;
 	if (X509_REQ_verify(req, X509_REQ_get0_pubkey(req)) != 1) {
-		r = acmb_error_ssl(err, ACMB_E_TOKEN, "the CSR signed on token '%s' does not "
-		    "verify with its public key", t->tok.label);
+		r = acmb_error_ssl(err, ACMB_E_TOKEN,
+		    "the CSR signed on token '%s' does not "
+		    "verify with its public key",
+		    t->tok.label);
 		goto out;
 	}
 	r = ACMB_OK;
@@ -471,9 +500,8 @@ store_cert(struct acmb_issue_token *t, X509 *x, const char *label, int leaf, acm
 		goto out;
 	}
 	{
-		CK_ATTRIBUTE find[] = { { CKA_CLASS, &cls, sizeof(cls) },
-			{ CKA_VALUE, der, (CK_ULONG)dlen },
-			{ CKA_LABEL, (void *)label, strlen(label) } };
+		CK_ATTRIBUTE find[] = {{CKA_CLASS, &cls, sizeof(cls)},
+		    {CKA_VALUE, der, (CK_ULONG)dlen}, {CKA_LABEL, (void *)label, strlen(label)}};
 
 		if ((r = acmb_p11_find(&t->tok, t->s, find, 3, &h, 1, &n, err)) != ACMB_OK)
 			goto out;
@@ -484,21 +512,20 @@ store_cert(struct acmb_issue_token *t, X509 *x, const char *label, int leaf, acm
 	}
 	{
 		CK_ATTRIBUTE tmpl[] = {
-			{ CKA_CLASS, &cls, sizeof(cls) },
-			{ CKA_CERTIFICATE_TYPE, &type, sizeof(type) },
-			{ CKA_TOKEN, &yes, sizeof(yes) }, { CKA_PRIVATE, &no, sizeof(no) },
-			{ CKA_CERTIFICATE_CATEGORY, &category, sizeof(category) },
-			{ CKA_LABEL, (void *)label, strlen(label) },
-			{ CKA_SUBJECT, subj, (CK_ULONG)slen }, { CKA_ISSUER, iss, (CK_ULONG)ilen },
-			{ CKA_SERIAL_NUMBER, ser, (CK_ULONG)serlen },
-			{ CKA_VALUE, der, (CK_ULONG)dlen },
-			{ CKA_ID, t->id, t->id_len }, /* leaf only: pairs it with the key */
+		    {CKA_CLASS, &cls, sizeof(cls)}, {CKA_CERTIFICATE_TYPE, &type, sizeof(type)},
+		    {CKA_TOKEN, &yes, sizeof(yes)}, {CKA_PRIVATE, &no, sizeof(no)},
+		    {CKA_CERTIFICATE_CATEGORY, &category, sizeof(category)},
+		    {CKA_LABEL, (void *)label, strlen(label)}, {CKA_SUBJECT, subj, (CK_ULONG)slen},
+		    {CKA_ISSUER, iss, (CK_ULONG)ilen}, {CKA_SERIAL_NUMBER, ser, (CK_ULONG)serlen},
+		    {CKA_VALUE, der, (CK_ULONG)dlen},
+		    {CKA_ID, t->id, t->id_len}, /* leaf only: pairs it with the key */
 		};
 
 		rv = t->tok.fn->C_CreateObject(t->s, tmpl, leaf ? 11 : 10, &h);
 	}
 	if (rv != CKR_OK) {
-		r = acmb_p11_error(err, rv, t->tok.module, "cannot store the certificate on the "
+		r = acmb_p11_error(err, rv, t->tok.module,
+		    "cannot store the certificate on the "
 		    "token");
 		goto out;
 	}
@@ -512,8 +539,8 @@ out:
 }
 
 int
-acmb_issue_token_store(struct acmb_issue_token *t, X509 *leaf, STACK_OF(X509) *chain,
-    acmb_err *err)
+acmb_issue_token_store(
+    struct acmb_issue_token *t, X509 *leaf, STACK_OF(X509) * chain, acmb_err *err)
 {
 	char chain_label[ACMB_P11_LABEL_MAX + 16];
 	CK_OBJECT_HANDLE h;
@@ -533,8 +560,10 @@ acmb_issue_token_store(struct acmb_issue_token *t, X509 *leaf, STACK_OF(X509) *c
 		same = X509_cmp(old, leaf) == 0;
 		X509_free(old);
 		if (!same)
-			return acmb_error(err, ACMB_E_TOKEN, "token '%s' already holds another "
-			    "certificate for key '%s'", t->tok.label, t->label);
+			return acmb_error(err, ACMB_E_TOKEN,
+			    "token '%s' already holds another "
+			    "certificate for key '%s'",
+			    t->tok.label, t->label);
 	}
 	if ((r = store_cert(t, leaf, t->label, 1, err)) != ACMB_OK)
 		return r;
@@ -566,8 +595,8 @@ uri_append(char *buf, size_t len, const unsigned char *s, size_t n)
 }
 
 int
-acmb_issue_token_load(struct acmb_issue_token *t, const char *region,
-    struct acmb_material **out, struct acmb_audit **audit, acmb_err *err)
+acmb_issue_token_load(struct acmb_issue_token *t, const char *region, struct acmb_material **out,
+    struct acmb_audit **audit, acmb_err *err)
 {
 	struct acmb_pkcs11_spec ps;
 	char cert_uri[URI_TEXT_MAX], chain_uri[URI_TEXT_MAX], chain_label[ACMB_P11_LABEL_MAX + 16];
@@ -586,8 +615,8 @@ acmb_issue_token_load(struct acmb_issue_token *t, const char *region,
 	strncat(cert_uri, ";type=cert", sizeof(cert_uri) - strlen(cert_uri) - 1);
 	snprintf(chain_label, sizeof(chain_label), "%s-chain", t->label);
 	strncat(chain_uri, ";object=", sizeof(chain_uri) - strlen(chain_uri) - 1);
-	uri_append(chain_uri, sizeof(chain_uri), (const unsigned char *)chain_label,
-	    strlen(chain_label));
+	uri_append(
+	    chain_uri, sizeof(chain_uri), (const unsigned char *)chain_label, strlen(chain_label));
 	strncat(chain_uri, ";type=cert", sizeof(chain_uri) - strlen(chain_uri) - 1);
 	memset(&ps, 0, sizeof(ps));
 	ps.certificate = cert_uri;

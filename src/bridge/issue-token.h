@@ -36,8 +36,8 @@ struct acmb_issue_token;
 /* Opens the one token the URI names, a read-write session, and logs in.
  * The URI must name the key's label (object=); id= is optional (a random
  * CKA_ID is made for a new key). Caller frees with acmb_issue_token_close(). */
-int acmb_issue_token_open(struct acmb_issue_token_spec *spec, struct acmb_issue_token **out,
-    acmb_err *err);
+int acmb_issue_token_open(
+    struct acmb_issue_token_spec *spec, struct acmb_issue_token **out, acmb_err *err);
 
 /* Closes the session and the modules. Accepts NULL. */
 void acmb_issue_token_close(struct acmb_issue_token *t);
@@ -46,8 +46,8 @@ void acmb_issue_token_close(struct acmb_issue_token *t);
  * CKA_EXTRACTABLE true) with the URI's label and id. Refuses (ACMB_E_TOKEN)
  * when a private key with that label or id is there already. *pub is the
  * public key; caller frees with EVP_PKEY_free(). */
-int acmb_issue_token_generate(struct acmb_issue_token *t, enum acmb_key_alg alg,
-    EVP_PKEY **pub, acmb_err *err);
+int acmb_issue_token_generate(
+    struct acmb_issue_token *t, enum acmb_key_alg alg, EVP_PKEY **pub, acmb_err *err);
 
 /* Finds the existing key pair the URI names (for --resume). *pub as above. */
 int acmb_issue_token_find(struct acmb_issue_token *t, EVP_PKEY **pub, acmb_err *err);
@@ -60,8 +60,8 @@ int acmb_issue_token_sign_csr(struct acmb_issue_token *t, X509_REQ *req, acmb_er
 /* Stores leaf (with the key's CKA_ID and label) and chain (label
  * "LABEL-chain", CA category) as CKO_CERTIFICATE token objects; a
  * certificate already stored is not stored twice. */
-int acmb_issue_token_store(struct acmb_issue_token *t, X509 *leaf, STACK_OF(X509) *chain,
-    acmb_err *err);
+int acmb_issue_token_store(
+    struct acmb_issue_token *t, X509 *leaf, STACK_OF(X509) * chain, acmb_err *err);
 
 /* Closes the session, then loads certificate, chain and key from the token
  * through the PKCS#11 source (audited controlled export) into *out; region

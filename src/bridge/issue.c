@@ -24,16 +24,16 @@ static const struct {
 	const char *name;
 	enum acmb_key_alg alg;
 } key_algorithms[] = {
-	{ "RSA_2048", ACMB_ALG_RSA_2048 },
-	{ "RSA_3072", ACMB_ALG_RSA_3072 },
-	{ "RSA_4096", ACMB_ALG_RSA_4096 },
-	{ "EC_prime256v1", ACMB_ALG_EC_PRIME256V1 },
-	{ "EC_secp384r1", ACMB_ALG_EC_SECP384R1 },
-	{ "EC_secp521r1", ACMB_ALG_EC_SECP521R1 },
+    {"RSA_2048", ACMB_ALG_RSA_2048},
+    {"RSA_3072", ACMB_ALG_RSA_3072},
+    {"RSA_4096", ACMB_ALG_RSA_4096},
+    {"EC_prime256v1", ACMB_ALG_EC_PRIME256V1},
+    {"EC_secp384r1", ACMB_ALG_EC_SECP384R1},
+    {"EC_secp521r1", ACMB_ALG_EC_SECP521R1},
 };
 
-static const char *const signing_algorithms[] = { "SHA256WITHRSA", "SHA384WITHRSA",
-	"SHA512WITHRSA", "SHA256WITHECDSA", "SHA384WITHECDSA", "SHA512WITHECDSA" };
+static const char *const signing_algorithms[] = {"SHA256WITHRSA", "SHA384WITHRSA", "SHA512WITHRSA",
+    "SHA256WITHECDSA", "SHA384WITHECDSA", "SHA512WITHECDSA"};
 
 static void
 note(struct acmb_issue_result *res, const char *fmt, ...)
@@ -76,8 +76,7 @@ parse_count(const char *s, size_t n, long long *out)
  * has checked it.
  */
 int
-acmb_issue_parse_validity(const char *text, const char **type, long long *value,
-    acmb_err *err)
+acmb_issue_parse_validity(const char *text, const char **type, long long *value, acmb_err *err)
 {
 	size_t n = text != NULL ? strlen(text) : 0;
 	struct tm tm;
@@ -125,14 +124,16 @@ acmb_issue_parse_validity(const char *text, const char **type, long long *value,
 bad:
 	*type = NULL;
 	*value = 0;
-	return acmb_error(err, ACMB_E_USAGE, "--validity '%s' is not one of 90d, 12m, 1y "
+	return acmb_error(err, ACMB_E_USAGE,
+	    "--validity '%s' is not one of 90d, 12m, 1y "
 	    "(days, months, years), 2027-06-30[T12:00:00Z] or YYYYMMDDHHMMSS (end date), "
-	    "@EPOCH (absolute)", text != NULL ? text : "");
+	    "@EPOCH (absolute)",
+	    text != NULL ? text : "");
 }
 
 int
-acmb_issue_pick_key_algorithm(const char *ca_key_alg, const char *requested,
-    enum acmb_key_alg *out, acmb_err *err)
+acmb_issue_pick_key_algorithm(
+    const char *ca_key_alg, const char *requested, enum acmb_key_alg *out, acmb_err *err)
 {
 	const char *want = requested;
 	size_t i;
@@ -145,18 +146,22 @@ acmb_issue_pick_key_algorithm(const char *ca_key_alg, const char *requested,
 			break;
 	if (i == sizeof(key_algorithms) / sizeof(key_algorithms[0])) {
 		if (want == ca_key_alg)
-			return acmb_error(err, ACMB_E_AWS, "the certificate authority's key "
-			    "algorithm '%s' is not one acmbridge knows", ca_key_alg);
-		return acmb_error(err, ACMB_E_USAGE, "--key-algorithm '%s' is not one of auto, "
+			return acmb_error(err, ACMB_E_AWS,
+			    "the certificate authority's key "
+			    "algorithm '%s' is not one acmbridge knows",
+			    ca_key_alg);
+		return acmb_error(err, ACMB_E_USAGE,
+		    "--key-algorithm '%s' is not one of auto, "
 		    "RSA_2048, RSA_3072, RSA_4096, EC_prime256v1, EC_secp384r1, EC_secp521r1",
 		    want);
 	}
 	if (is_rsa_name(want) != is_rsa_name(ca_key_alg))
-		return acmb_error(err, ACMB_E_RULE, "%s: --key-algorithm %s is %s but the "
+		return acmb_error(err, ACMB_E_RULE,
+		    "%s: --key-algorithm %s is %s but the "
 		    "certificate authority's key is %s; ACM refuses a certificate whose key "
 		    "family differs from its issuer's. Use --key-algorithm auto or an %s "
-		    "algorithm (no key was made, nothing was sent)", ACMB_ISSUE_RULE_ALG_MATCH,
-		    want, is_rsa_name(want) ? "RSA" : "EC", ca_key_alg,
+		    "algorithm (no key was made, nothing was sent)",
+		    ACMB_ISSUE_RULE_ALG_MATCH, want, is_rsa_name(want) ? "RSA" : "EC", ca_key_alg,
 		    is_rsa_name(ca_key_alg) ? "RSA" : "EC");
 	*out = key_algorithms[i].alg;
 	return ACMB_OK;
@@ -176,17 +181,20 @@ acmb_issue_pick_signing_algorithm(const char *ca_key_alg, const char *ca_signing
 		if (strcmp(want, signing_algorithms[i]) == 0)
 			break;
 	if (requested != NULL && i == n)
-		return acmb_error(err, ACMB_E_USAGE, "--signing-algorithm '%s' is not one of "
+		return acmb_error(err, ACMB_E_USAGE,
+		    "--signing-algorithm '%s' is not one of "
 		    "SHA256WITHRSA, SHA384WITHRSA, SHA512WITHRSA, SHA256WITHECDSA, "
-		    "SHA384WITHECDSA, SHA512WITHECDSA", requested);
+		    "SHA384WITHECDSA, SHA512WITHECDSA",
+		    requested);
 	if (i < n && strcmp(signing_algorithms[i] + 6, suffix) == 0) {
 		*out = signing_algorithms[i];
 		return ACMB_OK;
 	}
 	if (requested != NULL)
-		return acmb_error(err, ACMB_E_USAGE, "--signing-algorithm %s does not fit the "
-		    "certificate authority's %s key: use a SHA*%s algorithm", requested,
-		    ca_key_alg, suffix);
+		return acmb_error(err, ACMB_E_USAGE,
+		    "--signing-algorithm %s does not fit the "
+		    "certificate authority's %s key: use a SHA*%s algorithm",
+		    requested, ca_key_alg, suffix);
 	*out = rsa ? "SHA256WITHRSA" : "SHA256WITHECDSA";
 	return ACMB_OK;
 }
@@ -215,11 +223,14 @@ check_token(const char *token, acmb_err *err)
 	size_t i, n = strlen(token);
 
 	if (n == 0 || n > ACMB_PCA_TOKEN_MAX)
-		return acmb_error(err, ACMB_E_USAGE, "--idempotency-token must be 1 to %d "
-		    "characters", ACMB_PCA_TOKEN_MAX);
+		return acmb_error(err, ACMB_E_USAGE,
+		    "--idempotency-token must be 1 to %d "
+		    "characters",
+		    ACMB_PCA_TOKEN_MAX);
 	for (i = 0; i < n; i++)
 		if ((unsigned char)token[i] < 0x20 && token[i] != '\t')
-			return acmb_error(err, ACMB_E_USAGE, "--idempotency-token holds a "
+			return acmb_error(err, ACMB_E_USAGE,
+			    "--idempotency-token holds a "
 			    "control character");
 	return ACMB_OK;
 }
@@ -227,7 +238,7 @@ check_token(const char *token, acmb_err *err)
 static void
 sleep_one_second(void)
 {
-	struct timespec ts = { 1, 0 };
+	struct timespec ts = {1, 0};
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
@@ -246,13 +257,14 @@ wait_issued(const struct acmb_aws_config *pca, const struct acmb_issue_opts *o,
 	for (;;) {
 		memset(&info, 0, sizeof(info));
 		res->polls++;
-		r = acmb_pca_get_certificate(pca, o->ca_arn, res->pca_certificate_arn, cert,
-		    chain, &info, err);
+		r = acmb_pca_get_certificate(
+		    pca, o->ca_arn, res->pca_certificate_arn, cert, chain, &info, err);
 		if (r != ACMB_E_AWS || strcmp(info.error_code, IN_PROGRESS) != 0)
 			return r;
 		if (res->polls >= attempts) {
 			res->timed_out = 1;
-			return acmb_error(err, ACMB_E_AWS, "Private CA was still issuing %s "
+			return acmb_error(err, ACMB_E_AWS,
+			    "Private CA was still issuing %s "
 			    "after %d GetCertificate polls (--wait-timeout %ld)",
 			    res->pca_certificate_arn, res->polls, o->wait_timeout);
 		}
@@ -269,8 +281,8 @@ token_signer(void *ctx, X509_REQ *req, acmb_err *err)
 /* The material as every source builds it: leaf and chain decoded exactly as
  * files are, the key handed over. */
 static int
-build_material(const char *cert_pem, const char *chain_pem, const char *ca_arn,
-    EVP_PKEY **key, struct acmb_material **out, acmb_err *err)
+build_material(const char *cert_pem, const char *chain_pem, const char *ca_arn, EVP_PKEY **key,
+    struct acmb_material **out, acmb_err *err)
 {
 	struct acmb_material *m = NULL;
 	struct acmb_field_info *ki;
@@ -284,11 +296,11 @@ build_material(const char *cert_pem, const char *chain_pem, const char *ca_arn,
 	snprintf(m->info[ACMB_FIELD_CERT].source, ACMB_SOURCE_MAX, "Private CA certificate");
 	snprintf(m->info[ACMB_FIELD_CHAIN].source, ACMB_SOURCE_MAX, "Private CA chain");
 	if ((r = acmb_files_decode_field(m, ACMB_FIELD_CERT, (const unsigned char *)cert_pem,
-	    strlen(cert_pem), NULL, 0, err)) != ACMB_OK)
+	         strlen(cert_pem), NULL, 0, err)) != ACMB_OK)
 		goto out;
 	if (chain_pem != NULL && chain_pem[0] != '\0' &&
 	    (r = acmb_files_decode_field(m, ACMB_FIELD_CHAIN, (const unsigned char *)chain_pem,
-	    strlen(chain_pem), NULL, 0, err)) != ACMB_OK)
+	         strlen(chain_pem), NULL, 0, err)) != ACMB_OK)
 		goto out;
 	ki = &m->info[ACMB_FIELD_KEY];
 	ki->present = 1;
@@ -333,27 +345,30 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 	if ((r = acmb_issue_parse_validity(o->validity, &vtype, &vvalue, err)) != ACMB_OK)
 		goto out;
 	if (o->subject == NULL && o->ndns == 0 && o->resume == NULL) {
-		r = acmb_error(err, ACMB_E_USAGE, "give --subject \"CN=...\" or at least one "
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "give --subject \"CN=...\" or at least one "
 		    "--dns-name");
 		goto out;
 	}
 	snprintf(cn, sizeof(cn), "CN=%s", o->ndns > 0 ? o->dns_names[0] : "");
-	if (o->resume == NULL && (r = acmb_csr_parse_subject(o->subject != NULL ? o->subject :
-	    cn, &subject, err)) != ACMB_OK)
+	if (o->resume == NULL && (r = acmb_csr_parse_subject(o->subject != NULL ? o->subject : cn,
+	                              &subject, err)) != ACMB_OK)
 		goto out;
-	if (o->idempotency_token != NULL && (r = check_token(o->idempotency_token, err)) !=
-	    ACMB_OK)
+	if (o->idempotency_token != NULL && (r = check_token(o->idempotency_token, err)) != ACMB_OK)
 		goto out;
-	snprintf(res->key_store, sizeof(res->key_store), "%s", o->token != NULL ?
-	    o->token->uri : "memory");
+	snprintf(res->key_store, sizeof(res->key_store), "%s",
+	    o->token != NULL ? o->token->uri : "memory");
 	if (o->resume != NULL && o->token == NULL) {
-		r = acmb_error(err, ACMB_E_USAGE, "--resume %s: a memory key store cannot be "
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "--resume %s: a memory key store cannot be "
 		    "resumed, the key was wiped when the first run ended; run acmbridge issue "
-		    "again", o->resume);
+		    "again",
+		    o->resume);
 		goto out;
 	}
 	if (o->api_passthrough != NULL && o->template_arn == NULL) {
-		r = acmb_error(err, ACMB_E_USAGE, "--api-passthrough needs --template-arn naming "
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "--api-passthrough needs --template-arn naming "
 		    "an APIPassthrough template (Private CA ignores it otherwise)");
 		goto out;
 	}
@@ -363,18 +378,18 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 		goto out;
 	snprintf(res->ca_status, sizeof(res->ca_status), "%s", ca.status);
 	if (strcmp(ca.status, "ACTIVE") != 0) {
-		r = acmb_error(err, ACMB_E_AWS, "the certificate authority %s is %s; it must be "
-		    "ACTIVE to issue certificates (nothing was issued)", o->ca_arn,
-		    ca.status[0] != '\0' ? ca.status : "in an unknown state");
+		r = acmb_error(err, ACMB_E_AWS,
+		    "the certificate authority %s is %s; it must be "
+		    "ACTIVE to issue certificates (nothing was issued)",
+		    o->ca_arn, ca.status[0] != '\0' ? ca.status : "in an unknown state");
 		goto out;
 	}
-	if ((r = acmb_issue_pick_key_algorithm(ca.key_algorithm, o->key_algorithm, &alg,
-	    err)) != ACMB_OK ||
+	if ((r = acmb_issue_pick_key_algorithm(ca.key_algorithm, o->key_algorithm, &alg, err)) !=
+	        ACMB_OK ||
 	    (r = acmb_issue_pick_signing_algorithm(ca.key_algorithm, ca.signing_algorithm,
-	    o->signing_algorithm, &sig, err)) != ACMB_OK)
+	         o->signing_algorithm, &sig, err)) != ACMB_OK)
 		goto out;
-	snprintf(res->key_algorithm, sizeof(res->key_algorithm), "%s",
-	    acmb_rules_alg_name(alg));
+	snprintf(res->key_algorithm, sizeof(res->key_algorithm), "%s", acmb_rules_alg_name(alg));
 	snprintf(res->signing_algorithm, sizeof(res->signing_algorithm), "%s", sig);
 
 	if (o->token != NULL) {
@@ -393,38 +408,44 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 		goto wait;
 	}
 	if (o->import.dry_run && tok != NULL) {
-		note(res, "would issue from %s (%s, %s): %s key pair generated on %s, signed with "
-		    "%s, validity %lld %s", o->ca_arn, ca.status, ca.key_algorithm,
-		    res->key_algorithm, acmb_issue_token_uri(tok), sig, vvalue, vtype);
-		note(res, "then store the certificate on the token, export the key (audited) and "
-		    "%s", o->import.certificate_arn != NULL ? "reimport into the given ARN" :
-		    "import it as a new certificate");
+		note(res,
+		    "would issue from %s (%s, %s): %s key pair generated on %s, signed with "
+		    "%s, validity %lld %s",
+		    o->ca_arn, ca.status, ca.key_algorithm, res->key_algorithm,
+		    acmb_issue_token_uri(tok), sig, vvalue, vtype);
+		note(res,
+		    "then store the certificate on the token, export the key (audited) and "
+		    "%s",
+		    o->import.certificate_arn != NULL ? "reimport into the given ARN"
+		                                      : "import it as a new certificate");
 		r = ACMB_OK;
 		goto out;
 	}
 	if (tok != NULL) {
 		if ((r = acmb_issue_token_generate(tok, alg, &pub, err)) != ACMB_OK ||
 		    (r = acmb_csr_build(pub, subject, o->dns_names, o->ndns, o->ip_addresses,
-		    o->nips, token_signer, tok, &csr, err)) != ACMB_OK)
+		         o->nips, token_signer, tok, &csr, err)) != ACMB_OK)
 			goto out;
 	} else if ((r = acmb_csr_keygen(alg, &key, err)) != ACMB_OK ||
-	    (r = acmb_csr_build(key, subject, o->dns_names, o->ndns, o->ip_addresses, o->nips,
-	    NULL, NULL, &csr, err)) != ACMB_OK) {
+	           (r = acmb_csr_build(key, subject, o->dns_names, o->ndns, o->ip_addresses,
+	                o->nips, NULL, NULL, &csr, err)) != ACMB_OK) {
 		goto out;
 	}
 	if (o->idempotency_token != NULL)
 		snprintf(res->idempotency_token, sizeof(res->idempotency_token), "%s",
 		    o->idempotency_token);
-	else if ((r = derive_token(csr, res->idempotency_token,
-	    sizeof(res->idempotency_token), err)) != ACMB_OK)
+	else if ((r = derive_token(
+	              csr, res->idempotency_token, sizeof(res->idempotency_token), err)) != ACMB_OK)
 		goto out;
 
 	if (o->import.dry_run) {
-		note(res, "would issue from %s (%s, %s): %s key made in memory, signed with %s, "
-		    "validity %lld %s", o->ca_arn, ca.status, ca.key_algorithm,
-		    res->key_algorithm, sig, vvalue, vtype);
-		note(res, "then check every ACM rule and %s", o->import.certificate_arn != NULL ?
-		    "reimport into the given ARN" : "import it as a new certificate");
+		note(res,
+		    "would issue from %s (%s, %s): %s key made in memory, signed with %s, "
+		    "validity %lld %s",
+		    o->ca_arn, ca.status, ca.key_algorithm, res->key_algorithm, sig, vvalue, vtype);
+		note(res, "then check every ACM rule and %s",
+		    o->import.certificate_arn != NULL ? "reimport into the given ARN"
+		                                      : "import it as a new certificate");
 		r = ACMB_OK;
 		goto out;
 	}
@@ -456,16 +477,18 @@ wait:
 		if ((r = build_material(cert, chain, o->ca_arn, &pub, &issued, err)) != ACMB_OK)
 			goto out;
 		if (acmb_material_leaf(issued) == NULL) {
-			r = acmb_error(err, ACMB_E_AWS, "GetCertificate's certificate is not "
-			    "usable: %s", issued->info[ACMB_FIELD_CERT].message);
+			r = acmb_error(err, ACMB_E_AWS,
+			    "GetCertificate's certificate is not "
+			    "usable: %s",
+			    issued->info[ACMB_FIELD_CERT].message);
 			goto out;
 		}
-		if ((r = acmb_issue_token_store(tok, acmb_material_leaf(issued), issued->chain,
-		    err)) != ACMB_OK)
+		if ((r = acmb_issue_token_store(
+		         tok, acmb_material_leaf(issued), issued->chain, err)) != ACMB_OK)
 			goto out;
 		res->stored_on_token = 1;
-		if ((r = acmb_issue_token_load(tok, acmb_aws_config_region(acm), &m, &audit,
-		    err)) != ACMB_OK)
+		if ((r = acmb_issue_token_load(
+		         tok, acmb_aws_config_region(acm), &m, &audit, err)) != ACMB_OK)
 			goto out;
 	}
 	if ((res->rules = calloc(1, sizeof(*res->rules))) == NULL) {
@@ -475,15 +498,17 @@ wait:
 	if ((r = acmb_rules_judge(m, time(NULL), res->rules, err)) != ACMB_OK)
 		goto out;
 	if (!res->rules->ok) {
-		r = acmb_error(err, ACMB_E_RULE, "the certificate Private CA issued (%s) breaks "
-		    "ACM's import rules; nothing was imported", res->pca_certificate_arn);
+		r = acmb_error(err, ACMB_E_RULE,
+		    "the certificate Private CA issued (%s) breaks "
+		    "ACM's import rules; nothing was imported",
+		    res->pca_certificate_arn);
 		goto out;
 	}
 	r = acmb_import(acm, m, &o->import, &res->import, err);
 out:
 	if (audit != NULL)
-		acmb_audit_finish(audit, r == ACMB_OK ? res->import.arn : NULL,
-		    r == ACMB_OK ? NULL : err, NULL);
+		acmb_audit_finish(
+		    audit, r == ACMB_OK ? res->import.arn : NULL, r == ACMB_OK ? NULL : err, NULL);
 	acmb_audit_close(audit);
 	acmb_issue_token_close(tok);
 	EVP_PKEY_free(pub);

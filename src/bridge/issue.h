@@ -27,37 +27,37 @@
 #define ACMB_ISSUE_WAIT_MAX 86400L
 
 struct acmb_issue_opts {
-	const char *ca_arn;            /* --certificate-authority-arn */
-	const char *subject;           /* --subject "CN=...,O=..." */
-	const char *const *dns_names;  /* --dns-name, borrowed */
+	const char *ca_arn;           /* --certificate-authority-arn */
+	const char *subject;          /* --subject "CN=...,O=..." */
+	const char *const *dns_names; /* --dns-name, borrowed */
 	size_t ndns;
 	const char *const *ip_addresses; /* --ip-address, borrowed */
 	size_t nips;
-	const char *key_algorithm;     /* "auto" (NULL too) or RSA_2048 ... EC_secp521r1 */
-	const char *signing_algorithm; /* NULL: from the CA */
-	const char *validity;          /* --validity 90d|12m|1y|END_DATE|@EPOCH */
-	const char *template_arn;      /* or NULL */
-	json_t *api_passthrough;       /* ApiPassthrough object or NULL; borrowed */
-	const char *idempotency_token; /* NULL: derived from the CSR */
-	long wait_timeout;             /* seconds of GetCertificate polling */
+	const char *key_algorithm;           /* "auto" (NULL too) or RSA_2048 ... EC_secp521r1 */
+	const char *signing_algorithm;       /* NULL: from the CA */
+	const char *validity;                /* --validity 90d|12m|1y|END_DATE|@EPOCH */
+	const char *template_arn;            /* or NULL */
+	json_t *api_passthrough;             /* ApiPassthrough object or NULL; borrowed */
+	const char *idempotency_token;       /* NULL: derived from the CSR */
+	long wait_timeout;                   /* seconds of GetCertificate polling */
 	struct acmb_issue_token_spec *token; /* --key-store pkcs11:..., or NULL for memory */
-	const char *resume;            /* --resume CERT_ARN (token key stores only) */
-	struct acmb_import_opts import; /* reimport ARN, tags, dry_run */
+	const char *resume;                  /* --resume CERT_ARN (token key stores only) */
+	struct acmb_import_opts import;      /* reimport ARN, tags, dry_run */
 };
 
 #define ACMB_ISSUE_NOTES_MAX 8
 
 struct acmb_issue_result {
-	char *pca_certificate_arn;    /* Private CA's certificate ARN, or NULL */
-	char key_algorithm[32];       /* what the key was made as */
+	char *pca_certificate_arn; /* Private CA's certificate ARN, or NULL */
+	char key_algorithm[32];    /* what the key was made as */
 	char signing_algorithm[32];
 	char idempotency_token[ACMB_PCA_TOKEN_MAX + 1];
-	char ca_status[32];           /* as DescribeCertificateAuthority said */
-	int polls;                    /* GetCertificate calls */
-	int timed_out;                /* the wait ended before the certificate */
-	int issue_attempts;           /* IssueCertificate requests sent */
-	int stored_on_token;          /* certificate and chain are on the token */
-	char key_store[512];          /* "memory" or the token URI without PIN */
+	char ca_status[32];              /* as DescribeCertificateAuthority said */
+	int polls;                       /* GetCertificate calls */
+	int timed_out;                   /* the wait ended before the certificate */
+	int issue_attempts;              /* IssueCertificate requests sent */
+	int stored_on_token;             /* certificate and chain are on the token */
+	char key_store[512];             /* "memory" or the token URI without PIN */
 	struct acmb_rules_report *rules; /* the judged certificate, or NULL */
 	struct acmb_import_result import;
 	size_t nnotes;
@@ -88,14 +88,13 @@ void acmb_issue_result_clear(struct acmb_issue_result *res);
  * "2027-06-30" or "2027-06-30T12:00:00Z" or 14 digits YYYYMMDDHHMMSS
  * (END_DATE), "@1790000000" (ABSOLUTE, epoch seconds). *type points to a
  * static string. */
-int acmb_issue_parse_validity(const char *text, const char **type, long long *value,
-    acmb_err *err);
+int acmb_issue_parse_validity(const char *text, const char **type, long long *value, acmb_err *err);
 
 /* Chooses the key algorithm for a CA whose KeyAlgorithm is ca_key_alg:
  * "auto"/NULL picks the CA's own; another family is ACMB_E_RULE naming
  * ACMB_ISSUE_RULE_ALG_MATCH; an unknown name ACMB_E_USAGE. */
-int acmb_issue_pick_key_algorithm(const char *ca_key_alg, const char *requested,
-    enum acmb_key_alg *out, acmb_err *err);
+int acmb_issue_pick_key_algorithm(
+    const char *ca_key_alg, const char *requested, enum acmb_key_alg *out, acmb_err *err);
 
 /* Chooses the signing algorithm: requested (checked against the CA key's
  * family) or, when NULL, the CA's own if it fits, else SHA256WITHRSA /

@@ -6,8 +6,11 @@ per key algorithm of the model plus one DISABLED, each under a root of the
 same algorithm so that chains hold two certificates. CA ARNs are stable
 (uuid5 of the account and the CA's name), so tests can name them; they are
 also listed by GET /__control/pca. CA keys are made in a background thread
-at start (RSA 4096 takes a while) and kept in DIR/pca-cas.json so that a
-restart keeps the same CAs; requests wait for them.
+when Private CA is first used (a request, or GET /__control/pca), so that
+servers that only serve ACM spend nothing on them, by `openssl genpkey`
+subprocesses (a daemon thread must not sit inside OpenSSL when the server
+exits), and kept in DIR/pca-cas.json so that a restart keeps the same CAs;
+requests wait for their CA.
 
 GetCertificate answers RequestInProgressException for `pending_polls`
 polls after each issue (server flag --pca-pending-polls, or POST
@@ -21,6 +24,7 @@ import ipaddress
 import json
 import os
 import re
+import subprocess
 import threading
 import uuid
 
@@ -76,10 +80,15 @@ def _epoch(dt):
 
 def _new_key(algorithm):
     if algorithm.startswith("RSA_"):
-        return rsa.generate_private_key(65537, int(algorithm[4:]))
-    curve = {"EC_prime256v1": ec.SECP256R1(),
-             "EC_secp384r1": ec.SECP384R1()}[algorithm]
-    return ec.generate_private_key(curve)
+        args = ["-algorithm", "RSA", "-pkeyopt",
+                f"rsa_keygen_bits:{algorithm[4:]}"]
+    else:
+        curve = {"EC_prime256v1": "P-256", "EC_secp384r1": "P-384"}[algorithm]
+        args = ["-algorithm", "EC", "-pkeyopt", f"ec_paramgen_curve:{curve}"]
+    pem = subprocess.run(["openssl", "genpkey"] + args, check=True,
+                         stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL).stdout
+    return serialization.load_pem_private_key(pem, None)
 
 
 def _family(key_or_algorithm):
@@ -179,7 +188,7 @@ class PcaService:
                    f"certificate-authority/{ca_id}")
             self.authorities[arn] = _Authority(name, alg, sig, status, arn)
         self._path = os.path.join(state.directory, "pca-cas.json")
-        threading.Thread(target=self._generate, daemon=True).start()
+        self._started = False
         self.handlers = {
             "DescribeCertificateAuthority": self.describe_ca,
             "IssueCertificate": self.issue_certificate,
@@ -188,6 +197,12 @@ class PcaService:
         }
 
     # -- CA material --
+
+    def _start(self):
+        with self._lock:
+            if not self._started:
+                self._started = True
+                threading.Thread(target=self._generate, daemon=True).start()
 
     def _generate(self):
         stored = {}
@@ -218,6 +233,7 @@ class PcaService:
             raise ServiceError("InvalidArnException",
                                f"The ARN '{arn}' is not valid.")
         ca = self.authorities.get(arn)
+        self._start()
         if ca is None or m.group(1) != region:
             raise ServiceError("ResourceNotFoundException",
                                f"Could not find certificate authority {arn}.")
@@ -228,7 +244,9 @@ class PcaService:
 
     def control(self, method, body):
         """GET /__control/pca lists the CAs (each with "ready" once its keys
-        exist; ARNs are known before); POST sets pending_polls."""
+        exist; ARNs are known before); POST sets pending_polls. Either starts
+        making the CA keys."""
+        self._start()
         if method == "POST":
             doc = json.loads(body.decode("utf-8") or "{}")
             n = doc.get("pending_polls")
