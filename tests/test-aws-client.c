@@ -564,6 +564,39 @@ test_tags_checked_locally(void **state)
 	acmb_aws_config_free(c);
 }
 
+static void
+test_large_body_signed(void **state)
+{
+	struct acmb_aws_config *c = config_default();
+	struct acmb_aws_call_info info;
+	struct material m;
+	acmb_err err = { 0 };
+	char *arn = NULL, *chain;
+	size_t i, n, copies;
+	int r;
+
+	(void)state;
+	/* Over 1 MiB, curl adds "Expect: 100-continue" after signing: the
+	 * request must still verify (the service then judges the content). */
+	make_material("big.example.com", 0, &m);
+	n = strlen(m.cert_pem);
+	copies = ((size_t)1200 << 10) / n + 1;
+	chain = malloc(n * copies + 1);
+	assert_non_null(chain);
+	for (i = 0; i < copies; i++)
+		memcpy(chain + i * n, m.cert_pem, n);
+	chain[n * copies] = '\0';
+	r = acmb_acm_import_certificate(c, m.cert_pem, chain, m.key_pem, NULL, NULL, 0, &arn,
+	    &info, &err);
+	if (r != ACMB_OK && strcmp(info.error_code, "ValidationException") != 0)
+		fail_msg("1.2 MiB import: %s", err.msg);
+	assert_int_equal(info.attempts, 1);
+	free(arn);
+	free(chain);
+	material_clear(&m);
+	acmb_aws_config_free(c);
+}
+
 /* --- credentials on the wire --- */
 
 static void
@@ -1106,6 +1139,7 @@ main(void)
 		cmocka_unit_test_setup(test_validation_error_from_model, reset_endpoint),
 		cmocka_unit_test_setup(test_tags_checked_locally, reset_endpoint),
 		cmocka_unit_test_setup(test_pagination, reset_endpoint),
+		cmocka_unit_test_setup(test_large_body_signed, reset_endpoint),
 		cmocka_unit_test_setup(test_session_token_signed, reset_endpoint),
 		cmocka_unit_test_setup(test_wrong_secret, reset_endpoint),
 		cmocka_unit_test_setup(test_profile_sources, reset_endpoint),

@@ -536,6 +536,15 @@ test_container_full_uri_must_be_local_or_https(void **state)
 	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://192.0.2.10/creds", 1);
 	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
 	assert_non_null(strstr(err.msg, "host 192.0.2.10 is not allowed"));
+	/* An allowed endpoint that does not answer is a clear error, not a
+	 * fall-through to the next source. */
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/creds", 1);
+	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
+	assert_non_null(strstr(err.msg, "container credentials endpoint did not answer"));
+	unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "creds-without-slash", 1);
+	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
+	assert_non_null(strstr(err.msg, "must be a path starting with '/'"));
 }
 
 /* --- retry policy pieces --- */

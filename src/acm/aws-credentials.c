@@ -422,6 +422,7 @@ acmb_aws_credentials_container(struct acmb_aws_credentials *c, int *found, acmb_
 	const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 	const char *headers[3] = { "Accept: application/json", NULL, NULL };
 	acmb_secbuf *auth = NULL, *body = NULL;
+	acmb_err why = { 0 };
 	char url[2048], what[ACMB_AWS_CRED_SOURCE_MAX];
 	long status = 0;
 	int r = ACMB_E_INTERNAL;
@@ -452,9 +453,9 @@ acmb_aws_credentials_container(struct acmb_aws_credentials *c, int *found, acmb_
 	*found = 1;
 	snprintf(what, sizeof(what), "container credentials endpoint");
 	if ((r = acmb_aws_http_fetch("GET", url, headers, ACMB_AWS_CONTAINER_TIMEOUT_SECONDS,
-		 ACMB_AWS_METADATA_MAX, &status, &body, err)) != ACMB_OK) {
-		r = acmb_error(err, ACMB_E_CONFIG, "the container credentials endpoint %s did not "
-		    "answer: %s", url, err != NULL ? err->msg : "");
+		 ACMB_AWS_METADATA_MAX, &status, &body, &why)) != ACMB_OK) {
+		r = acmb_error(err, ACMB_E_CONFIG, "the container credentials endpoint did not "
+		    "answer: %s", why.msg);
 		goto out;
 	}
 	if (status != 200) {

@@ -21,6 +21,7 @@
  * endpoint from filling memory.
  */
 struct response {
+	acmb_secbuf *secret; /* when set, the body goes here instead of d */
 	char *d;
 	size_t len;
 	size_t cap;
@@ -50,6 +51,13 @@ response_write(char *p, size_t size, size_t nmemb, void *user)
 	size_t n = size * nmemb, ncap;
 	char *nd;
 
+	if (rs->secret != NULL) {
+		if (acmb_secbuf_put(rs->secret, p, n) != ACMB_OK) {
+			rs->too_big = acmb_secbuf_len(rs->secret) + n > acmb_secbuf_max(rs->secret);
+			return 0;
+		}
+		return n;
+	}
 	if (n > rs->max - rs->len) {
 		rs->too_big = 1;
 		return 0;
@@ -392,7 +400,12 @@ acmb_aws_http_fetch(const char *method, const char *url, const char *const *head
 	*body = NULL;
 	memset(&rs, 0, sizeof(rs));
 	response_reset(&rs);
-	rs.max = max;
+	/* Metadata answers carry credentials: straight into the secure heap. */
+	if ((b = acmb_secbuf_new(max)) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "out of secure memory");
+		goto out;
+	}
+	rs.secret = b;
 	if ((h = curl_easy_init()) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "libcurl: out of memory");
 		goto out;
@@ -425,9 +438,8 @@ acmb_aws_http_fetch(const char *method, const char *url, const char *const *head
 		goto out;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-	/* Metadata answers carry credentials: move them to the secure heap. */
-	if ((b = acmb_secbuf_new(max)) == NULL ||
-	    acmb_secbuf_put(b, rs.d != NULL ? rs.d : "", rs.len) != ACMB_OK) {
+	/* Even an empty answer yields a buffer, NUL-terminated. */
+	if (acmb_secbuf_put(b, "", 0) != ACMB_OK) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of secure memory");
 		goto out;
 	}
@@ -435,8 +447,6 @@ acmb_aws_http_fetch(const char *method, const char *url, const char *const *head
 	b = NULL;
 	r = ACMB_OK;
 out:
-	if (rs.d != NULL)
-		acmb_wipe(rs.d, rs.cap);
 	response_reset(&rs);
 	acmb_secbuf_free(b);
 	curl_slist_free_all(hl);
