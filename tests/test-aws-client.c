@@ -4,7 +4,7 @@
  * retries and the "not idempotent" rule, counted in the endpoint's request
  * log. tests/aws/test-aws.sh starts the servers and runs this twice:
  * ACMB_TEST_MODE=plain (HTTP) and ACMB_TEST_MODE=tls (HTTPS, test CA).
- * Run alone (no ACMB_ENDPOINT_URL), every test is skipped.
+ * Run alone (no ACMB_ENDPOINT_URL), it says so and exits 0.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -157,8 +157,6 @@ static int
 reset_endpoint(void **state)
 {
 	(void)state;
-	if (endpoint_url == NULL)
-		skip();
 	json_decref(control("DELETE", "/__control/faults", NULL));
 	json_decref(control("POST", "/__control/reset", NULL));
 	return 0;
@@ -1165,8 +1163,14 @@ main(void)
 		return 1;
 	}
 	endpoint_url = getenv("ACMB_ENDPOINT_URL");
-	if (endpoint_url != NULL && *endpoint_url == '\0')
-		endpoint_url = NULL;
+	if (endpoint_url == NULL || *endpoint_url == '\0') {
+		/* ctest also runs every test-*.c alone; the real run, with the
+		 * servers, is the ctest entry aws-test-aws. */
+		printf("test-aws-client: skipped: no ACMB_ENDPOINT_URL (run by "
+		       "tests/aws/test-aws.sh)\n");
+		acmb_shutdown();
+		return 0;
+	}
 	endpoint_ca = getenv("ACMB_ENDPOINT_CA");
 	mode = getenv("ACMB_TEST_MODE");
 	tls_mode = mode != NULL && strcmp(mode, "tls") == 0;

@@ -52,9 +52,13 @@ run_client() {
 		bad "test-aws-client ($mode)"
 		cat "$WORK/client-$mode.out" >&2
 	fi
-	# Every case must have run (skips only where a mode does not apply).
+	# Every case must have run; only the TLS case skips over plain HTTP.
 	if grep -q '^\[  FAILED  \]' "$WORK/client-$mode.out"; then
 		bad "failed cases in $mode"
+	fi
+	if grep '^\[  SKIPPED \] test_' "$WORK/client-$mode.out" |
+		grep -qv "$([ "$mode" = plain ] && echo test_tls_verification || echo '^$')"; then
+		bad "unexpected skips in $mode: $(grep '^\[  SKIPPED \] test_' "$WORK/client-$mode.out" | sort -u | tr '\n' ' ')"
 	fi
 }
 
