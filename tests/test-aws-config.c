@@ -203,6 +203,8 @@ test_region_missing_or_bad(void **state)
 	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
 	assert_non_null(strstr(err.msg, "no AWS region"));
 	assert_int_equal(acmb_exit_code(err.rc), ACMB_EXIT_USAGE);
+	/* Even a failed resolution leaves no secret in the environment. */
+	assert_null(getenv("AWS_SECRET_ACCESS_KEY"));
 	o.region = "us-east-1/../evil";
 	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
 	assert_non_null(strstr(err.msg, "--region"));

@@ -380,16 +380,14 @@ static_keys(const struct profile_files *pf, const acmb_secbuf *file, enum acmb_a
 
 static int
 resolve_credentials(struct acmb_aws_config *c, const struct acmb_aws_options *o,
-    const struct profile_files *pf, int profile_found, acmb_err *err)
+    const struct profile_files *pf, int profile_found, const char *env_secret,
+    const char *env_token, acmb_err *err)
 {
-	char *env_secret = NULL, *env_token = NULL, *cmd = NULL;
 	const char *env_id = env("AWS_ACCESS_KEY_ID"), *v;
+	char *cmd = NULL;
 	size_t n;
 	int r = ACMB_E_INTERNAL, found = 0;
 
-	if ((r = take_env_secret("AWS_SECRET_ACCESS_KEY", &env_secret, err)) != ACMB_OK ||
-	    (r = take_env_secret("AWS_SESSION_TOKEN", &env_token, err)) != ACMB_OK)
-		goto out;
 	/* As in the CLI, an explicit --profile negates the environment's keys
 	 * (AWS_PROFILE does not). */
 	if (o->profile == NULL && (env_id != NULL || env_secret != NULL)) {
@@ -433,8 +431,6 @@ resolve_credentials(struct acmb_aws_config *c, const struct acmb_aws_options *o,
 	    pf->profile, pf->credentials_path, pf->config_path);
 out:
 	free(cmd);
-	acmb_secstr_free(env_secret);
-	acmb_secstr_free(env_token);
 	return r;
 }
 
@@ -445,6 +441,7 @@ acmb_aws_config_resolve(const struct acmb_aws_options *opts, const struct acmb_a
 	struct acmb_aws_options none;
 	struct acmb_aws_config *c = NULL;
 	struct profile_files pf;
+	char *env_secret = NULL, *env_token = NULL;
 	const char *profile;
 	int r = ACMB_E_INTERNAL, explicit_profile, found;
 
@@ -454,6 +451,10 @@ acmb_aws_config_resolve(const struct acmb_aws_options *opts, const struct acmb_a
 		acmb_aws_options_init(&none);
 		opts = &none;
 	}
+	/* First, so that the environment's copies are gone whatever fails. */
+	if ((r = take_env_secret("AWS_SECRET_ACCESS_KEY", &env_secret, err)) != ACMB_OK ||
+	    (r = take_env_secret("AWS_SESSION_TOKEN", &env_token, err)) != ACMB_OK)
+		goto out;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 		goto out;
@@ -476,12 +477,14 @@ acmb_aws_config_resolve(const struct acmb_aws_options *opts, const struct acmb_a
 	if ((r = resolve_region(c, opts, &pf, err)) != ACMB_OK ||
 	    (r = resolve_endpoint(c, opts, &pf, err)) != ACMB_OK ||
 	    (r = resolve_transport(c, opts, &pf, err)) != ACMB_OK ||
-	    (r = resolve_credentials(c, opts, &pf, found, err)) != ACMB_OK)
+	    (r = resolve_credentials(c, opts, &pf, found, env_secret, env_token, err)) != ACMB_OK)
 		goto out;
 	*out = c;
 	c = NULL;
 	r = ACMB_OK;
 out:
+	acmb_secstr_free(env_secret);
+	acmb_secstr_free(env_token);
 	profile_files_clear(&pf);
 	acmb_aws_config_free(c);
 	return r;
