@@ -63,7 +63,9 @@ class ServiceJudge:
     def operation(self, name):
         """Returns the OperationModel or raises UnknownOperationException."""
         if name not in self.model.operation_names:
-            raise ServiceError("UnknownOperationException", "")
+            raise ServiceError(
+                "UnknownOperationException",
+                f"Operation {self.target_prefix}.{name} is not known.")
         return self.model.operation_model(name)
 
     def error_message_key(self, code):

@@ -16,12 +16,34 @@ _ACMB_ENDPOINT_TMP=
 # shellcheck source=../endpoint/credentials.env
 source "$_ACMB_ENDPOINT_LIB_DIR/../endpoint/credentials.env"
 
+_ACMB_PREV_EXIT_TRAP=
+
 _endpoint_on_exit() {
 	endpoint_stop
 	if [ -n "$_ACMB_ENDPOINT_TMP" ]; then
 		rm -rf "$_ACMB_ENDPOINT_TMP"
 		_ACMB_ENDPOINT_TMP=
 	fi
+	if [ -n "$_ACMB_PREV_EXIT_TRAP" ]; then
+		eval "$_ACMB_PREV_EXIT_TRAP"
+	fi
+}
+
+# Chains to an EXIT trap the test set before endpoint_start. A test that sets
+# its own EXIT trap after endpoint_start must call endpoint_stop in it.
+_endpoint_install_trap() {
+	local existing
+	existing=$(trap -p EXIT)
+	case "$existing" in
+	*_endpoint_on_exit*) return 0 ;;
+	"") ;;
+	*)
+		existing=${existing#"trap -- "}
+		existing=${existing%" EXIT"}
+		eval "_ACMB_PREV_EXIT_TRAP=$existing"
+		;;
+	esac
+	trap _endpoint_on_exit EXIT
 }
 
 # endpoint_start [--tls] [server args...]: start in a fresh temp dir and wait
@@ -47,7 +69,7 @@ endpoint_start() {
 		--ready-file "$ready" $tls ${extra[@]+"${extra[@]}"} \
 		>"$_ACMB_ENDPOINT_TMP/server.log" 2>&1 &
 	_ACMB_ENDPOINT_PID=$!
-	trap _endpoint_on_exit EXIT
+	_endpoint_install_trap
 	local i
 	for ((i = 0; i < 300; i++)); do
 		[ -s "$ready" ] && break
