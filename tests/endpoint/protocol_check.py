@@ -207,6 +207,17 @@ def main():
            signed("ListCertificates", {}, service="acm-pca"),
            400, "InvalidSignatureException",
            "Credential should be scoped to correct service: 'acm'")
+    expect("credential scoped to a region that is not one", signed(
+        "ListCertificates", {}, region="moon"), 400,
+        "InvalidSignatureException", "valid region")
+    st, _, data = signed("ImportCertificate", import_params(
+        make_cert(rsa_key), rsa_key), region="eu-central-1")
+    arn = data.get("CertificateArn", "")
+    check("the region comes from the credential scope into the ARN",
+          arn.startswith("arn:aws:acm:eu-central-1:123456789012:"), data)
+    st, _, data = signed("DescribeCertificate", {"CertificateArn": arn})
+    check("and the certificate is not visible from us-east-1",
+          data.get("__type") == "ResourceNotFoundException", data)
     expect("unknown access key", signed(
         "ListCertificates", {}, akid="AKIAUNKNOWN000000001"),
         400, "UnrecognizedClientException",
@@ -459,12 +470,12 @@ def expired_check(arn, fixed_time):
         "Includes": {"keyTypes": ["RSA_2048", "EC_prime256v1"]}}, when=when)
     listed = [c["CertificateArn"] for c in data.get(
         "CertificateSummaryList", [])]
-    check("CertificateStatuses EXPIRED lists it", arn in listed, data)
+    check("CertificateStatuses EXPIRED lists it", arn in listed, listed)
     st, _, data = signed("ListCertificates", {
         "CertificateStatuses": ["ISSUED"]}, when=when)
     listed = [c["CertificateArn"] for c in data.get(
         "CertificateSummaryList", [])]
-    check("CertificateStatuses ISSUED does not", arn not in listed, data)
+    check("CertificateStatuses ISSUED does not", arn not in listed, listed)
     expect("the real clock is 'expired' for a --fixed-time server",
            signed("ListCertificates", {}), 400,
            "InvalidSignatureException", "Signature")

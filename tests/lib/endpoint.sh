@@ -13,7 +13,7 @@ _ACMB_ENDPOINT_TMP=
 : "${PYTHON3:=/usr/bin/python3}"
 
 # Test credentials (ACMB_TEST_*), also for tests that want the STS set.
-# shellcheck source=../endpoint/credentials.env
+# shellcheck source=tests/endpoint/credentials.env
 source "$_ACMB_ENDPOINT_LIB_DIR/../endpoint/credentials.env"
 
 _ACMB_PREV_EXIT_TRAP=
@@ -49,7 +49,7 @@ _endpoint_install_trap() {
 # endpoint_start [--tls] [server args...]: start in a fresh temp dir and wait
 # until it is ready (at most 30 s).
 endpoint_start() {
-	local tls= arg
+	local tls="" arg
 	local -a extra=()
 	for arg in "$@"; do
 		if [ "$arg" = --tls ]; then tls=--tls; else extra+=("$arg"); fi
