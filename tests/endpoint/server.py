@@ -24,6 +24,8 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# The modules sit in the source tree, which tests must leave clean.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from acm import AcmService  # noqa: E402
@@ -80,7 +82,9 @@ class Endpoint:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "acmbridge-test-endpoint"
-    sys_version = ""
+
+    def version_string(self):
+        return self.server_version
     timeout = IDLE_TIMEOUT
 
     # The request log in DIR is the record; stderr stays quiet.
@@ -245,6 +249,7 @@ class Handler(BaseHTTPRequestHandler):
             self._write_log()
 
     def _aws_request(self, endpoint, request_id, auth, log):
+        service = None
         try:
             body = self._read_body(MAX_BODY)
             service, operation = self._resolve(endpoint)
@@ -252,6 +257,8 @@ class Handler(BaseHTTPRequestHandler):
             endpoint.verifier.verify(self.command, self.path, self.headers,
                                      body, service.judge.signing_name, auth)
         except ServiceError as e:
+            if service is not None:
+                e.message_key = service.judge.error_message_key(e.code)
             log["status"], log["error"] = e.status, e.code
             self._send_error(e, request_id)
             return
@@ -270,6 +277,7 @@ class Handler(BaseHTTPRequestHandler):
             log["applied"] = True
             status, payload, error = 200, result, None
         except ServiceError as e:
+            e.message_key = service.judge.error_message_key(e.code)
             status, payload, error = e.status, e.body(), e.code
             log["error"] = e.code
 
