@@ -35,10 +35,10 @@ DEFAULT_KEY_TYPES = ("RSA_1024", "RSA_2048")
 MSG_MORE_THAN_ONE = ("The certificate field contains more than one "
                      "certificate. You can specify only one certificate in "
                      "this field.")
-MSG_CHAIN_ORDER = ("Unable to validate certificate chain. The certificate "
-                   "chain must start with the immediate signing certificate, "
-                   "followed by any intermediaries in order. The index "
-                   "within the chain of the invalid certificate is: {}")
+# ACM's own wording (as IAM's longer message is not what ACM answers); the
+# detail after it says which link failed.
+MSG_CHAIN = ("Could not validate the certificate with the certificate chain. "
+             "The certificate at index {} of the chain {}.")
 MSG_TAGS_ON_REIMPORT = "Tagging is not permitted on re-import."
 
 _PEM_BLOCK = re.compile(
@@ -217,12 +217,16 @@ def _check_chain(leaf, chain):
     leaf_der = leaf.public_bytes(serialization.Encoding.DER)
     for index, cert in enumerate(chain):
         if cert.public_bytes(serialization.Encoding.DER) == leaf_der:
-            raise _validation("Do not include the end-entity certificate in "
-                              "the certificate chain. "
-                              + MSG_CHAIN_ORDER.format(index))
+            raise _validation(MSG_CHAIN.format(
+                index, "is the end-entity certificate itself, which must "
+                "not be in the chain"))
         below = leaf if index == 0 else chain[index - 1]
         if not _signed_by(below, cert):
-            raise _validation(MSG_CHAIN_ORDER.format(index))
+            what = "the certificate" if index == 0 else \
+                f"the chain certificate at index {index - 1}"
+            raise _validation(MSG_CHAIN.format(
+                index, f"did not issue {what}; the chain must start with "
+                "the issuer and go up in order"))
 
 
 def _check_validity(cert, now):

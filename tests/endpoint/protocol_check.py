@@ -361,10 +361,11 @@ def main():
                                               import_params(leaf, rsa_key,
                                                             [other_ca])),
            400, "ValidationException",
-           "The index within the chain of the invalid certificate is: 0")
+           "Could not validate the certificate with the certificate chain. "
+           "The certificate at index 0")
     expect("end-entity certificate inside the chain", signed(
         "ImportCertificate", import_params(leaf, rsa_key, [leaf, ca])),
-        400, "ValidationException", "end-entity")
+        400, "ValidationException", "index 0 of the chain is the end-entity")
     st, _, data = signed("ImportCertificate",
                          import_params(leaf, rsa_key, [ca]))
     check("EC-signed RSA leaf with its CA accepted", st == 200, data)
