@@ -366,6 +366,14 @@ def main():
     expect("end-entity certificate inside the chain", signed(
         "ImportCertificate", import_params(leaf, rsa_key, [leaf, ca])),
         400, "ValidationException", "index 0 of the chain is the end-entity")
+    ed_key = ed25519.Ed25519PrivateKey.generate()
+    ed_ca = make_cert(ed_key, cn="Ed25519 CA", ca=True)
+    expect("chain through an issuer key ACM cannot check", signed(
+        "ImportCertificate", import_params(
+            make_cert(rsa_key, issuer=ed_ca, issuer_key=ed_key), rsa_key,
+            [ed_ca])),
+        400, "ValidationException",
+        "Could not validate the certificate with the certificate chain.")
     st, _, data = signed("ImportCertificate",
                          import_params(leaf, rsa_key, [ca]))
     check("EC-signed RSA leaf with its CA accepted", st == 200, data)

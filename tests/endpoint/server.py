@@ -21,6 +21,7 @@ import ssl
 import sys
 import threading
 import time
+import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -280,6 +281,14 @@ class Handler(BaseHTTPRequestHandler):
             e.message_key = service.judge.error_message_key(e.code)
             status, payload, error = e.status, e.body(), e.code
             log["error"] = e.code
+        except Exception:
+            # A bug of the endpoint must show as a server error, not as a
+            # dropped connection a client would take for a network fault.
+            traceback.print_exc()
+            e = ServiceError("InternalFailure", "The test endpoint failed "
+                             "on this request; see its stderr.", status=500)
+            status, payload, error = e.status, e.body(), e.code
+            log["error"] = "InternalFailure (endpoint bug)"
 
         if rule is not None and rule.fault == "drop-after":
             self._drop()
