@@ -207,7 +207,11 @@ rules_field_status(const struct acmb_material *m, enum acmb_field f,
 		rule = in->status == ACMB_E_TOO_BIG ? "chain-size" : "chain-pem";
 		break;
 	}
-	if (in->status == ACMB_E_RULE || in->status == ACMB_E_PASSPHRASE)
+	if (in->status == ACMB_E_TOO_BIG)
+		rule_add(rep, rule, 0, "check the path: the file is larger than any valid "
+		    "field; give the PEM file itself", "%s", in->message[0] != '\0' ?
+		    in->message : acmb_strerror(in->status));
+	else if (in->status == ACMB_E_RULE || in->status == ACMB_E_PASSPHRASE)
 		rule_add(rep, rule, 0, "give the passphrase with --passphrase-file or "
 		    "--passphrase-env, or decrypt the key first", "%s",
 		    in->message[0] != '\0' ? in->message : "the private key is encrypted");

@@ -46,7 +46,10 @@ acmb_services_judge(enum acmb_key_alg alg, struct acmb_service_result out[ACMB_S
 	for (i = 0; i < ACMB_SERVICE_COUNT; i++) {
 		out[i].service = services[i].name;
 		out[i].ok = alg_name != NULL && (services[i].allowed & ALG_BIT(alg)) != 0;
-		if (alg_name == NULL)
+		if (alg == ACMB_ALG_NONE)
+			snprintf(out[i].detail, sizeof(out[i].detail),
+			    "not judged: no usable certificate");
+		else if (alg_name == NULL)
 			snprintf(out[i].detail, sizeof(out[i].detail),
 			    "%s takes %s; this key is not one of them", services[i].label,
 			    services[i].allowed_text);
