@@ -304,6 +304,13 @@ expect "text around blocks dropped" 0 pem-hygiene true "text around the PEM bloc
 run --certificate "$D/leaf.pem" --private-key "$D/ecparams.key" --certificate-chain "$D/chain.pem"
 expect "EC PARAMETERS dropped" 0 pem-hygiene true "dropped EC PARAMETERS block in private key"
 
+cat "$D/leaf.key" "$D/leaf.pem" >"$D/keyincert.pem"
+run --certificate "$D/keyincert.pem" --private-key "$D/leaf.key" --certificate-chain "$D/chain.pem"
+expect "private key block in the certificate file" 3 pem-hygiene false \
+    "PEM blocks of another type in certificate"
+run --certificate - --private-key "$D/leaf.key" --certificate-chain "$D/chain.pem" <"$D/leaf.pem"
+expect "certificate from standard input" 0 certificate-pem true "standard input"
+
 # Bad files: refused by the rule for the field, never a crash.
 truncate -s 100M "$D/huge.pem"
 run --certificate "$D/huge.pem" --private-key "$D/leaf.key"
