@@ -125,22 +125,22 @@ rules_key_family(const EVP_PKEY *key)
 	return type != NULL ? type : "unknown";
 }
 
-static struct acmb_rule_result *
+static void
 rule_add(struct acmb_rules_report *rep, const char *rule, int ok, const char *fix,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static struct acmb_rule_result *
+static void
 rule_add(struct acmb_rules_report *rep, const char *rule, int ok, const char *fix,
     const char *fmt, ...)
 {
-	static struct acmb_rule_result overflow;
 	struct acmb_rule_result *res;
 	va_list ap;
 
-	/* The rule list is fixed; running out is a bug, kept visible as a failure. */
+	/* At most ~25 rules are ever reported; a full list is a bug, and
+	 * acmb_rules_judge() turns it into a failing verdict. */
 	if (rep->nresults >= ACMB_RULES_MAX) {
-		rep->ok = 0;
-		return &overflow;
+		rep->overflow = 1;
+		return;
 	}
 	res = &rep->results[rep->nresults++];
 	res->rule = rule;
@@ -149,7 +149,6 @@ rule_add(struct acmb_rules_report *rep, const char *rule, int ok, const char *fi
 	vsnprintf(res->detail, sizeof(res->detail), fmt, ap);
 	va_end(ap);
 	snprintf(res->fix, sizeof(res->fix), "%s", ok || fix == NULL ? "" : fix);
-	return res;
 }
 
 const struct acmb_rule_result *
@@ -708,7 +707,7 @@ acmb_rules_judge(struct acmb_material *m, time_t at, struct acmb_rules_report *r
 	acmb_services_judge(leaf != NULL ? acmb_rules_key_algorithm(X509_get0_pubkey(leaf),
 	    NULL, 0) : ACMB_ALG_NONE, rep->services);
 	ERR_clear_error();
-	rep->ok = rep->nresults > 0 && rep->nresults < ACMB_RULES_MAX;
+	rep->ok = rep->nresults > 0 && !rep->overflow;
 	for (i = 0; i < rep->nresults; i++)
 		if (!rep->results[i].ok)
 			rep->ok = 0;

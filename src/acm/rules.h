@@ -74,6 +74,7 @@ struct acmb_rules_report {
 	char key_algorithm[32];  /* ACM name of the certificate's key, or "" */
 	char not_after[32];      /* leaf NotAfter as RFC 3339, or "" */
 	int chain_order_changed; /* m->chain was reordered or de-duplicated */
+	int overflow;            /* more results than ACMB_RULES_MAX (a bug) */
 	size_t nresults;
 	struct acmb_rule_result results[ACMB_RULES_MAX];
 	struct acmb_service_result services[ACMB_SERVICE_COUNT];
