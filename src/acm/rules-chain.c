@@ -96,8 +96,8 @@ chain_same_key(X509 *a, X509 *b)
  * cheap even though it is quadratic.
  */
 static void
-chain_mark_drops(X509 *leaf, STACK_OF(X509) *chain, int n, unsigned char *drop,
-    struct acmb_chain_result *res)
+chain_mark_drops(
+    X509 *leaf, STACK_OF(X509) * chain, int n, unsigned char *drop, struct acmb_chain_result *res)
 {
 	int i, j;
 	X509 *c;
@@ -116,8 +116,9 @@ chain_mark_drops(X509 *leaf, STACK_OF(X509) *chain, int n, unsigned char *drop,
 				break;
 			}
 		}
-		if (!drop[i] && X509_NAME_cmp(X509_get_subject_name(c),
-		    X509_get_subject_name(leaf)) == 0 && chain_same_key(c, leaf))
+		if (!drop[i] &&
+		    X509_NAME_cmp(X509_get_subject_name(c), X509_get_subject_name(leaf)) == 0 &&
+		    chain_same_key(c, leaf))
 			res->leaf_variants++;
 	}
 }
@@ -129,7 +130,7 @@ chain_mark_drops(X509 *leaf, STACK_OF(X509) *chain, int n, unsigned char *drop,
  * certificate already on the path matches (a loop).
  */
 static int
-chain_find_issuer(X509 *cur, STACK_OF(X509) *chain, int n, const unsigned char *drop,
+chain_find_issuer(X509 *cur, STACK_OF(X509) * chain, int n, const unsigned char *drop,
     const unsigned char *used, size_t *budget, int *name_only, int *used_match)
 {
 	int i;
@@ -157,8 +158,7 @@ chain_find_issuer(X509 *cur, STACK_OF(X509) *chain, int n, const unsigned char *
 }
 
 int
-acmb_chain_order(X509 *leaf, STACK_OF(X509) *chain, struct acmb_chain_result *res,
-    acmb_err *err)
+acmb_chain_order(X509 *leaf, STACK_OF(X509) * chain, struct acmb_chain_result *res, acmb_err *err)
 {
 	unsigned char *drop = NULL, *used = NULL;
 	int *order = NULL;
@@ -193,15 +193,15 @@ acmb_chain_order(X509 *leaf, STACK_OF(X509) *chain, struct acmb_chain_result *re
 	cur = leaf;
 	if (!acmb_chain_self_signed(leaf)) {
 		for (;;) {
-			next = chain_find_issuer(cur, chain, n, drop, used, &budget, &name_only,
-			    &used_match);
+			next = chain_find_issuer(
+			    cur, chain, n, drop, used, &budget, &name_only, &used_match);
 			if (next < 0) {
 				if (cur == leaf)
 					res->issuer_name_only = name_only;
 				if (used_match) {
 					res->loop = 1;
-					acmb_chain_name(cur, 0, res->loop_subject,
-					    sizeof(res->loop_subject));
+					acmb_chain_name(
+					    cur, 0, res->loop_subject, sizeof(res->loop_subject));
 				}
 				break;
 			}

@@ -12,8 +12,8 @@
 #include "check.h"
 
 int
-acmb_check_files(const struct acmb_files_spec *spec, time_t at,
-    struct acmb_material **m_out, struct acmb_rules_report **rep_out, acmb_err *err)
+acmb_check_files(const struct acmb_files_spec *spec, time_t at, struct acmb_material **m_out,
+    struct acmb_rules_report **rep_out, acmb_err *err)
 {
 	struct acmb_material *m = NULL;
 	struct acmb_rules_report *rep = NULL;
@@ -86,10 +86,10 @@ acmb_check_report_json(const struct acmb_rules_report *rep)
 		item = NULL;
 	}
 	if (!json_put(root, "ok", json_boolean(rep->ok)) ||
-	    !json_put(root, "key_algorithm", rep->key_algorithm[0] != '\0' ?
-	    json_string(rep->key_algorithm) : json_null()) ||
-	    !json_put(root, "not_after", rep->not_after[0] != '\0' ?
-	    json_string(rep->not_after) : json_null()))
+	    !json_put(root, "key_algorithm",
+	        rep->key_algorithm[0] != '\0' ? json_string(rep->key_algorithm) : json_null()) ||
+	    !json_put(root, "not_after",
+	        rep->not_after[0] != '\0' ? json_string(rep->not_after) : json_null()))
 		goto out;
 	if (json_object_set_new(root, "checks", checks) != 0) {
 		checks = NULL;
@@ -154,8 +154,8 @@ acmb_check_parse_time(const char *s, time_t *out, acmb_err *err)
 		if (*p != 'T' && *p != 't' && *p != ' ')
 			goto bad;
 		p++;
-		if (!digits(p, 2, &hour) || p[2] != ':' || !digits(p + 3, 2, &min) ||
-		    p[5] != ':' || !digits(p + 6, 2, &sec))
+		if (!digits(p, 2, &hour) || p[2] != ':' || !digits(p + 3, 2, &min) || p[5] != ':' ||
+		    !digits(p + 6, 2, &sec))
 			goto bad;
 		p += 8;
 		if (*p == '.') {
@@ -179,8 +179,8 @@ acmb_check_parse_time(const char *s, time_t *out, acmb_err *err)
 		if (*p != '\0')
 			goto bad;
 	}
-	if (hour > 23 || min > 59 || sec > 60 || year < 1950 || mon < 1 || mon > 12 ||
-	    day < 1 || day > 31)
+	if (hour > 23 || min > 59 || sec > 60 || year < 1950 || mon < 1 || mon > 12 || day < 1 ||
+	    day > 31)
 		goto bad;
 	if (sec == 60)
 		sec = 59; /* a leap second: ASN.1 time has none */
@@ -197,8 +197,10 @@ acmb_check_parse_time(const char *s, time_t *out, acmb_err *err)
 	r = ACMB_OK;
 	goto out;
 bad:
-	r = acmb_error(err, ACMB_E_USAGE, "--at: '%.64s' is not a time like 2027-01-31 or "
-	    "2027-01-31T00:00:00Z (RFC 3339, with Z or an offset)", s != NULL ? s : "");
+	r = acmb_error(err, ACMB_E_USAGE,
+	    "--at: '%.64s' is not a time like 2027-01-31 or "
+	    "2027-01-31T00:00:00Z (RFC 3339, with Z or an offset)",
+	    s != NULL ? s : "");
 out:
 	ERR_clear_error();
 	ASN1_TIME_free(t);

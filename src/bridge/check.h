@@ -20,8 +20,8 @@
  * and *rep_out the verdict (free with free()). Returns the loader's usage
  * errors (ACMB_E_USAGE, ACMB_E_PASSPHRASE) unchanged; a failing rule is
  * not an error here: see (*rep_out)->ok. m_out may be NULL. */
-int acmb_check_files(const struct acmb_files_spec *spec, time_t at,
-    struct acmb_material **m_out, struct acmb_rules_report **rep_out, acmb_err *err);
+int acmb_check_files(const struct acmb_files_spec *spec, time_t at, struct acmb_material **m_out,
+    struct acmb_rules_report **rep_out, acmb_err *err);
 
 /* Returns the report as a new JSON object ({"ok", "key_algorithm",
  * "not_after", "checks", "chain_order_changed", "services"}), or NULL when
