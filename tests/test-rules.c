@@ -533,6 +533,43 @@ test_chain_too_long_is_bounded(void **state)
 	X509_free(leaf);
 }
 
+/* A memo shared across sets remembers CA links only: a leaf that the
+ * remembered chain did not issue still fails. */
+static void
+test_chain_memo(void **state)
+{
+	struct acmb_rules_report rep;
+	struct hierarchy h;
+	struct acmb_material *m;
+	acmb_chain_memo *memo = acmb_chain_memo_new();
+	acmb_err err = {0};
+	X509 *stranger;
+	int i;
+
+	(void)state;
+	assert_non_null(memo);
+	make_hierarchy(&h, leaf_key);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(X509_up_ref(h.leaf), 1);
+		m = make_material(h.leaf, leaf_key, stack_of(2, h.inter, h.root));
+		assert_int_equal(acmb_rules_judge_memo(m, time(NULL), memo, &rep, &err), ACMB_OK);
+		assert_true(rep.ok);
+		assert_true(acmb_rules_find(&rep, "chain-complete")->ok);
+		acmb_material_free(m);
+	}
+	/* Same issuer name, signed by another key: the memo must not vouch for it. */
+	stranger = make_cert(
+	    "www.example.com", "Test Intermediate", leaf_key, rsa_key, -DAY, DAY, 0, NULL);
+	m = make_material(stranger, leaf_key, stack_of(2, h.inter, h.root));
+	assert_int_equal(acmb_rules_judge_memo(m, time(NULL), memo, &rep, &err), ACMB_OK);
+	assert_false(acmb_rules_find(&rep, "chain-issuer")->ok);
+	assert_false(rep.ok);
+	acmb_material_free(m);
+	X509_free(h.leaf);
+	free_hierarchy(&h);
+	acmb_chain_memo_free(memo);
+}
+
 static void
 test_algorithm_match_and_ocsp(void **state)
 {
@@ -652,6 +689,7 @@ main(void)
 	    cmocka_unit_test(test_chain_loop),
 	    cmocka_unit_test(test_chain_500_reversed),
 	    cmocka_unit_test(test_chain_too_long_is_bounded),
+	    cmocka_unit_test(test_chain_memo),
 	    cmocka_unit_test(test_algorithm_match_and_ocsp),
 	    cmocka_unit_test(test_report_json),
 	    cmocka_unit_test(test_parse_time),

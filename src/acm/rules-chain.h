@@ -47,6 +47,24 @@ struct acmb_chain_result {
 int acmb_chain_order(
     X509 *leaf, STACK_OF(X509) * chain, struct acmb_chain_result *res, acmb_err *err);
 
+/* Signature checks between chain certificates, remembered across calls so
+ * that a batch whose sets share one chain verifies its CA links once. The
+ * leaf's own signature is never taken from the memo. At most
+ * ACMB_CHAIN_MEMO_MAX entries (oldest replaced); holds certificate
+ * references until freed. Not thread-safe: one memo per thread. */
+#define ACMB_CHAIN_MEMO_MAX 64
+typedef struct acmb_chain_memo acmb_chain_memo;
+
+/* Returns a new empty memo, or NULL. Free with acmb_chain_memo_free(). */
+acmb_chain_memo *acmb_chain_memo_new(void);
+
+/* Drops the memo's certificate references and frees it. Accepts NULL. */
+void acmb_chain_memo_free(acmb_chain_memo *memo);
+
+/* acmb_chain_order() with a memo (NULL allowed). */
+int acmb_chain_order_memo(X509 *leaf, STACK_OF(X509) * chain, acmb_chain_memo *memo,
+    struct acmb_chain_result *res, acmb_err *err);
+
 /* Returns 1 when cert is self-signed: issuer equals subject and its own key
  * verifies its signature. */
 int acmb_chain_self_signed(X509 *cert);

@@ -618,7 +618,8 @@ rules_chain_order_results(struct acmb_material *m, X509 *leaf, int self_signed,
 }
 
 static int
-rules_chain(struct acmb_material *m, X509 *leaf, struct acmb_rules_report *rep, acmb_err *err)
+rules_chain(struct acmb_material *m, X509 *leaf, acmb_chain_memo *memo,
+    struct acmb_rules_report *rep, acmb_err *err)
 {
 	const struct acmb_field_info *in = &m->info[ACMB_FIELD_CHAIN];
 	struct acmb_chain_result cr;
@@ -658,7 +659,7 @@ rules_chain(struct acmb_material *m, X509 *leaf, struct acmb_rules_report *rep, 
 		rules_algorithm_match(leaf, self_signed ? leaf : NULL, rep);
 		return ACMB_OK;
 	}
-	if ((r = acmb_chain_order(leaf, m->chain, &cr, err)) != ACMB_OK)
+	if ((r = acmb_chain_order_memo(leaf, m->chain, memo, &cr, err)) != ACMB_OK)
 		return r;
 	rep->chain_order_changed = cr.changed;
 	rules_chain_order_results(m, leaf, self_signed, &cr, rep);
@@ -705,6 +706,13 @@ rules_ocsp(X509 *leaf, struct acmb_rules_report *rep)
 int
 acmb_rules_judge(struct acmb_material *m, time_t at, struct acmb_rules_report *rep, acmb_err *err)
 {
+	return acmb_rules_judge_memo(m, at, NULL, rep, err);
+}
+
+int
+acmb_rules_judge_memo(struct acmb_material *m, time_t at, acmb_chain_memo *memo,
+    struct acmb_rules_report *rep, acmb_err *err)
+{
 	X509 *leaf = NULL;
 	size_t i;
 	int r;
@@ -717,7 +725,7 @@ acmb_rules_judge(struct acmb_material *m, time_t at, struct acmb_rules_report *r
 	rules_certificate(m, leaf, at, rep, err);
 	rules_key(m, leaf, rep, err);
 	rules_hygiene(m, rep);
-	if ((r = rules_chain(m, leaf, rep, err)) != ACMB_OK)
+	if ((r = rules_chain(m, leaf, memo, rep, err)) != ACMB_OK)
 		return r;
 	if (leaf != NULL)
 		rules_ocsp(leaf, rep);

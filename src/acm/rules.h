@@ -89,6 +89,12 @@ struct acmb_rules_report {
 int acmb_rules_judge(
     struct acmb_material *m, time_t at, struct acmb_rules_report *rep, acmb_err *err);
 
+/* acmb_rules_judge() with a memo of chain signature checks (rules-chain.h),
+ * for batches whose sets share chain certificates. memo may be NULL. */
+struct acmb_chain_memo;
+int acmb_rules_judge_memo(struct acmb_material *m, time_t at, struct acmb_chain_memo *memo,
+    struct acmb_rules_report *rep, acmb_err *err);
+
 /* Returns the result for rule in rep, or NULL when it was not judged.
  * The pointer lives as long as rep. */
 const struct acmb_rule_result *acmb_rules_find(

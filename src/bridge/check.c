@@ -9,7 +9,9 @@
 #include <openssl/asn1.h>
 #include <openssl/err.h>
 
+#include "acm/rules-chain.h"
 #include "check.h"
+#include "input.h"
 
 int
 acmb_check_files(const struct acmb_files_spec *spec, time_t at, struct acmb_material **m_out,
@@ -34,6 +36,117 @@ acmb_check_files(const struct acmb_files_spec *spec, time_t at, struct acmb_mate
 		*m_out = m;
 		m = NULL;
 	}
+	*rep_out = rep;
+	rep = NULL;
+	r = ACMB_OK;
+out:
+	free(rep);
+	acmb_material_free(m);
+	return r;
+}
+
+/* Longest chain path a batch remembers; longer ones are simply re-read. */
+#define BATCH_PATH_MAX 4096
+
+struct acmb_check_batch {
+	char chain_path[BATCH_PATH_MAX];
+	STACK_OF(X509) * chain; /* as decoded, in the order given */
+	struct acmb_field_info chain_info;
+	acmb_chain_memo *memo;
+};
+
+acmb_check_batch *
+acmb_check_batch_new(void)
+{
+	acmb_check_batch *b = calloc(1, sizeof(*b));
+
+	if (b != NULL && (b->memo = acmb_chain_memo_new()) == NULL) {
+		free(b);
+		b = NULL;
+	}
+	return b;
+}
+
+void
+acmb_check_batch_free(acmb_check_batch *b)
+{
+	if (b == NULL)
+		return;
+	sk_X509_pop_free(b->chain, X509_free);
+	acmb_chain_memo_free(b->memo);
+	free(b);
+}
+
+/* A new stack holding a reference to each certificate of s, or NULL. */
+static STACK_OF(X509) * batch_chain_copy(STACK_OF(X509) * s)
+{
+	STACK_OF(X509) *copy = sk_X509_new_reserve(NULL, sk_X509_num(s));
+	int i;
+
+	if (copy == NULL)
+		return NULL;
+	for (i = 0; i < sk_X509_num(s); i++) {
+		if (!X509_up_ref(sk_X509_value(s, i))) {
+			sk_X509_pop_free(copy, X509_free);
+			return NULL;
+		}
+		/* Reserved above, so the push cannot fail. */
+		(void)sk_X509_push(copy, sk_X509_value(s, i));
+	}
+	return copy;
+}
+
+/* Remembers m's chain for later sets naming the same file; best effort. */
+static void
+batch_remember_chain(acmb_check_batch *b, const char *path, const struct acmb_material *m)
+{
+	STACK_OF(X509) * copy;
+
+	sk_X509_pop_free(b->chain, X509_free);
+	b->chain = NULL;
+	b->chain_path[0] = '\0';
+	if (strlen(path) >= sizeof(b->chain_path) || acmb_input_is_stdin(path) ||
+	    m->info[ACMB_FIELD_CHAIN].status != ACMB_OK || m->chain == NULL ||
+	    (copy = batch_chain_copy(m->chain)) == NULL)
+		return;
+	b->chain = copy;
+	b->chain_info = m->info[ACMB_FIELD_CHAIN];
+	snprintf(b->chain_path, sizeof(b->chain_path), "%s", path);
+}
+
+int
+acmb_check_batch_files(acmb_check_batch *b, const struct acmb_files_spec *spec, time_t at,
+    struct acmb_rules_report **rep_out, acmb_err *err)
+{
+	struct acmb_files_spec local = *spec;
+	struct acmb_material *m = NULL;
+	struct acmb_rules_report *rep = NULL;
+	const char *chain_path = spec->certificate_chain;
+	int shared, r = ACMB_E_INTERNAL;
+
+	*rep_out = NULL;
+	shared = chain_path != NULL && spec->pkcs12 == NULL && b->chain != NULL &&
+	         strcmp(chain_path, b->chain_path) == 0;
+	if (shared)
+		local.certificate_chain = NULL;
+	if ((r = acmb_files_load(&local, &m, err)) != ACMB_OK)
+		goto out;
+	if (shared) {
+		if ((m->chain = batch_chain_copy(b->chain)) == NULL) {
+			r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+			goto out;
+		}
+		m->info[ACMB_FIELD_CHAIN] = b->chain_info;
+	} else if (chain_path != NULL && spec->pkcs12 == NULL) {
+		/* Before judging: the rules reorder m->chain in place. */
+		batch_remember_chain(b, chain_path, m);
+	}
+	if ((rep = calloc(1, sizeof(*rep))) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = acmb_rules_judge_memo(m, at, b->memo, rep, err)) != ACMB_OK)
+		goto out;
 	*rep_out = rep;
 	rep = NULL;
 	r = ACMB_OK;

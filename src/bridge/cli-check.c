@@ -122,6 +122,7 @@ check_batch(const char *path, const struct acmb_files_spec *base, time_t at)
 	char *fields[3];
 	struct acmb_files_spec spec;
 	struct acmb_rules_report *rep = NULL;
+	acmb_check_batch *batch = NULL;
 	struct timespec t0, t1;
 	json_t *obj = NULL;
 	acmb_err err;
@@ -132,11 +133,17 @@ check_batch(const char *path, const struct acmb_files_spec *base, time_t at)
 
 	if ((f = fopen(path, "r")) == NULL)
 		return acmb_cli_usage_error("--batch: cannot read '%s'", path);
+	if ((batch = acmb_check_batch_new()) == NULL) {
+		fclose(f);
+		fprintf(stderr, "acmbridge: out of memory\n");
+		return ACMB_EXIT_FAILURE;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
 			fclose(f);
+			acmb_check_batch_free(batch);
 			return acmb_cli_usage_error("--batch: line %zu is longer than %d bytes",
 			    lineno, BATCH_LINE_MAX - 1);
 		}
@@ -153,7 +160,7 @@ check_batch(const char *path, const struct acmb_files_spec *base, time_t at)
 			spec.certificate = fields[0];
 			spec.private_key = fields[1];
 			spec.certificate_chain = n == 3 ? fields[2] : NULL;
-			rc = acmb_check_files(&spec, at, NULL, &rep, &err);
+			rc = acmb_check_batch_files(batch, &spec, at, &rep, &err);
 		}
 		if (rc == ACMB_OK) {
 			obj = acmb_check_report_json(rep);
@@ -179,12 +186,14 @@ check_batch(const char *path, const struct acmb_files_spec *base, time_t at)
 		    print_json_line(obj, 0) != 0) {
 			json_decref(obj);
 			fclose(f);
+			acmb_check_batch_free(batch);
 			fprintf(stderr, "acmbridge: out of memory writing the report\n");
 			return ACMB_EXIT_FAILURE;
 		}
 		json_decref(obj);
 	}
 	fclose(f);
+	acmb_check_batch_free(batch);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	fprintf(stderr,
