@@ -152,7 +152,7 @@ check_batch(const char *path, const struct acmb_files_spec *base, time_t at)
 		sets++;
 		memset(&err, 0, sizeof(err));
 		obj = NULL;
-		if (n < 0 || n < 2) {
+		if (n < 2) {
 			rc = acmb_error(
 			    &err, ACMB_E_USAGE, "line %zu: expected CERT KEY [CHAIN]", lineno);
 		} else {

@@ -311,6 +311,11 @@ expect "private key block in the certificate file" 3 pem-hygiene false \
 run --certificate - --private-key "$D/leaf.key" --certificate-chain "$D/chain.pem" <"$D/leaf.pem"
 expect "certificate from standard input" 0 certificate-pem true "standard input"
 
+openssl x509 -in "$D/leaf.pem" -outform DER -out "$D/leaf.der"
+run --certificate "fileb://$D/leaf.der" --private-key "$D/leaf.key" --certificate-chain "$D/chain.pem"
+expect "DER certificate converted" 0 certificate-pem true "converted from DER"
+expect "DER conversion reported as hygiene" 0 pem-hygiene true "converted DER to PEM in certificate"
+
 # Bad files: refused by the rule for the field, never a crash.
 truncate -s 100M "$D/huge.pem"
 run --certificate "$D/huge.pem" --private-key "$D/leaf.key"
