@@ -14,8 +14,8 @@ struct acmb_files_spec {
 	const char *private_key;     /* --private-key */
 	const char *certificate_chain; /* --certificate-chain */
 	const char *pkcs12;          /* --pkcs12 PATH: cert, key and chain in one */
-	const char *passphrase_file; /* --passphrase-file PATH */
-	const char *passphrase_env;  /* --passphrase-env VAR */
+	const char *passphrase_file; /* --passphrase-file PATH (one trailing newline stripped) */
+	const char *passphrase_env;  /* --passphrase-env VAR (wiped and unset once read) */
 };
 
 /* Reads and decodes every field the spec names into a new material.
@@ -23,6 +23,8 @@ struct acmb_files_spec {
  * info[].status says why, for check to report); returns an error and leaves
  * *out NULL only for usage problems: no certificate given, two fields on
  * stdin, an unreadable file, a missing or wrong passphrase.
+ * (An encrypted key given without any passphrase is not one: its field gets
+ * status ACMB_E_RULE. A PKCS#12 bundle without its passphrase is.)
  * Caller frees *out with acmb_material_free(). */
 int acmb_files_load(const struct acmb_files_spec *spec,
     struct acmb_material **out, acmb_err *err);
@@ -33,8 +35,11 @@ int acmb_files_load(const struct acmb_files_spec *spec,
  * blocks, key_format; source should be set first: messages name it) and the
  * field's certs/chain/key. pass (passlen bytes, NUL-terminated, may be NULL)
  * decrypts an encrypted key. A field whose status is not ACMB_OK holds no
- * objects. Returns ACMB_OK (even for an unusable field), or ACMB_E_PASSPHRASE
- * for a wrong passphrase and ACMB_E_NOMEM, with err set. */
+ * objects; the statuses are ACMB_E_TOO_BIG (over the read bound, set by the
+ * loader), ACMB_E_RULE (encrypted key, no passphrase) and ACMB_E_PARSE
+ * (everything else, a private key block in the certificate or chain too).
+ * Returns ACMB_OK (even for an unusable field), or ACMB_E_PASSPHRASE for a
+ * wrong passphrase and ACMB_E_NOMEM, with err set. */
 int acmb_files_decode_field(struct acmb_material *m, enum acmb_field f,
     const unsigned char *data, size_t len, const char *pass, size_t passlen,
     acmb_err *err);

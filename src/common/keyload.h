@@ -16,8 +16,8 @@
 
 /* The format a key arrived in, for info[].key_format and flags. */
 struct acmb_keyload_info {
-	char format[16];  /* "PKCS#1", "PKCS#8", "SEC1", or the key type */
-	int encrypted;    /* 1: encrypted PKCS#8, 2: legacy Proc-Type PEM */
+	char format[16]; /* "PKCS#1", "PKCS#8", "SEC1", or the key type */
+	int encrypted;   /* 1: encrypted PKCS#8, 2: legacy Proc-Type PEM */
 };
 
 /* Decodes one private key. pem_type is the PEM block's type with data its
@@ -30,6 +30,12 @@ struct acmb_keyload_info {
 int acmb_keyload_decode(const unsigned char *data, size_t len, const char *pem_type,
     const char *pass, size_t passlen, EVP_PKEY **key, struct acmb_keyload_info *info,
     acmb_err *err);
+
+/* Loads OpenSSL's legacy provider (RC2, DES, MD5-based PBE) into the
+ * default library context, once for the process, keeping the default
+ * provider. Returns 1 when this call loaded it, 0 when it was loaded before
+ * or cannot be loaded. */
+int acmb_keyload_legacy_provider(void);
 
 /* Encodes key as unencrypted PKCS#8 PEM ("BEGIN PRIVATE KEY") into a new
  * secure buffer, through secure memory only. Caller frees *pem with

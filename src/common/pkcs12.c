@@ -8,20 +8,7 @@
 #include <openssl/provider.h>
 #include <openssl/x509v3.h>
 
-/* Kept for the life of the process: keys and certificates decoded through
- * it may still refer to its algorithms. */
-static OSSL_PROVIDER *legacy_provider;
-
-/* Bundles made before OpenSSL 3 (and by many tools still) encrypt with
- * RC2-40 or 3DES, which OpenSSL 3 keeps in the legacy provider. It is loaded
- * only when a bundle needs it, keeping the default provider as fallback. */
-static int
-load_legacy_provider(void)
-{
-	if (legacy_provider == NULL)
-		legacy_provider = OSSL_PROVIDER_try_load(NULL, "legacy", 1);
-	return legacy_provider != NULL;
-}
+#include "keyload.h"
 
 /* Returns 1 when pass opens the bundle's MAC (or it has none). An absent
  * passphrase may mean "" or no password at all: both are tried, as
@@ -79,8 +66,8 @@ fail:
 }
 
 int
-acmb_pkcs12_parse(const unsigned char *data, size_t len, const char *pass,
-    EVP_PKEY **key, X509 **leaf, STACK_OF(X509) **chain, acmb_err *err)
+acmb_pkcs12_parse(const unsigned char *data, size_t len, const char *pass, EVP_PKEY **key,
+    X509 **leaf, STACK_OF(X509) **chain, acmb_err *err)
 {
 	const unsigned char *p = data;
 	PKCS12 *p12 = NULL;
@@ -92,26 +79,27 @@ acmb_pkcs12_parse(const unsigned char *data, size_t len, const char *pass,
 	*key = NULL;
 	*leaf = NULL;
 	*chain = NULL;
-	if (len == 0 || len > LONG_MAX ||
-	    (p12 = d2i_PKCS12(NULL, &p, (long)len)) == NULL) {
+	if (len == 0 || len > LONG_MAX || (p12 = d2i_PKCS12(NULL, &p, (long)len)) == NULL) {
 		r = acmb_error_ssl(err, ACMB_E_PARSE, "not a PKCS#12 bundle");
 		goto out;
 	}
 	if (!mac_ok(p12, pass)) {
-		r = acmb_error(err, ACMB_E_PASSPHRASE, pass == NULL ?
-		    "the bundle is protected by a passphrase; give it with "
-		    "--passphrase-file or --passphrase-env" : "wrong passphrase");
+		r = acmb_error(err, ACMB_E_PASSPHRASE,
+		    pass == NULL ? "the bundle is protected by a passphrase; give it with "
+		                   "--passphrase-file or --passphrase-env"
+		                 : "wrong passphrase");
 		goto out;
 	}
+	/* Bundles made before OpenSSL 3 (and by many tools still) encrypt with
+	 * RC2-40: RC2 lives in the legacy provider, loaded only on demand. */
 	if (!PKCS12_parse(p12, pass, &k, &cert, &cas)) {
 		ERR_clear_error();
-		if (!load_legacy_provider()) {
-			r = acmb_error(err, ACMB_E_PARSE, "the bundle uses a legacy cipher "
-			    "and OpenSSL's legacy provider cannot be loaded");
-			goto out;
-		}
-		if (!PKCS12_parse(p12, pass, &k, &cert, &cas)) {
-			r = acmb_error_ssl(err, ACMB_E_PARSE, "cannot decrypt the bundle");
+		if (!acmb_keyload_legacy_provider() || !PKCS12_parse(p12, pass, &k, &cert, &cas)) {
+			r = acmb_error_ssl(err, ACMB_E_PARSE, "cannot decrypt the bundle%s",
+			    OSSL_PROVIDER_available(NULL, "legacy")
+			        ? ""
+			        : " (it may need OpenSSL's legacy provider, which cannot be "
+			          "loaded)");
 			goto out;
 		}
 	}
@@ -129,8 +117,8 @@ acmb_pkcs12_parse(const unsigned char *data, size_t len, const char *pass,
 	}
 	ERR_clear_error();
 	if (cert == NULL) {
-		r = acmb_error(err, ACMB_E_PARSE,
-		    "the bundle holds no certificate matching its private key");
+		r = acmb_error(
+		    err, ACMB_E_PARSE, "the bundle holds no certificate matching its private key");
 		goto out;
 	}
 	if (!order_chain(cert, cas, &ordered)) {
