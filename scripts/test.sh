@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds acmbridge and runs every test: once in a normal build, once under
+# AddressSanitizer + UndefinedBehaviorSanitizer, and the fuzzers' short runs.
+# Usage: scripts/test.sh        (from anywhere; installs what it needs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+
+jobs=$(nproc)
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+
+run_suite() {
+	local dir=$1
+	shift
+	cmake -S . -B "$dir" -DACMB_TEST_HOOKS=ON "$@" >/dev/null
+	cmake --build "$dir" -j"$jobs" >/dev/null
+	(cd "$dir" && ctest --output-on-failure -j"$jobs") 2>&1 | tee -a "$log" || status=1
+}
+
+echo "== tests (RelWithDebInfo)"
+run_suite build-test
+echo "== tests under ASan+UBSan"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	run_suite build-asan -DACMB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+echo "== fuzzers (short runs; scripts/fuzz.sh for long ones)"
+CC=clang run_suite build-fuzz -DACMB_FUZZ=ON -DACMB_SANITIZE=ON
+
+# One closing line over the three ctest runs.
+grep -oE '[0-9]+ tests failed out of [0-9]+' "$log" |
+	awk '{ f += $1; t += $6 } END { printf "all suites: %d passed, %d failed\n", t - f, f }'
+exit $status
