@@ -13,6 +13,7 @@ import datetime
 import http.client
 import json
 import os
+import socket
 import sys
 import urllib.parse
 
@@ -269,6 +270,16 @@ def main():
                         ("Content-Length", str(9 * 1024 * 1024))], b"{}")
     check("body over 8 MiB refused by size (413) before it is read",
           st == 413 and data.get("__type") == "RequestEntityTooLarge", data)
+
+    for garbage in (b"NOT HTTP AT ALL\r\n\r\n", b"\x16\x03\x01\x00\xff" * 20,
+                    b"POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n"):
+        with socket.create_connection((URL.hostname, URL.port), 10) as s:
+            s.sendall(garbage)
+            s.shutdown(socket.SHUT_WR)
+            s.recv(4096)
+    st, _, _ = signed("ListCertificates", {})
+    check("garbage on the socket is answered and the server keeps serving",
+          st == 200, st)
 
     print("# botocore model validation")
     expect("missing required member", signed("DescribeCertificate", {}),
