@@ -215,7 +215,7 @@ tokens_seen(struct ctx *c, char *buf, size_t len)
  */
 static int
 find_by_uri(struct ctx *c, int field, CK_OBJECT_CLASS cls, int login, struct found *fo,
-    size_t *nfo, acmb_err *err)
+    size_t *nfo, size_t *total, acmb_err *err)
 {
 	struct acmb_p11_uri *uri = c->spec->parsed[field];
 	struct acmb_p11_token toks[ACMB_P11_TOKENS_MAX];
@@ -226,6 +226,7 @@ find_by_uri(struct ctx *c, int field, CK_OBJECT_CLASS cls, int login, struct fou
 	int r;
 
 	*nfo = 0;
+	*total = 0;
 	if ((r = acmb_p11_tokens_find(c->mods, uri, toks, ACMB_P11_TOKENS_MAX, &ntok, err)) !=
 	    ACMB_OK)
 		return r;
@@ -242,6 +243,7 @@ find_by_uri(struct ctx *c, int field, CK_OBJECT_CLASS cls, int login, struct fou
 		if ((r = acmb_p11_find_uri(&ot->tok, ot->s, uri, cls, h, FOUND_MAX, &n, err)) !=
 		    ACMB_OK)
 			return r;
+		*total += n;
 		for (j = 0; j < n && j < FOUND_MAX && *nfo < FOUND_MAX; j++) {
 			fo[*nfo].ot = ot;
 			fo[(*nfo)++].h = h[j];
@@ -273,11 +275,11 @@ find_one(struct ctx *c, int field, CK_OBJECT_CLASS cls, int login, struct found 
     acmb_err *err)
 {
 	struct found fo[FOUND_MAX];
-	size_t n = 0;
+	size_t n = 0, total = 0;
 	char list[700];
 	int r;
 
-	if ((r = find_by_uri(c, field, cls, login, fo, &n, err)) != ACMB_OK)
+	if ((r = find_by_uri(c, field, cls, login, fo, &n, &total, err)) != ACMB_OK)
 		return r;
 	if (n == 1) {
 		*one = fo[0];
@@ -290,9 +292,9 @@ find_one(struct ctx *c, int field, CK_OBJECT_CLASS cls, int login, struct found 
 		    "private key" : "secret key",
 		    cls == CKO_PRIVATE_KEY ? " (private keys are seen only after login)" : "");
 	describe_found(fo, n, list, sizeof(list));
-	return acmb_error(err, ACMB_E_USAGE, "%s: '%s' is ambiguous: it matches %zu%s objects: "
-	    "%s; add id= or object= to name one", field_name[field],
-	    acmb_p11_uri_text(c->spec->parsed[field]), n, n >= FOUND_MAX ? " or more" : "", list);
+	return acmb_error(err, ACMB_E_USAGE, "%s: '%s' is ambiguous: it matches %zu objects "
+	    "(add id= or object= to name one): %s", field_name[field],
+	    acmb_p11_uri_text(c->spec->parsed[field]), total, list);
 }
 
 /* The bytes of the certificate key's RSA modulus or EC point, to compare
@@ -424,9 +426,6 @@ push_cert(STACK_OF(X509) **sk, X509 *x, acmb_err *err)
 	return ACMB_OK;
 }
 
-/* The chain candidates on the token, in token order: every certificate that
- * is not the leaf and is a CA (CKA_CERTIFICATE_CATEGORY 2, or basic
- * constraints CA); other leaves on the same token are not chain material. */
 static int
 is_ca_object(struct open_token *ot, CK_OBJECT_HANDLE h, X509 *x)
 {
@@ -438,33 +437,55 @@ is_ca_object(struct open_token *ot, CK_OBJECT_HANDLE h, X509 *x)
 	return X509_check_ca(x) > 0;
 }
 
+/*
+ * The chain candidates on the token: the CA certificates (CKA_CERTIFICATE_
+ * CATEGORY 2, or basic constraints CA) that issued the leaf or one of its
+ * issuers, by name and key identifier (X509_check_issued). A token often
+ * holds several CA families; the others are not this leaf's chain. Putting
+ * them in ACM's order is left to the rules (acmb_rules_judge()).
+ */
 static int
 chain_from_token(struct open_token *ot, X509 *leaf, STACK_OF(X509) **chain, acmb_err *err)
 {
 	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
 	CK_ATTRIBUTE tmpl[] = { { CKA_CLASS, &cls, sizeof(cls) } };
 	CK_OBJECT_HANDLE h[64];
-	X509 *x = NULL;
+	STACK_OF(X509) *cands = NULL;
+	X509 *x = NULL, *cur = leaf;
 	size_t n = 0, i;
-	int r;
+	int r, depth, j;
 
 	if ((r = acmb_p11_find(&ot->tok, ot->s, tmpl, 1, h, 64, &n, err)) != ACMB_OK)
-		return r;
+		goto out;
 	for (i = 0; i < n && i < 64; i++) {
 		if ((r = acmb_p11_cert_x509(&ot->tok, ot->s, h[i], &x, err)) != ACMB_OK)
-			return r;
+			goto out;
 		if (X509_cmp(x, leaf) == 0 || !is_ca_object(ot, h[i], x)) {
 			X509_free(x);
 			x = NULL;
 			continue;
 		}
-		if ((r = push_cert(chain, x, err)) != ACMB_OK) {
-			X509_free(x);
-			return r;
-		}
+		if ((r = push_cert(&cands, x, err)) != ACMB_OK)
+			goto out;
 		x = NULL;
 	}
-	return ACMB_OK;
+	for (depth = 0; cands != NULL && depth < 16; depth++) {
+		for (j = 0; j < sk_X509_num(cands); j++)
+			if (X509_check_issued(sk_X509_value(cands, j), cur) == X509_V_OK)
+				break;
+		if (j == sk_X509_num(cands) || X509_check_issued(cur, cur) == X509_V_OK)
+			break;
+		x = sk_X509_delete(cands, j);
+		if ((r = push_cert(chain, x, err)) != ACMB_OK)
+			goto out;
+		cur = x;
+		x = NULL;
+	}
+	r = ACMB_OK;
+out:
+	X509_free(x);
+	sk_X509_pop_free(cands, X509_free);
+	return r;
 }
 
 static int
@@ -472,14 +493,18 @@ chain_from_uri(struct ctx *c, X509 *leaf, STACK_OF(X509) **chain, acmb_err *err)
 {
 	struct found fo[FOUND_MAX];
 	X509 *x = NULL;
-	size_t n = 0, i;
+	size_t n = 0, total = 0, i;
 	int r;
 
-	if ((r = find_by_uri(c, U_CHAIN, CKO_CERTIFICATE, 0, fo, &n, err)) != ACMB_OK)
+	if ((r = find_by_uri(c, U_CHAIN, CKO_CERTIFICATE, 0, fo, &n, &total, err)) != ACMB_OK)
 		return r;
 	if (n == 0)
 		return acmb_error(err, ACMB_E_TOKEN, "--certificate-chain: '%s' matches no "
 		    "certificate", acmb_p11_uri_text(c->spec->parsed[U_CHAIN]));
+	if (total > n)
+		return acmb_error(err, ACMB_E_USAGE, "--certificate-chain: '%s' matches %zu "
+		    "certificates, more than the %d a chain may take from tokens",
+		    acmb_p11_uri_text(c->spec->parsed[U_CHAIN]), total, FOUND_MAX);
 	for (i = 0; i < n; i++) {
 		if ((r = acmb_p11_cert_x509(&fo[i].ot->tok, fo[i].ot->s, fo[i].h, &x, err)) !=
 		    ACMB_OK)

@@ -82,14 +82,18 @@ expect_in "missing token message" "token not present" "$ERR"
 expect_in "missing token lists the tokens there are" "'acmb-main'" "$ERR"
 expect_rc "ambiguous key URI" 2 drv --certificate "$(cert_uri p256-sens)" \
 	--private-key "pkcs11:token=acmb-main;type=private"
-expect_in "ambiguous URI lists what it matched" "label='rsa2048-sens'" "$ERR"
+expect_in "ambiguous URI counts what it matched" "matches $((3 * $(echo $FIXTURE_TYPES | wc -w) + 2)) objects" "$ERR"
+expect_in "ambiguous URI lists what it matched" "label='p256-trusted'" "$ERR"
 expect_in "ambiguous URI says how to narrow it" "add id= or object=" "$ERR"
+expect_rc "certificate URI without type= finds the certificate only" 0 drv --certificate "pkcs11:token=acmb-main;object=p256-sens"
+expect_rc "certificate URI matching several certificates" 2 drv --certificate "pkcs11:token=acmb-main;type=cert"
+expect_in "several certificates: refused as ambiguous" "is ambiguous: it matches" "$ERR"
 expect_rc "URI matching no certificate" 4 drv --certificate "$(cert_uri nothing-here)"
 expect_in "no-match message" "matches no certificate" "$ERR"
 expect_rc "unrecognised URI attribute refused" 2 drv --certificate "pkcs11:token=acmb-main;objekt=x;type=cert"
 expect_in "unrecognised attribute message" "not understood" "$ERR"
 expect_rc "chain from a URI" 0 drv --certificate "$(cert_uri rsa2048-sens)" \
-	--certificate-chain "pkcs11:token=acmb-main;object=acmb%20test%20root;type=cert"
+	--certificate-chain "pkcs11:token=acmb-main;object=acmb%20test%20root%20rsa;type=cert"
 expect_in "chain URI gives one certificate" "chain=1" "$OUT"
 
 # The export policy.

@@ -10,7 +10,7 @@ L() { "$ACMBRIDGE" list --module "$MODULE" "$@"; }
 expect_rc "list without login" 0 L
 expect_in "both tokens listed" "token 'acmb-other'" "$OUT"
 expect_in "certificate shown without login" "certificate  id=0101 label='rsa2048-sens'  RSA-2048  not-after " "$OUT"
-expect_in "CA marked" "label='acmb test root'  EC-prime256v1" "$OUT"
+expect_in "CA marked" "label='acmb test root ec'  EC-prime256v1" "$OUT"
 expect_in "says private objects need login" "not logged in" "$OUT"
 expect_not_in "no private keys without login" "private key" "$OUT"
 
@@ -37,7 +37,7 @@ k = objs[("private-key", "p384-plain")]
 assert k["algorithm"] == "EC-secp384r1" and k["sensitive"] is False and k["export"] == "components", k
 c = objs[("certificate", "p384-sens")]
 assert c["algorithm"] == "EC-secp384r1" and c["paired_key"] and c["not_after"].endswith("Z") and not c["ca"], c
-assert objs[("certificate", "acmb test root")]["ca"] is True
+assert objs[("certificate", "acmb test root ec")]["ca"] is True
 print("json ok")
 PY
 )
