@@ -34,8 +34,8 @@ describe_key(EVP_PKEY *k, char *buf, size_t len)
 
 	if (EVP_PKEY_is_a(k, "RSA"))
 		snprintf(buf, len, "RSA-%d", EVP_PKEY_get_bits(k));
-	else if (EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group,
-	    sizeof(group), NULL) == 1)
+	else if (EVP_PKEY_get_utf8_string_param(
+	             k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL) == 1)
 		snprintf(buf, len, "EC-%s", group);
 	else
 		snprintf(buf, len, "other");
@@ -45,26 +45,26 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "certificate", required_argument, NULL, 'c' },
-		{ "private-key", required_argument, NULL, 'k' },
-		{ "certificate-chain", required_argument, NULL, 'C' },
-		{ "module", required_argument, NULL, 'm' },
-		{ "pin-file", required_argument, NULL, 'p' },
-		{ "pin-env", required_argument, NULL, 'e' },
-		{ "wrapping-key", required_argument, NULL, 'w' },
-		{ "export-policy", required_argument, NULL, 'P' },
-		{ "audit-log", required_argument, NULL, 'a' },
-		{ "region", required_argument, NULL, 'r' },
-		{ "account", required_argument, NULL, 'A' },
-		{ "arn", required_argument, NULL, 'N' },
-		{ "import", no_argument, NULL, 'I' },
-		{ "endpoint-url", required_argument, NULL, 'U' },
-		{ NULL, 0, NULL, 0 },
+	    {"certificate", required_argument, NULL, 'c'},
+	    {"private-key", required_argument, NULL, 'k'},
+	    {"certificate-chain", required_argument, NULL, 'C'},
+	    {"module", required_argument, NULL, 'm'},
+	    {"pin-file", required_argument, NULL, 'p'},
+	    {"pin-env", required_argument, NULL, 'e'},
+	    {"wrapping-key", required_argument, NULL, 'w'},
+	    {"export-policy", required_argument, NULL, 'P'},
+	    {"audit-log", required_argument, NULL, 'a'},
+	    {"region", required_argument, NULL, 'r'},
+	    {"account", required_argument, NULL, 'A'},
+	    {"arn", required_argument, NULL, 'N'},
+	    {"import", no_argument, NULL, 'I'},
+	    {"endpoint-url", required_argument, NULL, 'U'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct acmb_pkcs11_spec spec;
 	struct acmb_material *m = NULL;
 	struct acmb_audit *audit = NULL;
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 	const char *arn = NULL, *endpoint = NULL;
 	struct acmb_rules_report *rep = NULL;
 	struct acmb_aws_options aws;
@@ -86,21 +86,50 @@ main(int argc, char **argv)
 	spec.pin.no_prompt = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': spec.certificate = optarg; break;
-		case 'k': spec.private_key = optarg; break;
-		case 'C': spec.certificate_chain = optarg; break;
-		case 'm': spec.module = optarg; break;
-		case 'p': spec.pin.pin_file = optarg; break;
-		case 'e': spec.pin.pin_env = optarg; break;
-		case 'w': spec.wrapping_key = optarg; break;
-		case 'P': spec.export_policy = optarg; break;
-		case 'a': spec.audit_log = optarg; break;
-		case 'r': spec.region = optarg; break;
-		case 'A': spec.account = optarg; break;
-		case 'N': arn = optarg; break;
-		case 'I': do_import = 1; break;
-		case 'U': endpoint = optarg; break;
-		default: return 2;
+		case 'c':
+			spec.certificate = optarg;
+			break;
+		case 'k':
+			spec.private_key = optarg;
+			break;
+		case 'C':
+			spec.certificate_chain = optarg;
+			break;
+		case 'm':
+			spec.module = optarg;
+			break;
+		case 'p':
+			spec.pin.pin_file = optarg;
+			break;
+		case 'e':
+			spec.pin.pin_env = optarg;
+			break;
+		case 'w':
+			spec.wrapping_key = optarg;
+			break;
+		case 'P':
+			spec.export_policy = optarg;
+			break;
+		case 'a':
+			spec.audit_log = optarg;
+			break;
+		case 'r':
+			spec.region = optarg;
+			break;
+		case 'A':
+			spec.account = optarg;
+			break;
+		case 'N':
+			arn = optarg;
+			break;
+		case 'I':
+			do_import = 1;
+			break;
+		case 'U':
+			endpoint = optarg;
+			break;
+		default:
+			return 2;
 		}
 	}
 	if ((rc = acmb_pkcs11_spec_prepare(&spec, &err)) != ACMB_OK)
@@ -117,7 +146,9 @@ main(int argc, char **argv)
 		matches = leaf != NULL && EVP_PKEY_eq(m->key, X509_get0_pubkey(leaf)) == 1;
 	}
 	printf("key=%s matches-cert=%s chain=%d\n", alg,
-	    leaf == NULL ? "n/a" : matches ? "yes" : "no",
+	    leaf == NULL ? "n/a"
+	    : matches    ? "yes"
+	                 : "no",
 	    m->chain != NULL ? sk_X509_num(m->chain) : 0);
 	rc = m->key == NULL || leaf == NULL || matches ? ACMB_OK : ACMB_E_RULE;
 	if (rc != ACMB_OK) {
@@ -146,7 +177,8 @@ main(int argc, char **argv)
 		acmb_aws_options_init(&aws);
 		aws.endpoint_url = endpoint;
 		if ((rc = acmb_aws_config_resolve(&aws, &acmb_aws_service_acm, &cfg, &err)) !=
-		    ACMB_OK || (rc = acmb_import(cfg, m, &io, &res, &err)) != ACMB_OK) {
+		        ACMB_OK ||
+		    (rc = acmb_import(cfg, m, &io, &res, &err)) != ACMB_OK) {
 			acmb_audit_finish(audit, NULL, &err, NULL);
 			goto out;
 		}
