@@ -20,7 +20,7 @@ FAULTY=$P11_HELPERS/libfaulty-p11.so
 W=$(mktemp -d /tmp/acmb-softhsm.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 export SOFTHSM2_CONF=$W/softhsm2.conf
-export FIXTURE_PIN=1234 FIXTURE_SO_PIN=5678
+export FIXTURE_PIN=tst-pin-5309 FIXTURE_SO_PIN=tst-so-8086
 mkdir "$W/tokens" "$W/pki"
 printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n' \
 	"$W" >"$SOFTHSM2_CONF"

@@ -58,4 +58,14 @@ expect_rc "pin-value in the URI is scrubbed and warned about" 0 L "pkcs11:token=
 expect_in "pin-value warning" "visible to other processes" "$ERR"
 expect_in "pin-value logs in" "private key" "$OUT"
 
+# The PIN prompt on a terminal (a pty from script(1)): asked for, not
+# echoed. The PIN is typed once the prompt is up, as a person would.
+rc=0
+out=$( (sleep 2; printf '%s\n' "$FIXTURE_PIN") |
+	script -qec "$ACMBRIDGE list --module $MODULE --login pkcs11:token=acmb-main" /dev/null 2>&1) || rc=$?
+expect_in "prompt: exit 0" "rc=0" "rc=$rc"
+expect_in "prompt names the token" "PIN for token 'acmb-main': " "$out"
+expect_in "prompted PIN logs in" "private key  id=0101 label='rsa2048-sens'" "$out"
+expect_not_in "prompted PIN not echoed" "$FIXTURE_PIN" "$out"
+
 finish
