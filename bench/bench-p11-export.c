@@ -53,8 +53,8 @@ floor_once(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_MECHANISM *me
 	ok = t->fn->C_WrapKey(s, mech, wk, key, wrapped, &len) == CKR_OK;
 	EVP_CIPHER_CTX_set_flags(ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
 	ok = ok && EVP_DecryptInit_ex2(ctx, c, aes, NULL, NULL) == 1 &&
-	    EVP_DecryptUpdate(ctx, plain, &n1, wrapped, (int)len) == 1 &&
-	    EVP_DecryptFinal_ex(ctx, plain + n1, &n2) == 1;
+	     EVP_DecryptUpdate(ctx, plain, &n1, wrapped, (int)len) == 1 &&
+	     EVP_DecryptFinal_ex(ctx, plain + n1, &n2) == 1;
 	OPENSSL_cleanse(plain, sizeof(plain));
 	EVP_CIPHER_CTX_free(ctx);
 	EVP_CIPHER_free(c);
@@ -66,24 +66,26 @@ main(int argc, char **argv)
 {
 	struct acmb_p11_modules *mods = NULL;
 	struct acmb_p11_token toks[ACMB_P11_TOKENS_MAX], *t = NULL;
-	struct acmb_p11_pin_spec pin = { NULL, NULL, 1 };
+	struct acmb_p11_pin_spec pin = {NULL, NULL, 1};
 	struct acmb_p11_object key;
 	CK_SESSION_HANDLE s;
 	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;
 	CK_ATTRIBUTE tmpl[2];
 	CK_OBJECT_HANDLE kh, wk;
-	CK_MECHANISM mech = { 0, NULL, 0 };
+	CK_MECHANISM mech = {0, NULL, 0};
 	CK_OBJECT_CLASS sk = CKO_SECRET_KEY;
 	CK_KEY_TYPE aest = CKK_AES;
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	unsigned char aes[32];
 	CK_ATTRIBUTE wt[] = {
-		{ CKA_CLASS, &sk, sizeof(sk) }, { CKA_KEY_TYPE, &aest, sizeof(aest) },
-		{ CKA_TOKEN, &no, sizeof(no) }, { CKA_WRAP, &yes, sizeof(yes) },
-		{ CKA_VALUE, aes, sizeof(aes) },
+	    {CKA_CLASS, &sk, sizeof(sk)},
+	    {CKA_KEY_TYPE, &aest, sizeof(aest)},
+	    {CKA_TOKEN, &no, sizeof(no)},
+	    {CKA_WRAP, &yes, sizeof(yes)},
+	    {CKA_VALUE, aes, sizeof(aes)},
 	};
 	const char *cipher;
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 	EVP_PKEY *pk = NULL;
 	size_t n = 0, i;
 	long iters, round;
@@ -107,8 +109,8 @@ main(int argc, char **argv)
 	if (acmb_p11_session_open(t, &s, &err) != ACMB_OK ||
 	    acmb_p11_login(t, s, &pin, NULL, &err) != ACMB_OK)
 		return fail("login", &err);
-	tmpl[0] = (CK_ATTRIBUTE){ CKA_CLASS, &priv, sizeof(priv) };
-	tmpl[1] = (CK_ATTRIBUTE){ CKA_LABEL, argv[4], strlen(argv[4]) };
+	tmpl[0] = (CK_ATTRIBUTE){CKA_CLASS, &priv, sizeof(priv)};
+	tmpl[1] = (CK_ATTRIBUTE){CKA_LABEL, argv[4], strlen(argv[4])};
 	if (acmb_p11_find(t, s, tmpl, 2, &kh, 1, &n, &err) != ACMB_OK || n != 1)
 		return fail("key not found", &err);
 	if (acmb_p11_object_describe(t, s, kh, &key, &err) != ACMB_OK ||
@@ -124,7 +126,7 @@ main(int argc, char **argv)
 		return fail("floor", NULL);
 	if (acmb_p11_exporter_new(&x, &err) != ACMB_OK ||
 	    acmb_p11_export_key(x, t, s, &key, ACMB_P11_EXPORT_WRAPPED, CK_INVALID_HANDLE, NULL,
-	    &pk, &err) != ACMB_OK)
+	        &pk, &err) != ACMB_OK)
 		return fail("export", &err);
 	EVP_PKEY_free(pk);
 	/* Interleave the three loops in rounds so that load from other processes
@@ -139,7 +141,7 @@ main(int argc, char **argv)
 		t0 = now();
 		for (i = 0; i < (size_t)iters / ROUNDS; i++) {
 			if (acmb_p11_export_key(x, t, s, &key, ACMB_P11_EXPORT_WRAPPED,
-			    CK_INVALID_HANDLE, NULL, &pk, &err) != ACMB_OK)
+			        CK_INVALID_HANDLE, NULL, &pk, &err) != ACMB_OK)
 				return fail("export", &err);
 			EVP_PKEY_free(pk);
 		}
@@ -148,7 +150,7 @@ main(int argc, char **argv)
 		t0 = now();
 		for (i = 0; i < (size_t)iters / ROUNDS; i++) {
 			if (acmb_p11_export_key(NULL, t, s, &key, ACMB_P11_EXPORT_WRAPPED,
-			    CK_INVALID_HANDLE, NULL, &pk, &err) != ACMB_OK)
+			        CK_INVALID_HANDLE, NULL, &pk, &err) != ACMB_OK)
 				return fail("export", &err);
 			EVP_PKEY_free(pk);
 		}

@@ -46,10 +46,10 @@ field(json_t *j, const char *k)
 static void
 test_begin_then_outcome(void **state)
 {
-	struct acmb_audit_attempt att = { "tok", "0a1b", "0101", "web", "RSA-2048", "wrapped",
-		"abcd", "default: any extractable key", "eu-west-1/111122223333" };
+	struct acmb_audit_attempt att = {"tok", "0a1b", "0101", "web", "RSA-2048", "wrapped",
+	    "abcd", "default: any extractable key", "eu-west-1/111122223333"};
 	struct acmb_audit *a = NULL;
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 	char path[256], id[17];
 	json_t *b, *o;
 	struct stat st;
@@ -85,9 +85,9 @@ test_begin_then_outcome(void **state)
 static void
 test_abandoned_attempt_recorded(void **state)
 {
-	struct acmb_audit_attempt att = { 0 };
+	struct acmb_audit_attempt att = {0};
 	struct acmb_audit *a = NULL;
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 	char path[256];
 	json_t *o;
 
@@ -105,9 +105,9 @@ test_abandoned_attempt_recorded(void **state)
 static void
 test_unwritable_log_refuses(void **state)
 {
-	struct acmb_audit_attempt att = { 0 };
+	struct acmb_audit_attempt att = {0};
 	struct acmb_audit *a = NULL;
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 
 	(void)state;
 	assert_int_equal(acmb_audit_open("/dev/full", &a, &err), ACMB_OK);
@@ -123,7 +123,7 @@ static void
 test_default_location(void **state)
 {
 	struct acmb_audit *a = NULL;
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 	char state_home[256], want[300];
 	struct stat st;
 
@@ -154,31 +154,31 @@ static void
 test_policy(void **state)
 {
 	struct acmb_export_policy *p = NULL;
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 	char path[256];
-	const unsigned char id[] = { 0x01, 0xa2 };
+	const unsigned char id[] = {0x01, 0xa2};
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/policy.json", dir);
 	write_file(path, "{\"token_serials\":[\"s1\"],\"object_ids\":[\"01A2\"],"
-	    "\"destinations\":[{\"region\":\"eu-west-1\"}]}");
+	                 "\"destinations\":[{\"region\":\"eu-west-1\"}]}");
 	assert_int_equal(acmb_export_policy_load(path, &p, &err), ACMB_OK);
 	assert_string_equal(acmb_export_policy_name(p), path);
-	assert_int_equal(acmb_export_policy_check(p, "s1", id, 2, "x", "eu-west-1", "1", &err),
-	    ACMB_OK);
-	assert_int_equal(acmb_export_policy_check(p, "s2", id, 2, "x", "eu-west-1", "1", &err),
-	    ACMB_E_EXPORT);
+	assert_int_equal(
+	    acmb_export_policy_check(p, "s1", id, 2, "x", "eu-west-1", "1", &err), ACMB_OK);
+	assert_int_equal(
+	    acmb_export_policy_check(p, "s2", id, 2, "x", "eu-west-1", "1", &err), ACMB_E_EXPORT);
 	assert_non_null(strstr(err.msg, "token_serials"));
-	assert_int_equal(acmb_export_policy_check(p, "s1", id, 1, "x", "eu-west-1", "1", &err),
-	    ACMB_E_EXPORT);
+	assert_int_equal(
+	    acmb_export_policy_check(p, "s1", id, 1, "x", "eu-west-1", "1", &err), ACMB_E_EXPORT);
 	assert_non_null(strstr(err.msg, "object_ids"));
-	assert_int_equal(acmb_export_policy_check(p, "s1", id, 2, "x", NULL, NULL, &err),
-	    ACMB_E_EXPORT);
+	assert_int_equal(
+	    acmb_export_policy_check(p, "s1", id, 2, "x", NULL, NULL, &err), ACMB_E_EXPORT);
 	assert_non_null(strstr(err.msg, "destinations"));
 	acmb_export_policy_free(p);
 	assert_string_equal(acmb_export_policy_name(NULL), "default: any extractable key");
-	assert_int_equal(acmb_export_policy_check(NULL, NULL, NULL, 0, NULL, NULL, NULL, &err),
-	    ACMB_OK);
+	assert_int_equal(
+	    acmb_export_policy_check(NULL, NULL, NULL, 0, NULL, NULL, NULL, &err), ACMB_OK);
 
 	write_file(path, "{\"destinations\":[{\"regoin\":\"eu-west-1\"}]}");
 	assert_int_equal(acmb_export_policy_load(path, &p, &err), ACMB_E_USAGE);
@@ -212,13 +212,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_begin_then_outcome),
-		cmocka_unit_test(test_abandoned_attempt_recorded),
-		cmocka_unit_test(test_unwritable_log_refuses),
-		cmocka_unit_test(test_default_location),
-		cmocka_unit_test(test_policy),
+	    cmocka_unit_test(test_begin_then_outcome),
+	    cmocka_unit_test(test_abandoned_attempt_recorded),
+	    cmocka_unit_test(test_unwritable_log_refuses),
+	    cmocka_unit_test(test_default_location),
+	    cmocka_unit_test(test_policy),
 	};
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 
 	if (acmb_init(NULL, &err) != ACMB_OK)
 		return 1;

@@ -22,7 +22,7 @@ test_names(void **state)
 static void
 check(CK_RV rv, int want_rc, const char *want_text)
 {
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 
 	assert_int_equal(acmb_p11_error(&err, rv, "/lib/mod.so", "doing it"), want_rc);
 	assert_int_equal(err.rc, want_rc);
@@ -48,10 +48,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_translation),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_translation),
 	};
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 
 	if (acmb_init(NULL, &err) != ACMB_OK)
 		return 1;

@@ -20,7 +20,7 @@ test_pin_value_scrubbed_from_argv(void **state)
 	char argv_block[] = "pkcs11:token=t;object=k?pin-value=12%2634&module-path=/m.so\0next";
 	size_t full = strlen(argv_block);
 	struct acmb_p11_uri *u = NULL;
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 	char *pin;
 	int seen = 0;
 
@@ -50,7 +50,7 @@ test_pin_value_only_query(void **state)
 {
 	char text[] = "pkcs11:token=t?pin-value=1234";
 	struct acmb_p11_uri *u = NULL;
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 	int seen = 0;
 
 	(void)state;
@@ -65,7 +65,7 @@ test_pin_value_twice_refused(void **state)
 {
 	char text[] = "pkcs11:token=t?pin-value=1&pin-value=2";
 	struct acmb_p11_uri *u = NULL;
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 
 	(void)state;
 	assert_int_equal(acmb_p11_uri_parse(text, &u, NULL, &err), ACMB_E_USAGE);
@@ -78,7 +78,7 @@ test_bad_escape_refused(void **state)
 {
 	char text[] = "pkcs11:token=t?pin-value=12%4";
 	struct acmb_p11_uri *u = NULL;
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 
 	(void)state;
 	assert_int_equal(acmb_p11_uri_parse(text, &u, NULL, &err), ACMB_E_USAGE);
@@ -91,7 +91,7 @@ test_unrecognised_attribute_refused(void **state)
 {
 	char text[] = "pkcs11:token=t;labell=x";
 	struct acmb_p11_uri *u = NULL;
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 
 	(void)state;
 	assert_int_equal(acmb_p11_uri_parse(text, &u, NULL, &err), ACMB_E_USAGE);
@@ -102,9 +102,10 @@ test_unrecognised_attribute_refused(void **state)
 static void
 test_parse_attributes(void **state)
 {
-	char text[] = "pkcs11:token=My%20Token;serial=12ab;id=%01%02;type=private?pin-source=file:/p";
+	char text[] =
+	    "pkcs11:token=My%20Token;serial=12ab;id=%01%02;type=private?pin-source=file:/p";
 	struct acmb_p11_uri *u = NULL;
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 	CK_ATTRIBUTE *id;
 	CK_TOKEN_INFO ti;
 	int seen = 1;
@@ -131,7 +132,7 @@ test_is_uri_and_length(void **state)
 {
 	char big[ACMB_P11_URI_MAX + 16];
 	struct acmb_p11_uri *u = NULL;
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 
 	(void)state;
 	assert_true(acmb_p11_uri_is("PKCS11:token=x"));
@@ -147,15 +148,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pin_value_scrubbed_from_argv),
-		cmocka_unit_test(test_pin_value_only_query),
-		cmocka_unit_test(test_pin_value_twice_refused),
-		cmocka_unit_test(test_bad_escape_refused),
-		cmocka_unit_test(test_unrecognised_attribute_refused),
-		cmocka_unit_test(test_parse_attributes),
-		cmocka_unit_test(test_is_uri_and_length),
+	    cmocka_unit_test(test_pin_value_scrubbed_from_argv),
+	    cmocka_unit_test(test_pin_value_only_query),
+	    cmocka_unit_test(test_pin_value_twice_refused),
+	    cmocka_unit_test(test_bad_escape_refused),
+	    cmocka_unit_test(test_unrecognised_attribute_refused),
+	    cmocka_unit_test(test_parse_attributes),
+	    cmocka_unit_test(test_is_uri_and_length),
 	};
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 
 	if (acmb_init(NULL, &err) != ACMB_OK)
 		return 1;

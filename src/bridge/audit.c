@@ -19,7 +19,7 @@
 #define AUDIT_LINE_MAX 8192
 
 struct acmb_audit {
-	int fd;     /* -1 for syslog */
+	int fd; /* -1 for syslog */
 	int syslog;
 	char *where;
 	char attempt[17]; /* "" when no attempt is open */
@@ -39,8 +39,10 @@ make_dirs(char *path, acmb_err *err)
 			int e = errno;
 
 			*p = '/';
-			return acmb_error(err, ACMB_E_IO, "cannot create the audit log directory "
-			    "for %s: %s", path, strerror(e));
+			return acmb_error(err, ACMB_E_IO,
+			    "cannot create the audit log directory "
+			    "for %s: %s",
+			    path, strerror(e));
 		}
 		*p = '/';
 	}
@@ -62,7 +64,8 @@ default_path(char **out, acmb_err *err)
 		if ((home == NULL || home[0] != '/') && (pw = getpwuid(geteuid())) != NULL)
 			home = pw->pw_dir;
 		if (home == NULL || home[0] != '/')
-			return acmb_error(err, ACMB_E_USAGE, "no home directory for the audit log; "
+			return acmb_error(err, ACMB_E_USAGE,
+			    "no home directory for the audit log; "
 			    "give --audit-log PATH or --audit-log syslog");
 		n = snprintf(buf, sizeof(buf), "%s/.local/state/acmbridge/audit.log", home);
 	}
@@ -102,8 +105,10 @@ acmb_audit_open(const char *where, struct acmb_audit **out, acmb_err *err)
 		}
 		a->fd = open(a->where, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
 		if (a->fd < 0) {
-			r = acmb_error(err, ACMB_E_IO, "cannot open the audit log %s: %s; no key is "
-			    "exported without an audit record", a->where, strerror(errno));
+			r = acmb_error(err, ACMB_E_IO,
+			    "cannot open the audit log %s: %s; no key is "
+			    "exported without an audit record",
+			    a->where, strerror(errno));
 			goto out;
 		}
 	}
@@ -157,9 +162,9 @@ write_line(struct acmb_audit *a, json_t *rec, acmb_err *err)
 		goto out;
 	}
 	if (fsync(a->fd) != 0 && !(fstat(a->fd, &st) == 0 && !S_ISREG(st.st_mode) &&
-	    (errno == EINVAL || errno == EROFS))) {
-		r = acmb_error(err, ACMB_E_IO, "cannot fsync the audit log %s: %s", a->where,
-		    strerror(errno));
+	                             (errno == EINVAL || errno == EROFS))) {
+		r = acmb_error(
+		    err, ACMB_E_IO, "cannot fsync the audit log %s: %s", a->where, strerror(errno));
 		goto out;
 	}
 	r = ACMB_OK;
@@ -239,8 +244,7 @@ out:
 }
 
 int
-acmb_audit_finish(struct acmb_audit *a, const char *arn, const acmb_err *failure,
-    acmb_err *err)
+acmb_audit_finish(struct acmb_audit *a, const char *arn, const acmb_err *failure, acmb_err *err)
 {
 	const char *result;
 	json_t *rec = NULL;
@@ -254,8 +258,10 @@ acmb_audit_finish(struct acmb_audit *a, const char *arn, const acmb_err *failure
 		result = arn != NULL ? "imported" : "exported, not imported";
 	if ((rec = record_new(a, "outcome")) == NULL || set_str(rec, "result", result) != 0 ||
 	    set_str(rec, "arn", arn) != 0 ||
-	    set_str(rec, "error", failure != NULL && failure->rc != ACMB_OK ?
-		(failure->msg[0] != '\0' ? failure->msg : acmb_strerror(failure->rc)) : NULL) != 0) {
+	    set_str(rec, "error",
+	        failure != NULL && failure->rc != ACMB_OK
+	            ? (failure->msg[0] != '\0' ? failure->msg : acmb_strerror(failure->rc))
+	            : NULL) != 0) {
 		r = acmb_error(err, ACMB_E_NOMEM, "cannot build the audit record");
 		goto out;
 	}
@@ -281,7 +287,7 @@ acmb_audit_where(const struct acmb_audit *a)
 void
 acmb_audit_close(struct acmb_audit *a)
 {
-	acmb_err e = { 0, "" };
+	acmb_err e = {0, ""};
 
 	if (a == NULL)
 		return;

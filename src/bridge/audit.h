@@ -17,7 +17,7 @@ struct acmb_audit;
 struct acmb_audit_attempt {
 	const char *token_label;
 	const char *token_serial;
-	const char *object_id;     /* hex */
+	const char *object_id; /* hex */
 	const char *object_label;
 	const char *key_algorithm; /* "RSA-2048", "EC-P-256" */
 	const char *path;          /* "wrapped", "components", "trusted-wrap", "refused" */
@@ -41,8 +41,8 @@ int acmb_audit_begin(struct acmb_audit *a, const struct acmb_audit_attempt *att,
  * succeeded, failure (its message) when anything failed, both NULL when
  * the key was exported but not imported (check). No-op without an open
  * attempt. */
-int acmb_audit_finish(struct acmb_audit *a, const char *arn, const acmb_err *failure,
-    acmb_err *err);
+int acmb_audit_finish(
+    struct acmb_audit *a, const char *arn, const acmb_err *failure, acmb_err *err);
 
 /* The open attempt's id (16 hex digits), or NULL. Owned by a. */
 const char *acmb_audit_attempt_id(const struct acmb_audit *a);

@@ -38,20 +38,22 @@ struct listing {
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: acmbridge list [OPTIONS] [pkcs11:URI]\n\n"
+	fprintf(f,
+	    "usage: acmbridge list [OPTIONS] [pkcs11:URI]\n\n"
 	    "Lists the tokens and, on each, the certificates and keys with their label, id,\n"
 	    "algorithm, NotAfter, pairing and exportability. Nothing is changed or exported.\n"
 	    "Private objects (keys, usually) are shown after login: give a PIN option or\n"
 	    "--login to be asked on the terminal.\n\n"
 	    "  --output text|json    output format (default text)\n"
 	    "  --login               log in (prompting for the PIN) to see private objects\n"
-	    "%s\n%s", acmb_cli_pkcs11_help, acmb_cli_exit_codes);
+	    "%s\n%s",
+	    acmb_cli_pkcs11_help, acmb_cli_exit_codes);
 }
 
 /* Algorithm of a key object: "RSA-2048", "EC-prime256v1". */
 static void
-key_algorithm(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
-    const struct acmb_p11_object *o, char *buf, size_t len)
+key_algorithm(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, const struct acmb_p11_object *o,
+    char *buf, size_t len)
 {
 	unsigned char *v = NULL;
 	const unsigned char *p;
@@ -65,7 +67,7 @@ key_algorithm(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
 			i++;
 		snprintf(buf, len, "RSA-%zu", (n - i) * 8);
 	} else if (o->key_type == CKK_EC &&
-	    acmb_p11_attr_get(t, s, o->handle, CKA_EC_PARAMS, &v, &n, NULL) == ACMB_OK) {
+	           acmb_p11_attr_get(t, s, o->handle, CKA_EC_PARAMS, &v, &n, NULL) == ACMB_OK) {
 		p = v;
 		if ((oid = d2i_ASN1_OBJECT(NULL, &p, (long)n)) != NULL &&
 		    OBJ_obj2nid(oid) != NID_undef)
@@ -76,8 +78,8 @@ key_algorithm(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
 }
 
 static void
-cert_details(X509 *x, char *alg, size_t alen, char *not_after, size_t nlen, char *subject,
-    size_t slen)
+cert_details(
+    X509 *x, char *alg, size_t alen, char *not_after, size_t nlen, char *subject, size_t slen)
 {
 	EVP_PKEY *pub = X509_get0_pubkey(x);
 	char group[48];
@@ -87,7 +89,7 @@ cert_details(X509 *x, char *alg, size_t alen, char *not_after, size_t nlen, char
 	if (pub != NULL && EVP_PKEY_is_a(pub, "RSA"))
 		snprintf(alg, alen, "RSA-%d", EVP_PKEY_get_bits(pub));
 	else if (pub != NULL && EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME,
-	    group, sizeof(group), NULL) == 1)
+	                            group, sizeof(group), NULL) == 1)
 		snprintf(alg, alen, "EC-%s", group);
 	if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
 		strftime(not_after, nlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -102,8 +104,8 @@ has_partner(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, const struct ac
     CK_OBJECT_CLASS other)
 {
 	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_CLASS, &other, sizeof(other) },
-		{ CKA_ID, (void *)o->id, o->id_len },
+	    {CKA_CLASS, &other, sizeof(other)},
+	    {CKA_ID, (void *)o->id, o->id_len},
 	};
 	CK_OBJECT_HANDLE h;
 	size_t n = 0;
@@ -152,19 +154,19 @@ list_object(struct listing *l, const struct acmb_p11_token *t, CK_SESSION_HANDLE
 			return ACMB_OK;
 		}
 		j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "class", "certificate",
-		    "label", o.label, "id", id, "algorithm", alg, "not_after", na, "subject",
-		    subj, "paired_key", paired, "ca", o.cert_category == 2);
+		    "label", o.label, "id", id, "algorithm", alg, "not_after", na, "subject", subj,
+		    "paired_key", paired, "ca", o.cert_category == 2);
 	} else {
 		key_algorithm(t, s, &o, alg, sizeof(alg));
 		paired = o.cls == CKO_PRIVATE_KEY && has_partner(t, s, &o, CKO_CERTIFICATE);
 		if (o.cls == CKO_PRIVATE_KEY) {
-			acmb_err why = { 0, "" };
+			acmb_err why = {0, ""};
 
 			acmb_p11_export_plan(t, &o, 0, &path, &why);
 			if (path != ACMB_P11_EXPORT_REFUSED)
 				snprintf(exp, sizeof(exp), "%s", acmb_p11_export_path_name(path));
 			else if (o.wrap_with_trusted == 1 && o.extractable == 1 &&
-			    o.never_extractable != 1)
+			         o.never_extractable != 1)
 				snprintf(exp, sizeof(exp), "needs --wrapping-key");
 			else
 				snprintf(exp, sizeof(exp), "refused");
@@ -173,21 +175,21 @@ list_object(struct listing *l, const struct acmb_p11_token *t, CK_SESSION_HANDLE
 		}
 		if (!l->json) {
 			printf("  %s  id=%s label='%s'  %s  extractable=%s sensitive=%s "
-			    "never-extractable=%s wrap-with-trusted=%s  export: %s%s\n",
+			       "never-extractable=%s wrap-with-trusted=%s  export: %s%s\n",
 			    o.cls == CKO_PRIVATE_KEY ? "private key" : "secret key ",
 			    id[0] ? id : "(none)", o.label, alg, flag_text(o.extractable),
 			    flag_text(o.sensitive), flag_text(o.never_extractable),
 			    flag_text(o.wrap_with_trusted), exp,
-			    o.cls == CKO_PRIVATE_KEY ? (paired ? "  certificate: yes" :
-			    "  certificate: no") : "");
+			    o.cls == CKO_PRIVATE_KEY
+			        ? (paired ? "  certificate: yes" : "  certificate: no")
+			        : "");
 			return ACMB_OK;
 		}
 		j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s}", "class",
-		    o.cls == CKO_PRIVATE_KEY ? "private-key" : "secret-key", "label", o.label,
-		    "id", id, "algorithm", alg, "extractable", json_flag(o.extractable),
-		    "sensitive", json_flag(o.sensitive), "never_extractable",
-		    json_flag(o.never_extractable), "wrap_with_trusted",
-		    json_flag(o.wrap_with_trusted), "export", exp);
+		    o.cls == CKO_PRIVATE_KEY ? "private-key" : "secret-key", "label", o.label, "id",
+		    id, "algorithm", alg, "extractable", json_flag(o.extractable), "sensitive",
+		    json_flag(o.sensitive), "never_extractable", json_flag(o.never_extractable),
+		    "wrap_with_trusted", json_flag(o.wrap_with_trusted), "export", exp);
 		if (j != NULL && o.cls == CKO_PRIVATE_KEY)
 			json_object_set_new(j, "paired_certificate", json_boolean(paired));
 	}
@@ -199,8 +201,7 @@ list_object(struct listing *l, const struct acmb_p11_token *t, CK_SESSION_HANDLE
 static int
 list_token(struct listing *l, const struct acmb_p11_token *t, acmb_err *err)
 {
-	static const CK_OBJECT_CLASS classes[] = { CKO_CERTIFICATE, CKO_PRIVATE_KEY,
-		CKO_SECRET_KEY };
+	static const CK_OBJECT_CLASS classes[] = {CKO_CERTIFICATE, CKO_PRIVATE_KEY, CKO_SECRET_KEY};
 	CK_OBJECT_HANDLE h[LIST_OBJECTS_MAX];
 	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
 	json_t *tok = NULL, *objs = NULL;
@@ -217,9 +218,9 @@ list_token(struct listing *l, const struct acmb_p11_token *t, acmb_err *err)
 	if (l->json) {
 		if ((objs = json_array()) == NULL ||
 		    (tok = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "label", t->label,
-			"serial", t->serial, "manufacturer", t->manufacturer, "model", t->model,
-			"module", t->module, "slot", (json_int_t)t->slot, "logged_in",
-			logged_in)) == NULL) {
+		         "serial", t->serial, "manufacturer", t->manufacturer, "model", t->model,
+		         "module", t->module, "slot", (json_int_t)t->slot, "logged_in",
+		         logged_in)) == NULL) {
 			r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 			goto out;
 		}
@@ -230,10 +231,11 @@ list_token(struct listing *l, const struct acmb_p11_token *t, acmb_err *err)
 	}
 	for (c = 0; c < sizeof(classes) / sizeof(classes[0]); c++) {
 		if (l->uri != NULL)
-			r = acmb_p11_find_uri(t, s, l->uri, classes[c], h, LIST_OBJECTS_MAX, &n, err);
+			r = acmb_p11_find_uri(
+			    t, s, l->uri, classes[c], h, LIST_OBJECTS_MAX, &n, err);
 		else {
 			CK_OBJECT_CLASS cls = classes[c];
-			CK_ATTRIBUTE tmpl[] = { { CKA_CLASS, &cls, sizeof(cls) } };
+			CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof(cls)}};
 
 			r = acmb_p11_find(t, s, tmpl, 1, h, LIST_OBJECTS_MAX, &n, err);
 		}
@@ -262,18 +264,18 @@ int
 acmb_cli_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "output", required_argument, NULL, OPT_OUTPUT },
-		{ "login", no_argument, NULL, OPT_LOGIN },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "debug", no_argument, NULL, 'd' },
-		ACMB_CLI_PKCS11_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
+	    {"output", required_argument, NULL, OPT_OUTPUT},
+	    {"login", no_argument, NULL, OPT_LOGIN},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {"debug", no_argument, NULL, 'd'},
+	    ACMB_CLI_PKCS11_LONGOPTS,
+	    {NULL, 0, NULL, 0},
 	};
 	struct acmb_pkcs11_spec spec;
 	struct listing l;
 	struct acmb_p11_modules *mods = NULL;
 	struct acmb_p11_token toks[ACMB_P11_TOKENS_MAX];
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 	const char *module;
 	size_t n = 0, i;
 	char *out = NULL;
@@ -292,8 +294,8 @@ acmb_cli_list(int argc, char **argv)
 			if (strcmp(optarg, "json") == 0)
 				l.json = 1;
 			else if (strcmp(optarg, "text") != 0) {
-				rc = acmb_cli_usage_error("--output takes text or json, not '%s'",
-				    optarg);
+				rc = acmb_cli_usage_error(
+				    "--output takes text or json, not '%s'", optarg);
 				goto out;
 			}
 			break;
@@ -313,7 +315,7 @@ acmb_cli_list(int argc, char **argv)
 	}
 	if (spec.wrapping_key != NULL || spec.export_policy != NULL || spec.audit_log != NULL) {
 		rc = acmb_cli_usage_error("list exports nothing: --wrapping-key, --export-policy "
-		    "and --audit-log do not apply");
+		                          "and --audit-log do not apply");
 		goto out;
 	}
 	if (argc - optind > 1) {
@@ -330,7 +332,8 @@ acmb_cli_list(int argc, char **argv)
 			goto out;
 		}
 		if (seen)
-			fprintf(stderr, "acmbridge: warning: pin-value in a pkcs11: URI is visible "
+			fprintf(stderr,
+			    "acmbridge: warning: pin-value in a pkcs11: URI is visible "
 			    "to other processes; use pin-source=, --pin-file or --pin-env\n");
 	}
 	if (spec.pin.pin_file != NULL || spec.pin.pin_env != NULL || seen ||

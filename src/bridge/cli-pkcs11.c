@@ -67,12 +67,13 @@ acmb_cli_pkcs11_option(int opt, char *arg, struct acmb_pkcs11_spec *spec)
 int
 acmb_cli_pkcs11_prepare(struct acmb_pkcs11_spec *spec)
 {
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 
 	if (acmb_pkcs11_spec_prepare(spec, &err) != ACMB_OK)
 		return acmb_cli_fail(&err);
 	if (spec->pin_value_seen)
-		fprintf(stderr, "acmbridge: warning: pin-value in a pkcs11: URI is visible to "
+		fprintf(stderr,
+		    "acmbridge: warning: pin-value in a pkcs11: URI is visible to "
 		    "other processes while the command line is read; it was removed from this "
 		    "process's arguments, but use pin-source=, --pin-file or --pin-env instead\n");
 	return 0;

@@ -23,12 +23,14 @@ enum acmb_cli_pkcs11_opt {
 };
 
 #define ACMB_CLI_PKCS11_LONGOPTS                                                                   \
-	{ "module", required_argument, NULL, ACMB_OPT_P11_MODULE },                                \
-	    { "pin-file", required_argument, NULL, ACMB_OPT_P11_PIN_FILE },                        \
-	    { "pin-env", required_argument, NULL, ACMB_OPT_P11_PIN_ENV },                          \
-	    { "wrapping-key", required_argument, NULL, ACMB_OPT_P11_WRAPPING_KEY },                \
-	    { "export-policy", required_argument, NULL, ACMB_OPT_P11_EXPORT_POLICY },              \
-	    { "audit-log", required_argument, NULL, ACMB_OPT_P11_AUDIT_LOG }
+	{"module", required_argument, NULL, ACMB_OPT_P11_MODULE},                                  \
+	    {"pin-file", required_argument, NULL, ACMB_OPT_P11_PIN_FILE},                          \
+	    {"pin-env", required_argument, NULL, ACMB_OPT_P11_PIN_ENV},                            \
+	    {"wrapping-key", required_argument, NULL, ACMB_OPT_P11_WRAPPING_KEY},                  \
+	    {"export-policy", required_argument, NULL, ACMB_OPT_P11_EXPORT_POLICY},                \
+	{                                                                                          \
+		"audit-log", required_argument, NULL, ACMB_OPT_P11_AUDIT_LOG                       \
+	}
 
 /* Stores one PKCS#11 option in spec (arg must outlive spec: an argv
  * string). Returns 1 when opt was one of ours, 0 when it is not, or

@@ -19,8 +19,8 @@
 
 enum { U_CERT = 0, U_KEY, U_CHAIN, U_WRAP };
 
-static const char *const field_name[] = { "--certificate", "--private-key",
-	"--certificate-chain", "--wrapping-key" };
+static const char *const field_name[] = {
+    "--certificate", "--private-key", "--certificate-chain", "--wrapping-key"};
 
 /* A token with its session, opened once and shared by every URI on it. */
 struct open_token {
@@ -62,7 +62,7 @@ int
 acmb_pkcs11_spec_wanted(const struct acmb_pkcs11_spec *spec)
 {
 	return acmb_p11_uri_is(spec->certificate) || acmb_p11_uri_is(spec->private_key) ||
-	    acmb_p11_uri_is(spec->certificate_chain);
+	       acmb_p11_uri_is(spec->certificate_chain);
 }
 
 int
@@ -135,8 +135,7 @@ ctx_open_modules(struct ctx *c, acmb_err *err)
 }
 
 static int
-token_session(struct ctx *c, const struct acmb_p11_token *t, struct open_token **out,
-    acmb_err *err)
+token_session(struct ctx *c, const struct acmb_p11_token *t, struct open_token **out, acmb_err *err)
 {
 	struct open_token *ot;
 	size_t i;
@@ -214,8 +213,8 @@ tokens_seen(struct ctx *c, char *buf, size_t len)
  * call, with describe_found() for the message.
  */
 static int
-find_by_uri(struct ctx *c, int field, CK_OBJECT_CLASS cls, int login, struct found *fo,
-    size_t *nfo, acmb_err *err)
+find_by_uri(struct ctx *c, int field, CK_OBJECT_CLASS cls, int login, struct found *fo, size_t *nfo,
+    size_t *total, acmb_err *err)
 {
 	struct acmb_p11_uri *uri = c->spec->parsed[field];
 	struct acmb_p11_token toks[ACMB_P11_TOKENS_MAX];
@@ -226,13 +225,16 @@ find_by_uri(struct ctx *c, int field, CK_OBJECT_CLASS cls, int login, struct fou
 	int r;
 
 	*nfo = 0;
+	*total = 0;
 	if ((r = acmb_p11_tokens_find(c->mods, uri, toks, ACMB_P11_TOKENS_MAX, &ntok, err)) !=
 	    ACMB_OK)
 		return r;
 	if (ntok == 0) {
 		tokens_seen(c, seen, sizeof(seen));
-		return acmb_error(err, ACMB_E_TOKEN, "%s: token not present: no token matches "
-		    "'%s' (tokens present: %s)", field_name[field], acmb_p11_uri_text(uri), seen);
+		return acmb_error(err, ACMB_E_TOKEN,
+		    "%s: token not present: no token matches "
+		    "'%s' (tokens present: %s)",
+		    field_name[field], acmb_p11_uri_text(uri), seen);
 	}
 	for (i = 0; i < ntok; i++) {
 		if ((r = token_session(c, &toks[i], &ot, err)) != ACMB_OK)
@@ -242,6 +244,7 @@ find_by_uri(struct ctx *c, int field, CK_OBJECT_CLASS cls, int login, struct fou
 		if ((r = acmb_p11_find_uri(&ot->tok, ot->s, uri, cls, h, FOUND_MAX, &n, err)) !=
 		    ACMB_OK)
 			return r;
+		*total += n;
 		for (j = 0; j < n && j < FOUND_MAX && *nfo < FOUND_MAX; j++) {
 			fo[*nfo].ot = ot;
 			fo[(*nfo)++].h = h[j];
@@ -263,36 +266,38 @@ describe_found(const struct found *fo, size_t n, char *buf, size_t len)
 		    ACMB_OK)
 			continue;
 		acmb_p11_object_name(&o, name, sizeof(name));
-		append(buf, len, "%stoken '%s' %s", i > 0 ? "; " : "", fo[i].ot->tok.label,
-		    name);
+		append(buf, len, "%stoken '%s' %s", i > 0 ? "; " : "", fo[i].ot->tok.label, name);
 	}
 }
 
 static int
-find_one(struct ctx *c, int field, CK_OBJECT_CLASS cls, int login, struct found *one,
-    acmb_err *err)
+find_one(struct ctx *c, int field, CK_OBJECT_CLASS cls, int login, struct found *one, acmb_err *err)
 {
 	struct found fo[FOUND_MAX];
-	size_t n = 0;
+	size_t n = 0, total = 0;
 	char list[700];
 	int r;
 
-	if ((r = find_by_uri(c, field, cls, login, fo, &n, err)) != ACMB_OK)
+	if ((r = find_by_uri(c, field, cls, login, fo, &n, &total, err)) != ACMB_OK)
 		return r;
 	if (n == 1) {
 		*one = fo[0];
 		return ACMB_OK;
 	}
 	if (n == 0)
-		return acmb_error(err, ACMB_E_TOKEN, "%s: '%s' matches no %s on the token(s) it "
-		    "names%s", field_name[field], acmb_p11_uri_text(c->spec->parsed[field]),
-		    cls == CKO_CERTIFICATE ? "certificate" : cls == CKO_PRIVATE_KEY ?
-		    "private key" : "secret key",
+		return acmb_error(err, ACMB_E_TOKEN,
+		    "%s: '%s' matches no %s on the token(s) it "
+		    "names%s",
+		    field_name[field], acmb_p11_uri_text(c->spec->parsed[field]),
+		    cls == CKO_CERTIFICATE   ? "certificate"
+		    : cls == CKO_PRIVATE_KEY ? "private key"
+		                             : "secret key",
 		    cls == CKO_PRIVATE_KEY ? " (private keys are seen only after login)" : "");
 	describe_found(fo, n, list, sizeof(list));
-	return acmb_error(err, ACMB_E_USAGE, "%s: '%s' is ambiguous: it matches %zu%s objects: "
-	    "%s; add id= or object= to name one", field_name[field],
-	    acmb_p11_uri_text(c->spec->parsed[field]), n, n >= FOUND_MAX ? " or more" : "", list);
+	return acmb_error(err, ACMB_E_USAGE,
+	    "%s: '%s' is ambiguous: it matches %zu objects "
+	    "(add id= or object= to name one): %s",
+	    field_name[field], acmb_p11_uri_text(c->spec->parsed[field]), total, list);
 }
 
 /* The bytes of the certificate key's RSA modulus or EC point, to compare
@@ -319,8 +324,8 @@ pub_bytes(EVP_PKEY *pub, unsigned char *buf, size_t max, size_t *len)
 /* Strips leading zeros (CKA_MODULUS may carry them) or a DER OCTET STRING
  * header (CKA_EC_POINT usually has one), then compares. */
 static int
-same_public(const unsigned char *want, size_t wlen, const unsigned char *got, size_t glen,
-    int is_rsa)
+same_public(
+    const unsigned char *want, size_t wlen, const unsigned char *got, size_t glen, int is_rsa)
 {
 	const unsigned char *p = got;
 	ASN1_OCTET_STRING *os = NULL;
@@ -338,7 +343,7 @@ same_public(const unsigned char *want, size_t wlen, const unsigned char *got, si
 	if ((os = d2i_ASN1_OCTET_STRING(NULL, &p, (long)glen)) == NULL)
 		return 0;
 	same = (size_t)ASN1_STRING_length(os) == wlen &&
-	    memcmp(ASN1_STRING_get0_data(os), want, wlen) == 0;
+	       memcmp(ASN1_STRING_get0_data(os), want, wlen) == 0;
 	ASN1_OCTET_STRING_free(os);
 	return same;
 }
@@ -354,10 +359,10 @@ pair_key(struct ctx *c, struct open_token *ot, X509 *leaf, const struct acmb_p11
 {
 	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY, pubc = CKO_PUBLIC_KEY;
 	CK_ATTRIBUTE by_id[] = {
-		{ CKA_CLASS, &priv, sizeof(priv) },
-		{ CKA_ID, (void *)cert->id, cert->id_len },
+	    {CKA_CLASS, &priv, sizeof(priv)},
+	    {CKA_ID, (void *)cert->id, cert->id_len},
 	};
-	CK_ATTRIBUTE by_class[] = { { CKA_CLASS, &priv, sizeof(priv) } };
+	CK_ATTRIBUTE by_class[] = {{CKA_CLASS, &priv, sizeof(priv)}};
 	CK_OBJECT_HANDLE h[64];
 	struct acmb_p11_object o;
 	unsigned char want[1100], *got = NULL;
@@ -377,7 +382,8 @@ pair_key(struct ctx *c, struct open_token *ot, X509 *leaf, const struct acmb_p11
 		}
 	}
 	if (pub == NULL || !pub_bytes(pub, want, sizeof(want), &wlen))
-		return acmb_error(err, ACMB_E_PARSE, "the certificate's public key cannot be read "
+		return acmb_error(err, ACMB_E_PARSE,
+		    "the certificate's public key cannot be read "
 		    "to find its private key");
 	is_rsa = EVP_PKEY_is_a(pub, "RSA");
 	for (int pass = 0; pass < 2 && *key == CK_INVALID_HANDLE; pass++) {
@@ -388,7 +394,7 @@ pair_key(struct ctx *c, struct open_token *ot, X509 *leaf, const struct acmb_p11
 			free(got);
 			got = NULL;
 			if (acmb_p11_attr_get(&ot->tok, ot->s, h[i],
-			    is_rsa ? CKA_MODULUS : CKA_EC_POINT, &got, &glen, NULL) != ACMB_OK)
+			        is_rsa ? CKA_MODULUS : CKA_EC_POINT, &got, &glen, NULL) != ACMB_OK)
 				continue;
 			if (!same_public(want, wlen, got, glen, is_rsa))
 				continue;
@@ -396,26 +402,30 @@ pair_key(struct ctx *c, struct open_token *ot, X509 *leaf, const struct acmb_p11
 				*key = h[i];
 				break;
 			}
-			if ((r = acmb_p11_object_describe(&ot->tok, ot->s, h[i], &o, err)) != ACMB_OK)
+			if ((r = acmb_p11_object_describe(&ot->tok, ot->s, h[i], &o, err)) !=
+			    ACMB_OK)
 				break;
 			by_id[1].pValue = o.id;
 			by_id[1].ulValueLen = o.id_len;
-			if (o.id_len > 0 && acmb_p11_find(&ot->tok, ot->s, by_id, 2, h, 1, &n,
-			    err) == ACMB_OK && n == 1)
+			if (o.id_len > 0 &&
+			    acmb_p11_find(&ot->tok, ot->s, by_id, 2, h, 1, &n, err) == ACMB_OK &&
+			    n == 1)
 				*key = h[0];
 			break;
 		}
 	}
 	free(got);
 	if (*key == CK_INVALID_HANDLE)
-		return acmb_error(err, ACMB_E_TOKEN, "no private key on token '%s' pairs with the "
+		return acmb_error(err, ACMB_E_TOKEN,
+		    "no private key on token '%s' pairs with the "
 		    "certificate (none has its CKA_ID or its public key); name it with "
-		    "--private-key pkcs11:...", ot->tok.label);
+		    "--private-key pkcs11:...",
+		    ot->tok.label);
 	return ACMB_OK;
 }
 
 static int
-push_cert(STACK_OF(X509) **sk, X509 *x, acmb_err *err)
+push_cert(STACK_OF(X509) * *sk, X509 *x, acmb_err *err)
 {
 	if (*sk == NULL && (*sk = sk_X509_new_null()) == NULL)
 		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
@@ -424,9 +434,6 @@ push_cert(STACK_OF(X509) **sk, X509 *x, acmb_err *err)
 	return ACMB_OK;
 }
 
-/* The chain candidates on the token, in token order: every certificate that
- * is not the leaf and is a CA (CKA_CERTIFICATE_CATEGORY 2, or basic
- * constraints CA); other leaves on the same token are not chain material. */
 static int
 is_ca_object(struct open_token *ot, CK_OBJECT_HANDLE h, X509 *x)
 {
@@ -438,48 +445,77 @@ is_ca_object(struct open_token *ot, CK_OBJECT_HANDLE h, X509 *x)
 	return X509_check_ca(x) > 0;
 }
 
+/*
+ * The chain candidates on the token: the CA certificates (CKA_CERTIFICATE_
+ * CATEGORY 2, or basic constraints CA) that issued the leaf or one of its
+ * issuers, by name and key identifier (X509_check_issued). A token often
+ * holds several CA families; the others are not this leaf's chain. Putting
+ * them in ACM's order is left to the rules (acmb_rules_judge()).
+ */
 static int
-chain_from_token(struct open_token *ot, X509 *leaf, STACK_OF(X509) **chain, acmb_err *err)
+chain_from_token(struct open_token *ot, X509 *leaf, STACK_OF(X509) * *chain, acmb_err *err)
 {
 	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
-	CK_ATTRIBUTE tmpl[] = { { CKA_CLASS, &cls, sizeof(cls) } };
+	CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof(cls)}};
 	CK_OBJECT_HANDLE h[64];
-	X509 *x = NULL;
+	STACK_OF(X509) *cands = NULL;
+	X509 *x = NULL, *cur = leaf;
 	size_t n = 0, i;
-	int r;
+	int r, depth, j;
 
 	if ((r = acmb_p11_find(&ot->tok, ot->s, tmpl, 1, h, 64, &n, err)) != ACMB_OK)
-		return r;
+		goto out;
 	for (i = 0; i < n && i < 64; i++) {
 		if ((r = acmb_p11_cert_x509(&ot->tok, ot->s, h[i], &x, err)) != ACMB_OK)
-			return r;
+			goto out;
 		if (X509_cmp(x, leaf) == 0 || !is_ca_object(ot, h[i], x)) {
 			X509_free(x);
 			x = NULL;
 			continue;
 		}
-		if ((r = push_cert(chain, x, err)) != ACMB_OK) {
-			X509_free(x);
-			return r;
-		}
+		if ((r = push_cert(&cands, x, err)) != ACMB_OK)
+			goto out;
 		x = NULL;
 	}
-	return ACMB_OK;
+	for (depth = 0; cands != NULL && depth < 16; depth++) {
+		for (j = 0; j < sk_X509_num(cands); j++)
+			if (X509_check_issued(sk_X509_value(cands, j), cur) == X509_V_OK)
+				break;
+		if (j == sk_X509_num(cands) || X509_check_issued(cur, cur) == X509_V_OK)
+			break;
+		x = sk_X509_delete(cands, j);
+		if ((r = push_cert(chain, x, err)) != ACMB_OK)
+			goto out;
+		cur = x;
+		x = NULL;
+	}
+	r = ACMB_OK;
+out:
+	X509_free(x);
+	sk_X509_pop_free(cands, X509_free);
+	return r;
 }
 
 static int
-chain_from_uri(struct ctx *c, X509 *leaf, STACK_OF(X509) **chain, acmb_err *err)
+chain_from_uri(struct ctx *c, X509 *leaf, STACK_OF(X509) * *chain, acmb_err *err)
 {
 	struct found fo[FOUND_MAX];
 	X509 *x = NULL;
-	size_t n = 0, i;
+	size_t n = 0, total = 0, i;
 	int r;
 
-	if ((r = find_by_uri(c, U_CHAIN, CKO_CERTIFICATE, 0, fo, &n, err)) != ACMB_OK)
+	if ((r = find_by_uri(c, U_CHAIN, CKO_CERTIFICATE, 0, fo, &n, &total, err)) != ACMB_OK)
 		return r;
 	if (n == 0)
-		return acmb_error(err, ACMB_E_TOKEN, "--certificate-chain: '%s' matches no "
-		    "certificate", acmb_p11_uri_text(c->spec->parsed[U_CHAIN]));
+		return acmb_error(err, ACMB_E_TOKEN,
+		    "--certificate-chain: '%s' matches no "
+		    "certificate",
+		    acmb_p11_uri_text(c->spec->parsed[U_CHAIN]));
+	if (total > n)
+		return acmb_error(err, ACMB_E_USAGE,
+		    "--certificate-chain: '%s' matches %zu "
+		    "certificates, more than the %d a chain may take from tokens",
+		    acmb_p11_uri_text(c->spec->parsed[U_CHAIN]), total, FOUND_MAX);
 	for (i = 0; i < n; i++) {
 		if ((r = acmb_p11_cert_x509(&fo[i].ot->tok, fo[i].ot->s, fo[i].h, &x, err)) !=
 		    ACMB_OK)
@@ -505,8 +541,8 @@ key_algorithm(const struct acmb_p11_object *key, EVP_PKEY *pub, char *buf, size_
 		snprintf(buf, len, "RSA-%d", EVP_PKEY_get_bits(pub));
 		return;
 	}
-	if (pub != NULL && EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME, group,
-	    sizeof(group), NULL) == 1) {
+	if (pub != NULL && EVP_PKEY_get_utf8_string_param(
+	                       pub, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL) == 1) {
 		snprintf(buf, len, "EC-%s", group);
 		return;
 	}
@@ -543,10 +579,10 @@ export_audited(struct ctx *c, struct open_token *ot, CK_OBJECT_HANDLE kh, X509 *
 	struct acmb_p11_object key;
 	struct acmb_audit_attempt att;
 	enum acmb_p11_export_path path = ACMB_P11_EXPORT_REFUSED;
-	struct found trusted = { NULL, CK_INVALID_HANDLE };
+	struct found trusted = {NULL, CK_INVALID_HANDLE};
 	EVP_PKEY *pub = leaf != NULL ? X509_get0_pubkey(leaf) : NULL;
 	char idhex[2 * ACMB_P11_ID_MAX + 1], alg[80], fp[65], dest[160];
-	acmb_err refusal = { 0, "" };
+	acmb_err refusal = {0, ""};
 	int r, refused;
 
 	*out = NULL;
@@ -556,8 +592,10 @@ export_audited(struct ctx *c, struct open_token *ot, CK_OBJECT_HANDLE kh, X509 *
 	    (r = find_one(c, U_WRAP, CKO_SECRET_KEY, 1, &trusted, err)) != ACMB_OK)
 		return r;
 	if (trusted.ot != NULL && trusted.ot != ot)
-		return acmb_error(err, ACMB_E_USAGE, "--wrapping-key names a key on token '%s' but "
-		    "the private key is on token '%s'", trusted.ot->tok.label, ot->tok.label);
+		return acmb_error(err, ACMB_E_USAGE,
+		    "--wrapping-key names a key on token '%s' but "
+		    "the private key is on token '%s'",
+		    trusted.ot->tok.label, ot->tok.label);
 	refused = acmb_p11_export_plan(&ot->tok, &key, trusted.ot != NULL, &path, &refusal);
 	if (refused == ACMB_OK)
 		refused = acmb_export_policy_check(policy, ot->tok.serial, key.id, key.id_len,
@@ -581,14 +619,17 @@ export_audited(struct ctx *c, struct open_token *ot, CK_OBJECT_HANDLE kh, X509 *
 	att.policy = acmb_export_policy_name(policy);
 	att.destination = c->spec->region != NULL || c->spec->account != NULL ? dest : NULL;
 	if (audit == NULL)
-		return acmb_error(err, ACMB_E_EXPORT, "export refused: no audit log is open, and "
+		return acmb_error(err, ACMB_E_EXPORT,
+		    "export refused: no audit log is open, and "
 		    "no key leaves a token without an audit record");
 	if ((r = acmb_audit_begin(audit, &att, err)) != ACMB_OK) {
 		char msg[ACMB_ERRMSG_MAX];
 
 		snprintf(msg, sizeof(msg), "%s", err != NULL ? err->msg : "");
-		return acmb_error(err, ACMB_E_EXPORT, "export refused: the audit record could "
-		    "not be written, and no key leaves a token without one: %s", msg);
+		return acmb_error(err, ACMB_E_EXPORT,
+		    "export refused: the audit record could "
+		    "not be written, and no key leaves a token without one: %s",
+		    msg);
 	}
 	if (refused != ACMB_OK) {
 		acmb_audit_finish(audit, NULL, &refusal, NULL);
@@ -609,7 +650,7 @@ acmb_pkcs11_load(struct acmb_pkcs11_spec *spec, struct acmb_material **out,
 	struct ctx c;
 	struct acmb_material *m = NULL;
 	struct acmb_export_policy *policy = NULL;
-	struct found cert = { NULL, CK_INVALID_HANDLE }, key = { NULL, CK_INVALID_HANDLE };
+	struct found cert = {NULL, CK_INVALID_HANDLE}, key = {NULL, CK_INVALID_HANDLE};
 	struct acmb_p11_object cert_obj;
 	X509 *leaf = NULL;
 	EVP_PKEY *pkey = NULL;
@@ -637,9 +678,9 @@ acmb_pkcs11_load(struct acmb_pkcs11_spec *spec, struct acmb_material **out,
 	if (spec->parsed[U_CERT] != NULL) {
 		if ((r = find_one(&c, U_CERT, CKO_CERTIFICATE, 0, &cert, err)) != ACMB_OK ||
 		    (r = acmb_p11_cert_x509(&cert.ot->tok, cert.ot->s, cert.h, &leaf, err)) !=
-			ACMB_OK ||
-		    (r = acmb_p11_object_describe(&cert.ot->tok, cert.ot->s, cert.h, &cert_obj,
-			err)) != ACMB_OK)
+		        ACMB_OK ||
+		    (r = acmb_p11_object_describe(
+		         &cert.ot->tok, cert.ot->s, cert.h, &cert_obj, err)) != ACMB_OK)
 			goto out;
 		if ((r = push_cert(&m->certs, leaf, err)) != ACMB_OK)
 			goto out;
@@ -668,8 +709,9 @@ acmb_pkcs11_load(struct acmb_pkcs11_spec *spec, struct acmb_material **out,
 			set_source(m, ACMB_FIELD_CHAIN, "the certificate's token");
 	}
 	if (key.ot != NULL) {
-		if ((r = export_audited(&c, key.ot, key.h, leaf, policy, audit, &pkey, err)) !=
-		    ACMB_OK)
+		if ((r = export_audited(&c, key.ot, key.h,
+		         leaf != NULL ? leaf : spec->certificate_hint, policy, audit, &pkey,
+		         err)) != ACMB_OK)
 			goto out;
 		m->key = pkey;
 		pkey = NULL;

@@ -8,6 +8,8 @@
 #ifndef ACMB_SOURCE_PKCS11_H
 #define ACMB_SOURCE_PKCS11_H
 
+#include <openssl/x509.h>
+
 #include "audit.h"
 #include "error.h"
 #include "material.h"
@@ -18,20 +20,22 @@ struct acmb_p11_uri;
 /* What the operator asked for. The URI strings usually point into argv:
  * acmb_pkcs11_spec_prepare() rewrites them in place to remove pin-value. */
 struct acmb_pkcs11_spec {
-	char *certificate;        /* --certificate: pkcs11: URI (anything else is ignored here) */
-	char *private_key;        /* --private-key: pkcs11: URI, or NULL to pair from the cert */
-	char *certificate_chain;  /* --certificate-chain: pkcs11: URI, or NULL for the token's CAs */
-	const char *module;       /* --module PATH, or NULL for p11-kit's registered modules */
+	char *certificate;       /* --certificate: pkcs11: URI (anything else is ignored here) */
+	char *private_key;       /* --private-key: pkcs11: URI, or NULL to pair from the cert */
+	char *certificate_chain; /* --certificate-chain: pkcs11: URI, or NULL for the token's CAs */
+	const char *module;      /* --module PATH, or NULL for p11-kit's registered modules */
 	struct acmb_p11_pin_spec pin; /* --pin-file, --pin-env */
-	char *wrapping_key;       /* --wrapping-key pkcs11: URI of a CKA_TRUSTED key, or NULL */
-	const char *export_policy; /* --export-policy PATH, or NULL for the default */
-	const char *audit_log;    /* --audit-log PATH|syslog, or NULL (see audit.h) */
-	const char *region;       /* destination, for the policy and the audit record */
+	char *wrapping_key;           /* --wrapping-key pkcs11: URI of a CKA_TRUSTED key, or NULL */
+	const char *export_policy;    /* --export-policy PATH, or NULL for the default */
+	const char *audit_log;        /* --audit-log PATH|syslog, or NULL (see audit.h) */
+	const char *region;           /* destination, for the policy and the audit record */
 	const char *account;
+	X509 *certificate_hint; /* the leaf when --certificate is a file (borrowed, or
+	                         * NULL): audit fingerprint and EC public point */
 	/* Filled by acmb_pkcs11_spec_prepare(); freed by acmb_pkcs11_spec_clear(). */
 	struct acmb_p11_uri *parsed[4];
 	int prepared;
-	int pin_value_seen;       /* a URI carried pin-value: the CLI warns */
+	int pin_value_seen; /* a URI carried pin-value: the CLI warns */
 };
 
 /* Returns 1 when the certificate, key or chain field is a pkcs11: URI. */

@@ -23,7 +23,7 @@
 long acmb_p11_test_secret_keys_after_export = -1;
 #endif
 
-static const char *const cipher_names[] = { "AES-256-WRAP-PAD", "AES-256-WRAP", "AES-256-CBC" };
+static const char *const cipher_names[] = {"AES-256-WRAP-PAD", "AES-256-WRAP", "AES-256-CBC"};
 #define NCIPHERS (sizeof(cipher_names) / sizeof(cipher_names[0]))
 
 /* Building an OpenSSL 3.0 decoder chain costs more than the decode: keep
@@ -102,20 +102,25 @@ acmb_p11_export_plan(const struct acmb_p11_token *t, const struct acmb_p11_objec
 		return acmb_error(err, ACMB_E_USAGE, "object %s on token '%s' is not a private key",
 		    name, t->label);
 	if (key->key_type != CKK_RSA && key->key_type != CKK_EC)
-		return acmb_error(err, ACMB_E_EXPORT, "key %s on token '%s' is a %s key; ACM "
-		    "imports RSA and EC keys only", name, t->label,
-		    acmb_p11_key_type_name(key->key_type));
+		return acmb_error(err, ACMB_E_EXPORT,
+		    "key %s on token '%s' is a %s key; ACM "
+		    "imports RSA and EC keys only",
+		    name, t->label, acmb_p11_key_type_name(key->key_type));
 	if (key->never_extractable == 1)
-		return acmb_error(err, ACMB_E_EXPORT, "export refused: key %s on token '%s' has "
-		    "CKA_NEVER_EXTRACTABLE true; it was created unexportable", name, t->label);
+		return acmb_error(err, ACMB_E_EXPORT,
+		    "export refused: key %s on token '%s' has "
+		    "CKA_NEVER_EXTRACTABLE true; it was created unexportable",
+		    name, t->label);
 	if (key->extractable != 1)
-		return acmb_error(err, ACMB_E_EXPORT, "export refused: key %s on token '%s' has "
+		return acmb_error(err, ACMB_E_EXPORT,
+		    "export refused: key %s on token '%s' has "
 		    "CKA_EXTRACTABLE %s; it can never leave the token (keep it there, or issue "
-		    "a new key and certificate)", name, t->label,
-		    key->extractable == 0 ? "false" : "unreadable");
+		    "a new key and certificate)",
+		    name, t->label, key->extractable == 0 ? "false" : "unreadable");
 	if (key->wrap_with_trusted == 1) {
 		if (!have_trusted_key)
-			return acmb_error(err, ACMB_E_EXPORT, "export refused: key %s on token "
+			return acmb_error(err, ACMB_E_EXPORT,
+			    "export refused: key %s on token "
 			    "'%s' has CKA_WRAP_WITH_TRUSTED true, so only a wrapping key with "
 			    "CKA_TRUSTED true (set by the security officer) may wrap it; name "
 			    "one with --wrapping-key 'pkcs11:token=...;object=...;type=secret-key'",
@@ -128,16 +133,16 @@ acmb_p11_export_plan(const struct acmb_p11_token *t, const struct acmb_p11_objec
 }
 
 int
-acmb_p11_wrap_mechanism(const struct acmb_p11_token *t, CK_MECHANISM_TYPE *mech,
-    const char **cipher, acmb_err *err)
+acmb_p11_wrap_mechanism(
+    const struct acmb_p11_token *t, CK_MECHANISM_TYPE *mech, const char **cipher, acmb_err *err)
 {
 	static const struct {
 		CK_MECHANISM_TYPE mech;
 		const char *cipher;
 	} prefs[] = {
-		{ CKM_AES_KEY_WRAP_PAD, "AES-256-WRAP-PAD" }, /* cipher_names[] */
-		{ CKM_AES_KEY_WRAP, "AES-256-WRAP" },
-		{ CKM_AES_CBC_PAD, "AES-256-CBC" },
+	    {CKM_AES_KEY_WRAP_PAD, "AES-256-WRAP-PAD"}, /* cipher_names[] */
+	    {CKM_AES_KEY_WRAP, "AES-256-WRAP"},
+	    {CKM_AES_CBC_PAD, "AES-256-CBC"},
 	};
 	CK_MECHANISM_INFO info;
 	size_t i;
@@ -151,7 +156,8 @@ acmb_p11_wrap_mechanism(const struct acmb_p11_token *t, CK_MECHANISM_TYPE *mech,
 		*cipher = prefs[i].cipher;
 		return ACMB_OK;
 	}
-	return acmb_error(err, ACMB_E_EXPORT, "export refused: token '%s' offers none of "
+	return acmb_error(err, ACMB_E_EXPORT,
+	    "export refused: token '%s' offers none of "
 	    "CKM_AES_KEY_WRAP_PAD, CKM_AES_KEY_WRAP, CKM_AES_CBC_PAD for wrapping (module %s)",
 	    t->label, t->module);
 }
@@ -171,21 +177,21 @@ wrapping_key_create(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, unsigne
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	char label[] = "acmbridge one-off wrapping key";
 	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_CLASS, &cls, sizeof(cls) },
-		{ CKA_KEY_TYPE, &kt, sizeof(kt) },
-		{ CKA_TOKEN, &no, sizeof(no) },
-		{ CKA_PRIVATE, &yes, sizeof(yes) },
-		{ CKA_SENSITIVE, &yes, sizeof(yes) },
-		{ CKA_EXTRACTABLE, &no, sizeof(no) },
-		{ CKA_WRAP, &yes, sizeof(yes) },
-		{ CKA_UNWRAP, &no, sizeof(no) },
-		{ CKA_ENCRYPT, &no, sizeof(no) },
-		{ CKA_DECRYPT, &no, sizeof(no) },
-		{ CKA_SIGN, &no, sizeof(no) },
-		{ CKA_VERIFY, &no, sizeof(no) },
-		{ CKA_DERIVE, &no, sizeof(no) },
-		{ CKA_LABEL, label, sizeof(label) - 1 },
-		{ CKA_VALUE, aes, WRAP_KEY_LEN },
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_KEY_TYPE, &kt, sizeof(kt)},
+	    {CKA_TOKEN, &no, sizeof(no)},
+	    {CKA_PRIVATE, &yes, sizeof(yes)},
+	    {CKA_SENSITIVE, &yes, sizeof(yes)},
+	    {CKA_EXTRACTABLE, &no, sizeof(no)},
+	    {CKA_WRAP, &yes, sizeof(yes)},
+	    {CKA_UNWRAP, &no, sizeof(no)},
+	    {CKA_ENCRYPT, &no, sizeof(no)},
+	    {CKA_DECRYPT, &no, sizeof(no)},
+	    {CKA_SIGN, &no, sizeof(no)},
+	    {CKA_VERIFY, &no, sizeof(no)},
+	    {CKA_DERIVE, &no, sizeof(no)},
+	    {CKA_LABEL, label, sizeof(label) - 1},
+	    {CKA_VALUE, aes, WRAP_KEY_LEN},
 	};
 	CK_RV rv;
 
@@ -194,8 +200,8 @@ wrapping_key_create(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, unsigne
 		return acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot draw a wrapping key");
 	if ((rv = t->fn->C_CreateObject(s, tmpl, sizeof(tmpl) / sizeof(tmpl[0]), h)) != CKR_OK) {
 		*h = CK_INVALID_HANDLE;
-		return acmb_p11_error(err, rv, t->module,
-		    "cannot place the one-off wrapping key in the token");
+		return acmb_p11_error(
+		    err, rv, t->module, "cannot place the one-off wrapping key in the token");
 	}
 	return ACMB_OK;
 }
@@ -227,8 +233,10 @@ wrap(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_MECHANISM *mech,
 		if (rv != CKR_BUFFER_TOO_SMALL || acmb_secbuf_max(b) != WRAPPED_GUESS)
 			break;
 		if (len <= WRAPPED_GUESS || len > WRAPPED_MAX) {
-			r = acmb_error(err, ACMB_E_TOKEN, "the token announced a wrapped key of "
-			    "%lu bytes (module %s)", (unsigned long)len, t->module);
+			r = acmb_error(err, ACMB_E_TOKEN,
+			    "the token announced a wrapped key of "
+			    "%lu bytes (module %s)",
+			    (unsigned long)len, t->module);
 			goto out;
 		}
 	}
@@ -237,8 +245,10 @@ wrap(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_MECHANISM *mech,
 		goto out;
 	}
 	if (len == 0 || len > acmb_secbuf_max(b)) {
-		r = acmb_error(err, ACMB_E_TOKEN, "the token gave a wrapped key of %lu bytes "
-		    "(module %s)", (unsigned long)len, t->module);
+		r = acmb_error(err, ACMB_E_TOKEN,
+		    "the token gave a wrapped key of %lu bytes "
+		    "(module %s)",
+		    (unsigned long)len, t->module);
 		goto out;
 	}
 	acmb_secbuf_commit(b, len);
@@ -274,11 +284,13 @@ unwrap(struct acmb_p11_exporter *x, const char *cipher_name, const unsigned char
 		goto out;
 	}
 	if (EVP_DecryptInit_ex2(ctx, cipher, aes, iv, NULL) != 1 ||
-	    EVP_DecryptUpdate(ctx, p, &n1, acmb_secbuf_ptr(wrapped),
-		(int)acmb_secbuf_len(wrapped)) != 1 ||
+	    EVP_DecryptUpdate(
+	        ctx, p, &n1, acmb_secbuf_ptr(wrapped), (int)acmb_secbuf_len(wrapped)) != 1 ||
 	    EVP_DecryptFinal_ex(ctx, p + n1, &n2) != 1) {
-		r = acmb_error_ssl(err, ACMB_E_TOKEN, "the wrapped key from the token does not "
-		    "unwrap with %s", cipher_name);
+		r = acmb_error_ssl(err, ACMB_E_TOKEN,
+		    "the wrapped key from the token does not "
+		    "unwrap with %s",
+		    cipher_name);
 		goto out;
 	}
 	acmb_secbuf_commit(b, (size_t)n1 + (size_t)n2);
@@ -307,23 +319,27 @@ trim_to_der(acmb_secbuf *der, acmb_err *err)
 	ret = ASN1_get_object(&p, &clen, &tag, &xclass, (long)len);
 	if ((ret & 0x80) || !(ret & V_ASN1_CONSTRUCTED) || tag != V_ASN1_SEQUENCE ||
 	    xclass != V_ASN1_UNIVERSAL || clen < 0)
-		return acmb_error(err, ACMB_E_TOKEN, "the unwrapped key is not a DER "
+		return acmb_error(err, ACMB_E_TOKEN,
+		    "the unwrapped key is not a DER "
 		    "PrivateKeyInfo");
 	total = (size_t)(p - start) + (size_t)clen;
 	if (total > len || len - total > 7)
-		return acmb_error(err, ACMB_E_TOKEN, "the unwrapped key has %zu bytes after its "
-		    "DER encoding", len - total);
+		return acmb_error(err, ACMB_E_TOKEN,
+		    "the unwrapped key has %zu bytes after its "
+		    "DER encoding",
+		    len - total);
 	for (i = total; i < len; i++)
 		if (start[i] != 0)
-			return acmb_error(err, ACMB_E_TOKEN, "the unwrapped key has non-zero "
+			return acmb_error(err, ACMB_E_TOKEN,
+			    "the unwrapped key has non-zero "
 			    "bytes after its DER encoding");
 	acmb_secbuf_truncate(der, total);
 	return ACMB_OK;
 }
 
 static int
-decode_pkcs8(struct acmb_p11_exporter *x, const acmb_secbuf *der, CK_KEY_TYPE kt,
-    EVP_PKEY **out, acmb_err *err)
+decode_pkcs8(struct acmb_p11_exporter *x, const acmb_secbuf *der, CK_KEY_TYPE kt, EVP_PKEY **out,
+    acmb_err *err)
 {
 	const unsigned char *p = acmb_secbuf_ptr(der);
 	size_t len = acmb_secbuf_len(der);
@@ -338,14 +354,17 @@ decode_pkcs8(struct acmb_p11_exporter *x, const acmb_secbuf *der, CK_KEY_TYPE kt
 		goto out;
 	}
 	if (OSSL_DECODER_from_data(x->dec[i], &p, &len) != 1 || x->decoded[i] == NULL) {
-		r = acmb_error_ssl(err, ACMB_E_TOKEN, "the unwrapped key does not decode as a "
-		    "%s PKCS#8 key", acmb_p11_key_type_name(kt));
+		r = acmb_error_ssl(err, ACMB_E_TOKEN,
+		    "the unwrapped key does not decode as a "
+		    "%s PKCS#8 key",
+		    acmb_p11_key_type_name(kt));
 		goto out;
 	}
 	/* SoftHSM's EC PKCS#8 has no public key; ACM wants it in the PEM. */
-	if (kt == CKK_EC && EVP_PKEY_set_int_param(x->decoded[i],
-	    OSSL_PKEY_PARAM_EC_INCLUDE_PUBLIC, 1) != 1) {
-		r = acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot mark the EC key to carry its "
+	if (kt == CKK_EC &&
+	    EVP_PKEY_set_int_param(x->decoded[i], OSSL_PKEY_PARAM_EC_INCLUDE_PUBLIC, 1) != 1) {
+		r = acmb_error_ssl(err, ACMB_E_INTERNAL,
+		    "cannot mark the EC key to carry its "
 		    "public key");
 		goto out;
 	}
@@ -374,7 +393,7 @@ export_wrapped(struct acmb_p11_exporter *x, const struct acmb_p11_token *t, CK_S
     const struct acmb_p11_object *key, EVP_PKEY **out, acmb_err *err)
 {
 	CK_OBJECT_HANDLE wk = CK_INVALID_HANDLE;
-	CK_MECHANISM mech = { 0, NULL, 0 };
+	CK_MECHANISM mech = {0, NULL, 0};
 	unsigned char *aes = NULL, iv[16];
 	acmb_secbuf *wrapped = NULL, *der = NULL;
 	const char *cipher = NULL;
@@ -460,14 +479,14 @@ rsa_params(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE
 		const char *attr;
 		const char *param;
 	} comp[] = {
-		{ CKA_MODULUS, "CKA_MODULUS", OSSL_PKEY_PARAM_RSA_N },
-		{ CKA_PUBLIC_EXPONENT, "CKA_PUBLIC_EXPONENT", OSSL_PKEY_PARAM_RSA_E },
-		{ CKA_PRIVATE_EXPONENT, "CKA_PRIVATE_EXPONENT", OSSL_PKEY_PARAM_RSA_D },
-		{ CKA_PRIME_1, "CKA_PRIME_1", OSSL_PKEY_PARAM_RSA_FACTOR1 },
-		{ CKA_PRIME_2, "CKA_PRIME_2", OSSL_PKEY_PARAM_RSA_FACTOR2 },
-		{ CKA_EXPONENT_1, "CKA_EXPONENT_1", OSSL_PKEY_PARAM_RSA_EXPONENT1 },
-		{ CKA_EXPONENT_2, "CKA_EXPONENT_2", OSSL_PKEY_PARAM_RSA_EXPONENT2 },
-		{ CKA_COEFFICIENT, "CKA_COEFFICIENT", OSSL_PKEY_PARAM_RSA_COEFFICIENT1 },
+	    {CKA_MODULUS, "CKA_MODULUS", OSSL_PKEY_PARAM_RSA_N},
+	    {CKA_PUBLIC_EXPONENT, "CKA_PUBLIC_EXPONENT", OSSL_PKEY_PARAM_RSA_E},
+	    {CKA_PRIVATE_EXPONENT, "CKA_PRIVATE_EXPONENT", OSSL_PKEY_PARAM_RSA_D},
+	    {CKA_PRIME_1, "CKA_PRIME_1", OSSL_PKEY_PARAM_RSA_FACTOR1},
+	    {CKA_PRIME_2, "CKA_PRIME_2", OSSL_PKEY_PARAM_RSA_FACTOR2},
+	    {CKA_EXPONENT_1, "CKA_EXPONENT_1", OSSL_PKEY_PARAM_RSA_EXPONENT1},
+	    {CKA_EXPONENT_2, "CKA_EXPONENT_2", OSSL_PKEY_PARAM_RSA_EXPONENT2},
+	    {CKA_COEFFICIENT, "CKA_COEFFICIENT", OSSL_PKEY_PARAM_RSA_COEFFICIENT1},
 	};
 	size_t i;
 	int r;
@@ -490,8 +509,8 @@ ec_point(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, const struct acmb_
 {
 	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
 	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_CLASS, &cls, sizeof(cls) },
-		{ CKA_ID, (void *)key->id, key->id_len },
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_ID, (void *)key->id, key->id_len},
 	};
 	CK_OBJECT_HANDLE h;
 	ASN1_OCTET_STRING *os = NULL;
@@ -502,16 +521,21 @@ ec_point(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, const struct acmb_
 
 	*len = 0;
 	if (pub != NULL) {
-		if (EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, buf, max, len) != 1)
-			return acmb_error_ssl(err, ACMB_E_PARSE, "the certificate's EC public key "
+		if (EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, buf, max, len) !=
+		    1)
+			return acmb_error_ssl(err, ACMB_E_PARSE,
+			    "the certificate's EC public key "
 			    "cannot be read");
 		return ACMB_OK;
 	}
-	if (key->id_len == 0 ||
-	    (r = acmb_p11_find(t, s, tmpl, 2, &h, 1, &n, err)) != ACMB_OK || n != 1) {
-		r = r != ACMB_OK ? r : acmb_error(err, ACMB_E_TOKEN, "the EC key's public point "
-		    "is needed: give the certificate, or keep the public key object with the same "
-		    "CKA_ID on the token");
+	if (key->id_len == 0 || (r = acmb_p11_find(t, s, tmpl, 2, &h, 1, &n, err)) != ACMB_OK ||
+	    n != 1) {
+		r = r != ACMB_OK ? r
+		                 : acmb_error(err, ACMB_E_TOKEN,
+		                       "the EC key's public point "
+		                       "is needed: give the certificate, or keep the public key "
+		                       "object with the same "
+		                       "CKA_ID on the token");
 		goto out;
 	}
 	if ((r = acmb_p11_attr_get(t, s, h, CKA_EC_POINT, &der, &dlen, err)) != ACMB_OK)
@@ -519,7 +543,8 @@ ec_point(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, const struct acmb_
 	p = der;
 	if ((os = d2i_ASN1_OCTET_STRING(NULL, &p, (long)dlen)) == NULL ||
 	    (size_t)ASN1_STRING_length(os) > max) {
-		r = acmb_error(err, ACMB_E_TOKEN, "CKA_EC_POINT of the public key is not a DER "
+		r = acmb_error(err, ACMB_E_TOKEN,
+		    "CKA_EC_POINT of the public key is not a DER "
 		    "OCTET STRING");
 		goto out;
 	}
@@ -550,7 +575,8 @@ ec_params(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, const struct acmb
 	p = oid_der;
 	if ((oid = d2i_ASN1_OBJECT(NULL, &p, (long)oid_len)) == NULL ||
 	    (nid = OBJ_obj2nid(oid)) == NID_undef || (group = OBJ_nid2sn(nid)) == NULL) {
-		r = acmb_error(err, ACMB_E_EXPORT, "export refused: the key's CKA_EC_PARAMS is not "
+		r = acmb_error(err, ACMB_E_EXPORT,
+		    "export refused: the key's CKA_EC_PARAMS is not "
 		    "a named curve OpenSSL knows");
 		goto out;
 	}
@@ -578,7 +604,7 @@ export_components(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
 	OSSL_PARAM *params = NULL;
 	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *pkey = NULL;
-	BIGNUM *bns[8] = { NULL };
+	BIGNUM *bns[8] = {NULL};
 	unsigned char point[256];
 	size_t i;
 	int r = ACMB_E_INTERNAL;
@@ -598,12 +624,14 @@ export_components(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
 	 * secure heap and OSSL_PARAM_free() clear-frees it (the rest goes
 	 * through the wiping allocator). */
 	if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, key->key_type == CKK_RSA ? "RSA" : "EC",
-		NULL)) == NULL ||
+	    (ctx = EVP_PKEY_CTX_new_from_name(
+	         NULL, key->key_type == CKK_RSA ? "RSA" : "EC", NULL)) == NULL ||
 	    EVP_PKEY_fromdata_init(ctx) != 1 ||
 	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, params) != 1 || pkey == NULL) {
-		r = acmb_error_ssl(err, ACMB_E_TOKEN, "the key components read from token '%s' do "
-		    "not form a %s key", t->label, acmb_p11_key_type_name(key->key_type));
+		r = acmb_error_ssl(err, ACMB_E_TOKEN,
+		    "the key components read from token '%s' do "
+		    "not form a %s key",
+		    t->label, acmb_p11_key_type_name(key->key_type));
 		goto out;
 	}
 	*out = pkey;
@@ -633,16 +661,16 @@ export_trusted(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
 	CK_KEY_TYPE kt = key->key_type;
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_CLASS, &cls, sizeof(cls) },
-		{ CKA_KEY_TYPE, &kt, sizeof(kt) },
-		{ CKA_TOKEN, &no, sizeof(no) },
-		{ CKA_PRIVATE, &yes, sizeof(yes) },
-		{ CKA_SENSITIVE, &no, sizeof(no) },
-		{ CKA_EXTRACTABLE, &yes, sizeof(yes) },
-		{ CKA_SIGN, &no, sizeof(no) },
-		{ CKA_DECRYPT, &no, sizeof(no) },
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_KEY_TYPE, &kt, sizeof(kt)},
+	    {CKA_TOKEN, &no, sizeof(no)},
+	    {CKA_PRIVATE, &yes, sizeof(yes)},
+	    {CKA_SENSITIVE, &no, sizeof(no)},
+	    {CKA_EXTRACTABLE, &yes, sizeof(yes)},
+	    {CKA_SIGN, &no, sizeof(no)},
+	    {CKA_DECRYPT, &no, sizeof(no)},
 	};
-	CK_MECHANISM mech = { 0, NULL, 0 };
+	CK_MECHANISM mech = {0, NULL, 0};
 	CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
 	struct acmb_p11_object cobj;
 	acmb_secbuf *wrapped = NULL;
@@ -668,7 +696,8 @@ export_trusted(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
 	    acmb_secbuf_len(wrapped), tmpl, sizeof(tmpl) / sizeof(tmpl[0]), &copy);
 	if (rv != CKR_OK) {
 		copy = CK_INVALID_HANDLE;
-		r = acmb_p11_error(err, rv, t->module, "the trusted wrapping key (it needs "
+		r = acmb_p11_error(err, rv, t->module,
+		    "the trusted wrapping key (it needs "
 		    "CKA_UNWRAP true) did not unwrap a session copy of the key");
 		goto out;
 	}
@@ -688,8 +717,8 @@ count_session_secret_keys(const struct acmb_p11_token *t, CK_SESSION_HANDLE s)
 	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	CK_BBOOL no = CK_FALSE;
 	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_CLASS, &cls, sizeof(cls) },
-		{ CKA_TOKEN, &no, sizeof(no) },
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_TOKEN, &no, sizeof(no)},
 	};
 	CK_OBJECT_HANDLE h[8];
 	size_t n = 0;
@@ -724,7 +753,8 @@ acmb_p11_export_key(struct acmb_p11_exporter *x, const struct acmb_p11_token *t,
 		break;
 	case ACMB_P11_EXPORT_TRUSTED:
 		if (trusted == CK_INVALID_HANDLE)
-			r = acmb_error(err, ACMB_E_EXPORT, "export refused: no trusted wrapping "
+			r = acmb_error(err, ACMB_E_EXPORT,
+			    "export refused: no trusted wrapping "
 			    "key given for a CKA_WRAP_WITH_TRUSTED key");
 		else
 			r = export_trusted(t, s, key, trusted, pub, out, err);

@@ -53,8 +53,8 @@ int acmb_p11_export_key(struct acmb_p11_exporter *x, const struct acmb_p11_token
 
 /* The OpenSSL name of the wrapping mechanism the token offers, best first
  * (CKM_AES_KEY_WRAP_PAD, CKM_AES_KEY_WRAP, CKM_AES_CBC_PAD); for bench/. */
-int acmb_p11_wrap_mechanism(const struct acmb_p11_token *t, CK_MECHANISM_TYPE *mech,
-    const char **cipher, acmb_err *err);
+int acmb_p11_wrap_mechanism(
+    const struct acmb_p11_token *t, CK_MECHANISM_TYPE *mech, const char **cipher, acmb_err *err);
 
 #ifdef ACMB_TEST_HOOKS
 /* Session secret-key objects still visible on the token right after the

@@ -14,7 +14,7 @@ struct acmb_p11_modules {
 	char **path;           /* per module, malloc'd */
 	char **name;           /* p11-kit's name, or NULL */
 	size_t n;
-	int registered;        /* fn came from p11_kit_modules_load_and_initialize */
+	int registered; /* fn came from p11_kit_modules_load_and_initialize */
 };
 
 void
@@ -54,8 +54,7 @@ open_one(const char *path, struct acmb_p11_modules *m, acmb_err *err)
 
 	if ((m->fn = calloc(2, sizeof(*m->fn))) == NULL ||
 	    (m->path = calloc(1, sizeof(*m->path))) == NULL ||
-	    (m->name = calloc(1, sizeof(*m->name))) == NULL ||
-	    (m->path[0] = strdup(path)) == NULL)
+	    (m->name = calloc(1, sizeof(*m->name))) == NULL || (m->path[0] = strdup(path)) == NULL)
 		return acmb_error(err, ACMB_E_NOMEM, "out of memory loading a module");
 	m->n = 1;
 	/* Managed (no UNMANAGED flag): p11-kit then tolerates a module that is

@@ -10,7 +10,7 @@ static int
 attr_size(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
     CK_ATTRIBUTE_TYPE type, CK_ULONG *len, acmb_err *err)
 {
-	CK_ATTRIBUTE a = { type, NULL, 0 };
+	CK_ATTRIBUTE a = {type, NULL, 0};
 	CK_RV rv;
 	char what[96];
 
@@ -20,12 +20,13 @@ attr_size(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE 
 	if (rv != CKR_OK)
 		return acmb_p11_error(err, rv, t->module, what);
 	if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION || a.ulValueLen == 0)
-		return acmb_error(err, ACMB_E_TOKEN, "%s: the token gives no value (module %s)",
-		    what, t->module);
+		return acmb_error(
+		    err, ACMB_E_TOKEN, "%s: the token gives no value (module %s)", what, t->module);
 	if (a.ulValueLen > ACMB_P11_ATTR_MAX)
-		return acmb_error(err, ACMB_E_TOKEN, "%s: %lu bytes is over the %d-byte maximum "
-		    "(module %s)", what, (unsigned long)a.ulValueLen, ACMB_P11_ATTR_MAX,
-		    t->module);
+		return acmb_error(err, ACMB_E_TOKEN,
+		    "%s: %lu bytes is over the %d-byte maximum "
+		    "(module %s)",
+		    what, (unsigned long)a.ulValueLen, ACMB_P11_ATTR_MAX, t->module);
 	*len = a.ulValueLen;
 	return ACMB_OK;
 }
@@ -34,7 +35,7 @@ int
 acmb_p11_attr_get(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
     CK_ATTRIBUTE_TYPE type, unsigned char **val, size_t *len, acmb_err *err)
 {
-	CK_ATTRIBUTE a = { type, NULL, 0 };
+	CK_ATTRIBUTE a = {type, NULL, 0};
 	unsigned char *buf = NULL;
 	CK_ULONG n;
 	CK_RV rv;
@@ -55,8 +56,10 @@ acmb_p11_attr_get(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT
 		goto out;
 	}
 	if (a.ulValueLen == 0 || a.ulValueLen > n) {
-		r = acmb_error(err, ACMB_E_TOKEN, "the token changed an attribute's length "
-		    "between two reads (module %s)", t->module);
+		r = acmb_error(err, ACMB_E_TOKEN,
+		    "the token changed an attribute's length "
+		    "between two reads (module %s)",
+		    t->module);
 		goto out;
 	}
 	*val = buf;
@@ -69,10 +72,10 @@ out:
 }
 
 int
-acmb_p11_attr_get_secret(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
-    CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type, acmb_secbuf **val, acmb_err *err)
+acmb_p11_attr_get_secret(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
+    CK_ATTRIBUTE_TYPE type, acmb_secbuf **val, acmb_err *err)
 {
-	CK_ATTRIBUTE a = { type, NULL, 0 };
+	CK_ATTRIBUTE a = {type, NULL, 0};
 	acmb_secbuf *b = NULL;
 	CK_ULONG n;
 	CK_RV rv;
@@ -91,8 +94,10 @@ acmb_p11_attr_get_secret(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
 		goto out;
 	}
 	if (a.ulValueLen == 0 || a.ulValueLen > n) {
-		r = acmb_error(err, ACMB_E_TOKEN, "the token changed a key component's length "
-		    "between two reads (module %s)", t->module);
+		r = acmb_error(err, ACMB_E_TOKEN,
+		    "the token changed a key component's length "
+		    "between two reads (module %s)",
+		    t->module);
 		goto out;
 	}
 	acmb_secbuf_commit(b, a.ulValueLen);
@@ -109,7 +114,7 @@ static int
 attr_fixed(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
     CK_ATTRIBUTE_TYPE type, void *val, CK_ULONG len, int *present, acmb_err *err)
 {
-	CK_ATTRIBUTE a = { type, val, len };
+	CK_ATTRIBUTE a = {type, val, len};
 	CK_RV rv;
 
 	*present = 0;
@@ -201,8 +206,8 @@ acmb_p11_find_uri(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
 }
 
 int
-acmb_p11_object_describe(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
-    CK_OBJECT_HANDLE h, struct acmb_p11_object *o, acmb_err *err)
+acmb_p11_object_describe(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h,
+    struct acmb_p11_object *o, acmb_err *err)
 {
 	CK_ATTRIBUTE a;
 	CK_RV rv;
@@ -215,8 +220,8 @@ acmb_p11_object_describe(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
 	if ((r = attr_fixed(t, s, h, CKA_CLASS, &o->cls, sizeof(o->cls), &present, err)) != ACMB_OK)
 		return r;
 	if (!present)
-		return acmb_error(err, ACMB_E_TOKEN, "an object has no class (module %s)",
-		    t->module);
+		return acmb_error(
+		    err, ACMB_E_TOKEN, "an object has no class (module %s)", t->module);
 	a.type = CKA_LABEL;
 	a.pValue = o->label;
 	a.ulValueLen = ACMB_P11_LABEL_MAX;
@@ -230,8 +235,8 @@ acmb_p11_object_describe(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
 	a.ulValueLen = sizeof(o->id);
 	rv = t->fn->C_GetAttributeValue(s, h, &a, 1);
 	o->id_len = rv == CKR_OK && a.ulValueLen <= sizeof(o->id) ? a.ulValueLen : 0;
-	if (rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT ||
-	    rv == CKR_DEVICE_ERROR || rv == CKR_SESSION_HANDLE_INVALID)
+	if (rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_DEVICE_ERROR ||
+	    rv == CKR_SESSION_HANDLE_INVALID)
 		return acmb_p11_error(err, rv, t->module, "cannot read an object's attributes");
 	if (o->cls == CKO_CERTIFICATE)
 		return attr_fixed(t, s, h, CKA_CERTIFICATE_CATEGORY, &o->cert_category,
@@ -239,13 +244,14 @@ acmb_p11_object_describe(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
 	if (o->cls != CKO_PRIVATE_KEY && o->cls != CKO_PUBLIC_KEY && o->cls != CKO_SECRET_KEY)
 		return ACMB_OK;
 	if ((r = attr_fixed(t, s, h, CKA_KEY_TYPE, &o->key_type, sizeof(o->key_type), &present,
-	    err)) != ACMB_OK)
+	         err)) != ACMB_OK)
 		return r;
 	if (o->cls == CKO_PUBLIC_KEY)
 		return ACMB_OK;
 	if ((r = attr_flag(t, s, h, CKA_SENSITIVE, &o->sensitive, err)) != ACMB_OK ||
 	    (r = attr_flag(t, s, h, CKA_EXTRACTABLE, &o->extractable, err)) != ACMB_OK ||
-	    (r = attr_flag(t, s, h, CKA_NEVER_EXTRACTABLE, &o->never_extractable, err)) != ACMB_OK ||
+	    (r = attr_flag(t, s, h, CKA_NEVER_EXTRACTABLE, &o->never_extractable, err)) !=
+	        ACMB_OK ||
 	    (r = attr_flag(t, s, h, CKA_ALWAYS_SENSITIVE, &o->always_sensitive, err)) != ACMB_OK ||
 	    (r = attr_flag(t, s, h, CKA_WRAP_WITH_TRUSTED, &o->wrap_with_trusted, err)) != ACMB_OK)
 		return r;
@@ -267,8 +273,10 @@ acmb_p11_cert_x509(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJEC
 		goto out;
 	p = der;
 	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
-		r = acmb_error_ssl(err, ACMB_E_PARSE, "a certificate object on token '%s' is not "
-		    "one DER X.509 certificate", t->label);
+		r = acmb_error_ssl(err, ACMB_E_PARSE,
+		    "a certificate object on token '%s' is not "
+		    "one DER X.509 certificate",
+		    t->label);
 		goto out;
 	}
 	*out = x;

@@ -26,8 +26,8 @@ trim_field(char *dst, size_t dstlen, const CK_UTF8CHAR *src, size_t srclen)
 }
 
 static int
-slots_of(CK_FUNCTION_LIST *fn, const char *module, CK_SLOT_ID **slots, CK_ULONG *count,
-    acmb_err *err)
+slots_of(
+    CK_FUNCTION_LIST *fn, const char *module, CK_SLOT_ID **slots, CK_ULONG *count, acmb_err *err)
 {
 	CK_SLOT_ID *list = NULL;
 	CK_ULONG n = 0;
@@ -96,7 +96,8 @@ acmb_p11_tokens_find(const struct acmb_p11_modules *mods, const struct acmb_p11_
 			if (want_slot != (CK_SLOT_ID)-1 && want_slot != t.slot)
 				continue;
 			if ((rv = t.fn->C_GetSlotInfo(t.slot, &t.slot_info)) != CKR_OK) {
-				r = acmb_p11_error(err, rv, t.module, "cannot read slot information");
+				r = acmb_p11_error(
+				    err, rv, t.module, "cannot read slot information");
 				goto out;
 			}
 			if (kit != NULL && !p11_kit_uri_match_slot_info(kit, &t.slot_info))
@@ -105,7 +106,8 @@ acmb_p11_tokens_find(const struct acmb_p11_modules *mods, const struct acmb_p11_
 			if (rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_TOKEN_NOT_RECOGNIZED)
 				continue;
 			if (rv != CKR_OK) {
-				r = acmb_p11_error(err, rv, t.module, "cannot read token information");
+				r = acmb_p11_error(
+				    err, rv, t.module, "cannot read token information");
 				goto out;
 			}
 			if (!(t.info.flags & CKF_TOKEN_INITIALIZED))
@@ -175,8 +177,8 @@ pin_from_fd(int fd, const char *what, char **pin, acmb_err *err)
 		if (got == 0 || c == '\n')
 			break;
 		if (n == ACMB_P11_PIN_MAX) {
-			r = acmb_error(err, ACMB_E_TOO_BIG, "the PIN from %s is longer than %d bytes",
-			    what, ACMB_P11_PIN_MAX);
+			r = acmb_error(err, ACMB_E_TOO_BIG,
+			    "the PIN from %s is longer than %d bytes", what, ACMB_P11_PIN_MAX);
 			goto out;
 		}
 		buf[n++] = c;
@@ -213,8 +215,8 @@ acmb_p11_pin_from_file(const char *path, char **pin, acmb_err *err)
 		p += 5;
 	snprintf(what, sizeof(what), "PIN file %s", p);
 	if ((fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return acmb_error(err, ACMB_E_USAGE, "cannot open the PIN file %s: %s", p,
-		    strerror(errno));
+		return acmb_error(
+		    err, ACMB_E_USAGE, "cannot open the PIN file %s: %s", p, strerror(errno));
 	r = pin_from_fd(fd, what, pin, err);
 	close(fd);
 	return r;
@@ -228,8 +230,10 @@ acmb_p11_pin_from_env(const char *var, char **pin, acmb_err *err)
 
 	*pin = NULL;
 	if ((v = getenv(var)) == NULL || *v == '\0')
-		return acmb_error(err, ACMB_E_USAGE, "--pin-env %s: the variable is not set or "
-		    "empty", var);
+		return acmb_error(err, ACMB_E_USAGE,
+		    "--pin-env %s: the variable is not set or "
+		    "empty",
+		    var);
 	n = strlen(v);
 	if (n > ACMB_P11_PIN_MAX) {
 		acmb_wipe(v, n);
@@ -256,21 +260,27 @@ pin_from_terminal(const struct acmb_p11_token *t, char **pin, acmb_err *err)
 
 	*pin = NULL;
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) < 0)
-		return acmb_error(err, ACMB_E_USAGE, "token '%s' needs a PIN and there is no "
+		return acmb_error(err, ACMB_E_USAGE,
+		    "token '%s' needs a PIN and there is no "
 		    "terminal to ask on: give --pin-file PATH, --pin-env VAR or pin-source= in the "
-		    "URI", t->label);
+		    "URI",
+		    t->label);
 	if (tcgetattr(fd, &old) != 0) {
 		close(fd);
-		return acmb_error(err, ACMB_E_USAGE, "cannot turn off echo on the terminal "
-		    "(%s); give --pin-file or --pin-env", strerror(errno));
+		return acmb_error(err, ACMB_E_USAGE,
+		    "cannot turn off echo on the terminal "
+		    "(%s); give --pin-file or --pin-env",
+		    strerror(errno));
 	}
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
 	if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0) {
 		close(fd);
-		return acmb_error(err, ACMB_E_USAGE, "cannot turn off echo on the terminal "
-		    "(%s); give --pin-file or --pin-env", strerror(errno));
+		return acmb_error(err, ACMB_E_USAGE,
+		    "cannot turn off echo on the terminal "
+		    "(%s); give --pin-file or --pin-env",
+		    strerror(errno));
 	}
 	snprintf(prompt, sizeof(prompt), "PIN for token '%s': ", t->label);
 	/* The prompt and the newline after it are cosmetic: a failed write
@@ -282,8 +292,8 @@ pin_from_terminal(const struct acmb_p11_token *t, char **pin, acmb_err *err)
 	if (write(fd, "\n", 1) < 0)
 		prompt[0] = '\0';
 	if (!restored && r == ACMB_OK)
-		r = acmb_error(err, ACMB_E_IO, "cannot turn terminal echo back on: %s",
-		    strerror(errno));
+		r = acmb_error(
+		    err, ACMB_E_IO, "cannot turn terminal echo back on: %s", strerror(errno));
 	if (r != ACMB_OK) {
 		acmb_secstr_free(*pin);
 		*pin = NULL;
@@ -308,8 +318,10 @@ pin_get(const struct acmb_p11_token *t, const struct acmb_p11_pin_spec *spec,
 	if (spec != NULL && spec->pin_env != NULL)
 		return acmb_p11_pin_from_env(spec->pin_env, pin, err);
 	if (spec != NULL && spec->no_prompt)
-		return acmb_error(err, ACMB_E_USAGE, "token '%s' needs a PIN: give --pin-file "
-		    "PATH, --pin-env VAR or pin-source= in the URI", t->label);
+		return acmb_error(err, ACMB_E_USAGE,
+		    "token '%s' needs a PIN: give --pin-file "
+		    "PATH, --pin-env VAR or pin-source= in the URI",
+		    t->label);
 	return pin_from_terminal(t, pin, err);
 }
 

@@ -70,12 +70,14 @@ decode_pin(const char *s, size_t n, char **out, acmb_err *err)
 			continue;
 		}
 		if (i + 2 >= n) {
-			r = acmb_error(err, ACMB_E_USAGE, "pin-value in the pkcs11: URI has a "
+			r = acmb_error(err, ACMB_E_USAGE,
+			    "pin-value in the pkcs11: URI has a "
 			    "truncated %%-escape");
 			goto out;
 		}
 		if ((hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0) {
-			r = acmb_error(err, ACMB_E_USAGE, "pin-value in the pkcs11: URI has a bad "
+			r = acmb_error(err, ACMB_E_USAGE,
+			    "pin-value in the pkcs11: URI has a bad "
 			    "%%-escape");
 			goto out;
 		}
@@ -83,7 +85,8 @@ decode_pin(const char *s, size_t n, char **out, acmb_err *err)
 		i += 2;
 	}
 	if (o == 0 || memchr(pin, '\0', o) != NULL) {
-		r = acmb_error(err, ACMB_E_USAGE, "pin-value in the pkcs11: URI is empty or "
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "pin-value in the pkcs11: URI is empty or "
 		    "contains a NUL byte");
 		goto out;
 	}
@@ -123,8 +126,8 @@ strip_pin_value(char *text, char **pin, int *found, acmb_err *err)
 				acmb_secstr_free(*pin);
 				*pin = NULL;
 				acmb_wipe(text, len);
-				return acmb_error(err, ACMB_E_USAGE,
-				    "the pkcs11: URI has pin-value twice");
+				return acmb_error(
+				    err, ACMB_E_USAGE, "the pkcs11: URI has pin-value twice");
 			}
 			*found = 1;
 			if ((r = decode_pin(p + 10, seglen - 10, pin, err)) != ACMB_OK) {
@@ -157,8 +160,8 @@ acmb_p11_uri_parse(char *text, struct acmb_p11_uri **out, int *had_pin_value, ac
 	if (had_pin_value != NULL)
 		*had_pin_value = 0;
 	if (strnlen(text, ACMB_P11_URI_MAX + 1) > ACMB_P11_URI_MAX) {
-		r = acmb_error(err, ACMB_E_TOO_BIG, "pkcs11: URI longer than %d bytes",
-		    ACMB_P11_URI_MAX);
+		r = acmb_error(
+		    err, ACMB_E_TOO_BIG, "pkcs11: URI longer than %d bytes", ACMB_P11_URI_MAX);
 		goto out;
 	}
 	if ((u = calloc(1, sizeof(*u))) == NULL) {
@@ -179,10 +182,12 @@ acmb_p11_uri_parse(char *text, struct acmb_p11_uri **out, int *had_pin_value, ac
 		goto out;
 	}
 	if (p11_kit_uri_any_unrecognized(u->kit)) {
-		r = acmb_error(err, ACMB_E_USAGE, "pkcs11: URI '%s' has attributes that are not "
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "pkcs11: URI '%s' has attributes that are not "
 		    "understood; refusing it rather than matching objects it did not mean "
 		    "(RFC 7512 path attributes: token, manufacturer, serial, model, slot-id, "
-		    "object, id, type; query: module-name, module-path, pin-source)", u->text);
+		    "object, id, type; query: module-name, module-path, pin-source)",
+		    u->text);
 		goto out;
 	}
 	*out = u;

@@ -27,8 +27,7 @@ int acmb_p11_uri_is(const char *s);
  * *had_pin_value (NULL allowed) is set when one was found, for the warning.
  * Refuses URIs with attributes p11-kit does not recognise (ACMB_E_USAGE).
  * Caller frees *out with acmb_p11_uri_free(). */
-int acmb_p11_uri_parse(char *text, struct acmb_p11_uri **out, int *had_pin_value,
-    acmb_err *err);
+int acmb_p11_uri_parse(char *text, struct acmb_p11_uri **out, int *had_pin_value, acmb_err *err);
 
 /* Frees the URI, wiping a pin-value still held. Accepts NULL. */
 void acmb_p11_uri_free(struct acmb_p11_uri *uri);

@@ -21,9 +21,12 @@ import ssl
 import sys
 import threading
 import time
+import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# The modules sit in the source tree, which tests must leave clean.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from acm import AcmService  # noqa: E402
@@ -81,7 +84,9 @@ class Endpoint:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "acmbridge-test-endpoint"
-    sys_version = ""
+
+    def version_string(self):
+        return self.server_version
     timeout = IDLE_TIMEOUT
 
     # The request log in DIR is the record; stderr stays quiet.
@@ -122,8 +127,22 @@ class Handler(BaseHTTPRequestHandler):
             raise ConnectionError("short body")
         return body
 
+    def _write_log(self, status=None):
+        """Writes the pending request-log entry, before any answer leaves,
+        so a client that got an answer always finds its request logged."""
+        pending = getattr(self, "_pending_log", None)
+        if pending is None:
+            return
+        self._pending_log = None
+        log, auth = pending
+        if status is not None:
+            log["status"] = status
+        log.update(auth.as_log())
+        self.server.endpoint.state.log_request(log)
+
     def _send(self, status, payload, content_type=JSON_11, request_id=None,
               error_type=None):
+        self._write_log()
         data = payload if isinstance(payload, bytes) else \
             json.dumps(payload).encode()
         self.send_response(status)
@@ -142,6 +161,7 @@ class Handler(BaseHTTPRequestHandler):
                    error_type=err.code)
 
     def _drop(self):
+        self._write_log("dropped")
         self.close_connection = True
         try:
             self.wfile.flush()
@@ -231,16 +251,14 @@ class Handler(BaseHTTPRequestHandler):
                "target": self.headers.get("X-Amz-Target"),
                "operation": None, "status": None, "error": None,
                "fault": None, "applied": False}
+        self._pending_log = (log, auth)
         try:
             self._aws_request(endpoint, request_id, auth, log)
-        except _Dropped:
-            log["status"] = "dropped"
-            raise
         finally:
-            log.update(auth.as_log())
-            endpoint.state.log_request(log)
+            self._write_log()
 
     def _aws_request(self, endpoint, request_id, auth, log):
+        service = None
         try:
             body = self._read_body(MAX_BODY)
             service, operation = self._resolve(endpoint)
@@ -248,6 +266,8 @@ class Handler(BaseHTTPRequestHandler):
             endpoint.verifier.verify(self.command, self.path, self.headers,
                                      body, service.judge.signing_name, auth)
         except ServiceError as e:
+            if service is not None:
+                e.message_key = service.judge.error_message_key(e.code)
             log["status"], log["error"] = e.status, e.code
             self._send_error(e, request_id)
             return
@@ -266,8 +286,17 @@ class Handler(BaseHTTPRequestHandler):
             log["applied"] = True
             status, payload, error = 200, result, None
         except ServiceError as e:
+            e.message_key = service.judge.error_message_key(e.code)
             status, payload, error = e.status, e.body(), e.code
             log["error"] = e.code
+        except Exception:
+            # A bug of the endpoint must show as a server error, not as a
+            # dropped connection a client would take for a network fault.
+            traceback.print_exc()
+            e = ServiceError("InternalFailure", "The test endpoint failed "
+                             "on this request; see its stderr.", status=500)
+            status, payload, error = e.status, e.body(), e.code
+            log["error"] = "InternalFailure (endpoint bug)"
 
         if rule is not None and rule.fault == "drop-after":
             self._drop()

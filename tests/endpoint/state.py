@@ -39,16 +39,22 @@ class State:
         state as it was."""
         return _Transaction(self)
 
+    def reading(self):
+        """Context manager: holds the lock and yields the root dict for
+        reading; nothing is written."""
+        return _Reading(self)
+
     def snapshot(self, section):
         with self._lock:
             return json.loads(json.dumps(self._data.get(section, {})))
 
     def _save(self):
+        # Atomic for readers and across restarts; no fsync, since a test
+        # server need not survive a machine crash and fsync per request
+        # would dominate its latency.
         tmp = self._path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(self._data, f, indent=1, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
+            f.write(json.dumps(self._data, sort_keys=True))
         os.replace(tmp, self._path)
 
     def reset(self):
@@ -87,4 +93,17 @@ class _Transaction:
                 self._state._save()
         finally:
             self._state._lock.release()
+        return False
+
+
+class _Reading:
+    def __init__(self, state):
+        self._state = state
+
+    def __enter__(self):
+        self._state._lock.acquire()
+        return self._state._data
+
+    def __exit__(self, exc_type, exc, tb):
+        self._state._lock.release()
         return False

@@ -138,8 +138,8 @@ open_token(const char *module, const char *label, CK_USER_TYPE user)
 			lab[j] = '\0';
 		if (strcmp(lab, label) != 0)
 			continue;
-		if ((rv = fn->C_OpenSession(slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
-		    NULL, &s)) != CKR_OK)
+		if ((rv = fn->C_OpenSession(
+		         slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s)) != CKR_OK)
 			die("open session", rv);
 		if (pin == NULL)
 			die("FIXTURE_PIN / FIXTURE_SO_PIN not set", 0);
@@ -167,12 +167,12 @@ read_key(const char *path)
 }
 
 static void
-import_key(CK_SESSION_HANDLE s, const char *path, const char *idhex, const char *label,
-    const char *mode)
+import_key(
+    CK_SESSION_HANDLE s, const char *path, const char *idhex, const char *label, const char *mode)
 {
 	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY, pubc = CKO_PUBLIC_KEY;
 	CK_KEY_TYPE kt;
-	struct tmpl t = { .n = 0 }, p = { .n = 0 };
+	struct tmpl t = {.n = 0}, p = {.n = 0};
 	EVP_PKEY *k = read_key(path);
 	CK_ULONG idlen;
 	unsigned char *id = hex_id(idhex, &idlen), *params = NULL, pt[200], *ptder = NULL;
@@ -220,8 +220,8 @@ import_key(CK_SESSION_HANDLE s, const char *path, const char *idhex, const char 
 		add_bn(&p, CKA_MODULUS, k, OSSL_PKEY_PARAM_RSA_N);
 		add_bn(&p, CKA_PUBLIC_EXPONENT, k, OSSL_PKEY_PARAM_RSA_E);
 	} else {
-		EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-		    NULL);
+		EVP_PKEY_get_utf8_string_param(
+		    k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL);
 		oid = OBJ_txt2obj(group, 0);
 		plen = i2d_ASN1_OBJECT(oid, &params);
 		keep_ossl(params);
@@ -255,7 +255,7 @@ import_cert(CK_SESSION_HANDLE s, const char *path, const char *idhex, const char
 	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
 	CK_CERTIFICATE_TYPE ct = CKC_X_509;
 	CK_ULONG cat = strtoul(category, NULL, 10), idlen;
-	struct tmpl t = { .n = 0 };
+	struct tmpl t = {.n = 0};
 	unsigned char *der = NULL, *subj = NULL, *iss = NULL, *ser = NULL;
 	unsigned char *id = hex_id(idhex, &idlen);
 	FILE *f = fopen(path, "r");
@@ -295,24 +295,24 @@ import_cert(CK_SESSION_HANDLE s, const char *path, const char *idhex, const char
 static void
 gen_ec_nonext(CK_SESSION_HANDLE s, const char *idhex, const char *label)
 {
-	CK_MECHANISM mech = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
-	unsigned char p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+	CK_MECHANISM mech = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
+	unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
 	CK_ULONG idlen;
 	unsigned char *id = hex_id(idhex, &idlen);
 	CK_ATTRIBUTE pub[] = {
-		{ CKA_TOKEN, &yes, sizeof(yes) },
-		{ CKA_EC_PARAMS, p256, sizeof(p256) },
-		{ CKA_ID, id, idlen },
-		{ CKA_LABEL, (void *)label, strlen(label) },
+	    {CKA_TOKEN, &yes, sizeof(yes)},
+	    {CKA_EC_PARAMS, p256, sizeof(p256)},
+	    {CKA_ID, id, idlen},
+	    {CKA_LABEL, (void *)label, strlen(label)},
 	};
 	CK_ATTRIBUTE priv[] = {
-		{ CKA_TOKEN, &yes, sizeof(yes) },
-		{ CKA_PRIVATE, &yes, sizeof(yes) },
-		{ CKA_SENSITIVE, &yes, sizeof(yes) },
-		{ CKA_EXTRACTABLE, &no, sizeof(no) },
-		{ CKA_SIGN, &yes, sizeof(yes) },
-		{ CKA_ID, id, idlen },
-		{ CKA_LABEL, (void *)label, strlen(label) },
+	    {CKA_TOKEN, &yes, sizeof(yes)},
+	    {CKA_PRIVATE, &yes, sizeof(yes)},
+	    {CKA_SENSITIVE, &yes, sizeof(yes)},
+	    {CKA_EXTRACTABLE, &no, sizeof(no)},
+	    {CKA_SIGN, &yes, sizeof(yes)},
+	    {CKA_ID, id, idlen},
+	    {CKA_LABEL, (void *)label, strlen(label)},
 	};
 	CK_OBJECT_HANDLE hp, hk;
 	CK_RV rv;
@@ -330,18 +330,18 @@ trusted_wrap_key(CK_SESSION_HANDLE s, const char *idhex, const char *label)
 	CK_ULONG idlen;
 	unsigned char *id = hex_id(idhex, &idlen);
 	CK_ATTRIBUTE t[] = {
-		{ CKA_CLASS, &cls, sizeof(cls) },
-		{ CKA_KEY_TYPE, &kt, sizeof(kt) },
-		{ CKA_TOKEN, &yes, sizeof(yes) },
-		{ CKA_PRIVATE, &no, sizeof(no) },
-		{ CKA_SENSITIVE, &yes, sizeof(yes) },
-		{ CKA_EXTRACTABLE, &no, sizeof(no) },
-		{ CKA_TRUSTED, &yes, sizeof(yes) },
-		{ CKA_WRAP, &yes, sizeof(yes) },
-		{ CKA_UNWRAP, &yes, sizeof(yes) },
-		{ CKA_ID, id, idlen },
-		{ CKA_LABEL, (void *)label, strlen(label) },
-		{ CKA_VALUE, value, sizeof(value) },
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_KEY_TYPE, &kt, sizeof(kt)},
+	    {CKA_TOKEN, &yes, sizeof(yes)},
+	    {CKA_PRIVATE, &no, sizeof(no)},
+	    {CKA_SENSITIVE, &yes, sizeof(yes)},
+	    {CKA_EXTRACTABLE, &no, sizeof(no)},
+	    {CKA_TRUSTED, &yes, sizeof(yes)},
+	    {CKA_WRAP, &yes, sizeof(yes)},
+	    {CKA_UNWRAP, &yes, sizeof(yes)},
+	    {CKA_ID, id, idlen},
+	    {CKA_LABEL, (void *)label, strlen(label)},
+	    {CKA_VALUE, value, sizeof(value)},
 	};
 	CK_OBJECT_HANDLE h;
 	CK_RV rv;
@@ -355,14 +355,14 @@ int
 main(int argc, char **argv)
 {
 	CK_SESSION_HANDLE s;
-	acmb_err err = { 0, "" };
+	acmb_err err = {0, ""};
 
 	if (acmb_init(NULL, &err) != ACMB_OK)
 		die(err.msg, 0);
 	if (argc < 4)
 		die("usage: see the top of p11-fixture.c", 0);
-	s = open_token(argv[1], argv[2],
-	    strcmp(argv[3], "trusted-wrap-key") == 0 ? CKU_SO : CKU_USER);
+	s = open_token(
+	    argv[1], argv[2], strcmp(argv[3], "trusted-wrap-key") == 0 ? CKU_SO : CKU_USER);
 	if (strcmp(argv[3], "import-key") == 0 && argc == 8)
 		import_key(s, argv[4], argv[5], argv[6], argv[7]);
 	else if (strcmp(argv[3], "import-cert") == 0 && argc == 8)

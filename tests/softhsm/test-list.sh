@@ -10,7 +10,7 @@ L() { "$ACMBRIDGE" list --module "$MODULE" "$@"; }
 expect_rc "list without login" 0 L
 expect_in "both tokens listed" "token 'acmb-other'" "$OUT"
 expect_in "certificate shown without login" "certificate  id=0101 label='rsa2048-sens'  RSA-2048  not-after " "$OUT"
-expect_in "CA marked" "label='acmb test root'  EC-prime256v1" "$OUT"
+expect_in "CA marked" "label='acmb test root ec'  EC-prime256v1" "$OUT"
 expect_in "says private objects need login" "not logged in" "$OUT"
 expect_not_in "no private keys without login" "private key" "$OUT"
 
@@ -37,7 +37,7 @@ k = objs[("private-key", "p384-plain")]
 assert k["algorithm"] == "EC-secp384r1" and k["sensitive"] is False and k["export"] == "components", k
 c = objs[("certificate", "p384-sens")]
 assert c["algorithm"] == "EC-secp384r1" and c["paired_key"] and c["not_after"].endswith("Z") and not c["ca"], c
-assert objs[("certificate", "acmb test root")]["ca"] is True
+assert objs[("certificate", "acmb test root ec")]["ca"] is True
 print("json ok")
 PY
 )
@@ -57,5 +57,26 @@ expect_in "wrong PIN message" "wrong PIN" "$ERR"
 expect_rc "pin-value in the URI is scrubbed and warned about" 0 L "pkcs11:token=acmb-main?pin-value=$FIXTURE_PIN"
 expect_in "pin-value warning" "visible to other processes" "$ERR"
 expect_in "pin-value logs in" "private key" "$OUT"
+
+# Modules: p11-kit's registered modules (SoftHSM reads our SOFTHSM2_CONF),
+# module-name= to pick one, and a module that does not load.
+expect_rc "registered modules, no --module" 0 "$ACMBRIDGE" list "pkcs11:token=acmb-main"
+expect_in "registered SoftHSM module found" "token 'acmb-main'" "$OUT"
+expect_rc "module-name= picks the registered module" 0 "$ACMBRIDGE" list \
+	"pkcs11:token=acmb-main?module-name=softhsm2"
+expect_in "module-name= lists the token" "token 'acmb-main'" "$OUT"
+expect_rc "module-name= naming no module" 4 "$ACMBRIDGE" list "pkcs11:token=acmb-main?module-name=nope"
+expect_rc "module that does not load" 4 "$ACMBRIDGE" list --module /nonexistent/libnone.so
+expect_in "module failure names the path" "cannot load PKCS#11 module /nonexistent/libnone.so" "$ERR"
+
+# The PIN prompt on a terminal (a pty from script(1)): asked for, not
+# echoed. The PIN is typed once the prompt is up, as a person would.
+rc=0
+out=$( (sleep 2; printf '%s\n' "$FIXTURE_PIN") |
+	script -qec "$ACMBRIDGE list --module $MODULE --login pkcs11:token=acmb-main" /dev/null 2>&1) || rc=$?
+expect_in "prompt: exit 0" "rc=0" "rc=$rc"
+expect_in "prompt names the token" "PIN for token 'acmb-main': " "$out"
+expect_in "prompted PIN logs in" "private key  id=0101 label='rsa2048-sens'" "$out"
+expect_not_in "prompted PIN not echoed" "$FIXTURE_PIN" "$out"
 
 finish
