@@ -413,6 +413,11 @@ print_result(const struct issue_cli *c, const struct acmb_issue_result *res)
 	size_t i;
 
 	if (c->opts.import.dry_run) {
+		if (c->output == OUTPUT_TEXT) {
+			for (i = 0; i < res->nnotes; i++)
+				printf("%s\n", res->notes[i]);
+			return;
+		}
 		plan = json_array();
 		for (i = 0; i < res->nnotes; i++)
 			json_array_append_new(plan, json_string(res->notes[i]));
