@@ -1,5 +1,6 @@
 #include "init.h"
 
+#include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -36,6 +37,38 @@ ossl_free(void *p, const char *file, int line)
 }
 
 static int initialised;
+static volatile sig_atomic_t interrupted_by;
+
+/* Only records the signal: wiping here would race the code that owns the
+ * secrets and is not async-signal-safe; the owners wipe on the way out. */
+static void
+on_interrupt(int sig)
+{
+	if (interrupted_by == 0)
+		interrupted_by = sig;
+}
+
+static int
+install_interrupt_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocked read or poll must return so that its caller
+	 * can see acmb_interrupted() and unwind. */
+	sa.sa_flags = 0;
+	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+int
+acmb_interrupted(void)
+{
+	return interrupted_by;
+}
 
 int
 acmb_init(struct acmb_init_report *rep, acmb_err *err)
@@ -64,6 +97,9 @@ acmb_init(struct acmb_init_report *rep, acmb_err *err)
 	    acmb_zrealloc, acmb_zstrdup, acmb_zcalloc) != CURLE_OK)
 		return acmb_error(err, ACMB_E_INTERNAL, "libcurl initialisation failed");
 	json_set_alloc_funcs(acmb_zmalloc, acmb_zfree);
+	if (install_interrupt_handlers() != 0)
+		return acmb_error(err, ACMB_E_INTERNAL,
+		    "cannot install the SIGINT/SIGTERM handlers");
 	initialised = 1;
 	if (rep != NULL)
 		*rep = r;
@@ -76,5 +112,8 @@ acmb_shutdown(void)
 	if (!initialised)
 		return;
 	curl_global_cleanup();
+	/* Last chance for what the run left in registers and dead stack
+	 * before exit() and its atexit handlers. */
+	acmb_wipe_residue();
 	initialised = 0;
 }

@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""custody-scan: runs a program under gdb, stops it when it first writes its
+result and at exit_group, and searches all of its readable memory for the
+secrets of the run (see memscan_gdb.py and secrets.py).
+
+usage: custody-scan.py --label NAME [secret options] [run options] -- PROG ARGS
+
+Secrets (the test generated them, so it knows them):
+  --key PATH             a private key file (PEM, DER or PKCS#12); every form
+                         of it is searched (PKCS#8/PKCS#1/SEC1 DER and PEM,
+                         base64 of the PEMs, raw private numbers)
+  --key-passphrase S     passphrase to open --key (PEM encryption, PKCS#12)
+  --passphrase S         a passphrase to search for (also: --passphrase-file)
+  --pin S, --aws-secret S, --secret-file PATH (whole file content)
+Run:
+  --result-fd N          the result moment is the first write to N (default 1)
+  --signal SIG@WHERE     SIG is INT or TERM; WHERE is syscall:NAME[:N] (at the
+                         return of the Nth call) or break:FUNCTION[:N]
+  --expect-exit N        the exit code the run must end with
+  --stdin PATH, --env K=V (for the program), --hardening, --no-line-buffer
+  --figures FILE         append this run's figures as one JSON line
+Exit status: 0 both moments scanned and no secret found; 1 a secret found;
+2 a moment never came or the exit code was not the expected one; 3 the
+harness itself failed.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+STDBUF = "/usr/libexec/coreutils/libstdbuf.so"
+
+
+def human(n):
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return ("%d %s" % (n, unit)) if unit == "B" else "%.1f %s" % (n, unit)
+        n /= 1024.0
+
+
+def print_moment(label, m):
+    print("custody: [%s] moment=%s (%s): scanned %d bytes (%s) in %d mappings, "
+          "%d bytes of them MADV_DONTDUMP, plus %d bytes of vector registers; "
+          "%d threads; %d windows x %d probes; "
+          "hits=%d; %.2fs" % (
+              label, m["moment"], m["why"], m["bytes_scanned"],
+              human(m["bytes_scanned"]), m["mappings_scanned"],
+              m["dontdump_scanned"], m["register_bytes"], m["threads"],
+              m["windows"], m["probes"],
+              len(m["hits"]), m["seconds"]))
+    skipped = m["skipped_text"]
+    names = sorted({os.path.basename(s["name"]) for s in skipped})
+    print("custody:   not scanned, read-only ELF file mappings (program and "
+          "library text/rodata): %d mappings, %s: %s" % (
+              len(skipped), human(sum(s["bytes"] for s in skipped)),
+              ", ".join(names)))
+    unr = {}
+    for u in m["unreadable"]:
+        k = "%s %s (%s)" % (u["name"], u["perms"], u["why"])
+        unr[k] = unr.get(k, 0) + u["bytes"]
+    if unr:
+        print("custody:   not readable: " + "; ".join(
+            "%s %s" % (k, human(v)) for k, v in sorted(unr.items())))
+    for h in m["hits"]:
+        whole = " (whole form)" if h["length"] == h["form_length"] else ""
+        print("custody:   HIT %s +0x%x (address %s, VmFlags %s): %d bytes of "
+              "%s at form offset %d of %d%s" % (
+                  h["mapping"], h["mapping_offset"], h["address"],
+                  h["mapping_flags"] or "-", h["length"], h["form"],
+                  h["form_offset"], h["form_length"], whole))
+    if m.get("backtrace"):
+        print("custody:   threads at this moment:")
+        for line in m["backtrace"].splitlines():
+            print("custody:     " + line)
+
+
+def main():
+    ap = argparse.ArgumentParser(usage=__doc__)
+    ap.add_argument("--label", required=True)
+    ap.add_argument("--key", action="append", default=[])
+    ap.add_argument("--key-passphrase")
+    ap.add_argument("--passphrase", action="append", default=[])
+    ap.add_argument("--passphrase-file", action="append", default=[])
+    ap.add_argument("--pin", action="append", default=[])
+    ap.add_argument("--aws-secret", action="append", default=[])
+    ap.add_argument("--secret-file", action="append", default=[])
+    ap.add_argument("--result-fd", type=int, default=1)
+    ap.add_argument("--signal")
+    ap.add_argument("--expect-exit", type=int)
+    ap.add_argument("--stdin")
+    ap.add_argument("--env", action="append", default=[])
+    ap.add_argument("--hardening", action="store_true")
+    ap.add_argument("--no-line-buffer", action="store_true")
+    ap.add_argument("--backtrace-on-hit", action="store_true")
+    ap.add_argument("--figures")
+    ap.add_argument("--workdir")
+    ap.add_argument("cmd", nargs=argparse.REMAINDER)
+    a = ap.parse_args()
+    cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
+    if not cmd:
+        ap.error("no program given after --")
+
+    passphrases = list(a.passphrase)
+    for p in a.passphrase_file:
+        with open(p, "rb") as f:
+            text = f.read().decode()
+        passphrases.append(text.rstrip("\r\n"))
+    secrets = {
+        "keys": [{"path": k, "passphrase": a.key_passphrase} for k in a.key],
+        "passphrases": passphrases, "pins": a.pin,
+        "aws_secrets": a.aws_secret, "files": a.secret_file,
+    }
+    work = a.workdir or tempfile.mkdtemp(prefix="custody-")
+    os.makedirs(work, exist_ok=True)
+    inferior_env = {}
+    if not a.no_line_buffer and os.path.exists(STDBUF):
+        # Line-buffered stdout: the result moment is when the first result
+        # line is produced, not when stdio flushes at exit.
+        inferior_env = {"LD_PRELOAD": STDBUF, "_STDBUF_O": "L"}
+    cfg = {
+        "argv": cmd, "secrets": secrets, "result_fd": a.result_fd,
+        "stdout": os.path.join(work, "stdout"),
+        "stderr": os.path.join(work, "stderr"),
+        "stdin": a.stdin, "report": os.path.join(work, "report.json"),
+        "inferior_env": inferior_env, "hardening": a.hardening,
+        "backtrace_on_hit": a.backtrace_on_hit,
+    }
+    if a.signal:
+        sig, _, where = a.signal.partition("@")
+        parts = where.split(":")
+        nth = 1
+        if len(parts) == 3:
+            nth = int(parts[2])
+        cfg["signal"] = {"sig": sig, "at": parts[0] + ":" + parts[1], "nth": nth}
+    cfg_path = os.path.join(work, "config.json")
+    with open(cfg_path, "w") as f:
+        json.dump(cfg, f)
+    env = dict(os.environ)
+    env["ACMB_CUSTODY_CONFIG"] = cfg_path
+    for kv in a.env:
+        k, _, v = kv.partition("=")
+        env[k] = v
+    try:
+        os.unlink(cfg["report"])
+    except FileNotFoundError:
+        pass
+    g = subprocess.run(["gdb", "-nx", "-batch", "-q", "-x",
+                        os.path.join(HERE, "memscan_gdb.py")],
+                       env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       stdin=subprocess.DEVNULL)
+    if not os.path.exists(cfg["report"]):
+        sys.stdout.write(g.stdout.decode(errors="replace"))
+        print("custody: [%s] HARNESS FAILURE: gdb wrote no report" % a.label)
+        return 3
+    with open(cfg["report"]) as f:
+        rep = json.load(f)
+    print("custody: [%s] %s" % (a.label, " ".join(cmd)))
+    print("custody: [%s] searching %d windows of %d secret forms: %s" % (
+        a.label, rep["windows"], len(rep["forms"]),
+        ", ".join("%s (%d B)" % (x["form"], x["bytes"]) for x in rep["forms"])))
+    if inferior_env:
+        print("custody: [%s] stdout made line-buffered with %s" % (a.label, STDBUF))
+    for e in rep["events"]:
+        print("custody: [%s] %s" % (a.label, e))
+    status = 0
+    hits = 0
+    for moment in ("result", "exit"):
+        m = rep["moments"].get(moment)
+        if m is None:
+            print("custody: [%s] moment=%s NEVER REACHED (%s)" % (
+                a.label, moment,
+                "no write to fd %d" % a.result_fd if moment == "result"
+                else "no exit_group: killed by signal %s" % rep["exit_signal"]))
+            status = 2
+            continue
+        print_moment(a.label, m)
+        hits += len(m["hits"])
+    if "hardening" in rep:
+        h = rep["hardening"]
+        print("custody: [%s] hardening: dumpable=%d, core limit %s, memlock "
+              "limit %s, secure heap VmFlags %s" % (
+                  a.label, h["dumpable"], "/".join(h["core_limit"]),
+                  "/".join(h["memlock_limit"]),
+                  h["secure_heap_vmflags"] or "NOT FOUND"))
+    print("custody: [%s] exit code %s%s" % (
+        a.label, rep["exit_code"],
+        "" if rep["exit_signal"] is None else ", killed by signal %d" % rep["exit_signal"]))
+    if a.expect_exit is not None and rep["exit_code"] != a.expect_exit:
+        print("custody: [%s] EXPECTED exit code %d" % (a.label, a.expect_exit))
+        status = 2
+    if a.figures:
+        with open(a.figures, "a") as f:
+            f.write(json.dumps({
+                "label": a.label, "exit_code": rep["exit_code"],
+                "windows": rep["windows"],
+                "moments": {k: {x: v[x] for x in ("bytes_scanned", "probes",
+                                                  "seconds", "threads")}
+                            | {"hits": len(v["hits"])}
+                            for k, v in rep["moments"].items()}}) + "\n")
+    if hits:
+        print("custody: [%s] FOUND %d copies of secrets" % (a.label, hits))
+        return 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
