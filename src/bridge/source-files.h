@@ -27,4 +27,16 @@ struct acmb_files_spec {
 int acmb_files_load(const struct acmb_files_spec *spec,
     struct acmb_material **out, acmb_err *err);
 
+/* Internal, for the fuzzer and tests: decodes field f of m from data (len
+ * bytes, the raw contents of the file as read) exactly as acmb_files_load()
+ * does, filling m->info[f] (present, status, message, flags, raw_len,
+ * blocks, key_format; source should be set first: messages name it) and the
+ * field's certs/chain/key. pass (passlen bytes, NUL-terminated, may be NULL)
+ * decrypts an encrypted key. A field whose status is not ACMB_OK holds no
+ * objects. Returns ACMB_OK (even for an unusable field), or ACMB_E_PASSPHRASE
+ * for a wrong passphrase and ACMB_E_NOMEM, with err set. */
+int acmb_files_decode_field(struct acmb_material *m, enum acmb_field f,
+    const unsigned char *data, size_t len, const char *pass, size_t passlen,
+    acmb_err *err);
+
 #endif

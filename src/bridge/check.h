@@ -1,0 +1,36 @@
+/*
+ * The check flow: load a material from files, judge it against ACM's import
+ * rules, and describe the verdict as JSON. `acmbridge check` prints it;
+ * `acmbridge import` runs the same flow and refuses when it fails.
+ */
+#ifndef ACMB_CHECK_H
+#define ACMB_CHECK_H
+
+#include <time.h>
+
+#include <jansson.h>
+
+#include "acm/rules.h"
+#include "bridge/source-files.h"
+#include "error.h"
+#include "material.h"
+
+/* Loads what spec names and judges it at time at. On ACMB_OK, *m_out holds
+ * the material (chain reordered for import; free with acmb_material_free())
+ * and *rep_out the verdict (free with free()). Returns the loader's usage
+ * errors (ACMB_E_USAGE, ACMB_E_PASSPHRASE) unchanged; a failing rule is
+ * not an error here: see (*rep_out)->ok. m_out may be NULL. */
+int acmb_check_files(const struct acmb_files_spec *spec, time_t at,
+    struct acmb_material **m_out, struct acmb_rules_report **rep_out, acmb_err *err);
+
+/* Returns the report as a new JSON object ({"ok", "key_algorithm",
+ * "not_after", "checks", "chain_order_changed", "services"}), or NULL when
+ * out of memory. Caller frees with json_decref(). */
+json_t *acmb_check_report_json(const struct acmb_rules_report *rep);
+
+/* Parses an RFC 3339 / ISO 8601 time ("2027-01-31T00:00:00Z",
+ * "2027-01-31T02:00:00+02:00", "2027-01-31", fractions of a second
+ * ignored) into *out. Returns ACMB_OK or ACMB_E_USAGE with a message. */
+int acmb_check_parse_time(const char *s, time_t *out, acmb_err *err);
+
+#endif

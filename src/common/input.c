@@ -1,0 +1,169 @@
+#include "input.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Bytes asked of read() at a time from a stream. */
+#define INPUT_CHUNK ((size_t)64 << 10)
+
+int
+acmb_input_is_stdin(const char *arg)
+{
+	return arg != NULL && strcmp(arg, "-") == 0;
+}
+
+/* The AWS CLI's fileb:// and file:// prefixes both mean "the file's bytes"
+ * here: we never re-encode text, so the distinction does not matter. */
+static const char *
+input_path(const char *arg)
+{
+	if (strncmp(arg, "fileb://", 8) == 0)
+		return arg + 8;
+	if (strncmp(arg, "file://", 7) == 0)
+		return arg + 7;
+	return arg;
+}
+
+static int
+check_file_type(const struct stat *st, int fd, const char *what, const char *name,
+    acmb_err *err)
+{
+	if (S_ISREG(st->st_mode) || S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode))
+		return ACMB_OK;
+	/* An operator pasting into a terminal is a legitimate stream. */
+	if (fd == STDIN_FILENO && S_ISCHR(st->st_mode) && isatty(fd))
+		return ACMB_OK;
+	if (S_ISDIR(st->st_mode))
+		return acmb_error(err, ACMB_E_USAGE, "%s: %s is a directory, not a file",
+		    what, name);
+	return acmb_error(err, ACMB_E_USAGE,
+	    "%s: %s is a device or special file, not a regular file or pipe", what, name);
+}
+
+static int
+too_big(acmb_err *err, const char *what, const char *name, size_t max, int unread)
+{
+	return acmb_error(err, ACMB_E_TOO_BIG,
+	    "%s: %s is larger than the %zu-byte limit for this field; %s", what, name, max,
+	    unread ? "refused unread" : "reading stopped there");
+}
+
+/* Reads until EOF into b, whose maximum is the field's limit + 1, so that a
+ * stream one byte over the limit is detected without reading more. */
+static int
+read_stream(int fd, acmb_secbuf *b, size_t first, const char *what, const char *name,
+    acmb_err *err)
+{
+	struct pollfd pfd;
+	unsigned char *dst;
+	size_t room, want;
+	ssize_t n;
+
+	for (;;) {
+		room = acmb_secbuf_max(b) - acmb_secbuf_len(b);
+		if (room == 0)
+			return ACMB_E_TOO_BIG;
+		want = first != 0 ? first : INPUT_CHUNK;
+		first = 0;
+		if (want > room)
+			want = room;
+		if ((dst = acmb_secbuf_reserve(b, want)) == NULL)
+			return acmb_error(err, ACMB_E_NOMEM,
+			    "%s: out of secure memory reading %s", what, name);
+		n = read(fd, dst, want);
+		if (n == 0)
+			return ACMB_OK;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				/* A non-blocking stdin inherited from the caller. */
+				pfd.fd = fd;
+				pfd.events = POLLIN;
+				pfd.revents = 0;
+				if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+					return acmb_error(err, ACMB_E_IO, "%s: cannot read %s: %s",
+					    what, name, strerror(errno));
+				continue;
+			}
+			return acmb_error(err, errno == EISDIR ? ACMB_E_USAGE : ACMB_E_IO,
+			    "%s: cannot read %s: %s", what, name, strerror(errno));
+		}
+		acmb_secbuf_commit(b, (size_t)n);
+	}
+}
+
+int
+acmb_input_read(const char *arg, const char *what, size_t max, acmb_secbuf **out,
+    char *source, size_t source_size, acmb_err *err)
+{
+	const char *path, *name;
+	acmb_secbuf *b = NULL;
+	struct stat st;
+	int fd = -1, flags, r = ACMB_E_INTERNAL;
+
+	*out = NULL;
+	if (source != NULL && source_size > 0)
+		source[0] = '\0';
+	if (arg == NULL || max == (size_t)-1)
+		return acmb_error(err, ACMB_E_INTERNAL, "%s: no input named", what);
+	if (acmb_input_is_stdin(arg)) {
+		name = "standard input";
+		fd = STDIN_FILENO;
+	} else {
+		path = input_path(arg);
+		name = path;
+		if (*path == '\0') {
+			r = acmb_error(err, ACMB_E_USAGE, "%s: '%s' names no file", what, arg);
+			goto out;
+		}
+		/* O_NONBLOCK so that opening a FIFO without a writer cannot hang;
+		 * cleared below once we know what the file is. */
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd < 0) {
+			r = acmb_error(err, ACMB_E_USAGE, "%s: cannot open %s: %s", what, path,
+			    strerror(errno));
+			goto out;
+		}
+	}
+	if (source != NULL && source_size > 0)
+		snprintf(source, source_size, "%s", name);
+	if (fstat(fd, &st) != 0) {
+		r = acmb_error(err, ACMB_E_USAGE, "%s: cannot stat %s: %s", what, name,
+		    strerror(errno));
+		goto out;
+	}
+	if ((r = check_file_type(&st, fd, what, name, err)) != ACMB_OK)
+		goto out;
+	if (S_ISREG(st.st_mode) && (st.st_size < 0 || (unsigned long long)st.st_size > max)) {
+		r = too_big(err, what, name, max, 1);
+		goto out;
+	}
+	if (fd != STDIN_FILENO && (flags = fcntl(fd, F_GETFL)) != -1)
+		(void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	if ((b = acmb_secbuf_new(max + 1)) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "%s: out of secure memory", what);
+		goto out;
+	}
+	/* A regular file is read in one go (its size + 1, to see the end); it
+	 * may still grow after fstat, and the stream bound holds then too. */
+	if ((r = read_stream(fd, b, S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 0, what,
+	    name, err)) != ACMB_OK) {
+		if (r == ACMB_E_TOO_BIG)
+			r = too_big(err, what, name, max, 0);
+		goto out;
+	}
+	*out = b;
+	b = NULL;
+	r = ACMB_OK;
+out:
+	if (fd > STDIN_FILENO)
+		close(fd);
+	acmb_secbuf_free(b);
+	return r;
+}

@@ -1,0 +1,223 @@
+#include "keyload.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/buffer.h>
+#include <openssl/decoder.h>
+#include <openssl/encoder.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "pem.h"
+
+/* Room for the PKCS#8 PEM of the largest key we accept (16384-bit RSA is
+ * about 13 KiB). */
+#define KEYLOAD_PEM_MAX ((size_t)64 << 10)
+
+/* Refuses to ask anyone: without a passphrase from the operator an encrypted
+ * key must fail, never prompt on a terminal. */
+static int
+no_passphrase_cb(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+static void
+format_from_pem_type(const char *type, struct acmb_keyload_info *info)
+{
+	const char *f = "PKCS#8";
+
+	if (strcmp(type, "RSA PRIVATE KEY") == 0)
+		f = "PKCS#1";
+	else if (strcmp(type, "EC PRIVATE KEY") == 0)
+		f = "SEC1";
+	else if (strcmp(type, "DSA PRIVATE KEY") == 0)
+		f = "DSA";
+	snprintf(info->format, sizeof(info->format), "%s", f);
+}
+
+/* One decoding attempt. structure may be NULL (any). Returns 1 on success. */
+static int
+try_decode(const unsigned char *data, size_t len, const char *input_type,
+    const char *structure, const char *pass, size_t passlen, EVP_PKEY **key)
+{
+	OSSL_DECODER_CTX *dctx = NULL;
+	const unsigned char *p = data;
+	size_t left = len;
+	EVP_PKEY *k = NULL;
+	int ok = 0;
+
+	dctx = OSSL_DECODER_CTX_new_for_pkey(&k, input_type, structure, NULL,
+	    EVP_PKEY_KEYPAIR, NULL, NULL);
+	if (dctx == NULL || OSSL_DECODER_CTX_get_num_decoders(dctx) == 0)
+		goto out;
+	if (pass != NULL) {
+		if (!OSSL_DECODER_CTX_set_passphrase(dctx, (const unsigned char *)pass, passlen))
+			goto out;
+	} else if (!OSSL_DECODER_CTX_set_pem_password_cb(dctx, no_passphrase_cb, NULL)) {
+		goto out;
+	}
+	/* All of the input must be the key: trailing bytes mean garbage. */
+	if (!OSSL_DECODER_from_data(dctx, &p, &left) || k == NULL ||
+	    (strcmp(input_type, "DER") == 0 && left != 0))
+		goto out;
+	*key = k;
+	k = NULL;
+	ok = 1;
+out:
+	EVP_PKEY_free(k);
+	OSSL_DECODER_CTX_free(dctx);
+	return ok;
+}
+
+/* DER carries no name: encryption and structure are found by parsing. */
+static int
+decode_der(const unsigned char *data, size_t len, const char *pass, size_t passlen,
+    EVP_PKEY **key, struct acmb_keyload_info *info, acmb_err *err)
+{
+	const unsigned char *p = data;
+	PKCS8_PRIV_KEY_INFO *p8 = NULL;
+	X509_SIG *sig = NULL;
+	int is_pkcs8 = 0, r = ACMB_E_INTERNAL;
+
+	/* An EncryptedPrivateKeyInfo is an X509_SIG-shaped SEQUENCE. */
+	if ((sig = d2i_X509_SIG(NULL, &p, (long)len)) != NULL && p == data + len) {
+		info->encrypted = 1;
+		snprintf(info->format, sizeof(info->format), "PKCS#8");
+		if (pass == NULL) {
+			r = acmb_error(err, ACMB_E_RULE, "the key is encrypted (PKCS#8)");
+			goto out;
+		}
+		if (!try_decode(data, len, "DER", "EncryptedPrivateKeyInfo", pass, passlen,
+		    key)) {
+			r = acmb_error(err, ACMB_E_PASSPHRASE, "wrong passphrase");
+			goto out;
+		}
+		r = ACMB_OK;
+		goto out;
+	}
+	/* The decoders' structure hint is not strict for DER (a PKCS#1 key
+	 * decodes under "PrivateKeyInfo"), so the format is told by parsing. */
+	p = data;
+	if ((p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)len)) != NULL && p == data + len)
+		is_pkcs8 = 1;
+	if (!try_decode(data, len, "DER", NULL, NULL, 0, key)) {
+		r = acmb_error(err, ACMB_E_PARSE, "not a private key in PEM or DER form");
+		goto out;
+	}
+	snprintf(info->format, sizeof(info->format), "%s", is_pkcs8 ? "PKCS#8" :
+	    EVP_PKEY_is_a(*key, "RSA") ? "PKCS#1" :
+	    EVP_PKEY_is_a(*key, "EC") ? "SEC1" : "type-specific");
+	r = ACMB_OK;
+out:
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	X509_SIG_free(sig);
+	ERR_clear_error();
+	return r;
+}
+
+static int
+decode_pem(const unsigned char *data, size_t len, const char *pem_type, const char *pass,
+    size_t passlen, EVP_PKEY **key, struct acmb_keyload_info *info, acmb_err *err)
+{
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	int legacy = 0, r;
+
+	format_from_pem_type(pem_type, info);
+	/* Decoding the body first tells a bad base64 body from a bad key. */
+	if ((r = acmb_pem_decode((const char *)data, len, &der, &der_len, &legacy,
+	    err)) != ACMB_OK)
+		goto out;
+	if (legacy)
+		info->encrypted = 2;
+	else if (strcmp(pem_type, "ENCRYPTED PRIVATE KEY") == 0)
+		info->encrypted = 1;
+	if (info->encrypted && pass == NULL) {
+		r = acmb_error(err, ACMB_E_RULE, "the key is encrypted (%s)",
+		    legacy ? "legacy Proc-Type PEM" : "PKCS#8");
+		goto out;
+	}
+	/* The PEM text itself goes to the decoder: it reads Proc-Type and
+	 * DEK-Info and decrypts legacy keys, which plain DER cannot express. */
+	if (!try_decode(data, len, "PEM", NULL, info->encrypted ? pass : NULL,
+	    info->encrypted ? passlen : 0, key)) {
+		if (info->encrypted)
+			r = acmb_error(err, ACMB_E_PASSPHRASE, "wrong passphrase");
+		else
+			r = acmb_error_ssl(err, ACMB_E_PARSE, "the %s block is not a valid "
+			    "private key", pem_type);
+		goto out;
+	}
+	r = ACMB_OK;
+out:
+	acmb_pem_der_free(der, der_len);
+	ERR_clear_error();
+	return r;
+}
+
+int
+acmb_keyload_decode(const unsigned char *data, size_t len, const char *pem_type,
+    const char *pass, size_t passlen, EVP_PKEY **key, struct acmb_keyload_info *info,
+    acmb_err *err)
+{
+	*key = NULL;
+	memset(info, 0, sizeof(*info));
+	if (len == 0 || len > LONG_MAX)
+		return acmb_error(err, ACMB_E_PARSE, "empty or oversized key");
+	if (pem_type != NULL)
+		return decode_pem(data, len, pem_type, pass, passlen, key, info, err);
+	return decode_der(data, len, pass, passlen, key, info, err);
+}
+
+int
+acmb_keyload_pkcs8_pem(EVP_PKEY *key, acmb_secbuf **pem, acmb_err *err)
+{
+	OSSL_ENCODER_CTX *ectx = NULL;
+	acmb_secbuf *b = NULL;
+	BIO *bio = NULL;
+	BUF_MEM *mem = NULL;
+	int r = ACMB_E_INTERNAL;
+
+	*pem = NULL;
+	if (key == NULL)
+		return acmb_error(err, ACMB_E_INTERNAL, "no private key to encode");
+	/* A secmem BIO keeps the encoder's output in the secure heap; it is
+	 * wiped when the BIO is freed. */
+	if ((bio = BIO_new(BIO_s_secmem())) == NULL ||
+	    (b = acmb_secbuf_new(KEYLOAD_PEM_MAX)) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "out of secure memory encoding the key");
+		goto out;
+	}
+	ectx = OSSL_ENCODER_CTX_new_for_pkey(key, EVP_PKEY_KEYPAIR, "PEM", "PrivateKeyInfo",
+	    NULL);
+	if (ectx == NULL || OSSL_ENCODER_CTX_get_num_encoders(ectx) == 0) {
+		r = acmb_error_ssl(err, ACMB_E_INTERNAL, "no PKCS#8 encoder for this key");
+		goto out;
+	}
+	if (!OSSL_ENCODER_to_bio(ectx, bio) || BIO_get_mem_ptr(bio, &mem) <= 0 ||
+	    mem == NULL) {
+		r = acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot encode the key as PKCS#8");
+		goto out;
+	}
+	if ((r = acmb_secbuf_put(b, mem->data, mem->length)) != ACMB_OK) {
+		r = acmb_error(err, r, "encoded key does not fit in %zu bytes", KEYLOAD_PEM_MAX);
+		goto out;
+	}
+	*pem = b;
+	b = NULL;
+	r = ACMB_OK;
+out:
+	OSSL_ENCODER_CTX_free(ectx);
+	BIO_free(bio);
+	acmb_secbuf_free(b);
+	return r;
+}
