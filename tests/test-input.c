@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 #include <openssl/crypto.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -584,10 +585,14 @@ test_pkcs12_bundles(void **state)
 		acmb_material_free(m);
 		m = NULL;
 
+		/* Only the legacy bundle needs OpenSSL's legacy provider. */
+		assert_int_equal(OSSL_PROVIDER_available(NULL, "legacy"), (int)i);
+
 		spec.passphrase_file = P("wrong.txt");
 		write_file("wrong.txt", "battery staple\n", 15);
 		assert_int_equal(acmb_files_load(&spec, &m, &err), ACMB_E_PASSPHRASE);
-		assert_non_null(strstr(err.msg, "wrong passphrase"));
+		assert_non_null(strstr(err.msg, "wrong passphrase for PKCS#12 bundle"));
+		assert_non_null(strstr(err.msg, bundles[i]));
 		assert_null(m);
 
 		spec.passphrase_file = NULL;
@@ -595,6 +600,71 @@ test_pkcs12_bundles(void **state)
 		assert_non_null(strstr(err.msg, "--passphrase-file"));
 		assert_null(m);
 	}
+}
+
+static void
+test_pkcs12_conflicts(void **state)
+{
+	struct acmb_files_spec spec = { 0 };
+	struct acmb_material *m = NULL;
+	acmb_err err = { 0 };
+
+	(void)state;
+	spec.pkcs12 = P("modern.p12");
+	spec.passphrase_file = P("pass.txt");
+	spec.certificate_chain = P("chain.pem");
+	assert_int_equal(acmb_files_load(&spec, &m, &err), ACMB_E_USAGE);
+	assert_non_null(strstr(err.msg, "already holds a chain"));
+	assert_null(m);
+
+	spec.certificate_chain = NULL;
+	spec.passphrase_env = "ACMB_TEST_UNUSED";
+	assert_int_equal(acmb_files_load(&spec, &m, &err), ACMB_E_USAGE);
+	assert_non_null(strstr(err.msg, "not both"));
+	assert_null(m);
+
+	/* A bundle that is not one: every field says so, nothing is hard. */
+	spec.passphrase_env = NULL;
+	spec.pkcs12 = P("leaf.pem");
+	m = load_ok(&spec);
+	assert_int_equal(m->info[ACMB_FIELD_CERT].status, ACMB_E_PARSE);
+	assert_int_equal(m->info[ACMB_FIELD_KEY].status, ACMB_E_PARSE);
+	assert_non_null(strstr(m->info[ACMB_FIELD_KEY].message, "not a PKCS#12 bundle"));
+	assert_null(m->key);
+	acmb_material_free(m);
+}
+
+static void
+test_passphrase_from_stdin(void **state)
+{
+	struct acmb_files_spec spec = { 0 };
+	struct acmb_material *m = NULL;
+	acmb_err err = { 0 };
+	int saved;
+	pid_t pid;
+
+	(void)state;
+	/* CRLF from a Windows editor: one line end, stripped whole. */
+	pid = stdin_from("correct horse\r\n", 15, &saved);
+	spec.certificate = P("leaf.pem");
+	spec.private_key = P("leaf-legacy.key");
+	spec.passphrase_file = "-";
+	m = load_ok(&spec);
+	stdin_restore(pid, saved);
+	assert_field_ok(m, ACMB_FIELD_KEY);
+	assert_key_matches(m);
+	acmb_material_free(m);
+	m = NULL;
+
+	/* The passphrase and a field cannot both come from standard input. */
+	spec.private_key = "-";
+	assert_int_equal(acmb_files_load(&spec, &m, &err), ACMB_E_USAGE);
+	assert_null(m);
+	spec.private_key = P("leaf-legacy.key");
+	spec.passphrase_file = P("no-such-pass");
+	assert_int_equal(acmb_files_load(&spec, &m, &err), ACMB_E_USAGE);
+	assert_non_null(strstr(err.msg, "no-such-pass"));
+	assert_null(m);
 }
 
 static void
@@ -668,6 +738,8 @@ main(void)
 		cmocka_unit_test(test_encrypted_keys),
 		cmocka_unit_test(test_passphrase_env_wiped),
 		cmocka_unit_test(test_pkcs12_bundles),
+		cmocka_unit_test(test_pkcs12_conflicts),
+		cmocka_unit_test(test_passphrase_from_stdin),
 		cmocka_unit_test(test_der_certificate_and_key),
 		cmocka_unit_test(test_key_pem_is_pkcs8_in_secure_heap),
 	};

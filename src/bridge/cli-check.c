@@ -13,6 +13,7 @@
 #include "check.h"
 #include "cli-input.h"
 #include "cli.h"
+#include "zalloc.h"
 
 /* A batch line holds up to three paths; longer lines are refused. */
 #define BATCH_LINE_MAX 8192
@@ -89,7 +90,8 @@ print_json_line(json_t *obj, int pretty)
 	if (s == NULL)
 		return -1;
 	puts(s);
-	free(s);
+	/* jansson allocates through the wiping allocator (init.c). */
+	acmb_zfree(s);
 	return 0;
 }
 

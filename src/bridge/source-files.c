@@ -392,9 +392,13 @@ load_pkcs12(struct acmb_material *m, const struct acmb_files_spec *spec,
 	r = acmb_pkcs12_parse(acmb_secbuf_ptr(raw), acmb_secbuf_len(raw),
 	    pass != NULL ? acmb_secbuf_str(pass) : NULL, &key, &leaf, &chain, &perr);
 	if (r == ACMB_E_PASSPHRASE) {
-		r = acmb_error(err, r, "%s: PKCS#12 bundle %s: %s",
-		    pass != NULL ? "wrong passphrase" : "passphrase needed",
-		    m->info[ACMB_FIELD_CERT].source, perr.msg);
+		if (pass != NULL)
+			r = acmb_error(err, r, "wrong passphrase for PKCS#12 bundle %s",
+			    m->info[ACMB_FIELD_CERT].source);
+		else
+			r = acmb_error(err, r, "PKCS#12 bundle %s is protected by a passphrase; "
+			    "give it with --passphrase-file or --passphrase-env",
+			    m->info[ACMB_FIELD_CERT].source);
 		goto out;
 	}
 	if (r != ACMB_OK) {

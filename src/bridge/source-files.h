@@ -14,8 +14,8 @@ struct acmb_files_spec {
 	const char *private_key;     /* --private-key */
 	const char *certificate_chain; /* --certificate-chain */
 	const char *pkcs12;          /* --pkcs12 PATH: cert, key and chain in one */
-	const char *passphrase_file; /* --passphrase-file PATH */
-	const char *passphrase_env;  /* --passphrase-env VAR */
+	const char *passphrase_file; /* --passphrase-file PATH (one trailing newline stripped) */
+	const char *passphrase_env;  /* --passphrase-env VAR (wiped and unset once read) */
 };
 
 /* Reads and decodes every field the spec names into a new material.

@@ -52,8 +52,12 @@ from_file(const char *file, acmb_secbuf **out, acmb_err *err)
 
 	if ((r = acmb_input_read(file, "passphrase file", ACMB_INPUT_MAX_PASSPHRASE, &b, NULL,
 	    0, err)) != ACMB_OK) {
-		/* An unusable passphrase file is a usage problem, whatever the cause. */
-		r = err != NULL ? (err->rc = ACMB_E_USAGE) : ACMB_E_USAGE;
+		/* An unusable passphrase file is a usage problem, whatever the cause;
+		 * the message already names the file and why. */
+		if (r != ACMB_E_NOMEM)
+			r = ACMB_E_USAGE;
+		if (err != NULL)
+			err->rc = r;
 		goto out;
 	}
 	p = acmb_secbuf_ptr(b);

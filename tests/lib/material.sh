@@ -201,3 +201,49 @@ mat_chain() {
 		cat "$MAT_DIR/$n.pem" >>"$out"
 	done
 }
+
+# mat_corrupt_rsa_key IN OUT: writes an RSA key (PKCS#1 PEM) whose public
+# part (n, e) is intact but whose private exponents d, dp and dq each have one
+# byte changed, so only a sign/verify test can tell it from the real key.
+mat_corrupt_rsa_key() {
+	local in=$1 out=$2 der="$MAT_DIR/.ca/corrupt.der"
+	openssl rsa -in "$in" -traditional -outform DER -out "$der" 2>/dev/null || return 1
+	local idx=0 off hl len pos byte
+	while read -r off hl len; do
+		# INTEGERs at depth 1: version n e d p q dp dq qinv
+		if [ "$idx" -eq 3 ] || [ "$idx" -eq 6 ] || [ "$idx" -eq 7 ]; then
+			pos=$((off + hl + len / 2))
+			byte=$(od -An -tu1 -j "$pos" -N1 "$der" | tr -d ' ')
+			printf "\\$(printf '%03o' $(((byte ^ 0x5a) & 0xff)))" |
+			    dd of="$der" bs=1 seek="$pos" conv=notrunc status=none
+		fi
+		idx=$((idx + 1))
+	done < <(openssl asn1parse -inform DER -in "$der" |
+	    sed -n 's/^ *\([0-9]*\):d=1 *hl= *\([0-9]*\) *l= *\([0-9]*\) *prim: INTEGER.*/\1 \2 \3/p')
+	{
+		echo "-----BEGIN RSA PRIVATE KEY-----"
+		base64 -w64 "$der"
+		echo "-----END RSA PRIVATE KEY-----"
+	} >"$out"
+	rm -f "$der"
+}
+
+# mat_corrupt_ec_key IN OUT: an EC key (SEC1 PEM) that keeps its public
+# point but has a different private scalar.
+mat_corrupt_ec_key() {
+	local in=$1 out=$2 der="$MAT_DIR/.ca/corrupt.der" off hl len pos byte
+	openssl ec -in "$in" -outform DER -out "$der" 2>/dev/null || return 1
+	read -r off hl len < <(openssl asn1parse -inform DER -in "$der" |
+	    sed -n 's/^ *\([0-9]*\):d=1 *hl= *\([0-9]*\) *l= *\([0-9]*\) *prim: OCTET STRING.*/\1 \2 \3/p' |
+	    head -1)
+	pos=$((off + hl + len / 2))
+	byte=$(od -An -tu1 -j "$pos" -N1 "$der" | tr -d ' ')
+	printf "\\$(printf '%03o' $(((byte ^ 0x5a) & 0xff)))" |
+	    dd of="$der" bs=1 seek="$pos" conv=notrunc status=none
+	{
+		echo "-----BEGIN EC PRIVATE KEY-----"
+		base64 -w64 "$der"
+		echo "-----END EC PRIVATE KEY-----"
+	} >"$out"
+	rm -f "$der"
+}
