@@ -83,8 +83,8 @@ zero_sse(void)
 }
 #endif
 
-static void
-zero_vector_registers(void)
+void
+acmb_wipe_registers(void)
 {
 #if defined(__x86_64__)
 	if (__builtin_cpu_supports("avx512f"))
@@ -109,10 +109,10 @@ scrub_dead_stack(void)
 void
 acmb_wipe_residue(void)
 {
-	zero_vector_registers();
+	acmb_wipe_registers();
 	scrub_dead_stack();
 	/* The scrub itself went through memset: clear what it left. */
-	zero_vector_registers();
+	acmb_wipe_registers();
 }
 
 acmb_secbuf *

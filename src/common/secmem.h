@@ -72,4 +72,8 @@ void acmb_wipe_residue(void);
 
 #define ACMB_STACK_SCRUB ((size_t)64 << 10)
 
+/* Zeroes the CPU's vector registers only: cheap enough for every free of
+ * the wiping allocator (zalloc.h), which calls it. */
+void acmb_wipe_registers(void);
+
 #endif

@@ -78,16 +78,68 @@ def print_moment(label, m):
             print("custody:     " + line)
 
 
+def run_gdb(cfg, cfg_path, env):
+    with open(cfg_path, "w") as f:
+        json.dump(cfg, f)
+    try:
+        os.unlink(cfg["report"])
+    except FileNotFoundError:
+        pass
+    g = subprocess.run(["gdb", "-nx", "-batch", "-q", "-x",
+                        os.path.join(HERE, "memscan_gdb.py")],
+                       env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       stdin=subprocess.DEVNULL)
+    if not os.path.exists(cfg["report"]):
+        sys.stdout.write(g.stdout.decode(errors="replace"))
+        return None
+    with open(cfg["report"]) as f:
+        return json.load(f)
+
+
+def find_origins(label, cfg, cfg_path, env, rep):
+    """Reruns with a watchpoint on an 8-byte-aligned word inside each of the
+    first hits, conditioned on the secret's bytes arriving there."""
+    sys.path.insert(0, HERE)
+    import secrets as acmb_secrets
+    forms = dict(acmb_secrets.build_forms(cfg["secrets"]))
+    done = 0
+    for moment in ("result", "exit"):
+        for h in rep["moments"].get(moment, {}).get("hits", []):
+            if done >= 3 or h["address"] == "-":
+                continue
+            addr = int(h["address"], 16)
+            skip = (-addr) % 8
+            if h["length"] < skip + 8:
+                continue
+            data = forms[h["form"]][h["form_offset"] + skip:h["form_offset"] + skip + 8]
+            value = int.from_bytes(data, "little", signed=True)
+            c = dict(cfg)
+            c["watch"] = {"address": addr + skip, "value": value}
+            c["report"] = cfg["report"] + ".origin"
+            r = run_gdb(c, cfg_path + ".origin", dict(env, ACMB_CUSTODY_CONFIG=cfg_path + ".origin"))
+            done += 1
+            print("custody: [%s] ORIGIN of %s hit at %s (%s): %s" % (
+                label, moment, h["address"], h["form"],
+                "no write of those bytes seen" if not r or not r["origins"]
+                else "written by:"))
+            for bt in (r or {}).get("origins", []):
+                for line in bt.splitlines():
+                    print("custody:     " + line)
+                print("custody:     --")
+
+
 def main():
     ap = argparse.ArgumentParser(usage=__doc__)
     ap.add_argument("--label", required=True)
     ap.add_argument("--key", action="append", default=[])
     ap.add_argument("--key-passphrase")
+    ap.add_argument("--key-passphrase-file")
     ap.add_argument("--passphrase", action="append", default=[])
     ap.add_argument("--passphrase-file", action="append", default=[])
     ap.add_argument("--pin", action="append", default=[])
     ap.add_argument("--aws-secret", action="append", default=[])
     ap.add_argument("--secret-file", action="append", default=[])
+    ap.add_argument("--public-file", action="append", default=[])
     ap.add_argument("--result-fd", type=int, default=1)
     ap.add_argument("--signal")
     ap.add_argument("--expect-exit", type=int)
@@ -96,6 +148,10 @@ def main():
     ap.add_argument("--hardening", action="store_true")
     ap.add_argument("--no-line-buffer", action="store_true")
     ap.add_argument("--backtrace-on-hit", action="store_true")
+    ap.add_argument("--origin", action="store_true",
+                    help="for each of the first 3 hits, run again with a "
+                    "hardware watchpoint on its address and print the "
+                    "backtraces that wrote the secret bytes there")
     ap.add_argument("--figures")
     ap.add_argument("--workdir")
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
@@ -104,6 +160,9 @@ def main():
     if not cmd:
         ap.error("no program given after --")
 
+    if a.key_passphrase_file:
+        with open(a.key_passphrase_file, "rb") as f:
+            a.key_passphrase = f.read().decode().rstrip("\r\n")
     passphrases = list(a.passphrase)
     for p in a.passphrase_file:
         with open(p, "rb") as f:
@@ -113,6 +172,7 @@ def main():
         "keys": [{"path": k, "passphrase": a.key_passphrase} for k in a.key],
         "passphrases": passphrases, "pins": a.pin,
         "aws_secrets": a.aws_secret, "files": a.secret_file,
+        "public_files": a.public_file,
     }
     work = a.workdir or tempfile.mkdtemp(prefix="custody-")
     os.makedirs(work, exist_ok=True)
@@ -144,23 +204,14 @@ def main():
     for kv in a.env:
         k, _, v = kv.partition("=")
         env[k] = v
-    try:
-        os.unlink(cfg["report"])
-    except FileNotFoundError:
-        pass
-    g = subprocess.run(["gdb", "-nx", "-batch", "-q", "-x",
-                        os.path.join(HERE, "memscan_gdb.py")],
-                       env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       stdin=subprocess.DEVNULL)
-    if not os.path.exists(cfg["report"]):
-        sys.stdout.write(g.stdout.decode(errors="replace"))
+    rep = run_gdb(cfg, cfg_path, env)
+    if rep is None:
         print("custody: [%s] HARNESS FAILURE: gdb wrote no report" % a.label)
         return 3
-    with open(cfg["report"]) as f:
-        rep = json.load(f)
     print("custody: [%s] %s" % (a.label, " ".join(cmd)))
-    print("custody: [%s] searching %d windows of %d secret forms: %s" % (
-        a.label, rep["windows"], len(rep["forms"]),
+    print("custody: [%s] searching %d windows (%d dropped: public key or "
+          "certificate bytes) of %d secret forms: %s" % (
+        a.label, rep["windows"], rep["public_dropped"], len(rep["forms"]),
         ", ".join("%s (%d B)" % (x["form"], x["bytes"]) for x in rep["forms"])))
     if inferior_env:
         print("custody: [%s] stdout made line-buffered with %s" % (a.label, STDBUF))
@@ -201,6 +252,8 @@ def main():
                                                   "seconds", "threads")}
                             | {"hits": len(v["hits"])}
                             for k, v in rep["moments"].items()}}) + "\n")
+    if hits and a.origin:
+        find_origins(a.label, cfg, cfg_path, env, rep)
     if hits:
         print("custody: [%s] FOUND %d copies of secrets" % (a.label, hits))
         return 1

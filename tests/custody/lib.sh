@@ -97,6 +97,8 @@ make_material() {
 	make_cert "$d/p12-key.pem" "$d/p12.crt"
 	openssl pkcs12 -export -inkey "$d/p12-key.pem" -in "$d/p12.crt" -out "$d/bundle.p12" \
 		-passout file:"$d/pass.txt" 2>/dev/null
+	openssl pkey -in "$d/rsa-pkcs8.pem" -outform DER -out "$d/rsa-pkcs8.der"
+	"$PY" -c 'import secrets; print("custody-wrong-" + secrets.token_urlsafe(24))' >"$d/wrong.txt"
 }
 
 # have_command NAME: acmbridge implements NAME (its --help lists it and the

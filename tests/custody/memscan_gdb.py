@@ -212,7 +212,9 @@ def main():
         cfg = json.load(f)
     report = {"argv": cfg["argv"], "moments": {}, "events": []}
     t0 = time.monotonic()
-    needles = acmb_secrets.Needles(acmb_secrets.build_forms(cfg["secrets"]))
+    needles = acmb_secrets.Needles(acmb_secrets.build_forms(cfg["secrets"]),
+                                   acmb_secrets.public_blobs(cfg["secrets"]))
+    report["public_dropped"] = needles.public_dropped
     report["forms"] = [{"form": n, "bytes": len(b)} for n, b in needles.forms]
     report["windows"] = needles.count()
     report["setup_seconds"] = round(time.monotonic() - t0, 3)
@@ -252,8 +254,26 @@ def main():
     sig_count = 0
     sig_sent = False
     want_hardening = cfg.get("hardening", False)
-    gdb.execute("run", to_string=True)
+    watch = cfg.get("watch")
+    report["origins"] = []
+    if watch:
+        # Same argv, environment and no ASLR: the copy lands at the same
+        # address as in the scanning run. Stop when those bytes arrive there.
+        gdb.execute("starti", to_string=True)
+        gdb.execute("watch -l *(long *)%d if *(long *)%d == %d" % (
+            watch["address"], watch["address"], watch["value"]),
+            to_string=True)
+        gdb.execute("continue", to_string=True)
+    else:
+        gdb.execute("run", to_string=True)
     while gdb.selected_inferior().pid != 0:
+        if watch and last_stop[1] == "watchpoint":
+            report["origins"].append(gdb.execute("bt 25", to_string=True))
+            last_stop[0] = last_stop[1] = None
+            if len(report["origins"]) >= 3:
+                gdb.execute("delete", to_string=True)
+            gdb.execute("continue", to_string=True)
+            continue
         pid = gdb.selected_inferior().pid
         frame_sys = None
         try:
@@ -329,7 +349,12 @@ def on_stop(ev):
     last_stop[0] = ev
     if isinstance(ev, gdb.BreakpointEvent):
         bp = ev.breakpoints[0]
-        last_stop[1] = "breakpoint" if bp.type == gdb.BP_BREAKPOINT else "catch"
+        if bp.type == gdb.BP_BREAKPOINT:
+            last_stop[1] = "breakpoint"
+        elif bp.type in (gdb.BP_HARDWARE_WATCHPOINT, gdb.BP_WATCHPOINT):
+            last_stop[1] = "watchpoint"
+        else:
+            last_stop[1] = "catch"
     else:
         last_stop[1] = "signal"
 
@@ -340,5 +365,6 @@ try:
 except Exception as e:  # the driver reports a missing report as an error
     import traceback
     traceback.print_exc()
-    gdb.execute("kill", to_string=True)
+    if gdb.selected_inferior().pid != 0:
+        gdb.execute("kill", to_string=True)
     os._exit(3)

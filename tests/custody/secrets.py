@@ -75,6 +75,45 @@ def load_key(path, passphrase=None):
         return key
 
 
+def _pem_blocks_der(data):
+    out = []
+    for block in data.split(b"-----BEGIN ")[1:]:
+        body = block.split(b"-----", 1)[1].split(b"-----END", 1)[0]
+        try:
+            out.append(base64.b64decode(b"".join(body.split())))
+        except ValueError:
+            pass
+    return out
+
+
+def public_blobs(spec):
+    """Bytes that are public but share runs with a key's forms: the public
+    key (an RSA modulus and an EC point sit in the private key's DER too),
+    the certificates given with "public_files" (PEM text and DER), and the
+    base64 of each at its three byte alignments (the JSON body carries
+    base64 of the certificate PEM)."""
+    from cryptography.hazmat.primitives import serialization as ser
+
+    blobs = []
+    for k in spec.get("keys", []):
+        pw = k.get("passphrase")
+        pub = load_key(k["path"], pw.encode() if pw else None).public_key()
+        spki = pub.public_bytes(ser.Encoding.DER,
+                                ser.PublicFormat.SubjectPublicKeyInfo)
+        blobs += [spki, pub.public_bytes(ser.Encoding.PEM,
+                                         ser.PublicFormat.SubjectPublicKeyInfo)]
+    for path in spec.get("public_files", []):
+        with open(path, "rb") as f:
+            data = f.read()
+        blobs.append(data)
+        blobs += _pem_blocks_der(data)
+    out = []
+    for b in blobs:
+        out.append(b)
+        out += [base64.b64encode(b[k:]) for k in range(3)]
+    return out
+
+
 def build_forms(spec):
     """spec: dict with optional keys "keys" (list of {"path", "passphrase"}),
     "passphrases", "pins", "aws_secrets" (lists of str), "files" (paths whose
@@ -98,7 +137,7 @@ def build_forms(spec):
 class Needles:
     """Every 16-byte window of every form, plus the forms under 16 bytes."""
 
-    def __init__(self, forms):
+    def __init__(self, forms, public=()):
         self.forms = forms
         self.windows = {}
         self.short = []
@@ -110,6 +149,13 @@ class Needles:
                 self.windows.setdefault(data[off:off + WINDOW], []).append(
                     (fi, off))
 
+        # Windows that public data also contains are not evidence of a
+        # secret: dropped, and counted so that the report says how many.
+        self.public_dropped = 0
+        for blob in public:
+            for off in range(len(blob) - WINDOW + 1):
+                if self.windows.pop(blob[off:off + WINDOW], None) is not None:
+                    self.public_dropped += 1
         # A zero page can only hold a secret made of zeros; checked, not assumed.
         self.skip_zero = bytes(WINDOW) not in self.windows
 
