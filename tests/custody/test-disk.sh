@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Nothing on disk: each flow under strace writes no secret form to any file
+# descriptor and creates no file (no temporary files, no renames, no memfd).
+# A control run proves the checker sees a key written to a file.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+. "$here/flows.sh"
+M=$WORK/mat
+make_material "$M"
+CHECK=("$PY" "$here/custody-check.py")
+TRACE=(strace -f -qq -s 1000000 -xx -yy
+	-e trace=write,writev,pwrite64,pwritev,sendto,sendmsg,openat,creat,rename,renameat,renameat2,link,linkat,memfd_create)
+
+# Control: openssl writing the key to a new file must be caught twice over
+# (the secret in the write, the file created).
+"${TRACE[@]}" -o "$WORK/control.strace" openssl pkey -in "$M/rsa-pkcs8.pem" -out "$WORK/copy.pem"
+out=$("${CHECK[@]}" strace "$WORK/control.strace" --key "$M/rsa-pkcs8.pem")
+if [ $? -eq 1 ] && grep -q "SECRET in writes to fd" <<<"$out" &&
+	grep -q "UNEXPECTED FILE CREATED $WORK/copy.pem" <<<"$out"; then
+	pass "control: a key written to a new file is found (write and creation)"
+else
+	fail "control: checker missed a key written to disk: $out"
+fi
+
+while IFS= read -r line; do
+	flow_fields "$line"
+	envs=()
+	[ "$F_NAME" = check-encrypted-env ] && envs=(env "CUSTODY_PASS=$(cat "$M/pass.txt")")
+	"${envs[@]}" "${TRACE[@]}" -o "$WORK/$F_NAME.strace" "$ACMBRIDGE" "${F_ARGS[@]}" \
+		<"${F_STDIN:-/dev/null}" >"$WORK/$F_NAME.out" 2>&1
+	rc=$?
+	out=$("${CHECK[@]}" strace "$WORK/$F_NAME.strace" "${F_SECRETS[@]}")
+	crc=$?
+	sed 's/^/    /' <<<"$out"
+	if [ "$rc" -ne "$F_EXIT" ]; then
+		fail "$F_NAME: exit code $rc, expected $F_EXIT"
+	elif [ "$crc" -eq 0 ]; then
+		pass "$F_NAME: no secret written to any descriptor, no file created"
+	else
+		fail "$F_NAME: secret on a descriptor or a file created (above)"
+	fi
+done < <(check_flows)
+finish
