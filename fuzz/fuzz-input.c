@@ -25,15 +25,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const size_t field_max[ACMB_FIELD_COUNT] = {
-	[ACMB_FIELD_CERT] = ACMB_INPUT_MAX_CERT,
-	[ACMB_FIELD_KEY] = ACMB_INPUT_MAX_KEY,
-	[ACMB_FIELD_CHAIN] = ACMB_INPUT_MAX_CHAIN,
+    [ACMB_FIELD_CERT] = ACMB_INPUT_MAX_CERT,
+    [ACMB_FIELD_KEY] = ACMB_INPUT_MAX_KEY,
+    [ACMB_FIELD_CHAIN] = ACMB_INPUT_MAX_CHAIN,
 };
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	(void)argc;
 	(void)argv;
@@ -47,7 +47,7 @@ static void
 check_certs_round_trip(const struct acmb_material *m, enum acmb_field f)
 {
 	struct acmb_material *again = NULL;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	char *pem = NULL;
 	size_t len = 0;
 	int r, want;
@@ -61,9 +61,10 @@ check_certs_round_trip(const struct acmb_material *m, enum acmb_field f)
 	want = f == ACMB_FIELD_CERT ? 1 : sk_X509_num(m->chain);
 	if ((again = acmb_material_new()) == NULL)
 		abort();
-	if (acmb_files_decode_field(again, f, (const unsigned char *)pem, len, NULL, 0,
-	    &err) != ACMB_OK || again->info[f].status != ACMB_OK ||
-	    again->info[f].blocks != (size_t)want || again->info[f].flags != 0)
+	if (acmb_files_decode_field(again, f, (const unsigned char *)pem, len, NULL, 0, &err) !=
+	        ACMB_OK ||
+	    again->info[f].status != ACMB_OK || again->info[f].blocks != (size_t)want ||
+	    again->info[f].flags != 0)
 		abort();
 	acmb_material_free(again);
 	free(pem);
@@ -75,7 +76,7 @@ check_key_round_trip(const struct acmb_material *m)
 {
 	struct acmb_material *again = NULL;
 	acmb_secbuf *pem = NULL;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	/* Exotic keys OpenSSL cannot write as PKCS#8 are the rules' business. */
 	if (acmb_material_key_pem(m, &pem, &err) != ACMB_OK)
@@ -83,9 +84,8 @@ check_key_round_trip(const struct acmb_material *m)
 	if ((again = acmb_material_new()) == NULL)
 		abort();
 	if (acmb_files_decode_field(again, ACMB_FIELD_KEY, acmb_secbuf_ptr(pem),
-	    acmb_secbuf_len(pem), NULL, 0, &err) != ACMB_OK ||
-	    again->info[ACMB_FIELD_KEY].status != ACMB_OK ||
-	    EVP_PKEY_eq(again->key, m->key) != 1)
+	        acmb_secbuf_len(pem), NULL, 0, &err) != ACMB_OK ||
+	    again->info[ACMB_FIELD_KEY].status != ACMB_OK || EVP_PKEY_eq(again->key, m->key) != 1)
 		abort();
 	acmb_material_free(again);
 	acmb_secbuf_free(pem);
@@ -95,7 +95,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct acmb_material *m;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	enum acmb_field f;
 
 	if ((m = acmb_material_new()) == NULL)
@@ -106,10 +106,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (acmb_files_decode_field(m, f, data, size, NULL, 0, &err) != ACMB_OK)
 			abort();
 		/* An unusable field says why and holds no objects. */
-		if (m->info[f].status != ACMB_OK && (m->info[f].message[0] == '\0' ||
-		    (f == ACMB_FIELD_CERT && m->certs != NULL) ||
-		    (f == ACMB_FIELD_KEY && m->key != NULL) ||
-		    (f == ACMB_FIELD_CHAIN && m->chain != NULL)))
+		if (m->info[f].status != ACMB_OK &&
+		    (m->info[f].message[0] == '\0' || (f == ACMB_FIELD_CERT && m->certs != NULL) ||
+		        (f == ACMB_FIELD_KEY && m->key != NULL) ||
+		        (f == ACMB_FIELD_CHAIN && m->chain != NULL)))
 			abort();
 	}
 	if (m->info[ACMB_FIELD_CERT].status == ACMB_OK && m->info[ACMB_FIELD_CERT].present)

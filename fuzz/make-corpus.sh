@@ -8,6 +8,11 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/corpus/fuzz-input}
 mkdir -p "$out"
+# Keys are random: seeding again would only pile up near-duplicates.
+if [ -n "$(ls -A "$out")" ]; then
+	echo "fuzz-input: $out already seeded"
+	exit 0
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"

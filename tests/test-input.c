@@ -92,27 +92,33 @@ setup_material(void **state)
 		return -1;
 	/* A CA, an intermediate and a leaf with an RSA key, plus an EC key. */
 	sh("cd %s && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem "
-	    "-subj /CN=Test-CA -days 30 2>/dev/null", dir);
+	   "-subj /CN=Test-CA -days 30 2>/dev/null",
+	    dir);
 	sh("cd %s && openssl req -newkey rsa:2048 -nodes -keyout int.key -out int.csr "
-	    "-subj /CN=Test-Int 2>/dev/null && printf 'basicConstraints=critical,CA:TRUE\\n' "
-	    "> ca.ext && openssl x509 -req -in int.csr -CA ca.pem -CAkey ca.key "
-	    "-CAcreateserial -extfile ca.ext -out int.pem -days 30 2>/dev/null", dir);
+	   "-subj /CN=Test-Int 2>/dev/null && printf 'basicConstraints=critical,CA:TRUE\\n' "
+	   "> ca.ext && openssl x509 -req -in int.csr -CA ca.pem -CAkey ca.key "
+	   "-CAcreateserial -extfile ca.ext -out int.pem -days 30 2>/dev/null",
+	    dir);
 	sh("cd %s && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 "
-	    "-out leaf.key 2>/dev/null && openssl req -new -key leaf.key -out leaf.csr "
-	    "-subj /CN=leaf.example.com 2>/dev/null && openssl x509 -req -in leaf.csr "
-	    "-CA int.pem -CAkey int.key -CAcreateserial -out leaf.pem -days 30 2>/dev/null",
+	   "-out leaf.key 2>/dev/null && openssl req -new -key leaf.key -out leaf.csr "
+	   "-subj /CN=leaf.example.com 2>/dev/null && openssl x509 -req -in leaf.csr "
+	   "-CA int.pem -CAkey int.key -CAcreateserial -out leaf.pem -days 30 2>/dev/null",
 	    dir);
 	sh("cd %s && cat int.pem ca.pem > chain.pem", dir);
 	sh("cd %s && printf 'correct horse\\n' > pass.txt && "
-	    "openssl pkcs8 -topk8 -in leaf.key -v2 aes-256-cbc -passout pass:'correct horse' "
-	    "-out leaf-enc8.key && openssl rsa -in leaf.key -traditional -aes256 "
-	    "-passout pass:'correct horse' -out leaf-legacy.key 2>/dev/null", dir);
+	   "openssl pkcs8 -topk8 -in leaf.key -v2 aes-256-cbc -passout pass:'correct horse' "
+	   "-out leaf-enc8.key && openssl rsa -in leaf.key -traditional -aes256 "
+	   "-passout pass:'correct horse' -out leaf-legacy.key 2>/dev/null",
+	    dir);
 	sh("cd %s && openssl pkcs12 -export -inkey leaf.key -in leaf.pem -certfile chain.pem "
-	    "-passout pass:'correct horse' -out modern.p12 && openssl pkcs12 -export -legacy "
-	    "-inkey leaf.key -in leaf.pem -certfile chain.pem -passout pass:'correct horse' "
-	    "-out legacy.p12", dir);
+	   "-passout pass:'correct horse' -out modern.p12 && openssl pkcs12 -export -legacy "
+	   "-inkey leaf.key -in leaf.pem -certfile chain.pem -passout pass:'correct horse' "
+	   "-out legacy.p12",
+	    dir);
 	sh("cd %s && openssl x509 -in leaf.pem -outform DER -out leaf.der && "
-	    "openssl pkcs8 -topk8 -nocrypt -in leaf.key -outform DER -out leaf.key.der", dir);
+	   "openssl x509 -in int.pem -outform DER -out int.der && "
+	   "openssl pkcs8 -topk8 -nocrypt -in leaf.key -outform DER -out leaf.key.der",
+	    dir);
 	return 0;
 }
 
@@ -128,7 +134,7 @@ static struct acmb_material *
 load_ok(const struct acmb_files_spec *spec)
 {
 	struct acmb_material *m = NULL;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	int r;
 
 	r = acmb_files_load(spec, &m, &err);
@@ -158,7 +164,7 @@ assert_key_matches(const struct acmb_material *m)
 static void
 test_plain_pem_paths(void **state)
 {
-	struct acmb_files_spec spec = { 0 };
+	struct acmb_files_spec spec = {0};
 	struct acmb_material *m;
 
 	(void)state;
@@ -179,15 +185,15 @@ test_plain_pem_paths(void **state)
 	assert_string_equal(m->info[ACMB_FIELD_CERT].source, P("leaf.pem"));
 	assert_key_matches(m);
 	/* The chain keeps the order given: intermediate first. */
-	assert_int_equal(X509_check_issued(sk_X509_value(m->chain, 0),
-	    acmb_material_leaf(m)), X509_V_OK);
+	assert_int_equal(
+	    X509_check_issued(sk_X509_value(m->chain, 0), acmb_material_leaf(m)), X509_V_OK);
 	acmb_material_free(m);
 }
 
 static void
 test_fileb_and_file_urls(void **state)
 {
-	struct acmb_files_spec spec = { 0 };
+	struct acmb_files_spec spec = {0};
 	struct acmb_material *m;
 	char cert[600], key[600];
 
@@ -252,7 +258,7 @@ stdin_restore(pid_t pid, int saved)
 static void
 test_stdin_pipe(void **state)
 {
-	struct acmb_files_spec spec = { 0 };
+	struct acmb_files_spec spec = {0};
 	struct acmb_material *m;
 	size_t len;
 	char *key = read_file("leaf.key", &len);
@@ -276,7 +282,7 @@ test_stdin_pipe(void **state)
 static void
 test_stdin_stream_over_limit(void **state)
 {
-	struct acmb_files_spec spec = { 0 };
+	struct acmb_files_spec spec = {0};
 	struct acmb_material *m;
 	size_t len = ACMB_INPUT_MAX_KEY + 4096;
 	char *junk = malloc(len);
@@ -302,9 +308,9 @@ test_stdin_stream_over_limit(void **state)
 static void
 test_two_stdins_refused(void **state)
 {
-	struct acmb_files_spec spec = { 0 };
+	struct acmb_files_spec spec = {0};
 	struct acmb_material *m = NULL;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	(void)state;
 	spec.certificate = "-";
@@ -321,9 +327,9 @@ test_two_stdins_refused(void **state)
 static void
 test_usage_errors(void **state)
 {
-	struct acmb_files_spec spec = { 0 };
+	struct acmb_files_spec spec = {0};
 	struct acmb_material *m = NULL;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	(void)state;
 	spec.private_key = P("leaf.key");
@@ -359,7 +365,7 @@ test_usage_errors(void **state)
 static void
 test_huge_sparse_file_refused_unread(void **state)
 {
-	struct acmb_files_spec spec = { 0 };
+	struct acmb_files_spec spec = {0};
 	struct acmb_material *m;
 	int fd;
 
@@ -387,7 +393,7 @@ test_huge_sparse_file_refused_unread(void **state)
 static void
 expect_cert_status(const char *content, size_t len, int status, const char *needle)
 {
-	struct acmb_files_spec spec = { 0 };
+	struct acmb_files_spec spec = {0};
 	struct acmb_material *m;
 
 	write_file("case.pem", content, len);
@@ -404,7 +410,7 @@ expect_cert_status(const char *content, size_t len, int status, const char *need
 static void
 test_broken_certificate_fields(void **state)
 {
-	static const unsigned char garbage[] = { 0x7f, 'E', 'L', 'F', 0, 1, 2, 0xff, 0xfe };
+	static const unsigned char garbage[] = {0x7f, 'E', 'L', 'F', 0, 1, 2, 0xff, 0xfe};
 	size_t len;
 	char *pem = read_file("leaf.pem", &len), *bad, *csr;
 
@@ -435,7 +441,7 @@ test_broken_certificate_fields(void **state)
 static void
 test_private_key_in_certificate_field(void **state)
 {
-	struct acmb_files_spec spec = { 0 };
+	struct acmb_files_spec spec = {0};
 	struct acmb_material *m;
 
 	(void)state;
@@ -443,7 +449,7 @@ test_private_key_in_certificate_field(void **state)
 	spec.certificate = P("combined.pem");
 	spec.private_key = P("leaf.key");
 	m = load_ok(&spec);
-	assert_int_equal(m->info[ACMB_FIELD_CERT].status, ACMB_E_RULE);
+	assert_int_equal(m->info[ACMB_FIELD_CERT].status, ACMB_E_PARSE);
 	assert_true(m->info[ACMB_FIELD_CERT].flags & ACMB_IN_OTHER_BLOCKS);
 	assert_non_null(strstr(m->info[ACMB_FIELD_CERT].message, "private key block"));
 	/* The key block is named, never quoted. */
@@ -455,7 +461,7 @@ test_private_key_in_certificate_field(void **state)
 	spec.certificate = P("leaf.pem");
 	spec.certificate_chain = P("combined.pem");
 	m = load_ok(&spec);
-	assert_int_equal(m->info[ACMB_FIELD_CHAIN].status, ACMB_E_RULE);
+	assert_int_equal(m->info[ACMB_FIELD_CHAIN].status, ACMB_E_PARSE);
 	assert_null(m->chain);
 	acmb_material_free(m);
 }
@@ -463,7 +469,7 @@ test_private_key_in_certificate_field(void **state)
 static void
 test_two_certificates_counted(void **state)
 {
-	struct acmb_files_spec spec = { 0 };
+	struct acmb_files_spec spec = {0};
 	struct acmb_material *m;
 
 	(void)state;
@@ -479,12 +485,12 @@ test_two_certificates_counted(void **state)
 static void
 test_encrypted_keys(void **state)
 {
-	static const char *const keys[] = { "leaf-enc8.key", "leaf-legacy.key" };
-	static const unsigned flag[] = { ACMB_IN_ENCRYPTED, ACMB_IN_LEGACY_ENC };
-	static const char *const format[] = { "PKCS#8", "PKCS#1" };
-	struct acmb_files_spec spec = { 0 };
+	static const char *const keys[] = {"leaf-enc8.key", "leaf-legacy.key"};
+	static const unsigned flag[] = {ACMB_IN_ENCRYPTED, ACMB_IN_LEGACY_ENC};
+	static const char *const format[] = {"PKCS#8", "PKCS#1"};
+	struct acmb_files_spec spec = {0};
 	struct acmb_material *m = NULL;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	size_t i;
 
 	(void)state;
@@ -522,7 +528,7 @@ test_encrypted_keys(void **state)
 static void
 test_passphrase_env_wiped(void **state)
 {
-	struct acmb_files_spec spec = { 0 };
+	struct acmb_files_spec spec = {0};
 	struct acmb_material *m;
 	char *value;
 	size_t i, len;
@@ -546,7 +552,7 @@ test_passphrase_env_wiped(void **state)
 
 	m = NULL;
 	{
-		acmb_err err = { 0 };
+		acmb_err err = {0};
 
 		assert_int_equal(acmb_files_load(&spec, &m, &err), ACMB_E_USAGE);
 		assert_non_null(strstr(err.msg, "ACMB_TEST_PASS is not set"));
@@ -557,10 +563,10 @@ test_passphrase_env_wiped(void **state)
 static void
 test_pkcs12_bundles(void **state)
 {
-	static const char *const bundles[] = { "modern.p12", "legacy.p12" };
-	struct acmb_files_spec spec = { 0 };
+	static const char *const bundles[] = {"modern.p12", "legacy.p12"};
+	struct acmb_files_spec spec = {0};
 	struct acmb_material *m = NULL;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	size_t i;
 	enum acmb_field f;
 
@@ -578,10 +584,12 @@ test_pkcs12_bundles(void **state)
 		assert_int_equal(sk_X509_num(m->certs), 1);
 		assert_int_equal(sk_X509_num(m->chain), 2);
 		/* Issuer first, root last. */
-		assert_int_equal(X509_check_issued(sk_X509_value(m->chain, 0),
-		    acmb_material_leaf(m)), X509_V_OK);
-		assert_int_equal(X509_check_issued(sk_X509_value(m->chain, 1),
-		    sk_X509_value(m->chain, 0)), X509_V_OK);
+		assert_int_equal(
+		    X509_check_issued(sk_X509_value(m->chain, 0), acmb_material_leaf(m)),
+		    X509_V_OK);
+		assert_int_equal(
+		    X509_check_issued(sk_X509_value(m->chain, 1), sk_X509_value(m->chain, 0)),
+		    X509_V_OK);
 		acmb_material_free(m);
 		m = NULL;
 
@@ -605,9 +613,9 @@ test_pkcs12_bundles(void **state)
 static void
 test_pkcs12_conflicts(void **state)
 {
-	struct acmb_files_spec spec = { 0 };
+	struct acmb_files_spec spec = {0};
 	struct acmb_material *m = NULL;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	(void)state;
 	spec.pkcs12 = P("modern.p12");
@@ -637,9 +645,9 @@ test_pkcs12_conflicts(void **state)
 static void
 test_passphrase_from_stdin(void **state)
 {
-	struct acmb_files_spec spec = { 0 };
+	struct acmb_files_spec spec = {0};
 	struct acmb_material *m = NULL;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	int saved;
 	pid_t pid;
 
@@ -670,17 +678,24 @@ test_passphrase_from_stdin(void **state)
 static void
 test_der_certificate_and_key(void **state)
 {
-	struct acmb_files_spec spec = { 0 };
+	struct acmb_files_spec spec = {0};
 	struct acmb_material *m;
 
 	(void)state;
 	spec.certificate = P("leaf.der");
 	spec.private_key = P("leaf.key.der");
+	spec.certificate_chain = P("int.der");
 	m = load_ok(&spec);
 	assert_field_ok(m, ACMB_FIELD_CERT);
 	assert_field_ok(m, ACMB_FIELD_KEY);
-	assert_true(m->info[ACMB_FIELD_CERT].flags & ACMB_IN_DER);
-	assert_true(m->info[ACMB_FIELD_KEY].flags & ACMB_IN_DER);
+	assert_field_ok(m, ACMB_FIELD_CHAIN);
+	assert_int_equal(m->info[ACMB_FIELD_CERT].flags, ACMB_IN_DER);
+	assert_int_equal(m->info[ACMB_FIELD_KEY].flags, ACMB_IN_DER | ACMB_IN_REENCODED);
+	assert_int_equal(m->info[ACMB_FIELD_CHAIN].flags, ACMB_IN_DER);
+	/* A DER chain is a chain of one. */
+	assert_int_equal(sk_X509_num(m->chain), 1);
+	assert_int_equal(
+	    X509_check_issued(sk_X509_value(m->chain, 0), acmb_material_leaf(m)), X509_V_OK);
 	assert_string_equal(m->info[ACMB_FIELD_KEY].key_format, "PKCS#8");
 	assert_key_matches(m);
 	acmb_material_free(m);
@@ -689,10 +704,10 @@ test_der_certificate_and_key(void **state)
 static void
 test_key_pem_is_pkcs8_in_secure_heap(void **state)
 {
-	struct acmb_files_spec spec = { 0 };
+	struct acmb_files_spec spec = {0};
 	struct acmb_material *m;
 	acmb_secbuf *pem = NULL;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	char *cert = NULL, *chain = NULL;
 	size_t len;
 
@@ -714,8 +729,8 @@ test_key_pem_is_pkcs8_in_secure_heap(void **state)
 	assert_non_null(strstr(cert, "-----END CERTIFICATE-----\n"));
 	assert_int_equal(strstr(cert, "-----END CERTIFICATE-----\n") + 26 - cert, (long)len);
 	assert_int_equal(acmb_material_chain_pem(m, &chain, &len, &err), ACMB_OK);
-	assert_non_null(strstr(strstr(chain, "-----END CERTIFICATE-----") + 1,
-	    "-----BEGIN CERTIFICATE-----"));
+	assert_non_null(
+	    strstr(strstr(chain, "-----END CERTIFICATE-----") + 1, "-----BEGIN CERTIFICATE-----"));
 	free(cert);
 	free(chain);
 	acmb_material_free(m);
@@ -725,25 +740,25 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain_pem_paths),
-		cmocka_unit_test(test_fileb_and_file_urls),
-		cmocka_unit_test(test_stdin_pipe),
-		cmocka_unit_test(test_stdin_stream_over_limit),
-		cmocka_unit_test(test_two_stdins_refused),
-		cmocka_unit_test(test_usage_errors),
-		cmocka_unit_test(test_huge_sparse_file_refused_unread),
-		cmocka_unit_test(test_broken_certificate_fields),
-		cmocka_unit_test(test_private_key_in_certificate_field),
-		cmocka_unit_test(test_two_certificates_counted),
-		cmocka_unit_test(test_encrypted_keys),
-		cmocka_unit_test(test_passphrase_env_wiped),
-		cmocka_unit_test(test_pkcs12_bundles),
-		cmocka_unit_test(test_pkcs12_conflicts),
-		cmocka_unit_test(test_passphrase_from_stdin),
-		cmocka_unit_test(test_der_certificate_and_key),
-		cmocka_unit_test(test_key_pem_is_pkcs8_in_secure_heap),
+	    cmocka_unit_test(test_plain_pem_paths),
+	    cmocka_unit_test(test_fileb_and_file_urls),
+	    cmocka_unit_test(test_stdin_pipe),
+	    cmocka_unit_test(test_stdin_stream_over_limit),
+	    cmocka_unit_test(test_two_stdins_refused),
+	    cmocka_unit_test(test_usage_errors),
+	    cmocka_unit_test(test_huge_sparse_file_refused_unread),
+	    cmocka_unit_test(test_broken_certificate_fields),
+	    cmocka_unit_test(test_private_key_in_certificate_field),
+	    cmocka_unit_test(test_two_certificates_counted),
+	    cmocka_unit_test(test_encrypted_keys),
+	    cmocka_unit_test(test_passphrase_env_wiped),
+	    cmocka_unit_test(test_pkcs12_bundles),
+	    cmocka_unit_test(test_pkcs12_conflicts),
+	    cmocka_unit_test(test_passphrase_from_stdin),
+	    cmocka_unit_test(test_der_certificate_and_key),
+	    cmocka_unit_test(test_key_pem_is_pkcs8_in_secure_heap),
 	};
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	if (acmb_init(NULL, &err) != ACMB_OK) {
 		fprintf(stderr, "acmb_init: %s\n", err.msg);

@@ -52,15 +52,15 @@ static struct encoded
 encode(EVP_PKEY *key, const char *output, const char *structure, int cipher)
 {
 	OSSL_ENCODER_CTX *ectx;
-	struct encoded e = { NULL, 0 };
+	struct encoded e = {NULL, 0};
 
 	ectx = OSSL_ENCODER_CTX_new_for_pkey(key, EVP_PKEY_KEYPAIR, output, structure, NULL);
 	assert_non_null(ectx);
 	assert_true(OSSL_ENCODER_CTX_get_num_encoders(ectx) > 0);
 	if (cipher) {
 		assert_true(OSSL_ENCODER_CTX_set_cipher(ectx, "AES-256-CBC", NULL));
-		assert_true(OSSL_ENCODER_CTX_set_passphrase(ectx,
-		    (const unsigned char *)pass, strlen(pass)));
+		assert_true(OSSL_ENCODER_CTX_set_passphrase(
+		    ectx, (const unsigned char *)pass, strlen(pass)));
 	}
 	assert_true(OSSL_ENCODER_to_data(ectx, &e.data, &e.len));
 	OSSL_ENCODER_CTX_free(ectx);
@@ -91,30 +91,28 @@ struct format_case {
 	const char *output;
 	const char *structure;
 	int cipher;
-	const char *pem_type;   /* expected type for PEM */
-	const char *format;     /* expected key_format */
-	int encrypted;          /* expected keyload_info.encrypted */
+	const char *pem_type; /* expected type for PEM */
+	const char *format;   /* expected key_format */
+	int encrypted;        /* expected keyload_info.encrypted */
 };
 
 static void
 test_every_format(void **state)
 {
 	static const struct format_case cases[] = {
-		{ &rsa_key, "PEM", "PrivateKeyInfo", 0, "PRIVATE KEY", "PKCS#8", 0 },
-		{ &rsa_key, "PEM", "type-specific", 0, "RSA PRIVATE KEY", "PKCS#1", 0 },
-		{ &ec_key, "PEM", "PrivateKeyInfo", 0, "PRIVATE KEY", "PKCS#8", 0 },
-		{ &ec_key, "PEM", "type-specific", 0, "EC PRIVATE KEY", "SEC1", 0 },
-		{ &rsa_key, "PEM", "EncryptedPrivateKeyInfo", 1, "ENCRYPTED PRIVATE KEY",
-		    "PKCS#8", 1 },
-		{ &ec_key, "PEM", "EncryptedPrivateKeyInfo", 1, "ENCRYPTED PRIVATE KEY",
-		    "PKCS#8", 1 },
-		{ &rsa_key, "PEM", "type-specific", 1, "RSA PRIVATE KEY", "PKCS#1", 2 },
-		{ &ec_key, "PEM", "type-specific", 1, "EC PRIVATE KEY", "SEC1", 2 },
-		{ &rsa_key, "DER", "PrivateKeyInfo", 0, NULL, "PKCS#8", 0 },
-		{ &rsa_key, "DER", "type-specific", 0, NULL, "PKCS#1", 0 },
-		{ &ec_key, "DER", "PrivateKeyInfo", 0, NULL, "PKCS#8", 0 },
-		{ &ec_key, "DER", "type-specific", 0, NULL, "SEC1", 0 },
-		{ &ec_key, "DER", "EncryptedPrivateKeyInfo", 1, NULL, "PKCS#8", 1 },
+	    {&rsa_key, "PEM", "PrivateKeyInfo", 0, "PRIVATE KEY", "PKCS#8", 0},
+	    {&rsa_key, "PEM", "type-specific", 0, "RSA PRIVATE KEY", "PKCS#1", 0},
+	    {&ec_key, "PEM", "PrivateKeyInfo", 0, "PRIVATE KEY", "PKCS#8", 0},
+	    {&ec_key, "PEM", "type-specific", 0, "EC PRIVATE KEY", "SEC1", 0},
+	    {&rsa_key, "PEM", "EncryptedPrivateKeyInfo", 1, "ENCRYPTED PRIVATE KEY", "PKCS#8", 1},
+	    {&ec_key, "PEM", "EncryptedPrivateKeyInfo", 1, "ENCRYPTED PRIVATE KEY", "PKCS#8", 1},
+	    {&rsa_key, "PEM", "type-specific", 1, "RSA PRIVATE KEY", "PKCS#1", 2},
+	    {&ec_key, "PEM", "type-specific", 1, "EC PRIVATE KEY", "SEC1", 2},
+	    {&rsa_key, "DER", "PrivateKeyInfo", 0, NULL, "PKCS#8", 0},
+	    {&rsa_key, "DER", "type-specific", 0, NULL, "PKCS#1", 0},
+	    {&ec_key, "DER", "PrivateKeyInfo", 0, NULL, "PKCS#8", 0},
+	    {&ec_key, "DER", "type-specific", 0, NULL, "SEC1", 0},
+	    {&ec_key, "DER", "EncryptedPrivateKeyInfo", 1, NULL, "PKCS#8", 1},
 	};
 	struct acmb_keyload_info info;
 	char type[64];
@@ -125,7 +123,7 @@ test_every_format(void **state)
 		const struct format_case *c = &cases[i];
 		struct encoded e = encode(*c->key, c->output, c->structure, c->cipher);
 		const char *t = NULL;
-		acmb_err err = { 0 };
+		acmb_err err = {0};
 		EVP_PKEY *k = NULL;
 		int r;
 
@@ -161,25 +159,26 @@ static void
 test_not_a_private_key(void **state)
 {
 	static const char pub[] = "-----BEGIN PRIVATE KEY-----\naGVsbG8gd29ybGQ=\n"
-	    "-----END PRIVATE KEY-----\n";
+	                          "-----END PRIVATE KEY-----\n";
 	static const char bad64[] = "-----BEGIN PRIVATE KEY-----\naGVsb!G8gd29ybGQ=\n"
-	    "-----END PRIVATE KEY-----\n";
-	static const unsigned char der[] = { 0x30, 0x03, 0x02, 0x01, 0x00 };
+	                            "-----END PRIVATE KEY-----\n";
+	static const unsigned char der[] = {0x30, 0x03, 0x02, 0x01, 0x00};
 	struct acmb_keyload_info info;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	EVP_PKEY *k = NULL;
 
 	(void)state;
-	assert_int_equal(acmb_keyload_decode((const unsigned char *)pub, strlen(pub),
-	    "PRIVATE KEY", NULL, 0, &k, &info, &err), ACMB_E_PARSE);
+	assert_int_equal(acmb_keyload_decode((const unsigned char *)pub, strlen(pub), "PRIVATE KEY",
+	                     NULL, 0, &k, &info, &err),
+	    ACMB_E_PARSE);
 	assert_non_null(strstr(err.msg, "not a valid private key"));
 	assert_int_equal(acmb_keyload_decode((const unsigned char *)bad64, strlen(bad64),
-	    "PRIVATE KEY", NULL, 0, &k, &info, &err), ACMB_E_PARSE);
-	assert_non_null(strstr(err.msg, "bad base64"));
-	assert_int_equal(acmb_keyload_decode(der, sizeof(der), NULL, NULL, 0, &k, &info,
-	    &err), ACMB_E_PARSE);
-	assert_int_equal(acmb_keyload_decode(der, 0, NULL, NULL, 0, &k, &info, &err),
+	                     "PRIVATE KEY", NULL, 0, &k, &info, &err),
 	    ACMB_E_PARSE);
+	assert_non_null(strstr(err.msg, "bad base64"));
+	assert_int_equal(
+	    acmb_keyload_decode(der, sizeof(der), NULL, NULL, 0, &k, &info, &err), ACMB_E_PARSE);
+	assert_int_equal(acmb_keyload_decode(der, 0, NULL, NULL, 0, &k, &info, &err), ACMB_E_PARSE);
 	assert_null(k);
 }
 
@@ -190,17 +189,17 @@ test_public_key_refused(void **state)
 	struct acmb_keyload_info info;
 	unsigned char *der = NULL;
 	size_t len = 0;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	EVP_PKEY *k = NULL;
 
 	(void)state;
-	ectx = OSSL_ENCODER_CTX_new_for_pkey(ec_key, EVP_PKEY_PUBLIC_KEY, "DER",
-	    "SubjectPublicKeyInfo", NULL);
+	ectx = OSSL_ENCODER_CTX_new_for_pkey(
+	    ec_key, EVP_PKEY_PUBLIC_KEY, "DER", "SubjectPublicKeyInfo", NULL);
 	assert_non_null(ectx);
 	assert_true(OSSL_ENCODER_to_data(ectx, &der, &len));
 	OSSL_ENCODER_CTX_free(ectx);
-	assert_int_equal(acmb_keyload_decode(der, len, NULL, NULL, 0, &k, &info, &err),
-	    ACMB_E_PARSE);
+	assert_int_equal(
+	    acmb_keyload_decode(der, len, NULL, NULL, 0, &k, &info, &err), ACMB_E_PARSE);
 	assert_null(k);
 	OPENSSL_free(der);
 }
@@ -211,15 +210,15 @@ test_trailing_bytes_after_der_refused(void **state)
 	struct encoded e = encode(ec_key, "DER", "PrivateKeyInfo", 0);
 	struct acmb_keyload_info info;
 	unsigned char *longer = malloc(e.len + 4);
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	EVP_PKEY *k = NULL;
 
 	(void)state;
 	assert_non_null(longer);
 	memcpy(longer, e.data, e.len);
 	memset(longer + e.len, 0, 4);
-	assert_int_equal(acmb_keyload_decode(longer, e.len + 4, NULL, NULL, 0, &k, &info,
-	    &err), ACMB_E_PARSE);
+	assert_int_equal(
+	    acmb_keyload_decode(longer, e.len + 4, NULL, NULL, 0, &k, &info, &err), ACMB_E_PARSE);
 	assert_null(k);
 	free(longer);
 	encoded_free(&e);
@@ -231,7 +230,7 @@ test_pkcs8_pem_from_secure_heap(void **state)
 	EVP_PKEY *keys[2], *back = NULL;
 	struct acmb_keyload_info info;
 	acmb_secbuf *pem = NULL;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	size_t i;
 
 	(void)state;
@@ -240,11 +239,11 @@ test_pkcs8_pem_from_secure_heap(void **state)
 	for (i = 0; i < 2; i++) {
 		assert_int_equal(acmb_keyload_pkcs8_pem(keys[i], &pem, &err), ACMB_OK);
 		assert_true(CRYPTO_secure_allocated(acmb_secbuf_ptr(pem)));
-		assert_int_equal(strncmp(acmb_secbuf_str(pem),
-		    "-----BEGIN PRIVATE KEY-----\n", 28), 0);
+		assert_int_equal(
+		    strncmp(acmb_secbuf_str(pem), "-----BEGIN PRIVATE KEY-----\n", 28), 0);
 		assert_non_null(strstr(acmb_secbuf_str(pem), "-----END PRIVATE KEY-----\n"));
-		assert_int_equal(acmb_keyload_decode(acmb_secbuf_ptr(pem),
-		    acmb_secbuf_len(pem), "PRIVATE KEY", NULL, 0, &back, &info, &err),
+		assert_int_equal(acmb_keyload_decode(acmb_secbuf_ptr(pem), acmb_secbuf_len(pem),
+		                     "PRIVATE KEY", NULL, 0, &back, &info, &err),
 		    ACMB_OK);
 		assert_int_equal(EVP_PKEY_eq(back, keys[i]), 1);
 		EVP_PKEY_free(back);
@@ -260,13 +259,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_format),
-		cmocka_unit_test(test_not_a_private_key),
-		cmocka_unit_test(test_public_key_refused),
-		cmocka_unit_test(test_trailing_bytes_after_der_refused),
-		cmocka_unit_test(test_pkcs8_pem_from_secure_heap),
+	    cmocka_unit_test(test_every_format),
+	    cmocka_unit_test(test_not_a_private_key),
+	    cmocka_unit_test(test_public_key_refused),
+	    cmocka_unit_test(test_trailing_bytes_after_der_refused),
+	    cmocka_unit_test(test_pkcs8_pem_from_secure_heap),
 	};
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	if (acmb_init(NULL, &err) != ACMB_OK) {
 		fprintf(stderr, "acmb_init: %s\n", err.msg);

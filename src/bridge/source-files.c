@@ -19,15 +19,15 @@
 #include "pkcs12.h"
 
 static const char *const field_names[ACMB_FIELD_COUNT] = {
-	[ACMB_FIELD_CERT] = "certificate",
-	[ACMB_FIELD_KEY] = "private key",
-	[ACMB_FIELD_CHAIN] = "certificate chain",
+    [ACMB_FIELD_CERT] = "certificate",
+    [ACMB_FIELD_KEY] = "private key",
+    [ACMB_FIELD_CHAIN] = "certificate chain",
 };
 
 static const size_t field_max[ACMB_FIELD_COUNT] = {
-	[ACMB_FIELD_CERT] = ACMB_INPUT_MAX_CERT,
-	[ACMB_FIELD_KEY] = ACMB_INPUT_MAX_KEY,
-	[ACMB_FIELD_CHAIN] = ACMB_INPUT_MAX_CHAIN,
+    [ACMB_FIELD_CERT] = ACMB_INPUT_MAX_CERT,
+    [ACMB_FIELD_KEY] = ACMB_INPUT_MAX_KEY,
+    [ACMB_FIELD_CHAIN] = ACMB_INPUT_MAX_CHAIN,
 };
 
 /* What one field's scan is building. */
@@ -40,8 +40,8 @@ struct field_scan {
 	size_t other_line;      /* key field: an OpenSSH key's line, or 0 */
 	const char *pass;
 	size_t passlen;
-	acmb_err *field_err;    /* why the field is unusable */
-	acmb_err *hard_err;     /* a wrong passphrase */
+	acmb_err *field_err; /* why the field is unusable */
+	acmb_err *hard_err;  /* a wrong passphrase */
 };
 
 /* Records why field f is unusable: "<field>: <source>: <why>". */
@@ -56,8 +56,7 @@ field_fail(struct acmb_material *m, enum acmb_field f, int status, const char *f
 	info->status = status;
 	n = snprintf(info->message, size, "%s: ", field_names[f]);
 	/* Copied, not printed: source and message share the struct. */
-	if (n > 0 && info->source[0] != '\0' &&
-	    (size_t)n + strlen(info->source) + 2 < size) {
+	if (n > 0 && info->source[0] != '\0' && (size_t)n + strlen(info->source) + 2 < size) {
 		memcpy(info->message + n, info->source, strlen(info->source));
 		n += (int)strlen(info->source);
 		memcpy(info->message + n, ": ", 3);
@@ -87,8 +86,8 @@ decode_cert(const char *text, size_t len, size_t line, X509 **out, acmb_err *err
 	}
 	p = der;
 	if ((x = d2i_X509(NULL, &p, (long)der_len)) == NULL || p != der + der_len) {
-		r = acmb_error(err, ACMB_E_PARSE, "the CERTIFICATE block at line %zu is not "
-		    "a valid X.509 certificate", line);
+		r = acmb_error(err, ACMB_E_PARSE,
+		    "the CERTIFICATE block at line %zu is not a valid X.509 certificate", line);
 		goto out;
 	}
 	*out = x;
@@ -104,8 +103,7 @@ out:
 static int
 push_cert(STACK_OF(X509) **certs, X509 *x, acmb_err *err)
 {
-	if ((*certs == NULL && (*certs = sk_X509_new_null()) == NULL) ||
-	    !sk_X509_push(*certs, x)) {
+	if ((*certs == NULL && (*certs = sk_X509_new_null()) == NULL) || !sk_X509_push(*certs, x)) {
 		X509_free(x);
 		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
 	}
@@ -113,12 +111,11 @@ push_cert(STACK_OF(X509) **certs, X509 *x, acmb_err *err)
 }
 
 static int
-key_block(struct field_scan *s, const char *type, const char *text, size_t len,
-    size_t line)
+key_block(struct field_scan *s, const char *type, const char *text, size_t len, size_t line)
 {
 	struct acmb_field_info *info = &s->m->info[s->f];
 	struct acmb_keyload_info ki;
-	acmb_err kerr = { 0 };
+	acmb_err kerr = {0};
 	int r;
 
 	/* Only the first key is decoded; more than one is reported after. */
@@ -128,8 +125,8 @@ key_block(struct field_scan *s, const char *type, const char *text, size_t len,
 		s->other_line = line;
 		return ACMB_OK;
 	}
-	r = acmb_keyload_decode((const unsigned char *)text, len, type, s->pass, s->passlen,
-	    &s->key, &ki, &kerr);
+	r = acmb_keyload_decode(
+	    (const unsigned char *)text, len, type, s->pass, s->passlen, &s->key, &ki, &kerr);
 	snprintf(info->key_format, sizeof(info->key_format), "%s", ki.format);
 	if (ki.encrypted == 1)
 		info->flags |= ACMB_IN_ENCRYPTED;
@@ -142,8 +139,10 @@ key_block(struct field_scan *s, const char *type, const char *text, size_t len,
 		return acmb_error(s->hard_err, ACMB_E_PASSPHRASE,
 		    "wrong passphrase for private key %s", info->source);
 	case ACMB_E_RULE:
-		return acmb_error(s->field_err, ACMB_E_RULE, "%s at line %zu; give its "
-		    "passphrase with --passphrase-file or --passphrase-env", kerr.msg, line);
+		return acmb_error(s->field_err, ACMB_E_RULE,
+		    "%s at line %zu; give its "
+		    "passphrase with --passphrase-file or --passphrase-env",
+		    kerr.msg, line);
 	case ACMB_E_NOMEM:
 		return acmb_error(s->hard_err, ACMB_E_NOMEM, "%s", kerr.msg);
 	}
@@ -190,25 +189,26 @@ decode_der(struct field_scan *s, const unsigned char *data, size_t len)
 	struct acmb_field_info *info = &s->m->info[s->f];
 	struct acmb_keyload_info ki;
 	const unsigned char *p = data;
-	acmb_err kerr = { 0 };
+	acmb_err kerr = {0};
 	X509 *x = NULL;
 	int r;
 
 	info->flags |= ACMB_IN_DER;
 	if (s->f == ACMB_FIELD_KEY) {
-		r = acmb_keyload_decode(data, len, NULL, s->pass, s->passlen, &s->key, &ki,
-		    &kerr);
+		r = acmb_keyload_decode(data, len, NULL, s->pass, s->passlen, &s->key, &ki, &kerr);
 		snprintf(info->key_format, sizeof(info->key_format), "%s", ki.format);
 		if (ki.encrypted)
 			info->flags |= ACMB_IN_ENCRYPTED;
 		if (r == ACMB_E_PASSPHRASE)
-			return acmb_error(s->hard_err, r, "wrong passphrase for private key %s",
-			    info->source);
+			return acmb_error(
+			    s->hard_err, r, "wrong passphrase for private key %s", info->source);
 		if (r == ACMB_E_RULE)
-			return acmb_error(s->field_err, r, "%s; give its passphrase with "
-			    "--passphrase-file or --passphrase-env", kerr.msg);
+			return acmb_error(s->field_err, r,
+			    "%s; give its passphrase with --passphrase-file or --passphrase-env",
+			    kerr.msg);
 		if (r != ACMB_OK)
-			return acmb_error(s->field_err, ACMB_E_PARSE, "no PEM block found "
+			return acmb_error(s->field_err, ACMB_E_PARSE,
+			    "no PEM block found "
 			    "(expected -----BEGIN PRIVATE KEY-----) and not a DER private key");
 		info->blocks = 1;
 		return ACMB_OK;
@@ -216,7 +216,8 @@ decode_der(struct field_scan *s, const unsigned char *data, size_t len)
 	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != data + len) {
 		X509_free(x);
 		ERR_clear_error();
-		return acmb_error(s->field_err, ACMB_E_PARSE, "no PEM block found (expected "
+		return acmb_error(s->field_err, ACMB_E_PARSE,
+		    "no PEM block found (expected "
 		    "-----BEGIN CERTIFICATE-----) and not a DER certificate");
 	}
 	info->blocks = 1;
@@ -224,13 +225,12 @@ decode_der(struct field_scan *s, const unsigned char *data, size_t len)
 }
 
 int
-acmb_files_decode_field(struct acmb_material *m, enum acmb_field f,
-    const unsigned char *data, size_t len, const char *pass, size_t passlen,
-    acmb_err *err)
+acmb_files_decode_field(struct acmb_material *m, enum acmb_field f, const unsigned char *data,
+    size_t len, const char *pass, size_t passlen, acmb_err *err)
 {
 	struct acmb_field_info *info;
 	struct field_scan s;
-	acmb_err ferr = { 0 };
+	acmb_err ferr = {0};
 	int r = ACMB_E_INTERNAL;
 
 	if (m == NULL || f < 0 || f >= ACMB_FIELD_COUNT)
@@ -262,20 +262,23 @@ acmb_files_decode_field(struct acmb_material *m, enum acmb_field f,
 			    "no PEM block found (expected -----BEGIN %s-----)",
 			    f == ACMB_FIELD_KEY ? "PRIVATE KEY" : "CERTIFICATE");
 	} else {
-		r = acmb_pem_scan((const char *)data, len, on_block, &s, &info->flags,
-		    &(size_t){ 0 }, &ferr);
+		r = acmb_pem_scan(
+		    (const char *)data, len, on_block, &s, &info->flags, &(size_t){0}, &ferr);
 	}
 	if (r == ACMB_E_PASSPHRASE || r == ACMB_E_NOMEM || r == ACMB_E_INTERNAL)
 		goto out;
 	if (r == ACMB_OK) {
 		if (s.key_block_line != 0)
-			r = acmb_error(&ferr, ACMB_E_RULE, "holds a private key block (line %zu); "
+			r = acmb_error(&ferr, ACMB_E_PARSE,
+			    "holds a private key block (line %zu); "
 			    "the key belongs only in --private-key: remove it from this file",
 			    s.key_block_line);
 		else if (s.other_line != 0)
-			r = acmb_error(&ferr, ACMB_E_PARSE, "OpenSSH private key format "
+			r = acmb_error(&ferr, ACMB_E_PARSE,
+			    "OpenSSH private key format "
 			    "(line %zu) is not supported; convert a copy with "
-			    "ssh-keygen -p -m PKCS8 -f COPY", s.other_line);
+			    "ssh-keygen -p -m PKCS8 -f COPY",
+			    s.other_line);
 		else if (info->blocks == 0)
 			r = acmb_error(&ferr, ACMB_E_PARSE,
 			    "no %s block found (expected -----BEGIN %s-----)",
@@ -317,17 +320,17 @@ out:
 /* Reads one field's file and decodes it; a file over its bound becomes the
  * field's status, an unreadable one a usage error. */
 static int
-load_field(struct acmb_material *m, enum acmb_field f, const char *arg,
-    const acmb_secbuf *pass, acmb_err *err)
+load_field(struct acmb_material *m, enum acmb_field f, const char *arg, const acmb_secbuf *pass,
+    acmb_err *err)
 {
 	struct acmb_field_info *info = &m->info[f];
 	acmb_secbuf *raw = NULL;
-	acmb_err rerr = { 0 };
+	acmb_err rerr = {0};
 	int r;
 
 	info->present = 1;
-	r = acmb_input_read(arg, field_names[f], field_max[f], &raw, info->source,
-	    sizeof(info->source), &rerr);
+	r = acmb_input_read(
+	    arg, field_names[f], field_max[f], &raw, info->source, sizeof(info->source), &rerr);
 	if (r == ACMB_E_TOO_BIG) {
 		info->status = ACMB_E_TOO_BIG;
 		snprintf(info->message, sizeof(info->message), "%s", rerr.msg);
@@ -339,8 +342,8 @@ load_field(struct acmb_material *m, enum acmb_field f, const char *arg,
 		goto out;
 	}
 	r = acmb_files_decode_field(m, f, acmb_secbuf_ptr(raw), acmb_secbuf_len(raw),
-	    pass != NULL ? acmb_secbuf_str(pass) : NULL,
-	    pass != NULL ? acmb_secbuf_len(pass) : 0, err);
+	    pass != NULL ? acmb_secbuf_str(pass) : NULL, pass != NULL ? acmb_secbuf_len(pass) : 0,
+	    err);
 out:
 	acmb_secbuf_free(raw);
 	return r;
@@ -356,11 +359,11 @@ pkcs12_fail_all(struct acmb_material *m, int status, const char *why)
 }
 
 static int
-load_pkcs12(struct acmb_material *m, const struct acmb_files_spec *spec,
-    const acmb_secbuf *pass, acmb_err *err)
+load_pkcs12(struct acmb_material *m, const struct acmb_files_spec *spec, const acmb_secbuf *pass,
+    acmb_err *err)
 {
 	acmb_secbuf *raw = NULL;
-	acmb_err perr = { 0 };
+	acmb_err perr = {0};
 	EVP_PKEY *key = NULL;
 	X509 *leaf = NULL;
 	STACK_OF(X509) *chain = NULL;
@@ -396,7 +399,8 @@ load_pkcs12(struct acmb_material *m, const struct acmb_files_spec *spec,
 			r = acmb_error(err, r, "wrong passphrase for PKCS#12 bundle %s",
 			    m->info[ACMB_FIELD_CERT].source);
 		else
-			r = acmb_error(err, r, "PKCS#12 bundle %s is protected by a passphrase; "
+			r = acmb_error(err, r,
+			    "PKCS#12 bundle %s is protected by a passphrase; "
 			    "give it with --passphrase-file or --passphrase-env",
 			    m->info[ACMB_FIELD_CERT].source);
 		goto out;
@@ -411,7 +415,8 @@ load_pkcs12(struct acmb_material *m, const struct acmb_files_spec *spec,
 		goto out;
 	}
 	if (spec->certificate_chain != NULL && sk_X509_num(chain) > 0) {
-		r = acmb_error(err, ACMB_E_USAGE, "--certificate-chain: the PKCS#12 bundle "
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "--certificate-chain: the PKCS#12 bundle "
 		    "%s already holds a chain; give one or the other",
 		    m->info[ACMB_FIELD_CERT].source);
 		goto out;
@@ -426,12 +431,11 @@ load_pkcs12(struct acmb_material *m, const struct acmb_files_spec *spec,
 	m->info[ACMB_FIELD_CERT].blocks = 1;
 	m->info[ACMB_FIELD_KEY].blocks = 1;
 	m->info[ACMB_FIELD_KEY].flags |= ACMB_IN_REENCODED;
-	snprintf(m->info[ACMB_FIELD_KEY].key_format, sizeof(m->info[0].key_format),
-	    "PKCS#8");
+	snprintf(m->info[ACMB_FIELD_KEY].key_format, sizeof(m->info[0].key_format), "PKCS#8");
 	m->info[ACMB_FIELD_CHAIN].blocks = (size_t)sk_X509_num(chain);
 	if (spec->certificate_chain != NULL) {
 		memset(&m->info[ACMB_FIELD_CHAIN], 0, sizeof(m->info[ACMB_FIELD_CHAIN]));
-		r = load_field(m, ACMB_FIELD_CHAIN, spec->certificate_chain, pass, err);
+		r = load_field(m, ACMB_FIELD_CHAIN, spec->certificate_chain, NULL, err);
 		goto out;
 	}
 	if (sk_X509_num(chain) > 0) {
@@ -453,31 +457,30 @@ out:
 static int
 check_spec(const struct acmb_files_spec *spec, acmb_err *err)
 {
-	const char *inputs[] = { spec->certificate, spec->private_key,
-		spec->certificate_chain, spec->pkcs12, spec->passphrase_file };
+	const char *inputs[] = {spec->certificate, spec->private_key, spec->certificate_chain,
+	    spec->pkcs12, spec->passphrase_file};
 	size_t i, on_stdin = 0;
 
 	if (spec->pkcs12 != NULL && (spec->certificate != NULL || spec->private_key != NULL))
-		return acmb_error(err, ACMB_E_USAGE, "--pkcs12 gives the certificate and "
+		return acmb_error(err, ACMB_E_USAGE,
+		    "--pkcs12 gives the certificate and "
 		    "the key: do not combine it with --certificate or --private-key");
 	if (spec->pkcs12 == NULL && spec->certificate == NULL)
-		return acmb_error(err, ACMB_E_USAGE,
-		    "--certificate (or --pkcs12) is required");
+		return acmb_error(err, ACMB_E_USAGE, "--certificate (or --pkcs12) is required");
 	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++)
 		if (acmb_input_is_stdin(inputs[i]))
 			on_stdin++;
 	if (on_stdin > 1)
-		return acmb_error(err, ACMB_E_USAGE,
-		    "only one input can be read from standard input ('-')");
+		return acmb_error(
+		    err, ACMB_E_USAGE, "only one input can be read from standard input ('-')");
 	if (spec->passphrase_file != NULL && spec->passphrase_env != NULL)
-		return acmb_error(err, ACMB_E_USAGE,
-		    "give --passphrase-file or --passphrase-env, not both");
+		return acmb_error(
+		    err, ACMB_E_USAGE, "give --passphrase-file or --passphrase-env, not both");
 	return ACMB_OK;
 }
 
 int
-acmb_files_load(const struct acmb_files_spec *spec, struct acmb_material **out,
-    acmb_err *err)
+acmb_files_load(const struct acmb_files_spec *spec, struct acmb_material **out, acmb_err *err)
 {
 	struct acmb_material *m = NULL;
 	acmb_secbuf *pass = NULL;
@@ -486,8 +489,8 @@ acmb_files_load(const struct acmb_files_spec *spec, struct acmb_material **out,
 	*out = NULL;
 	if ((r = check_spec(spec, err)) != ACMB_OK)
 		goto out;
-	if ((r = acmb_passphrase_read(spec->passphrase_file, spec->passphrase_env, &pass,
-	    err)) != ACMB_OK)
+	if ((r = acmb_passphrase_read(spec->passphrase_file, spec->passphrase_env, &pass, err)) !=
+	    ACMB_OK)
 		goto out;
 	if ((m = acmb_material_new()) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
@@ -496,12 +499,12 @@ acmb_files_load(const struct acmb_files_spec *spec, struct acmb_material **out,
 	if (spec->pkcs12 != NULL) {
 		r = load_pkcs12(m, spec, pass, err);
 	} else {
-		r = load_field(m, ACMB_FIELD_CERT, spec->certificate, pass, err);
+		/* The key last, so that the passphrase is wiped right after it. */
+		r = load_field(m, ACMB_FIELD_CERT, spec->certificate, NULL, err);
+		if (r == ACMB_OK && spec->certificate_chain != NULL)
+			r = load_field(m, ACMB_FIELD_CHAIN, spec->certificate_chain, NULL, err);
 		if (r == ACMB_OK && spec->private_key != NULL)
 			r = load_field(m, ACMB_FIELD_KEY, spec->private_key, pass, err);
-		if (r == ACMB_OK && spec->certificate_chain != NULL)
-			r = load_field(m, ACMB_FIELD_CHAIN, spec->certificate_chain, pass,
-			    err);
 	}
 	/* The passphrase's last use is behind us. */
 	acmb_secbuf_free(pass);

@@ -33,8 +33,11 @@ int acmb_files_load(const struct acmb_files_spec *spec,
  * blocks, key_format; source should be set first: messages name it) and the
  * field's certs/chain/key. pass (passlen bytes, NUL-terminated, may be NULL)
  * decrypts an encrypted key. A field whose status is not ACMB_OK holds no
- * objects. Returns ACMB_OK (even for an unusable field), or ACMB_E_PASSPHRASE
- * for a wrong passphrase and ACMB_E_NOMEM, with err set. */
+ * objects; the statuses are ACMB_E_TOO_BIG (over the read bound, set by the
+ * loader), ACMB_E_RULE (encrypted key, no passphrase) and ACMB_E_PARSE
+ * (everything else, a private key block in the certificate or chain too).
+ * Returns ACMB_OK (even for an unusable field), or ACMB_E_PASSPHRASE for a
+ * wrong passphrase and ACMB_E_NOMEM, with err set. */
 int acmb_files_decode_field(struct acmb_material *m, enum acmb_field f,
     const unsigned char *data, size_t len, const char *pass, size_t passlen,
     acmb_err *err);

@@ -30,8 +30,7 @@ input_path(const char *arg)
 }
 
 static int
-check_file_type(const struct stat *st, int fd, const char *what, const char *name,
-    acmb_err *err)
+check_file_type(const struct stat *st, int fd, const char *what, const char *name, acmb_err *err)
 {
 	if (S_ISREG(st->st_mode) || S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode))
 		return ACMB_OK;
@@ -39,8 +38,8 @@ check_file_type(const struct stat *st, int fd, const char *what, const char *nam
 	if (fd == STDIN_FILENO && S_ISCHR(st->st_mode) && isatty(fd))
 		return ACMB_OK;
 	if (S_ISDIR(st->st_mode))
-		return acmb_error(err, ACMB_E_USAGE, "%s: %s is a directory, not a file",
-		    what, name);
+		return acmb_error(
+		    err, ACMB_E_USAGE, "%s: %s is a directory, not a file", what, name);
 	return acmb_error(err, ACMB_E_USAGE,
 	    "%s: %s is a device or special file, not a regular file or pipe", what, name);
 }
@@ -56,25 +55,28 @@ too_big(acmb_err *err, const char *what, const char *name, size_t max, int unrea
 /* Reads until EOF into b, whose maximum is the field's limit + 1, so that a
  * stream one byte over the limit is detected without reading more. */
 static int
-read_stream(int fd, acmb_secbuf *b, size_t first, const char *what, const char *name,
-    acmb_err *err)
+read_stream(int fd, acmb_secbuf *b, size_t first, const char *what, const char *name, acmb_err *err)
 {
 	struct pollfd pfd;
 	unsigned char *dst;
 	size_t room, want;
 	ssize_t n;
+	int probe = 0;
 
 	for (;;) {
 		room = acmb_secbuf_max(b) - acmb_secbuf_len(b);
 		if (room == 0)
 			return ACMB_E_TOO_BIG;
-		want = first != 0 ? first : INPUT_CHUNK;
+		/* After a regular file's one big read, a 1-byte read confirms the
+		 * end without growing the buffer; only a growing file gets more. */
+		want = first != 0 ? first : probe ? 1 : INPUT_CHUNK;
+		probe = first != 0;
 		first = 0;
 		if (want > room)
 			want = room;
 		if ((dst = acmb_secbuf_reserve(b, want)) == NULL)
-			return acmb_error(err, ACMB_E_NOMEM,
-			    "%s: out of secure memory reading %s", what, name);
+			return acmb_error(
+			    err, ACMB_E_NOMEM, "%s: out of secure memory reading %s", what, name);
 		n = read(fd, dst, want);
 		if (n == 0)
 			return ACMB_OK;
@@ -99,8 +101,8 @@ read_stream(int fd, acmb_secbuf *b, size_t first, const char *what, const char *
 }
 
 int
-acmb_input_read(const char *arg, const char *what, size_t max, acmb_secbuf **out,
-    char *source, size_t source_size, acmb_err *err)
+acmb_input_read(const char *arg, const char *what, size_t max, acmb_secbuf **out, char *source,
+    size_t source_size, acmb_err *err)
 {
 	const char *path, *name;
 	acmb_secbuf *b = NULL;
@@ -134,8 +136,8 @@ acmb_input_read(const char *arg, const char *what, size_t max, acmb_secbuf **out
 	if (source != NULL && source_size > 0)
 		snprintf(source, source_size, "%s", name);
 	if (fstat(fd, &st) != 0) {
-		r = acmb_error(err, ACMB_E_USAGE, "%s: cannot stat %s: %s", what, name,
-		    strerror(errno));
+		r = acmb_error(
+		    err, ACMB_E_USAGE, "%s: cannot stat %s: %s", what, name, strerror(errno));
 		goto out;
 	}
 	if ((r = check_file_type(&st, fd, what, name, err)) != ACMB_OK)
@@ -152,8 +154,8 @@ acmb_input_read(const char *arg, const char *what, size_t max, acmb_secbuf **out
 	}
 	/* A regular file is read in one go (its size + 1, to see the end); it
 	 * may still grow after fstat, and the stream bound holds then too. */
-	if ((r = read_stream(fd, b, S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 0, what,
-	    name, err)) != ACMB_OK) {
+	if ((r = read_stream(fd, b, S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 0, what, name,
+	         err)) != ACMB_OK) {
 		if (r == ACMB_E_TOO_BIG)
 			r = too_big(err, what, name, max, 0);
 		goto out;

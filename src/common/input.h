@@ -30,7 +30,7 @@ int acmb_input_is_stdin(const char *arg);
  * is refused by its size, unread; a stream after max + 1 bytes), the message
  * naming the field and the limit; ACMB_E_USAGE for a missing or unreadable
  * file, a directory or a device. Caller frees *out with acmb_secbuf_free(). */
-int acmb_input_read(const char *arg, const char *what, size_t max, acmb_secbuf **out,
-    char *source, size_t source_size, acmb_err *err);
+int acmb_input_read(const char *arg, const char *what, size_t max, acmb_secbuf **out, char *source,
+    size_t source_size, acmb_err *err);
 
 #endif

@@ -46,8 +46,8 @@ format_from_pem_type(const char *type, struct acmb_keyload_info *info)
 
 /* One decoding attempt. structure may be NULL (any). Returns 1 on success. */
 static int
-try_decode(const unsigned char *data, size_t len, const char *input_type,
-    const char *structure, const char *pass, size_t passlen, EVP_PKEY **key)
+try_decode(const unsigned char *data, size_t len, const char *input_type, const char *structure,
+    const char *pass, size_t passlen, EVP_PKEY **key)
 {
 	OSSL_DECODER_CTX *dctx = NULL;
 	const unsigned char *p = data;
@@ -55,8 +55,8 @@ try_decode(const unsigned char *data, size_t len, const char *input_type,
 	EVP_PKEY *k = NULL;
 	int ok = 0;
 
-	dctx = OSSL_DECODER_CTX_new_for_pkey(&k, input_type, structure, NULL,
-	    EVP_PKEY_KEYPAIR, NULL, NULL);
+	dctx = OSSL_DECODER_CTX_new_for_pkey(
+	    &k, input_type, structure, NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
 	if (dctx == NULL || OSSL_DECODER_CTX_get_num_decoders(dctx) == 0)
 		goto out;
 	if (pass != NULL) {
@@ -80,8 +80,8 @@ out:
 
 /* DER carries no name: encryption and structure are found by parsing. */
 static int
-decode_der(const unsigned char *data, size_t len, const char *pass, size_t passlen,
-    EVP_PKEY **key, struct acmb_keyload_info *info, acmb_err *err)
+decode_der(const unsigned char *data, size_t len, const char *pass, size_t passlen, EVP_PKEY **key,
+    struct acmb_keyload_info *info, acmb_err *err)
 {
 	const unsigned char *p = data;
 	PKCS8_PRIV_KEY_INFO *p8 = NULL;
@@ -96,8 +96,7 @@ decode_der(const unsigned char *data, size_t len, const char *pass, size_t passl
 			r = acmb_error(err, ACMB_E_RULE, "the key is encrypted (PKCS#8)");
 			goto out;
 		}
-		if (!try_decode(data, len, "DER", "EncryptedPrivateKeyInfo", pass, passlen,
-		    key)) {
+		if (!try_decode(data, len, "DER", "EncryptedPrivateKeyInfo", pass, passlen, key)) {
 			r = acmb_error(err, ACMB_E_PASSPHRASE, "wrong passphrase");
 			goto out;
 		}
@@ -113,9 +112,11 @@ decode_der(const unsigned char *data, size_t len, const char *pass, size_t passl
 		r = acmb_error(err, ACMB_E_PARSE, "not a private key in PEM or DER form");
 		goto out;
 	}
-	snprintf(info->format, sizeof(info->format), "%s", is_pkcs8 ? "PKCS#8" :
-	    EVP_PKEY_is_a(*key, "RSA") ? "PKCS#1" :
-	    EVP_PKEY_is_a(*key, "EC") ? "SEC1" : "type-specific");
+	snprintf(info->format, sizeof(info->format), "%s",
+	    is_pkcs8                     ? "PKCS#8"
+	    : EVP_PKEY_is_a(*key, "RSA") ? "PKCS#1"
+	    : EVP_PKEY_is_a(*key, "EC")  ? "SEC1"
+	                                 : "type-specific");
 	r = ACMB_OK;
 out:
 	PKCS8_PRIV_KEY_INFO_free(p8);
@@ -134,8 +135,7 @@ decode_pem(const unsigned char *data, size_t len, const char *pem_type, const ch
 
 	format_from_pem_type(pem_type, info);
 	/* Decoding the body first tells a bad base64 body from a bad key. */
-	if ((r = acmb_pem_decode((const char *)data, len, &der, &der_len, &legacy,
-	    err)) != ACMB_OK)
+	if ((r = acmb_pem_decode((const char *)data, len, &der, &der_len, &legacy, err)) != ACMB_OK)
 		goto out;
 	if (legacy)
 		info->encrypted = 2;
@@ -149,12 +149,12 @@ decode_pem(const unsigned char *data, size_t len, const char *pem_type, const ch
 	/* The PEM text itself goes to the decoder: it reads Proc-Type and
 	 * DEK-Info and decrypts legacy keys, which plain DER cannot express. */
 	if (!try_decode(data, len, "PEM", NULL, info->encrypted ? pass : NULL,
-	    info->encrypted ? passlen : 0, key)) {
+	        info->encrypted ? passlen : 0, key)) {
 		if (info->encrypted)
 			r = acmb_error(err, ACMB_E_PASSPHRASE, "wrong passphrase");
 		else
-			r = acmb_error_ssl(err, ACMB_E_PARSE, "the %s block is not a valid "
-			    "private key", pem_type);
+			r = acmb_error_ssl(
+			    err, ACMB_E_PARSE, "the %s block is not a valid private key", pem_type);
 		goto out;
 	}
 	r = ACMB_OK;
@@ -165,9 +165,8 @@ out:
 }
 
 int
-acmb_keyload_decode(const unsigned char *data, size_t len, const char *pem_type,
-    const char *pass, size_t passlen, EVP_PKEY **key, struct acmb_keyload_info *info,
-    acmb_err *err)
+acmb_keyload_decode(const unsigned char *data, size_t len, const char *pem_type, const char *pass,
+    size_t passlen, EVP_PKEY **key, struct acmb_keyload_info *info, acmb_err *err)
 {
 	*key = NULL;
 	memset(info, 0, sizeof(*info));
@@ -197,14 +196,12 @@ acmb_keyload_pkcs8_pem(EVP_PKEY *key, acmb_secbuf **pem, acmb_err *err)
 		r = acmb_error(err, ACMB_E_NOMEM, "out of secure memory encoding the key");
 		goto out;
 	}
-	ectx = OSSL_ENCODER_CTX_new_for_pkey(key, EVP_PKEY_KEYPAIR, "PEM", "PrivateKeyInfo",
-	    NULL);
+	ectx = OSSL_ENCODER_CTX_new_for_pkey(key, EVP_PKEY_KEYPAIR, "PEM", "PrivateKeyInfo", NULL);
 	if (ectx == NULL || OSSL_ENCODER_CTX_get_num_encoders(ectx) == 0) {
 		r = acmb_error_ssl(err, ACMB_E_INTERNAL, "no PKCS#8 encoder for this key");
 		goto out;
 	}
-	if (!OSSL_ENCODER_to_bio(ectx, bio) || BIO_get_mem_ptr(bio, &mem) <= 0 ||
-	    mem == NULL) {
+	if (!OSSL_ENCODER_to_bio(ectx, bio) || BIO_get_mem_ptr(bio, &mem) <= 0 || mem == NULL) {
 		r = acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot encode the key as PKCS#8");
 		goto out;
 	}

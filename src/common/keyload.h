@@ -16,8 +16,8 @@
 
 /* The format a key arrived in, for info[].key_format and flags. */
 struct acmb_keyload_info {
-	char format[16];  /* "PKCS#1", "PKCS#8", "SEC1", or the key type */
-	int encrypted;    /* 1: encrypted PKCS#8, 2: legacy Proc-Type PEM */
+	char format[16]; /* "PKCS#1", "PKCS#8", "SEC1", or the key type */
+	int encrypted;   /* 1: encrypted PKCS#8, 2: legacy Proc-Type PEM */
 };
 
 /* Decodes one private key. pem_type is the PEM block's type with data its

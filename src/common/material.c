@@ -55,8 +55,8 @@ certs_pem(STACK_OF(X509) *certs, int first_only, char **pem, size_t *len, acmb_e
 		n = 1;
 	for (i = 0; i < n; i++) {
 		if (!PEM_write_bio_X509(bio, sk_X509_value(certs, i))) {
-			r = acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot encode certificate %d",
-			    i + 1);
+			r = acmb_error_ssl(
+			    err, ACMB_E_INTERNAL, "cannot encode certificate %d", i + 1);
 			goto out;
 		}
 	}
@@ -79,8 +79,7 @@ out:
 }
 
 int
-acmb_material_cert_pem(const struct acmb_material *m, char **pem, size_t *len,
-    acmb_err *err)
+acmb_material_cert_pem(const struct acmb_material *m, char **pem, size_t *len, acmb_err *err)
 {
 	*pem = NULL;
 	*len = 0;
@@ -90,8 +89,7 @@ acmb_material_cert_pem(const struct acmb_material *m, char **pem, size_t *len,
 }
 
 int
-acmb_material_chain_pem(const struct acmb_material *m, char **pem, size_t *len,
-    acmb_err *err)
+acmb_material_chain_pem(const struct acmb_material *m, char **pem, size_t *len, acmb_err *err)
 {
 	return certs_pem(m->chain, 0, pem, len, err);
 }

@@ -17,12 +17,13 @@ from_env(const char *var, acmb_secbuf **out, acmb_err *err)
 		return acmb_error(err, ACMB_E_USAGE,
 		    "--passphrase-env: '%s' is not an environment variable name", var);
 	if ((value = getenv(var)) == NULL)
-		return acmb_error(err, ACMB_E_USAGE,
-		    "--passphrase-env: environment variable %s is not set", var);
+		return acmb_error(
+		    err, ACMB_E_USAGE, "--passphrase-env: environment variable %s is not set", var);
 	len = strlen(value);
 	if (len > ACMB_INPUT_MAX_PASSPHRASE) {
-		r = acmb_error(err, ACMB_E_USAGE, "--passphrase-env: %s is longer than "
-		    "the %zu-byte limit for a passphrase", var, ACMB_INPUT_MAX_PASSPHRASE);
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "--passphrase-env: %s is longer than the %zu-byte limit for a passphrase", var,
+		    ACMB_INPUT_MAX_PASSPHRASE);
 		goto out;
 	}
 	if ((b = acmb_secbuf_new(ACMB_INPUT_MAX_PASSPHRASE)) == NULL ||
@@ -50,8 +51,8 @@ from_file(const char *file, acmb_secbuf **out, acmb_err *err)
 	size_t len;
 	int r;
 
-	if ((r = acmb_input_read(file, "passphrase file", ACMB_INPUT_MAX_PASSPHRASE, &b, NULL,
-	    0, err)) != ACMB_OK) {
+	if ((r = acmb_input_read(file, "passphrase file", ACMB_INPUT_MAX_PASSPHRASE, &b, NULL, 0,
+	         err)) != ACMB_OK) {
 		/* An unusable passphrase file is a usage problem, whatever the cause;
 		 * the message already names the file and why. */
 		if (r != ACMB_E_NOMEM)

@@ -16,7 +16,6 @@
  * returned. Errors (ACMB_E_USAGE): unreadable file, unset variable, a NUL
  * byte, over 4 KiB. Caller frees *out with acmb_secbuf_free() right after
  * its last use. */
-int acmb_passphrase_read(const char *file, const char *env, acmb_secbuf **out,
-    acmb_err *err);
+int acmb_passphrase_read(const char *file, const char *env, acmb_secbuf **out, acmb_err *err);
 
 #endif

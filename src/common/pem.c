@@ -15,9 +15,9 @@
 #define PEM_END "-----END "
 
 struct pem_line {
-	const char *p;  /* start of the line */
-	size_t len;     /* without the line end and trailing blanks */
-	size_t next;    /* offset of the following line */
+	const char *p; /* start of the line */
+	size_t len;    /* without the line end and trailing blanks */
+	size_t next;   /* offset of the following line */
 };
 
 /* Splits off the line starting at off, noting CRLF and trailing blanks. */
@@ -37,8 +37,7 @@ next_line(const char *d, size_t n, size_t off, struct pem_line *l, unsigned *fla
 	}
 	if (end > off && (d[end - 1] == ' ' || d[end - 1] == '\t' || d[end - 1] == '\r')) {
 		*flags |= ACMB_IN_TRAILING_WS;
-		while (end > off && (d[end - 1] == ' ' || d[end - 1] == '\t' ||
-		    d[end - 1] == '\r'))
+		while (end > off && (d[end - 1] == ' ' || d[end - 1] == '\t' || d[end - 1] == '\r'))
 			end--;
 	}
 	l->len = end - off;
@@ -53,8 +52,7 @@ boundary(const struct pem_line *l, const char *prefix, char type[ACMB_PEM_TYPE_M
 
 	if (l->len < plen || memcmp(l->p, prefix, plen) != 0)
 		return 0;
-	if (l->len < plen + dlen ||
-	    memcmp(l->p + l->len - dlen, PEM_DASHES, dlen) != 0)
+	if (l->len < plen + dlen || memcmp(l->p + l->len - dlen, PEM_DASHES, dlen) != 0)
 		return -1;
 	tlen = l->len - plen - dlen;
 	if (tlen == 0 || tlen > ACMB_PEM_TYPE_MAX)
@@ -62,8 +60,8 @@ boundary(const struct pem_line *l, const char *prefix, char type[ACMB_PEM_TYPE_M
 	for (i = 0; i < tlen; i++) {
 		char c = l->p[plen + i];
 
-		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ' ||
-		    c == '#' || c == '.'))
+		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ' || c == '#' ||
+		        c == '.'))
 			return -1;
 	}
 	memcpy(type, l->p + plen, tlen);
@@ -83,8 +81,8 @@ blank(const struct pem_line *l)
 }
 
 int
-acmb_pem_scan(const char *data, size_t len, acmb_pem_block_cb cb, void *ctx,
-    unsigned *flags, size_t *nblocks, acmb_err *err)
+acmb_pem_scan(const char *data, size_t len, acmb_pem_block_cb cb, void *ctx, unsigned *flags,
+    size_t *nblocks, acmb_err *err)
 {
 	char type[ACMB_PEM_TYPE_MAX + 1], endtype[ACMB_PEM_TYPE_MAX + 1];
 	struct pem_line l;
@@ -98,8 +96,8 @@ acmb_pem_scan(const char *data, size_t len, acmb_pem_block_cb cb, void *ctx,
 		lineno++;
 		if (!in_block) {
 			if ((b = boundary(&l, PEM_BEGIN, type)) < 0)
-				return acmb_error(err, ACMB_E_PARSE,
-				    "malformed BEGIN line at line %zu", lineno);
+				return acmb_error(
+				    err, ACMB_E_PARSE, "malformed BEGIN line at line %zu", lineno);
 			if (b == 1) {
 				in_block = 1;
 				begin_off = off;
@@ -116,13 +114,13 @@ acmb_pem_scan(const char *data, size_t len, acmb_pem_block_cb cb, void *ctx,
 			    (b == 1 && strcmp(type, endtype) != 0))
 				return acmb_error(err, ACMB_E_PARSE,
 				    "the %s block at line %zu ends with a mismatched END line "
-				    "at line %zu", type, begin_line, lineno);
+				    "at line %zu",
+				    type, begin_line, lineno);
 			if (b == 1) {
 				in_block = 0;
 				(*nblocks)++;
-				if (cb != NULL &&
-				    (r = cb(ctx, type, data + begin_off, l.next - begin_off,
-				    begin_line)) != ACMB_OK)
+				if (cb != NULL && (r = cb(ctx, type, data + begin_off,
+				                       l.next - begin_off, begin_line)) != ACMB_OK)
 					return r;
 			}
 		}
@@ -150,8 +148,8 @@ acmb_pem_der_free(unsigned char *der, size_t len)
 }
 
 int
-acmb_pem_decode(const char *text, size_t len, unsigned char **der, size_t *der_len,
-    int *encrypted, acmb_err *err)
+acmb_pem_decode(const char *text, size_t len, unsigned char **der, size_t *der_len, int *encrypted,
+    acmb_err *err)
 {
 	BIO *bio = NULL;
 	char *name = NULL, *header = NULL;
@@ -171,8 +169,9 @@ acmb_pem_decode(const char *text, size_t len, unsigned char **der, size_t *der_l
 	}
 	/* SECURE: the body may be a private key. EAY_COMPATIBLE: tolerate the
 	 * CRLF and blanks the scan has already reported. */
-	if (!PEM_read_bio_ex(bio, &name, &header, &data, &dlen,
-	    PEM_FLAG_SECURE | PEM_FLAG_EAY_COMPATIBLE) || dlen <= 0) {
+	if (!PEM_read_bio_ex(
+	        bio, &name, &header, &data, &dlen, PEM_FLAG_SECURE | PEM_FLAG_EAY_COMPATIBLE) ||
+	    dlen <= 0) {
 		r = acmb_error_ssl(err, ACMB_E_PARSE, "bad base64 body or headers");
 		goto out;
 	}

@@ -17,16 +17,16 @@
 /* Called for each complete block: its type ("CERTIFICATE"), its text from
  * the BEGIN line through the END line (pointing into the scanned data) and
  * the BEGIN line's number (1-based). Returning non-OK stops the scan. */
-typedef int (*acmb_pem_block_cb)(void *ctx, const char *type, const char *text,
-    size_t len, size_t line);
+typedef int (*acmb_pem_block_cb)(
+    void *ctx, const char *type, const char *text, size_t len, size_t line);
 
 /* Scans data for PEM blocks, calling cb for each. ORs ACMB_IN_CRLF,
  * ACMB_IN_TRAILING_WS and ACMB_IN_TEXT_AROUND into *flags and counts the
  * blocks in *nblocks. Returns ACMB_OK, the callback's rc, or ACMB_E_PARSE for
  * a block with no END line, a mismatched END or a malformed BEGIN line (err
  * says which line; messages never quote data beyond a block's type). */
-int acmb_pem_scan(const char *data, size_t len, acmb_pem_block_cb cb, void *ctx,
-    unsigned *flags, size_t *nblocks, acmb_err *err);
+int acmb_pem_scan(const char *data, size_t len, acmb_pem_block_cb cb, void *ctx, unsigned *flags,
+    size_t *nblocks, acmb_err *err);
 
 /* Returns 1 when a block of this type holds a private key of any kind. */
 int acmb_pem_is_private_key(const char *type);

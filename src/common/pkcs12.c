@@ -79,8 +79,8 @@ fail:
 }
 
 int
-acmb_pkcs12_parse(const unsigned char *data, size_t len, const char *pass,
-    EVP_PKEY **key, X509 **leaf, STACK_OF(X509) **chain, acmb_err *err)
+acmb_pkcs12_parse(const unsigned char *data, size_t len, const char *pass, EVP_PKEY **key,
+    X509 **leaf, STACK_OF(X509) **chain, acmb_err *err)
 {
 	const unsigned char *p = data;
 	PKCS12 *p12 = NULL;
@@ -92,21 +92,22 @@ acmb_pkcs12_parse(const unsigned char *data, size_t len, const char *pass,
 	*key = NULL;
 	*leaf = NULL;
 	*chain = NULL;
-	if (len == 0 || len > LONG_MAX ||
-	    (p12 = d2i_PKCS12(NULL, &p, (long)len)) == NULL) {
+	if (len == 0 || len > LONG_MAX || (p12 = d2i_PKCS12(NULL, &p, (long)len)) == NULL) {
 		r = acmb_error_ssl(err, ACMB_E_PARSE, "not a PKCS#12 bundle");
 		goto out;
 	}
 	if (!mac_ok(p12, pass)) {
-		r = acmb_error(err, ACMB_E_PASSPHRASE, pass == NULL ?
-		    "the bundle is protected by a passphrase; give it with "
-		    "--passphrase-file or --passphrase-env" : "wrong passphrase");
+		r = acmb_error(err, ACMB_E_PASSPHRASE,
+		    pass == NULL ? "the bundle is protected by a passphrase; give it with "
+		                   "--passphrase-file or --passphrase-env"
+		                 : "wrong passphrase");
 		goto out;
 	}
 	if (!PKCS12_parse(p12, pass, &k, &cert, &cas)) {
 		ERR_clear_error();
 		if (!load_legacy_provider()) {
-			r = acmb_error(err, ACMB_E_PARSE, "the bundle uses a legacy cipher "
+			r = acmb_error(err, ACMB_E_PARSE,
+			    "the bundle uses a legacy cipher "
 			    "and OpenSSL's legacy provider cannot be loaded");
 			goto out;
 		}
@@ -129,8 +130,8 @@ acmb_pkcs12_parse(const unsigned char *data, size_t len, const char *pass,
 	}
 	ERR_clear_error();
 	if (cert == NULL) {
-		r = acmb_error(err, ACMB_E_PARSE,
-		    "the bundle holds no certificate matching its private key");
+		r = acmb_error(
+		    err, ACMB_E_PARSE, "the bundle holds no certificate matching its private key");
 		goto out;
 	}
 	if (!order_chain(cert, cas, &ordered)) {

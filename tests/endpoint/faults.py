@@ -1,0 +1,128 @@
+"""Fault injection: rules that make chosen requests fail in chosen ways.
+
+A rule {"operation": "ImportCertificate" | "*", "fault": F, "times": N,
+"rate": 0.0-1.0, "seed": S, "delay": seconds} fires on matching requests that
+passed authentication, N times (default 1), or with probability rate (drawn
+from a generator seeded with seed, for repeatable runs). The first rule that
+fires wins."""
+
+import random
+import threading
+
+# Faults that answer without applying the operation.
+REFUSING = {"throttle", "limit", "500", "502", "503", "504",
+            "request-timeout", "drop-before"}
+# Faults that apply the operation and then spoil or delay the answer.
+APPLYING = {"drop-after", "slow", "malformed"}
+KINDS = REFUSING | APPLYING
+
+MAX_RULES = 1000
+MAX_DELAY = 600.0
+
+
+class FaultError(ValueError):
+    pass
+
+
+class Rule:
+    def __init__(self, spec):
+        if not isinstance(spec, dict):
+            raise FaultError("a fault rule must be a JSON object")
+        unknown = set(spec) - {"operation", "fault", "times", "rate", "seed",
+                               "delay"}
+        if unknown:
+            raise FaultError("unknown fault rule field(s): "
+                             + ", ".join(sorted(unknown)))
+        self.operation = spec.get("operation", "*")
+        if not isinstance(self.operation, str) or not self.operation:
+            raise FaultError("'operation' must be an operation name or '*'")
+        self.fault = spec.get("fault")
+        if self.fault not in KINDS:
+            raise FaultError(f"'fault' must be one of: {', '.join(sorted(KINDS))}")
+        self.rate = spec.get("rate")
+        self.times = spec.get("times")
+        if self.rate is not None and self.times is not None:
+            raise FaultError("give either 'times' or 'rate', not both")
+        if self.rate is not None:
+            if isinstance(self.rate, bool) or not isinstance(
+                    self.rate, (int, float)) or not 0.0 <= self.rate <= 1.0:
+                raise FaultError("'rate' must be a number from 0.0 to 1.0")
+            seed = spec.get("seed")
+            if seed is not None and (isinstance(seed, bool)
+                                     or not isinstance(seed, int)):
+                raise FaultError("'seed' must be an integer")
+            self._random = random.Random(seed)
+        else:
+            if "seed" in spec:
+                raise FaultError("'seed' goes with 'rate'")
+            if self.times is None:
+                self.times = 1
+            if isinstance(self.times, bool) or not isinstance(
+                    self.times, int) or self.times < 1:
+                raise FaultError("'times' must be a positive integer")
+        self.delay = spec.get("delay", 0)
+        if isinstance(self.delay, bool) or not isinstance(
+                self.delay, (int, float)) or not 0 <= self.delay <= MAX_DELAY:
+            raise FaultError(f"'delay' must be 0 to {MAX_DELAY:g} seconds")
+        self.fired = 0
+
+    def describe(self):
+        d = {"operation": self.operation, "fault": self.fault,
+             "delay": self.delay, "fired": self.fired}
+        if self.rate is not None:
+            d["rate"] = self.rate
+        else:
+            d["times_left"] = self.times
+        return d
+
+    def _fires(self, operation):
+        if self.operation not in ("*", operation):
+            return False
+        if self.rate is not None:
+            return self._random.random() < self.rate
+        return self.times > 0
+
+
+class Faults:
+    """The active rules; safe to use from many threads."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._rules = []
+
+    @staticmethod
+    def parse(document):
+        """Returns a list of Rule from a rule object or a list of them;
+        raises FaultError naming the bad field."""
+        specs = document if isinstance(document, list) else [document]
+        if len(specs) > MAX_RULES:
+            raise FaultError(f"at most {MAX_RULES} rules")
+        return [Rule(s) for s in specs]
+
+    def add(self, rules):
+        with self._lock:
+            if len(self._rules) + len(rules) > MAX_RULES:
+                raise FaultError(f"at most {MAX_RULES} rules")
+            self._rules.extend(rules)
+
+    def clear(self):
+        with self._lock:
+            self._rules = []
+
+    def describe(self):
+        with self._lock:
+            return [r.describe() for r in self._rules]
+
+    def take(self, operation):
+        """Returns the Rule that fires for this request, or None; a rule
+        with times left is used up by one."""
+        with self._lock:
+            for rule in self._rules:
+                if rule._fires(operation):
+                    rule.fired += 1
+                    if rule.rate is None:
+                        rule.times -= 1
+                    if rule.rate is None and rule.times == 0:
+                        self._rules.remove(rule)
+                    return rule
+        return None

@@ -1,0 +1,85 @@
+#!/bin/bash
+# The local ACM endpoint as a strict judge: SigV4 refusals, botocore-model
+# validation, JSON 1.1 framing, ACM's import, tag and pagination rules
+# (protocol_check.py, signing with botocore), then how the server starts,
+# keeps connections alive and stops.
+set -euo pipefail
+
+: "${ACMB_TESTS_DIR:=$(cd "$(dirname "$0")/.." && pwd)}"
+export PYTHON3=${PYTHON3:-/usr/bin/python3}
+source "$ACMB_TESTS_DIR/lib/endpoint.sh"
+
+PASSED=0
+FAILED=0
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/acmb-protocol.XXXXXX")
+SERVER_PID=
+cleanup() {
+	if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $1${2:+: $2}"; }
+check() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$2', want '$3'"; fi
+}
+
+endpoint_start
+rc=0
+"$PYTHON3" "$ACMB_TESTS_DIR/endpoint/protocol_check.py" | tee "$WORK/py.out" || rc=$?
+summary=$(tail -1 "$WORK/py.out")
+PASSED=$((PASSED + $(sed -n 's/^\([0-9]*\) passed.*/\1/p' <<<"$summary")))
+FAILED=$((FAILED + $(sed -n 's/.* \([0-9]*\) failed$/\1/p' <<<"$summary")))
+if [ "$rc" -ne 0 ] && ! grep -q "not ok" "$WORK/py.out"; then
+	fail "protocol_check.py ran to the end" "exit $rc"
+fi
+
+echo "# connections"
+curl -sv "$ACMB_ENDPOINT_URL/__control/faults" "$ACMB_ENDPOINT_URL/__control/faults" \
+	-o /dev/null -o /dev/null 2>"$WORK/keepalive"
+if grep -q "Re-using existing connection" "$WORK/keepalive"; then
+	pass "HTTP/1.1 keep-alive: second request reuses the connection"
+else
+	fail "HTTP/1.1 keep-alive: second request reuses the connection"
+fi
+check "control API: unknown route is 404" \
+	"$(curl -s -o /dev/null -w '%{http_code}' "$ACMB_ENDPOINT_URL/__control/nope")" 404
+endpoint_stop
+
+echo "# start and stop"
+mkdir -p "$WORK/state"
+"$PYTHON3" "$ACMB_TESTS_DIR/endpoint/server.py" --state-dir "$WORK/state" \
+	--ready-file "$WORK/ready.json" --tls --account 210987654321 \
+	--fault '{"operation": "*", "fault": "throttle", "times": 3}' &
+SERVER_PID=$!
+for _ in $(seq 300); do [ -s "$WORK/ready.json" ] && break; sleep 0.1; done
+check "ready file: https URL on loopback" \
+	"$(jq -r '.url | test("^https://127\\.0\\.0\\.1:[0-9]+$")' "$WORK/ready.json")" true
+check "ready file: pid of the server" "$(jq -r .pid "$WORK/ready.json")" "$SERVER_PID"
+check "ready file: ca_file is DIR/ca.pem" "$(jq -r .ca_file "$WORK/ready.json")" "$WORK/state/ca.pem"
+url=$(jq -r .url "$WORK/ready.json")
+check "TLS: server certificate verifies against ca.pem for 127.0.0.1" \
+	"$(curl -s --cacert "$WORK/state/ca.pem" -o /dev/null -w '%{http_code}' "$url/__control/faults")" 200
+check "TLS: and for localhost" \
+	"$(curl -s --cacert "$WORK/state/ca.pem" -o /dev/null -w '%{http_code}' \
+		--resolve "localhost:${url##*:}:127.0.0.1" "https://localhost:${url##*:}/__control/faults")" 200
+check "--fault at start is active" \
+	"$(curl -s --cacert "$WORK/state/ca.pem" "$url/__control/faults" | jq -c '[.faults[] | .fault, .times_left]')" \
+	'["throttle",3]'
+kill -TERM "$SERVER_PID"
+rc=0
+wait "$SERVER_PID" || rc=$?
+SERVER_PID=
+check "SIGTERM: exit status 0" "$rc" 0
+check "SIGTERM: ready file removed" "$([ -e "$WORK/ready.json" ] && echo present || echo gone)" gone
+rc=0
+"$PYTHON3" "$ACMB_TESTS_DIR/endpoint/server.py" --state-dir "$WORK/state" \
+	--ready-file "$WORK/ready.json" --host 0.0.0.0 2>"$WORK/err" || rc=$?
+check "--host that is not loopback is refused (usage, exit 2)" "$rc" 2
+rc=0
+"$PYTHON3" "$ACMB_TESTS_DIR/endpoint/server.py" --state-dir "$WORK/state" \
+	--ready-file "$WORK/ready.json" --fault '{"fault": "boom"}' 2>"$WORK/err" || rc=$?
+check "bad --fault is refused (usage, exit 2)" "$rc" 2
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
