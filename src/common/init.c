@@ -1,6 +1,7 @@
 #include "init.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -75,7 +76,7 @@ acmb_init(struct acmb_init_report *rep, acmb_err *err)
 {
 	struct acmb_init_report r;
 	struct rlimit rl = { 0, 0 };
-	int locked = 0, rc;
+	int locked = 0, plain = 0, rc;
 
 	memset(&r, 0, sizeof(r));
 	if (initialised) {
@@ -86,16 +87,27 @@ acmb_init(struct acmb_init_report *rep, acmb_err *err)
 	r.core_dumps_off = setrlimit(RLIMIT_CORE, &rl) == 0;
 	r.not_dumpable = prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0;
 
+#ifdef ACMB_TEST_HOOKS
+	/* Test builds only: the custody tests show what the wiping allocator
+	 * removes by running once without it in OpenSSL and libcurl. */
+	plain = getenv("ACMB_TEST_PLAIN_ALLOCATORS") != NULL;
+#endif
 	/* Fails only if OpenSSL already allocated: then copies it frees are
 	 * not wiped, which we report rather than hide. */
-	r.allocators_wiped =
+	r.allocators_wiped = !plain &&
 	    CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free) == 1;
 	if ((rc = acmb_secmem_init(ACMB_SECURE_HEAP_SIZE, &locked, err)) != ACMB_OK)
 		return rc;
 	r.secure_heap_locked = locked;
-	if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, acmb_zmalloc, acmb_zfree,
-	    acmb_zrealloc, acmb_zstrdup, acmb_zcalloc) != CURLE_OK)
+	if (plain) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return acmb_error(err, ACMB_E_INTERNAL,
+			    "libcurl initialisation failed");
+	} else if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, acmb_zmalloc, acmb_zfree,
+	    acmb_zrealloc, acmb_zstrdup, acmb_zcalloc) != CURLE_OK) {
 		return acmb_error(err, ACMB_E_INTERNAL, "libcurl initialisation failed");
+	}
+	/* Always: callers free jansson's output with acmb_zfree(). */
 	json_set_alloc_funcs(acmb_zmalloc, acmb_zfree);
 	if (install_interrupt_handlers() != 0)
 		return acmb_error(err, ACMB_E_INTERNAL,

@@ -145,6 +145,7 @@ def main():
     ap.add_argument("--expect-exit", type=int)
     ap.add_argument("--stdin")
     ap.add_argument("--env", action="append", default=[])
+    ap.add_argument("--unset-env", action="append", default=[])
     ap.add_argument("--hardening", action="store_true")
     ap.add_argument("--no-line-buffer", action="store_true")
     ap.add_argument("--backtrace-on-hit", action="store_true")
@@ -201,6 +202,8 @@ def main():
         json.dump(cfg, f)
     env = dict(os.environ)
     env["ACMB_CUSTODY_CONFIG"] = cfg_path
+    for name in a.unset_env:
+        env.pop(name, None)
     for kv in a.env:
         k, _, v = kv.partition("=")
         env[k] = v

@@ -98,6 +98,12 @@ def scan(cfg, needles, moment, why):
            "skipped_text": [], "unreadable": [], "hits": [],
            "threads": len(os.listdir("/proc/%d/task" % pid)),
            "dontdump_scanned": 0}
+    # arg_start, arg_end, env_start, env_end (proc(5) fields 48-51): a hit
+    # there is in argv or in the environment the process was started with.
+    with open("/proc/%d/stat" % pid) as f:
+        st = f.read().rsplit(")", 1)[1].split()
+    areas = (("argv", int(st[45]), int(st[46])),
+             ("environment", int(st[47]), int(st[48])))
     memfd = os.open("/proc/%d/mem" % pid, os.O_RDONLY)
     try:
         for m in maps:
@@ -134,6 +140,9 @@ def scan(cfg, needles, moment, why):
                     h["mapping_offset"] = addr - m["lo"] + h["offset"]
                     h["address"] = hex(addr + h["offset"])
                     h["mapping_flags"] = " ".join(flags.get(m["lo"], []))
+                    for area, lo, hi in areas:
+                        if lo <= addr + h["offset"] < hi:
+                            h["mapping_flags"] += " (in the %s block)" % area
                     del h["offset"]
                     res["hits"].append(h)
             res["mappings_scanned"] += 1
