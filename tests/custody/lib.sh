@@ -43,6 +43,8 @@ scan() {
 	local label=$1
 	shift
 	"${SCAN[@]}" --label "$label" --figures "$FIGURES" \
+		--unset-env ACMB_TEST_SECRET_ACCESS_KEY --unset-env ACMB_TEST_STS_SECRET_ACCESS_KEY \
+		--unset-env ACMB_TEST_STS_SESSION_TOKEN \
 		--workdir "$WORK/run-$label" "$@" >"$WORK/$label.out" 2>&1
 	local rc=$?
 	sed 's/^/    /' "$WORK/$label.out"
@@ -99,6 +101,7 @@ make_material() {
 		-passout file:"$d/pass.txt" 2>/dev/null
 	openssl pkey -in "$d/rsa-pkcs8.pem" -outform DER -out "$d/rsa-pkcs8.der"
 	"$PY" -c 'import secrets; print("custody-wrong-" + secrets.token_urlsafe(24))' >"$d/wrong.txt"
+	PASS=$(cat "$d/pass.txt")
 }
 
 # have_command NAME: acmbridge implements NAME (its --help lists it and the

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Nothing on disk: each flow under strace writes no secret form to any file
-# descriptor and creates no file (no temporary files, no renames, no memfd).
-# A control run proves the checker sees a key written to a file.
+# Nothing on disk: each flow (check, import over HTTPS and their failure
+# paths) under strace writes no secret form to any file descriptor (the TLS
+# socket carries ciphertext) and creates no file (no temporary files,
+# renames, links or memfds). A control proves the checker sees a key written
+# to a file.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 . "$here/flows.sh"
@@ -11,8 +13,6 @@ CHECK=("$PY" "$here/custody-check.py")
 TRACE=(strace -f -qq -s 1000000 -xx -yy
 	-e trace=write,writev,pwrite64,pwritev,sendto,sendmsg,openat,creat,rename,renameat,renameat2,link,linkat,memfd_create)
 
-# Control: openssl writing the key to a new file must be caught twice over
-# (the secret in the write, the file created).
 "${TRACE[@]}" -o "$WORK/control.strace" openssl pkey -in "$M/rsa-pkcs8.pem" -out "$WORK/copy.pem"
 out=$("${CHECK[@]}" strace "$WORK/control.strace" --key "$M/rsa-pkcs8.pem")
 if [ $? -eq 1 ] && grep -q "SECRET in writes to fd" <<<"$out" &&
@@ -22,12 +22,13 @@ else
 	fail "control: checker missed a key written to disk: $out"
 fi
 
-while IFS= read -r line; do
-	flow_fields "$line"
-	envs=()
-	[ "$F_NAME" = check-encrypted-env ] && envs=(env "CUSTODY_PASS=$(cat "$M/pass.txt")")
-	"${envs[@]}" "${TRACE[@]}" -o "$WORK/$F_NAME.strace" "$ACMBRIDGE" "${F_ARGS[@]}" \
-		<"${F_STDIN:-/dev/null}" >"$WORK/$F_NAME.out" 2>&1
+run_flow() {
+	local rc crc out
+	flow_fields "$1"
+	flow_program
+	flow_setup
+	env "${UNSET_TEST_SECRETS[@]}" "${F_ENV[@]}" "${TRACE[@]}" -o "$WORK/$F_NAME.strace" \
+		"${F_PROG[@]}" "${F_ARGS[@]}" <"${F_STDIN:-/dev/null}" >"$WORK/$F_NAME.out" 2>&1
 	rc=$?
 	out=$("${CHECK[@]}" strace "$WORK/$F_NAME.strace" "${F_SECRETS[@]}")
 	crc=$?
@@ -39,5 +40,12 @@ while IFS= read -r line; do
 	else
 		fail "$F_NAME: secret on a descriptor or a file created (above)"
 	fi
-done < <(check_flows)
+}
+
+while IFS= read -r line; do run_flow "$line"; done < <(check_flows)
+start_import_endpoint || { fail "endpoint did not start"; finish; }
+while IFS= read -r line; do
+	run_flow "$line"
+	[ "$F_NAME" = import-new ] && ARN=$(grep -oE 'arn:aws:acm:[^ "]+' "$WORK/import-new.out" | head -n1)
+done < <(import_flows)
 finish
