@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import secrets as acmb_secrets  # noqa: E402
 
 CALL = re.compile(r"^(?:\[pid\s+)?(\d+)\]?\s+(\w+)\((.*)$")
-FD = re.compile(r"^(\d+)(<[^>]*>)?")
+FD = re.compile(r"^(\d+)(<(?:->|[^>])*>)?")
 STRING = re.compile(r'"((?:\\x[0-9a-f]{2})*)"')
 WRITERS = {"write", "writev", "pwrite64", "pwritev", "pwritev2", "sendto",
            "sendmsg", "sendmmsg"}

@@ -16,14 +16,14 @@ nxfail=0
 pass() { npass=$((npass + 1)); echo "PASS: $*"; }
 fail() { nfail=$((nfail + 1)); echo "FAIL: $*"; }
 
-# xfail REASON -- a known leak in code this test does not own: reported
-# loudly, counted apart; when it stops failing, the test fails so that the
-# owner flips it.
+# xfail_result FAILED WHAT REASON: a known defect in code this test does not
+# own. FAILED non-zero: reported loudly, counted apart. FAILED 0 (it works
+# now): the test fails so that the owner removes the mark.
 xfail_result() {
-	local ok=$1 what=$2 reason=$3
-	if [ "$ok" -eq 0 ]; then
+	local failed=$1 what=$2 reason=$3
+	if [ "$failed" -ne 0 ]; then
 		nxfail=$((nxfail + 1))
-		echo "######## EXPECTED FAILURE (known leak, not fixed yet): $what"
+		echo "######## EXPECTED FAILURE (known defect, not fixed yet): $what"
 		echo "######## reason: $reason"
 	else
 		fail "$what: UNEXPECTED PASS, remove the expected-failure mark ($reason)"
