@@ -13,6 +13,7 @@ process hardening (dumpable flag, core limit, secure-heap VmFlags).
 
 import json
 import os
+import re
 import shlex
 import sys
 import time
@@ -51,7 +52,9 @@ def is_elf_file(path):
     return _elf_cache[path]
 
 
-def vmflags_by_start(pid):
+def vmflags_by_start(pid, resident=None):
+    """VmFlags of each mapping by start address; fills resident (a dict)
+    with Rss + Swap in kB when given."""
     flags = {}
     cur = None
     with open("/proc/%d/smaps" % pid) as f:
@@ -61,7 +64,13 @@ def vmflags_by_start(pid):
                 cur = int(head.split("-")[0], 16)
             elif head == "VmFlags:":
                 flags[cur] = line.split()[1:]
+            elif resident is not None and head in ("Rss:", "Swap:"):
+                resident[cur] = resident.get(cur, 0) + int(line.split()[1])
     return flags
+
+
+HUGE_RESERVATION = 64 << 30
+ENV_ENTRY = re.compile(rb"(?:^|\x00)([A-Za-z_][A-Za-z0-9_]*)=$")
 
 
 def read_mapping(memfd, lo, hi):
@@ -92,7 +101,8 @@ def scan(cfg, needles, moment, why):
     t0 = time.monotonic()
     pid = gdb.selected_inferior().pid
     maps = parse_maps(pid)
-    flags = vmflags_by_start(pid)
+    resident = {}
+    flags = vmflags_by_start(pid, resident)
     res = {"moment": moment, "why": why, "bytes_scanned": 0, "probes": 0,
            "windows": needles.count(), "mappings_scanned": 0,
            "skipped_text": [], "unreadable": [], "hits": [],
@@ -118,6 +128,20 @@ def scan(cfg, needles, moment, why):
                 res["skipped_text"].append({"name": m["name"], "bytes": size,
                                             "perms": m["perms"]})
                 continue
+            anon = not m["name"].startswith("/")
+            if anon and size > HUGE_RESERVATION:
+                res["unreadable"].append({
+                    "name": label(m), "bytes": size, "perms": m["perms"],
+                    "why": "address-space reservation over 64 GiB: a "
+                    "sanitizer's shadow memory (metadata, no program data), "
+                    "skipped; %d kB resident" % resident.get(m["lo"], 0)})
+                continue
+            if anon and resident.get(m["lo"], 1) == 0 and not m["name"].startswith("[stack"):
+                # Never touched (no page resident or swapped): reads as
+                # zeros, so there is nothing to find; counted, not read.
+                res["untouched_bytes"] = res.get("untouched_bytes", 0) + size
+                res["mappings_scanned"] += 1
+                continue
             if m["name"] == "[vsyscall]":
                 res["unreadable"].append({"name": m["name"], "bytes": size,
                                           "perms": m["perms"],
@@ -136,6 +160,10 @@ def scan(cfg, needles, moment, why):
                 hits, probes = needles.scan(buf)
                 res["probes"] += probes
                 for h in hits:
+                    # NAME= right before: a copy of an environment entry.
+                    env = ENV_ENTRY.search(buf[max(0, h["offset"] - 80):h["offset"]])
+                    if env:
+                        h["env_var"] = env.group(1).decode()
                     h["mapping"] = label(m)
                     h["mapping_offset"] = addr - m["lo"] + h["offset"]
                     h["address"] = hex(addr + h["offset"])
