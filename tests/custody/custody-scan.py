@@ -270,6 +270,7 @@ def main():
         if m is not None:
             m["hits"] = [h for h in m["hits"] if not h.get("excused")] + \
                 [h for h in m["hits"] if h.get("excused")]
+        if m is None:
             print("custody: [%s] moment=%s NEVER REACHED (%s)" % (
                 a.label, moment,
                 "no write to fd %d" % a.result_fd if moment == "result"
