@@ -44,13 +44,13 @@ tmp_path(char *buf, size_t len, const char *name)
 static int
 reset_env(void **state)
 {
-	static const char *const vars[] = { "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-		"AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION",
-		"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ACM", "AWS_ENDPOINT_URL_ACM_PCA",
-		"AWS_USE_FIPS_ENDPOINT", "AWS_CA_BUNDLE", "AWS_MAX_ATTEMPTS",
-		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-		"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-		"AWS_EC2_METADATA_SERVICE_ENDPOINT", NULL };
+	static const char *const vars[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+	    "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION",
+	    "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ACM", "AWS_ENDPOINT_URL_ACM_PCA",
+	    "AWS_USE_FIPS_ENDPOINT", "AWS_CA_BUNDLE", "AWS_MAX_ATTEMPTS",
+	    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+	    "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+	    "AWS_EC2_METADATA_SERVICE_ENDPOINT", NULL};
 	size_t i;
 
 	(void)state;
@@ -75,7 +75,7 @@ static struct acmb_aws_config *
 resolve_ok(const struct acmb_aws_options *o)
 {
 	struct acmb_aws_config *c = NULL;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	int r = acmb_aws_config_resolve(o, &acmb_aws_service_acm, &c, &err);
 
 	if (r != ACMB_OK)
@@ -99,7 +99,7 @@ static void
 test_ini_sections_and_styles(void **state)
 {
 	acmb_secbuf *t = NULL;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	const char *v;
 	size_t n;
 
@@ -118,8 +118,7 @@ test_ini_sections_and_styles(void **state)
 	assert_true(acmb_aws_ini_get(t, ACMB_AWS_INI_CONFIG, "prod", "region", &v, &n));
 	assert_memory_equal(v, "ap-south-1", n);
 	/* The value keeps its '=' after the first separator. */
-	assert_true(acmb_aws_ini_get(t, ACMB_AWS_INI_CONFIG, "prod", "credential_process", &v,
-	    &n));
+	assert_true(acmb_aws_ini_get(t, ACMB_AWS_INI_CONFIG, "prod", "credential_process", &v, &n));
 	assert_int_equal(n, strlen("/bin/echo a=b"));
 	/* Credentials-file style names sections without "profile". */
 	assert_true(acmb_aws_ini_get(t, ACMB_AWS_INI_CREDENTIALS, "prod", "region", &v, &n));
@@ -135,7 +134,7 @@ static void
 test_ini_bounds(void **state)
 {
 	acmb_secbuf *t = NULL;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	char *big;
 
 	(void)state;
@@ -196,7 +195,7 @@ static void
 test_region_missing_or_bad(void **state)
 {
 	struct acmb_aws_options o;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	(void)state;
 	acmb_aws_options_init(&o);
@@ -204,6 +203,8 @@ test_region_missing_or_bad(void **state)
 	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
 	assert_non_null(strstr(err.msg, "no AWS region"));
 	assert_int_equal(acmb_exit_code(err.rc), ACMB_EXIT_USAGE);
+	/* Even a failed resolution leaves no secret in the environment. */
+	assert_null(getenv("AWS_SECRET_ACCESS_KEY"));
 	o.region = "us-east-1/../evil";
 	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
 	assert_non_null(strstr(err.msg, "--region"));
@@ -215,7 +216,7 @@ test_endpoint_order(void **state)
 	struct acmb_aws_options o;
 	struct acmb_aws_config *c;
 	struct acmb_aws_config *pca = NULL;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	(void)state;
 	acmb_aws_options_init(&o);
@@ -234,8 +235,8 @@ test_endpoint_order(void **state)
 	acmb_aws_config_free(c);
 	/* The service-specific variable follows the service. */
 	env_keys();
-	assert_int_equal(acmb_aws_config_resolve(&o, &acmb_aws_service_acm_pca, &pca, &err),
-	    ACMB_OK);
+	assert_int_equal(
+	    acmb_aws_config_resolve(&o, &acmb_aws_service_acm_pca, &pca, &err), ACMB_OK);
 	assert_string_equal(acmb_aws_config_endpoint(pca), "http://127.0.0.1:3333");
 	acmb_aws_config_free(pca);
 
@@ -257,15 +258,15 @@ test_endpoint_fips_and_china(void **state)
 	struct acmb_aws_options o;
 	struct acmb_aws_config *c;
 	char buf[256];
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	(void)state;
-	assert_int_equal(acmb_aws_default_endpoint(&acmb_aws_service_acm, "cn-north-1", 0, buf,
-			     sizeof(buf), &err),
+	assert_int_equal(acmb_aws_default_endpoint(
+	                     &acmb_aws_service_acm, "cn-north-1", 0, buf, sizeof(buf), &err),
 	    ACMB_OK);
 	assert_string_equal(buf, "https://acm.cn-north-1.amazonaws.com.cn");
-	assert_int_equal(acmb_aws_default_endpoint(&acmb_aws_service_acm_pca, "us-east-2", 1,
-			     buf, sizeof(buf), &err),
+	assert_int_equal(acmb_aws_default_endpoint(
+	                     &acmb_aws_service_acm_pca, "us-east-2", 1, buf, sizeof(buf), &err),
 	    ACMB_OK);
 	assert_string_equal(buf, "https://acm-pca-fips.us-east-2.amazonaws.com");
 
@@ -274,7 +275,8 @@ test_endpoint_fips_and_china(void **state)
 	env_keys();
 	setenv("AWS_USE_FIPS_ENDPOINT", "true", 1);
 	c = resolve_ok(&o);
-	assert_string_equal(acmb_aws_config_endpoint(c), "https://acm-fips.us-gov-west-1.amazonaws.com");
+	assert_string_equal(
+	    acmb_aws_config_endpoint(c), "https://acm-fips.us-gov-west-1.amazonaws.com");
 	acmb_aws_config_free(c);
 	unsetenv("AWS_USE_FIPS_ENDPOINT");
 
@@ -282,7 +284,8 @@ test_endpoint_fips_and_china(void **state)
 	o.fips = 1;
 	o.region = "us-east-1";
 	c = resolve_ok(&o);
-	assert_string_equal(acmb_aws_config_endpoint(c), "https://acm-fips.us-east-1.amazonaws.com");
+	assert_string_equal(
+	    acmb_aws_config_endpoint(c), "https://acm-fips.us-east-1.amazonaws.com");
 	acmb_aws_config_free(c);
 
 	/* An explicit endpoint wins over --fips, as in the CLI. */
@@ -329,7 +332,7 @@ static void
 test_env_partial_is_error(void **state)
 {
 	struct acmb_aws_options o;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	(void)state;
 	acmb_aws_options_init(&o);
@@ -416,7 +419,7 @@ static void
 test_profile_missing_is_error(void **state)
 {
 	struct acmb_aws_options o;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	(void)state;
 	write_file(credentials_path, cred_file, 0600);
@@ -436,7 +439,7 @@ static void
 test_no_credentials(void **state)
 {
 	struct acmb_aws_options o;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	(void)state;
 	acmb_aws_options_init(&o);
@@ -455,8 +458,10 @@ process_profile(const char *script)
 
 	tmp_path(path, sizeof(path), "proc.sh");
 	write_file(path, script, 0700);
-	snprintf(conf, sizeof(conf), "[profile proc]\nregion = us-east-1\n"
-	    "credential_process = %s --flag 'quoted arg'\n", path);
+	snprintf(conf, sizeof(conf),
+	    "[profile proc]\nregion = us-east-1\n"
+	    "credential_process = %s --flag 'quoted arg'\n",
+	    path);
 	write_file(config_path, conf, 0600);
 }
 
@@ -468,9 +473,9 @@ test_credential_process(void **state)
 
 	(void)state;
 	process_profile("#!/bin/sh\n[ \"$2\" = 'quoted arg' ] || exit 9\n"
-	    "echo '{\"Version\": 1, \"AccessKeyId\": \"AKIAPROCESS00000001\", "
-	    "\"SecretAccessKey\": \"proc/secret\", \"SessionToken\": \"proc/token\", "
-	    "\"Expiration\": \"2999-01-01T00:00:00Z\"}'\n");
+	                "echo '{\"Version\": 1, \"AccessKeyId\": \"AKIAPROCESS00000001\", "
+	                "\"SecretAccessKey\": \"proc/secret\", \"SessionToken\": \"proc/token\", "
+	                "\"Expiration\": \"2999-01-01T00:00:00Z\"}'\n");
 	acmb_aws_options_init(&o);
 	o.profile = "proc";
 	c = resolve_ok(&o);
@@ -485,7 +490,7 @@ static void
 test_credential_process_failures(void **state)
 {
 	struct acmb_aws_options o;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	(void)state;
 	acmb_aws_options_init(&o);
@@ -496,12 +501,12 @@ test_credential_process_failures(void **state)
 	assert_non_null(strstr(err.msg, "exit status 3"));
 
 	process_profile("#!/bin/sh\necho '{\"Version\": 2, \"AccessKeyId\": \"A\", "
-	    "\"SecretAccessKey\": \"B\"}'\n");
+	                "\"SecretAccessKey\": \"B\"}'\n");
 	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
 	assert_non_null(strstr(err.msg, "Version"));
 
 	process_profile("#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"AKIAX\", "
-	    "\"SecretAccessKey\": \"s\", \"Expiration\": \"2001-01-01T00:00:00Z\"}'\n");
+	                "\"SecretAccessKey\": \"s\", \"Expiration\": \"2001-01-01T00:00:00Z\"}'\n");
 	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
 	assert_non_null(strstr(err.msg, "expired"));
 
@@ -528,7 +533,7 @@ static void
 test_container_full_uri_must_be_local_or_https(void **state)
 {
 	struct acmb_aws_options o;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	(void)state;
 	acmb_aws_options_init(&o);
@@ -536,6 +541,15 @@ test_container_full_uri_must_be_local_or_https(void **state)
 	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://192.0.2.10/creds", 1);
 	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
 	assert_non_null(strstr(err.msg, "host 192.0.2.10 is not allowed"));
+	/* An allowed endpoint that does not answer is a clear error, not a
+	 * fall-through to the next source. */
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/creds", 1);
+	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
+	assert_non_null(strstr(err.msg, "container credentials endpoint did not answer"));
+	unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "creds-without-slash", 1);
+	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
+	assert_non_null(strstr(err.msg, "must be a path starting with '/'"));
 }
 
 /* --- retry policy pieces --- */
@@ -546,14 +560,14 @@ test_error_code_normalize(void **state)
 	char code[ACMB_AWS_ERROR_CODE_MAX];
 
 	(void)state;
-	acmb_aws_error_code_normalize("com.amazon.coral.service#ThrottlingException", code,
-	    sizeof(code));
+	acmb_aws_error_code_normalize(
+	    "com.amazon.coral.service#ThrottlingException", code, sizeof(code));
 	assert_string_equal(code, "ThrottlingException");
 	acmb_aws_error_code_normalize(
 	    "ResourceNotFoundException:http://internal.amazon.com/coral/", code, sizeof(code));
 	assert_string_equal(code, "ResourceNotFoundException");
-	acmb_aws_error_code_normalize("aws.x#AccessDeniedException:http://a.b/c#d", code,
-	    sizeof(code));
+	acmb_aws_error_code_normalize(
+	    "aws.x#AccessDeniedException:http://a.b/c#d", code, sizeof(code));
 	assert_string_equal(code, "AccessDeniedException");
 	acmb_aws_error_code_normalize("ValidationException", code, sizeof(code));
 	assert_string_equal(code, "ValidationException");
@@ -563,24 +577,20 @@ static void
 test_retry_classify(void **state)
 {
 	(void)state;
-	assert_int_equal(acmb_aws_retry_classify(400, "ThrottlingException"),
-	    ACMB_AWS_RETRY_THROTTLE);
-	assert_int_equal(acmb_aws_retry_classify(400, "TooManyRequestsException"),
-	    ACMB_AWS_RETRY_THROTTLE);
-	assert_int_equal(acmb_aws_retry_classify(400, "RequestTimeout"),
-	    ACMB_AWS_RETRY_TRANSIENT);
-	assert_int_equal(acmb_aws_retry_classify(500, "InternalFailure"),
-	    ACMB_AWS_RETRY_TRANSIENT);
-	assert_int_equal(acmb_aws_retry_classify(503, "ServiceUnavailable"),
-	    ACMB_AWS_RETRY_TRANSIENT);
+	assert_int_equal(
+	    acmb_aws_retry_classify(400, "ThrottlingException"), ACMB_AWS_RETRY_THROTTLE);
+	assert_int_equal(
+	    acmb_aws_retry_classify(400, "TooManyRequestsException"), ACMB_AWS_RETRY_THROTTLE);
+	assert_int_equal(acmb_aws_retry_classify(400, "RequestTimeout"), ACMB_AWS_RETRY_TRANSIENT);
+	assert_int_equal(acmb_aws_retry_classify(500, "InternalFailure"), ACMB_AWS_RETRY_TRANSIENT);
+	assert_int_equal(
+	    acmb_aws_retry_classify(503, "ServiceUnavailable"), ACMB_AWS_RETRY_TRANSIENT);
 	assert_int_equal(acmb_aws_retry_classify(502, "HTTP502"), ACMB_AWS_RETRY_TRANSIENT);
-	assert_int_equal(acmb_aws_retry_classify(400, "LimitExceededException"),
-	    ACMB_AWS_NO_RETRY);
+	assert_int_equal(acmb_aws_retry_classify(400, "LimitExceededException"), ACMB_AWS_NO_RETRY);
 	assert_int_equal(acmb_aws_retry_classify(400, "ValidationException"), ACMB_AWS_NO_RETRY);
-	assert_int_equal(acmb_aws_retry_classify(400, "ResourceNotFoundException"),
-	    ACMB_AWS_NO_RETRY);
-	assert_int_equal(acmb_aws_retry_classify(403, "AccessDeniedException"),
-	    ACMB_AWS_NO_RETRY);
+	assert_int_equal(
+	    acmb_aws_retry_classify(400, "ResourceNotFoundException"), ACMB_AWS_NO_RETRY);
+	assert_int_equal(acmb_aws_retry_classify(403, "AccessDeniedException"), ACMB_AWS_NO_RETRY);
 }
 
 static void
@@ -602,7 +612,7 @@ test_max_attempts_resolution(void **state)
 {
 	struct acmb_aws_options o;
 	struct acmb_aws_config *c;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	(void)state;
 	acmb_aws_options_init(&o);
@@ -634,7 +644,7 @@ static void
 test_ca_bundle_must_exist(void **state)
 {
 	struct acmb_aws_options o;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	(void)state;
 	acmb_aws_options_init(&o);
@@ -649,29 +659,29 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_ini_sections_and_styles, reset_env),
-		cmocka_unit_test_setup(test_ini_bounds, reset_env),
-		cmocka_unit_test_setup(test_region_order, reset_env),
-		cmocka_unit_test_setup(test_region_missing_or_bad, reset_env),
-		cmocka_unit_test_setup(test_endpoint_order, reset_env),
-		cmocka_unit_test_setup(test_endpoint_fips_and_china, reset_env),
-		cmocka_unit_test_setup(test_env_credentials_wiped_from_environment, reset_env),
-		cmocka_unit_test_setup(test_env_partial_is_error, reset_env),
-		cmocka_unit_test_setup(test_profile_credentials_file_beats_config, reset_env),
-		cmocka_unit_test_setup(test_profile_explicit_beats_env_but_aws_profile_does_not,
-		    reset_env),
-		cmocka_unit_test_setup(test_profile_missing_is_error, reset_env),
-		cmocka_unit_test_setup(test_no_credentials, reset_env),
-		cmocka_unit_test_setup(test_credential_process, reset_env),
-		cmocka_unit_test_setup(test_credential_process_failures, reset_env),
-		cmocka_unit_test_setup(test_container_full_uri_must_be_local_or_https, reset_env),
-		cmocka_unit_test(test_error_code_normalize),
-		cmocka_unit_test(test_retry_classify),
-		cmocka_unit_test(test_backoff),
-		cmocka_unit_test_setup(test_max_attempts_resolution, reset_env),
-		cmocka_unit_test_setup(test_ca_bundle_must_exist, reset_env),
+	    cmocka_unit_test_setup(test_ini_sections_and_styles, reset_env),
+	    cmocka_unit_test_setup(test_ini_bounds, reset_env),
+	    cmocka_unit_test_setup(test_region_order, reset_env),
+	    cmocka_unit_test_setup(test_region_missing_or_bad, reset_env),
+	    cmocka_unit_test_setup(test_endpoint_order, reset_env),
+	    cmocka_unit_test_setup(test_endpoint_fips_and_china, reset_env),
+	    cmocka_unit_test_setup(test_env_credentials_wiped_from_environment, reset_env),
+	    cmocka_unit_test_setup(test_env_partial_is_error, reset_env),
+	    cmocka_unit_test_setup(test_profile_credentials_file_beats_config, reset_env),
+	    cmocka_unit_test_setup(
+	        test_profile_explicit_beats_env_but_aws_profile_does_not, reset_env),
+	    cmocka_unit_test_setup(test_profile_missing_is_error, reset_env),
+	    cmocka_unit_test_setup(test_no_credentials, reset_env),
+	    cmocka_unit_test_setup(test_credential_process, reset_env),
+	    cmocka_unit_test_setup(test_credential_process_failures, reset_env),
+	    cmocka_unit_test_setup(test_container_full_uri_must_be_local_or_https, reset_env),
+	    cmocka_unit_test(test_error_code_normalize),
+	    cmocka_unit_test(test_retry_classify),
+	    cmocka_unit_test(test_backoff),
+	    cmocka_unit_test_setup(test_max_attempts_resolution, reset_env),
+	    cmocka_unit_test_setup(test_ca_bundle_must_exist, reset_env),
 	};
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	char cmd[300];
 	int rc;
 

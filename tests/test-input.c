@@ -110,6 +110,12 @@ setup_material(void **state)
 	   "-out leaf-enc8.key && openssl rsa -in leaf.key -traditional -aes256 "
 	   "-passout pass:'correct horse' -out leaf-legacy.key 2>/dev/null",
 	    dir);
+	/* Pre-OpenSSL 3 encryptions: DES-CBC legacy PEM, PBES1 (MD5 + DES). */
+	sh("cd %s && openssl rsa -in leaf.key -traditional -des -passout pass:'correct horse' "
+	   "-provider legacy -provider default -out leaf-des.key 2>/dev/null && "
+	   "openssl pkcs8 -topk8 -in leaf.key -v1 PBE-MD5-DES -passout pass:'correct horse' "
+	   "-provider legacy -provider default -out leaf-pbes1.key",
+	    dir);
 	sh("cd %s && openssl pkcs12 -export -inkey leaf.key -in leaf.pem -certfile chain.pem "
 	   "-passout pass:'correct horse' -out modern.p12 && openssl pkcs12 -export -legacy "
 	   "-inkey leaf.key -in leaf.pem -certfile chain.pem -passout pass:'correct horse' "
@@ -485,16 +491,18 @@ test_two_certificates_counted(void **state)
 static void
 test_encrypted_keys(void **state)
 {
-	static const char *const keys[] = {"leaf-enc8.key", "leaf-legacy.key"};
-	static const unsigned flag[] = {ACMB_IN_ENCRYPTED, ACMB_IN_LEGACY_ENC};
-	static const char *const format[] = {"PKCS#8", "PKCS#1"};
+	static const char *const keys[] = {
+	    "leaf-enc8.key", "leaf-legacy.key", "leaf-des.key", "leaf-pbes1.key"};
+	static const unsigned flag[] = {
+	    ACMB_IN_ENCRYPTED, ACMB_IN_LEGACY_ENC, ACMB_IN_LEGACY_ENC, ACMB_IN_ENCRYPTED};
+	static const char *const format[] = {"PKCS#8", "PKCS#1", "PKCS#1", "PKCS#8"};
 	struct acmb_files_spec spec = {0};
 	struct acmb_material *m = NULL;
 	acmb_err err = {0};
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		memset(&spec, 0, sizeof(spec));
 		spec.certificate = P("leaf.pem");
 		spec.private_key = P(keys[i]);
@@ -741,6 +749,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plain_pem_paths),
+	    /* First of the decrypting tests: it checks that only the legacy
+	     * bundle loads OpenSSL's legacy provider. */
+	    cmocka_unit_test(test_pkcs12_bundles),
 	    cmocka_unit_test(test_fileb_and_file_urls),
 	    cmocka_unit_test(test_stdin_pipe),
 	    cmocka_unit_test(test_stdin_stream_over_limit),
@@ -752,7 +763,6 @@ main(void)
 	    cmocka_unit_test(test_two_certificates_counted),
 	    cmocka_unit_test(test_encrypted_keys),
 	    cmocka_unit_test(test_passphrase_env_wiped),
-	    cmocka_unit_test(test_pkcs12_bundles),
 	    cmocka_unit_test(test_pkcs12_conflicts),
 	    cmocka_unit_test(test_passphrase_from_stdin),
 	    cmocka_unit_test(test_der_certificate_and_key),

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 #include <openssl/encoder.h>
 #include <openssl/evp.h>
+#include <openssl/provider.h>
 
 #include "init.h"
 #include "keyload.h"
@@ -95,6 +96,59 @@ struct format_case {
 	const char *format;   /* expected key_format */
 	int encrypted;        /* expected keyload_info.encrypted */
 };
+
+/* Reads a command's standard output whole. */
+static struct encoded
+command_output(const char *cmd)
+{
+	struct encoded e = {NULL, 0};
+	FILE *f = popen(cmd, "r");
+	size_t n;
+
+	assert_non_null(f);
+	e.data = OPENSSL_zalloc(64 << 10);
+	assert_non_null(e.data);
+	while ((n = fread(e.data + e.len, 1, (64 << 10) - 1 - e.len, f)) > 0)
+		e.len += n;
+	assert_int_equal(pclose(f), 0);
+	assert_true(e.len > 0);
+	return e;
+}
+
+static void
+test_pre_openssl3_encryption_loads_legacy_provider(void **state)
+{
+	static const char *const cmds[] = {
+	    "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null | "
+	    "openssl pkcs8 -topk8 -v1 PBE-MD5-DES -passout 'pass:correct horse' "
+	    "-provider legacy -provider default",
+	    "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 2>/dev/null | "
+	    "openssl rsa -traditional -des -passout 'pass:correct horse' "
+	    "-provider legacy -provider default 2>/dev/null",
+	};
+	static const char *const types[] = {"ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY"};
+	struct acmb_keyload_info info;
+	acmb_err err = {0};
+	EVP_PKEY *k = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		struct encoded e = command_output(cmds[i]);
+
+		/* Until such a key needs it, the legacy provider stays out. */
+		assert_int_equal(OSSL_PROVIDER_available(NULL, "legacy"), (int)i);
+		if (acmb_keyload_decode(
+		        e.data, e.len, types[i], pass, strlen(pass), &k, &info, &err) != ACMB_OK)
+			fail_msg("%s: %s", types[i], err.msg);
+		assert_int_equal(info.encrypted, i == 0 ? 1 : 2);
+		assert_int_equal(OSSL_PROVIDER_available(NULL, "legacy"), 1);
+		EVP_PKEY_free(k);
+		k = NULL;
+		encoded_free(&e);
+	}
+	assert_int_equal(acmb_keyload_legacy_provider(), 0);
+}
 
 static void
 test_every_format(void **state)
@@ -259,6 +313,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    /* First: it needs the legacy provider not loaded yet. */
+	    cmocka_unit_test(test_pre_openssl3_encryption_loads_legacy_provider),
 	    cmocka_unit_test(test_every_format),
 	    cmocka_unit_test(test_not_a_private_key),
 	    cmocka_unit_test(test_public_key_refused),

@@ -483,6 +483,35 @@ test_thousands_of_sans(void **state)
 }
 
 static void
+test_decoding_again_replaces_the_field(void **state)
+{
+	char *cert = make_cert_pem("again", 0), *crlf = relined(cert, "\r\n");
+	struct acmb_material *m = decode(ACMB_FIELD_CERT, crlf);
+	acmb_err err = {0};
+
+	(void)state;
+	assert_int_equal(m->info[ACMB_FIELD_CERT].flags, ACMB_IN_CRLF);
+	assert_int_equal(sk_X509_num(m->certs), 1);
+	assert_int_equal(acmb_files_decode_field(
+	                     m, ACMB_FIELD_CERT, (const unsigned char *)"x", 1, NULL, 0, &err),
+	    ACMB_OK);
+	assert_int_equal(m->info[ACMB_FIELD_CERT].status, ACMB_E_PARSE);
+	assert_int_equal(m->info[ACMB_FIELD_CERT].flags, 0);
+	assert_int_equal(m->info[ACMB_FIELD_CERT].blocks, 0);
+	assert_null(m->certs);
+	assert_int_equal(acmb_files_decode_field(m, ACMB_FIELD_CERT, (const unsigned char *)cert,
+	                     strlen(cert), NULL, 0, &err),
+	    ACMB_OK);
+	assert_int_equal(m->info[ACMB_FIELD_CERT].status, ACMB_OK);
+	assert_int_equal(m->info[ACMB_FIELD_CERT].message[0], '\0');
+	assert_int_equal(m->info[ACMB_FIELD_CERT].flags, 0);
+	assert_int_equal(sk_X509_num(m->certs), 1);
+	acmb_material_free(m);
+	free(cert);
+	free(crlf);
+}
+
+static void
 test_der_garbage_and_empty(void **state)
 {
 	static const unsigned char der_junk[] = {0x30, 0x82, 0xff, 0xff, 0x01};
@@ -525,6 +554,7 @@ main(void)
 	    cmocka_unit_test(test_chain_order_kept),
 	    cmocka_unit_test(test_empty_chain_pem_is_empty_string),
 	    cmocka_unit_test(test_thousands_of_sans),
+	    cmocka_unit_test(test_decoding_again_replaces_the_field),
 	    cmocka_unit_test(test_der_garbage_and_empty),
 	};
 	acmb_err err = {0};

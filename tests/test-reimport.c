@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -27,7 +28,12 @@ make_cert(EVP_PKEY *key, const char *sans, const char *ku, const char *eku)
 	assert_non_null(x);
 	X509_set_version(x, X509_VERSION_3);
 	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"svc", -1, -1, 0);
+	char cn[64] = "svc";
+
+	/* CN = the first DNS name, as ACM lists the CN among the domain names. */
+	if (sans != NULL && strncmp(sans, "DNS:", 4) == 0)
+		snprintf(cn, sizeof(cn), "%.*s", (int)strcspn(sans + 4, ","), sans + 4);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
 	X509_set_subject_name(x, n);
 	X509_set_issuer_name(x, n);
 	X509_NAME_free(n);

@@ -11,8 +11,8 @@
 
 #define KEY_PEM_MAX ((size_t)1 << 20) /* far above ACM's 5 KiB; keeps sizes small */
 
-const char *const acmb_acm_key_types[ACMB_ACM_KEY_TYPES_COUNT] = { "RSA_1024", "RSA_2048",
-	"RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1" };
+const char *const acmb_acm_key_types[ACMB_ACM_KEY_TYPES_COUNT] = {"RSA_1024", "RSA_2048",
+    "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"};
 
 /* Serialises a request without secrets into a secure buffer, as
  * acmb_aws_call() takes every body there. */
@@ -61,28 +61,36 @@ acmb_acm_tags_check(const struct acmb_acm_tag *tags, size_t count, acmb_err *err
 	json_t *probe;
 
 	if (count > ACMB_ACM_TAGS_MAX)
-		return acmb_error(err, ACMB_E_USAGE, "%zu tags given; ACM allows at most %d",
-		    count, ACMB_ACM_TAGS_MAX);
+		return acmb_error(err, ACMB_E_USAGE, "%zu tags given; ACM allows at most %d", count,
+		    ACMB_ACM_TAGS_MAX);
 	for (i = 0; i < count; i++) {
 		if (tags[i].key == NULL || tags[i].key[0] == '\0' ||
 		    utf8_chars(tags[i].key) > ACMB_ACM_TAG_KEY_MAX)
-			return acmb_error(err, ACMB_E_USAGE, "tag %zu: the key must be 1 to %d "
-			    "characters long", i + 1, ACMB_ACM_TAG_KEY_MAX);
+			return acmb_error(err, ACMB_E_USAGE,
+			    "tag %zu: the key must be 1 to %d "
+			    "characters long",
+			    i + 1, ACMB_ACM_TAG_KEY_MAX);
 		if (strncmp(tags[i].key, "aws:", 4) == 0)
-			return acmb_error(err, ACMB_E_USAGE, "tag %zu: keys starting with \"aws:\" "
-			    "are reserved by AWS", i + 1);
+			return acmb_error(err, ACMB_E_USAGE,
+			    "tag %zu: keys starting with \"aws:\" "
+			    "are reserved by AWS",
+			    i + 1);
 		if (tags[i].value != NULL && utf8_chars(tags[i].value) > ACMB_ACM_TAG_VALUE_MAX)
-			return acmb_error(err, ACMB_E_USAGE, "tag '%s': the value must be 0 to %d "
-			    "characters long", tags[i].key, ACMB_ACM_TAG_VALUE_MAX);
+			return acmb_error(err, ACMB_E_USAGE,
+			    "tag '%s': the value must be 0 to %d "
+			    "characters long",
+			    tags[i].key, ACMB_ACM_TAG_VALUE_MAX);
 		/* jansson refuses invalid UTF-8, which JSON cannot carry either. */
 		if ((probe = json_string(tags[i].key)) == NULL)
-			return acmb_error(err, ACMB_E_USAGE, "tag %zu: the key is not valid UTF-8",
-			    i + 1);
+			return acmb_error(
+			    err, ACMB_E_USAGE, "tag %zu: the key is not valid UTF-8", i + 1);
 		json_decref(probe);
 		if (tags[i].value != NULL) {
 			if ((probe = json_string(tags[i].value)) == NULL)
-				return acmb_error(err, ACMB_E_USAGE, "tag '%s': the value is not "
-				    "valid UTF-8", tags[i].key);
+				return acmb_error(err, ACMB_E_USAGE,
+				    "tag '%s': the value is not "
+				    "valid UTF-8",
+				    tags[i].key);
 			json_decref(probe);
 		}
 	}
@@ -151,25 +159,30 @@ import_body(const char *cert_pem, const char *chain_pem, const acmb_secbuf *key_
 
 	*out = NULL;
 	if (keylen == 0 || keylen > KEY_PEM_MAX) {
-		r = acmb_error(err, ACMB_E_USAGE, "ImportCertificate: the private key is empty "
-		    "or larger than %zu bytes", KEY_PEM_MAX);
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "ImportCertificate: the private key is empty "
+		    "or larger than %zu bytes",
+		    KEY_PEM_MAX);
 		goto out;
 	}
 	if (strlen(cert_pem) > PEM_FIELD_MAX ||
 	    (chain_pem != NULL && strlen(chain_pem) > PEM_FIELD_MAX)) {
-		r = acmb_error(err, ACMB_E_TOO_BIG, "ImportCertificate: certificate or chain "
-		    "larger than %zu bytes", PEM_FIELD_MAX);
+		r = acmb_error(err, ACMB_E_TOO_BIG,
+		    "ImportCertificate: certificate or chain "
+		    "larger than %zu bytes",
+		    PEM_FIELD_MAX);
 		goto out;
 	}
 	if ((req = json_object()) == NULL ||
 	    json_object_set_new(req, "Certificate", blob_json(cert_pem)) != 0 ||
 	    (chain_pem != NULL && chain_pem[0] != '\0' &&
-		json_object_set_new(req, "CertificateChain", blob_json(chain_pem)) != 0)) {
+	        json_object_set_new(req, "CertificateChain", blob_json(chain_pem)) != 0)) {
 		r = acmb_error(err, ACMB_E_NOMEM, "ImportCertificate: cannot build the request");
 		goto out;
 	}
 	if (arn != NULL && json_object_set_new(req, "CertificateArn", json_string(arn)) != 0) {
-		r = acmb_error(err, ACMB_E_USAGE, "ImportCertificate: the ARN is not valid "
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "ImportCertificate: the ARN is not valid "
 		    "UTF-8 text");
 		goto out;
 	}
@@ -231,8 +244,8 @@ dup_field(json_t *o, const char *name, char **out)
 int
 acmb_acm_import_certificate(const struct acmb_aws_config *cfg, const char *cert_pem,
     const char *chain_pem, const acmb_secbuf *key_pem, const char *arn,
-    const struct acmb_acm_tag *tags, size_t ntags, char **arn_out,
-    struct acmb_aws_call_info *info, acmb_err *err)
+    const struct acmb_acm_tag *tags, size_t ntags, char **arn_out, struct acmb_aws_call_info *info,
+    acmb_err *err)
 {
 	acmb_secbuf *body = NULL;
 	json_t *resp = NULL;
@@ -243,24 +256,27 @@ acmb_acm_import_certificate(const struct acmb_aws_config *cfg, const char *cert_
 	if (info != NULL)
 		memset(info, 0, sizeof(*info));
 	if (cert_pem == NULL || key_pem == NULL) {
-		r = acmb_error(err, ACMB_E_USAGE, "ImportCertificate: certificate and private key "
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "ImportCertificate: certificate and private key "
 		    "are required");
 		goto out;
 	}
 	if (arn != NULL && ntags > 0) {
-		r = acmb_error(err, ACMB_E_USAGE, "ImportCertificate: ACM does not accept tags on "
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "ImportCertificate: ACM does not accept tags on "
 		    "a reimport (CertificateArn given); add them with AddTagsToCertificate");
 		goto out;
 	}
 	if ((r = acmb_acm_tags_check(tags, ntags, err)) != ACMB_OK ||
 	    (r = import_body(cert_pem, chain_pem, key_pem, arn, tags, ntags, &body, err)) !=
-		ACMB_OK)
+	        ACMB_OK)
 		goto out;
-	if ((r = acmb_aws_call(cfg, "ImportCertificate", body, ACMB_AWS_NOT_IDEMPOTENT, &resp,
-		 info, err)) != ACMB_OK)
+	if ((r = acmb_aws_call(cfg, "ImportCertificate", body, ACMB_AWS_NOT_IDEMPOTENT, &resp, info,
+	         err)) != ACMB_OK)
 		goto out;
 	if (dup_field(resp, "CertificateArn", &got) != ACMB_OK || got == NULL) {
-		r = acmb_error(err, ACMB_E_AWS, "ImportCertificate: the answer has no "
+		r = acmb_error(err, ACMB_E_AWS,
+		    "ImportCertificate: the answer has no "
 		    "CertificateArn");
 		goto out;
 	}
@@ -297,7 +313,8 @@ strings_from(json_t *a, const char *member, struct acmb_acm_strings *s)
 		return ACMB_OK;
 	if ((s->v = calloc(json_array_size(a), sizeof(*s->v))) == NULL)
 		return ACMB_E_NOMEM;
-	json_array_foreach(a, i, e) {
+	json_array_foreach(a, i, e)
+	{
 		if (member != NULL)
 			e = json_is_object(e) ? json_object_get(e, member) : NULL;
 		if (e == NULL || !json_is_string(e))
@@ -354,7 +371,8 @@ acmb_acm_describe_certificate(const struct acmb_aws_config *cfg, const char *arn
 	if ((r = call_json(cfg, "DescribeCertificate", req, 0, &resp, info, err)) != ACMB_OK)
 		goto out;
 	if ((d = json_object_get(resp, "Certificate")) == NULL || !json_is_object(d)) {
-		r = acmb_error(err, ACMB_E_AWS, "DescribeCertificate: the answer has no "
+		r = acmb_error(err, ACMB_E_AWS,
+		    "DescribeCertificate: the answer has no "
 		    "Certificate");
 		goto out;
 	}
@@ -366,11 +384,11 @@ acmb_acm_describe_certificate(const struct acmb_aws_config *cfg, const char *arn
 	    dup_field(d, "KeyAlgorithm", &c.key_algorithm) != ACMB_OK ||
 	    dup_field(d, "Subject", &c.subject) != ACMB_OK ||
 	    dup_field(d, "Issuer", &c.issuer) != ACMB_OK ||
-	    strings_from(json_object_get(d, "SubjectAlternativeNames"), NULL,
-		&c.domain_names) != ACMB_OK ||
+	    strings_from(json_object_get(d, "SubjectAlternativeNames"), NULL, &c.domain_names) !=
+	        ACMB_OK ||
 	    strings_from(json_object_get(d, "KeyUsages"), "Name", &c.key_usages) != ACMB_OK ||
-	    strings_from(json_object_get(d, "ExtendedKeyUsages"), "Name",
-		&c.extended_key_usages) != ACMB_OK ||
+	    strings_from(json_object_get(d, "ExtendedKeyUsages"), "Name", &c.extended_key_usages) !=
+	        ACMB_OK ||
 	    strings_from(json_object_get(d, "InUseBy"), NULL, &c.in_use_by) != ACMB_OK) {
 		r = acmb_error(err, ACMB_E_NOMEM, "DescribeCertificate: out of memory");
 		goto out;
@@ -457,7 +475,8 @@ summaries_append(struct acmb_acm_summary_list *l, json_t *a)
 	if ((grown = realloc(l->items, (l->count + add) * sizeof(*grown))) == NULL)
 		return ACMB_E_NOMEM;
 	l->items = grown;
-	json_array_foreach(a, i, e) {
+	json_array_foreach(a, i, e)
+	{
 		if (!json_is_object(e))
 			continue;
 		s = &l->items[l->count];
@@ -487,8 +506,8 @@ list_page_size(void)
 }
 
 int
-acmb_acm_list_certificates(const struct acmb_aws_config *cfg,
-    struct acmb_acm_summary_list *out, struct acmb_aws_call_info *info, acmb_err *err)
+acmb_acm_list_certificates(const struct acmb_aws_config *cfg, struct acmb_acm_summary_list *out,
+    struct acmb_aws_call_info *info, acmb_err *err)
 {
 	struct acmb_acm_summary_list l;
 	json_t *req = NULL, *resp = NULL, *types = NULL, *next;
@@ -506,9 +525,9 @@ acmb_acm_list_certificates(const struct acmb_aws_config *cfg,
 	for (page = 0; page < ACMB_ACM_LIST_MAX_PAGES; page++) {
 		json_decref(req);
 		if ((req = json_pack("{s:{s:O},s:i}", "Includes", "keyTypes", types, "MaxItems",
-			 list_page_size())) == NULL ||
-		    (token != NULL && json_object_set_new(req, "NextToken",
-					  json_string(token)) != 0))
+		         list_page_size())) == NULL ||
+		    (token != NULL &&
+		        json_object_set_new(req, "NextToken", json_string(token)) != 0))
 			goto nomem;
 		json_decref(resp);
 		if ((r = call_json(cfg, "ListCertificates", req, 0, &resp, info, err)) != ACMB_OK)
@@ -581,7 +600,8 @@ acmb_acm_list_tags(const struct acmb_aws_config *cfg, const char *arn,
 	if (a != NULL && json_is_array(a) && json_array_size(a) > 0) {
 		if ((l.tags = calloc(json_array_size(a), sizeof(*l.tags))) == NULL)
 			goto nomem;
-		json_array_foreach(a, i, e) {
+		json_array_foreach(a, i, e)
+		{
 			if (dup_field(e, "Key", &k) != ACMB_OK)
 				goto nomem;
 			if (k == NULL)
@@ -608,8 +628,7 @@ out:
 
 static int
 tags_call(const struct acmb_aws_config *cfg, const char *op, const char *arn,
-    const struct acmb_acm_tag *tags, size_t ntags, struct acmb_aws_call_info *info,
-    acmb_err *err)
+    const struct acmb_acm_tag *tags, size_t ntags, struct acmb_aws_call_info *info, acmb_err *err)
 {
 	json_t *req = NULL, *resp = NULL, *t = NULL;
 	int r = ACMB_E_INTERNAL;
@@ -637,16 +656,14 @@ out:
 
 int
 acmb_acm_add_tags(const struct acmb_aws_config *cfg, const char *arn,
-    const struct acmb_acm_tag *tags, size_t ntags, struct acmb_aws_call_info *info,
-    acmb_err *err)
+    const struct acmb_acm_tag *tags, size_t ntags, struct acmb_aws_call_info *info, acmb_err *err)
 {
 	return tags_call(cfg, "AddTagsToCertificate", arn, tags, ntags, info, err);
 }
 
 int
 acmb_acm_remove_tags(const struct acmb_aws_config *cfg, const char *arn,
-    const struct acmb_acm_tag *tags, size_t ntags, struct acmb_aws_call_info *info,
-    acmb_err *err)
+    const struct acmb_acm_tag *tags, size_t ntags, struct acmb_aws_call_info *info, acmb_err *err)
 {
 	return tags_call(cfg, "RemoveTagsFromCertificate", arn, tags, ntags, info, err);
 }

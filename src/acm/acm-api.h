@@ -54,8 +54,8 @@ int acmb_acm_tags_check(const struct acmb_acm_tag *tags, size_t count, acmb_err 
  * On success *arn_out is the certificate's ARN; caller free()s it. */
 int acmb_acm_import_certificate(const struct acmb_aws_config *cfg, const char *cert_pem,
     const char *chain_pem, const acmb_secbuf *key_pem, const char *arn,
-    const struct acmb_acm_tag *tags, size_t ntags, char **arn_out,
-    struct acmb_aws_call_info *info, acmb_err *err);
+    const struct acmb_acm_tag *tags, size_t ntags, char **arn_out, struct acmb_aws_call_info *info,
+    acmb_err *err);
 
 /* A NULL-terminated-free list of strings owned by the list. */
 struct acmb_acm_strings {
@@ -67,8 +67,8 @@ struct acmb_acm_strings {
  * are NULL when ACM left them out; times are 0 when absent. */
 struct acmb_acm_certificate {
 	char *arn;
-	char *type;          /* IMPORTED, AMAZON_ISSUED, PRIVATE */
-	char *status;        /* ISSUED, EXPIRED, ... */
+	char *type;   /* IMPORTED, AMAZON_ISSUED, PRIVATE */
+	char *status; /* ISSUED, EXPIRED, ... */
 	char *domain_name;
 	char *serial;        /* lowercase hex, colon separated */
 	char *key_algorithm; /* "RSA-2048", "EC-prime256v1", ... */
@@ -77,8 +77,8 @@ struct acmb_acm_certificate {
 	time_t not_before;
 	time_t not_after;
 	time_t imported_at;
-	struct acmb_acm_strings domain_names; /* SubjectAlternativeNames */
-	struct acmb_acm_strings key_usages;   /* KeyUsages[].Name */
+	struct acmb_acm_strings domain_names;        /* SubjectAlternativeNames */
+	struct acmb_acm_strings key_usages;          /* KeyUsages[].Name */
 	struct acmb_acm_strings extended_key_usages; /* ExtendedKeyUsages[].Name */
 	struct acmb_acm_strings in_use_by;
 };
@@ -92,8 +92,8 @@ int acmb_acm_describe_certificate(const struct acmb_aws_config *cfg, const char 
 
 /* GetCertificate. *cert_pem and *chain_pem (NULL when ACM has no chain)
  * are plain-heap PEM strings; caller free()s both. */
-int acmb_acm_get_certificate(const struct acmb_aws_config *cfg, const char *arn,
-    char **cert_pem, char **chain_pem, struct acmb_aws_call_info *info, acmb_err *err);
+int acmb_acm_get_certificate(const struct acmb_aws_config *cfg, const char *arn, char **cert_pem,
+    char **chain_pem, struct acmb_aws_call_info *info, acmb_err *err);
 
 /* One certificate of ListCertificates. */
 struct acmb_acm_summary {
@@ -118,8 +118,8 @@ void acmb_acm_summary_list_clear(struct acmb_acm_summary_list *l);
 /* ListCertificates over all seven key types (ACM hides all but RSA_1024
  * and RSA_2048 without Includes.keyTypes) and every page. *out is cleared
  * first; caller clears it. */
-int acmb_acm_list_certificates(const struct acmb_aws_config *cfg,
-    struct acmb_acm_summary_list *out, struct acmb_aws_call_info *info, acmb_err *err);
+int acmb_acm_list_certificates(const struct acmb_aws_config *cfg, struct acmb_acm_summary_list *out,
+    struct acmb_aws_call_info *info, acmb_err *err);
 
 /* ListTagsForCertificate into *out (cleared first; caller clears it). */
 int acmb_acm_list_tags(const struct acmb_aws_config *cfg, const char *arn,
@@ -128,11 +128,9 @@ int acmb_acm_list_tags(const struct acmb_aws_config *cfg, const char *arn,
 /* AddTagsToCertificate / RemoveTagsFromCertificate (a NULL value in remove
  * removes the key whatever its value). */
 int acmb_acm_add_tags(const struct acmb_aws_config *cfg, const char *arn,
-    const struct acmb_acm_tag *tags, size_t ntags, struct acmb_aws_call_info *info,
-    acmb_err *err);
+    const struct acmb_acm_tag *tags, size_t ntags, struct acmb_aws_call_info *info, acmb_err *err);
 int acmb_acm_remove_tags(const struct acmb_aws_config *cfg, const char *arn,
-    const struct acmb_acm_tag *tags, size_t ntags, struct acmb_aws_call_info *info,
-    acmb_err *err);
+    const struct acmb_acm_tag *tags, size_t ntags, struct acmb_aws_call_info *info, acmb_err *err);
 
 /* DeleteCertificate. */
 int acmb_acm_delete_certificate(const struct acmb_aws_config *cfg, const char *arn,

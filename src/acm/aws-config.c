@@ -17,19 +17,19 @@
 #define REGION_MAX 64
 
 const struct acmb_aws_service acmb_aws_service_acm = {
-	.signing_name = "acm",
-	.endpoint_host = "acm",
-	.env_suffix = "ACM",
-	.target_prefix = "CertificateManager",
-	.iam_prefix = "acm",
+    .signing_name = "acm",
+    .endpoint_host = "acm",
+    .env_suffix = "ACM",
+    .target_prefix = "CertificateManager",
+    .iam_prefix = "acm",
 };
 
 const struct acmb_aws_service acmb_aws_service_acm_pca = {
-	.signing_name = "acm-pca",
-	.endpoint_host = "acm-pca",
-	.env_suffix = "ACM_PCA",
-	.target_prefix = "ACMPrivateCA",
-	.iam_prefix = "acm-pca",
+    .signing_name = "acm-pca",
+    .endpoint_host = "acm-pca",
+    .env_suffix = "ACM_PCA",
+    .target_prefix = "ACMPrivateCA",
+    .iam_prefix = "acm-pca",
 };
 
 struct acmb_aws_config {
@@ -119,9 +119,9 @@ profile_files_load(struct profile_files *pf, const char *profile, acmb_err *err)
 		    PROFILE_NAME_MAX - 1);
 	snprintf(pf->profile, sizeof(pf->profile), "%s", profile);
 	if ((r = file_path("AWS_CONFIG_FILE", "~/.aws/config", pf->config_path,
-		 sizeof(pf->config_path), err)) != ACMB_OK ||
+	         sizeof(pf->config_path), err)) != ACMB_OK ||
 	    (r = file_path("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials",
-		 pf->credentials_path, sizeof(pf->credentials_path), err)) != ACMB_OK)
+	         pf->credentials_path, sizeof(pf->credentials_path), err)) != ACMB_OK)
 		return r;
 	if ((r = acmb_aws_ini_load(pf->config_path, &pf->config, err)) != ACMB_OK ||
 	    (r = acmb_aws_ini_load(pf->credentials_path, &pf->credentials, err)) != ACMB_OK)
@@ -133,7 +133,7 @@ static int
 profile_exists(const struct profile_files *pf)
 {
 	return acmb_aws_ini_has_profile(pf->config, ACMB_AWS_INI_CONFIG, pf->profile) ||
-	    acmb_aws_ini_has_profile(pf->credentials, ACMB_AWS_INI_CREDENTIALS, pf->profile);
+	       acmb_aws_ini_has_profile(pf->credentials, ACMB_AWS_INI_CREDENTIALS, pf->profile);
 }
 
 /* Merged lookup; *from says which file answered (NULL allowed). */
@@ -141,8 +141,8 @@ static int
 profile_get(const struct profile_files *pf, const char *key, const char **val, size_t *len,
     const char **from)
 {
-	if (acmb_aws_ini_get(pf->credentials, ACMB_AWS_INI_CREDENTIALS, pf->profile, key, val,
-		len)) {
+	if (acmb_aws_ini_get(
+	        pf->credentials, ACMB_AWS_INI_CREDENTIALS, pf->profile, key, val, len)) {
 		if (from != NULL)
 			*from = pf->credentials_path;
 		return 1;
@@ -214,8 +214,8 @@ endpoint_ok(const char *url, const char *what, acmb_err *err)
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    (strcasecmp(scheme, "https") != 0 && strcasecmp(scheme, "http") != 0)) {
-		r = acmb_error(err, ACMB_E_CONFIG, "%s '%s' is not an http:// or https:// URL",
-		    what, url);
+		r = acmb_error(
+		    err, ACMB_E_CONFIG, "%s '%s' is not an http:// or https:// URL", what, url);
 		goto out;
 	}
 	r = ACMB_OK;
@@ -242,11 +242,13 @@ resolve_region(struct acmb_aws_config *c, const struct acmb_aws_options *o,
 	else if ((region = profile_str(pf, "region", buf, sizeof(buf))) != NULL)
 		from = "the profile's region";
 	else
-		return acmb_error(err, ACMB_E_CONFIG, "no AWS region: pass --region, set "
-		    "AWS_REGION or AWS_DEFAULT_REGION, or set region in profile %s", pf->profile);
+		return acmb_error(err, ACMB_E_CONFIG,
+		    "no AWS region: pass --region, set "
+		    "AWS_REGION or AWS_DEFAULT_REGION, or set region in profile %s",
+		    pf->profile);
 	if (!region_ok(region))
-		return acmb_error(err, ACMB_E_CONFIG, "%s: '%s' is not a valid AWS region name",
-		    from, region);
+		return acmb_error(
+		    err, ACMB_E_CONFIG, "%s: '%s' is not a valid AWS region name", from, region);
 	if ((c->region = strdup(region)) == NULL)
 		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
 	return ACMB_OK;
@@ -274,10 +276,10 @@ resolve_endpoint(struct acmb_aws_config *c, const struct acmb_aws_options *o,
 			return r;
 	} else {
 		fips = o->fips || env_true("AWS_USE_FIPS_ENDPOINT") ||
-		    (profile_str(pf, "use_fips_endpoint", flag, sizeof(flag)) != NULL &&
-			strcasecmp(flag, "true") == 0);
-		if ((r = acmb_aws_default_endpoint(c->svc, c->region, fips, buf, sizeof(buf),
-			 err)) != ACMB_OK)
+		       (profile_str(pf, "use_fips_endpoint", flag, sizeof(flag)) != NULL &&
+		           strcasecmp(flag, "true") == 0);
+		if ((r = acmb_aws_default_endpoint(
+		         c->svc, c->region, fips, buf, sizeof(buf), err)) != ACMB_OK)
 			return r;
 		url = buf;
 	}
@@ -299,13 +301,16 @@ resolve_transport(struct acmb_aws_config *c, const struct acmb_aws_options *o,
 		ca = profile_str(pf, "ca_bundle", buf, sizeof(buf));
 	if (ca != NULL) {
 		if (access(ca, R_OK) != 0)
-			return acmb_error(err, ACMB_E_CONFIG, "CA bundle %s cannot be read "
-			    "(--ca-bundle / AWS_CA_BUNDLE)", ca);
+			return acmb_error(err, ACMB_E_CONFIG,
+			    "CA bundle %s cannot be read "
+			    "(--ca-bundle / AWS_CA_BUNDLE)",
+			    ca);
 		if ((c->ca_bundle = strdup(ca)) == NULL)
 			return acmb_error(err, ACMB_E_NOMEM, "out of memory");
 	}
 	c->no_verify_ssl = o->no_verify_ssl;
-	c->connect_timeout = o->connect_timeout >= 0 ? o->connect_timeout : ACMB_AWS_DEFAULT_TIMEOUT;
+	c->connect_timeout =
+	    o->connect_timeout >= 0 ? o->connect_timeout : ACMB_AWS_DEFAULT_TIMEOUT;
 	c->read_timeout = o->read_timeout >= 0 ? o->read_timeout : ACMB_AWS_DEFAULT_TIMEOUT;
 
 	c->max_attempts = ACMB_AWS_DEFAULT_MAX_ATTEMPTS;
@@ -313,7 +318,7 @@ resolve_transport(struct acmb_aws_config *c, const struct acmb_aws_options *o,
 		n = o->max_attempts;
 		from = "--max-attempts";
 	} else if ((v = env("AWS_MAX_ATTEMPTS")) != NULL ||
-	    (v = profile_str(pf, "max_attempts", num, sizeof(num))) != NULL) {
+	           (v = profile_str(pf, "max_attempts", num, sizeof(num))) != NULL) {
 		from = env("AWS_MAX_ATTEMPTS") != NULL ? "AWS_MAX_ATTEMPTS" : "max_attempts";
 		n = strtol(v, &end, 10);
 		if (*end != '\0')
@@ -349,9 +354,8 @@ take_env_secret(const char *name, char **out, acmb_err *err)
 }
 
 static int
-static_keys(const struct profile_files *pf, const acmb_secbuf *file,
-    enum acmb_aws_ini_style style, const char *path, struct acmb_aws_credentials *cr,
-    int *found, acmb_err *err)
+static_keys(const struct profile_files *pf, const acmb_secbuf *file, enum acmb_aws_ini_style style,
+    const char *path, struct acmb_aws_credentials *cr, int *found, acmb_err *err)
 {
 	const char *id = NULL, *secret = NULL, *token = NULL;
 	size_t idn = 0, secretn = 0, tokenn = 0;
@@ -360,8 +364,8 @@ static_keys(const struct profile_files *pf, const acmb_secbuf *file,
 
 	*found = 0;
 	has_id = acmb_aws_ini_get(file, style, pf->profile, "aws_access_key_id", &id, &idn);
-	has_secret = acmb_aws_ini_get(file, style, pf->profile, "aws_secret_access_key", &secret,
-	    &secretn);
+	has_secret =
+	    acmb_aws_ini_get(file, style, pf->profile, "aws_secret_access_key", &secret, &secretn);
 	if (!has_id && !has_secret)
 		return ACMB_OK;
 	snprintf(what, sizeof(what), "profile %s in %s", pf->profile, path);
@@ -376,16 +380,14 @@ static_keys(const struct profile_files *pf, const acmb_secbuf *file,
 
 static int
 resolve_credentials(struct acmb_aws_config *c, const struct acmb_aws_options *o,
-    const struct profile_files *pf, int profile_found, acmb_err *err)
+    const struct profile_files *pf, int profile_found, const char *env_secret,
+    const char *env_token, acmb_err *err)
 {
-	char *env_secret = NULL, *env_token = NULL, *cmd = NULL;
 	const char *env_id = env("AWS_ACCESS_KEY_ID"), *v;
+	char *cmd = NULL;
 	size_t n;
 	int r = ACMB_E_INTERNAL, found = 0;
 
-	if ((r = take_env_secret("AWS_SECRET_ACCESS_KEY", &env_secret, err)) != ACMB_OK ||
-	    (r = take_env_secret("AWS_SESSION_TOKEN", &env_token, err)) != ACMB_OK)
-		goto out;
 	/* As in the CLI, an explicit --profile negates the environment's keys
 	 * (AWS_PROFILE does not). */
 	if (o->profile == NULL && (env_id != NULL || env_secret != NULL)) {
@@ -402,7 +404,8 @@ resolve_credentials(struct acmb_aws_config *c, const struct acmb_aws_options *o,
 	}
 	if (profile_found) {
 		if ((r = static_keys(pf, pf->credentials, ACMB_AWS_INI_CREDENTIALS,
-			 pf->credentials_path, &c->creds, &found, err)) != ACMB_OK || found)
+		         pf->credentials_path, &c->creds, &found, err)) != ACMB_OK ||
+		    found)
 			goto out;
 		if (profile_get(pf, "credential_process", &v, &n, NULL) && n > 0) {
 			if ((cmd = strndup(v, n)) == NULL) {
@@ -413,31 +416,32 @@ resolve_credentials(struct acmb_aws_config *c, const struct acmb_aws_options *o,
 			goto out;
 		}
 		if ((r = static_keys(pf, pf->config, ACMB_AWS_INI_CONFIG, pf->config_path,
-			 &c->creds, &found, err)) != ACMB_OK || found)
+		         &c->creds, &found, err)) != ACMB_OK ||
+		    found)
 			goto out;
 	}
 	if ((r = acmb_aws_credentials_container(&c->creds, &found, err)) != ACMB_OK || found)
 		goto out;
 	if ((r = acmb_aws_credentials_imds(&c->creds, &found, err)) != ACMB_OK || found)
 		goto out;
-	r = acmb_error(err, ACMB_E_CONFIG, "no AWS credentials found (tried the environment, "
+	r = acmb_error(err, ACMB_E_CONFIG,
+	    "no AWS credentials found (tried the environment, "
 	    "profile %s in %s and %s, the container endpoint and instance metadata): set "
-	    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use --profile", pf->profile,
-	    pf->credentials_path, pf->config_path);
+	    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use --profile",
+	    pf->profile, pf->credentials_path, pf->config_path);
 out:
 	free(cmd);
-	acmb_secstr_free(env_secret);
-	acmb_secstr_free(env_token);
 	return r;
 }
 
 int
-acmb_aws_config_resolve(const struct acmb_aws_options *opts,
-    const struct acmb_aws_service *svc, struct acmb_aws_config **out, acmb_err *err)
+acmb_aws_config_resolve(const struct acmb_aws_options *opts, const struct acmb_aws_service *svc,
+    struct acmb_aws_config **out, acmb_err *err)
 {
 	struct acmb_aws_options none;
 	struct acmb_aws_config *c = NULL;
 	struct profile_files pf;
+	char *env_secret = NULL, *env_token = NULL;
 	const char *profile;
 	int r = ACMB_E_INTERNAL, explicit_profile, found;
 
@@ -447,6 +451,10 @@ acmb_aws_config_resolve(const struct acmb_aws_options *opts,
 		acmb_aws_options_init(&none);
 		opts = &none;
 	}
+	/* First, so that the environment's copies are gone whatever fails. */
+	if ((r = take_env_secret("AWS_SECRET_ACCESS_KEY", &env_secret, err)) != ACMB_OK ||
+	    (r = take_env_secret("AWS_SESSION_TOKEN", &env_token, err)) != ACMB_OK)
+		goto out;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 		goto out;
@@ -462,19 +470,21 @@ acmb_aws_config_resolve(const struct acmb_aws_options *opts,
 	found = profile_exists(&pf);
 	if (explicit_profile && !found) {
 		r = acmb_error(err, ACMB_E_CONFIG, "profile '%s' (%s) was not found in %s or %s",
-		    profile, opts->profile != NULL ? "--profile" : "AWS_PROFILE",
-		    pf.config_path, pf.credentials_path);
+		    profile, opts->profile != NULL ? "--profile" : "AWS_PROFILE", pf.config_path,
+		    pf.credentials_path);
 		goto out;
 	}
 	if ((r = resolve_region(c, opts, &pf, err)) != ACMB_OK ||
 	    (r = resolve_endpoint(c, opts, &pf, err)) != ACMB_OK ||
 	    (r = resolve_transport(c, opts, &pf, err)) != ACMB_OK ||
-	    (r = resolve_credentials(c, opts, &pf, found, err)) != ACMB_OK)
+	    (r = resolve_credentials(c, opts, &pf, found, env_secret, env_token, err)) != ACMB_OK)
 		goto out;
 	*out = c;
 	c = NULL;
 	r = ACMB_OK;
 out:
+	acmb_secstr_free(env_secret);
+	acmb_secstr_free(env_token);
 	profile_files_clear(&pf);
 	acmb_aws_config_free(c);
 	return r;
@@ -581,10 +591,11 @@ acmb_aws_config_debug(const struct acmb_aws_config *c, void **ctx)
 char *
 acmb_aws_config_describe(const struct acmb_aws_config *c, char *buf, size_t len)
 {
-	snprintf(buf, len, "AWS %s: region %s, endpoint %s, credentials from %s "
+	snprintf(buf, len,
+	    "AWS %s: region %s, endpoint %s, credentials from %s "
 	    "(access key %s%s), TLS verification %s%s%s, %d attempts max",
-	    c->svc->signing_name, c->region, c->endpoint, c->creds.source,
-	    c->creds.access_key_id, c->creds.session_token != NULL ? ", with session token" : "",
+	    c->svc->signing_name, c->region, c->endpoint, c->creds.source, c->creds.access_key_id,
+	    c->creds.session_token != NULL ? ", with session token" : "",
 	    c->no_verify_ssl ? "OFF" : "on", c->ca_bundle != NULL ? ", CA bundle " : "",
 	    c->ca_bundle != NULL ? c->ca_bundle : "", c->max_attempts);
 	return buf;

@@ -53,8 +53,8 @@ struct acmb_aws_config;
  * unsets AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN once read. On success
  * *out is set; caller frees with acmb_aws_config_free(). Errors are
  * ACMB_E_CONFIG (or ACMB_E_NETWORK for unreachable metadata endpoints). */
-int acmb_aws_config_resolve(const struct acmb_aws_options *opts,
-    const struct acmb_aws_service *svc, struct acmb_aws_config **out, acmb_err *err);
+int acmb_aws_config_resolve(const struct acmb_aws_options *opts, const struct acmb_aws_service *svc,
+    struct acmb_aws_config **out, acmb_err *err);
 
 /* Wipes the credentials and frees. Accepts NULL. */
 void acmb_aws_config_free(struct acmb_aws_config *c);
@@ -85,7 +85,7 @@ char *acmb_aws_config_describe(const struct acmb_aws_config *c, char *buf, size_
 /* Region/endpoint resolution alone, for tests and `acmbridge ... --debug`:
  * writes the endpoint URL for svc in region (fips selects the FIPS host,
  * cn-* regions use amazonaws.com.cn) to buf. Returns ACMB_OK or ACMB_E_CONFIG. */
-int acmb_aws_default_endpoint(const struct acmb_aws_service *svc, const char *region,
-    int fips, char *buf, size_t len, acmb_err *err);
+int acmb_aws_default_endpoint(const struct acmb_aws_service *svc, const char *region, int fips,
+    char *buf, size_t len, acmb_err *err);
 
 #endif

@@ -49,22 +49,26 @@ field_ok(const char *p, size_t n)
 }
 
 int
-acmb_aws_credentials_set(struct acmb_aws_credentials *c, const char *key_id,
-    size_t key_id_len, const char *secret, size_t secret_len, const char *token,
-    size_t token_len, const char *what, acmb_err *err)
+acmb_aws_credentials_set(struct acmb_aws_credentials *c, const char *key_id, size_t key_id_len,
+    const char *secret, size_t secret_len, const char *token, size_t token_len, const char *what,
+    acmb_err *err)
 {
 	struct acmb_aws_credentials n;
 	int r = ACMB_E_INTERNAL;
 
 	memset(&n, 0, sizeof(n));
 	if (key_id == NULL || !field_ok(key_id, key_id_len)) {
-		r = acmb_error(err, ACMB_E_CONFIG, "%s: the access key id is missing, empty "
-		    "or malformed", what);
+		r = acmb_error(err, ACMB_E_CONFIG,
+		    "%s: the access key id is missing, empty "
+		    "or malformed",
+		    what);
 		goto out;
 	}
 	if (secret == NULL || !field_ok(secret, secret_len)) {
-		r = acmb_error(err, ACMB_E_CONFIG, "%s: the secret access key is missing, "
-		    "empty or malformed", what);
+		r = acmb_error(err, ACMB_E_CONFIG,
+		    "%s: the secret access key is missing, "
+		    "empty or malformed",
+		    what);
 		goto out;
 	}
 	if (token != NULL && token_len > 0 && !field_ok(token, token_len)) {
@@ -74,7 +78,7 @@ acmb_aws_credentials_set(struct acmb_aws_credentials *c, const char *key_id,
 	if ((n.access_key_id = strndup(key_id, key_id_len)) == NULL ||
 	    (n.secret_access_key = acmb_secstr_dup(secret, secret_len)) == NULL ||
 	    (token != NULL && token_len > 0 &&
-		(n.session_token = acmb_secstr_dup(token, token_len)) == NULL)) {
+	        (n.session_token = acmb_secstr_dup(token, token_len)) == NULL)) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of secure memory for credentials");
 		goto out;
 	}
@@ -147,18 +151,20 @@ credentials_from_json(const acmb_secbuf *doc, const char *token_field, const cha
 	token = json_str(j, token_field, &tokenn);
 	if ((exp = json_str(j, "Expiration", &expn)) != NULL) {
 		if (acmb_aws_parse_time(exp, &expiration) != 0) {
-			r = acmb_error(err, ACMB_E_CONFIG, "%s: Expiration is not an ISO 8601 "
-			    "UTC time", what);
+			r = acmb_error(err, ACMB_E_CONFIG,
+			    "%s: Expiration is not an ISO 8601 "
+			    "UTC time",
+			    what);
 			goto out;
 		}
 		if (expiration <= time(NULL)) {
-			r = acmb_error(err, ACMB_E_CONFIG, "%s: the credentials expired at %s",
-			    what, exp);
+			r = acmb_error(
+			    err, ACMB_E_CONFIG, "%s: the credentials expired at %s", what, exp);
 			goto out;
 		}
 	}
-	if ((r = acmb_aws_credentials_set(c, id, idn, secret, secretn, token, tokenn, what,
-		 err)) != ACMB_OK)
+	if ((r = acmb_aws_credentials_set(c, id, idn, secret, secretn, token, tokenn, what, err)) !=
+	    ACMB_OK)
 		goto out;
 	c->expiration = expiration;
 	r = ACMB_OK;
@@ -187,14 +193,14 @@ ms_left(const struct timespec *deadline)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (long)(deadline->tv_sec - now.tv_sec) * 1000 +
-	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
 	return ms < 0 ? 0 : ms;
 }
 
 /* Reads the child's stdout until EOF, the bound or the deadline. */
 static int
-read_child(int fd, acmb_secbuf *out, const struct timespec *deadline, const char *what,
-    acmb_err *err)
+read_child(
+    int fd, acmb_secbuf *out, const struct timespec *deadline, const char *what, acmb_err *err)
 {
 	struct pollfd pfd;
 	unsigned char *dst;
@@ -208,23 +214,29 @@ read_child(int fd, acmb_secbuf *out, const struct timespec *deadline, const char
 		if ((pr = poll(&pfd, 1, (int)ms_left(deadline))) < 0) {
 			if (errno == EINTR)
 				continue;
-			return acmb_error(err, ACMB_E_CONFIG, "%s: poll: %s", what,
-			    strerror(errno));
+			return acmb_error(
+			    err, ACMB_E_CONFIG, "%s: poll: %s", what, strerror(errno));
 		}
 		if (pr == 0)
-			return acmb_error(err, ACMB_E_CONFIG, "%s: no answer within %ld seconds; "
-			    "the process was killed", what, process_timeout_seconds());
+			return acmb_error(err, ACMB_E_CONFIG,
+			    "%s: no answer within %ld seconds; "
+			    "the process was killed",
+			    what, process_timeout_seconds());
 		if ((dst = acmb_secbuf_reserve(out, 4096)) == NULL &&
 		    (dst = acmb_secbuf_reserve(out, 1)) == NULL)
-			return acmb_error(err, ACMB_E_CONFIG, "%s: the output is larger than "
-			    "%zu bytes", what, acmb_secbuf_max(out));
-		n = read(fd, dst, acmb_secbuf_max(out) - acmb_secbuf_len(out) < 4096 ?
-			acmb_secbuf_max(out) - acmb_secbuf_len(out) : 4096);
+			return acmb_error(err, ACMB_E_CONFIG,
+			    "%s: the output is larger than "
+			    "%zu bytes",
+			    what, acmb_secbuf_max(out));
+		n = read(fd, dst,
+		    acmb_secbuf_max(out) - acmb_secbuf_len(out) < 4096
+		        ? acmb_secbuf_max(out) - acmb_secbuf_len(out)
+		        : 4096);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return acmb_error(err, ACMB_E_CONFIG, "%s: read: %s", what,
-			    strerror(errno));
+			return acmb_error(
+			    err, ACMB_E_CONFIG, "%s: read: %s", what, strerror(errno));
 		}
 		if (n == 0)
 			return ACMB_OK;
@@ -233,13 +245,13 @@ read_child(int fd, acmb_secbuf *out, const struct timespec *deadline, const char
 }
 
 int
-acmb_aws_credential_process(const char *command, const char *profile,
-    struct acmb_aws_credentials *c, acmb_err *err)
+acmb_aws_credential_process(
+    const char *command, const char *profile, struct acmb_aws_credentials *c, acmb_err *err)
 {
 	acmb_secbuf *out = NULL;
 	struct timespec deadline;
 	char what[ACMB_AWS_CRED_SOURCE_MAX];
-	int fds[2] = { -1, -1 }, devnull, status = 0, r = ACMB_E_INTERNAL;
+	int fds[2] = {-1, -1}, devnull, status = 0, r = ACMB_E_INTERNAL;
 	pid_t pid = -1;
 	json_t *j = NULL;
 	json_error_t jerr;
@@ -281,9 +293,10 @@ acmb_aws_credential_process(const char *command, const char *profile,
 		;
 	pid = -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		r = acmb_error(err, ACMB_E_CONFIG, "%s: the command failed (%s %d); its "
-		    "error output is above", what,
-		    WIFEXITED(status) ? "exit status" : "signal",
+		r = acmb_error(err, ACMB_E_CONFIG,
+		    "%s: the command failed (%s %d); its "
+		    "error output is above",
+		    what, WIFEXITED(status) ? "exit status" : "signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 		goto out;
 	}
@@ -294,8 +307,10 @@ acmb_aws_credential_process(const char *command, const char *profile,
 	}
 	ver = json_object_get(j, "Version");
 	if (ver == NULL || !json_is_integer(ver) || json_integer_value(ver) != 1) {
-		r = acmb_error(err, ACMB_E_CONFIG, "%s: unsupported or missing \"Version\" "
-		    "(only 1 is defined)", what);
+		r = acmb_error(err, ACMB_E_CONFIG,
+		    "%s: unsupported or missing \"Version\" "
+		    "(only 1 is defined)",
+		    what);
 		goto out;
 	}
 	r = credentials_from_json(out, "SessionToken", what, c, err);
@@ -328,20 +343,22 @@ container_url_allowed(const char *url, acmb_err *err)
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		r = acmb_error(err, ACMB_E_CONFIG, "AWS_CONTAINER_CREDENTIALS_FULL_URI is not "
+		r = acmb_error(err, ACMB_E_CONFIG,
+		    "AWS_CONTAINER_CREDENTIALS_FULL_URI is not "
 		    "a valid URL");
 		goto out;
 	}
 	if (strcasecmp(scheme, "https") == 0 ||
 	    (strcasecmp(scheme, "http") == 0 &&
-		(strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0 ||
-		    strcasecmp(host, "localhost") == 0 || strcmp(host, CONTAINER_HOST) == 0 ||
-		    strcmp(host, "169.254.170.23") == 0 ||
-		    strcasecmp(host, "[fd00:ec2::23]") == 0))) {
+	        (strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0 ||
+	            strcasecmp(host, "localhost") == 0 || strcmp(host, CONTAINER_HOST) == 0 ||
+	            strcmp(host, "169.254.170.23") == 0 ||
+	            strcasecmp(host, "[fd00:ec2::23]") == 0))) {
 		r = ACMB_OK;
 		goto out;
 	}
-	r = acmb_error(err, ACMB_E_CONFIG, "AWS_CONTAINER_CREDENTIALS_FULL_URI: host %s is not "
+	r = acmb_error(err, ACMB_E_CONFIG,
+	    "AWS_CONTAINER_CREDENTIALS_FULL_URI: host %s is not "
 	    "allowed over %s; use https, a loopback address or the container agent's address",
 	    host, scheme);
 out:
@@ -376,17 +393,21 @@ container_auth_header(acmb_secbuf **line, acmb_err *err)
 		unsigned char *dst;
 
 		if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
-			r = acmb_error(err, ACMB_E_CONFIG, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE "
-			    "%s: %s", file, strerror(errno));
+			r = acmb_error(err, ACMB_E_CONFIG,
+			    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE "
+			    "%s: %s",
+			    file, strerror(errno));
 			goto out;
 		}
-		while ((dst = acmb_secbuf_reserve(t, 1024)) != NULL &&
-		    (got = read(fd, dst, 1024)) > 0)
+		while (
+		    (dst = acmb_secbuf_reserve(t, 1024)) != NULL && (got = read(fd, dst, 1024)) > 0)
 			acmb_secbuf_commit(t, (size_t)got);
 		close(fd);
 		if (dst == NULL) {
-			r = acmb_error(err, ACMB_E_CONFIG, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE "
-			    "%s is larger than %d bytes", file, TOKEN_FILE_MAX);
+			r = acmb_error(err, ACMB_E_CONFIG,
+			    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE "
+			    "%s is larger than %d bytes",
+			    file, TOKEN_FILE_MAX);
 			goto out;
 		}
 	} else if (acmb_secbuf_put(t, tok, strlen(tok)) != ACMB_OK) {
@@ -397,7 +418,8 @@ container_auth_header(acmb_secbuf **line, acmb_err *err)
 	while (n > 0 && (acmb_secbuf_str(t)[n - 1] == '\n' || acmb_secbuf_str(t)[n - 1] == '\r'))
 		n--;
 	if (!field_ok(acmb_secbuf_str(t), n)) {
-		r = acmb_error(err, ACMB_E_CONFIG, "the container authorization token is empty "
+		r = acmb_error(err, ACMB_E_CONFIG,
+		    "the container authorization token is empty "
 		    "or contains control characters");
 		goto out;
 	}
@@ -420,23 +442,25 @@ acmb_aws_credentials_container(struct acmb_aws_credentials *c, int *found, acmb_
 {
 	const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-	const char *headers[3] = { "Accept: application/json", NULL, NULL };
+	const char *headers[3] = {"Accept: application/json", NULL, NULL};
 	acmb_secbuf *auth = NULL, *body = NULL;
+	acmb_err why = {0};
 	char url[2048], what[ACMB_AWS_CRED_SOURCE_MAX];
 	long status = 0;
 	int r = ACMB_E_INTERNAL;
 
 	*found = 0;
 	if (rel != NULL && *rel != '\0') {
-		if (rel[0] != '/' ||
-		    (size_t)snprintf(url, sizeof(url), "http://%s%s", CONTAINER_HOST, rel) >=
-			sizeof(url))
-			return acmb_error(err, ACMB_E_CONFIG, "AWS_CONTAINER_CREDENTIALS_"
+		if (rel[0] != '/' || (size_t)snprintf(url, sizeof(url), "http://%s%s",
+		                         CONTAINER_HOST, rel) >= sizeof(url))
+			return acmb_error(err, ACMB_E_CONFIG,
+			    "AWS_CONTAINER_CREDENTIALS_"
 			    "RELATIVE_URI must be a path starting with '/' (at most %zu bytes)",
 			    sizeof(url) - 32);
 	} else if (full != NULL && *full != '\0') {
 		if (strlen(full) >= sizeof(url))
-			return acmb_error(err, ACMB_E_CONFIG, "AWS_CONTAINER_CREDENTIALS_FULL_URI "
+			return acmb_error(err, ACMB_E_CONFIG,
+			    "AWS_CONTAINER_CREDENTIALS_FULL_URI "
 			    "is too long");
 		if ((r = container_url_allowed(full, err)) != ACMB_OK)
 			return r;
@@ -452,16 +476,20 @@ acmb_aws_credentials_container(struct acmb_aws_credentials *c, int *found, acmb_
 	*found = 1;
 	snprintf(what, sizeof(what), "container credentials endpoint");
 	if ((r = acmb_aws_http_fetch("GET", url, headers, ACMB_AWS_CONTAINER_TIMEOUT_SECONDS,
-		 ACMB_AWS_METADATA_MAX, &status, &body, err)) != ACMB_OK) {
-		r = acmb_error(err, ACMB_E_CONFIG, "the container credentials endpoint %s did not "
-		    "answer: %s", url, err != NULL ? err->msg : "");
+	         ACMB_AWS_METADATA_MAX, &status, &body, &why)) != ACMB_OK) {
+		r = acmb_error(err, ACMB_E_CONFIG,
+		    "the container credentials endpoint did not "
+		    "answer: %s",
+		    why.msg);
 		goto out;
 	}
 	if (status != 200) {
-		r = acmb_error(err, ACMB_E_CONFIG, "the container credentials endpoint %s answered "
-		    "HTTP %ld%s", url, status,
-		    status == 401 || status == 403 ? " (check AWS_CONTAINER_AUTHORIZATION_TOKEN)" :
-						     "");
+		r = acmb_error(err, ACMB_E_CONFIG,
+		    "the container credentials endpoint %s answered "
+		    "HTTP %ld%s",
+		    url, status,
+		    status == 401 || status == 403 ? " (check AWS_CONTAINER_AUTHORIZATION_TOKEN)"
+		                                   : "");
 		goto out;
 	}
 	r = credentials_from_json(body, "Token", what, c, err);
@@ -476,9 +504,9 @@ acmb_aws_credentials_imds(struct acmb_aws_credentials *c, int *found, acmb_err *
 {
 	const char *dis = getenv("AWS_EC2_METADATA_DISABLED");
 	const char *base = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-	const char *hdr[2] = { NULL, NULL };
+	const char *hdr[2] = {NULL, NULL};
 	acmb_secbuf *token = NULL, *tokhdr = NULL, *roles = NULL, *doc = NULL;
-	acmb_err ignored = { 0 };
+	acmb_err ignored = {0};
 	char url[1200], role[128], what[ACMB_AWS_CRED_SOURCE_MAX];
 	const char *p;
 	size_t n, baselen, i;
@@ -494,40 +522,43 @@ acmb_aws_credentials_imds(struct acmb_aws_credentials *c, int *found, acmb_err *
 	while (baselen > 0 && base[baselen - 1] == '/')
 		baselen--;
 	if (baselen > 512)
-		return acmb_error(err, ACMB_E_CONFIG, "AWS_EC2_METADATA_SERVICE_ENDPOINT is too long");
+		return acmb_error(
+		    err, ACMB_E_CONFIG, "AWS_EC2_METADATA_SERVICE_ENDPOINT is too long");
 
 	/* IMDSv2: a session token first. No answer means "not on EC2". */
 	snprintf(url, sizeof(url), "%.*s/latest/api/token", (int)baselen, base);
 	hdr[0] = "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL;
 	if (acmb_aws_http_fetch("PUT", url, hdr, ACMB_AWS_IMDS_TIMEOUT_SECONDS, 4096, &status,
-		&token, &ignored) != ACMB_OK || status != 200) {
+	        &token, &ignored) != ACMB_OK ||
+	    status != 200) {
 		r = ACMB_OK;
 		goto out;
 	}
 	n = acmb_secbuf_len(token);
-	while (n > 0 && (acmb_secbuf_str(token)[n - 1] == '\n' ||
-			    acmb_secbuf_str(token)[n - 1] == '\r'))
+	while (n > 0 &&
+	       (acmb_secbuf_str(token)[n - 1] == '\n' || acmb_secbuf_str(token)[n - 1] == '\r'))
 		n--;
-	if (!field_ok(acmb_secbuf_str(token), n) ||
-	    (tokhdr = acmb_secbuf_new(n + 64)) == NULL ||
+	if (!field_ok(acmb_secbuf_str(token), n) || (tokhdr = acmb_secbuf_new(n + 64)) == NULL ||
 	    acmb_secbuf_put(tokhdr, "X-aws-ec2-metadata-token: ", 26) != ACMB_OK ||
 	    acmb_secbuf_put(tokhdr, acmb_secbuf_str(token), n) != ACMB_OK) {
 		r = acmb_error(err, ACMB_E_CONFIG, "instance metadata: unusable session token");
 		goto out;
 	}
 	hdr[0] = acmb_secbuf_str(tokhdr);
-	snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/",
-	    (int)baselen, base);
+	snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/", (int)baselen,
+	    base);
 	if (acmb_aws_http_fetch("GET", url, hdr, ACMB_AWS_IMDS_TIMEOUT_SECONDS, 4096, &status,
-		&roles, &ignored) != ACMB_OK || status != 200) {
+	        &roles, &ignored) != ACMB_OK ||
+	    status != 200) {
 		r = ACMB_OK; /* an instance without a role */
 		goto out;
 	}
 	p = acmb_secbuf_str(roles);
 	for (i = 0; i < sizeof(role) - 1 && p[i] != '\0' && p[i] != '\n' && p[i] != '\r'; i++) {
 		if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z') ||
-			(p[i] >= '0' && p[i] <= '9') || strchr("+=,.@_-", p[i]) != NULL)) {
-			r = acmb_error(err, ACMB_E_CONFIG, "instance metadata: malformed role name");
+		        (p[i] >= '0' && p[i] <= '9') || strchr("+=,.@_-", p[i]) != NULL)) {
+			r = acmb_error(
+			    err, ACMB_E_CONFIG, "instance metadata: malformed role name");
 			goto out;
 		}
 		role[i] = p[i];
@@ -541,7 +572,7 @@ acmb_aws_credentials_imds(struct acmb_aws_credentials *c, int *found, acmb_err *
 	snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/%s",
 	    (int)baselen, base, role);
 	if ((r = acmb_aws_http_fetch("GET", url, hdr, ACMB_AWS_IMDS_TIMEOUT_SECONDS,
-		 ACMB_AWS_METADATA_MAX, &status, &doc, err)) != ACMB_OK)
+	         ACMB_AWS_METADATA_MAX, &status, &doc, err)) != ACMB_OK)
 		goto out;
 	if (status != 200) {
 		r = acmb_error(err, ACMB_E_CONFIG, "instance metadata: role %s answered HTTP %ld",

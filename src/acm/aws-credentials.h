@@ -22,10 +22,10 @@
 #define ACMB_AWS_IMDS_TIMEOUT_SECONDS 1
 
 struct acmb_aws_credentials {
-	char *access_key_id;     /* plain heap (not a secret), free() */
-	char *secret_access_key; /* secure heap, acmb_secstr_free() */
-	char *session_token;     /* secure heap or NULL */
-	time_t expiration;       /* 0 when the source gave none */
+	char *access_key_id;                   /* plain heap (not a secret), free() */
+	char *secret_access_key;               /* secure heap, acmb_secstr_free() */
+	char *session_token;                   /* secure heap or NULL */
+	time_t expiration;                     /* 0 when the source gave none */
 	char source[ACMB_AWS_CRED_SOURCE_MAX]; /* "environment", "profile prod (...)" */
 };
 
@@ -35,16 +35,16 @@ void acmb_aws_credentials_clear(struct acmb_aws_credentials *c);
 /* Sets c from the three values (secret and token are copied into the secure
  * heap). token may be NULL or empty. Refuses empty or over-long fields
  * naming `what`. */
-int acmb_aws_credentials_set(struct acmb_aws_credentials *c, const char *key_id,
-    size_t key_id_len, const char *secret, size_t secret_len, const char *token,
-    size_t token_len, const char *what, acmb_err *err);
+int acmb_aws_credentials_set(struct acmb_aws_credentials *c, const char *key_id, size_t key_id_len,
+    const char *secret, size_t secret_len, const char *token, size_t token_len, const char *what,
+    acmb_err *err);
 
 /* Runs command with /bin/sh -c (stdin /dev/null, stderr inherited), reads
  * its JSON stdout into the secure heap (bounded, with a timeout) and fills c.
  * Non-zero exit, bad JSON, Version other than 1 or expired credentials are
  * ACMB_E_CONFIG errors naming the profile. */
-int acmb_aws_credential_process(const char *command, const char *profile,
-    struct acmb_aws_credentials *c, acmb_err *err);
+int acmb_aws_credential_process(
+    const char *command, const char *profile, struct acmb_aws_credentials *c, acmb_err *err);
 
 /* The ECS/EKS container endpoint. Sets *found = 0 (and returns ACMB_OK)
  * when neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor _FULL_URI is set. */

@@ -21,6 +21,7 @@
  * endpoint from filling memory.
  */
 struct response {
+	acmb_secbuf *secret; /* when set, the body goes here instead of d */
 	char *d;
 	size_t len;
 	size_t cap;
@@ -50,6 +51,13 @@ response_write(char *p, size_t size, size_t nmemb, void *user)
 	size_t n = size * nmemb, ncap;
 	char *nd;
 
+	if (rs->secret != NULL) {
+		if (acmb_secbuf_put(rs->secret, p, n) != ACMB_OK) {
+			rs->too_big = acmb_secbuf_len(rs->secret) + n > acmb_secbuf_max(rs->secret);
+			return 0;
+		}
+		return n;
+	}
 	if (n > rs->max - rs->len) {
 		rs->too_big = 1;
 		return 0;
@@ -102,8 +110,8 @@ response_header(char *p, size_t size, size_t nmemb, void *user)
 	return n;
 }
 
-static void
-debugf(const struct debug_ctx *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void debugf(const struct debug_ctx *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
 debugf(const struct debug_ctx *d, const char *fmt, ...)
@@ -147,8 +155,8 @@ curl_debug(CURL *h, curl_infotype type, char *data, size_t size, void *user)
 		colon = memchr(p, ':', n);
 		if (colon != NULL &&
 		    (((size_t)(colon - p) == 13 && strncasecmp(p, "authorization", 13) == 0) ||
-			((size_t)(colon - p) == 20 &&
-			    strncasecmp(p, "x-amz-security-token", 20) == 0)))
+		        ((size_t)(colon - p) == 20 &&
+		            strncasecmp(p, "x-amz-security-token", 20) == 0)))
 			debugf(d, "> %.*s: <redacted>", (int)(colon - p), p);
 		else
 			debugf(d, "> %.*s", (int)n, p);
@@ -191,13 +199,13 @@ enum acmb_aws_retry_class
 acmb_aws_retry_classify(long http_status, const char *code)
 {
 	/* botocore retries/standard.py and the AWS SDKs reference guide. */
-	static const char *const throttling[] = { "Throttling", "ThrottlingException",
-		"ThrottledException", "RequestThrottledException", "TooManyRequestsException",
-		"ProvisionedThroughputExceededException", "TransactionInProgressException",
-		"RequestLimitExceeded", "BandwidthLimitExceeded", "SlowDown",
-		"PriorRequestNotComplete", "EC2ThrottledException", NULL };
-	static const char *const transient[] = { "RequestTimeout", "RequestTimeoutException",
-		"InternalError", NULL };
+	static const char *const throttling[] = {"Throttling", "ThrottlingException",
+	    "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
+	    "ProvisionedThroughputExceededException", "TransactionInProgressException",
+	    "RequestLimitExceeded", "BandwidthLimitExceeded", "SlowDown", "PriorRequestNotComplete",
+	    "EC2ThrottledException", NULL};
+	static const char *const transient[] = {
+	    "RequestTimeout", "RequestTimeoutException", "InternalError", NULL};
 
 	if (code == NULL)
 		code = "";
@@ -208,8 +216,7 @@ acmb_aws_retry_classify(long http_status, const char *code)
 		return ACMB_AWS_RETRY_THROTTLE;
 	if (code_in(code, transient))
 		return ACMB_AWS_RETRY_TRANSIENT;
-	if (http_status == 500 || http_status == 502 || http_status == 503 ||
-	    http_status == 504)
+	if (http_status == 500 || http_status == 502 || http_status == 503 || http_status == 504)
 		return ACMB_AWS_RETRY_TRANSIENT;
 	return ACMB_AWS_NO_RETRY;
 }
@@ -234,8 +241,8 @@ unit_random(void)
 
 	if (RAND_bytes(b, sizeof(b)) != 1)
 		return 0.5;
-	v = ((unsigned long)b[0] << 24) | ((unsigned long)b[1] << 16) |
-	    ((unsigned long)b[2] << 8) | b[3];
+	v = ((unsigned long)b[0] << 24) | ((unsigned long)b[1] << 16) | ((unsigned long)b[2] << 8) |
+	    b[3];
 	return (double)v / 4294967296.0;
 }
 
@@ -260,9 +267,9 @@ static int
 is_tls_error(CURLcode cc)
 {
 	return cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
-	    cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SSL_CERTPROBLEM ||
-	    cc == CURLE_SSL_CIPHER || cc == CURLE_SSL_ISSUER_ERROR ||
-	    cc == CURLE_SSL_CRL_BADFILE || cc == CURLE_USE_SSL_FAILED;
+	       cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SSL_CERTPROBLEM ||
+	       cc == CURLE_SSL_CIPHER || cc == CURLE_SSL_ISSUER_ERROR ||
+	       cc == CURLE_SSL_CRL_BADFILE || cc == CURLE_USE_SSL_FAILED;
 }
 
 /* Failures that happen before the request leaves: resending cannot
@@ -276,8 +283,7 @@ failed_before_sending(CURL *h, CURLcode cc)
 	if (cc == CURLE_COULDNT_RESOLVE_HOST || cc == CURLE_COULDNT_RESOLVE_PROXY ||
 	    cc == CURLE_COULDNT_CONNECT || is_tls_error(cc))
 		return 1;
-	if (curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &reqsize) == CURLE_OK &&
-	    reqsize == 0 &&
+	if (curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &reqsize) == CURLE_OK && reqsize == 0 &&
 	    curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &pretransfer) == CURLE_OK &&
 	    pretransfer == 0)
 		return 1;
@@ -301,8 +307,7 @@ struct idle_watch {
 };
 
 static int
-idle_check(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-    curl_off_t ulnow)
+idle_check(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct idle_watch *w = user;
 	struct timespec now;
@@ -319,8 +324,7 @@ idle_check(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 		return 0;
 	}
 	if (now.tv_sec - w->last.tv_sec > w->read_timeout ||
-	    (now.tv_sec - w->last.tv_sec == w->read_timeout &&
-		now.tv_nsec >= w->last.tv_nsec)) {
+	    (now.tv_sec - w->last.tv_sec == w->read_timeout && now.tv_nsec >= w->last.tv_nsec)) {
 		w->fired = 1;
 		return 1;
 	}
@@ -392,7 +396,12 @@ acmb_aws_http_fetch(const char *method, const char *url, const char *const *head
 	*body = NULL;
 	memset(&rs, 0, sizeof(rs));
 	response_reset(&rs);
-	rs.max = max;
+	/* Metadata answers carry credentials: straight into the secure heap. */
+	if ((b = acmb_secbuf_new(max)) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "out of secure memory");
+		goto out;
+	}
+	rs.secret = b;
 	if ((h = curl_easy_init()) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "libcurl: out of memory");
 		goto out;
@@ -413,21 +422,20 @@ acmb_aws_http_fetch(const char *method, const char *url, const char *const *head
 	}
 	if (strcmp(method, "PUT") == 0 &&
 	    (curl_easy_setopt(h, CURLOPT_POSTFIELDS, "") != CURLE_OK ||
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L) != CURLE_OK)) {
+	        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L) != CURLE_OK)) {
 		r = acmb_error(err, ACMB_E_INTERNAL, "libcurl refused an option");
 		goto out;
 	}
 	if ((cc = curl_easy_perform(h)) != CURLE_OK) {
-		r = acmb_error(err, rs.too_big ? ACMB_E_TOO_BIG : ACMB_E_NETWORK,
-		    "%s %s: %s", method, url,
-		    rs.too_big ? "answer too large" :
-				 (errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cc)));
+		r = acmb_error(err, rs.too_big ? ACMB_E_TOO_BIG : ACMB_E_NETWORK, "%s %s: %s",
+		    method, url,
+		    rs.too_big ? "answer too large"
+		               : (errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cc)));
 		goto out;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-	/* Metadata answers carry credentials: move them to the secure heap. */
-	if ((b = acmb_secbuf_new(max)) == NULL ||
-	    acmb_secbuf_put(b, rs.d != NULL ? rs.d : "", rs.len) != ACMB_OK) {
+	/* Even an empty answer yields a buffer, NUL-terminated. */
+	if (acmb_secbuf_put(b, "", 0) != ACMB_OK) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of secure memory");
 		goto out;
 	}
@@ -435,8 +443,6 @@ acmb_aws_http_fetch(const char *method, const char *url, const char *const *head
 	b = NULL;
 	r = ACMB_OK;
 out:
-	if (rs.d != NULL)
-		acmb_wipe(rs.d, rs.cap);
 	response_reset(&rs);
 	acmb_secbuf_free(b);
 	curl_slist_free_all(hl);
@@ -457,13 +463,13 @@ clean_message(const char *in, char *out, size_t outlen)
 
 /* What the operator should do about a service error. */
 static const char *
-error_hint(const char *code, const struct acmb_aws_service *svc, const char *operation,
-    char *buf, size_t len)
+error_hint(const char *code, const struct acmb_aws_service *svc, const char *operation, char *buf,
+    size_t len)
 {
 	if (strstr(code, "AccessDenied") != NULL || strcmp(code, "UnauthorizedOperation") == 0 ||
 	    strcmp(code, "UnauthorizedException") == 0) {
-		snprintf(buf, len, "grant %s:%s to the caller (see docs/aws.md)",
-		    svc->iam_prefix, operation);
+		snprintf(buf, len, "grant %s:%s to the caller (see docs/aws.md)", svc->iam_prefix,
+		    operation);
 		return buf;
 	}
 	if (strcmp(code, "UnrecognizedClientException") == 0 ||
@@ -481,8 +487,7 @@ error_hint(const char *code, const struct acmb_aws_service *svc, const char *ope
 		       "or request a quota increase";
 	if (strcmp(code, "ValidationException") == 0 ||
 	    strcmp(code, "InvalidParameterException") == 0 ||
-	    strcmp(code, "InvalidArnException") == 0 ||
-	    strcmp(code, "InvalidTagException") == 0)
+	    strcmp(code, "InvalidArnException") == 0 || strcmp(code, "InvalidTagException") == 0)
 		return "the service rejected the request as invalid";
 	if (acmb_aws_retry_classify(0, code) == ACMB_AWS_RETRY_THROTTLE)
 		return "the service is throttling; try again later or raise --max-attempts";
@@ -493,17 +498,16 @@ error_hint(const char *code, const struct acmb_aws_service *svc, const char *ope
 struct attempt {
 	CURLcode cc;
 	long status;
-	int sent;            /* the request may have reached the service */
+	int sent; /* the request may have reached the service */
 	char code[ACMB_AWS_ERROR_CODE_MAX];
 	char message[AWS_MESSAGE_MAX];
 	char curl_error[CURL_ERROR_SIZE];
-	json_t *json;        /* parsed 2xx answer */
-	int malformed;       /* 2xx that is not JSON */
+	json_t *json;  /* parsed 2xx answer */
+	int malformed; /* 2xx that is not JSON */
 };
 
 static int
-build_headers(const struct acmb_aws_config *cfg, const char *operation,
-    struct curl_slist **out)
+build_headers(const struct acmb_aws_config *cfg, const char *operation, struct curl_slist **out)
 {
 	const struct acmb_aws_service *svc = acmb_aws_config_service(cfg);
 	struct curl_slist *hl = NULL, *tmp;
@@ -514,7 +518,7 @@ build_headers(const struct acmb_aws_config *cfg, const char *operation,
 
 	*out = NULL;
 	if ((size_t)snprintf(target, sizeof(target), "X-Amz-Target: %s.%s", svc->target_prefix,
-		operation) >= sizeof(target))
+	        operation) >= sizeof(target))
 		return ACMB_E_INTERNAL;
 	if ((tmp = curl_slist_append(hl, "Content-Type: application/x-amz-json-1.1")) == NULL)
 		goto out;
@@ -558,8 +562,8 @@ attempt_parse_error(struct attempt *a, const struct response *rs)
 	if (rs->d != NULL && rs->len > 0 && (j = json_loadb(rs->d, rs->len, 0, &jerr)) != NULL &&
 	    json_is_object(j)) {
 		if ((t = json_object_get(j, "__type")) != NULL && json_is_string(t))
-			acmb_aws_error_code_normalize(json_string_value(t), a->code,
-			    sizeof(a->code));
+			acmb_aws_error_code_normalize(
+			    json_string_value(t), a->code, sizeof(a->code));
 		if (((m = json_object_get(j, "message")) != NULL && json_is_string(m)) ||
 		    ((m = json_object_get(j, "Message")) != NULL && json_is_string(m)))
 			clean_message(json_string_value(m), a->message, sizeof(a->message));
@@ -573,8 +577,8 @@ attempt_parse_error(struct attempt *a, const struct response *rs)
 
 static int
 attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sigv4,
-    struct curl_slist *hl, const acmb_secbuf *body, const struct debug_ctx *dbg,
-    struct attempt *a, struct acmb_aws_call_info *info)
+    struct curl_slist *hl, const acmb_secbuf *body, const struct debug_ctx *dbg, struct attempt *a,
+    struct acmb_aws_call_info *info)
 {
 	struct response rs;
 	struct idle_watch watch;
@@ -593,8 +597,8 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 		goto out;
 	}
 	if (setup_transport(h, url, acmb_aws_config_connect_timeout(cfg), &watch,
-		acmb_aws_config_ca_bundle(cfg),
-		acmb_aws_config_no_verify_ssl(cfg), &rs, a->curl_error) != ACMB_OK)
+	        acmb_aws_config_ca_bundle(cfg), acmb_aws_config_no_verify_ssl(cfg), &rs,
+	        a->curl_error) != ACMB_OK)
 		goto out;
 #define SET(opt, val)                                                                              \
 	do {                                                                                       \
@@ -633,8 +637,8 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 			    "no data for %ld seconds (read timeout, --cli-read-timeout)",
 			    watch.read_timeout);
 		else if (a->curl_error[0] == '\0')
-			snprintf(a->curl_error, sizeof(a->curl_error), "%s",
-			    curl_easy_strerror(a->cc));
+			snprintf(
+			    a->curl_error, sizeof(a->curl_error), "%s", curl_easy_strerror(a->cc));
 		debugf(dbg, "< no answer (curl: %s)", a->curl_error);
 		r = ACMB_OK;
 		goto out;
@@ -666,9 +670,8 @@ out:
 }
 
 int
-acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation,
-    const acmb_secbuf *body, unsigned flags, json_t **result,
-    struct acmb_aws_call_info *info, acmb_err *err)
+acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const acmb_secbuf *body,
+    unsigned flags, json_t **result, struct acmb_aws_call_info *info, acmb_err *err)
 {
 	const struct acmb_aws_service *svc = acmb_aws_config_service(cfg);
 	struct acmb_aws_call_info dummy;
@@ -689,12 +692,12 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation,
 		info = &dummy;
 	memset(info, 0, sizeof(*info));
 	dbg.fn = acmb_aws_config_debug(cfg, &dbg.ctx);
-	if ((size_t)snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:%s",
-		acmb_aws_config_region(cfg), svc->signing_name) >= sizeof(sigv4))
+	if ((size_t)snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:%s", acmb_aws_config_region(cfg),
+	        svc->signing_name) >= sizeof(sigv4))
 		return acmb_error(err, ACMB_E_CONFIG, "region name too long");
 	/* JSON 1.1 services take every operation at "/". */
 	if ((size_t)snprintf(url, sizeof(url), "%s%s", endpoint,
-		endpoint[strlen(endpoint) - 1] == '/' ? "" : "/") >= sizeof(url))
+	        endpoint[strlen(endpoint) - 1] == '/' ? "" : "/") >= sizeof(url))
 		return acmb_error(err, ACMB_E_CONFIG, "endpoint URL too long");
 	if ((r = build_headers(cfg, operation, &hl)) != ACMB_OK) {
 		r = acmb_error(err, r, "%s: cannot build the request headers", operation);
@@ -721,7 +724,8 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation,
 			info->response_lost = not_idempotent;
 			r = acmb_error(err, not_idempotent ? ACMB_E_NETWORK : ACMB_E_AWS,
 			    "%s: the service answered HTTP %ld with a body that is not a JSON "
-			    "object%s", operation, a.status,
+			    "object%s",
+			    operation, a.status,
 			    not_idempotent ? "; the request may have been applied" : "");
 			goto out;
 		}
@@ -738,8 +742,8 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation,
 				info->response_lost = 1;
 				r = acmb_error(err, ACMB_E_NETWORK,
 				    "%s: the answer from %s was lost (curl: %s); the request "
-				    "may have been applied, so it was not resent", operation,
-				    endpoint, a.curl_error);
+				    "may have been applied, so it was not resent",
+				    operation, endpoint, a.curl_error);
 				goto out;
 			}
 			rc = ACMB_AWS_RETRY_TRANSIENT;
@@ -749,7 +753,8 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation,
 				info->response_lost = 1;
 				r = acmb_error(err, ACMB_E_NETWORK,
 				    "%s: %s (HTTP %ld): %s; the request may have been applied, "
-				    "so it was not resent", operation, a.code, a.status,
+				    "so it was not resent",
+				    operation, a.code, a.status,
 				    a.message[0] != '\0' ? a.message : "server error");
 				goto out;
 			}
@@ -763,8 +768,7 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation,
 	}
 	if (a.cc != CURLE_OK) {
 		r = acmb_error(err, ACMB_E_NETWORK, "%s: cannot reach %s (curl: %s)%s", operation,
-		    endpoint, a.curl_error,
-		    attempt > 1 ? "; gave up after the last attempt" : "");
+		    endpoint, a.curl_error, attempt > 1 ? "; gave up after the last attempt" : "");
 		goto out;
 	}
 	r = acmb_error(err, ACMB_E_AWS, "%s: %s: %s — %s%s", operation, a.code,

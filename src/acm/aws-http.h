@@ -27,9 +27,9 @@
 
 /* What happened on the wire; filled even when the call fails. */
 struct acmb_aws_call_info {
-	long http_status;     /* last HTTP status, 0 if none arrived */
-	int attempts;         /* requests sent or tried */
-	int response_lost;    /* NOT_IDEMPOTENT call may have been applied */
+	long http_status;                         /* last HTTP status, 0 if none arrived */
+	int attempts;                             /* requests sent or tried */
+	int response_lost;                        /* NOT_IDEMPOTENT call may have been applied */
 	char error_code[ACMB_AWS_ERROR_CODE_MAX]; /* AWS code, "" when none */
 	char request_id[ACMB_AWS_REQUEST_ID_MAX]; /* x-amzn-RequestId, or "" */
 };
@@ -40,9 +40,8 @@ struct acmb_aws_call_info {
  * *result holds the parsed answer (caller json_decref()s; an empty body
  * gives an empty object). Errors: ACMB_E_AWS (service error; info->error_code
  * says which), ACMB_E_NETWORK, ACMB_E_TLS. info may be NULL. */
-int acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation,
-    const acmb_secbuf *body, unsigned flags, json_t **result,
-    struct acmb_aws_call_info *info, acmb_err *err);
+int acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const acmb_secbuf *body,
+    unsigned flags, json_t **result, struct acmb_aws_call_info *info, acmb_err *err);
 
 /* An unsigned request to a metadata service (container credentials, IMDS).
  * headers: NULL-terminated "Name: value" lines (may hold tokens; curl copies

@@ -27,8 +27,8 @@ acmb_aws_ini_load(const char *path, acmb_secbuf **text, acmb_err *err)
 	if ((f = fopen(path, "r")) == NULL) {
 		if (errno == ENOENT)
 			return ACMB_OK;
-		return acmb_error(err, ACMB_E_CONFIG, "cannot read AWS file %s: %s",
-		    path, strerror(errno));
+		return acmb_error(
+		    err, ACMB_E_CONFIG, "cannot read AWS file %s: %s", path, strerror(errno));
 	}
 	/* The file may hold secret keys: no stdio buffer copies of it. */
 	setvbuf(f, NULL, _IONBF, 0);
@@ -37,8 +37,8 @@ acmb_aws_ini_load(const char *path, acmb_secbuf **text, acmb_err *err)
 		goto out;
 	}
 	if ((size_t)st.st_size > ACMB_AWS_INI_MAX_FILE) {
-		r = acmb_error(err, ACMB_E_TOO_BIG, "AWS file %s is larger than %zu bytes",
-		    path, ACMB_AWS_INI_MAX_FILE);
+		r = acmb_error(err, ACMB_E_TOO_BIG, "AWS file %s is larger than %zu bytes", path,
+		    ACMB_AWS_INI_MAX_FILE);
 		goto out;
 	}
 	if ((b = acmb_secbuf_new(ACMB_AWS_INI_MAX_FILE)) == NULL) {
@@ -52,8 +52,8 @@ acmb_aws_ini_load(const char *path, acmb_secbuf **text, acmb_err *err)
 				    "AWS file %s is larger than %zu bytes", path,
 				    ACMB_AWS_INI_MAX_FILE);
 			else
-				r = acmb_error(err, ACMB_E_NOMEM,
-				    "out of secure memory reading %s", path);
+				r = acmb_error(
+				    err, ACMB_E_NOMEM, "out of secure memory reading %s", path);
 			goto out;
 		}
 		n = fread(dst, 1, 4096, f);
@@ -72,8 +72,8 @@ acmb_aws_ini_load(const char *path, acmb_secbuf **text, acmb_err *err)
 			n = 0;
 		} else if (++n > ACMB_AWS_INI_MAX_LINE) {
 			r = acmb_error(err, ACMB_E_PARSE,
-			    "AWS file %s: line %zu is longer than %d characters", path,
-			    line + 1, ACMB_AWS_INI_MAX_LINE);
+			    "AWS file %s: line %zu is longer than %d characters", path, line + 1,
+			    ACMB_AWS_INI_MAX_LINE);
 			goto out;
 		}
 	}
@@ -112,8 +112,7 @@ span_is(const char *p, size_t n, const char *s)
 
 /* Does the section header (inside the brackets) name profile? */
 static int
-header_names_profile(const char *h, size_t hn, enum acmb_aws_ini_style style,
-    const char *profile)
+header_names_profile(const char *h, size_t hn, enum acmb_aws_ini_style style, const char *profile)
 {
 	trim(&h, &hn);
 	if (style == ACMB_AWS_INI_CREDENTIALS)
@@ -196,15 +195,15 @@ ini_walk(const acmb_secbuf *text, enum acmb_aws_ini_style style, const char *pro
 }
 
 int
-acmb_aws_ini_has_profile(const acmb_secbuf *text, enum acmb_aws_ini_style style,
-    const char *profile)
+acmb_aws_ini_has_profile(
+    const acmb_secbuf *text, enum acmb_aws_ini_style style, const char *profile)
 {
 	return ini_walk(text, style, profile, NULL, NULL, NULL);
 }
 
 int
-acmb_aws_ini_get(const acmb_secbuf *text, enum acmb_aws_ini_style style,
-    const char *profile, const char *key, const char **val, size_t *vlen)
+acmb_aws_ini_get(const acmb_secbuf *text, enum acmb_aws_ini_style style, const char *profile,
+    const char *key, const char **val, size_t *vlen)
 {
 	*val = NULL;
 	*vlen = 0;

@@ -29,13 +29,13 @@ enum acmb_aws_ini_style {
 };
 
 /* Returns 1 when profile has a section in text (NULL text: 0). */
-int acmb_aws_ini_has_profile(const acmb_secbuf *text, enum acmb_aws_ini_style style,
-    const char *profile);
+int acmb_aws_ini_has_profile(
+    const acmb_secbuf *text, enum acmb_aws_ini_style style, const char *profile);
 
 /* Finds key (case-insensitive, as the CLI's reader) in profile's section.
  * Returns 1 and points val and vlen at the trimmed value inside text (not NUL
  * terminated; lives as long as text), or 0 when absent. */
-int acmb_aws_ini_get(const acmb_secbuf *text, enum acmb_aws_ini_style style,
-    const char *profile, const char *key, const char **val, size_t *vlen);
+int acmb_aws_ini_get(const acmb_secbuf *text, enum acmb_aws_ini_style style, const char *profile,
+    const char *key, const char **val, size_t *vlen);
 
 #endif

@@ -1,5 +1,7 @@
 #include "reimport.h"
 
+#include "x509-names.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -170,65 +172,12 @@ out:
 	EXTENDED_KEY_USAGE_free(b);
 }
 
-/* Domain names: the DNS SANs, or the subject CN when there are none. */
-static STACK_OF(OPENSSL_STRING) *
-domain_names(X509 *x)
-{
-	STACK_OF(OPENSSL_STRING) *names;
-	GENERAL_NAMES *gens;
-	const GENERAL_NAME *g;
-	const unsigned char *s;
-	char *dup;
-	int i, idx;
-
-	if ((names = sk_OPENSSL_STRING_new_null()) == NULL)
-		return NULL;
-	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
-		g = sk_GENERAL_NAME_value(gens, i);
-		if (g->type != GEN_DNS)
-			continue;
-		s = ASN1_STRING_get0_data(g->d.dNSName);
-		if ((dup = OPENSSL_strndup((const char *)s,
-		    (size_t)ASN1_STRING_length(g->d.dNSName))) != NULL &&
-		    sk_OPENSSL_STRING_push(names, dup) <= 0)
-			OPENSSL_free(dup);
-	}
-	GENERAL_NAMES_free(gens);
-	if (sk_OPENSSL_STRING_num(names) == 0) {
-		idx = X509_NAME_get_index_by_NID(X509_get_subject_name(x), NID_commonName, -1);
-		if (idx >= 0) {
-			ASN1_STRING *cn = X509_NAME_ENTRY_get_data(
-			    X509_NAME_get_entry(X509_get_subject_name(x), idx));
-			unsigned char *utf8 = NULL;
-			int n = ASN1_STRING_to_UTF8(&utf8, cn);
-
-			if (n >= 0 && (dup = OPENSSL_strndup((char *)utf8, (size_t)n)) != NULL &&
-			    sk_OPENSSL_STRING_push(names, dup) <= 0)
-				OPENSSL_free(dup);
-			OPENSSL_free(utf8);
-		}
-	}
-	return names;
-}
-
-static void
-free_str(char *s)
-{
-	OPENSSL_free(s);
-}
-
-static void
-free_names(STACK_OF(OPENSSL_STRING) *names)
-{
-	sk_OPENSSL_STRING_pop_free(names, free_str);
-}
-
 static void
 judge_domains(struct acmb_reimport_report *rep, X509 *cur, X509 *next)
 {
 	struct acmb_reimport_finding *f = finding(rep, "reimport-domain-names");
-	STACK_OF(OPENSSL_STRING) *a = domain_names(cur), *b = domain_names(next);
+	STACK_OF(OPENSSL_STRING) *a = acmb_x509_domain_names(cur),
+	    *b = acmb_x509_domain_names(next);
 	int i, j, kept = 0;
 
 	for (i = 0; a != NULL && b != NULL && i < sk_OPENSSL_STRING_num(a); i++)
@@ -245,8 +194,8 @@ judge_domains(struct acmb_reimport_report *rep, X509 *cur, X509 *next)
 	else
 		snprintf(f->detail, sizeof(f->detail), "%d of %d domain names kept", kept,
 		    sk_OPENSSL_STRING_num(a));
-	free_names(a);
-	free_names(b);
+	acmb_x509_names_free(a);
+	acmb_x509_names_free(b);
 }
 
 int

@@ -36,8 +36,8 @@ number(const char *opt, const char *arg, long lo, long hi, long *out)
 	return 0;
 }
 
-static const char *const with_arg[] = { "--region", "--profile", "--endpoint-url",
-	"--ca-bundle", "--cli-connect-timeout", "--cli-read-timeout", "--max-attempts", NULL };
+static const char *const with_arg[] = {"--region", "--profile", "--endpoint-url", "--ca-bundle",
+    "--cli-connect-timeout", "--cli-read-timeout", "--max-attempts", NULL};
 
 int
 acmb_cli_aws_option_has_arg(const char *opt)

@@ -236,10 +236,24 @@ acmb_files_decode_field(struct acmb_material *m, enum acmb_field f, const unsign
 	if (m == NULL || f < 0 || f >= ACMB_FIELD_COUNT)
 		return acmb_error(err, ACMB_E_INTERNAL, "bad field");
 	info = &m->info[f];
+	/* Decoding again replaces the field whole: the source alone is kept. */
 	info->present = 1;
 	info->status = ACMB_OK;
 	info->message[0] = '\0';
+	info->flags = 0;
 	info->raw_len = len;
+	info->blocks = 0;
+	info->key_format[0] = '\0';
+	if (f == ACMB_FIELD_CERT) {
+		sk_X509_pop_free(m->certs, X509_free);
+		m->certs = NULL;
+	} else if (f == ACMB_FIELD_KEY) {
+		EVP_PKEY_free(m->key);
+		m->key = NULL;
+	} else {
+		sk_X509_pop_free(m->chain, X509_free);
+		m->chain = NULL;
+	}
 	memset(&s, 0, sizeof(s));
 	s.m = m;
 	s.f = f;
@@ -298,15 +312,12 @@ acmb_files_decode_field(struct acmb_material *m, enum acmb_field f, const unsign
 		if ((info->flags & (ACMB_IN_DER | ACMB_IN_ENCRYPTED | ACMB_IN_LEGACY_ENC)) ||
 		    strcmp(info->key_format, "PKCS#8") != 0)
 			info->flags |= ACMB_IN_REENCODED;
-		EVP_PKEY_free(m->key);
 		m->key = s.key;
 		s.key = NULL;
 	} else if (f == ACMB_FIELD_CERT) {
-		sk_X509_pop_free(m->certs, X509_free);
 		m->certs = s.certs;
 		s.certs = NULL;
 	} else {
-		sk_X509_pop_free(m->chain, X509_free);
 		m->chain = s.certs;
 		s.certs = NULL;
 	}

@@ -23,6 +23,8 @@ struct acmb_files_spec {
  * info[].status says why, for check to report); returns an error and leaves
  * *out NULL only for usage problems: no certificate given, two fields on
  * stdin, an unreadable file, a missing or wrong passphrase.
+ * (An encrypted key given without any passphrase is not one: its field gets
+ * status ACMB_E_RULE. A PKCS#12 bundle without its passphrase is.)
  * Caller frees *out with acmb_material_free(). */
 int acmb_files_load(const struct acmb_files_spec *spec,
     struct acmb_material **out, acmb_err *err);

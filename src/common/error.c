@@ -48,7 +48,7 @@ acmb_strerror(int rc)
 	return "unknown error";
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 vset(acmb_err *err, int rc, const char *fmt, va_list ap)
 {
 	if (err == NULL)

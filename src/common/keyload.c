@@ -10,6 +10,7 @@
 #include <openssl/encoder.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 
 #include "pem.h"
@@ -42,6 +43,21 @@ format_from_pem_type(const char *type, struct acmb_keyload_info *info)
 	else if (strcmp(type, "DSA PRIVATE KEY") == 0)
 		f = "DSA";
 	snprintf(info->format, sizeof(info->format), "%s", f);
+}
+
+/* Kept for the life of the process: keys decoded through it may still refer
+ * to its algorithms. */
+static OSSL_PROVIDER *legacy_provider;
+
+int
+acmb_keyload_legacy_provider(void)
+{
+	if (legacy_provider != NULL)
+		return 0;
+	/* retain_fallbacks=1: the default provider stays available. */
+	legacy_provider = OSSL_PROVIDER_try_load(NULL, "legacy", 1);
+	ERR_clear_error();
+	return legacy_provider != NULL;
 }
 
 /* One decoding attempt. structure may be NULL (any). Returns 1 on success. */
@@ -78,6 +94,20 @@ out:
 	return ok;
 }
 
+/* Keys encrypted before OpenSSL 3 (DES-CBC legacy PEM, PBES1 PKCS#8 with
+ * MD5 or DES) need the legacy provider: it is loaded only when a decryption
+ * has failed without it, and the attempt repeated once. */
+static int
+try_decrypt(const unsigned char *data, size_t len, const char *input_type, const char *structure,
+    const char *pass, size_t passlen, EVP_PKEY **key)
+{
+	if (try_decode(data, len, input_type, structure, pass, passlen, key))
+		return 1;
+	ERR_clear_error();
+	return acmb_keyload_legacy_provider() &&
+	       try_decode(data, len, input_type, structure, pass, passlen, key);
+}
+
 /* DER carries no name: encryption and structure are found by parsing. */
 static int
 decode_der(const unsigned char *data, size_t len, const char *pass, size_t passlen, EVP_PKEY **key,
@@ -96,7 +126,7 @@ decode_der(const unsigned char *data, size_t len, const char *pass, size_t passl
 			r = acmb_error(err, ACMB_E_RULE, "the key is encrypted (PKCS#8)");
 			goto out;
 		}
-		if (!try_decode(data, len, "DER", "EncryptedPrivateKeyInfo", pass, passlen, key)) {
+		if (!try_decrypt(data, len, "DER", "EncryptedPrivateKeyInfo", pass, passlen, key)) {
 			r = acmb_error(err, ACMB_E_PASSPHRASE, "wrong passphrase");
 			goto out;
 		}
@@ -148,8 +178,8 @@ decode_pem(const unsigned char *data, size_t len, const char *pem_type, const ch
 	}
 	/* The PEM text itself goes to the decoder: it reads Proc-Type and
 	 * DEK-Info and decrypts legacy keys, which plain DER cannot express. */
-	if (!try_decode(data, len, "PEM", NULL, info->encrypted ? pass : NULL,
-	        info->encrypted ? passlen : 0, key)) {
+	if (info->encrypted ? !try_decrypt(data, len, "PEM", NULL, pass, passlen, key)
+	                    : !try_decode(data, len, "PEM", NULL, NULL, 0, key)) {
 		if (info->encrypted)
 			r = acmb_error(err, ACMB_E_PASSPHRASE, "wrong passphrase");
 		else

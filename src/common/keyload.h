@@ -31,6 +31,12 @@ int acmb_keyload_decode(const unsigned char *data, size_t len, const char *pem_t
     const char *pass, size_t passlen, EVP_PKEY **key, struct acmb_keyload_info *info,
     acmb_err *err);
 
+/* Loads OpenSSL's legacy provider (RC2, DES, MD5-based PBE) into the
+ * default library context, once for the process, keeping the default
+ * provider. Returns 1 when this call loaded it, 0 when it was loaded before
+ * or cannot be loaded. */
+int acmb_keyload_legacy_provider(void);
+
 /* Encodes key as unencrypted PKCS#8 PEM ("BEGIN PRIVATE KEY") into a new
  * secure buffer, through secure memory only. Caller frees *pem with
  * acmb_secbuf_free(). */

@@ -8,20 +8,7 @@
 #include <openssl/provider.h>
 #include <openssl/x509v3.h>
 
-/* Kept for the life of the process: keys and certificates decoded through
- * it may still refer to its algorithms. */
-static OSSL_PROVIDER *legacy_provider;
-
-/* Bundles made before OpenSSL 3 (and by many tools still) encrypt with
- * RC2-40 or 3DES, which OpenSSL 3 keeps in the legacy provider. It is loaded
- * only when a bundle needs it, keeping the default provider as fallback. */
-static int
-load_legacy_provider(void)
-{
-	if (legacy_provider == NULL)
-		legacy_provider = OSSL_PROVIDER_try_load(NULL, "legacy", 1);
-	return legacy_provider != NULL;
-}
+#include "keyload.h"
 
 /* Returns 1 when pass opens the bundle's MAC (or it has none). An absent
  * passphrase may mean "" or no password at all: both are tried, as
@@ -103,16 +90,16 @@ acmb_pkcs12_parse(const unsigned char *data, size_t len, const char *pass, EVP_P
 		                 : "wrong passphrase");
 		goto out;
 	}
+	/* Bundles made before OpenSSL 3 (and by many tools still) encrypt with
+	 * RC2-40: RC2 lives in the legacy provider, loaded only on demand. */
 	if (!PKCS12_parse(p12, pass, &k, &cert, &cas)) {
 		ERR_clear_error();
-		if (!load_legacy_provider()) {
-			r = acmb_error(err, ACMB_E_PARSE,
-			    "the bundle uses a legacy cipher "
-			    "and OpenSSL's legacy provider cannot be loaded");
-			goto out;
-		}
-		if (!PKCS12_parse(p12, pass, &k, &cert, &cas)) {
-			r = acmb_error_ssl(err, ACMB_E_PARSE, "cannot decrypt the bundle");
+		if (!acmb_keyload_legacy_provider() || !PKCS12_parse(p12, pass, &k, &cert, &cas)) {
+			r = acmb_error_ssl(err, ACMB_E_PARSE, "cannot decrypt the bundle%s",
+			    OSSL_PROVIDER_available(NULL, "legacy")
+			        ? ""
+			        : " (it may need OpenSSL's legacy provider, which cannot be "
+			          "loaded)");
 			goto out;
 		}
 	}

@@ -467,7 +467,7 @@ class AcmService:
         return {"CertificateArn": arn}
 
     def describe_certificate(self, params, ctx):
-        with self.state.transaction() as root:
+        with self.state.reading() as root:
             r = dict(self._find(root, params["CertificateArn"], ctx.region))
         detail = {
             "CertificateArn": r["arn"],
@@ -492,7 +492,7 @@ class AcmService:
         return {"Certificate": detail}
 
     def get_certificate(self, params, ctx):
-        with self.state.transaction() as root:
+        with self.state.reading() as root:
             r = self._find(root, params["CertificateArn"], ctx.region)
             out = {"Certificate": r["certificate"]}
             if r["chain"]:
@@ -535,7 +535,7 @@ class AcmService:
         start = 0
         if "NextToken" in params:
             start = self._decode_token(params["NextToken"])
-        with self.state.transaction() as root:
+        with self.state.reading() as root:
             records = [dict(r) for r in self._certs(root).values()
                        if r["region"] == ctx.region]
         records.sort(key=lambda r: (r["created_at"], r["arn"]),
@@ -580,7 +580,7 @@ class AcmService:
                                "The NextToken is not valid.")
 
     def list_tags(self, params, ctx):
-        with self.state.transaction() as root:
+        with self.state.reading() as root:
             r = self._find(root, params["CertificateArn"], ctx.region)
             tags = [dict(t) for t in r["tags"]]
         return {"Tags": tags} if tags else {}

@@ -8,6 +8,7 @@ and exits non-zero on any failure.
 Material is made at test time with python3-cryptography (OpenSSL)."""
 
 import base64
+import concurrent.futures
 import datetime
 import http.client
 import json
@@ -426,9 +427,52 @@ def main():
                    whole["CertificateSummaryList"]] and len(seen) > 2,
           (len(seen), len(whole["CertificateSummaryList"])))
 
+    print("# threads")
+    keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(16)]
+    jobs = [import_params(make_cert(k, cn=f"t{i}.example.test"), k)
+            for i, k in enumerate(keys)]
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda p: signed("ImportCertificate", p),
+                                jobs))
+    arns = {r[2].get("CertificateArn") for r in results if r[0] == 200}
+    check("16 concurrent imports: all succeed with distinct ARNs",
+          len(arns) == 16, [r[0] for r in results])
+    with open(os.path.join(os.environ["ACMB_ENDPOINT_DIR"],
+                           "state.json")) as f:
+        stored = json.load(f)["acm"]["certificates"]
+    check("16 concurrent imports: all 16 are in state.json",
+          arns <= set(stored), len(arns & set(stored)))
+
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+def expired_check(arn, fixed_time):
+    """Against a server started with --fixed-time after arn's NotAfter."""
+    when = datetime.datetime.strptime(fixed_time, "%Y%m%dT%H%M%SZ")
+    st, _, data = signed("DescribeCertificate", {"CertificateArn": arn},
+                         when=when)
+    check("after NotAfter the certificate is EXPIRED",
+          st == 200 and data["Certificate"]["Status"] == "EXPIRED", data)
+    st, _, data = signed("ListCertificates", {
+        "CertificateStatuses": ["EXPIRED"],
+        "Includes": {"keyTypes": ["RSA_2048", "EC_prime256v1"]}}, when=when)
+    listed = [c["CertificateArn"] for c in data.get(
+        "CertificateSummaryList", [])]
+    check("CertificateStatuses EXPIRED lists it", arn in listed, data)
+    st, _, data = signed("ListCertificates", {
+        "CertificateStatuses": ["ISSUED"]}, when=when)
+    listed = [c["CertificateArn"] for c in data.get(
+        "CertificateSummaryList", [])]
+    check("CertificateStatuses ISSUED does not", arn not in listed, data)
+    expect("the real clock is 'expired' for a --fixed-time server",
+           signed("ListCertificates", {}), 400,
+           "InvalidSignatureException", "Signature")
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--expired-check":
+        sys.exit(expired_check(sys.argv[2], sys.argv[3]))
     sys.exit(main())

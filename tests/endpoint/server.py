@@ -121,8 +121,22 @@ class Handler(BaseHTTPRequestHandler):
             raise ConnectionError("short body")
         return body
 
+    def _write_log(self, status=None):
+        """Writes the pending request-log entry, before any answer leaves,
+        so a client that got an answer always finds its request logged."""
+        pending = getattr(self, "_pending_log", None)
+        if pending is None:
+            return
+        self._pending_log = None
+        log, auth = pending
+        if status is not None:
+            log["status"] = status
+        log.update(auth.as_log())
+        self.server.endpoint.state.log_request(log)
+
     def _send(self, status, payload, content_type=JSON_11, request_id=None,
               error_type=None):
+        self._write_log()
         data = payload if isinstance(payload, bytes) else \
             json.dumps(payload).encode()
         self.send_response(status)
@@ -141,6 +155,7 @@ class Handler(BaseHTTPRequestHandler):
                    error_type=err.code)
 
     def _drop(self):
+        self._write_log("dropped")
         self.close_connection = True
         try:
             self.wfile.flush()
@@ -223,14 +238,11 @@ class Handler(BaseHTTPRequestHandler):
                "target": self.headers.get("X-Amz-Target"),
                "operation": None, "status": None, "error": None,
                "fault": None, "applied": False}
+        self._pending_log = (log, auth)
         try:
             self._aws_request(endpoint, request_id, auth, log)
-        except _Dropped:
-            log["status"] = "dropped"
-            raise
         finally:
-            log.update(auth.as_log())
-            endpoint.state.log_request(log)
+            self._write_log()
 
     def _aws_request(self, endpoint, request_id, auth, log):
         try:

@@ -39,6 +39,11 @@ class State:
         state as it was."""
         return _Transaction(self)
 
+    def reading(self):
+        """Context manager: holds the lock and yields the root dict for
+        reading; nothing is written."""
+        return _Reading(self)
+
     def snapshot(self, section):
         with self._lock:
             return json.loads(json.dumps(self._data.get(section, {})))
@@ -87,4 +92,17 @@ class _Transaction:
                 self._state._save()
         finally:
             self._state._lock.release()
+        return False
+
+
+class _Reading:
+    def __init__(self, state):
+        self._state = state
+
+    def __enter__(self):
+        self._state._lock.acquire()
+        return self._state._data
+
+    def __exit__(self, exc_type, exc, tb):
+        self._state._lock.release()
         return False

@@ -1,0 +1,564 @@
+/*
+ * acmbridge import: check the material against every ACM rule, then import
+ * it (or reimport it, keeping the ARN), apply tag changes, and verify what
+ * ACM stored. Options and output follow `aws acm import-certificate`.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "acm/acm-api.h"
+#include "acm/aws-config.h"
+#include "check.h"
+#include "cli-aws.h"
+#include "cli-input.h"
+#include "cli.h"
+#include "import.h"
+#include "input.h"
+#include "secmem.h"
+#include "zalloc.h"
+
+/* --cli-input-json holds at most a certificate, a 2 MiB chain and a key,
+ * base64-encoded, plus tags. */
+#define CLI_INPUT_JSON_MAX ((size_t)4 << 20)
+
+enum output_mode { OUTPUT_JSON, OUTPUT_TEXT };
+
+/* Prints one usage line and evaluates to -1, the parsers' failure value. */
+#define USAGE_FAIL(...) (acmb_cli_usage_error(__VA_ARGS__), -1)
+
+struct import_cli {
+	struct acmb_files_spec files;
+	struct acmb_aws_options aws;
+	struct acmb_import_opts opts;
+	struct acmb_acm_tag tags[ACMB_ACM_TAGS_MAX];
+	size_t ntags;
+	json_t *tag_json;          /* owns tag strings parsed from JSON */
+	json_t *input_json;        /* --cli-input-json document */
+	const char *input_json_arg;
+	const char *skeleton;      /* --generate-cli-skeleton value, or NULL */
+	enum output_mode output;
+};
+
+static void
+import_usage(FILE *f)
+{
+	fprintf(f, "usage: acmbridge import --certificate SRC --private-key SRC\n"
+	    "           [--certificate-chain SRC] [--certificate-arn ARN]\n"
+	    "           [--tags Key=K,Value=V ...] [--dry-run] [--output json|text]\n"
+	    "           [AWS options]\n"
+	    "       acmbridge import --pkcs12 PATH --passphrase-file PATH [...]\n"
+	    "       acmbridge import --cli-input-json file://PATH [...]\n"
+	    "       acmbridge import --generate-cli-skeleton [input|output]\n\n"
+	    "Checks the material against every ACM import rule (as `acmbridge check`;\n"
+	    "on a failure nothing is sent and the exit code is 3), then imports it into\n"
+	    "ACM. With --certificate-arn it reimports into that ARN, keeping it and the\n"
+	    "services attached to it: ACM's reimport rules are judged first against the\n"
+	    "certificate ACM holds, and tags are applied after the reimport with\n"
+	    "AddTagsToCertificate/RemoveTagsFromCertificate (ACM refuses tags on a\n"
+	    "reimport). A new import of a certificate ACM already holds returns that\n"
+	    "certificate's ARN, and an import whose answer was lost is looked for before\n"
+	    "it is sent again, so no run creates a duplicate; new imports carry the tag\n"
+	    "%s=<SHA-256 of the certificate>. Afterwards DescribeCertificate and GetCertificate must\n"
+	    "show the serial, NotAfter and chain that were sent. The private key is\n"
+	    "wiped from memory as soon as ImportCertificate returns.\n\n"
+	    "Options:\n%s"
+	    "  --certificate-arn ARN      reimport into ARN instead of importing a new one\n"
+	    "  --tags TAG ...             Key=K,Value=V (shorthand, one or more) or JSON\n"
+	    "                             '[{\"Key\":\"K\",\"Value\":\"V\"}]'\n"
+	    "  --no-provenance-tag        do not add the %s tag\n"
+	    "  --allow-duplicate          import even when ACM already holds this very\n"
+	    "                             certificate (by default its ARN is returned and\n"
+	    "                             nothing is sent, so a rerun is safe)\n"
+	    "  --cli-input-json file://PATH  options as JSON (--generate-cli-skeleton\n"
+	    "                             input); Certificate, PrivateKey and\n"
+	    "                             CertificateChain as PEM text or base64 of it.\n"
+	    "                             A document with a PrivateKey must come from a\n"
+	    "                             file, never from the command line\n"
+	    "  --generate-cli-skeleton [input|output]  print a JSON skeleton and exit\n"
+	    "  --dry-run                  check, read what ACM holds, and print the plan\n"
+	    "                             (import or reimport of ARN, chain, tag changes);\n"
+	    "                             nothing is written\n"
+	    "  --output json|text         json (default): {\"CertificateArn\": \"...\"} as the\n"
+	    "                             AWS CLI prints it; text: the ARN alone\n"
+	    "  --help                     this text\n\n%s\n"
+	    "Reports (reordered chain, tag changes, a recovered lost answer) go to stderr.\n\n%s",
+	    ACMB_PROVENANCE_TAG, acmb_cli_input_help, ACMB_PROVENANCE_TAG, acmb_cli_aws_usage,
+	    acmb_cli_exit_codes);
+}
+
+static int
+import_takes_value(const char *opt)
+{
+	return acmb_cli_input_is_option(opt) || acmb_cli_aws_option_has_arg(opt) ||
+	    strcmp(opt, "--certificate-arn") == 0 || strcmp(opt, "--output") == 0 ||
+	    strcmp(opt, "--cli-input-json") == 0;
+}
+
+/* Adds one tag; key and value point into argv or into a JSON document. */
+static int
+add_tag(struct import_cli *c, const char *key, const char *value)
+{
+	if (c->ntags >= ACMB_ACM_TAGS_MAX)
+		return USAGE_FAIL("--tags: ACM allows at most %d tags",
+		    ACMB_ACM_TAGS_MAX);
+	c->tags[c->ntags].key = key;
+	c->tags[c->ntags].value = value;
+	c->ntags++;
+	return 0;
+}
+
+/* Tags from a JSON array [{"Key": ..., "Value": ...}], kept alive in doc. */
+static int
+tags_from_json(struct import_cli *c, json_t *arr, const char *what)
+{
+	json_t *t, *k, *v;
+	size_t i;
+
+	if (!json_is_array(arr))
+		return USAGE_FAIL("%s: Tags must be a JSON array of {\"Key\", "
+		    "\"Value\"} objects", what);
+	json_array_foreach(arr, i, t) {
+		k = json_object_get(t, "Key");
+		v = json_object_get(t, "Value");
+		if (!json_is_string(k) || (v != NULL && !json_is_string(v)))
+			return USAGE_FAIL("%s: tag %zu needs a string \"Key\" and an "
+			    "optional string \"Value\"", what, i + 1);
+		if (add_tag(c, json_string_value(k), v != NULL ? json_string_value(v) : NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * One shorthand tag, "Key=k,Value=v" or "Key=k": written by hand because it
+ * is the AWS CLI's own shorthand syntax, which no library parses. The
+ * argument is split in place (argv is ours to modify).
+ */
+static int
+tag_from_shorthand(struct import_cli *c, char *arg)
+{
+	char *key = NULL, *value = NULL, *part, *save = NULL;
+
+	for (part = strtok_r(arg, ",", &save); part != NULL; part = strtok_r(NULL, ",", &save)) {
+		if (strncmp(part, "Key=", 4) == 0 && key == NULL)
+			key = part + 4;
+		else if (strncmp(part, "Value=", 6) == 0 && value == NULL)
+			value = part + 6;
+		else
+			return USAGE_FAIL("--tags: '%s' is not Key=K,Value=V (values "
+			    "with commas need the JSON form)", part);
+	}
+	if (key == NULL)
+		return USAGE_FAIL("--tags: a tag needs Key=K");
+	return add_tag(c, key, value);
+}
+
+static int
+parse_tags(struct import_cli *c, int argc, char **argv, int *i)
+{
+	json_error_t jerr;
+	int n = 0;
+
+	while (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0) {
+		(*i)++;
+		n++;
+		if (argv[*i][0] == '[') {
+			json_decref(c->tag_json);
+			if ((c->tag_json = json_loads(argv[*i], 0, &jerr)) == NULL)
+				return USAGE_FAIL("--tags: bad JSON: %s", jerr.text);
+			if (tags_from_json(c, c->tag_json, "--tags") < 0)
+				return -1;
+		} else if (tag_from_shorthand(c, argv[*i]) < 0) {
+			return -1;
+		}
+	}
+	if (n == 0)
+		return USAGE_FAIL("--tags needs at least one Key=K,Value=V");
+	return 0;
+}
+
+static int
+print_skeleton(const char *which)
+{
+	json_t *o;
+	char *s;
+
+	if (strcmp(which, "input") == 0)
+		o = json_pack("{s:s, s:n, s:n, s:n, s:[{s:s, s:s}]}", "CertificateArn", "",
+		    "Certificate", "PrivateKey", "CertificateChain", "Tags", "Key", "",
+		    "Value", "");
+	else if (strcmp(which, "output") == 0)
+		o = json_pack("{s:s}", "CertificateArn", "CertificateArn");
+	else
+		return acmb_cli_usage_error("--generate-cli-skeleton takes input or output, "
+		    "not '%s'", which);
+	if (o == NULL || (s = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) == NULL) {
+		json_decref(o);
+		return ACMB_EXIT_FAILURE;
+	}
+	puts(s);
+	acmb_zfree(s);
+	json_decref(o);
+	return ACMB_EXIT_OK;
+}
+
+/* Reads the --cli-input-json document. Inline JSON may not carry a key:
+ * argv is visible to every user of the machine. */
+static int
+load_input_json(struct import_cli *c, acmb_err *err)
+{
+	acmb_secbuf *raw = NULL;
+	json_error_t jerr;
+	const char *arg = c->input_json_arg;
+	char source[ACMB_SOURCE_MAX];
+	int r = ACMB_E_INTERNAL;
+
+	if (strncmp(arg, "file://", 7) == 0 || strncmp(arg, "fileb://", 8) == 0) {
+		if ((r = acmb_input_read(arg, "--cli-input-json", CLI_INPUT_JSON_MAX, &raw,
+		    source, sizeof(source), err)) != ACMB_OK)
+			goto out;
+		c->input_json = json_loadb(acmb_secbuf_str(raw), acmb_secbuf_len(raw), 0, &jerr);
+	} else {
+		c->input_json = json_loads(arg, 0, &jerr);
+		if (c->input_json != NULL && json_object_get(c->input_json, "PrivateKey") != NULL &&
+		    !json_is_null(json_object_get(c->input_json, "PrivateKey"))) {
+			r = acmb_error(err, ACMB_E_USAGE, "--cli-input-json: a PrivateKey on the "
+			    "command line is visible to every user (ps); put the document in a "
+			    "file and pass file://PATH");
+			goto out;
+		}
+	}
+	if (c->input_json == NULL || !json_is_object(c->input_json)) {
+		r = acmb_error(err, ACMB_E_USAGE, "--cli-input-json: not a JSON object (%s, line "
+		    "%d)", c->input_json == NULL ? jerr.text : "wrong type", jerr.line);
+		goto out;
+	}
+	r = ACMB_OK;
+out:
+	acmb_secbuf_free(raw);
+	return r;
+}
+
+static const char *
+json_field(json_t *doc, const char *name)
+{
+	json_t *v = json_object_get(doc, name);
+
+	return json_is_string(v) && json_string_length(v) > 0 ? json_string_value(v) : NULL;
+}
+
+/*
+ * Decodes one material field given in the JSON document: PEM text as the
+ * AWS CLI's raw-in-base64-out format has it, or base64 of the file as its
+ * default base64 format has it. Decoded bytes of the key live in the
+ * secure heap.
+ */
+static int
+decode_json_field(struct acmb_material *m, enum acmb_field f, const char *name,
+    const char *value, acmb_err *err)
+{
+	acmb_secbuf *bin = NULL;
+	unsigned char *dst;
+	size_t vlen = strlen(value), pad = 0;
+	int n, r = ACMB_E_INTERNAL;
+
+	snprintf(m->info[f].source, sizeof(m->info[f].source), "--cli-input-json %s", name);
+	if (strncmp(value, "-----BEGIN", 10) == 0)
+		return acmb_files_decode_field(m, f, (const unsigned char *)value, vlen, NULL, 0,
+		    err);
+	/* One-shot EVP_DecodeBlock: an EVP_ENCODE_CTX would keep key bytes in a
+	 * context that EVP_ENCODE_CTX_free does not cleanse. */
+	if (vlen > (size_t)INT_MAX || vlen % 4 != 0) {
+		r = acmb_error(err, ACMB_E_USAGE, "--cli-input-json: %s is neither PEM text nor "
+		    "base64", name);
+		goto out;
+	}
+	if ((bin = acmb_secbuf_new(vlen)) == NULL ||
+	    (dst = acmb_secbuf_reserve(bin, vlen)) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((n = EVP_DecodeBlock(dst, (const unsigned char *)value, (int)vlen)) < 0) {
+		r = acmb_error(err, ACMB_E_USAGE, "--cli-input-json: %s is neither PEM text nor "
+		    "base64", name);
+		goto out;
+	}
+	/* EVP_DecodeBlock counts the bytes the '=' padding stands for. */
+	while (pad < 2 && vlen > pad && value[vlen - 1 - pad] == '=')
+		pad++;
+	acmb_secbuf_commit(bin, (size_t)n - pad);
+	r = acmb_files_decode_field(m, f, acmb_secbuf_ptr(bin), acmb_secbuf_len(bin), NULL, 0,
+	    err);
+out:
+	acmb_secbuf_free(bin);
+	return r;
+}
+
+/* Applies the JSON document: ARN and tags unless given as options, and the
+ * material, which may come from the document or from options but not both. */
+static int
+apply_input_json(struct import_cli *c, struct acmb_material **mp, acmb_err *err)
+{
+	static const struct {
+		const char *name;
+		enum acmb_field field;
+	} fields[] = {
+		{ "Certificate", ACMB_FIELD_CERT },
+		{ "PrivateKey", ACMB_FIELD_KEY },
+		{ "CertificateChain", ACMB_FIELD_CHAIN },
+	};
+	struct acmb_material *m = NULL;
+	const char *v;
+	size_t i;
+	int r = ACMB_E_INTERNAL, any = 0;
+
+	*mp = NULL;
+	if (c->opts.certificate_arn == NULL)
+		c->opts.certificate_arn = json_field(c->input_json, "CertificateArn");
+	if (c->ntags == 0 && json_object_get(c->input_json, "Tags") != NULL &&
+	    tags_from_json(c, json_object_get(c->input_json, "Tags"), "--cli-input-json") < 0)
+		return acmb_error(err, ACMB_E_USAGE, "--cli-input-json: bad Tags");
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		any |= json_field(c->input_json, fields[i].name) != NULL;
+	if (!any)
+		return ACMB_OK;
+	if (c->files.certificate != NULL || c->files.private_key != NULL ||
+	    c->files.certificate_chain != NULL || c->files.pkcs12 != NULL)
+		return acmb_error(err, ACMB_E_USAGE, "give the certificate, key and chain either "
+		    "in --cli-input-json or as options, not both");
+	if ((m = acmb_material_new()) == NULL)
+		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if ((v = json_field(c->input_json, fields[i].name)) == NULL)
+			continue;
+		if ((r = decode_json_field(m, fields[i].field, fields[i].name, v, err)) != ACMB_OK)
+			goto out;
+	}
+	*mp = m;
+	m = NULL;
+	r = ACMB_OK;
+out:
+	acmb_material_free(m);
+	return r;
+}
+
+static int
+parse_args(struct import_cli *c, int argc, char **argv)
+{
+	char opt[64];
+	const char *val;
+	int i, r;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			import_usage(stdout);
+			return 1;
+		}
+		if (strcmp(argv[i], "--tags") == 0) {
+			if (parse_tags(c, argc, argv, &i) < 0)
+				return -1;
+			continue;
+		}
+		if (strcmp(argv[i], "--generate-cli-skeleton") == 0) {
+			c->skeleton = "input";
+			if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
+				c->skeleton = argv[++i];
+			continue;
+		}
+		if (acmb_cli_split_option(argc, argv, &i, import_takes_value, opt, sizeof(opt),
+		    &val) < 0)
+			return -1;
+		if ((r = acmb_cli_input_option(opt, val, &c->files)) != 0) {
+			if (r < 0)
+				return -1;
+		} else if ((r = acmb_cli_aws_option(opt, val, &c->aws)) != 0) {
+			if (r < 0)
+				return -1;
+		} else if (strcmp(opt, "--certificate-arn") == 0) {
+			c->opts.certificate_arn = val;
+		} else if (strcmp(opt, "--cli-input-json") == 0) {
+			c->input_json_arg = val;
+		} else if (strcmp(opt, "--dry-run") == 0) {
+			c->opts.dry_run = 1;
+		} else if (strcmp(opt, "--allow-duplicate") == 0) {
+			c->opts.allow_duplicate = 1;
+		} else if (strcmp(opt, "--no-provenance-tag") == 0) {
+			c->opts.no_provenance_tag = 1;
+		} else if (strcmp(opt, "--output") == 0) {
+			if (strcmp(val, "json") == 0)
+				c->output = OUTPUT_JSON;
+			else if (strcmp(val, "text") == 0)
+				c->output = OUTPUT_TEXT;
+			else
+				return USAGE_FAIL("--output takes json or text, not '%s'",
+				    val);
+		} else {
+			return USAGE_FAIL("import: unknown option '%s' (see acmbridge "
+			    "import --help)", opt);
+		}
+	}
+	return 0;
+}
+
+/* Prints every failing rule, so that an import refused with exit 3 says why. */
+static void
+print_failed_rules(const struct acmb_rules_report *rep)
+{
+	size_t i;
+
+	for (i = 0; i < rep->nresults; i++) {
+		if (rep->results[i].ok)
+			continue;
+		fprintf(stderr, "acmbridge: FAIL %s: %s\n", rep->results[i].rule,
+		    rep->results[i].detail);
+		if (rep->results[i].fix[0] != '\0')
+			fprintf(stderr, "           fix: %s\n", rep->results[i].fix);
+	}
+}
+
+static void
+print_result(const struct import_cli *c, const struct acmb_import_result *res)
+{
+	json_t *o = NULL, *plan;
+	char *s;
+	size_t i;
+
+	if (c->opts.dry_run) {
+		if (c->output == OUTPUT_TEXT) {
+			for (i = 0; i < res->nnotes; i++)
+				printf("%s\n", res->notes[i]);
+			return;
+		}
+		plan = json_array();
+		for (i = 0; i < res->nnotes; i++)
+			json_array_append_new(plan, json_string(res->notes[i]));
+		o = json_pack("{s:b, s:s, s:s?, s:s, s:o}", "DryRun", 1, "Action",
+		    res->already_present ? "none" : c->opts.certificate_arn != NULL ?
+		    "reimport" : "import", "CertificateArn", c->opts.certificate_arn != NULL ?
+		    c->opts.certificate_arn : res->arn, "Sha256", res->fingerprint, "Plan", plan);
+	} else {
+		for (i = 0; i < res->nnotes; i++)
+			fprintf(stderr, "acmbridge: %s\n", res->notes[i]);
+		if (c->output == OUTPUT_TEXT) {
+			printf("%s\n", res->arn);
+			return;
+		}
+		o = json_pack("{s:s}", "CertificateArn", res->arn);
+	}
+	if (o != NULL && (s = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) != NULL) {
+		puts(s);
+		acmb_zfree(s);
+	}
+	json_decref(o);
+}
+
+int
+acmb_cli_import(int argc, char **argv)
+{
+	struct import_cli c;
+	struct acmb_material *m = NULL;
+	struct acmb_rules_report *rep = NULL;
+	struct acmb_aws_config *cfg = NULL;
+	struct acmb_import_result res;
+	acmb_err err = { 0 };
+	int r, exit_code = ACMB_EXIT_FAILURE;
+
+	memset(&c, 0, sizeof(c));
+	memset(&res, 0, sizeof(res));
+	acmb_aws_options_init(&c.aws);
+	c.output = OUTPUT_JSON;
+	if ((r = parse_args(&c, argc, argv)) != 0) {
+		exit_code = r > 0 ? ACMB_EXIT_OK : ACMB_EXIT_USAGE;
+		goto out;
+	}
+	if (c.skeleton != NULL) {
+		exit_code = print_skeleton(c.skeleton);
+		goto out;
+	}
+	c.aws.debug = acmb_cli_debug;
+	if (c.input_json_arg != NULL) {
+		if ((r = load_input_json(&c, &err)) != ACMB_OK ||
+		    (r = apply_input_json(&c, &m, &err)) != ACMB_OK) {
+			exit_code = acmb_cli_fail(&err);
+			goto out;
+		}
+	}
+	c.opts.tags = c.tags;
+	c.opts.ntags = c.ntags;
+	if ((r = acmb_acm_tags_check(c.tags, c.ntags, &err)) != ACMB_OK) {
+		exit_code = acmb_cli_fail(&err);
+		goto out;
+	}
+	if (c.opts.certificate_arn != NULL && c.ntags > 0)
+		fprintf(stderr, "acmbridge: ACM refuses tags on a reimport; they will be applied "
+		    "after it with AddTagsToCertificate\n");
+
+	/* Every ACM rule first, offline: on a failure nothing is sent. */
+	if (m == NULL) {
+		if ((r = acmb_check_files(&c.files, time(NULL), &m, &rep, &err)) != ACMB_OK) {
+			exit_code = acmb_cli_fail(&err);
+			goto out;
+		}
+	} else {
+		if ((rep = calloc(1, sizeof(*rep))) == NULL ||
+		    (r = acmb_rules_judge(m, time(NULL), rep, &err)) != ACMB_OK) {
+			if (rep == NULL)
+				acmb_error(&err, ACMB_E_NOMEM, "out of memory");
+			exit_code = acmb_cli_fail(&err);
+			goto out;
+		}
+	}
+	if (!rep->ok) {
+		print_failed_rules(rep);
+		fprintf(stderr, "acmbridge: the material breaks ACM's import rules; nothing was "
+		    "sent (acmbridge check shows every rule)\n");
+		exit_code = ACMB_EXIT_RULE;
+		goto out;
+	}
+	if (rep->chain_order_changed)
+		fprintf(stderr, "acmbridge: the chain was reordered for ACM (leaf's issuer first, "
+		    "root last, duplicates dropped)\n");
+
+	if ((r = acmb_aws_config_resolve(&c.aws, &acmb_aws_service_acm, &cfg, &err)) !=
+	    ACMB_OK) {
+		exit_code = acmb_cli_fail(&err);
+		goto out;
+	}
+	if (c.aws.no_verify_ssl)
+		fprintf(stderr, "acmbridge: warning: --no-verify-ssl: the endpoint's TLS "
+		    "certificate is not verified; the private key could go to an impostor\n");
+	if (acmb_cli_debug) {
+		char desc[512];
+
+		acmb_aws_config_set_debug(cfg, acmb_cli_aws_debug, NULL);
+		fprintf(stderr, "debug: %s\n", acmb_aws_config_describe(cfg, desc, sizeof(desc)));
+	}
+	r = acmb_import(cfg, m, &c.opts, &res, &err);
+	if (acmb_cli_debug && !c.opts.dry_run)
+		fprintf(stderr, "debug: key wiped %.6f s after ImportCertificate returned\n",
+		    res.wipe_seconds);
+	if (r != ACMB_OK) {
+		size_t i;
+
+		for (i = 0; i < res.nnotes; i++)
+			fprintf(stderr, "acmbridge: %s\n", res.notes[i]);
+		exit_code = acmb_cli_fail(&err);
+		goto out;
+	}
+	print_result(&c, &res);
+	exit_code = ACMB_EXIT_OK;
+out:
+	acmb_import_result_clear(&res);
+	acmb_aws_config_free(cfg);
+	acmb_material_free(m);
+	free(rep);
+	json_decref(c.tag_json);
+	json_decref(c.input_json);
+	return exit_code;
+}
