@@ -60,7 +60,37 @@ import json, re, sys
 rep = json.load(open(sys.argv[1]))
 m = rep["moments"].get(sys.argv[2])
 print(-1 if m is None else
-      sum(1 for h in m["hits"] if re.search(sys.argv[3], h["mapping"])))
+      sum(1 for h in m["hits"] if re.search(sys.argv[3], h["mapping"])
+          and not h.get("excused")))
+PYEOF
+}
+
+# known_defect_hits LABEL DEFECTS: reads the run's report and the DEFECTS
+# lines ("FLOW_REGEX|MOMENT|FORM_REGEX|REASON") and prints "UNCOVERED COVERED"
+# then one line per reason that matched. Excused hits (ASan) are not counted.
+known_defect_hits() {
+	"$PY" - "$WORK/run-$1/report.json" "$1" "$2" <<'PYEOF'
+import json, re, sys
+rep = json.load(open(sys.argv[1]))
+label = sys.argv[2]
+defects = [l.split("|", 3) for l in sys.argv[3].splitlines() if l.strip()]
+uncovered = covered = 0
+reasons = []
+for moment, m in rep["moments"].items():
+    for h in m["hits"]:
+        if h.get("excused"):
+            continue
+        hit = [d for d in defects if re.search(d[0], label) and d[1] == moment
+               and re.search(d[2], h["form"])]
+        if hit:
+            covered += 1
+            if hit[0][3] not in reasons:
+                reasons.append(hit[0][3])
+        else:
+            uncovered += 1
+print(uncovered, covered)
+for r in reasons:
+    print(r)
 PYEOF
 }
 

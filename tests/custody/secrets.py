@@ -106,7 +106,13 @@ def public_blobs(spec):
         with open(path, "rb") as f:
             data = f.read()
         blobs.append(data)
-        blobs += _pem_blocks_der(data)
+        ders = _pem_blocks_der(data)
+        blobs += ders
+        # A PKCS#12 bag carries the certificate's SHA-1 in clear as its
+        # localKeyID; OpenSSL copies it into the X509's aux data.
+        import hashlib
+        for der in ders:
+            blobs += [hashlib.sha1(der).digest(), hashlib.sha256(der).digest()]
     out = []
     for b in blobs:
         out.append(b)

@@ -28,6 +28,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 run_flow() {
 	local rc crc out
 	flow_fields "$1"
+	flow_unsupported && return 0
 	flow_program
 	flow_setup
 	env "${UNSET_TEST_SECRETS[@]}" "${F_ENV[@]}" "${TRACE[@]}" -o "$WORK/$F_NAME.strace" \

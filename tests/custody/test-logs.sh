@@ -21,6 +21,7 @@ fi
 run_flow() {
 	local rc crc out debug=(--debug)
 	flow_fields "$1"
+	flow_unsupported && return 0
 	flow_program
 	flow_setup
 	# acmbridge takes --debug before the command; the stand-in anywhere.

@@ -13,6 +13,7 @@ make_material "$M"
 run_flow() {
 	local line=$1 opts rc env_opts=() e
 	flow_fields "$line"
+	flow_unsupported && return 0
 	flow_program
 	flow_setup
 	opts=(--result-fd "$F_FD" --expect-exit "$F_EXIT" --origin)
@@ -22,7 +23,17 @@ run_flow() {
 	rc=$?
 	case $rc in
 	0) pass "$F_NAME: zero hits at result and exit, exit code $F_EXIT" ;;
-	1) fail "$F_NAME: secret copies found (see HIT and ORIGIN lines above)" ;;
+	1)
+		local judged
+		judged=$(known_defect_hits "mem-$F_NAME" "$(known_defects)")
+		read -r uncovered covered <<<"$(head -n1 <<<"$judged")"
+		if [ "$uncovered" -eq 0 ] && [ "$covered" -gt 0 ] &&
+			! grep -q "EXPECTED exit code\|NEVER REACHED" "$WORK/mem-$F_NAME.out"; then
+			xfail_result 1 "$F_NAME ($covered hits)" "$(tail -n +2 <<<"$judged")"
+		else
+			fail "$F_NAME: secret copies found (see HIT and ORIGIN lines above)"
+		fi
+		;;
 	2) fail "$F_NAME: a moment was not reached or exit code was not $F_EXIT" ;;
 	*) fail "$F_NAME: harness failure" ;;
 	esac
@@ -34,7 +45,7 @@ start_import_endpoint || { fail "endpoint did not start"; finish; }
 while IFS= read -r line; do
 	run_flow "$line"
 	if [ "$F_NAME" = import-new ]; then
-		ARN=$(head -n1 "$WORK/run-mem-import-new/stdout" | grep -oE 'arn:aws:acm:[^ "]+' | head -n1)
+		ARN=$(grep -oE 'arn:aws:acm:[^ "]+' "$WORK/run-mem-import-new/stdout" | head -n1)
 		[ -n "$ARN" ] || fail "import-new printed no ARN: reimport cannot run"
 	fi
 done < <(import_flows)
