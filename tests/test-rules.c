@@ -26,7 +26,7 @@
 
 #define DAY 86400L
 
-static EVP_PKEY *ca_key;   /* one P-256 key signs most test CAs: fast */
+static EVP_PKEY *ca_key; /* one P-256 key signs most test CAs: fast */
 static EVP_PKEY *leaf_key;
 static EVP_PKEY *rsa_key;
 
@@ -52,16 +52,17 @@ cn(const char *s)
 
 	assert_non_null(n);
 	if (s[0] != '\0')
-		assert_int_equal(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
-		    (const unsigned char *)s, -1, -1, 0), 1);
+		assert_int_equal(X509_NAME_add_entry_by_txt(
+		                     n, "CN", MBSTRING_UTF8, (const unsigned char *)s, -1, -1, 0),
+		    1);
 	return n;
 }
 
 /* A certificate for pub named subject, issued by issuer_name and signed
  * with signer; valid from now+from to now+to seconds; v3 unless v1. */
 static X509 *
-make_cert(const char *subject, const char *issuer_name, EVP_PKEY *pub, EVP_PKEY *signer,
-    long from, long to, int v1, const char *ocsp)
+make_cert(const char *subject, const char *issuer_name, EVP_PKEY *pub, EVP_PKEY *signer, long from,
+    long to, int v1, const char *ocsp)
 {
 	static long serial = 1;
 	X509 *x = X509_new();
@@ -93,7 +94,7 @@ make_cert(const char *subject, const char *issuer_name, EVP_PKEY *pub, EVP_PKEY 
 }
 
 static struct acmb_material *
-make_material(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) *chain)
+make_material(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * chain)
 {
 	struct acmb_material *m = acmb_material_new();
 
@@ -118,8 +119,7 @@ make_material(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) *chain)
 	return m;
 }
 
-static STACK_OF(X509) *
-stack_of(int n, ...)
+static STACK_OF(X509) * stack_of(int n, ...)
 {
 	STACK_OF(X509) *s = sk_X509_new_null();
 	va_list ap;
@@ -143,7 +143,7 @@ static int
 rule_ok(struct acmb_material *m, time_t at, const char *rule, struct acmb_rules_report *rep)
 {
 	const struct acmb_rule_result *res;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	assert_int_equal(acmb_rules_judge(m, at, rep, &err), ACMB_OK);
 	res = acmb_rules_find(rep, rule);
@@ -160,10 +160,10 @@ static void
 make_hierarchy(struct hierarchy *h, EVP_PKEY *lkey)
 {
 	h->root = make_cert("Test Root", "Test Root", ca_key, ca_key, -DAY, 365 * DAY, 0, NULL);
-	h->inter = make_cert("Test Intermediate", "Test Root", ca_key, ca_key, -DAY, 365 * DAY,
-	    0, NULL);
-	h->leaf = make_cert("www.example.com", "Test Intermediate", lkey, ca_key, -DAY,
-	    90 * DAY, 0, "http://ocsp.example.com");
+	h->inter =
+	    make_cert("Test Intermediate", "Test Root", ca_key, ca_key, -DAY, 365 * DAY, 0, NULL);
+	h->leaf = make_cert("www.example.com", "Test Intermediate", lkey, ca_key, -DAY, 90 * DAY, 0,
+	    "http://ocsp.example.com");
 }
 
 static void
@@ -181,15 +181,15 @@ test_key_algorithms(void **state)
 		enum acmb_key_alg alg;
 		const char *name;
 	} cases[] = {
-		{ "rsa:1024", ACMB_ALG_RSA_1024, "RSA_1024" },
-		{ "rsa:2048", ACMB_ALG_RSA_2048, "RSA_2048" },
-		{ "rsa:1536", ACMB_ALG_UNSUPPORTED, "RSA 1536 bit" },
-		{ "ec:P-256", ACMB_ALG_EC_PRIME256V1, "EC_prime256v1" },
-		{ "ec:P-384", ACMB_ALG_EC_SECP384R1, "EC_secp384r1" },
-		{ "ec:P-521", ACMB_ALG_EC_SECP521R1, "EC_secp521r1" },
-		{ "ec:secp256k1", ACMB_ALG_UNSUPPORTED, "EC secp256k1" },
-		{ "ED25519", ACMB_ALG_UNSUPPORTED, "ED25519" },
-		{ "X25519", ACMB_ALG_UNSUPPORTED, "X25519" },
+	    {"rsa:1024", ACMB_ALG_RSA_1024, "RSA_1024"},
+	    {"rsa:2048", ACMB_ALG_RSA_2048, "RSA_2048"},
+	    {"rsa:1536", ACMB_ALG_UNSUPPORTED, "RSA 1536 bit"},
+	    {"ec:P-256", ACMB_ALG_EC_PRIME256V1, "EC_prime256v1"},
+	    {"ec:P-384", ACMB_ALG_EC_SECP384R1, "EC_secp384r1"},
+	    {"ec:P-521", ACMB_ALG_EC_SECP521R1, "EC_secp521r1"},
+	    {"ec:secp256k1", ACMB_ALG_UNSUPPORTED, "EC secp256k1"},
+	    {"ED25519", ACMB_ALG_UNSUPPORTED, "ED25519"},
+	    {"X25519", ACMB_ALG_UNSUPPORTED, "X25519"},
 	};
 	char name[64];
 	EVP_PKEY *k;
@@ -231,7 +231,7 @@ test_good_material_passes_every_rule(void **state)
 	struct acmb_rules_report rep;
 	struct hierarchy h;
 	struct acmb_material *m;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	size_t i;
 
 	(void)state;
@@ -262,8 +262,8 @@ test_validity_and_at(void **state)
 	    40 * DAY, 0, NULL);
 	m = make_material(x, leaf_key, NULL);
 	assert_false(rule_ok(m, time(NULL), "certificate-validity", &rep));
-	assert_non_null(strstr(acmb_rules_find(&rep, "certificate-validity")->detail,
-	    "not yet valid"));
+	assert_non_null(
+	    strstr(acmb_rules_find(&rep, "certificate-validity")->detail, "not yet valid"));
 	assert_true(rule_ok(m, time(NULL) + 20 * DAY, "certificate-validity", &rep));
 	assert_false(rule_ok(m, time(NULL) + 41 * DAY, "certificate-validity", &rep));
 	assert_non_null(strstr(acmb_rules_find(&rep, "certificate-validity")->detail, "expired"));
@@ -278,12 +278,13 @@ test_v1_and_empty_issuer(void **state)
 	struct acmb_material *m;
 
 	(void)state;
-	m = make_material(make_cert("v1.example.com", "v1.example.com", leaf_key, leaf_key, -DAY,
-	    DAY, 1, NULL), leaf_key, NULL);
+	m = make_material(
+	    make_cert("v1.example.com", "v1.example.com", leaf_key, leaf_key, -DAY, DAY, 1, NULL),
+	    leaf_key, NULL);
 	assert_false(rule_ok(m, time(NULL), "certificate-x509-v3", &rep));
 	acmb_material_free(m);
-	m = make_material(make_cert("", "", leaf_key, leaf_key, -DAY, DAY, 0, NULL), leaf_key,
-	    NULL);
+	m = make_material(
+	    make_cert("", "", leaf_key, leaf_key, -DAY, DAY, 0, NULL), leaf_key, NULL);
 	assert_false(rule_ok(m, time(NULL), "certificate-issuer", &rep));
 	assert_true(rule_ok(m, time(NULL), "certificate-x509-v3", &rep));
 	acmb_material_free(m);
@@ -337,16 +338,16 @@ test_key_matches(void **state)
 	assert_int_equal(EVP_PKEY_eq(bad, rsa_key), 1);
 	m = make_material(x, bad, NULL);
 	assert_false(rule_ok(m, time(NULL), "key-matches-certificate", &rep));
-	assert_non_null(strstr(acmb_rules_find(&rep, "key-matches-certificate")->detail,
-	    "corrupted"));
+	assert_non_null(
+	    strstr(acmb_rules_find(&rep, "key-matches-certificate")->detail, "corrupted"));
 	acmb_material_free(m);
 	EVP_PKEY_free(bad);
 
 	other = gen_key("ec:P-256");
 	m = make_material(x, other, NULL);
 	assert_false(rule_ok(m, time(NULL), "key-matches-certificate", &rep));
-	assert_non_null(strstr(acmb_rules_find(&rep, "key-matches-certificate")->detail,
-	    "public parts differ"));
+	assert_non_null(strstr(
+	    acmb_rules_find(&rep, "key-matches-certificate")->detail, "public parts differ"));
 	acmb_material_free(m);
 	EVP_PKEY_free(other);
 
@@ -362,15 +363,15 @@ test_field_status_maps_to_rule(void **state)
 {
 	struct acmb_rules_report rep;
 	struct acmb_material *m = acmb_material_new();
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	const struct acmb_rule_result *res;
 
 	(void)state;
 	assert_non_null(m);
 	m->info[ACMB_FIELD_CERT].present = 1;
 	m->info[ACMB_FIELD_CERT].status = ACMB_E_TOO_BIG;
-	snprintf(m->info[ACMB_FIELD_CERT].message, ACMB_ERRMSG_MAX,
-	    "certificate: over the 1 MiB limit");
+	snprintf(
+	    m->info[ACMB_FIELD_CERT].message, ACMB_ERRMSG_MAX, "certificate: over the 1 MiB limit");
 	m->info[ACMB_FIELD_KEY].present = 1;
 	m->info[ACMB_FIELD_KEY].status = ACMB_E_RULE;
 	snprintf(m->info[ACMB_FIELD_KEY].message, ACMB_ERRMSG_MAX, "private key is encrypted");
@@ -393,7 +394,7 @@ test_chain_reorders_and_dedups(void **state)
 	struct acmb_rules_report rep;
 	struct hierarchy h;
 	struct acmb_material *m;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	(void)state;
 	make_hierarchy(&h, leaf_key);
@@ -405,8 +406,8 @@ test_chain_reorders_and_dedups(void **state)
 	assert_int_equal(X509_cmp(sk_X509_value(m->chain, 0), h.inter), 0);
 	assert_int_equal(X509_cmp(sk_X509_value(m->chain, 1), h.root), 0);
 	assert_non_null(strstr(acmb_rules_find(&rep, "chain-no-leaf")->detail, "dropped 1"));
-	assert_non_null(strstr(acmb_rules_find(&rep, "chain-order")->detail,
-	    "dropped 2 exact duplicate"));
+	assert_non_null(
+	    strstr(acmb_rules_find(&rep, "chain-order")->detail, "dropped 2 exact duplicate"));
 	acmb_material_free(m);
 	free_hierarchy(&h);
 }
@@ -437,9 +438,9 @@ static void
 test_chain_loop(void **state)
 {
 	struct acmb_chain_result cr;
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) * chain;
 	X509 *a, *b, *leaf;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	(void)state;
 	a = make_cert("Loop A", "Loop B", ca_key, ca_key, -DAY, DAY, 0, NULL);
@@ -458,8 +459,7 @@ test_chain_loop(void **state)
 }
 
 /* n CAs, CA i issued by CA i+1, all with one key; returned leaf-side first. */
-static STACK_OF(X509) *
-long_chain(int n, X509 **leaf)
+static STACK_OF(X509) * long_chain(int n, X509 **leaf)
 {
 	STACK_OF(X509) *s = sk_X509_new_null();
 	char subj[64], iss[64];
@@ -469,8 +469,8 @@ long_chain(int n, X509 **leaf)
 	for (i = 1; i <= n; i++) {
 		snprintf(subj, sizeof(subj), "Long CA %d", i);
 		snprintf(iss, sizeof(iss), "Long CA %d", i < n ? i + 1 : i);
-		assert_true(sk_X509_push(s, make_cert(subj, iss, ca_key, ca_key, -DAY, DAY, 0,
-		    NULL)) > 0);
+		assert_true(
+		    sk_X509_push(s, make_cert(subj, iss, ca_key, ca_key, -DAY, DAY, 0, NULL)) > 0);
 	}
 	*leaf = make_cert("long.example.com", "Long CA 1", leaf_key, ca_key, -DAY, DAY, 0, NULL);
 	return s;
@@ -480,9 +480,9 @@ static void
 test_chain_500_reversed(void **state)
 {
 	struct acmb_chain_result cr;
-	STACK_OF(X509) *chain, *rev;
+	STACK_OF(X509) * chain, *rev;
 	X509 *leaf;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	int i;
 
 	(void)state;
@@ -505,9 +505,9 @@ static void
 test_chain_too_long_is_bounded(void **state)
 {
 	struct acmb_chain_result cr;
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) * chain;
 	X509 *leaf, *c;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	int i;
 
 	(void)state;
@@ -531,6 +531,43 @@ test_chain_too_long_is_bounded(void **state)
 	assert_true(cr.issuer_name_only);
 	sk_X509_pop_free(chain, X509_free);
 	X509_free(leaf);
+}
+
+/* A memo shared across sets remembers CA links only: a leaf that the
+ * remembered chain did not issue still fails. */
+static void
+test_chain_memo(void **state)
+{
+	struct acmb_rules_report rep;
+	struct hierarchy h;
+	struct acmb_material *m;
+	acmb_chain_memo *memo = acmb_chain_memo_new();
+	acmb_err err = {0};
+	X509 *stranger;
+	int i;
+
+	(void)state;
+	assert_non_null(memo);
+	make_hierarchy(&h, leaf_key);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(X509_up_ref(h.leaf), 1);
+		m = make_material(h.leaf, leaf_key, stack_of(2, h.inter, h.root));
+		assert_int_equal(acmb_rules_judge_memo(m, time(NULL), memo, &rep, &err), ACMB_OK);
+		assert_true(rep.ok);
+		assert_true(acmb_rules_find(&rep, "chain-complete")->ok);
+		acmb_material_free(m);
+	}
+	/* Same issuer name, signed by another key: the memo must not vouch for it. */
+	stranger = make_cert(
+	    "www.example.com", "Test Intermediate", leaf_key, rsa_key, -DAY, DAY, 0, NULL);
+	m = make_material(stranger, leaf_key, stack_of(2, h.inter, h.root));
+	assert_int_equal(acmb_rules_judge_memo(m, time(NULL), memo, &rep, &err), ACMB_OK);
+	assert_false(acmb_rules_find(&rep, "chain-issuer")->ok);
+	assert_false(rep.ok);
+	acmb_material_free(m);
+	X509_free(h.leaf);
+	free_hierarchy(&h);
+	acmb_chain_memo_free(memo);
 }
 
 static void
@@ -580,11 +617,11 @@ test_report_json(void **state)
 	assert_non_null(j);
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	assert_true(json_is_true(json_object_get(j, "chain_order_changed")));
-	assert_string_equal(json_string_value(json_object_get(j, "key_algorithm")),
-	    "EC_prime256v1");
+	assert_string_equal(
+	    json_string_value(json_object_get(j, "key_algorithm")), "EC_prime256v1");
 	assert_int_equal(json_array_size(json_object_get(j, "checks")), rep.nresults);
-	assert_true(json_is_true(json_object_get(json_object_get(json_object_get(j,
-	    "services"), "cloudfront"), "ok")));
+	assert_true(json_is_true(
+	    json_object_get(json_object_get(json_object_get(j, "services"), "cloudfront"), "ok")));
 	json_decref(j);
 	acmb_material_free(m);
 	free_hierarchy(&h);
@@ -593,7 +630,7 @@ test_report_json(void **state)
 static void
 test_parse_time(void **state)
 {
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	time_t t;
 
 	(void)state;
@@ -601,8 +638,7 @@ test_parse_time(void **state)
 	assert_int_equal((long long)t, 1801353600LL);
 	assert_int_equal(acmb_check_parse_time("2027-01-31", &t, &err), ACMB_OK);
 	assert_int_equal((long long)t, 1801353600LL);
-	assert_int_equal(acmb_check_parse_time("2027-01-31T02:00:00.250+02:00", &t, &err),
-	    ACMB_OK);
+	assert_int_equal(acmb_check_parse_time("2027-01-31T02:00:00.250+02:00", &t, &err), ACMB_OK);
 	assert_int_equal((long long)t, 1801353600LL);
 	assert_int_equal(acmb_check_parse_time("2027-01-30t19:00:00-05:00", &t, &err), ACMB_OK);
 	assert_int_equal((long long)t, 1801353600LL);
@@ -641,23 +677,24 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_key_algorithms),
-		cmocka_unit_test(test_services),
-		cmocka_unit_test(test_good_material_passes_every_rule),
-		cmocka_unit_test(test_validity_and_at),
-		cmocka_unit_test(test_v1_and_empty_issuer),
-		cmocka_unit_test(test_key_matches),
-		cmocka_unit_test(test_field_status_maps_to_rule),
-		cmocka_unit_test(test_chain_reorders_and_dedups),
-		cmocka_unit_test(test_chain_missing_intermediate),
-		cmocka_unit_test(test_chain_loop),
-		cmocka_unit_test(test_chain_500_reversed),
-		cmocka_unit_test(test_chain_too_long_is_bounded),
-		cmocka_unit_test(test_algorithm_match_and_ocsp),
-		cmocka_unit_test(test_report_json),
-		cmocka_unit_test(test_parse_time),
+	    cmocka_unit_test(test_key_algorithms),
+	    cmocka_unit_test(test_services),
+	    cmocka_unit_test(test_good_material_passes_every_rule),
+	    cmocka_unit_test(test_validity_and_at),
+	    cmocka_unit_test(test_v1_and_empty_issuer),
+	    cmocka_unit_test(test_key_matches),
+	    cmocka_unit_test(test_field_status_maps_to_rule),
+	    cmocka_unit_test(test_chain_reorders_and_dedups),
+	    cmocka_unit_test(test_chain_missing_intermediate),
+	    cmocka_unit_test(test_chain_loop),
+	    cmocka_unit_test(test_chain_500_reversed),
+	    cmocka_unit_test(test_chain_too_long_is_bounded),
+	    cmocka_unit_test(test_chain_memo),
+	    cmocka_unit_test(test_algorithm_match_and_ocsp),
+	    cmocka_unit_test(test_report_json),
+	    cmocka_unit_test(test_parse_time),
 	};
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	if (acmb_init(NULL, &err) != ACMB_OK) {
 		fprintf(stderr, "acmb_init: %s\n", err.msg);

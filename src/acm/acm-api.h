@@ -57,7 +57,7 @@ int acmb_acm_import_certificate(const struct acmb_aws_config *cfg, const char *c
     const struct acmb_acm_tag *tags, size_t ntags, char **arn_out, struct acmb_aws_call_info *info,
     acmb_err *err);
 
-/* A NULL-terminated-free list of strings owned by the list. */
+/* A list of strings, each owned by the list. */
 struct acmb_acm_strings {
 	char **v;
 	size_t count;

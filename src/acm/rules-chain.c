@@ -43,21 +43,93 @@ acmb_chain_name(X509 *cert, int issuer, char *buf, size_t buflen)
 	return buf;
 }
 
+/*
+ * Remembered signature checks between chain certificates. The memo holds a
+ * reference to both certificates of each entry, so a pointer pair cannot
+ * come to name other certificates while it is remembered.
+ */
+struct acmb_chain_memo {
+	struct {
+		X509 *subject;
+		X509 *issuer;
+		int ok;
+	} entry[ACMB_CHAIN_MEMO_MAX];
+	size_t used;
+	size_t next; /* oldest entry, replaced first when full */
+};
+
+acmb_chain_memo *
+acmb_chain_memo_new(void)
+{
+	return calloc(1, sizeof(acmb_chain_memo));
+}
+
+void
+acmb_chain_memo_free(acmb_chain_memo *memo)
+{
+	size_t i;
+
+	if (memo == NULL)
+		return;
+	for (i = 0; i < memo->used; i++) {
+		X509_free(memo->entry[i].subject);
+		X509_free(memo->entry[i].issuer);
+	}
+	free(memo);
+}
+
+static void
+memo_store(acmb_chain_memo *memo, X509 *subject, X509 *issuer, int ok)
+{
+	size_t slot;
+
+	if (!X509_up_ref(subject))
+		return;
+	if (!X509_up_ref(issuer)) {
+		X509_free(subject);
+		return;
+	}
+	if (memo->used < ACMB_CHAIN_MEMO_MAX) {
+		slot = memo->used++;
+	} else {
+		slot = memo->next;
+		memo->next = (memo->next + 1) % ACMB_CHAIN_MEMO_MAX;
+		X509_free(memo->entry[slot].subject);
+		X509_free(memo->entry[slot].issuer);
+	}
+	memo->entry[slot].subject = subject;
+	memo->entry[slot].issuer = issuer;
+	memo->entry[slot].ok = ok;
+}
+
+/*
+ * Does issuer's key verify subject's signature? Checks between two chain
+ * certificates go through memo (NULL allowed); a check of the leaf never
+ * does, so every leaf is verified afresh.
+ */
 static int
-chain_verifies(X509 *subject, X509 *issuer, size_t *budget)
+chain_verifies(X509 *subject, X509 *issuer, X509 *leaf, acmb_chain_memo *memo, size_t *budget)
 {
 	EVP_PKEY *pub;
+	size_t i;
 	int ok;
 
 	if (*budget == 0)
 		return 0;
 	(*budget)--;
+	if (memo != NULL && subject != leaf) {
+		for (i = 0; i < memo->used; i++)
+			if (memo->entry[i].subject == subject && memo->entry[i].issuer == issuer)
+				return memo->entry[i].ok;
+	}
 	if ((pub = X509_get0_pubkey(issuer)) == NULL) {
 		ERR_clear_error();
 		return 0;
 	}
 	ok = X509_verify(subject, pub) == 1;
 	ERR_clear_error();
+	if (memo != NULL && subject != leaf)
+		memo_store(memo, subject, issuer, ok);
 	return ok;
 }
 
@@ -72,7 +144,7 @@ acmb_chain_self_signed(X509 *cert)
 {
 	size_t budget = 1;
 
-	return chain_issued_by_name(cert, cert) && chain_verifies(cert, cert, &budget);
+	return chain_issued_by_name(cert, cert) && chain_verifies(cert, cert, cert, NULL, &budget);
 }
 
 static int
@@ -96,8 +168,8 @@ chain_same_key(X509 *a, X509 *b)
  * cheap even though it is quadratic.
  */
 static void
-chain_mark_drops(X509 *leaf, STACK_OF(X509) *chain, int n, unsigned char *drop,
-    struct acmb_chain_result *res)
+chain_mark_drops(
+    X509 *leaf, STACK_OF(X509) * chain, int n, unsigned char *drop, struct acmb_chain_result *res)
 {
 	int i, j;
 	X509 *c;
@@ -116,8 +188,9 @@ chain_mark_drops(X509 *leaf, STACK_OF(X509) *chain, int n, unsigned char *drop,
 				break;
 			}
 		}
-		if (!drop[i] && X509_NAME_cmp(X509_get_subject_name(c),
-		    X509_get_subject_name(leaf)) == 0 && chain_same_key(c, leaf))
+		if (!drop[i] &&
+		    X509_NAME_cmp(X509_get_subject_name(c), X509_get_subject_name(leaf)) == 0 &&
+		    chain_same_key(c, leaf))
 			res->leaf_variants++;
 	}
 }
@@ -129,8 +202,9 @@ chain_mark_drops(X509 *leaf, STACK_OF(X509) *chain, int n, unsigned char *drop,
  * certificate already on the path matches (a loop).
  */
 static int
-chain_find_issuer(X509 *cur, STACK_OF(X509) *chain, int n, const unsigned char *drop,
-    const unsigned char *used, size_t *budget, int *name_only, int *used_match)
+chain_find_issuer(X509 *cur, X509 *leaf, STACK_OF(X509) * chain, int n, const unsigned char *drop,
+    const unsigned char *used, acmb_chain_memo *memo, size_t *budget, int *name_only,
+    int *used_match)
 {
 	int i;
 	X509 *c;
@@ -143,7 +217,7 @@ chain_find_issuer(X509 *cur, STACK_OF(X509) *chain, int n, const unsigned char *
 		c = sk_X509_value(chain, i);
 		if (!chain_issued_by_name(cur, c))
 			continue;
-		if (chain_verifies(cur, c, budget))
+		if (chain_verifies(cur, c, leaf, memo, budget))
 			return i;
 		*name_only = 1;
 	}
@@ -156,9 +230,21 @@ chain_find_issuer(X509 *cur, STACK_OF(X509) *chain, int n, const unsigned char *
 	return -1;
 }
 
+static int
+chain_root(X509 *cert, X509 *leaf, acmb_chain_memo *memo, size_t *budget)
+{
+	return chain_issued_by_name(cert, cert) && chain_verifies(cert, cert, leaf, memo, budget);
+}
+
 int
-acmb_chain_order(X509 *leaf, STACK_OF(X509) *chain, struct acmb_chain_result *res,
-    acmb_err *err)
+acmb_chain_order(X509 *leaf, STACK_OF(X509) * chain, struct acmb_chain_result *res, acmb_err *err)
+{
+	return acmb_chain_order_memo(leaf, chain, NULL, res, err);
+}
+
+int
+acmb_chain_order_memo(X509 *leaf, STACK_OF(X509) * chain, acmb_chain_memo *memo,
+    struct acmb_chain_result *res, acmb_err *err)
 {
 	unsigned char *drop = NULL, *used = NULL;
 	int *order = NULL;
@@ -193,15 +279,15 @@ acmb_chain_order(X509 *leaf, STACK_OF(X509) *chain, struct acmb_chain_result *re
 	cur = leaf;
 	if (!acmb_chain_self_signed(leaf)) {
 		for (;;) {
-			next = chain_find_issuer(cur, chain, n, drop, used, &budget, &name_only,
-			    &used_match);
+			next = chain_find_issuer(cur, leaf, chain, n, drop, used, memo, &budget,
+			    &name_only, &used_match);
 			if (next < 0) {
 				if (cur == leaf)
 					res->issuer_name_only = name_only;
 				if (used_match) {
 					res->loop = 1;
-					acmb_chain_name(cur, 0, res->loop_subject,
-					    sizeof(res->loop_subject));
+					acmb_chain_name(
+					    cur, 0, res->loop_subject, sizeof(res->loop_subject));
 				}
 				break;
 			}
@@ -210,7 +296,7 @@ acmb_chain_order(X509 *leaf, STACK_OF(X509) *chain, struct acmb_chain_result *re
 			used[next] = 1;
 			order[norder++] = next;
 			cur = sk_X509_value(chain, next);
-			if (acmb_chain_self_signed(cur)) {
+			if (chain_root(cur, leaf, memo, &budget)) {
 				res->ends_at_root = 1;
 				break;
 			}

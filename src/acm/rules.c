@@ -18,24 +18,25 @@
 #include "rules.h"
 
 static const char *const field_label[ACMB_FIELD_COUNT] = {
-	[ACMB_FIELD_CERT] = "certificate",
-	[ACMB_FIELD_KEY] = "private key",
-	[ACMB_FIELD_CHAIN] = "certificate chain",
+    [ACMB_FIELD_CERT] = "certificate",
+    [ACMB_FIELD_KEY] = "private key",
+    [ACMB_FIELD_CHAIN] = "certificate chain",
 };
 
 static const char *const alg_names[] = {
-	[ACMB_ALG_NONE] = NULL,
-	[ACMB_ALG_RSA_1024] = "RSA_1024",
-	[ACMB_ALG_RSA_2048] = "RSA_2048",
-	[ACMB_ALG_RSA_3072] = "RSA_3072",
-	[ACMB_ALG_RSA_4096] = "RSA_4096",
-	[ACMB_ALG_EC_PRIME256V1] = "EC_prime256v1",
-	[ACMB_ALG_EC_SECP384R1] = "EC_secp384r1",
-	[ACMB_ALG_EC_SECP521R1] = "EC_secp521r1",
-	[ACMB_ALG_UNSUPPORTED] = NULL,
+    [ACMB_ALG_NONE] = NULL,
+    [ACMB_ALG_RSA_1024] = "RSA_1024",
+    [ACMB_ALG_RSA_2048] = "RSA_2048",
+    [ACMB_ALG_RSA_3072] = "RSA_3072",
+    [ACMB_ALG_RSA_4096] = "RSA_4096",
+    [ACMB_ALG_EC_PRIME256V1] = "EC_prime256v1",
+    [ACMB_ALG_EC_SECP384R1] = "EC_secp384r1",
+    [ACMB_ALG_EC_SECP521R1] = "EC_secp521r1",
+    [ACMB_ALG_UNSUPPORTED] = NULL,
 };
 
-#define ALLOWED_ALGS "RSA_1024, RSA_2048, RSA_3072, RSA_4096, EC_prime256v1, " \
+#define ALLOWED_ALGS                                                                               \
+	"RSA_1024, RSA_2048, RSA_3072, RSA_4096, EC_prime256v1, "                                  \
 	"EC_secp384r1, EC_secp521r1"
 
 const char *
@@ -83,8 +84,8 @@ acmb_rules_key_algorithm(const EVP_PKEY *key, char *name, size_t namelen)
 		return ACMB_ALG_UNSUPPORTED;
 	}
 	if (EVP_PKEY_is_a(key, "EC")) {
-		if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group,
-		    sizeof(group), &glen)) {
+		if (!EVP_PKEY_get_utf8_string_param(
+		        key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen)) {
 			ERR_clear_error();
 			snprintf(name, namelen, "EC with explicit curve parameters");
 			return ACMB_ALG_UNSUPPORTED;
@@ -125,22 +126,21 @@ rules_key_family(const EVP_PKEY *key)
 	return type != NULL ? type : "unknown";
 }
 
-static struct acmb_rule_result *
-rule_add(struct acmb_rules_report *rep, const char *rule, int ok, const char *fix,
+static void rule_add(struct acmb_rules_report *rep, const char *rule, int ok, const char *fix,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static struct acmb_rule_result *
-rule_add(struct acmb_rules_report *rep, const char *rule, int ok, const char *fix,
-    const char *fmt, ...)
+static void
+rule_add(
+    struct acmb_rules_report *rep, const char *rule, int ok, const char *fix, const char *fmt, ...)
 {
-	static struct acmb_rule_result overflow;
 	struct acmb_rule_result *res;
 	va_list ap;
 
-	/* The rule list is fixed; running out is a bug, kept visible as a failure. */
+	/* At most ~25 rules are ever reported; a full list is a bug, and
+	 * acmb_rules_judge() turns it into a failing verdict. */
 	if (rep->nresults >= ACMB_RULES_MAX) {
-		rep->ok = 0;
-		return &overflow;
+		rep->overflow = 1;
+		return;
 	}
 	res = &rep->results[rep->nresults++];
 	res->rule = rule;
@@ -149,7 +149,6 @@ rule_add(struct acmb_rules_report *rep, const char *rule, int ok, const char *fi
 	vsnprintf(res->detail, sizeof(res->detail), fmt, ap);
 	va_end(ap);
 	snprintf(res->fix, sizeof(res->fix), "%s", ok || fix == NULL ? "" : fix);
-	return res;
 }
 
 const struct acmb_rule_result *
@@ -183,13 +182,12 @@ field_usable(const struct acmb_material *m, enum acmb_field f)
 
 /* A field the loader could not use fails the rule its status stands for. */
 static void
-rules_field_status(const struct acmb_material *m, enum acmb_field f,
-    struct acmb_rules_report *rep)
+rules_field_status(const struct acmb_material *m, enum acmb_field f, struct acmb_rules_report *rep)
 {
 	static const char *const fixes[ACMB_FIELD_COUNT] = {
-		[ACMB_FIELD_CERT] = "give one PEM certificate (-----BEGIN CERTIFICATE-----)",
-		[ACMB_FIELD_KEY] = "give the unencrypted private key in PEM",
-		[ACMB_FIELD_CHAIN] = "give the chain as PEM certificates, issuer of the leaf first",
+	    [ACMB_FIELD_CERT] = "give one PEM certificate (-----BEGIN CERTIFICATE-----)",
+	    [ACMB_FIELD_KEY] = "give the unencrypted private key in PEM",
+	    [ACMB_FIELD_CHAIN] = "give the chain as PEM certificates, issuer of the leaf first",
 	};
 	const struct acmb_field_info *in = &m->info[f];
 	const char *rule;
@@ -199,26 +197,33 @@ rules_field_status(const struct acmb_material *m, enum acmb_field f,
 		rule = in->status == ACMB_E_TOO_BIG ? "certificate-size" : "certificate-pem";
 		break;
 	case ACMB_FIELD_KEY:
-		rule = in->status == ACMB_E_TOO_BIG ? "key-size" :
-		    in->status == ACMB_E_RULE || in->status == ACMB_E_PASSPHRASE ?
-		    "key-unencrypted" : "key-pem";
+		rule = in->status == ACMB_E_TOO_BIG ? "key-size"
+		       : in->status == ACMB_E_RULE || in->status == ACMB_E_PASSPHRASE
+		           ? "key-unencrypted"
+		           : "key-pem";
 		break;
 	default:
 		rule = in->status == ACMB_E_TOO_BIG ? "chain-size" : "chain-pem";
 		break;
 	}
-	if (in->status == ACMB_E_RULE || in->status == ACMB_E_PASSPHRASE)
-		rule_add(rep, rule, 0, "give the passphrase with --passphrase-file or "
-		    "--passphrase-env, or decrypt the key first", "%s",
-		    in->message[0] != '\0' ? in->message : "the private key is encrypted");
+	if (in->status == ACMB_E_TOO_BIG)
+		rule_add(rep, rule, 0,
+		    "check the path: the file is larger than any valid "
+		    "field; give the PEM file itself",
+		    "%s", in->message[0] != '\0' ? in->message : acmb_strerror(in->status));
+	else if (in->status == ACMB_E_RULE || in->status == ACMB_E_PASSPHRASE)
+		rule_add(rep, rule, 0,
+		    "give the passphrase with --passphrase-file or "
+		    "--passphrase-env, or decrypt the key first",
+		    "%s", in->message[0] != '\0' ? in->message : "the private key is encrypted");
 	else
-		rule_add(rep, rule, 0, fixes[f], "%s", in->message[0] != '\0' ? in->message :
-		    acmb_strerror(in->status));
+		rule_add(rep, rule, 0, fixes[f], "%s",
+		    in->message[0] != '\0' ? in->message : acmb_strerror(in->status));
 }
 
 static void
-rules_certificate(struct acmb_material *m, X509 *leaf, time_t at,
-    struct acmb_rules_report *rep, acmb_err *err)
+rules_certificate(
+    struct acmb_material *m, X509 *leaf, time_t at, struct acmb_rules_report *rep, acmb_err *err)
 {
 	const struct acmb_field_info *in = &m->info[ACMB_FIELD_CERT];
 	char nb[32], na[32];
@@ -236,8 +241,10 @@ rules_certificate(struct acmb_material *m, X509 *leaf, time_t at,
 		return;
 	}
 	if (leaf == NULL) {
-		rule_add(rep, "certificate-pem", 0, "give one PEM certificate "
-		    "(-----BEGIN CERTIFICATE-----)", "no certificate found in %s", in->source);
+		rule_add(rep, "certificate-pem", 0,
+		    "give one PEM certificate "
+		    "(-----BEGIN CERTIFICATE-----)",
+		    "no certificate found in %s", in->source);
 		return;
 	}
 	rule_add(rep, "certificate-pem", 1, NULL, "PEM certificate from %s%s", in->source,
@@ -246,12 +253,13 @@ rules_certificate(struct acmb_material *m, X509 *leaf, time_t at,
 	ncerts = sk_X509_num(m->certs);
 	rule_add(rep, "certificate-single", ncerts == 1,
 	    "put only the leaf in --certificate and move the others to --certificate-chain",
-	    ncerts == 1 ? "one certificate in the certificate field" :
-	    "%d certificates in the certificate field; ACM takes exactly one", ncerts);
+	    ncerts == 1 ? "one certificate in the certificate field"
+	                : "%d certificates in the certificate field; ACM takes exactly one",
+	    ncerts);
 
 	rule_add(rep, "certificate-x509-v3", X509_get_version(leaf) == X509_VERSION_3,
-	    "reissue the certificate as X.509 version 3 (with extensions)",
-	    "X.509 version %ld", X509_get_version(leaf) + 1);
+	    "reissue the certificate as X.509 version 3 (with extensions)", "X.509 version %ld",
+	    X509_get_version(leaf) + 1);
 
 	{
 		char issuer[ACMB_CHAIN_NAME_MAX];
@@ -349,8 +357,10 @@ rules_key(struct acmb_material *m, X509 *leaf, struct acmb_rules_report *rep, ac
 			    acmb_rules_alg_name(ca));
 	}
 	if (!in->present && m->key == NULL) {
-		rule_add(rep, "key-present", 0, "give the private key with --private-key "
-		    "(or --pkcs12)", "no private key given");
+		rule_add(rep, "key-present", 0,
+		    "give the private key with --private-key "
+		    "(or --pkcs12)",
+		    "no private key given");
 	} else if (in->status != ACMB_OK || m->key == NULL) {
 		rule_add(rep, "key-present", 1, NULL, "private key given (%s)", in->source);
 		if (in->status != ACMB_OK)
@@ -364,17 +374,18 @@ rules_key(struct acmb_material *m, X509 *leaf, struct acmb_rules_report *rep, ac
 		    in->key_format[0] != '\0' ? in->key_format : "PEM",
 		    (in->flags & ACMB_IN_DER) ? " converted from DER" : "");
 		rule_add(rep, "key-unencrypted", 1, NULL, "%s",
-		    (in->flags & (ACMB_IN_ENCRYPTED | ACMB_IN_LEGACY_ENC | ACMB_IN_PKCS12)) ?
-		    "decrypted with the passphrase in locked memory; sent unencrypted as ACM "
-		    "requires" : "the key is not encrypted");
+		    (in->flags & (ACMB_IN_ENCRYPTED | ACMB_IN_LEGACY_ENC | ACMB_IN_PKCS12))
+		        ? "decrypted with the passphrase in locked memory; sent unencrypted as ACM "
+		          "requires"
+		        : "the key is not encrypted");
 		if (acmb_material_key_pem(m, &pem, err) != ACMB_OK)
 			rule_add(rep, "key-size", 0, "check the key file; it cannot be re-encoded",
 			    "cannot encode the key as PKCS#8 PEM: %s", err->msg);
 		else
 			rule_add(rep, "key-size", acmb_secbuf_len(pem) <= ACMB_ACM_KEY_MAX,
 			    "use a smaller key (RSA up to 4096 bits, or EC)",
-			    "%zu bytes of PEM as sent (ACM takes at most %d)",
-			    acmb_secbuf_len(pem), ACMB_ACM_KEY_MAX);
+			    "%zu bytes of PEM as sent (ACM takes at most %d)", acmb_secbuf_len(pem),
+			    ACMB_ACM_KEY_MAX);
 		acmb_secbuf_free(pem);
 		pem = NULL;
 		ka = acmb_rules_key_algorithm(m->key, key_alg, sizeof(key_alg));
@@ -393,8 +404,8 @@ rules_key(struct acmb_material *m, X509 *leaf, struct acmb_rules_report *rep, ac
 			    "reissue with an RSA 2048 or EC P-256 key (ACM takes " ALLOWED_ALGS ")",
 			    "%s%s%s%s%s is not a key algorithm ACM imports",
 			    !cert_ok ? "certificate key " : "", !cert_ok ? cert_alg : "",
-			    !cert_ok && !key_ok ? ", " : "",
-			    !key_ok ? "private key " : "", !key_ok ? key_alg : "");
+			    !cert_ok && !key_ok ? ", " : "", !key_ok ? "private key " : "",
+			    !key_ok ? key_alg : "");
 	}
 
 	if (leaf == NULL || m->key == NULL || in->status != ACMB_OK)
@@ -423,8 +434,7 @@ rules_key(struct acmb_material *m, X509 *leaf, struct acmb_rules_report *rep, ac
 		    "public parts equal, but a signature made with the private key does not "
 		    "verify with the certificate (corrupted private key)");
 	else
-		rule_add(rep, "key-matches-certificate", 0,
-		    "use an RSA or EC signing key",
+		rule_add(rep, "key-matches-certificate", 0, "use an RSA or EC signing key",
 		    "public parts equal, but the private key cannot make a test signature");
 }
 
@@ -435,8 +445,8 @@ hygiene_note(char *buf, size_t buflen, const char *what, enum acmb_field f)
 
 	if (used >= buflen)
 		return;
-	snprintf(buf + used, buflen - used, "%s%s in %s", used > 0 ? "; " : "", what,
-	    field_label[f]);
+	snprintf(
+	    buf + used, buflen - used, "%s%s in %s", used > 0 ? "; " : "", what, field_label[f]);
 }
 
 static void
@@ -446,11 +456,11 @@ rules_hygiene(const struct acmb_material *m, struct acmb_rules_report *rep)
 		unsigned flag;
 		const char *what;
 	} notes[] = {
-		{ ACMB_IN_DER, "converted DER to PEM" },
-		{ ACMB_IN_CRLF, "CRLF line ends" },
-		{ ACMB_IN_TRAILING_WS, "trailing spaces" },
-		{ ACMB_IN_TEXT_AROUND, "dropped text around the PEM blocks" },
-		{ ACMB_IN_EC_PARAMS, "dropped EC PARAMETERS block" },
+	    {ACMB_IN_DER, "converted DER to PEM"},
+	    {ACMB_IN_CRLF, "CRLF line ends"},
+	    {ACMB_IN_TRAILING_WS, "trailing spaces"},
+	    {ACMB_IN_TEXT_AROUND, "dropped text around the PEM blocks"},
+	    {ACMB_IN_EC_PARAMS, "dropped EC PARAMETERS block"},
 	};
 	char done[ACMB_RULE_DETAIL_MAX] = "", other[ACMB_RULE_DETAIL_MAX] = "";
 	size_t i;
@@ -471,8 +481,8 @@ rules_hygiene(const struct acmb_material *m, struct acmb_rules_report *rep)
 	if (other[0] != '\0')
 		rule_add(rep, "pem-hygiene", 0,
 		    "keep only CERTIFICATE blocks in the certificate and chain files and only "
-		    "the key in the key file", "%s%s%s", other, done[0] != '\0' ?
-		    "; normalised: " : "", done);
+		    "the key in the key file",
+		    "%s%s%s", other, done[0] != '\0' ? "; normalised: " : "", done);
 	else if (done[0] != '\0')
 		rule_add(rep, "pem-hygiene", 1, NULL, "normalised: %s", done);
 	else
@@ -501,8 +511,9 @@ rules_algorithm_match(X509 *leaf, X509 *issuer, struct acmb_rules_report *rep)
 		/* No issuer certificate: the leaf's signature algorithm names the CA's key. */
 		if (!OBJ_find_sigid_algs(X509_get_signature_nid(leaf), NULL, &pknid))
 			return;
-		cf = pknid == EVP_PKEY_RSA || pknid == EVP_PKEY_RSA_PSS ? "RSA" :
-		    pknid == EVP_PKEY_EC ? "EC" : OBJ_nid2sn(pknid);
+		cf = pknid == EVP_PKEY_RSA || pknid == EVP_PKEY_RSA_PSS ? "RSA"
+		     : pknid == EVP_PKEY_EC                             ? "EC"
+		                                                        : OBJ_nid2sn(pknid);
 		rule_add(rep, "algorithm-match", strcmp(lf, cf) == 0,
 		    "have the certificate issued by a CA with a key of the same algorithm",
 		    "certificate key is %s, its signature (%s) was made with an %s CA key", lf,
@@ -518,15 +529,17 @@ rules_chain_order_results(struct acmb_material *m, X509 *leaf, int self_signed,
 	int n = sk_X509_num(m->chain);
 
 	if (cr->too_long) {
-		rule_add(rep, "chain-order", 0, "send only the certificates from the leaf's "
+		rule_add(rep, "chain-order", 0,
+		    "send only the certificates from the leaf's "
 		    "issuer up to the root",
 		    "%zu certificates are too many to order (at most %d, with a bounded number "
-		    "of signature checks)", cr->given, ACMB_CHAIN_MAX_CERTS);
+		    "of signature checks)",
+		    cr->given, ACMB_CHAIN_MAX_CERTS);
 		return;
 	}
 	if (self_signed)
-		rule_add(rep, "chain-issuer", 1, NULL,
-		    "self-signed certificate: its issuer is itself");
+		rule_add(
+		    rep, "chain-issuer", 1, NULL, "self-signed certificate: its issuer is itself");
 	else if (cr->issuer_found)
 		rule_add(rep, "chain-issuer", 1, NULL,
 		    "'%s' issued the leaf and its key verifies the leaf's signature",
@@ -534,8 +547,10 @@ rules_chain_order_results(struct acmb_material *m, X509 *leaf, int self_signed,
 	else if (cr->issuer_name_only)
 		rule_add(rep, "chain-issuer", 0,
 		    "add the CA certificate whose key signed the leaf (the CA may have been "
-		    "re-keyed)", "a chain certificate has the leaf's issuer name '%s' but its key "
-		    "does not verify the leaf's signature", acmb_chain_name(leaf, 1, a, sizeof(a)));
+		    "re-keyed)",
+		    "a chain certificate has the leaf's issuer name '%s' but its key "
+		    "does not verify the leaf's signature",
+		    acmb_chain_name(leaf, 1, a, sizeof(a)));
 	else
 		rule_add(rep, "chain-issuer", 0,
 		    "add the issuing CA's certificate to --certificate-chain",
@@ -567,18 +582,19 @@ rules_chain_order_results(struct acmb_material *m, X509 *leaf, int self_signed,
 		    "%sreordered issuer-first", changes[0] ? "; " : "");
 
 	if (cr->loop)
-		rule_add(rep, "chain-order", 0,
-		    "remove the cross-certificate that closes the loop",
+		rule_add(rep, "chain-order", 0, "remove the cross-certificate that closes the loop",
 		    "loop: '%s' is issued by a certificate already earlier in the chain",
 		    cr->loop_subject);
 	else if (cr->unlinked > 0 && cr->missing[0] == '\0')
 		rule_add(rep, "chain-order", 0,
 		    "remove the certificates that are not on the path from the leaf to its root",
-		    "%zu certificate(s) are not on the path from the leaf, e.g. '%s'",
-		    cr->unlinked, cr->first_unlinked);
+		    "%zu certificate(s) are not on the path from the leaf, e.g. '%s'", cr->unlinked,
+		    cr->first_unlinked);
 	else if (changes[0] != '\0')
-		rule_add(rep, "chain-order", 1, NULL, "fixed: %s; %d certificate(s) now each "
-		    "certify the one before", changes, n);
+		rule_add(rep, "chain-order", 1, NULL,
+		    "fixed: %s; %d certificate(s) now each "
+		    "certify the one before",
+		    changes, n);
 	else
 		rule_add(rep, "chain-order", 1, NULL,
 		    "%d certificate(s), each certifies the one before", n);
@@ -597,11 +613,13 @@ rules_chain_order_results(struct acmb_material *m, X509 *leaf, int self_signed,
 	else
 		rule_add(rep, "chain-complete", 1, NULL,
 		    "%zu certificate(s) up to one issued by '%s', which is not included "
-		    "(ACM does not need the root)", cr->path_len, cr->top_issuer);
+		    "(ACM does not need the root)",
+		    cr->path_len, cr->top_issuer);
 }
 
 static int
-rules_chain(struct acmb_material *m, X509 *leaf, struct acmb_rules_report *rep, acmb_err *err)
+rules_chain(struct acmb_material *m, X509 *leaf, acmb_chain_memo *memo,
+    struct acmb_rules_report *rep, acmb_err *err)
 {
 	const struct acmb_field_info *in = &m->info[ACMB_FIELD_CHAIN];
 	struct acmb_chain_result cr;
@@ -610,8 +628,8 @@ rules_chain(struct acmb_material *m, X509 *leaf, struct acmb_rules_report *rep, 
 	size_t len = 0;
 	int self_signed, have_chain, r;
 
-	have_chain = field_usable(m, ACMB_FIELD_CHAIN) && m->chain != NULL &&
-	    sk_X509_num(m->chain) > 0;
+	have_chain =
+	    field_usable(m, ACMB_FIELD_CHAIN) && m->chain != NULL && sk_X509_num(m->chain) > 0;
 	if (in->present) {
 		if (in->status != ACMB_OK)
 			rules_field_status(m, ACMB_FIELD_CHAIN, rep);
@@ -626,7 +644,8 @@ rules_chain(struct acmb_material *m, X509 *leaf, struct acmb_rules_report *rep, 
 		return ACMB_OK;
 	self_signed = acmb_chain_self_signed(leaf);
 	if (self_signed)
-		rule_add(rep, "chain-required", 1, NULL, "self-signed certificate; no chain needed");
+		rule_add(
+		    rep, "chain-required", 1, NULL, "self-signed certificate; no chain needed");
 	else if (!in->present)
 		rule_add(rep, "chain-required", 0,
 		    "give the issuing CA certificates with --certificate-chain",
@@ -640,12 +659,15 @@ rules_chain(struct acmb_material *m, X509 *leaf, struct acmb_rules_report *rep, 
 		rules_algorithm_match(leaf, self_signed ? leaf : NULL, rep);
 		return ACMB_OK;
 	}
-	if ((r = acmb_chain_order(leaf, m->chain, &cr, err)) != ACMB_OK)
+	if ((r = acmb_chain_order_memo(leaf, m->chain, memo, &cr, err)) != ACMB_OK)
 		return r;
 	rep->chain_order_changed = cr.changed;
 	rules_chain_order_results(m, leaf, self_signed, &cr, rep);
-	rules_algorithm_match(leaf, self_signed ? leaf :
-	    cr.issuer_found ? sk_X509_value(m->chain, 0) : NULL, rep);
+	rules_algorithm_match(leaf,
+	    self_signed       ? leaf
+	    : cr.issuer_found ? sk_X509_value(m->chain, 0)
+	                      : NULL,
+	    rep);
 
 	if (acmb_material_chain_pem(m, &pem, &len, err) != ACMB_OK)
 		rule_add(rep, "chain-size", 0, "check the chain file",
@@ -682,8 +704,14 @@ rules_ocsp(X509 *leaf, struct acmb_rules_report *rep)
 }
 
 int
-acmb_rules_judge(struct acmb_material *m, time_t at, struct acmb_rules_report *rep,
-    acmb_err *err)
+acmb_rules_judge(struct acmb_material *m, time_t at, struct acmb_rules_report *rep, acmb_err *err)
+{
+	return acmb_rules_judge_memo(m, at, NULL, rep, err);
+}
+
+int
+acmb_rules_judge_memo(struct acmb_material *m, time_t at, acmb_chain_memo *memo,
+    struct acmb_rules_report *rep, acmb_err *err)
 {
 	X509 *leaf = NULL;
 	size_t i;
@@ -697,14 +725,15 @@ acmb_rules_judge(struct acmb_material *m, time_t at, struct acmb_rules_report *r
 	rules_certificate(m, leaf, at, rep, err);
 	rules_key(m, leaf, rep, err);
 	rules_hygiene(m, rep);
-	if ((r = rules_chain(m, leaf, rep, err)) != ACMB_OK)
+	if ((r = rules_chain(m, leaf, memo, rep, err)) != ACMB_OK)
 		return r;
 	if (leaf != NULL)
 		rules_ocsp(leaf, rep);
-	acmb_services_judge(leaf != NULL ? acmb_rules_key_algorithm(X509_get0_pubkey(leaf),
-	    NULL, 0) : ACMB_ALG_NONE, rep->services);
+	acmb_services_judge(leaf != NULL ? acmb_rules_key_algorithm(X509_get0_pubkey(leaf), NULL, 0)
+	                                 : ACMB_ALG_NONE,
+	    rep->services);
 	ERR_clear_error();
-	rep->ok = rep->nresults > 0 && rep->nresults < ACMB_RULES_MAX;
+	rep->ok = rep->nresults > 0 && !rep->overflow;
 	for (i = 0; i < rep->nresults; i++)
 		if (!rep->results[i].ok)
 			rep->ok = 0;

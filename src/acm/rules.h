@@ -23,7 +23,7 @@
 
 /* The key algorithms ACM imports, with their API names. */
 enum acmb_key_alg {
-	ACMB_ALG_NONE = 0,        /* no key to judge */
+	ACMB_ALG_NONE = 0, /* no key to judge */
 	ACMB_ALG_RSA_1024,
 	ACMB_ALG_RSA_2048,
 	ACMB_ALG_RSA_3072,
@@ -31,7 +31,7 @@ enum acmb_key_alg {
 	ACMB_ALG_EC_PRIME256V1,
 	ACMB_ALG_EC_SECP384R1,
 	ACMB_ALG_EC_SECP521R1,
-	ACMB_ALG_UNSUPPORTED,     /* a key ACM refuses: Ed25519, RSA 8192, ... */
+	ACMB_ALG_UNSUPPORTED, /* a key ACM refuses: Ed25519, RSA 8192, ... */
 };
 
 /* Classifies key (public or private). Writes a readable name to name (the
@@ -47,7 +47,7 @@ const char *acmb_rules_alg_name(enum acmb_key_alg alg);
 #define ACMB_RULES_MAX 40
 
 struct acmb_rule_result {
-	const char *rule;                  /* stable kebab-case name, static */
+	const char *rule; /* stable kebab-case name, static */
 	int ok;
 	char detail[ACMB_RULE_DETAIL_MAX]; /* what was found, never key bytes */
 	char fix[ACMB_RULE_FIX_MAX];       /* one line on how to fix; "" when ok */
@@ -74,6 +74,7 @@ struct acmb_rules_report {
 	char key_algorithm[32];  /* ACM name of the certificate's key, or "" */
 	char not_after[32];      /* leaf NotAfter as RFC 3339, or "" */
 	int chain_order_changed; /* m->chain was reordered or de-duplicated */
+	int overflow;            /* more results than ACMB_RULES_MAX (a bug) */
 	size_t nresults;
 	struct acmb_rule_result results[ACMB_RULES_MAX];
 	struct acmb_service_result services[ACMB_SERVICE_COUNT];
@@ -85,13 +86,19 @@ struct acmb_rules_report {
  * acmb_chain_order()) so that a later import sends the corrected chain.
  * Returns ACMB_OK when judging worked, whatever the verdict (rep->ok);
  * an error only for internal failures (memory). */
-int acmb_rules_judge(struct acmb_material *m, time_t at, struct acmb_rules_report *rep,
-    acmb_err *err);
+int acmb_rules_judge(
+    struct acmb_material *m, time_t at, struct acmb_rules_report *rep, acmb_err *err);
+
+/* acmb_rules_judge() with a memo of chain signature checks (rules-chain.h),
+ * for batches whose sets share chain certificates. memo may be NULL. */
+struct acmb_chain_memo;
+int acmb_rules_judge_memo(struct acmb_material *m, time_t at, struct acmb_chain_memo *memo,
+    struct acmb_rules_report *rep, acmb_err *err);
 
 /* Returns the result for rule in rep, or NULL when it was not judged.
  * The pointer lives as long as rep. */
-const struct acmb_rule_result *acmb_rules_find(const struct acmb_rules_report *rep,
-    const char *rule);
+const struct acmb_rule_result *acmb_rules_find(
+    const struct acmb_rules_report *rep, const char *rule);
 
 /* Fills the per-service compatibility lines for a certificate key of
  * algorithm alg (services.c). */

@@ -9,11 +9,13 @@
 #include <openssl/asn1.h>
 #include <openssl/err.h>
 
+#include "acm/rules-chain.h"
 #include "check.h"
+#include "input.h"
 
 int
-acmb_check_files(const struct acmb_files_spec *spec, time_t at,
-    struct acmb_material **m_out, struct acmb_rules_report **rep_out, acmb_err *err)
+acmb_check_files(const struct acmb_files_spec *spec, time_t at, struct acmb_material **m_out,
+    struct acmb_rules_report **rep_out, acmb_err *err)
 {
 	struct acmb_material *m = NULL;
 	struct acmb_rules_report *rep = NULL;
@@ -34,6 +36,117 @@ acmb_check_files(const struct acmb_files_spec *spec, time_t at,
 		*m_out = m;
 		m = NULL;
 	}
+	*rep_out = rep;
+	rep = NULL;
+	r = ACMB_OK;
+out:
+	free(rep);
+	acmb_material_free(m);
+	return r;
+}
+
+/* Longest chain path a batch remembers; longer ones are simply re-read. */
+#define BATCH_PATH_MAX 4096
+
+struct acmb_check_batch {
+	char chain_path[BATCH_PATH_MAX];
+	STACK_OF(X509) * chain; /* as decoded, in the order given */
+	struct acmb_field_info chain_info;
+	acmb_chain_memo *memo;
+};
+
+acmb_check_batch *
+acmb_check_batch_new(void)
+{
+	acmb_check_batch *b = calloc(1, sizeof(*b));
+
+	if (b != NULL && (b->memo = acmb_chain_memo_new()) == NULL) {
+		free(b);
+		b = NULL;
+	}
+	return b;
+}
+
+void
+acmb_check_batch_free(acmb_check_batch *b)
+{
+	if (b == NULL)
+		return;
+	sk_X509_pop_free(b->chain, X509_free);
+	acmb_chain_memo_free(b->memo);
+	free(b);
+}
+
+/* A new stack holding a reference to each certificate of s, or NULL. */
+static STACK_OF(X509) * batch_chain_copy(STACK_OF(X509) * s)
+{
+	STACK_OF(X509) *copy = sk_X509_new_reserve(NULL, sk_X509_num(s));
+	int i;
+
+	if (copy == NULL)
+		return NULL;
+	for (i = 0; i < sk_X509_num(s); i++) {
+		if (!X509_up_ref(sk_X509_value(s, i))) {
+			sk_X509_pop_free(copy, X509_free);
+			return NULL;
+		}
+		/* Reserved above, so the push cannot fail. */
+		(void)sk_X509_push(copy, sk_X509_value(s, i));
+	}
+	return copy;
+}
+
+/* Remembers m's chain for later sets naming the same file; best effort. */
+static void
+batch_remember_chain(acmb_check_batch *b, const char *path, const struct acmb_material *m)
+{
+	STACK_OF(X509) * copy;
+
+	sk_X509_pop_free(b->chain, X509_free);
+	b->chain = NULL;
+	b->chain_path[0] = '\0';
+	if (strlen(path) >= sizeof(b->chain_path) || acmb_input_is_stdin(path) ||
+	    m->info[ACMB_FIELD_CHAIN].status != ACMB_OK || m->chain == NULL ||
+	    (copy = batch_chain_copy(m->chain)) == NULL)
+		return;
+	b->chain = copy;
+	b->chain_info = m->info[ACMB_FIELD_CHAIN];
+	snprintf(b->chain_path, sizeof(b->chain_path), "%s", path);
+}
+
+int
+acmb_check_batch_files(acmb_check_batch *b, const struct acmb_files_spec *spec, time_t at,
+    struct acmb_rules_report **rep_out, acmb_err *err)
+{
+	struct acmb_files_spec local = *spec;
+	struct acmb_material *m = NULL;
+	struct acmb_rules_report *rep = NULL;
+	const char *chain_path = spec->certificate_chain;
+	int shared, r = ACMB_E_INTERNAL;
+
+	*rep_out = NULL;
+	shared = chain_path != NULL && spec->pkcs12 == NULL && b->chain != NULL &&
+	         strcmp(chain_path, b->chain_path) == 0;
+	if (shared)
+		local.certificate_chain = NULL;
+	if ((r = acmb_files_load(&local, &m, err)) != ACMB_OK)
+		goto out;
+	if (shared) {
+		if ((m->chain = batch_chain_copy(b->chain)) == NULL) {
+			r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+			goto out;
+		}
+		m->info[ACMB_FIELD_CHAIN] = b->chain_info;
+	} else if (chain_path != NULL && spec->pkcs12 == NULL) {
+		/* Before judging: the rules reorder m->chain in place. */
+		batch_remember_chain(b, chain_path, m);
+	}
+	if ((rep = calloc(1, sizeof(*rep))) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = acmb_rules_judge_memo(m, at, b->memo, rep, err)) != ACMB_OK)
+		goto out;
 	*rep_out = rep;
 	rep = NULL;
 	r = ACMB_OK;
@@ -86,10 +199,10 @@ acmb_check_report_json(const struct acmb_rules_report *rep)
 		item = NULL;
 	}
 	if (!json_put(root, "ok", json_boolean(rep->ok)) ||
-	    !json_put(root, "key_algorithm", rep->key_algorithm[0] != '\0' ?
-	    json_string(rep->key_algorithm) : json_null()) ||
-	    !json_put(root, "not_after", rep->not_after[0] != '\0' ?
-	    json_string(rep->not_after) : json_null()))
+	    !json_put(root, "key_algorithm",
+	        rep->key_algorithm[0] != '\0' ? json_string(rep->key_algorithm) : json_null()) ||
+	    !json_put(root, "not_after",
+	        rep->not_after[0] != '\0' ? json_string(rep->not_after) : json_null()))
 		goto out;
 	if (json_object_set_new(root, "checks", checks) != 0) {
 		checks = NULL;
@@ -154,8 +267,8 @@ acmb_check_parse_time(const char *s, time_t *out, acmb_err *err)
 		if (*p != 'T' && *p != 't' && *p != ' ')
 			goto bad;
 		p++;
-		if (!digits(p, 2, &hour) || p[2] != ':' || !digits(p + 3, 2, &min) ||
-		    p[5] != ':' || !digits(p + 6, 2, &sec))
+		if (!digits(p, 2, &hour) || p[2] != ':' || !digits(p + 3, 2, &min) || p[5] != ':' ||
+		    !digits(p + 6, 2, &sec))
 			goto bad;
 		p += 8;
 		if (*p == '.') {
@@ -179,8 +292,8 @@ acmb_check_parse_time(const char *s, time_t *out, acmb_err *err)
 		if (*p != '\0')
 			goto bad;
 	}
-	if (hour > 23 || min > 59 || sec > 60 || year < 1950 || mon < 1 || mon > 12 ||
-	    day < 1 || day > 31)
+	if (hour > 23 || min > 59 || sec > 60 || year < 1950 || mon < 1 || mon > 12 || day < 1 ||
+	    day > 31)
 		goto bad;
 	if (sec == 60)
 		sec = 59; /* a leap second: ASN.1 time has none */
@@ -197,8 +310,10 @@ acmb_check_parse_time(const char *s, time_t *out, acmb_err *err)
 	r = ACMB_OK;
 	goto out;
 bad:
-	r = acmb_error(err, ACMB_E_USAGE, "--at: '%.64s' is not a time like 2027-01-31 or "
-	    "2027-01-31T00:00:00Z (RFC 3339, with Z or an offset)", s != NULL ? s : "");
+	r = acmb_error(err, ACMB_E_USAGE,
+	    "--at: '%.64s' is not a time like 2027-01-31 or "
+	    "2027-01-31T00:00:00Z (RFC 3339, with Z or an offset)",
+	    s != NULL ? s : "");
 out:
 	ERR_clear_error();
 	ASN1_TIME_free(t);

@@ -20,8 +20,24 @@
  * and *rep_out the verdict (free with free()). Returns the loader's usage
  * errors (ACMB_E_USAGE, ACMB_E_PASSPHRASE) unchanged; a failing rule is
  * not an error here: see (*rep_out)->ok. m_out may be NULL. */
-int acmb_check_files(const struct acmb_files_spec *spec, time_t at,
-    struct acmb_material **m_out, struct acmb_rules_report **rep_out, acmb_err *err);
+int acmb_check_files(const struct acmb_files_spec *spec, time_t at, struct acmb_material **m_out,
+    struct acmb_rules_report **rep_out, acmb_err *err);
+
+/* A batch of checks in one process. Consecutive sets naming the same chain
+ * file share one decoded chain (read once, the same bytes judged the same
+ * way) and a memo of the chain's own signature checks; each set's leaf, key
+ * and the leaf-to-issuer signature are always read and checked afresh. */
+typedef struct acmb_check_batch acmb_check_batch;
+
+/* Returns a new batch, or NULL. Free with acmb_check_batch_free(). */
+acmb_check_batch *acmb_check_batch_new(void);
+
+/* Frees the batch and the chain it holds. Accepts NULL. */
+void acmb_check_batch_free(acmb_check_batch *b);
+
+/* Like acmb_check_files() (without the material) for one set of a batch. */
+int acmb_check_batch_files(acmb_check_batch *b, const struct acmb_files_spec *spec, time_t at,
+    struct acmb_rules_report **rep_out, acmb_err *err);
 
 /* Returns the report as a new JSON object ({"ok", "key_algorithm",
  * "not_after", "checks", "chain_order_changed", "services"}), or NULL when

@@ -23,7 +23,8 @@ enum output_mode { OUTPUT_DEFAULT, OUTPUT_TEXT, OUTPUT_JSON };
 static void
 check_usage(FILE *f)
 {
-	fprintf(f, "usage: acmbridge check --certificate SRC [--private-key SRC]\n"
+	fprintf(f,
+	    "usage: acmbridge check --certificate SRC [--private-key SRC]\n"
 	    "           [--certificate-chain SRC] [--at TIME] [--output text|json]\n"
 	    "       acmbridge check --pkcs12 PATH (--passphrase-file PATH | --passphrase-env VAR)\n"
 	    "       acmbridge check --batch FILE [--passphrase-file PATH] [--at TIME]\n\n"
@@ -36,7 +37,8 @@ check_usage(FILE *f)
 	    "                             planned import: 2027-01-31 or 2027-01-31T00:00:00Z\n"
 	    "  --output text|json         a table (default on a terminal) or one JSON object\n"
 	    "                             (default otherwise): {\"ok\", \"key_algorithm\",\n"
-	    "                             \"not_after\", \"checks\": [{\"rule\", \"ok\", \"detail\",\n"
+	    "                             \"not_after\", \"checks\": [{\"rule\", \"ok\", "
+	    "\"detail\",\n"
 	    "                             \"fix\"}], \"chain_order_changed\", \"services\"}\n"
 	    "  --batch FILE               check many sets in one run: one set per line,\n"
 	    "                             \"CERT KEY [CHAIN]\" paths separated by blanks\n"
@@ -55,7 +57,7 @@ static int
 check_takes_value(const char *opt)
 {
 	return acmb_cli_input_is_option(opt) || strcmp(opt, "--at") == 0 ||
-	    strcmp(opt, "--output") == 0 || strcmp(opt, "--batch") == 0;
+	       strcmp(opt, "--output") == 0 || strcmp(opt, "--batch") == 0;
 }
 
 static void
@@ -103,7 +105,7 @@ batch_split(char *line, char **fields, int max)
 	int n = 0;
 
 	for (tok = strtok_r(line, " \t\r\n", &save); tok != NULL;
-	    tok = strtok_r(NULL, " \t\r\n", &save)) {
+	     tok = strtok_r(NULL, " \t\r\n", &save)) {
 		if (tok[0] == '#')
 			break;
 		if (n == max)
@@ -120,6 +122,7 @@ check_batch(const char *path, const struct acmb_files_spec *base, time_t at)
 	char *fields[3];
 	struct acmb_files_spec spec;
 	struct acmb_rules_report *rep = NULL;
+	acmb_check_batch *batch = NULL;
 	struct timespec t0, t1;
 	json_t *obj = NULL;
 	acmb_err err;
@@ -130,11 +133,17 @@ check_batch(const char *path, const struct acmb_files_spec *base, time_t at)
 
 	if ((f = fopen(path, "r")) == NULL)
 		return acmb_cli_usage_error("--batch: cannot read '%s'", path);
+	if ((batch = acmb_check_batch_new()) == NULL) {
+		fclose(f);
+		fprintf(stderr, "acmbridge: out of memory\n");
+		return ACMB_EXIT_FAILURE;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
 			fclose(f);
+			acmb_check_batch_free(batch);
 			return acmb_cli_usage_error("--batch: line %zu is longer than %d bytes",
 			    lineno, BATCH_LINE_MAX - 1);
 		}
@@ -143,15 +152,15 @@ check_batch(const char *path, const struct acmb_files_spec *base, time_t at)
 		sets++;
 		memset(&err, 0, sizeof(err));
 		obj = NULL;
-		if (n < 0 || n < 2) {
-			rc = acmb_error(&err, ACMB_E_USAGE, "line %zu: expected CERT KEY [CHAIN]",
-			    lineno);
+		if (n < 2) {
+			rc = acmb_error(
+			    &err, ACMB_E_USAGE, "line %zu: expected CERT KEY [CHAIN]", lineno);
 		} else {
 			spec = *base;
 			spec.certificate = fields[0];
 			spec.private_key = fields[1];
 			spec.certificate_chain = n == 3 ? fields[2] : NULL;
-			rc = acmb_check_files(&spec, at, NULL, &rep, &err);
+			rc = acmb_check_batch_files(batch, &spec, at, &rep, &err);
 		}
 		if (rc == ACMB_OK) {
 			obj = acmb_check_report_json(rep);
@@ -163,41 +172,46 @@ check_batch(const char *path, const struct acmb_files_spec *base, time_t at)
 			unusable++;
 			if ((obj = json_object()) != NULL &&
 			    (json_object_set_new(obj, "ok", json_false()) != 0 ||
-			    json_object_set_new(obj, "error", json_string(err.msg)) != 0)) {
+			        json_object_set_new(obj, "error", json_string(err.msg)) != 0)) {
 				json_decref(obj);
 				obj = NULL;
 			}
 		}
 		free(rep);
 		rep = NULL;
-		if (obj == NULL || json_object_set_new(obj, "line", json_integer(
-		    (json_int_t)lineno)) != 0 || json_object_set_new(obj, "certificate",
-		    json_string(n > 0 ? fields[0] : "")) != 0 || print_json_line(obj, 0) != 0) {
+		if (obj == NULL ||
+		    json_object_set_new(obj, "line", json_integer((json_int_t)lineno)) != 0 ||
+		    json_object_set_new(obj, "certificate", json_string(n > 0 ? fields[0] : "")) !=
+		        0 ||
+		    print_json_line(obj, 0) != 0) {
 			json_decref(obj);
 			fclose(f);
+			acmb_check_batch_free(batch);
 			fprintf(stderr, "acmbridge: out of memory writing the report\n");
 			return ACMB_EXIT_FAILURE;
 		}
 		json_decref(obj);
 	}
 	fclose(f);
+	acmb_check_batch_free(batch);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	fprintf(stderr, "acmbridge: checked %zu sets: %zu passed, %zu failed, %zu unusable "
-	    "in %.3f s (%.0f sets/s)\n", sets, passed, failed, unusable, secs,
-	    secs > 0 ? (double)sets / secs : 0.0);
+	fprintf(stderr,
+	    "acmbridge: checked %zu sets: %zu passed, %zu failed, %zu unusable "
+	    "in %.3f s (%.0f sets/s)\n",
+	    sets, passed, failed, unusable, secs, secs > 0 ? (double)sets / secs : 0.0);
 	return failed > 0 || unusable > 0 ? ACMB_EXIT_RULE : ACMB_EXIT_OK;
 }
 
 int
 acmb_cli_check(int argc, char **argv)
 {
-	struct acmb_files_spec spec = { 0 };
+	struct acmb_files_spec spec = {0};
 	struct acmb_rules_report *rep = NULL;
 	enum output_mode mode = OUTPUT_DEFAULT;
 	const char *at_str = NULL, *batch = NULL, *val;
 	char opt[64];
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	json_t *obj = NULL;
 	time_t at;
 	int i, k, rc;
@@ -209,8 +223,8 @@ acmb_cli_check(int argc, char **argv)
 			check_usage(stdout);
 			return ACMB_EXIT_OK;
 		}
-		if (acmb_cli_split_option(argc, argv, &i, check_takes_value, opt, sizeof(opt),
-		    &val) != 0)
+		if (acmb_cli_split_option(
+		        argc, argv, &i, check_takes_value, opt, sizeof(opt), &val) != 0)
 			return ACMB_EXIT_USAGE;
 		if ((k = acmb_cli_input_option(opt, val, &spec)) < 0)
 			return ACMB_EXIT_USAGE;
@@ -227,8 +241,8 @@ acmb_cli_check(int argc, char **argv)
 		else if (strcmp(opt, "--output") == 0)
 			return acmb_cli_usage_error("--output takes text or json, not '%s'", val);
 		else
-			return acmb_cli_usage_error("check: unknown option '%s' (try --help)",
-			    argv[i]);
+			return acmb_cli_usage_error(
+			    "check: unknown option '%s' (try --help)", argv[i]);
 	}
 	at = time(NULL);
 	if (at_str != NULL && acmb_check_parse_time(at_str, &at, &err) != ACMB_OK)
@@ -236,14 +250,16 @@ acmb_cli_check(int argc, char **argv)
 	if (batch != NULL) {
 		if (spec.certificate != NULL || spec.private_key != NULL ||
 		    spec.certificate_chain != NULL || spec.pkcs12 != NULL)
-			return acmb_cli_usage_error("--batch takes its paths from the file; "
+			return acmb_cli_usage_error(
+			    "--batch takes its paths from the file; "
 			    "drop --certificate, --private-key, --certificate-chain, --pkcs12");
 		/* The loader wipes and unsets the variable after its first read. */
 		if (spec.passphrase_env != NULL)
 			return acmb_cli_usage_error("--batch reads the passphrase once per set: "
-			    "use --passphrase-file");
+			                            "use --passphrase-file");
 		if (mode == OUTPUT_TEXT)
-			return acmb_cli_usage_error("--batch writes JSON lines; drop --output text");
+			return acmb_cli_usage_error(
+			    "--batch writes JSON lines; drop --output text");
 		return check_batch(batch, &spec, at);
 	}
 	if (spec.certificate == NULL && spec.pkcs12 == NULL)

@@ -17,6 +17,8 @@
 #include "check.h"
 #include "cli-aws.h"
 #include "cli-input.h"
+#include "cli-pkcs11.h"
+#include "cli-source.h"
 #include "cli.h"
 #include "import.h"
 #include "input.h"
@@ -33,8 +35,9 @@ enum output_mode { OUTPUT_JSON, OUTPUT_TEXT };
 #define USAGE_FAIL(...) (acmb_cli_usage_error(__VA_ARGS__), -1)
 
 struct import_cli {
-	struct acmb_files_spec files;
+	struct acmb_source_spec src;
 	struct acmb_aws_options aws;
+	char account[16];          /* from --certificate-arn, for the export policy */
 	struct acmb_import_opts opts;
 	struct acmb_acm_tag tags[ACMB_ACM_TAGS_MAX];
 	size_t ntags;
@@ -68,6 +71,9 @@ import_usage(FILE *f)
 	    "show the serial, NotAfter and chain that were sent. The private key is\n"
 	    "wiped from memory as soon as ImportCertificate returns.\n\n"
 	    "Options:\n%s"
+	    "                             Each may also be a pkcs11: URI (RFC 7512): the key\n"
+	    "                             is exported from the token under its rules and the\n"
+	    "                             export policy, and recorded in the audit log\n"
 	    "  --certificate-arn ARN      reimport into ARN instead of importing a new one\n"
 	    "  --tags TAG ...             Key=K,Value=V (shorthand, one or more) or JSON\n"
 	    "                             '[{\"Key\":\"K\",\"Value\":\"V\"}]'\n"
@@ -86,16 +92,16 @@ import_usage(FILE *f)
 	    "                             nothing is written\n"
 	    "  --output json|text         json (default): {\"CertificateArn\": \"...\"} as the\n"
 	    "                             AWS CLI prints it; text: the ARN alone\n"
-	    "  --help                     this text\n\n%s\n"
+	    "  --help                     this text\n\n%s%s\n%s\n"
 	    "Reports (reordered chain, tag changes, a recovered lost answer) go to stderr.\n\n%s",
-	    ACMB_PROVENANCE_TAG, acmb_cli_input_help, ACMB_PROVENANCE_TAG, acmb_cli_aws_usage,
-	    acmb_cli_exit_codes);
+	    ACMB_PROVENANCE_TAG, acmb_cli_input_help, ACMB_PROVENANCE_TAG,
+	    acmb_cli_source_p11_help, acmb_cli_pkcs11_help, acmb_cli_aws_usage, acmb_cli_exit_codes);
 }
 
 static int
 import_takes_value(const char *opt)
 {
-	return acmb_cli_input_is_option(opt) || acmb_cli_aws_option_has_arg(opt) ||
+	return acmb_cli_source_takes_value(opt) || acmb_cli_aws_option_has_arg(opt) ||
 	    strcmp(opt, "--certificate-arn") == 0 || strcmp(opt, "--output") == 0 ||
 	    strcmp(opt, "--cli-input-json") == 0;
 }
@@ -328,8 +334,9 @@ apply_input_json(struct import_cli *c, struct acmb_material **mp, acmb_err *err)
 		any |= json_field(c->input_json, fields[i].name) != NULL;
 	if (!any)
 		return ACMB_OK;
-	if (c->files.certificate != NULL || c->files.private_key != NULL ||
-	    c->files.certificate_chain != NULL || c->files.pkcs12 != NULL)
+	if (c->src.files.certificate != NULL || c->src.files.private_key != NULL ||
+	    c->src.files.certificate_chain != NULL || c->src.files.pkcs12 != NULL ||
+	    acmb_pkcs11_spec_wanted(&c->src.p11))
 		return acmb_error(err, ACMB_E_USAGE, "give the certificate, key and chain either "
 		    "in --cli-input-json or as options, not both");
 	if ((m = acmb_material_new()) == NULL)
@@ -374,7 +381,7 @@ parse_args(struct import_cli *c, int argc, char **argv)
 		if (acmb_cli_split_option(argc, argv, &i, import_takes_value, opt, sizeof(opt),
 		    &val) < 0)
 			return -1;
-		if ((r = acmb_cli_input_option(opt, val, &c->files)) != 0) {
+		if ((r = acmb_cli_source_option(opt, (char *)val, &c->src)) != 0) {
 			if (r < 0)
 				return -1;
 		} else if ((r = acmb_cli_aws_option(opt, val, &c->aws)) != 0) {
@@ -458,6 +465,44 @@ print_result(const struct import_cli *c, const struct acmb_import_result *res)
 	json_decref(o);
 }
 
+/* The account of an ARN (arn:PARTITION:acm:REGION:ACCOUNT:...), or "". */
+static void
+arn_account(const char *arn, char *out, size_t len)
+{
+	const char *p = arn;
+	size_t n;
+	int i;
+
+	out[0] = '\0';
+	for (i = 0; p != NULL && i < 4; i++)
+		if ((p = strchr(p, ':')) != NULL)
+			p++;
+	if (p == NULL || (n = strcspn(p, ":")) == 0 || n >= len)
+		return;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+static int
+resolve_aws(struct import_cli *c, struct acmb_aws_config **cfg, acmb_err *err)
+{
+	char desc[512];
+	int r;
+
+	if (*cfg != NULL)
+		return ACMB_OK;
+	if ((r = acmb_aws_config_resolve(&c->aws, &acmb_aws_service_acm, cfg, err)) != ACMB_OK)
+		return r;
+	if (c->aws.no_verify_ssl)
+		fprintf(stderr, "acmbridge: warning: --no-verify-ssl: the endpoint's TLS "
+		    "certificate is not verified; the private key could go to an impostor\n");
+	if (acmb_cli_debug) {
+		acmb_aws_config_set_debug(*cfg, acmb_cli_aws_debug, NULL);
+		fprintf(stderr, "debug: %s\n", acmb_aws_config_describe(*cfg, desc, sizeof(desc)));
+	}
+	return ACMB_OK;
+}
+
 int
 acmb_cli_import(int argc, char **argv)
 {
@@ -465,8 +510,10 @@ acmb_cli_import(int argc, char **argv)
 	struct acmb_material *m = NULL;
 	struct acmb_rules_report *rep = NULL;
 	struct acmb_aws_config *cfg = NULL;
+	struct acmb_audit *audit = NULL;
 	struct acmb_import_result res;
-	acmb_err err = { 0 };
+	acmb_err err = { 0 }, aerr = { 0 };
+	size_t i;
 	int r, exit_code = ACMB_EXIT_FAILURE;
 
 	memset(&c, 0, sizeof(c));
@@ -479,6 +526,11 @@ acmb_cli_import(int argc, char **argv)
 	}
 	if (c.skeleton != NULL) {
 		exit_code = print_skeleton(c.skeleton);
+		goto out;
+	}
+	/* pin-value leaves argv before anything else happens. */
+	if ((r = acmb_cli_source_prepare(&c.src)) != 0) {
+		exit_code = r;
 		goto out;
 	}
 	c.aws.debug = acmb_cli_debug;
@@ -499,61 +551,70 @@ acmb_cli_import(int argc, char **argv)
 		fprintf(stderr, "acmbridge: ACM refuses tags on a reimport; they will be applied "
 		    "after it with AddTagsToCertificate\n");
 
+	/* A token export names its destination (export policy, audit record). */
+	if (m == NULL && acmb_pkcs11_spec_wanted(&c.src.p11)) {
+		if ((r = resolve_aws(&c, &cfg, &err)) != ACMB_OK) {
+			exit_code = acmb_cli_fail(&err);
+			goto out;
+		}
+		c.src.p11.region = acmb_aws_config_region(cfg);
+		if (c.opts.certificate_arn != NULL) {
+			arn_account(c.opts.certificate_arn, c.account, sizeof(c.account));
+			c.src.p11.account = c.account[0] != '\0' ? c.account : NULL;
+		}
+	}
+	if (m == NULL && (r = acmb_source_load(&c.src, &m, &audit, &err)) != ACMB_OK) {
+		exit_code = acmb_cli_fail(&err);
+		goto out;
+	}
+
 	/* Every ACM rule first, offline: on a failure nothing is sent. */
-	if (m == NULL) {
-		if ((r = acmb_check_files(&c.files, time(NULL), &m, &rep, &err)) != ACMB_OK) {
-			exit_code = acmb_cli_fail(&err);
-			goto out;
-		}
-	} else {
-		if ((rep = calloc(1, sizeof(*rep))) == NULL ||
-		    (r = acmb_rules_judge(m, time(NULL), rep, &err)) != ACMB_OK) {
-			if (rep == NULL)
-				acmb_error(&err, ACMB_E_NOMEM, "out of memory");
-			exit_code = acmb_cli_fail(&err);
-			goto out;
-		}
+	if ((rep = calloc(1, sizeof(*rep))) == NULL) {
+		r = acmb_error(&err, ACMB_E_NOMEM, "out of memory");
+		exit_code = acmb_cli_fail(&err);
+		goto out;
+	}
+	if ((r = acmb_rules_judge(m, time(NULL), rep, &err)) != ACMB_OK) {
+		exit_code = acmb_cli_fail(&err);
+		goto out;
 	}
 	if (!rep->ok) {
 		print_failed_rules(rep);
-		fprintf(stderr, "acmbridge: the material breaks ACM's import rules; nothing was "
-		    "sent (acmbridge check shows every rule)\n");
-		exit_code = ACMB_EXIT_RULE;
+		acmb_error(&err, ACMB_E_RULE, "the material breaks ACM's import rules; nothing "
+		    "was sent (acmbridge check shows every rule)");
+		exit_code = acmb_cli_fail(&err);
 		goto out;
 	}
 	if (rep->chain_order_changed)
 		fprintf(stderr, "acmbridge: the chain was reordered for ACM (leaf's issuer first, "
 		    "root last, duplicates dropped)\n");
-
-	if ((r = acmb_aws_config_resolve(&c.aws, &acmb_aws_service_acm, &cfg, &err)) !=
-	    ACMB_OK) {
+	if ((r = resolve_aws(&c, &cfg, &err)) != ACMB_OK) {
 		exit_code = acmb_cli_fail(&err);
 		goto out;
-	}
-	if (c.aws.no_verify_ssl)
-		fprintf(stderr, "acmbridge: warning: --no-verify-ssl: the endpoint's TLS "
-		    "certificate is not verified; the private key could go to an impostor\n");
-	if (acmb_cli_debug) {
-		char desc[512];
-
-		acmb_aws_config_set_debug(cfg, acmb_cli_aws_debug, NULL);
-		fprintf(stderr, "debug: %s\n", acmb_aws_config_describe(cfg, desc, sizeof(desc)));
 	}
 	r = acmb_import(cfg, m, &c.opts, &res, &err);
 	if (acmb_cli_debug && !c.opts.dry_run)
 		fprintf(stderr, "debug: key wiped %.6f s after ImportCertificate returned\n",
 		    res.wipe_seconds);
 	if (r != ACMB_OK) {
-		size_t i;
-
 		for (i = 0; i < res.nnotes; i++)
 			fprintf(stderr, "acmbridge: %s\n", res.notes[i]);
 		exit_code = acmb_cli_fail(&err);
 		goto out;
 	}
+	if (audit != NULL && acmb_audit_finish(audit, res.arn, NULL, &aerr) != ACMB_OK)
+		fprintf(stderr, "acmbridge: warning: the audit outcome for %s was not written: "
+		    "%s\n", res.arn != NULL ? res.arn : "(dry run)", aerr.msg);
 	print_result(&c, &res);
 	exit_code = ACMB_EXIT_OK;
 out:
+	/* An export that did not end in an import is recorded with its error. */
+	if (audit != NULL && exit_code != ACMB_EXIT_OK &&
+	    acmb_audit_finish(audit, NULL, &err, &aerr) != ACMB_OK)
+		fprintf(stderr, "acmbridge: warning: the audit outcome was not written: %s\n",
+		    aerr.msg);
+	acmb_audit_close(audit);
+	acmb_pkcs11_spec_clear(&c.src.p11);
 	acmb_import_result_clear(&res);
 	acmb_aws_config_free(cfg);
 	acmb_material_free(m);

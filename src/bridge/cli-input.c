@@ -19,8 +19,12 @@ const char acmb_cli_input_help[] =
     "                             unset after reading); never on the command line\n";
 
 static const char *const input_options[] = {
-	"--certificate", "--private-key", "--certificate-chain", "--pkcs12",
-	"--passphrase-file", "--passphrase-env",
+    "--certificate",
+    "--private-key",
+    "--certificate-chain",
+    "--pkcs12",
+    "--passphrase-file",
+    "--passphrase-env",
 };
 
 int
@@ -66,8 +70,8 @@ acmb_cli_input_option(const char *opt, const char *arg, struct acmb_files_spec *
 }
 
 int
-acmb_cli_split_option(int argc, char **argv, int *i, int (*takes_value)(const char *),
-    char *optbuf, size_t optlen, const char **val)
+acmb_cli_split_option(int argc, char **argv, int *i, int (*takes_value)(const char *), char *optbuf,
+    size_t optlen, const char **val)
 {
 	const char *a = argv[*i], *eq = strchr(a, '=');
 	size_t n;

@@ -27,6 +27,7 @@ static const struct {
 	    "check a certificate, chain and key against every ACM import rule (offline)" },
 	{ "import", acmb_cli_import,
 	    "check, then import or reimport into ACM and verify what ACM stored" },
+	{ "list", acmb_cli_list, "list PKCS#11 tokens, their certificates and keys (read-only)" },
 };
 
 static void

@@ -10,6 +10,7 @@
 /* Each subcommand returns the process exit code (see acmb_exit_code()). */
 int acmb_cli_check(int argc, char **argv);
 int acmb_cli_import(int argc, char **argv);
+int acmb_cli_list(int argc, char **argv);
 
 /* Set by --debug anywhere on the command line. Debug output never contains
  * secrets. */

@@ -304,6 +304,18 @@ expect "text around blocks dropped" 0 pem-hygiene true "text around the PEM bloc
 run --certificate "$D/leaf.pem" --private-key "$D/ecparams.key" --certificate-chain "$D/chain.pem"
 expect "EC PARAMETERS dropped" 0 pem-hygiene true "dropped EC PARAMETERS block in private key"
 
+cat "$D/leaf.key" "$D/leaf.pem" >"$D/keyincert.pem"
+run --certificate "$D/keyincert.pem" --private-key "$D/leaf.key" --certificate-chain "$D/chain.pem"
+expect "private key block in the certificate file" 3 pem-hygiene false \
+    "PEM blocks of another type in certificate"
+run --certificate - --private-key "$D/leaf.key" --certificate-chain "$D/chain.pem" <"$D/leaf.pem"
+expect "certificate from standard input" 0 certificate-pem true "standard input"
+
+openssl x509 -in "$D/leaf.pem" -outform DER -out "$D/leaf.der"
+run --certificate "fileb://$D/leaf.der" --private-key "$D/leaf.key" --certificate-chain "$D/chain.pem"
+expect "DER certificate converted" 0 certificate-pem true "converted from DER"
+expect "DER conversion reported as hygiene" 0 pem-hygiene true "converted DER to PEM in certificate"
+
 # Bad files: refused by the rule for the field, never a crash.
 truncate -s 100M "$D/huge.pem"
 run --certificate "$D/huge.pem" --private-key "$D/leaf.key"
@@ -388,21 +400,36 @@ all=$("$ACMBRIDGE" check --output text --certificate "$D/leaf.pem" --private-key
 expect_eq "no key bytes printed" "$([[ $all == *"$keyline"* ]] && echo leaked || echo clean)" clean
 
 # --batch: one JSON line per set, summary on stderr, exit 3 when one fails.
+# Consecutive sets share a decoded chain; each leaf is still judged on its own.
 {
 	echo "# cert key chain"
 	echo "$D/leaf.pem $D/leaf.key $D/chain.pem"
+	echo "$D/leaf.pem $D/leaf.key $D/unordered.pem"
 	echo "$D/rsaleaf.pem $D/rsaleaf.key $D/rsachain.pem"
-	echo "$D/expired.pem $D/expired.key $D/chain.pem"
 	echo ""
+	echo "$D/expired.pem $D/expired.key $D/chain.pem"
+	echo "$D/mixed.pem $D/mixed.key $D/chain.pem  # EC leaf of the RSA CA"
+	echo "$D/leaf.pem $D/leaf.key $D/chain.pem"
+	echo "$D/leaf.pem $D/nope.key"
 } >"$D/batch.txt"
 bout=$("$ACMBRIDGE" check --batch "$D/batch.txt" 2>"$D/batch.err")
 rc=$?
 expect_eq "--batch exit 3 when a set fails" "$rc" 3
 expect_eq "--batch one JSON line per set" "$(printf '%s\n' "$bout" | "$PY" -c '
 import json, sys
-print([json.loads(l)["ok"] for l in sys.stdin])')" "[True, True, False]"
-expect_eq "--batch summary" "$(grep -c 'checked 3 sets: 2 passed, 1 failed' "$D/batch.err")" 1
-head -3 "$D/batch.txt" >"$D/batch-ok.txt"
+print([json.loads(l)["ok"] for l in sys.stdin])')" "[True, True, True, False, False, True, False]"
+expect_eq "--batch: shared chain still judged per leaf" "$(printf '%s\n' "$bout" | sed -n 5p |
+    "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+print([c["ok"] for c in d["checks"] if c["rule"] == "chain-issuer"], d["line"])')" "[False] 7"
+expect_eq "--batch: reordered chain reported per set" "$(printf '%s\n' "$bout" | sed -n 2p |
+    "$PY" -c 'import json, sys; print(json.load(sys.stdin)["chain_order_changed"])')" True
+expect_eq "--batch: unusable set named" "$(printf '%s\n' "$bout" | sed -n 7p |
+    "$PY" -c 'import json, sys; d = json.load(sys.stdin); print("error" in d, d["line"])')" "True 9"
+expect_eq "--batch summary" \
+    "$(grep -c 'checked 7 sets: 4 passed, 2 failed, 1 unusable' "$D/batch.err")" 1
+head -4 "$D/batch.txt" >"$D/batch-ok.txt"
 "$ACMBRIDGE" check --batch "$D/batch-ok.txt" >/dev/null 2>&1
 rc=$?
 expect_eq "--batch exit 0 when all pass" "$rc" 0

@@ -15,9 +15,10 @@ import uuid
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import (ExtendedKeyUsageOID, NameOID,
+                                   SignatureAlgorithmOID)
 
 from awserror import ServiceError
 from model import ServiceJudge
@@ -35,10 +36,10 @@ DEFAULT_KEY_TYPES = ("RSA_1024", "RSA_2048")
 MSG_MORE_THAN_ONE = ("The certificate field contains more than one "
                      "certificate. You can specify only one certificate in "
                      "this field.")
-MSG_CHAIN_ORDER = ("Unable to validate certificate chain. The certificate "
-                   "chain must start with the immediate signing certificate, "
-                   "followed by any intermediaries in order. The index "
-                   "within the chain of the invalid certificate is: {}")
+# ACM's own wording (as IAM's longer message is not what ACM answers); the
+# detail after it says which link failed.
+MSG_CHAIN = ("Could not validate the certificate with the certificate chain. "
+             "The certificate at index {} of the chain {}.")
 MSG_TAGS_ON_REIMPORT = "Tagging is not permitted on re-import."
 
 _PEM_BLOCK = re.compile(
@@ -203,12 +204,8 @@ def _signed_by(cert, issuer):
 
 
 def _check_chain(leaf, chain):
-    if _signed_by(leaf, leaf):
-        self_signed = True
-    else:
-        self_signed = False
     if not chain:
-        if not self_signed:
+        if not _signed_by(leaf, leaf):
             raise _validation(
                 "The certificate is not self-signed, so a certificate chain "
                 "that starts with its issuer is required "
@@ -217,12 +214,16 @@ def _check_chain(leaf, chain):
     leaf_der = leaf.public_bytes(serialization.Encoding.DER)
     for index, cert in enumerate(chain):
         if cert.public_bytes(serialization.Encoding.DER) == leaf_der:
-            raise _validation("Do not include the end-entity certificate in "
-                              "the certificate chain. "
-                              + MSG_CHAIN_ORDER.format(index))
+            raise _validation(MSG_CHAIN.format(
+                index, "is the end-entity certificate itself, which must "
+                "not be in the chain"))
         below = leaf if index == 0 else chain[index - 1]
         if not _signed_by(below, cert):
-            raise _validation(MSG_CHAIN_ORDER.format(index))
+            what = "the certificate" if index == 0 else \
+                f"the chain certificate at index {index - 1}"
+            raise _validation(MSG_CHAIN.format(
+                index, f"did not issue {what}; the chain must start with "
+                "the issuer and go up in order"))
 
 
 def _check_validity(cert, now):
@@ -289,18 +290,26 @@ def _usages(cert):
     return key_usages, ekus
 
 
+_SIGNATURE_NAMES = {
+    SignatureAlgorithmOID.RSA_WITH_SHA1: "SHA1WITHRSA",
+    SignatureAlgorithmOID.RSA_WITH_SHA224: "SHA224WITHRSA",
+    SignatureAlgorithmOID.RSA_WITH_SHA256: "SHA256WITHRSA",
+    SignatureAlgorithmOID.RSA_WITH_SHA384: "SHA384WITHRSA",
+    SignatureAlgorithmOID.RSA_WITH_SHA512: "SHA512WITHRSA",
+    SignatureAlgorithmOID.RSASSA_PSS: "RSASSA-PSS",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA1: "SHA1WITHECDSA",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA224: "SHA224WITHECDSA",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA256: "SHA256WITHECDSA",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA384: "SHA384WITHECDSA",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA512: "SHA512WITHECDSA",
+}
+
+
 def _signature_algorithm(cert):
-    public_key = cert.public_key()
-    hash_name = cert.signature_hash_algorithm.name.upper().replace("-", "")
-    kind = "RSA" if isinstance(public_key, rsa.RSAPublicKey) else "ECDSA"
-    # ACM names the algorithm of the issuer's signature; the issuer's key
-    # type is read from the signature OID.
-    oid_name = cert.signature_algorithm_oid._name.lower()
-    if "ecdsa" in oid_name:
-        kind = "ECDSA"
-    elif "rsa" in oid_name:
-        kind = "RSA"
-    return f"{hash_name}WITH{kind}"
+    """The issuer's signature as ACM names it (from the signature OID, as
+    the issuer's key type may differ from the certificate's)."""
+    oid = cert.signature_algorithm_oid
+    return _SIGNATURE_NAMES.get(oid, oid.dotted_string)
 
 
 def _issuer_label(cert):

@@ -13,6 +13,7 @@ import datetime
 import http.client
 import json
 import os
+import socket
 import sys
 import urllib.parse
 
@@ -24,6 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sigv4 import load_test_credentials  # noqa: E402
 
@@ -207,6 +209,17 @@ def main():
            signed("ListCertificates", {}, service="acm-pca"),
            400, "InvalidSignatureException",
            "Credential should be scoped to correct service: 'acm'")
+    expect("credential scoped to a region that is not one", signed(
+        "ListCertificates", {}, region="moon"), 400,
+        "InvalidSignatureException", "valid region")
+    st, _, data = signed("ImportCertificate", import_params(
+        make_cert(rsa_key), rsa_key), region="eu-central-1")
+    arn = data.get("CertificateArn", "")
+    check("the region comes from the credential scope into the ARN",
+          arn.startswith("arn:aws:acm:eu-central-1:123456789012:"), data)
+    st, _, data = signed("DescribeCertificate", {"CertificateArn": arn})
+    check("and the certificate is not visible from us-east-1",
+          data.get("__type") == "ResourceNotFoundException", data)
     expect("unknown access key", signed(
         "ListCertificates", {}, akid="AKIAUNKNOWN000000001"),
         400, "UnrecognizedClientException",
@@ -257,6 +270,16 @@ def main():
                         ("Content-Length", str(9 * 1024 * 1024))], b"{}")
     check("body over 8 MiB refused by size (413) before it is read",
           st == 413 and data.get("__type") == "RequestEntityTooLarge", data)
+
+    for garbage in (b"NOT HTTP AT ALL\r\n\r\n", b"\x16\x03\x01\x00\xff" * 20,
+                    b"POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n"):
+        with socket.create_connection((URL.hostname, URL.port), 10) as s:
+            s.sendall(garbage)
+            s.shutdown(socket.SHUT_WR)
+            s.recv(4096)
+    st, _, _ = signed("ListCertificates", {})
+    check("garbage on the socket is answered and the server keeps serving",
+          st == 200, st)
 
     print("# botocore model validation")
     expect("missing required member", signed("DescribeCertificate", {}),
@@ -349,10 +372,19 @@ def main():
                                               import_params(leaf, rsa_key,
                                                             [other_ca])),
            400, "ValidationException",
-           "The index within the chain of the invalid certificate is: 0")
+           "Could not validate the certificate with the certificate chain. "
+           "The certificate at index 0")
     expect("end-entity certificate inside the chain", signed(
         "ImportCertificate", import_params(leaf, rsa_key, [leaf, ca])),
-        400, "ValidationException", "end-entity")
+        400, "ValidationException", "index 0 of the chain is the end-entity")
+    ed_key = ed25519.Ed25519PrivateKey.generate()
+    ed_ca = make_cert(ed_key, cn="Ed25519 CA", ca=True)
+    expect("chain through an issuer key ACM cannot check", signed(
+        "ImportCertificate", import_params(
+            make_cert(rsa_key, issuer=ed_ca, issuer_key=ed_key), rsa_key,
+            [ed_ca])),
+        400, "ValidationException",
+        "Could not validate the certificate with the certificate chain.")
     st, _, data = signed("ImportCertificate",
                          import_params(leaf, rsa_key, [ca]))
     check("EC-signed RSA leaf with its CA accepted", st == 200, data)
@@ -459,12 +491,12 @@ def expired_check(arn, fixed_time):
         "Includes": {"keyTypes": ["RSA_2048", "EC_prime256v1"]}}, when=when)
     listed = [c["CertificateArn"] for c in data.get(
         "CertificateSummaryList", [])]
-    check("CertificateStatuses EXPIRED lists it", arn in listed, data)
+    check("CertificateStatuses EXPIRED lists it", arn in listed, listed)
     st, _, data = signed("ListCertificates", {
         "CertificateStatuses": ["ISSUED"]}, when=when)
     listed = [c["CertificateArn"] for c in data.get(
         "CertificateSummaryList", [])]
-    check("CertificateStatuses ISSUED does not", arn not in listed, data)
+    check("CertificateStatuses ISSUED does not", arn not in listed, listed)
     expect("the real clock is 'expired' for a --fixed-time server",
            signed("ListCertificates", {}), 400,
            "InvalidSignatureException", "Signature")

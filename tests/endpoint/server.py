@@ -21,9 +21,12 @@ import ssl
 import sys
 import threading
 import time
+import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# The modules sit in the source tree, which tests must leave clean.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from acm import AcmService  # noqa: E402
@@ -80,7 +83,9 @@ class Endpoint:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "acmbridge-test-endpoint"
-    sys_version = ""
+
+    def version_string(self):
+        return self.server_version
     timeout = IDLE_TIMEOUT
 
     # The request log in DIR is the record; stderr stays quiet.
@@ -245,6 +250,7 @@ class Handler(BaseHTTPRequestHandler):
             self._write_log()
 
     def _aws_request(self, endpoint, request_id, auth, log):
+        service = None
         try:
             body = self._read_body(MAX_BODY)
             service, operation = self._resolve(endpoint)
@@ -252,6 +258,8 @@ class Handler(BaseHTTPRequestHandler):
             endpoint.verifier.verify(self.command, self.path, self.headers,
                                      body, service.judge.signing_name, auth)
         except ServiceError as e:
+            if service is not None:
+                e.message_key = service.judge.error_message_key(e.code)
             log["status"], log["error"] = e.status, e.code
             self._send_error(e, request_id)
             return
@@ -270,8 +278,17 @@ class Handler(BaseHTTPRequestHandler):
             log["applied"] = True
             status, payload, error = 200, result, None
         except ServiceError as e:
+            e.message_key = service.judge.error_message_key(e.code)
             status, payload, error = e.status, e.body(), e.code
             log["error"] = e.code
+        except Exception:
+            # A bug of the endpoint must show as a server error, not as a
+            # dropped connection a client would take for a network fault.
+            traceback.print_exc()
+            e = ServiceError("InternalFailure", "The test endpoint failed "
+                             "on this request; see its stderr.", status=500)
+            status, payload, error = e.status, e.body(), e.code
+            log["error"] = "InternalFailure (endpoint bug)"
 
         if rule is not None and rule.fault == "drop-after":
             self._drop()

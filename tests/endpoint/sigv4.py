@@ -33,6 +33,10 @@ _AUTH_RE = re.compile(
     r"SignedHeaders=(?P<signed>[a-z0-9;._-]{1,2048}),\s*"
     r"Signature=(?P<signature>[0-9a-f]{64})")
 
+# Region names as AWS spells them (us-east-1, ap-southeast-2, us-gov-west-1);
+# the region also goes into ARNs, which must stay valid.
+_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
+
 INVALID_TOKEN = "The security token included in the request is invalid."
 BAD_SIGNATURE = ("The request signature we calculated does not match the "
                  "signature you provided. Check your AWS Secret Access Key "
@@ -195,6 +199,11 @@ class Verifier:
                 f"Signature not yet current: {amz_date} is still later than "
                 f"{(now + MAX_CLOCK_SKEW).strftime(AMZ_DATE_FORMAT)} "
                 f"({now_s} + 5 min.)")
+        if _REGION_RE.fullmatch(m.group("region")) is None:
+            raise ServiceError(
+                "InvalidSignatureException",
+                "Credential should be scoped to a valid region, not "
+                f"'{m.group('region')}'.")
         if m.group("service") != expected_service:
             raise ServiceError(
                 "InvalidSignatureException",

@@ -248,7 +248,7 @@ expect_error "chain missing for a CA-signed certificate" ValidationException \
 	import-certificate --certificate "fileb://$P/rsa.pem" --private-key "fileb://$P/rsa.key"
 cat "$P/root.pem" "$P/int.pem" >"$WORK/reversed.pem"
 expect_error "chain in the wrong order" ValidationException \
-	"The index within the chain of the invalid certificate is: 0" \
+	"The certificate at index 0 of the chain did not issue the certificate" \
 	import-certificate --certificate "fileb://$P/rsa.pem" --private-key "fileb://$P/rsa.key" \
 	--certificate-chain "fileb://$WORK/reversed.pem"
 openssl pkey -in "$P/rsa.key" -aes256 -passout pass:secret -out "$WORK/enc.key"

@@ -136,7 +136,7 @@ endpoint_clear_faults
 
 # The same seed gives the same sequence of hits.
 seq_for_seed() {
-	local out= _
+	local out="" _
 	endpoint_clear_faults
 	endpoint_fault "{\"operation\": \"ListCertificates\", \"fault\": \"throttle\", \"rate\": 0.5, \"seed\": $1}"
 	for _ in 1 2 3 4 5 6 7 8; do call ListCertificates "$LIST"; out="$out$STATUS,"; done

@@ -42,7 +42,7 @@ run_py() {
 run_py
 
 echo "# state survives a restart; status follows the clock"
-arn=$(endpoint_certs | jq -r '[.certificates[] | select(.domain == "rules.example.test" and .key_algorithm == "RSA_2048")][0].arn')
+arn=$(endpoint_certs | jq -r '[.certificates[] | select(.domain == "rules.example.test" and .key_algorithm == "RSA_2048" and .region == "us-east-1")][0].arn')
 endpoint_stop
 later=$(date -u -d '+60 days' +%Y%m%dT%H%M%SZ)
 endpoint_start --fixed-time "$later"

@@ -3,8 +3,8 @@
 #   source "$ACMB_TESTS_DIR/lib/endpoint.sh"
 #   endpoint_start [--tls] [server args...]
 # exports ACMB_ENDPOINT_URL, ACMB_ENDPOINT_CA ("" without TLS),
-# ACMB_ENDPOINT_DIR, the test credentials as AWS_* variables, and stops the
-# server when the shell exits.
+# ACMB_ENDPOINT_DIR, ACMB_ENDPOINT_LOG (server stderr), the test credentials
+# as AWS_* variables, and stops the server when the shell exits.
 
 _ACMB_ENDPOINT_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 _ACMB_ENDPOINT_SERVER="$_ACMB_ENDPOINT_LIB_DIR/../endpoint/server.py"
@@ -13,7 +13,7 @@ _ACMB_ENDPOINT_TMP=
 : "${PYTHON3:=/usr/bin/python3}"
 
 # Test credentials (ACMB_TEST_*), also for tests that want the STS set.
-# shellcheck source=../endpoint/credentials.env
+# shellcheck source=tests/endpoint/credentials.env
 source "$_ACMB_ENDPOINT_LIB_DIR/../endpoint/credentials.env"
 
 _ACMB_PREV_EXIT_TRAP=
@@ -49,7 +49,7 @@ _endpoint_install_trap() {
 # endpoint_start [--tls] [server args...]: start in a fresh temp dir and wait
 # until it is ready (at most 30 s).
 endpoint_start() {
-	local tls= arg
+	local tls="" arg
 	local -a extra=()
 	for arg in "$@"; do
 		if [ "$arg" = --tls ]; then tls=--tls; else extra+=("$arg"); fi
@@ -67,7 +67,7 @@ endpoint_start() {
 	rm -f "$ready"
 	"$PYTHON3" "$_ACMB_ENDPOINT_SERVER" --state-dir "$ACMB_ENDPOINT_DIR" \
 		--ready-file "$ready" $tls ${extra[@]+"${extra[@]}"} \
-		>"$_ACMB_ENDPOINT_TMP/server.log" 2>&1 &
+		>>"$_ACMB_ENDPOINT_TMP/server.log" 2>&1 &
 	_ACMB_ENDPOINT_PID=$!
 	_endpoint_install_trap
 	local i
@@ -88,7 +88,8 @@ endpoint_start() {
 	fi
 	ACMB_ENDPOINT_URL=$("$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["url"])' "$ready")
 	ACMB_ENDPOINT_CA=$("$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["ca_file"] or "")' "$ready")
-	export ACMB_ENDPOINT_URL ACMB_ENDPOINT_CA ACMB_ENDPOINT_DIR
+	ACMB_ENDPOINT_LOG="$_ACMB_ENDPOINT_TMP/server.log"
+	export ACMB_ENDPOINT_URL ACMB_ENDPOINT_CA ACMB_ENDPOINT_DIR ACMB_ENDPOINT_LOG
 	export AWS_ACCESS_KEY_ID="$ACMB_TEST_ACCESS_KEY_ID"
 	export AWS_SECRET_ACCESS_KEY="$ACMB_TEST_SECRET_ACCESS_KEY"
 	export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1

@@ -1,0 +1,93 @@
+#!/bin/bash
+# Benchmark of `acmbridge check`: wall time of one invocation, and sets per
+# second with --batch, for RSA-2048 and EC P-256 leaves with a two-certificate
+# chain (intermediate + root). Compared in the same run with the openssl
+# command sequence an operator scripts today for the same checks.
+#
+#   bench/check.sh [SETS]     (default 2000; builds a Release build unless
+#                              ACMBRIDGE points at one)
+#
+# What is measured, honestly: every set in the batch is read from disk,
+# decoded, judged by every rule, including a real sign/verify pairwise test
+# with the private key, and printed as JSON. The batch cycles through
+# DISTINCT leaf keys and certificates (20 per algorithm) so that it is not
+# one set repeated; nothing is cached between sets. The openssl baseline does
+# less (no size, hygiene, OCSP or pairwise checks) and is still slower,
+# because it starts four processes per set.
+set -eu
+
+SETS=${1:-2000}
+DISTINCT=20
+REPS=50
+here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/tests/lib/material.sh"
+
+if [ -z "${ACMBRIDGE:-}" ]; then
+	build=${ACMB_BENCH_BUILD:-/tmp/acmb-bench-build}
+	cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release -DACMB_TESTS=OFF >/dev/null
+	cmake --build "$build" -j2 --target acmbridge >/dev/null
+	ACMBRIDGE=$build/acmbridge
+fi
+
+mat_setup
+trap mat_cleanup EXIT
+D=$MAT_DIR
+
+# "real user sys" seconds of a loop of n runs -> per-run milliseconds.
+TIMEFORMAT='%R %U %S'
+per_run() {
+	echo "$1" | awk -v n="$2" '{ printf "%.2f ms wall, %.2f ms CPU", $1 * 1000 / n, ($2 + $3) * 1000 / n }'
+}
+
+echo "acmbridge check benchmark: $(nproc) CPU(s), $(openssl version | cut -d' ' -f1-2)"
+echo "binary: $ACMBRIDGE"
+
+for alg in rsa ec; do
+	if [ $alg = rsa ]; then spec=rsa:2048; label="RSA-2048"; else spec=ec:prime256v1; label="EC P-256"; fi
+	mat_cert "${alg}root" --ca --key "$spec" --subj "/CN=Bench $label Root"
+	mat_cert "${alg}int" --ca --key "$spec" --issuer "${alg}root" --subj "/CN=Bench $label Intermediate"
+	mat_chain "$D/${alg}chain.pem" "${alg}int" "${alg}root"
+	for ((i = 0; i < DISTINCT; i++)); do
+		mat_cert "${alg}leaf$i" --key "$spec" --issuer "${alg}int" \
+		    --subj "/CN=leaf$i.bench.example" --san "DNS:leaf$i.bench.example"
+	done
+	: >"$D/${alg}batch.txt"
+	for ((i = 0; i < SETS; i++)); do
+		n=$((i % DISTINCT))
+		echo "$D/${alg}leaf$n.pem $D/${alg}leaf$n.key $D/${alg}chain.pem" >>"$D/${alg}batch.txt"
+	done
+
+	# One invocation, as an operator runs it (process start included).
+	"$ACMBRIDGE" check --certificate "$D/${alg}leaf0.pem" --private-key "$D/${alg}leaf0.key" \
+	    --certificate-chain "$D/${alg}chain.pem" --output json >/dev/null
+	single=$( { time (for ((i = 0; i < REPS; i++)); do
+		"$ACMBRIDGE" check --certificate "$D/${alg}leaf$((i % DISTINCT)).pem" \
+		    --private-key "$D/${alg}leaf$((i % DISTINCT)).key" \
+		    --certificate-chain "$D/${alg}chain.pem" --output json >/dev/null
+	done) ; } 2>&1)
+	single_ms=$(per_run "$single" $REPS)
+
+	# The same checks with the openssl command.
+	ossl=$( { time (for ((i = 0; i < REPS; i++)); do
+		l="$D/${alg}leaf$((i % DISTINCT))"
+		openssl x509 -noout -text -in "$l.pem" >/dev/null
+		openssl x509 -noout -pubkey -in "$l.pem" >"$D/cert.pub"
+		openssl pkey -pubout -in "$l.key" >"$D/key.pub"
+		cmp -s "$D/cert.pub" "$D/key.pub"
+		openssl verify -CAfile "$D/${alg}root.pem" -untrusted "$D/${alg}int.pem" "$l.pem" >/dev/null
+	done) ; } 2>&1)
+	openssl_ms=$(per_run "$ossl" $REPS)
+
+	# Batch: one process, SETS sets, on one core.
+	batch=$( { time (taskset -c 0 "$ACMBRIDGE" check --batch "$D/${alg}batch.txt" \
+	    >"$D/${alg}batch.out" 2>"$D/${alg}batch.err" || true) ; } 2>&1)
+	ok=$(grep -c '"ok":true' "$D/${alg}batch.out" || true)
+	rate=$(echo "$batch" | awk -v n="$SETS" '{ printf "%.0f sets/s wall, %.0f sets/s of CPU", n / $1, n / ($2 + $3) }')
+	printf '%-9s single check: %s per run (openssl sequence: %s per run)\n' \
+	    "$label" "$single_ms" "$openssl_ms"
+	printf '%-9s batch of %s on one core: %s (%s/%s sets passed)\n' "$label" "$SETS" \
+	    "$rate" "$ok" "$SETS"
+	sed 's/^/          /' "$D/${alg}batch.err"
+done
+echo "Load average now: $(cut -d' ' -f1-3 /proc/loadavg) (wall times grow when other jobs share the cores; CPU times do not)"
+echo "Targets: single check < 10 ms; batch >= 1000 RSA-2048 and >= 3000 EC P-256 sets/s."

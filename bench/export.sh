@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Exports per second through the wrap path (acmb_p11_export_key: one-off
+# wrapping key created and destroyed, C_WrapKey, OpenSSL unwrap, DER trim,
+# PKCS#8 decode) for RSA-2048 and P-256 on SoftHSM, against a floor measured
+# in the same run on the same token: bare C_WrapKey under a fixed key plus
+# the OpenSSL unwrap. Target: ratio (export time / floor time) <= 1.5.
+#
+#   bench/export.sh [BUILD_DIR] [ITERATIONS]     (BUILD_DIR with the tests built)
+set -euo pipefail
+
+BUILD=${1:-${ACMB_BUILD_DIR:-build}}
+N=${2:-2000}
+ACMB_BUILD_DIR=$(cd "$BUILD" && pwd)
+ACMB_TESTS_DIR=$(cd "$(dirname "$0")/../tests" && pwd)
+export ACMB_BUILD_DIR ACMB_TESTS_DIR
+FIXTURE_TYPES="rsa2048 p256"
+. "$ACMB_TESTS_DIR/softhsm/fixture.sh"
+
+export ACMB_BENCH_PIN=$FIXTURE_PIN
+status=0
+for key in rsa2048-sens p256-sens; do
+	# --pin-env wipes the variable after reading: set it for each run.
+	line=$(ACMB_BENCH_PIN=$FIXTURE_PIN "$P11_HELPERS/bench-p11-export" "$MODULE" acmb-main \
+		ACMB_BENCH_PIN "$key" "$N")
+	echo "$line"
+	ratio=${line##*ratio=}
+	awk -v r="$ratio" 'BEGIN { exit !(r <= 1.5) }' || { echo "  over the 1.5x target"; status=1; }
+done
+exit $status

@@ -1,0 +1,771 @@
+#include "p11-export.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/decoder.h>
+#include <openssl/objects.h>
+#include <openssl/param_build.h>
+#include <openssl/rand.h>
+
+#include "p11-rv.h"
+#include "secmem.h"
+
+#define WRAP_KEY_LEN 32
+/* A PKCS#8 RSA-16384 key is under 10 KiB; anything bigger is not a key. */
+#define WRAPPED_MAX (16 * 1024)
+#define WRAPPED_GUESS 4096
+
+#ifdef ACMB_TEST_HOOKS
+long acmb_p11_test_secret_keys_after_export = -1;
+#endif
+
+static const char *const cipher_names[] = {"AES-256-WRAP-PAD", "AES-256-WRAP", "AES-256-CBC"};
+#define NCIPHERS (sizeof(cipher_names) / sizeof(cipher_names[0]))
+
+/* Building an OpenSSL 3.0 decoder chain costs more than the decode: keep
+ * one per key type, with the slot each writes its result into. */
+struct acmb_p11_exporter {
+	OSSL_DECODER_CTX *dec[2]; /* [0] RSA, [1] EC PrivateKeyInfo */
+	EVP_PKEY *decoded[2];     /* always NULL between calls */
+	EVP_CIPHER *cipher[NCIPHERS];
+};
+
+int
+acmb_p11_exporter_new(struct acmb_p11_exporter **out, acmb_err *err)
+{
+	*out = OPENSSL_zalloc(sizeof(**out));
+	if (*out == NULL)
+		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
+	return ACMB_OK;
+}
+
+void
+acmb_p11_exporter_free(struct acmb_p11_exporter *x)
+{
+	size_t i;
+
+	if (x == NULL)
+		return;
+	for (i = 0; i < 2; i++) {
+		OSSL_DECODER_CTX_free(x->dec[i]);
+		EVP_PKEY_free(x->decoded[i]);
+	}
+	for (i = 0; i < NCIPHERS; i++)
+		EVP_CIPHER_free(x->cipher[i]);
+	OPENSSL_free(x);
+}
+
+static EVP_CIPHER *
+exporter_cipher(struct acmb_p11_exporter *x, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCIPHERS; i++) {
+		if (strcmp(cipher_names[i], name) != 0)
+			continue;
+		if (x->cipher[i] == NULL)
+			x->cipher[i] = EVP_CIPHER_fetch(NULL, name, NULL);
+		return x->cipher[i];
+	}
+	return NULL;
+}
+
+const char *
+acmb_p11_export_path_name(enum acmb_p11_export_path path)
+{
+	switch (path) {
+	case ACMB_P11_EXPORT_WRAPPED:
+		return "wrapped";
+	case ACMB_P11_EXPORT_COMPONENTS:
+		return "components";
+	case ACMB_P11_EXPORT_TRUSTED:
+		return "trusted-wrap";
+	case ACMB_P11_EXPORT_REFUSED:
+		break;
+	}
+	return "refused";
+}
+
+int
+acmb_p11_export_plan(const struct acmb_p11_token *t, const struct acmb_p11_object *key,
+    int have_trusted_key, enum acmb_p11_export_path *path, acmb_err *err)
+{
+	char name[200];
+
+	*path = ACMB_P11_EXPORT_REFUSED;
+	acmb_p11_object_name(key, name, sizeof(name));
+	if (key->cls != CKO_PRIVATE_KEY)
+		return acmb_error(err, ACMB_E_USAGE, "object %s on token '%s' is not a private key",
+		    name, t->label);
+	if (key->key_type != CKK_RSA && key->key_type != CKK_EC)
+		return acmb_error(err, ACMB_E_EXPORT,
+		    "key %s on token '%s' is a %s key; ACM "
+		    "imports RSA and EC keys only",
+		    name, t->label, acmb_p11_key_type_name(key->key_type));
+	if (key->never_extractable == 1)
+		return acmb_error(err, ACMB_E_EXPORT,
+		    "export refused: key %s on token '%s' has "
+		    "CKA_NEVER_EXTRACTABLE true; it was created unexportable",
+		    name, t->label);
+	if (key->extractable != 1)
+		return acmb_error(err, ACMB_E_EXPORT,
+		    "export refused: key %s on token '%s' has "
+		    "CKA_EXTRACTABLE %s; it can never leave the token (keep it there, or issue "
+		    "a new key and certificate)",
+		    name, t->label, key->extractable == 0 ? "false" : "unreadable");
+	if (key->wrap_with_trusted == 1) {
+		if (!have_trusted_key)
+			return acmb_error(err, ACMB_E_EXPORT,
+			    "export refused: key %s on token "
+			    "'%s' has CKA_WRAP_WITH_TRUSTED true, so only a wrapping key with "
+			    "CKA_TRUSTED true (set by the security officer) may wrap it; name "
+			    "one with --wrapping-key 'pkcs11:token=...;object=...;type=secret-key'",
+			    name, t->label);
+		*path = ACMB_P11_EXPORT_TRUSTED;
+		return ACMB_OK;
+	}
+	*path = key->sensitive == 0 ? ACMB_P11_EXPORT_COMPONENTS : ACMB_P11_EXPORT_WRAPPED;
+	return ACMB_OK;
+}
+
+int
+acmb_p11_wrap_mechanism(
+    const struct acmb_p11_token *t, CK_MECHANISM_TYPE *mech, const char **cipher, acmb_err *err)
+{
+	static const struct {
+		CK_MECHANISM_TYPE mech;
+		const char *cipher;
+	} prefs[] = {
+	    {CKM_AES_KEY_WRAP_PAD, "AES-256-WRAP-PAD"}, /* cipher_names[] */
+	    {CKM_AES_KEY_WRAP, "AES-256-WRAP"},
+	    {CKM_AES_CBC_PAD, "AES-256-CBC"},
+	};
+	CK_MECHANISM_INFO info;
+	size_t i;
+
+	for (i = 0; i < sizeof(prefs) / sizeof(prefs[0]); i++) {
+		if (t->fn->C_GetMechanismInfo(t->slot, prefs[i].mech, &info) != CKR_OK)
+			continue;
+		if (!(info.flags & CKF_WRAP))
+			continue;
+		*mech = prefs[i].mech;
+		*cipher = prefs[i].cipher;
+		return ACMB_OK;
+	}
+	return acmb_error(err, ACMB_E_EXPORT,
+	    "export refused: token '%s' offers none of "
+	    "CKM_AES_KEY_WRAP_PAD, CKM_AES_KEY_WRAP, CKM_AES_CBC_PAD for wrapping (module %s)",
+	    t->label, t->module);
+}
+
+/*
+ * Our wrapping key is made here, in the secure heap, and handed to the
+ * token as a session object that is sensitive, unextractable and good only
+ * for wrapping: so the token never holds a readable copy and no other
+ * process or later session can use it (design.md, "wrapping key").
+ */
+static int
+wrapping_key_create(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, unsigned char *aes,
+    CK_OBJECT_HANDLE *h, acmb_err *err)
+{
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_KEY_TYPE kt = CKK_AES;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	char label[] = "acmbridge one-off wrapping key";
+	CK_ATTRIBUTE tmpl[] = {
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_KEY_TYPE, &kt, sizeof(kt)},
+	    {CKA_TOKEN, &no, sizeof(no)},
+	    {CKA_PRIVATE, &yes, sizeof(yes)},
+	    {CKA_SENSITIVE, &yes, sizeof(yes)},
+	    {CKA_EXTRACTABLE, &no, sizeof(no)},
+	    {CKA_WRAP, &yes, sizeof(yes)},
+	    {CKA_UNWRAP, &no, sizeof(no)},
+	    {CKA_ENCRYPT, &no, sizeof(no)},
+	    {CKA_DECRYPT, &no, sizeof(no)},
+	    {CKA_SIGN, &no, sizeof(no)},
+	    {CKA_VERIFY, &no, sizeof(no)},
+	    {CKA_DERIVE, &no, sizeof(no)},
+	    {CKA_LABEL, label, sizeof(label) - 1},
+	    {CKA_VALUE, aes, WRAP_KEY_LEN},
+	};
+	CK_RV rv;
+
+	*h = CK_INVALID_HANDLE;
+	if (RAND_priv_bytes(aes, WRAP_KEY_LEN) != 1)
+		return acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot draw a wrapping key");
+	if ((rv = t->fn->C_CreateObject(s, tmpl, sizeof(tmpl) / sizeof(tmpl[0]), h)) != CKR_OK) {
+		*h = CK_INVALID_HANDLE;
+		return acmb_p11_error(
+		    err, rv, t->module, "cannot place the one-off wrapping key in the token");
+	}
+	return ACMB_OK;
+}
+
+/*
+ * Wraps key under wrapper with mech into a new secure buffer. One call into
+ * a buffer that fits any RSA-4096 or EC PKCS#8 saves the size query (the
+ * wrap is the token's most expensive step); bigger keys get the two calls.
+ */
+static int
+wrap(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_MECHANISM *mech,
+    CK_OBJECT_HANDLE wrapper, CK_OBJECT_HANDLE key, acmb_secbuf **out, acmb_err *err)
+{
+	acmb_secbuf *b = NULL;
+	unsigned char *p;
+	CK_ULONG len = WRAPPED_GUESS;
+	CK_RV rv;
+	int r = ACMB_E_INTERNAL;
+
+	*out = NULL;
+	for (;;) {
+		acmb_secbuf_free(b);
+		if ((b = acmb_secbuf_new(len)) == NULL ||
+		    (p = acmb_secbuf_reserve(b, len)) == NULL) {
+			r = acmb_error(err, ACMB_E_NOMEM, "secure heap exhausted wrapping a key");
+			goto out;
+		}
+		rv = t->fn->C_WrapKey(s, mech, wrapper, key, p, &len);
+		if (rv != CKR_BUFFER_TOO_SMALL || acmb_secbuf_max(b) != WRAPPED_GUESS)
+			break;
+		if (len <= WRAPPED_GUESS || len > WRAPPED_MAX) {
+			r = acmb_error(err, ACMB_E_TOKEN,
+			    "the token announced a wrapped key of "
+			    "%lu bytes (module %s)",
+			    (unsigned long)len, t->module);
+			goto out;
+		}
+	}
+	if (rv != CKR_OK) {
+		r = acmb_p11_error(err, rv, t->module, "the token did not wrap the key");
+		goto out;
+	}
+	if (len == 0 || len > acmb_secbuf_max(b)) {
+		r = acmb_error(err, ACMB_E_TOKEN,
+		    "the token gave a wrapped key of %lu bytes "
+		    "(module %s)",
+		    (unsigned long)len, t->module);
+		goto out;
+	}
+	acmb_secbuf_commit(b, len);
+	*out = b;
+	b = NULL;
+	r = ACMB_OK;
+out:
+	acmb_secbuf_free(b);
+	return r;
+}
+
+/* Unwraps with OpenSSL into a new secure buffer. */
+static int
+unwrap(struct acmb_p11_exporter *x, const char *cipher_name, const unsigned char *aes,
+    const unsigned char *iv, const acmb_secbuf *wrapped, acmb_secbuf **out, acmb_err *err)
+{
+	EVP_CIPHER *cipher;
+	EVP_CIPHER_CTX *ctx = NULL;
+	acmb_secbuf *b = NULL;
+	unsigned char *p;
+	size_t cap = acmb_secbuf_len(wrapped) + 16;
+	int n1 = 0, n2 = 0, r = ACMB_E_INTERNAL;
+
+	*out = NULL;
+	if ((cipher = exporter_cipher(x, cipher_name)) == NULL ||
+	    (ctx = EVP_CIPHER_CTX_new()) == NULL) {
+		r = acmb_error_ssl(err, ACMB_E_INTERNAL, "OpenSSL has no %s cipher", cipher_name);
+		goto out;
+	}
+	EVP_CIPHER_CTX_set_flags(ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+	if ((b = acmb_secbuf_new(cap)) == NULL || (p = acmb_secbuf_reserve(b, cap)) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "secure heap exhausted unwrapping a key");
+		goto out;
+	}
+	if (EVP_DecryptInit_ex2(ctx, cipher, aes, iv, NULL) != 1 ||
+	    EVP_DecryptUpdate(
+	        ctx, p, &n1, acmb_secbuf_ptr(wrapped), (int)acmb_secbuf_len(wrapped)) != 1 ||
+	    EVP_DecryptFinal_ex(ctx, p + n1, &n2) != 1) {
+		r = acmb_error_ssl(err, ACMB_E_TOKEN,
+		    "the wrapped key from the token does not "
+		    "unwrap with %s",
+		    cipher_name);
+		goto out;
+	}
+	acmb_secbuf_commit(b, (size_t)n1 + (size_t)n2);
+	*out = b;
+	b = NULL;
+	r = ACMB_OK;
+out:
+	acmb_secbuf_free(b);
+	EVP_CIPHER_CTX_free(ctx);
+	return r;
+}
+
+/*
+ * The unwrapped plaintext is a DER PrivateKeyInfo, but SoftHSM 2.6.1 pads it
+ * with up to 7 zero bytes even under CKM_AES_KEY_WRAP_PAD: cut it to the
+ * outer SEQUENCE's length, and accept only zero padding.
+ */
+static int
+trim_to_der(acmb_secbuf *der, acmb_err *err)
+{
+	const unsigned char *start = acmb_secbuf_ptr(der), *p = start;
+	size_t len = acmb_secbuf_len(der), total, i;
+	long clen = 0;
+	int tag = 0, xclass = 0, ret;
+
+	ret = ASN1_get_object(&p, &clen, &tag, &xclass, (long)len);
+	if ((ret & 0x80) || !(ret & V_ASN1_CONSTRUCTED) || tag != V_ASN1_SEQUENCE ||
+	    xclass != V_ASN1_UNIVERSAL || clen < 0)
+		return acmb_error(err, ACMB_E_TOKEN,
+		    "the unwrapped key is not a DER "
+		    "PrivateKeyInfo");
+	total = (size_t)(p - start) + (size_t)clen;
+	if (total > len || len - total > 7)
+		return acmb_error(err, ACMB_E_TOKEN,
+		    "the unwrapped key has %zu bytes after its "
+		    "DER encoding",
+		    len - total);
+	for (i = total; i < len; i++)
+		if (start[i] != 0)
+			return acmb_error(err, ACMB_E_TOKEN,
+			    "the unwrapped key has non-zero "
+			    "bytes after its DER encoding");
+	acmb_secbuf_truncate(der, total);
+	return ACMB_OK;
+}
+
+static int
+decode_pkcs8(struct acmb_p11_exporter *x, const acmb_secbuf *der, CK_KEY_TYPE kt, EVP_PKEY **out,
+    acmb_err *err)
+{
+	const unsigned char *p = acmb_secbuf_ptr(der);
+	size_t len = acmb_secbuf_len(der);
+	int i = kt == CKK_RSA ? 0 : 1, r = ACMB_E_INTERNAL;
+
+	*out = NULL;
+	if (x->dec[i] == NULL)
+		x->dec[i] = OSSL_DECODER_CTX_new_for_pkey(&x->decoded[i], "DER", "PrivateKeyInfo",
+		    kt == CKK_RSA ? "RSA" : "EC", EVP_PKEY_KEYPAIR, NULL, NULL);
+	if (x->dec[i] == NULL) {
+		r = acmb_error_ssl(err, ACMB_E_INTERNAL, "no OpenSSL decoder for PKCS#8");
+		goto out;
+	}
+	if (OSSL_DECODER_from_data(x->dec[i], &p, &len) != 1 || x->decoded[i] == NULL) {
+		r = acmb_error_ssl(err, ACMB_E_TOKEN,
+		    "the unwrapped key does not decode as a "
+		    "%s PKCS#8 key",
+		    acmb_p11_key_type_name(kt));
+		goto out;
+	}
+	/* SoftHSM's EC PKCS#8 has no public key; ACM wants it in the PEM. */
+	if (kt == CKK_EC &&
+	    EVP_PKEY_set_int_param(x->decoded[i], OSSL_PKEY_PARAM_EC_INCLUDE_PUBLIC, 1) != 1) {
+		r = acmb_error_ssl(err, ACMB_E_INTERNAL,
+		    "cannot mark the EC key to carry its "
+		    "public key");
+		goto out;
+	}
+	*out = x->decoded[i];
+	x->decoded[i] = NULL;
+	r = ACMB_OK;
+out:
+	EVP_PKEY_free(x->decoded[i]);
+	x->decoded[i] = NULL;
+	return r;
+}
+
+static void
+destroy_object(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE *h)
+{
+	if (*h == CK_INVALID_HANDLE)
+		return;
+	/* A failure here is not reported over the export's own outcome: the
+	 * object is a session object and goes with the session regardless. */
+	t->fn->C_DestroyObject(s, *h);
+	*h = CK_INVALID_HANDLE;
+}
+
+static int
+export_wrapped(struct acmb_p11_exporter *x, const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
+    const struct acmb_p11_object *key, EVP_PKEY **out, acmb_err *err)
+{
+	CK_OBJECT_HANDLE wk = CK_INVALID_HANDLE;
+	CK_MECHANISM mech = {0, NULL, 0};
+	unsigned char *aes = NULL, iv[16];
+	acmb_secbuf *wrapped = NULL, *der = NULL;
+	const char *cipher = NULL;
+	int r = ACMB_E_INTERNAL;
+
+	*out = NULL;
+	if ((r = acmb_p11_wrap_mechanism(t, &mech.mechanism, &cipher, err)) != ACMB_OK)
+		goto out;
+	if (mech.mechanism == CKM_AES_CBC_PAD) {
+		if (RAND_bytes(iv, sizeof(iv)) != 1) {
+			r = acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot draw an IV");
+			goto out;
+		}
+		mech.pParameter = iv;
+		mech.ulParameterLen = sizeof(iv);
+	}
+	if ((aes = OPENSSL_secure_malloc(WRAP_KEY_LEN)) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "secure heap exhausted");
+		goto out;
+	}
+	if ((r = wrapping_key_create(t, s, aes, &wk, err)) != ACMB_OK)
+		goto out;
+	r = wrap(t, s, &mech, wk, key->handle, &wrapped, err);
+	destroy_object(t, s, &wk);
+	if (r != ACMB_OK)
+		goto out;
+	if ((r = unwrap(x, cipher, aes, mech.pParameter, wrapped, &der, err)) != ACMB_OK)
+		goto out;
+	OPENSSL_secure_clear_free(aes, WRAP_KEY_LEN);
+	aes = NULL;
+	if ((r = trim_to_der(der, err)) != ACMB_OK ||
+	    (r = decode_pkcs8(x, der, key->key_type, out, err)) != ACMB_OK)
+		goto out;
+	r = ACMB_OK;
+out:
+	destroy_object(t, s, &wk);
+	if (aes != NULL)
+		OPENSSL_secure_clear_free(aes, WRAP_KEY_LEN);
+	acmb_secbuf_free(wrapped);
+	acmb_secbuf_free(der);
+	return r;
+}
+
+/* Reads a component into a BIGNUM; secret ones into a secure BIGNUM. */
+static int
+component_bn(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h,
+    CK_ATTRIBUTE_TYPE type, const char *name, BIGNUM **out, acmb_err *err)
+{
+	acmb_secbuf *v = NULL;
+	BIGNUM *bn = NULL;
+	int r = ACMB_E_INTERNAL;
+
+	*out = NULL;
+	if ((r = acmb_p11_attr_get_secret(t, s, h, type, &v, err)) != ACMB_OK) {
+		if (err != NULL && r == ACMB_E_TOKEN) {
+			char msg[ACMB_ERRMSG_MAX];
+
+			snprintf(msg, sizeof(msg), "%s", err->msg);
+			acmb_error(err, r, "reading %s: %s", name, msg);
+		}
+		goto out;
+	}
+	if ((bn = BN_secure_new()) == NULL ||
+	    BN_bin2bn(acmb_secbuf_ptr(v), (int)acmb_secbuf_len(v), bn) == NULL) {
+		r = acmb_error_ssl(err, ACMB_E_NOMEM, "cannot hold %s", name);
+		goto out;
+	}
+	*out = bn;
+	bn = NULL;
+	r = ACMB_OK;
+out:
+	BN_clear_free(bn);
+	acmb_secbuf_free(v);
+	return r;
+}
+
+static int
+rsa_params(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h,
+    OSSL_PARAM_BLD *bld, BIGNUM **bns, acmb_err *err)
+{
+	static const struct {
+		CK_ATTRIBUTE_TYPE type;
+		const char *attr;
+		const char *param;
+	} comp[] = {
+	    {CKA_MODULUS, "CKA_MODULUS", OSSL_PKEY_PARAM_RSA_N},
+	    {CKA_PUBLIC_EXPONENT, "CKA_PUBLIC_EXPONENT", OSSL_PKEY_PARAM_RSA_E},
+	    {CKA_PRIVATE_EXPONENT, "CKA_PRIVATE_EXPONENT", OSSL_PKEY_PARAM_RSA_D},
+	    {CKA_PRIME_1, "CKA_PRIME_1", OSSL_PKEY_PARAM_RSA_FACTOR1},
+	    {CKA_PRIME_2, "CKA_PRIME_2", OSSL_PKEY_PARAM_RSA_FACTOR2},
+	    {CKA_EXPONENT_1, "CKA_EXPONENT_1", OSSL_PKEY_PARAM_RSA_EXPONENT1},
+	    {CKA_EXPONENT_2, "CKA_EXPONENT_2", OSSL_PKEY_PARAM_RSA_EXPONENT2},
+	    {CKA_COEFFICIENT, "CKA_COEFFICIENT", OSSL_PKEY_PARAM_RSA_COEFFICIENT1},
+	};
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(comp) / sizeof(comp[0]); i++) {
+		if ((r = component_bn(t, s, h, comp[i].type, comp[i].attr, &bns[i], err)) !=
+		    ACMB_OK)
+			return r;
+		if (OSSL_PARAM_BLD_push_BN(bld, comp[i].param, bns[i]) != 1)
+			return acmb_error_ssl(err, ACMB_E_NOMEM, "cannot assemble the RSA key");
+	}
+	return ACMB_OK;
+}
+
+/* The EC point: from the certificate's key, else the public key object
+ * sharing the private key's CKA_ID (CKA_EC_POINT, a DER OCTET STRING). */
+static int
+ec_point(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, const struct acmb_p11_object *key,
+    EVP_PKEY *pub, unsigned char *buf, size_t max, size_t *len, acmb_err *err)
+{
+	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	CK_ATTRIBUTE tmpl[] = {
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_ID, (void *)key->id, key->id_len},
+	};
+	CK_OBJECT_HANDLE h;
+	ASN1_OCTET_STRING *os = NULL;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	size_t n = 0, dlen;
+	int r = ACMB_E_INTERNAL;
+
+	*len = 0;
+	if (pub != NULL) {
+		if (EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, buf, max, len) !=
+		    1)
+			return acmb_error_ssl(err, ACMB_E_PARSE,
+			    "the certificate's EC public key "
+			    "cannot be read");
+		return ACMB_OK;
+	}
+	if (key->id_len == 0 || (r = acmb_p11_find(t, s, tmpl, 2, &h, 1, &n, err)) != ACMB_OK ||
+	    n != 1) {
+		r = r != ACMB_OK ? r
+		                 : acmb_error(err, ACMB_E_TOKEN,
+		                       "the EC key's public point "
+		                       "is needed: give the certificate, or keep the public key "
+		                       "object with the same "
+		                       "CKA_ID on the token");
+		goto out;
+	}
+	if ((r = acmb_p11_attr_get(t, s, h, CKA_EC_POINT, &der, &dlen, err)) != ACMB_OK)
+		goto out;
+	p = der;
+	if ((os = d2i_ASN1_OCTET_STRING(NULL, &p, (long)dlen)) == NULL ||
+	    (size_t)ASN1_STRING_length(os) > max) {
+		r = acmb_error(err, ACMB_E_TOKEN,
+		    "CKA_EC_POINT of the public key is not a DER "
+		    "OCTET STRING");
+		goto out;
+	}
+	memcpy(buf, ASN1_STRING_get0_data(os), (size_t)ASN1_STRING_length(os));
+	*len = (size_t)ASN1_STRING_length(os);
+	r = ACMB_OK;
+out:
+	ASN1_OCTET_STRING_free(os);
+	free(der);
+	return r;
+}
+
+static int
+ec_params(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, const struct acmb_p11_object *key,
+    EVP_PKEY *pub, OSSL_PARAM_BLD *bld, BIGNUM **priv, unsigned char *point, size_t point_max,
+    acmb_err *err)
+{
+	unsigned char *oid_der = NULL;
+	const unsigned char *p;
+	ASN1_OBJECT *oid = NULL;
+	const char *group;
+	size_t oid_len, point_len = 0;
+	int r = ACMB_E_INTERNAL, nid;
+
+	if ((r = acmb_p11_attr_get(t, s, key->handle, CKA_EC_PARAMS, &oid_der, &oid_len, err)) !=
+	    ACMB_OK)
+		goto out;
+	p = oid_der;
+	if ((oid = d2i_ASN1_OBJECT(NULL, &p, (long)oid_len)) == NULL ||
+	    (nid = OBJ_obj2nid(oid)) == NID_undef || (group = OBJ_nid2sn(nid)) == NULL) {
+		r = acmb_error(err, ACMB_E_EXPORT,
+		    "export refused: the key's CKA_EC_PARAMS is not "
+		    "a named curve OpenSSL knows");
+		goto out;
+	}
+	if ((r = component_bn(t, s, key->handle, CKA_VALUE, "CKA_VALUE", priv, err)) != ACMB_OK ||
+	    (r = ec_point(t, s, key, pub, point, point_max, &point_len, err)) != ACMB_OK)
+		goto out;
+	if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, *priv) != 1 ||
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, point_len) != 1) {
+		r = acmb_error_ssl(err, ACMB_E_NOMEM, "cannot assemble the EC key");
+		goto out;
+	}
+	r = ACMB_OK;
+out:
+	ASN1_OBJECT_free(oid);
+	free(oid_der);
+	return r;
+}
+
+static int
+export_components(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
+    const struct acmb_p11_object *key, EVP_PKEY *pub, EVP_PKEY **out, acmb_err *err)
+{
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	BIGNUM *bns[8] = {NULL};
+	unsigned char point[256];
+	size_t i;
+	int r = ACMB_E_INTERNAL;
+
+	*out = NULL;
+	if ((bld = OSSL_PARAM_BLD_new()) == NULL) {
+		r = acmb_error_ssl(err, ACMB_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (key->key_type == CKK_RSA)
+		r = rsa_params(t, s, key->handle, bld, bns, err);
+	else
+		r = ec_params(t, s, key, pub, bld, &bns[0], point, sizeof(point), err);
+	if (r != ACMB_OK)
+		goto out;
+	/* The private BIGNUMs are secure, so the builder puts the block in the
+	 * secure heap and OSSL_PARAM_free() clear-frees it (the rest goes
+	 * through the wiping allocator). */
+	if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    (ctx = EVP_PKEY_CTX_new_from_name(
+	         NULL, key->key_type == CKK_RSA ? "RSA" : "EC", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, params) != 1 || pkey == NULL) {
+		r = acmb_error_ssl(err, ACMB_E_TOKEN,
+		    "the key components read from token '%s' do "
+		    "not form a %s key",
+		    t->label, acmb_p11_key_type_name(key->key_type));
+		goto out;
+	}
+	*out = pkey;
+	pkey = NULL;
+	r = ACMB_OK;
+out:
+	EVP_PKEY_free(pkey);
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	for (i = 0; i < sizeof(bns) / sizeof(bns[0]); i++)
+		BN_clear_free(bns[i]);
+	return r;
+}
+
+/*
+ * A CKA_WRAP_WITH_TRUSTED key is wrapped under the operator's trusted key
+ * and unwrapped again inside the token as a non-sensitive session copy whose
+ * components we read: the trusted key's value never has to leave the token.
+ */
+static int
+export_trusted(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
+    const struct acmb_p11_object *key, CK_OBJECT_HANDLE trusted, EVP_PKEY *pub, EVP_PKEY **out,
+    acmb_err *err)
+{
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_KEY_TYPE kt = key->key_type;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_ATTRIBUTE tmpl[] = {
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_KEY_TYPE, &kt, sizeof(kt)},
+	    {CKA_TOKEN, &no, sizeof(no)},
+	    {CKA_PRIVATE, &yes, sizeof(yes)},
+	    {CKA_SENSITIVE, &no, sizeof(no)},
+	    {CKA_EXTRACTABLE, &yes, sizeof(yes)},
+	    {CKA_SIGN, &no, sizeof(no)},
+	    {CKA_DECRYPT, &no, sizeof(no)},
+	};
+	CK_MECHANISM mech = {0, NULL, 0};
+	CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
+	struct acmb_p11_object cobj;
+	acmb_secbuf *wrapped = NULL;
+	const char *cipher;
+	unsigned char iv[16];
+	CK_RV rv;
+	int r = ACMB_E_INTERNAL;
+
+	*out = NULL;
+	if ((r = acmb_p11_wrap_mechanism(t, &mech.mechanism, &cipher, err)) != ACMB_OK)
+		goto out;
+	if (mech.mechanism == CKM_AES_CBC_PAD) {
+		if (RAND_bytes(iv, sizeof(iv)) != 1) {
+			r = acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot draw an IV");
+			goto out;
+		}
+		mech.pParameter = iv;
+		mech.ulParameterLen = sizeof(iv);
+	}
+	if ((r = wrap(t, s, &mech, trusted, key->handle, &wrapped, err)) != ACMB_OK)
+		goto out;
+	rv = t->fn->C_UnwrapKey(s, &mech, trusted, acmb_secbuf_mutable(wrapped),
+	    acmb_secbuf_len(wrapped), tmpl, sizeof(tmpl) / sizeof(tmpl[0]), &copy);
+	if (rv != CKR_OK) {
+		copy = CK_INVALID_HANDLE;
+		r = acmb_p11_error(err, rv, t->module,
+		    "the trusted wrapping key (it needs "
+		    "CKA_UNWRAP true) did not unwrap a session copy of the key");
+		goto out;
+	}
+	cobj = *key;
+	cobj.handle = copy;
+	r = export_components(t, s, &cobj, pub, out, err);
+out:
+	destroy_object(t, s, &copy);
+	acmb_secbuf_free(wrapped);
+	return r;
+}
+
+#ifdef ACMB_TEST_HOOKS
+static void
+count_session_secret_keys(const struct acmb_p11_token *t, CK_SESSION_HANDLE s)
+{
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_BBOOL no = CK_FALSE;
+	CK_ATTRIBUTE tmpl[] = {
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_TOKEN, &no, sizeof(no)},
+	};
+	CK_OBJECT_HANDLE h[8];
+	size_t n = 0;
+
+	if (acmb_p11_find(t, s, tmpl, 2, h, 8, &n, NULL) != ACMB_OK)
+		acmb_p11_test_secret_keys_after_export = -2;
+	else
+		acmb_p11_test_secret_keys_after_export = (long)n;
+}
+#endif
+
+int
+acmb_p11_export_key(struct acmb_p11_exporter *x, const struct acmb_p11_token *t,
+    CK_SESSION_HANDLE s, const struct acmb_p11_object *key, enum acmb_p11_export_path path,
+    CK_OBJECT_HANDLE trusted, EVP_PKEY *pub, EVP_PKEY **out, acmb_err *err)
+{
+	struct acmb_p11_exporter *own = NULL;
+	int r = ACMB_E_INTERNAL;
+
+	*out = NULL;
+	if (x == NULL) {
+		if ((r = acmb_p11_exporter_new(&own, err)) != ACMB_OK)
+			return r;
+		x = own;
+	}
+	switch (path) {
+	case ACMB_P11_EXPORT_WRAPPED:
+		r = export_wrapped(x, t, s, key, out, err);
+		break;
+	case ACMB_P11_EXPORT_COMPONENTS:
+		r = export_components(t, s, key, pub, out, err);
+		break;
+	case ACMB_P11_EXPORT_TRUSTED:
+		if (trusted == CK_INVALID_HANDLE)
+			r = acmb_error(err, ACMB_E_EXPORT,
+			    "export refused: no trusted wrapping "
+			    "key given for a CKA_WRAP_WITH_TRUSTED key");
+		else
+			r = export_trusted(t, s, key, trusted, pub, out, err);
+		break;
+	case ACMB_P11_EXPORT_REFUSED:
+		r = acmb_error(err, ACMB_E_EXPORT, "export refused");
+		break;
+	}
+#ifdef ACMB_TEST_HOOKS
+	count_session_secret_keys(t, s);
+#endif
+	acmb_p11_exporter_free(own);
+	return r;
+}

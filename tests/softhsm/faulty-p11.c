@@ -1,0 +1,168 @@
+/*
+ * A fault-injecting PKCS#11 module for tests: forwards every call to a real
+ * module (ACMB_FAULT_P11_TARGET, default SoftHSM 2) and makes one chosen
+ * function fail with a chosen CK_RV: the first SKIP calls go through, every
+ * later one fails, as a token that broke or was pulled mid-way would:
+ *     ACMB_FAULT_P11=C_WrapKey:CKR_DEVICE_REMOVED[:SKIP]
+ * A real component with chosen failures, not a mock of acmbridge's code.
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <p11-kit/pkcs11.h>
+
+#define DEFAULT_TARGET "/usr/lib/softhsm/libsofthsm2.so"
+
+static CK_FUNCTION_LIST *real;
+static CK_FUNCTION_LIST wrapped;
+static char fault_fn[64];
+static CK_RV fault_rv;
+static long fault_skip;
+
+static const struct {
+	const char *name;
+	CK_RV rv;
+} rv_names[] = {
+    {"CKR_GENERAL_ERROR", CKR_GENERAL_ERROR},
+    {"CKR_FUNCTION_FAILED", CKR_FUNCTION_FAILED},
+    {"CKR_DEVICE_ERROR", CKR_DEVICE_ERROR},
+    {"CKR_DEVICE_REMOVED", CKR_DEVICE_REMOVED},
+    {"CKR_TOKEN_NOT_PRESENT", CKR_TOKEN_NOT_PRESENT},
+    {"CKR_PIN_INCORRECT", CKR_PIN_INCORRECT},
+    {"CKR_PIN_LOCKED", CKR_PIN_LOCKED},
+    {"CKR_HOST_MEMORY", CKR_HOST_MEMORY},
+    {"CKR_KEY_UNEXTRACTABLE", CKR_KEY_UNEXTRACTABLE},
+    {"CKR_SESSION_HANDLE_INVALID", CKR_SESSION_HANDLE_INVALID},
+};
+
+static void
+parse_fault(void)
+{
+	const char *spec = getenv("ACMB_FAULT_P11");
+	char buf[160], *rvs, *skip;
+	size_t i;
+
+	if (spec == NULL || strlen(spec) >= sizeof(buf))
+		return;
+	strcpy(buf, spec);
+	if ((rvs = strchr(buf, ':')) == NULL)
+		return;
+	*rvs++ = '\0';
+	if ((skip = strchr(rvs, ':')) != NULL) {
+		*skip++ = '\0';
+		fault_skip = strtol(skip, NULL, 10);
+	}
+	snprintf(fault_fn, sizeof(fault_fn), "%s", buf);
+	fault_rv = strtoul(rvs, NULL, 0);
+	for (i = 0; i < sizeof(rv_names) / sizeof(rv_names[0]); i++)
+		if (strcmp(rv_names[i].name, rvs) == 0)
+			fault_rv = rv_names[i].rv;
+}
+
+static int
+faulted(const char *fn)
+{
+	if (fault_fn[0] == '\0' || strcmp(fn, fault_fn) != 0)
+		return 0;
+	if (fault_skip > 0) {
+		fault_skip--;
+		return 0;
+	}
+	return 1;
+}
+
+#define FAULT(name)                                                                                \
+	do {                                                                                       \
+		if (faulted(#name))                                                                \
+			return fault_rv;                                                           \
+	} while (0)
+
+static CK_RV
+f_Login(CK_SESSION_HANDLE s, CK_USER_TYPE u, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+	FAULT(C_Login);
+	return real->C_Login(s, u, pin, len);
+}
+
+static CK_RV
+f_WrapKey(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE w, CK_OBJECT_HANDLE k,
+    CK_BYTE_PTR out, CK_ULONG_PTR len)
+{
+	FAULT(C_WrapKey);
+	return real->C_WrapKey(s, m, w, k, out, len);
+}
+
+static CK_RV
+f_GetAttributeValue(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n)
+{
+	FAULT(C_GetAttributeValue);
+	return real->C_GetAttributeValue(s, o, t, n);
+}
+
+static CK_RV
+f_CreateObject(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR h)
+{
+	FAULT(C_CreateObject);
+	return real->C_CreateObject(s, t, n, h);
+}
+
+static CK_RV
+f_FindObjectsInit(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n)
+{
+	FAULT(C_FindObjectsInit);
+	return real->C_FindObjectsInit(s, t, n);
+}
+
+static CK_RV
+f_OpenSession(
+    CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify, CK_SESSION_HANDLE_PTR s)
+{
+	FAULT(C_OpenSession);
+	return real->C_OpenSession(slot, flags, app, notify, s);
+}
+
+static CK_RV
+f_DestroyObject(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o)
+{
+	FAULT(C_DestroyObject);
+	return real->C_DestroyObject(s, o);
+}
+
+static CK_RV
+f_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
+{
+	FAULT(C_GetTokenInfo);
+	return real->C_GetTokenInfo(slot, info);
+}
+
+CK_RV
+C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
+{
+	const char *target = getenv("ACMB_FAULT_P11_TARGET");
+	CK_RV (*get)(CK_FUNCTION_LIST_PTR_PTR);
+	void *dl;
+	CK_RV rv;
+
+	if (real == NULL) {
+		if ((dl = dlopen(target != NULL ? target : DEFAULT_TARGET, RTLD_NOW)) == NULL)
+			return CKR_GENERAL_ERROR;
+		*(void **)&get = dlsym(dl, "C_GetFunctionList");
+		if (get == NULL || (rv = get(&real)) != CKR_OK)
+			return CKR_GENERAL_ERROR;
+		parse_fault();
+		wrapped = *real;
+		wrapped.C_GetFunctionList = C_GetFunctionList;
+		wrapped.C_Login = f_Login;
+		wrapped.C_WrapKey = f_WrapKey;
+		wrapped.C_GetAttributeValue = f_GetAttributeValue;
+		wrapped.C_CreateObject = f_CreateObject;
+		wrapped.C_FindObjectsInit = f_FindObjectsInit;
+		wrapped.C_OpenSession = f_OpenSession;
+		wrapped.C_DestroyObject = f_DestroyObject;
+		wrapped.C_GetTokenInfo = f_GetTokenInfo;
+	}
+	*list = &wrapped;
+	return CKR_OK;
+}
