@@ -75,7 +75,7 @@ int
 acmb_init(struct acmb_init_report *rep, acmb_err *err)
 {
 	struct acmb_init_report r;
-	struct rlimit rl = { 0, 0 };
+	struct rlimit rl = {0, 0};
 	int locked = 0, plain = 0, rc;
 
 	memset(&r, 0, sizeof(r));
@@ -94,24 +94,23 @@ acmb_init(struct acmb_init_report *rep, acmb_err *err)
 #endif
 	/* Fails only if OpenSSL already allocated: then copies it frees are
 	 * not wiped, which we report rather than hide. */
-	r.allocators_wiped = !plain &&
-	    CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free) == 1;
+	r.allocators_wiped =
+	    !plain && CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free) == 1;
 	if ((rc = acmb_secmem_init(ACMB_SECURE_HEAP_SIZE, &locked, err)) != ACMB_OK)
 		return rc;
 	r.secure_heap_locked = locked;
 	if (plain) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return acmb_error(err, ACMB_E_INTERNAL,
-			    "libcurl initialisation failed");
+			return acmb_error(err, ACMB_E_INTERNAL, "libcurl initialisation failed");
 	} else if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, acmb_zmalloc, acmb_zfree,
-	    acmb_zrealloc, acmb_zstrdup, acmb_zcalloc) != CURLE_OK) {
+	               acmb_zrealloc, acmb_zstrdup, acmb_zcalloc) != CURLE_OK) {
 		return acmb_error(err, ACMB_E_INTERNAL, "libcurl initialisation failed");
 	}
 	/* Always: callers free jansson's output with acmb_zfree(). */
 	json_set_alloc_funcs(acmb_zmalloc, acmb_zfree);
 	if (install_interrupt_handlers() != 0)
-		return acmb_error(err, ACMB_E_INTERNAL,
-		    "cannot install the SIGINT/SIGTERM handlers");
+		return acmb_error(
+		    err, ACMB_E_INTERNAL, "cannot install the SIGINT/SIGTERM handlers");
 	initialised = 1;
 	if (rep != NULL)
 		*rep = r;

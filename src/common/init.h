@@ -9,9 +9,9 @@
 #include "error.h"
 
 struct acmb_init_report {
-	int core_dumps_off;   /* RLIMIT_CORE set to 0 */
-	int not_dumpable;     /* PR_SET_DUMPABLE 0 */
-	int allocators_wiped; /* OpenSSL, curl and jansson use the wiping allocator */
+	int core_dumps_off;     /* RLIMIT_CORE set to 0 */
+	int not_dumpable;       /* PR_SET_DUMPABLE 0 */
+	int allocators_wiped;   /* OpenSSL, curl and jansson use the wiping allocator */
 	int secure_heap_locked; /* mlock of the secure heap succeeded */
 };
 

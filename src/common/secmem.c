@@ -24,8 +24,8 @@ acmb_secmem_init(size_t size, int *locked, acmb_err *err)
 	/* minsize 16: OpenSSL's own secure allocations are small. */
 	r = CRYPTO_secure_malloc_init(size, 16);
 	if (r == 0)
-		return acmb_error(err, ACMB_E_NOMEM,
-		    "cannot create the %zu-byte secure heap", size);
+		return acmb_error(
+		    err, ACMB_E_NOMEM, "cannot create the %zu-byte secure heap", size);
 	/* 2 means "works, but mlock or madvise failed". */
 	*locked = (r == 1);
 	return ACMB_OK;
@@ -58,8 +58,8 @@ zero_avx512_high(void)
 	    "vpxord %%zmm24, %%zmm24, %%zmm24\n\tvpxord %%zmm25, %%zmm25, %%zmm25\n\t"
 	    "vpxord %%zmm26, %%zmm26, %%zmm26\n\tvpxord %%zmm27, %%zmm27, %%zmm27\n\t"
 	    "vpxord %%zmm28, %%zmm28, %%zmm28\n\tvpxord %%zmm29, %%zmm29, %%zmm29\n\t"
-	    "vpxord %%zmm30, %%zmm30, %%zmm30\n\tvpxord %%zmm31, %%zmm31, %%zmm31\n\t"
-	    ::: "memory");
+	    "vpxord %%zmm30, %%zmm30, %%zmm30\n\tvpxord %%zmm31, %%zmm31, %%zmm31\n\t" ::
+	        : "memory");
 }
 
 __attribute__((noinline, target("avx"))) static void
@@ -72,14 +72,13 @@ zero_avx(void)
 __attribute__((noinline)) static void
 zero_sse(void)
 {
-	__asm__ volatile(
-	    "pxor %%xmm0, %%xmm0\n\tpxor %%xmm1, %%xmm1\n\tpxor %%xmm2, %%xmm2\n\t"
-	    "pxor %%xmm3, %%xmm3\n\tpxor %%xmm4, %%xmm4\n\tpxor %%xmm5, %%xmm5\n\t"
-	    "pxor %%xmm6, %%xmm6\n\tpxor %%xmm7, %%xmm7\n\tpxor %%xmm8, %%xmm8\n\t"
-	    "pxor %%xmm9, %%xmm9\n\tpxor %%xmm10, %%xmm10\n\tpxor %%xmm11, %%xmm11\n\t"
-	    "pxor %%xmm12, %%xmm12\n\tpxor %%xmm13, %%xmm13\n\t"
-	    "pxor %%xmm14, %%xmm14\n\tpxor %%xmm15, %%xmm15\n\t"
-	    ::: "memory");
+	__asm__ volatile("pxor %%xmm0, %%xmm0\n\tpxor %%xmm1, %%xmm1\n\tpxor %%xmm2, %%xmm2\n\t"
+	                 "pxor %%xmm3, %%xmm3\n\tpxor %%xmm4, %%xmm4\n\tpxor %%xmm5, %%xmm5\n\t"
+	                 "pxor %%xmm6, %%xmm6\n\tpxor %%xmm7, %%xmm7\n\tpxor %%xmm8, %%xmm8\n\t"
+	                 "pxor %%xmm9, %%xmm9\n\tpxor %%xmm10, %%xmm10\n\tpxor %%xmm11, %%xmm11\n\t"
+	                 "pxor %%xmm12, %%xmm12\n\tpxor %%xmm13, %%xmm13\n\t"
+	                 "pxor %%xmm14, %%xmm14\n\tpxor %%xmm15, %%xmm15\n\t" ::
+	                     : "memory");
 }
 #endif
 

@@ -105,7 +105,7 @@ known_defects() {
 	cat <<'DEFECTS'
 ^mem-import-fail-key-mismatch|exit|^AWS secret$|acmbridge import stops on a broken rule before it resolves the AWS configuration, so AWS_SECRET_ACCESS_KEY is never read and stays in the environment block until exit: take (copy to the secure heap, wipe in place, unset) the AWS secret variables at the start of acmb_cli_import (src/bridge/cli-import.c), before the rules are judged
 ^mem-import-fail-key-mismatch|result|^AWS secret$|(as above: the AWS secret is still in the environment block when the rule failure is printed)
-^mem-(re)?import|result|^AWS secret$|acmbridge import prints its result while the AWS credentials (secret key, session token) are still in the secure heap: in acmb_cli_import (src/bridge/cli-import.c) free the configuration (acmb_aws_config_free) right after the last AWS call (the verification), before printing
+^mem-((re)?import|p11)|result|^AWS secret$|acmbridge import prints its result while the AWS credentials (secret key, session token) are still in the secure heap: in acmb_cli_import (src/bridge/cli-import.c) free the configuration (acmb_aws_config_free) right after the last AWS call (the verification), before printing
 DEFECTS
 }
 

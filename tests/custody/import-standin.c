@@ -61,7 +61,7 @@ main(int argc, char **argv)
 	acmb_secbuf *key_pem = NULL;
 	char *cert_pem = NULL, *chain_pem = NULL, *arn = NULL;
 	const char *reimport_arn = NULL;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	size_t len;
 	int i, r = ACMB_E_INTERNAL, debug = 0, imported = 0;
 
@@ -121,8 +121,8 @@ main(int argc, char **argv)
 	    (r = acmb_material_chain_pem(m, &chain_pem, &len, &err)) != ACMB_OK ||
 	    (r = acmb_material_key_pem(m, &key_pem, &err)) != ACMB_OK)
 		goto fail;
-	r = acmb_acm_import_certificate(cfg, cert_pem, chain_pem, key_pem,
-	    reimport_arn, NULL, 0, &arn, &info, &err);
+	r = acmb_acm_import_certificate(
+	    cfg, cert_pem, chain_pem, key_pem, reimport_arn, NULL, 0, &arn, &info, &err);
 	clock_gettime(CLOCK_MONOTONIC, &returned);
 	imported = 1;
 	/* The wipe an import owes right after the call: key PEM, key, config

@@ -2,8 +2,8 @@
  * Control runs for the custody harness: proves the memory scan can see.
  * Loads a private key the way acmbridge does (acmb_init first, file bytes
  * straight into the secure heap, decoded with OpenSSL), encodes it as DER in
- * the secure heap (i2d_PrivateKey: PKCS#1 for RSA, SEC1 for EC), then, depending on the mode, leaves one copy behind
- * or handles it correctly:
+ * the secure heap (i2d_PrivateKey: PKCS#1 for RSA, SEC1 for EC), then, depending on the mode,
+ * leaves one copy behind or handles it correctly:
  *
  *   heap          a plain-heap copy freed with free(), not wiped
  *   heap-ok       the same copy wiped before free()
@@ -82,8 +82,7 @@ key_der(const acmb_secbuf *pem)
 	unsigned char *p;
 	int len;
 
-	if ((in = BIO_new_mem_buf(acmb_secbuf_ptr(pem),
-	    (int)acmb_secbuf_len(pem))) == NULL)
+	if ((in = BIO_new_mem_buf(acmb_secbuf_ptr(pem), (int)acmb_secbuf_len(pem))) == NULL)
 		goto out;
 	if ((pkey = PEM_read_bio_PrivateKey(in, NULL, NULL, NULL)) == NULL)
 		goto out;
@@ -133,8 +132,7 @@ leave_in_secure_heap(const acmb_secbuf *der, int release)
 
 	if ((copy = acmb_secbuf_new(DER_MAX)) == NULL)
 		return -1;
-	if (acmb_secbuf_put(copy, acmb_secbuf_ptr(der),
-	    acmb_secbuf_len(der)) != ACMB_OK) {
+	if (acmb_secbuf_put(copy, acmb_secbuf_ptr(der), acmb_secbuf_len(der)) != ACMB_OK) {
 		acmb_secbuf_free(copy);
 		return -1;
 	}
@@ -170,7 +168,7 @@ copy_on_stack(void *arg)
 static int
 leave_on_thread_stack(const acmb_secbuf *der, int wipe)
 {
-	struct stack_job job = { der, wipe, 0 };
+	struct stack_job job = {der, wipe, 0};
 	pthread_t t;
 
 	if (pthread_create(&t, NULL, copy_on_stack, &job) != 0)
@@ -193,7 +191,7 @@ leave_in_registers(const acmb_secbuf *der)
 int
 main(int argc, char **argv)
 {
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	acmb_secbuf *pem = NULL, *der = NULL;
 	const char *mode;
 	int r = -1, ret = 1;
@@ -207,8 +205,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	mode = argv[1];
-	if ((pem = read_key_file(argv[2])) == NULL ||
-	    (der = key_der(pem)) == NULL) {
+	if ((pem = read_key_file(argv[2])) == NULL || (der = key_der(pem)) == NULL) {
 		fprintf(stderr, "custody-leak: cannot load %s\n", argv[2]);
 		goto out;
 	}
