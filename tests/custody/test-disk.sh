@@ -47,6 +47,29 @@ run_flow() {
 }
 
 while IFS= read -r line; do run_flow "$line"; done < <(check_flows)
+
+# Control: the checker reads what goes over the socket. Over plain HTTP (a
+# second endpoint, in a subshell) the JSON body carries base64 of the key PEM
+# and must be found on the TCP descriptor; over HTTPS (below) it must not.
+(
+	# Not the parent's cleanup: endpoint.sh would chain it into this
+	# subshell's exit and remove the work dir.
+	trap - EXIT
+	. "$ACMB_TESTS_DIR/lib/endpoint.sh"
+	endpoint_start >/dev/null || exit 3
+	prog=("$ACMBRIDGE" import)
+	"$ACMBRIDGE" import --help >/dev/null 2>&1 || prog=("$ACMB_BUILD_DIR/tests/custody/custody-import")
+	"${TRACE[@]}" -o "$WORK/http.strace" "${prog[@]}" --certificate "$M/rsa-pkcs8.crt" \
+		--private-key "$M/rsa-pkcs8.pem" --endpoint-url "$ACMB_ENDPOINT_URL" >/dev/null 2>&1
+	exit 0
+) || fail "control: plain-HTTP endpoint did not start"
+out=$("${CHECK[@]}" strace "$WORK/http.strace" --key "$M/rsa-pkcs8.pem" --public-file "$M/rsa-pkcs8.crt")
+if grep -q "SECRET in writes to fd [0-9]*<TCP:.*base64(PKCS#8 PEM)" <<<"$out"; then
+	pass "control: over plain HTTP the key (base64 of its PEM) is found on the socket"
+else
+	fail "control: the key sent over plain HTTP was not found on the socket: $out"
+fi
+
 start_import_endpoint || { fail "endpoint did not start"; finish; }
 while IFS= read -r line; do
 	run_flow "$line"
