@@ -252,7 +252,7 @@ acmb_chain_order_memo(X509 *leaf, STACK_OF(X509) * chain, acmb_chain_memo *memo,
 	STACK_OF(X509) *dropped = NULL;
 	X509 *cur, *c;
 	size_t budget;
-	int n, i, next, norder = 0, name_only, used_match;
+	int n, i, next, norder = 0, name_only, used_match, leaf_self_signed;
 	int r = ACMB_E_INTERNAL;
 
 	memset(res, 0, sizeof(*res));
@@ -277,7 +277,8 @@ acmb_chain_order_memo(X509 *leaf, STACK_OF(X509) * chain, acmb_chain_memo *memo,
 
 	/* Walk up from the leaf; a self-signed leaf has no issuer to find. */
 	cur = leaf;
-	if (!acmb_chain_self_signed(leaf)) {
+	leaf_self_signed = acmb_chain_self_signed(leaf);
+	if (!leaf_self_signed) {
 		for (;;) {
 			next = chain_find_issuer(cur, leaf, chain, n, drop, used, memo, &budget,
 			    &name_only, &used_match);
@@ -321,7 +322,8 @@ acmb_chain_order_memo(X509 *leaf, STACK_OF(X509) * chain, acmb_chain_memo *memo,
 		res->unlinked++;
 		order[norder++] = i;
 	}
-	if (res->unlinked > 0 && !res->ends_at_root && !res->loop) {
+	/* Nothing is missing above a self-signed leaf: left-overs are just extra. */
+	if (res->unlinked > 0 && !res->ends_at_root && !res->loop && !leaf_self_signed) {
 		if (norder - (int)res->unlinked > 0)
 			acmb_chain_name(cur, 1, res->missing, sizeof(res->missing));
 		else

@@ -14,8 +14,8 @@
 #include "input.h"
 
 int
-acmb_check_files(const struct acmb_files_spec *spec, time_t at, struct acmb_material **m_out,
-    struct acmb_rules_report **rep_out, acmb_err *err)
+acmb_check_source(struct acmb_source_spec *spec, time_t at, struct acmb_material **m_out,
+    struct acmb_rules_report **rep_out, struct acmb_audit **audit, acmb_err *err)
 {
 	struct acmb_material *m = NULL;
 	struct acmb_rules_report *rep = NULL;
@@ -24,7 +24,7 @@ acmb_check_files(const struct acmb_files_spec *spec, time_t at, struct acmb_mate
 	if (m_out != NULL)
 		*m_out = NULL;
 	*rep_out = NULL;
-	if ((r = acmb_files_load(spec, &m, err)) != ACMB_OK)
+	if ((r = acmb_source_load(spec, &m, audit, err)) != ACMB_OK)
 		goto out;
 	if ((rep = calloc(1, sizeof(*rep))) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");

@@ -11,17 +11,19 @@
 #include <jansson.h>
 
 #include "acm/rules.h"
-#include "bridge/source-files.h"
+#include "bridge/source.h"
 #include "error.h"
 #include "material.h"
 
-/* Loads what spec names and judges it at time at. On ACMB_OK, *m_out holds
- * the material (chain reordered for import; free with acmb_material_free())
- * and *rep_out the verdict (free with free()). Returns the loader's usage
- * errors (ACMB_E_USAGE, ACMB_E_PASSPHRASE) unchanged; a failing rule is
- * not an error here: see (*rep_out)->ok. m_out may be NULL. */
-int acmb_check_files(const struct acmb_files_spec *spec, time_t at, struct acmb_material **m_out,
-    struct acmb_rules_report **rep_out, acmb_err *err);
+/* Loads what spec names (files, or a token for pkcs11: fields, see
+ * source.h) and judges it at time at. On ACMB_OK, *m_out holds the material
+ * (chain reordered for import; free with acmb_material_free()) and *rep_out
+ * the verdict (free with free()); *audit is the open export record of a token
+ * source, or NULL (the caller finishes and closes it). Returns the sources'
+ * usage and token errors unchanged; a failing rule is not an error here: see
+ * (*rep_out)->ok. m_out may be NULL. */
+int acmb_check_source(struct acmb_source_spec *spec, time_t at, struct acmb_material **m_out,
+    struct acmb_rules_report **rep_out, struct acmb_audit **audit, acmb_err *err);
 
 /* A batch of checks in one process. Consecutive sets naming the same chain
  * file share one decoded chain (read once, the same bytes judged the same
@@ -35,7 +37,7 @@ acmb_check_batch *acmb_check_batch_new(void);
 /* Frees the batch and the chain it holds. Accepts NULL. */
 void acmb_check_batch_free(acmb_check_batch *b);
 
-/* Like acmb_check_files() (without the material) for one set of a batch. */
+/* Like acmb_check_source() for files (without the material) for one set of a batch. */
 int acmb_check_batch_files(acmb_check_batch *b, const struct acmb_files_spec *spec, time_t at,
     struct acmb_rules_report **rep_out, acmb_err *err);
 

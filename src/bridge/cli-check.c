@@ -12,6 +12,8 @@
 
 #include "check.h"
 #include "cli-input.h"
+#include "cli-pkcs11.h"
+#include "cli-source.h"
 #include "cli.h"
 #include "zalloc.h"
 
@@ -33,6 +35,8 @@ check_usage(FILE *f)
 	    "with a one-line fix. Rule names are stable (docs/rules.md). A chain given\n"
 	    "out of order or with duplicates is put right, and the report says so.\n\n"
 	    "Options:\n%s"
+	    "                             --certificate, --private-key and\n"
+	    "                             --certificate-chain may be pkcs11: URIs (RFC 7512)\n"
 	    "  --at TIME                  judge validity at TIME instead of now, e.g. a\n"
 	    "                             planned import: 2027-01-31 or 2027-01-31T00:00:00Z\n"
 	    "  --output text|json         a table (default on a terminal) or one JSON object\n"
@@ -49,14 +53,16 @@ check_usage(FILE *f)
 	    "certificate's key attaches to each service; they are information and do not\n"
 	    "change the exit code.\n\n"
 	    "Check's exit codes: 0 every rule passes; 3 a rule fails; 2 usage error\n"
-	    "(bad option, unreadable file, wrong or missing passphrase).\n\n%s",
-	    acmb_cli_input_help, acmb_cli_exit_codes);
+	    "(bad option, unreadable file, wrong or missing passphrase); 4 the token\n"
+	    "refused the key export or failed.\n\n%s%s\n%s",
+	    acmb_cli_input_help, acmb_cli_source_p11_help, acmb_cli_pkcs11_help,
+	    acmb_cli_exit_codes);
 }
 
 static int
 check_takes_value(const char *opt)
 {
-	return acmb_cli_input_is_option(opt) || strcmp(opt, "--at") == 0 ||
+	return acmb_cli_source_takes_value(opt) || strcmp(opt, "--at") == 0 ||
 	       strcmp(opt, "--output") == 0 || strcmp(opt, "--batch") == 0;
 }
 
@@ -206,8 +212,10 @@ check_batch(const char *path, const struct acmb_files_spec *base, time_t at)
 int
 acmb_cli_check(int argc, char **argv)
 {
+	struct acmb_source_spec src = {0};
 	struct acmb_files_spec spec = {0};
 	struct acmb_rules_report *rep = NULL;
+	struct acmb_audit *audit = NULL;
 	enum output_mode mode = OUTPUT_DEFAULT;
 	const char *at_str = NULL, *batch = NULL, *val;
 	char opt[64];
@@ -226,7 +234,7 @@ acmb_cli_check(int argc, char **argv)
 		if (acmb_cli_split_option(
 		        argc, argv, &i, check_takes_value, opt, sizeof(opt), &val) != 0)
 			return ACMB_EXIT_USAGE;
-		if ((k = acmb_cli_input_option(opt, val, &spec)) < 0)
+		if ((k = acmb_cli_source_option(opt, (char *)val, &src)) < 0)
 			return ACMB_EXIT_USAGE;
 		if (k > 0)
 			continue;
@@ -244,12 +252,18 @@ acmb_cli_check(int argc, char **argv)
 			return acmb_cli_usage_error(
 			    "check: unknown option '%s' (try --help)", argv[i]);
 	}
+	spec = src.files;
+	if ((rc = acmb_cli_source_prepare(&src)) != 0) {
+		acmb_pkcs11_spec_clear(&src.p11);
+		return rc;
+	}
 	at = time(NULL);
 	if (at_str != NULL && acmb_check_parse_time(at_str, &at, &err) != ACMB_OK)
 		return acmb_cli_fail(&err);
 	if (batch != NULL) {
 		if (spec.certificate != NULL || spec.private_key != NULL ||
-		    spec.certificate_chain != NULL || spec.pkcs12 != NULL)
+		    spec.certificate_chain != NULL || spec.pkcs12 != NULL ||
+		    acmb_pkcs11_spec_wanted(&src.p11))
 			return acmb_cli_usage_error(
 			    "--batch takes its paths from the file; "
 			    "drop --certificate, --private-key, --certificate-chain, --pkcs12");
@@ -262,22 +276,30 @@ acmb_cli_check(int argc, char **argv)
 			    "--batch writes JSON lines; drop --output text");
 		return check_batch(batch, &spec, at);
 	}
-	if (spec.certificate == NULL && spec.pkcs12 == NULL)
+	if (spec.certificate == NULL && spec.pkcs12 == NULL && !acmb_pkcs11_spec_wanted(&src.p11))
 		return acmb_cli_usage_error("check needs --certificate or --pkcs12 (try --help)");
 	if (mode == OUTPUT_DEFAULT)
 		mode = isatty(STDOUT_FILENO) ? OUTPUT_TEXT : OUTPUT_JSON;
 
-	if (acmb_check_files(&spec, at, NULL, &rep, &err) != ACMB_OK)
-		return acmb_cli_fail(&err);
+	if (acmb_check_source(&src, at, NULL, &rep, &audit, &err) != ACMB_OK) {
+		rc = acmb_cli_fail(&err);
+		goto out;
+	}
+	/* A token key exported for the pairwise test, and not imported. */
+	if (audit != NULL && acmb_audit_finish(audit, NULL, NULL, &err) != ACMB_OK)
+		fprintf(stderr, "acmbridge: warning: the audit outcome was not written: %s\n",
+		    err.msg);
 	if (mode == OUTPUT_TEXT) {
 		print_text(stdout, rep);
 	} else if ((obj = acmb_check_report_json(rep)) == NULL || print_json_line(obj, 1) != 0) {
-		json_decref(obj);
-		free(rep);
 		fprintf(stderr, "acmbridge: out of memory writing the report\n");
-		return ACMB_EXIT_FAILURE;
+		rc = ACMB_EXIT_FAILURE;
+		goto out;
 	}
 	rc = rep->ok ? ACMB_EXIT_OK : ACMB_EXIT_RULE;
+out:
+	acmb_audit_close(audit);
+	acmb_pkcs11_spec_clear(&src.p11);
 	json_decref(obj);
 	free(rep);
 	return rc;

@@ -563,18 +563,17 @@ acmb_cli_import(int argc, char **argv)
 			c.src.p11.account = c.account[0] != '\0' ? c.account : NULL;
 		}
 	}
-	if (m == NULL && (r = acmb_source_load(&c.src, &m, &audit, &err)) != ACMB_OK) {
-		exit_code = acmb_cli_fail(&err);
-		goto out;
-	}
-
 	/* Every ACM rule first, offline: on a failure nothing is sent. */
-	if ((rep = calloc(1, sizeof(*rep))) == NULL) {
-		r = acmb_error(&err, ACMB_E_NOMEM, "out of memory");
-		exit_code = acmb_cli_fail(&err);
-		goto out;
-	}
-	if ((r = acmb_rules_judge(m, time(NULL), rep, &err)) != ACMB_OK) {
+	if (m == NULL) {
+		if ((r = acmb_check_source(&c.src, time(NULL), &m, &rep, &audit, &err)) !=
+		    ACMB_OK) {
+			exit_code = acmb_cli_fail(&err);
+			goto out;
+		}
+	} else if ((rep = calloc(1, sizeof(*rep))) == NULL ||
+	    (r = acmb_rules_judge(m, time(NULL), rep, &err)) != ACMB_OK) {
+		if (rep == NULL)
+			acmb_error(&err, ACMB_E_NOMEM, "out of memory");
 		exit_code = acmb_cli_fail(&err);
 		goto out;
 	}

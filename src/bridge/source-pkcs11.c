@@ -709,8 +709,9 @@ acmb_pkcs11_load(struct acmb_pkcs11_spec *spec, struct acmb_material **out,
 			set_source(m, ACMB_FIELD_CHAIN, "the certificate's token");
 	}
 	if (key.ot != NULL) {
-		if ((r = export_audited(&c, key.ot, key.h, leaf, policy, audit, &pkey, err)) !=
-		    ACMB_OK)
+		if ((r = export_audited(&c, key.ot, key.h,
+		         leaf != NULL ? leaf : spec->certificate_hint, policy, audit, &pkey,
+		         err)) != ACMB_OK)
 			goto out;
 		m->key = pkey;
 		pkey = NULL;

@@ -8,6 +8,8 @@
 #ifndef ACMB_SOURCE_PKCS11_H
 #define ACMB_SOURCE_PKCS11_H
 
+#include <openssl/x509.h>
+
 #include "audit.h"
 #include "error.h"
 #include "material.h"
@@ -28,6 +30,8 @@ struct acmb_pkcs11_spec {
 	const char *audit_log;        /* --audit-log PATH|syslog, or NULL (see audit.h) */
 	const char *region;           /* destination, for the policy and the audit record */
 	const char *account;
+	X509 *certificate_hint; /* the leaf when --certificate is a file (borrowed, or
+	                         * NULL): audit fingerprint and EC public point */
 	/* Filled by acmb_pkcs11_spec_prepare(); freed by acmb_pkcs11_spec_clear(). */
 	struct acmb_p11_uri *parsed[4];
 	int prepared;

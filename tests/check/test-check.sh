@@ -131,6 +131,9 @@ run --certificate "$D/selfsigned.pem" --private-key "$D/selfsigned.key"
 expect "self-signed needs no chain" 0 chain-required true "self-signed"
 expect "self-signed algorithm-match" 0 algorithm-match true
 
+run --certificate "$D/selfsigned.pem" --private-key "$D/selfsigned.key" --certificate-chain "$D/chain.pem"
+expect "self-signed with an unrelated chain" 3 chain-order false "not on the path"
+
 # 5-9: key algorithms ACM refuses, each named.
 mat_cert ed --key ed25519 --issuer int --subj "/CN=ed.example.com"
 run --certificate "$D/ed.pem" --private-key "$D/ed.key" --certificate-chain "$D/chain.pem"

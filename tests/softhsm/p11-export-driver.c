@@ -17,6 +17,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "acm/aws-config.h"
@@ -58,6 +59,7 @@ main(int argc, char **argv)
 	    {"account", required_argument, NULL, 'A'},
 	    {"arn", required_argument, NULL, 'N'},
 	    {"import", no_argument, NULL, 'I'},
+	    {"certificate-file", required_argument, NULL, 'F'},
 	    {"endpoint-url", required_argument, NULL, 'U'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -72,6 +74,7 @@ main(int argc, char **argv)
 	struct acmb_import_opts io;
 	struct acmb_import_result res;
 	int do_import = 0;
+	FILE *hintf = NULL;
 	X509 *leaf;
 	char alg[64] = "none";
 	int opt, rc, matches = 0;
@@ -122,6 +125,14 @@ main(int argc, char **argv)
 		case 'N':
 			arn = optarg;
 			break;
+		case 'F':
+			if ((hintf = fopen(optarg, "r")) == NULL)
+				return 2;
+			spec.certificate_hint = PEM_read_X509(hintf, NULL, NULL, NULL);
+			fclose(hintf);
+			if (spec.certificate_hint == NULL)
+				return 2;
+			break;
 		case 'I':
 			do_import = 1;
 			break;
@@ -140,7 +151,7 @@ main(int argc, char **argv)
 		goto out;
 	if ((rc = acmb_pkcs11_load(&spec, &m, audit, &err)) != ACMB_OK)
 		goto out;
-	leaf = acmb_material_leaf(m);
+	leaf = acmb_material_leaf(m) != NULL ? acmb_material_leaf(m) : spec.certificate_hint;
 	if (m->key != NULL) {
 		describe_key(m->key, alg, sizeof(alg));
 		matches = leaf != NULL && EVP_PKEY_eq(m->key, X509_get0_pubkey(leaf)) == 1;
@@ -196,6 +207,7 @@ out:
 	acmb_aws_config_free(cfg);
 	free(rep);
 	acmb_material_free(m);
+	X509_free(spec.certificate_hint);
 	acmb_audit_close(audit);
 	acmb_pkcs11_spec_clear(&spec);
 	acmb_shutdown();

@@ -35,6 +35,14 @@ expect_rc "key URI alone (p256-sens)" 0 drv --private-key "pkcs11:token=acmb-mai
 expect_in "key URI alone exports the P-256 key" "key=EC-prime256v1 matches-cert=n/a" "$OUT"
 expect_rc "key URI alone, components path (p256-plain)" 0 drv --private-key "pkcs11:token=acmb-main;object=p256-plain;type=private"
 
+# Certificate from a file, key from the token: checked against that file's
+# certificate, and its fingerprint audited.
+expect_rc "file certificate, token key" 0 drv --certificate-file "$P/p384-sens.pem" \
+	--private-key "pkcs11:token=acmb-main;object=p384-sens;type=private"
+expect_in "token key matches the file certificate" "key=EC-secp384r1 matches-cert=yes chain=0" "$OUT"
+fp=$(openssl x509 -in "$P/p384-sens.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
+expect_in "file certificate's fingerprint audited" "\"cert_sha256\":\"$fp\"" "$(tail -2 "$LOG")"
+
 # Never-extractable (generated on the token).
 fixture acmb-main gen-ec-nonext 0909 generated-nonext
 expect_rc "never-extractable key refused" 4 drv --private-key "pkcs11:token=acmb-main;object=generated-nonext;type=private"
@@ -83,7 +91,7 @@ expect_in "missing token lists the tokens there are" "'acmb-main'" "$ERR"
 expect_rc "ambiguous key URI" 2 drv --certificate "$(cert_uri p256-sens)" \
 	--private-key "pkcs11:token=acmb-main;type=private"
 expect_in "ambiguous URI counts what it matched" "matches $((3 * $(echo $FIXTURE_TYPES | wc -w) + 2)) objects" "$ERR"
-expect_in "ambiguous URI lists what it matched" "label='p256-trusted'" "$ERR"
+expect_in "ambiguous URI lists what it matched" "token 'acmb-main' id=0" "$ERR"
 expect_in "ambiguous URI says how to narrow it" "add id= or object=" "$ERR"
 expect_rc "certificate URI without type= finds the certificate only" 0 drv --certificate "pkcs11:token=acmb-main;object=p256-sens"
 expect_rc "certificate URI matching several certificates" 2 drv --certificate "pkcs11:token=acmb-main;type=cert"

@@ -58,6 +58,17 @@ expect_rc "pin-value in the URI is scrubbed and warned about" 0 L "pkcs11:token=
 expect_in "pin-value warning" "visible to other processes" "$ERR"
 expect_in "pin-value logs in" "private key" "$OUT"
 
+# Modules: p11-kit's registered modules (SoftHSM reads our SOFTHSM2_CONF),
+# module-name= to pick one, and a module that does not load.
+expect_rc "registered modules, no --module" 0 "$ACMBRIDGE" list "pkcs11:token=acmb-main"
+expect_in "registered SoftHSM module found" "token 'acmb-main'" "$OUT"
+expect_rc "module-name= picks the registered module" 0 "$ACMBRIDGE" list \
+	"pkcs11:token=acmb-main?module-name=softhsm2"
+expect_in "module-name= lists the token" "token 'acmb-main'" "$OUT"
+expect_rc "module-name= naming no module" 4 "$ACMBRIDGE" list "pkcs11:token=acmb-main?module-name=nope"
+expect_rc "module that does not load" 4 "$ACMBRIDGE" list --module /nonexistent/libnone.so
+expect_in "module failure names the path" "cannot load PKCS#11 module /nonexistent/libnone.so" "$ERR"
+
 # The PIN prompt on a terminal (a pty from script(1)): asked for, not
 # echoed. The PIN is typed once the prompt is up, as a person would.
 rc=0
