@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Key custody for keys exported from a PKCS#11 token (SoftHSM2, the fixture
-# of tests/softhsm): `acmbridge import` with a pkcs11: URI, PIN from a file
+# of tests/softhsm): `acmbridge import` and `acmbridge check` with a pkcs11: URI, PIN from a file
 # and from the environment, a wrong PIN and a non-extractable key (exit 4),
 # and SIGTERM during the export. For each: zero copies of the key or the PIN
 # in memory at the result moment and at exit, none written to any descriptor
@@ -34,6 +34,7 @@ p11_flows() {
 	cat <<FLOWS
 p11-pin-file|0|1|--key $P/rsa2048-sens.key --public-file $P/rsa2048-sens.pem --pin $FIXTURE_PIN --aws-secret $AWS_SECRET_ACCESS_KEY||import ${EP[*]} --module $MODULE --pin-file $W/pin --audit-log $W/audit.log --certificate $(uri rsa2048-sens)
 p11-pin-env|0|1|--key $P/p256-plain.key --public-file $P/p256-plain.pem --pin $FIXTURE_PIN --aws-secret $AWS_SECRET_ACCESS_KEY|CUSTODY_PIN=$FIXTURE_PIN|import ${EP[*]} --module $MODULE --pin-env CUSTODY_PIN --audit-log $W/audit.log --certificate $(uri p256-plain)
+p11-check|0|1|--key $P/rsa2048-plain.key --public-file $P/rsa2048-plain.pem --pin $FIXTURE_PIN||check --module $MODULE --pin-file $W/pin --audit-log $W/audit.log --certificate $(uri rsa2048-plain)
 p11-wrong-pin|4|2|--key $P/rsa2048-plain.key --public-file $P/rsa2048-plain.pem --pin $BADPIN --pin $FIXTURE_PIN --aws-secret $AWS_SECRET_ACCESS_KEY||import ${EP[*]} --module $MODULE --pin-file $W/badpin --audit-log $W/audit.log --certificate $(uri rsa2048-plain)
 p11-non-extractable|4|2|--key $P/p256-nonext.key --public-file $P/p256-nonext.pem --pin $FIXTURE_PIN --aws-secret $AWS_SECRET_ACCESS_KEY||import ${EP[*]} --module $MODULE --pin-file $W/pin --audit-log $W/audit.log --certificate $(uri p256-nonext)
 FLOWS
