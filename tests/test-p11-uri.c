@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -71,6 +72,32 @@ test_pin_value_twice_refused(void **state)
 	assert_int_equal(acmb_p11_uri_parse(text, &u, NULL, &err), ACMB_E_USAGE);
 	assert_null(u);
 	assert_non_null(strstr(err.msg, "pin-value twice"));
+}
+
+/* Forms p11-kit reads as a pin-value although they are not a query
+ * attribute of their own (found by fuzz/fuzz-p11-uri.c): each is refused,
+ * the URI text is wiped, and the PIN never reaches p11-kit. */
+static void
+test_pin_value_hidden_forms_refused(void **state)
+{
+	static const char *const forms[] = {
+		"pkcs11:token=t;pin-value=5309",        /* a path attribute */
+		"pkcs11:;object=k&pin-value=5309",      /* after '&' in the path */
+		"pkcs11:token=t?pin-val\nue=5309",      /* whitespace p11-kit skips */
+		"pkcs11:token=t?module-name=x?pin-value=5309", /* inside another value */
+	};
+	struct acmb_p11_uri *u = NULL;
+	acmb_err err = {0, ""};
+	char text[128];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		snprintf(text, sizeof(text), "%s", forms[i]);
+		assert_int_equal(acmb_p11_uri_parse(text, &u, NULL, &err), ACMB_E_USAGE);
+		assert_null(u);
+		assert_null(strstr(text, "5309"));
+	}
 }
 
 static void
@@ -151,6 +178,7 @@ main(void)
 	    cmocka_unit_test(test_pin_value_scrubbed_from_argv),
 	    cmocka_unit_test(test_pin_value_only_query),
 	    cmocka_unit_test(test_pin_value_twice_refused),
+	    cmocka_unit_test(test_pin_value_hidden_forms_refused),
 	    cmocka_unit_test(test_bad_escape_refused),
 	    cmocka_unit_test(test_unrecognised_attribute_refused),
 	    cmocka_unit_test(test_parse_attributes),

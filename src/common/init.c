@@ -1,5 +1,7 @@
 #include "init.h"
 
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -36,13 +38,45 @@ ossl_free(void *p, const char *file, int line)
 }
 
 static int initialised;
+static volatile sig_atomic_t interrupted_by;
+
+/* Only records the signal: wiping here would race the code that owns the
+ * secrets and is not async-signal-safe; the owners wipe on the way out. */
+static void
+on_interrupt(int sig)
+{
+	if (interrupted_by == 0)
+		interrupted_by = sig;
+}
+
+static int
+install_interrupt_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocked read or poll must return so that its caller
+	 * can see acmb_interrupted() and unwind. */
+	sa.sa_flags = 0;
+	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+int
+acmb_interrupted(void)
+{
+	return interrupted_by;
+}
 
 int
 acmb_init(struct acmb_init_report *rep, acmb_err *err)
 {
 	struct acmb_init_report r;
-	struct rlimit rl = { 0, 0 };
-	int locked = 0, rc;
+	struct rlimit rl = {0, 0};
+	int locked = 0, plain = 0, rc;
 
 	memset(&r, 0, sizeof(r));
 	if (initialised) {
@@ -53,17 +87,30 @@ acmb_init(struct acmb_init_report *rep, acmb_err *err)
 	r.core_dumps_off = setrlimit(RLIMIT_CORE, &rl) == 0;
 	r.not_dumpable = prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0;
 
+#ifdef ACMB_TEST_HOOKS
+	/* Test builds only: the custody tests show what the wiping allocator
+	 * removes by running once without it in OpenSSL and libcurl. */
+	plain = getenv("ACMB_TEST_PLAIN_ALLOCATORS") != NULL;
+#endif
 	/* Fails only if OpenSSL already allocated: then copies it frees are
 	 * not wiped, which we report rather than hide. */
 	r.allocators_wiped =
-	    CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free) == 1;
+	    !plain && CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free) == 1;
 	if ((rc = acmb_secmem_init(ACMB_SECURE_HEAP_SIZE, &locked, err)) != ACMB_OK)
 		return rc;
 	r.secure_heap_locked = locked;
-	if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, acmb_zmalloc, acmb_zfree,
-	    acmb_zrealloc, acmb_zstrdup, acmb_zcalloc) != CURLE_OK)
+	if (plain) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return acmb_error(err, ACMB_E_INTERNAL, "libcurl initialisation failed");
+	} else if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, acmb_zmalloc, acmb_zfree,
+	               acmb_zrealloc, acmb_zstrdup, acmb_zcalloc) != CURLE_OK) {
 		return acmb_error(err, ACMB_E_INTERNAL, "libcurl initialisation failed");
+	}
+	/* Always: callers free jansson's output with acmb_zfree(). */
 	json_set_alloc_funcs(acmb_zmalloc, acmb_zfree);
+	if (install_interrupt_handlers() != 0)
+		return acmb_error(
+		    err, ACMB_E_INTERNAL, "cannot install the SIGINT/SIGTERM handlers");
 	initialised = 1;
 	if (rep != NULL)
 		*rep = r;
@@ -76,5 +123,8 @@ acmb_shutdown(void)
 	if (!initialised)
 		return;
 	curl_global_cleanup();
+	/* Last chance for what the run left in registers and dead stack
+	 * before exit() and its atexit handlers. */
+	acmb_wipe_residue();
 	initialised = 0;
 }

@@ -9,9 +9,9 @@
 #include "error.h"
 
 struct acmb_init_report {
-	int core_dumps_off;   /* RLIMIT_CORE set to 0 */
-	int not_dumpable;     /* PR_SET_DUMPABLE 0 */
-	int allocators_wiped; /* OpenSSL, curl and jansson use the wiping allocator */
+	int core_dumps_off;     /* RLIMIT_CORE set to 0 */
+	int not_dumpable;       /* PR_SET_DUMPABLE 0 */
+	int allocators_wiped;   /* OpenSSL, curl and jansson use the wiping allocator */
 	int secure_heap_locked; /* mlock of the secure heap succeeded */
 };
 
@@ -22,5 +22,13 @@ int acmb_init(struct acmb_init_report *rep, acmb_err *err);
 
 /* Releases libcurl's global state and the secure heap. */
 void acmb_shutdown(void);
+
+/* Returns the number of the first SIGINT or SIGTERM received since
+ * acmb_init() (the handlers are installed there), or 0. The handlers only
+ * record the signal: callers poll this, unwind through their normal cleanup
+ * (which wipes every secret) and exit with 128 + the returned number.
+ * The handlers are installed without SA_RESTART, so a blocking read or poll
+ * returns EINTR and the caller gets to poll. */
+int acmb_interrupted(void);
 
 #endif

@@ -24,8 +24,8 @@ acmb_secmem_init(size_t size, int *locked, acmb_err *err)
 	/* minsize 16: OpenSSL's own secure allocations are small. */
 	r = CRYPTO_secure_malloc_init(size, 16);
 	if (r == 0)
-		return acmb_error(err, ACMB_E_NOMEM,
-		    "cannot create the %zu-byte secure heap", size);
+		return acmb_error(
+		    err, ACMB_E_NOMEM, "cannot create the %zu-byte secure heap", size);
 	/* 2 means "works, but mlock or madvise failed". */
 	*locked = (r == 1);
 	return ACMB_OK;
@@ -36,6 +36,82 @@ acmb_wipe(void *p, size_t n)
 {
 	if (p != NULL && n != 0)
 		OPENSSL_cleanse(p, n);
+}
+
+/*
+ * Written by hand (no library offers it): glibc's memcpy/memset move data
+ * through the vector registers, and the registers keep the last bytes moved
+ * until something overwrites them. Whatever later saves them to memory (the
+ * dynamic linker's lazy-binding trampoline, a signal frame) leaves those
+ * bytes in dead stack. Every vector register is call-clobbered in the SysV
+ * ABI, so zeroing them in a function of their own disturbs no caller.
+ */
+#if defined(__x86_64__)
+__attribute__((noinline, target("avx512f"))) static void
+zero_avx512_high(void)
+{
+	__asm__ volatile(
+	    "vpxord %%zmm16, %%zmm16, %%zmm16\n\tvpxord %%zmm17, %%zmm17, %%zmm17\n\t"
+	    "vpxord %%zmm18, %%zmm18, %%zmm18\n\tvpxord %%zmm19, %%zmm19, %%zmm19\n\t"
+	    "vpxord %%zmm20, %%zmm20, %%zmm20\n\tvpxord %%zmm21, %%zmm21, %%zmm21\n\t"
+	    "vpxord %%zmm22, %%zmm22, %%zmm22\n\tvpxord %%zmm23, %%zmm23, %%zmm23\n\t"
+	    "vpxord %%zmm24, %%zmm24, %%zmm24\n\tvpxord %%zmm25, %%zmm25, %%zmm25\n\t"
+	    "vpxord %%zmm26, %%zmm26, %%zmm26\n\tvpxord %%zmm27, %%zmm27, %%zmm27\n\t"
+	    "vpxord %%zmm28, %%zmm28, %%zmm28\n\tvpxord %%zmm29, %%zmm29, %%zmm29\n\t"
+	    "vpxord %%zmm30, %%zmm30, %%zmm30\n\tvpxord %%zmm31, %%zmm31, %%zmm31\n\t" ::
+	        : "memory");
+}
+
+__attribute__((noinline, target("avx"))) static void
+zero_avx(void)
+{
+	/* Zeroes all of ymm0-15 (and zmm0-15 where AVX-512 exists). */
+	__asm__ volatile("vzeroall" ::: "memory");
+}
+
+__attribute__((noinline)) static void
+zero_sse(void)
+{
+	__asm__ volatile("pxor %%xmm0, %%xmm0\n\tpxor %%xmm1, %%xmm1\n\tpxor %%xmm2, %%xmm2\n\t"
+	                 "pxor %%xmm3, %%xmm3\n\tpxor %%xmm4, %%xmm4\n\tpxor %%xmm5, %%xmm5\n\t"
+	                 "pxor %%xmm6, %%xmm6\n\tpxor %%xmm7, %%xmm7\n\tpxor %%xmm8, %%xmm8\n\t"
+	                 "pxor %%xmm9, %%xmm9\n\tpxor %%xmm10, %%xmm10\n\tpxor %%xmm11, %%xmm11\n\t"
+	                 "pxor %%xmm12, %%xmm12\n\tpxor %%xmm13, %%xmm13\n\t"
+	                 "pxor %%xmm14, %%xmm14\n\tpxor %%xmm15, %%xmm15\n\t" ::
+	                     : "memory");
+}
+#endif
+
+void
+acmb_wipe_registers(void)
+{
+#if defined(__x86_64__)
+	if (__builtin_cpu_supports("avx512f"))
+		zero_avx512_high();
+	if (__builtin_cpu_supports("avx"))
+		zero_avx();
+	else
+		zero_sse();
+#endif
+}
+
+/* Its own frame lies just below the caller's: the dead stack. */
+__attribute__((noinline)) static void
+scrub_dead_stack(void)
+{
+	unsigned char dead[ACMB_STACK_SCRUB];
+
+	OPENSSL_cleanse(dead, sizeof(dead));
+	__asm__ volatile("" : : "r"(dead) : "memory");
+}
+
+void
+acmb_wipe_residue(void)
+{
+	acmb_wipe_registers();
+	scrub_dead_stack();
+	/* The scrub itself went through memset: clear what it left. */
+	acmb_wipe_registers();
 }
 
 acmb_secbuf *
@@ -57,6 +133,7 @@ acmb_secbuf_free(acmb_secbuf *b)
 	if (b->d != NULL)
 		OPENSSL_secure_clear_free(b->d, b->cap);
 	OPENSSL_free(b);
+	acmb_wipe_residue();
 }
 
 static int
@@ -186,4 +263,5 @@ acmb_secstr_free(char *s)
 	/* CRYPTO_secure_free cleanses the whole block; outside the secure heap
 	 * it falls back to OPENSSL_free, which is our wiping acmb_zfree. */
 	OPENSSL_secure_clear_free(s, strlen(s) + 1);
+	acmb_wipe_residue();
 }

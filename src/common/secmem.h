@@ -62,4 +62,18 @@ void acmb_secstr_free(char *s);
 /* Wipes n bytes in a way the compiler cannot elide. */
 void acmb_wipe(void *p, size_t n);
 
+/* Wipes what a secret leaves outside its buffer: the CPU's vector registers
+ * (memcpy moves key bytes through them) and ACMB_STACK_SCRUB bytes of dead
+ * stack below the caller, where lazy symbol binding (_dl_runtime_resolve
+ * saves every vector register) and signal frames spill those registers.
+ * The secret frees below call it; call it after any other code that handled
+ * a secret, before the next result is printed. */
+void acmb_wipe_residue(void);
+
+#define ACMB_STACK_SCRUB ((size_t)64 << 10)
+
+/* Zeroes the CPU's vector registers only: cheap enough for every free of
+ * the wiping allocator (zalloc.h), which calls it. */
+void acmb_wipe_registers(void);
+
 #endif

@@ -6,6 +6,8 @@
 
 #include <openssl/crypto.h>
 
+#include "secmem.h"
+
 /*
  * Written by hand because neither libc nor OpenSSL offers a free that knows
  * the block size portably: a 16-byte header keeps the size (and keeps the
@@ -57,6 +59,10 @@ acmb_zfree(void *p)
 	base = (unsigned char *)p - ZHDR;
 	OPENSSL_cleanse(base, zsize(p) + ZHDR);
 	free(base);
+	/* The block's bytes passed through the vector registers on their way
+	 * in and out (memcpy); a later lazy-binding trampoline or signal frame
+	 * would write them to the stack. */
+	acmb_wipe_registers();
 }
 
 /* Never realloc in place: the old block is copied, wiped and freed. */

@@ -101,7 +101,7 @@ out:
 
 /*
  * Removes every pin-value=... query attribute from text in place and wipes
- * the freed tail. The query is split by hand because the point is to keep
+ * the freed tail; refuses one among the path attributes. The query is split by hand because the point is to keep
  * the value away from p11-kit; the rest of the URI is left to p11-kit.
  */
 static int
@@ -114,8 +114,37 @@ strip_pin_value(char *text, char **pin, int *found, acmb_err *err)
 	*pin = NULL;
 	*found = 0;
 	len = strlen(text);
-	if ((q = strchr(text, '?')) == NULL)
+	/* p11-kit skips whitespace inside a URI, so "pin-val\nue=" would reach it
+	 * as pin-value (found by fuzz-p11-uri): a URI has none, refuse it. */
+	for (p = text; *p != '\0'; p++) {
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p == 0x7f) {
+			acmb_wipe(text, len);
+			return acmb_error(err, ACMB_E_USAGE, "the pkcs11: URI contains whitespace "
+			    "or a control character; percent-encode it (%%20)");
+		}
+	}
+	/* p11-kit also takes pin-value as a path attribute (found by
+	 * fuzz-p11-uri); refuse it there rather than let p11-kit hold it. */
+	q = strchr(text, '?');
+	for (p = strchr(text, ':') != NULL ? strchr(text, ':') + 1 : text;
+	    p != NULL && *p != '\0' && (q == NULL || p < q);
+	    p = strchr(p, ';') != NULL ? strchr(p, ';') + 1 : NULL) {
+		if (strncasecmp(p, "pin-value=", 10) == 0) {
+			acmb_wipe(text, len);
+			return acmb_error(err, ACMB_E_USAGE, "pin-value is a query attribute "
+			    "(pkcs11:...?pin-value=...), not a path attribute; better still, give "
+			    "the PIN with --pin-file, --pin-env or pin-source=");
+		}
+	}
+	if (q == NULL) {
+		if (strcasestr(text, "pin-value") != NULL) {
+			acmb_wipe(text, len);
+			return acmb_error(err, ACMB_E_USAGE, "the pkcs11: URI has pin-value "
+			    "outside a query attribute of its own (pkcs11:...?pin-value=...); "
+			    "better still, give the PIN with --pin-file, --pin-env or pin-source=");
+		}
 		return ACMB_OK;
+	}
 	w = q + 1;
 	p = q + 1;
 	while (*p != '\0') {
@@ -147,6 +176,17 @@ strip_pin_value(char *text, char **pin, int *found, acmb_err *err)
 	if (w == q + 1)
 		w = q; /* nothing left in the query: drop the '?' too */
 	acmb_wipe(w, (size_t)(text + len - w));
+	/* p11-kit finds pin-value in places a plain reading of RFC 7512 does
+	 * not (after '&' in the path, found by fuzz-p11-uri): whatever is left
+	 * that spells it is refused rather than second-guessed. */
+	if (strcasestr(text, "pin-value") != NULL) {
+		acmb_secstr_free(*pin);
+		*pin = NULL;
+		acmb_wipe(text, len);
+		return acmb_error(err, ACMB_E_USAGE, "the pkcs11: URI has pin-value outside "
+		    "a query attribute of its own (pkcs11:...?pin-value=...); better still, "
+		    "give the PIN with --pin-file, --pin-env or pin-source=");
+	}
 	return ACMB_OK;
 }
 
@@ -179,6 +219,17 @@ acmb_p11_uri_parse(char *text, struct acmb_p11_uri **out, int *had_pin_value, ac
 	if ((prc = p11_kit_uri_parse(text, P11_KIT_URI_FOR_ANY, u->kit)) != P11_KIT_URI_OK) {
 		r = acmb_error(err, ACMB_E_USAGE, "invalid pkcs11: URI '%s': %s", u->text,
 		    p11_kit_uri_message(prc));
+		goto out;
+	}
+	/* Backstop: p11-kit must never hold a PIN; wipe its copy if it does. */
+	if (p11_kit_uri_get_pin_value(u->kit) != NULL) {
+		char *leaked = (char *)p11_kit_uri_get_pin_value(u->kit);
+
+		acmb_wipe(leaked, strlen(leaked));
+		p11_kit_uri_set_pin_value(u->kit, NULL);
+		acmb_wipe(text, strlen(text));
+		r = acmb_error(err, ACMB_E_USAGE, "the pkcs11: URI carries a PIN in a form "
+		    "acmbridge does not take; give it with --pin-file, --pin-env or pin-source=");
 		goto out;
 	}
 	if (p11_kit_uri_any_unrecognized(u->kit)) {

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SIGINT and SIGTERM during key export/decoding and during the HTTP request:
+# the process must exit with 128 + the signal (130/143) and hold no secret at
+# exit_group. The harness delivers the signal at a chosen point (a
+# breakpoint in the key decoder; the return of connect() to the endpoint,
+# whose `slow` fault holds the request open) and scans at exit_group.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+. "$here/flows.sh"
+M=$WORK/mat
+make_material "$M"
+
+# signal_run NAME SIG@WHERE EXPECTED_EXIT FLOW_LINE
+signal_run() {
+	local name=$1 sig=$2 want=$3 rc e env_opts=()
+	flow_fields "$4"
+	flow_program
+	flow_setup
+	for e in "${F_ENV[@]}"; do env_opts+=(--env "$e"); done
+	scan "sig-$name" "${F_SECRETS[@]}" "${env_opts[@]}" --signal "$sig" \
+		--expect-exit "$want" --origin -- "${F_PROG[@]}" "${F_ARGS[@]}"
+	rc=$?
+	# What the signal must guarantee is judged at exit_group; the result
+	# moment (if the run got that far) is test-memory.sh's business.
+	exit_hits=$(hits_at "sig-$name" exit)
+	if ! grep -q "sent SIG" "$WORK/sig-$name.out"; then
+		fail "$name: the signal point $sig was never reached"
+	elif [ "$rc" -eq 3 ] || [ "$exit_hits" -lt 0 ]; then
+		fail "$name: no exit_group after $sig (killed by the signal, or harness failure)"
+	elif [ "$exit_hits" -gt 0 ]; then
+		fail "$name: $exit_hits secret copies left at exit_group after $sig (HIT lines above)"
+	elif [ "$rc" -eq 0 ] || grep -q "\] exit code $want\$" "$WORK/sig-$name.out"; then
+		pass "$name: $sig, exit $want, zero hits at exit_group"
+	else
+		got=$("$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["exit_code"], r["exit_signal"])' \
+			"$WORK/run-sig-$name/report.json")
+		xfail_result 1 "$name" "exit code/signal '$got' instead of $want: the command does not yet stop on acmb_interrupted() (lead: poll it in the flow and curl's progress callback, unwind, exit 128+sig)"
+	fi
+}
+
+check_line=$(check_flows | grep '^check-encrypted-file|')
+signal_run check-term-in-decoder "TERM@break:OSSL_DECODER_from_data" 143 "$check_line"
+signal_run check-int-in-decoder "INT@break:OSSL_DECODER_from_data" 130 "$check_line"
+
+start_import_endpoint || { fail "endpoint did not start"; finish; }
+[ -z "$IMPORT" ] && echo "######## NOTE: import signal runs use the stand-in, which only turns the flag into the exit code after the request ends"
+import_line=$(import_flows | grep '^import-new|' | sed 's/|||\$IMPORT/||{"operation":"ImportCertificate","fault":"slow","delay":3}|$IMPORT/')
+signal_run import-term-in-request "TERM@syscall:connect" 143 "$import_line"
+signal_run import-int-in-request "INT@syscall:connect" 130 "$import_line"
+echo "######## NOTE: no run while waiting for a Private CA certificate: that flow does not exist yet"
+finish
