@@ -540,7 +540,9 @@ acmb_cli_issue(int argc, char **argv)
 		for (i = 0; i < res.import.nnotes; i++)
 			fprintf(stderr, "acmbridge: %s\n", res.import.notes[i]);
 		exit_code = acmb_cli_fail(&err);
-		if (res.timed_out)
+		if (res.interrupted)
+			exit_code = 128 + res.interrupted;
+		if ((res.timed_out || res.interrupted) && res.pca_certificate_arn != NULL)
 			print_resume_hint(&c, &res);
 		goto out;
 	}

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "acm/pca-api.h"
 #include "audit.h"
+#include "init.h"
 #include "csr.h"
 #include "issue-token.h"
 #include "material.h"
@@ -235,13 +237,27 @@ check_token(const char *token, acmb_err *err)
 	return ACMB_OK;
 }
 
+/* Sleeps a second unless SIGINT/SIGTERM arrives (the handler has no
+ * SA_RESTART, so nanosleep returns early). */
 static void
 sleep_one_second(void)
 {
 	struct timespec ts = {1, 0};
 
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !acmb_interrupted())
 		;
+}
+
+static int
+check_interrupted(struct acmb_issue_result *res, const char *when, acmb_err *err)
+{
+	int sig = acmb_interrupted();
+
+	if (sig == 0)
+		return ACMB_OK;
+	res->interrupted = sig;
+	return acmb_error(err, ACMB_E_INTERRUPTED, "interrupted by %s %s; the key was wiped",
+	    sig == SIGTERM ? "SIGTERM" : "SIGINT", when);
 }
 
 /* GetCertificate until it answers, like the certificate-issued waiter: only
@@ -255,6 +271,9 @@ wait_issued(const struct acmb_aws_config *pca, const struct acmb_issue_opts *o,
 	int r;
 
 	for (;;) {
+		if ((r = check_interrupted(res, "while waiting for the certificate", err)) !=
+		    ACMB_OK)
+			return r;
 		memset(&info, 0, sizeof(info));
 		res->polls++;
 		r = acmb_pca_get_certificate(
@@ -450,6 +469,8 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 		goto out;
 	}
 
+	if ((r = check_interrupted(res, "before IssueCertificate", err)) != ACMB_OK)
+		goto out;
 	memset(&q, 0, sizeof(q));
 	q.ca_arn = o->ca_arn;
 	q.csr_pem = csr;
@@ -504,6 +525,8 @@ wait:
 		    res->pca_certificate_arn);
 		goto out;
 	}
+	if ((r = check_interrupted(res, "before the import", err)) != ACMB_OK)
+		goto out;
 	r = acmb_import(acm, m, &o->import, &res->import, err);
 out:
 	if (audit != NULL)

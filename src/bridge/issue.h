@@ -55,6 +55,7 @@ struct acmb_issue_result {
 	char ca_status[32];              /* as DescribeCertificateAuthority said */
 	int polls;                       /* GetCertificate calls */
 	int timed_out;                   /* the wait ended before the certificate */
+	int interrupted;                 /* SIGINT/SIGTERM number that stopped the flow */
 	int issue_attempts;              /* IssueCertificate requests sent */
 	int stored_on_token;             /* certificate and chain are on the token */
 	char key_store[512];             /* "memory" or the token URI without PIN */
@@ -70,7 +71,9 @@ struct acmb_issue_result {
  * ACMB_E_RULE when the key algorithm or the issued certificate breaks an ACM
  * rule (res->rules has the report when one was judged); ACMB_E_AWS when the
  * CA is not ACTIVE, a call fails or the wait times out (res->timed_out, with
- * res->pca_certificate_arn set); ACMB_E_TOKEN / ACMB_E_EXPORT for the token
+ * res->pca_certificate_arn set); ACMB_E_INTERRUPTED when SIGINT/SIGTERM
+ * arrived (acmb_interrupted(); res->interrupted, and res->pca_certificate_arn
+ * when the certificate had been requested); ACMB_E_TOKEN / ACMB_E_EXPORT for the token
  * key store; the errors of acmb_import(). The key is wiped on every path.
  * With o->token the key pair is made on the token, the certificate stored
  * there, and the key exported through the audited PKCS#11 source; with

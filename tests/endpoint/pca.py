@@ -14,7 +14,8 @@ requests wait for their CA.
 
 GetCertificate answers RequestInProgressException for `pending_polls`
 polls after each issue (server flag --pca-pending-polls, or POST
-/__control/pca {"pending_polls": N}). IssueCertificate honours the
+/__control/pca {"pending_polls": N}; {"release": true} issues every pending
+certificate now). IssueCertificate honours the
 IdempotencyToken for 5 minutes: the same token and the same CSR on the same
 CA give the same certificate ARN."""
 
@@ -244,7 +245,8 @@ class PcaService:
 
     def control(self, method, body):
         """GET /__control/pca lists the CAs (each with "ready" once its keys
-        exist; ARNs are known before); POST sets pending_polls. Either starts
+        exist; ARNs are known before); POST sets pending_polls for new
+        certificates, and with "release": true ends every pending wait. Either starts
         making the CA keys."""
         self._start()
         if method == "POST":
@@ -254,6 +256,12 @@ class PcaService:
                 raise ValueError("pending_polls must be a non-negative "
                                  "integer")
             self.pending_polls = n
+            if doc.get("release"):
+                # Certificates already pending are answered from now on.
+                with self.state.transaction() as root:
+                    for r in root.setdefault(SECTION, {}).get(
+                            "certificates", {}).values():
+                        r["pending"] = 0
         issued = self.state.snapshot(SECTION).get("certificates", {})
         return {"certificate_authorities": [
             dict(ca.listing(), ready=ca.material is not None)

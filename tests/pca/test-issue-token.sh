@@ -179,6 +179,29 @@ iss --resume "$pca_arn" --certificate-authority-arn "$(pca_ca_arn rsa2048)" --va
 	--key-store "pkcs11:token=issue;object=nosuchkey" --pin-file "$D/pin"
 expect_rc "resume without the key" 4 "holds 0 private keys"
 
+# SIGTERM during the wait: exit 143, the resume command printed; --resume
+# then finishes with the key on the token.
+pca_pending_polls 1000
+base=$(pca_in_progress_count)
+"$ACMBRIDGE" issue --endpoint-url "$ACMB_ENDPOINT_URL" --pca-endpoint-url "$ACMB_ENDPOINT_URL" \
+	--ca-bundle "$ACMB_ENDPOINT_CA" --module "$MODULE" --audit-log "$D/audit.log" \
+	--certificate-authority-arn "$(pca_ca_arn ecp256)" --dns-name term.example.com \
+	--validity 30d --key-store "pkcs11:token=issue;object=term" --pin-file "$D/pin" \
+	>/dev/null 2>"$D/stderr" &
+pid=$!
+pca_wait_in_progress "$base"
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+expect_rc "SIGTERM during the wait" 143 "acmbridge issue --resume arn:aws:acm-pca:"
+pca_arn=$(sed -n 's/^acmbridge: Private CA certificate ARN: //p' "$D/stderr")
+pca_release
+iss --resume "$pca_arn" --certificate-authority-arn "$(pca_ca_arn ecp256)" --validity 30d \
+	--key-store "pkcs11:token=issue;object=term" --pin-file "$D/pin"
+expect_rc "resume after SIGTERM" 0
+expect_eq "resume after SIGTERM: certificate stored" "$(objects term)" \
+	"Certificate PrivateKey:sensitive,extractable PublicKey"
+
 # 6. Renewal: a new key on the token reimported into the first ARN.
 iss --certificate-authority-arn "$(pca_ca_arn ecp256)" --dns-name renew.example.com --validity 30d \
 	--key-store "pkcs11:token=issue;object=renew-1" --pin-file "$D/pin"

@@ -177,7 +177,22 @@ expect_rc "wait timeout: no resume" 5 "cannot be resumed"
 ops=$(ops_since "$n")
 expect_eq "wait timeout: polls" "$(count_op GetCertificate:RequestInProgressException "$ops")" 2
 expect_eq "wait timeout: no import" "$(count_op ImportCertificate "$ops")" 0
-pca_pending_polls 0
+# SIGINT during the wait: exit 130, the ARN printed, nothing imported.
+pca_pending_polls 1000
+base=$(pca_in_progress_count)
+n=$(request_count)
+"$ACMBRIDGE" issue --endpoint-url "$ACMB_ENDPOINT_URL" --pca-endpoint-url "$ACMB_ENDPOINT_URL" \
+	--ca-bundle "$ACMB_ENDPOINT_CA" --certificate-authority-arn "$(pca_ca_arn ecp256)" \
+	--dns-name sigint.example.com --validity 30d >/dev/null 2>"$D/stderr" &
+pid=$!
+pca_wait_in_progress "$base"
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+expect_rc "SIGINT during the wait" 130 "interrupted by SIGINT while waiting"
+expect_rc "SIGINT: ARN printed" 130 "Private CA certificate ARN: arn:aws:acm-pca:"
+expect_eq "SIGINT: no import" "$(count_op ImportCertificate "$(ops_since "$n")")" 0
+pca_release
 iss --resume "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/x/certificate/1" \
 	--certificate-authority-arn "$(pca_ca_arn ecp256)" --validity 30d --dns-name r.example.com
 expect_rc "resume a memory key" 2 "cannot be resumed"
