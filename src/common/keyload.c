@@ -2,6 +2,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bio.h>
@@ -60,36 +61,115 @@ acmb_keyload_legacy_provider(void)
 	return legacy_provider != NULL;
 }
 
+/*
+ * Building a decoder context walks every decoder of every provider: about
+ * 4 million instructions, more than all the rules of a check together. For
+ * unencrypted keys one context per input type is built on first use and kept
+ * until exit. A cached context never holds a secret: no passphrase is set on
+ * it (encrypted keys get a fresh context each time, freed with the
+ * passphrase copy), and the key it builds is moved out of its slot at once.
+ * The decoder writes the key through the slot's address, which is why the
+ * slot lives beside the context. Not thread-safe, like the rest of the
+ * loader's process state (the legacy provider).
+ */
+struct keyload_cached_dctx {
+	const char *input_type;
+	OSSL_DECODER_CTX *dctx;
+	EVP_PKEY *slot;
+};
+
+static struct keyload_cached_dctx keyload_dctx_cache[] = {
+    {"DER", NULL, NULL},
+    {"PEM", NULL, NULL},
+};
+static int keyload_cache_atexit;
+
+static void
+keyload_cache_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keyload_dctx_cache) / sizeof(keyload_dctx_cache[0]); i++) {
+		OSSL_DECODER_CTX_free(keyload_dctx_cache[i].dctx);
+		keyload_dctx_cache[i].dctx = NULL;
+		EVP_PKEY_free(keyload_dctx_cache[i].slot);
+		keyload_dctx_cache[i].slot = NULL;
+	}
+}
+
+/* Returns the process's decoder context for unencrypted keys of input_type
+ * and points *slot at where it puts the key, or NULL. */
+static OSSL_DECODER_CTX *
+keyload_cached_dctx(const char *input_type, EVP_PKEY ***slot)
+{
+	struct keyload_cached_dctx *c = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(keyload_dctx_cache) / sizeof(keyload_dctx_cache[0]); i++)
+		if (strcmp(keyload_dctx_cache[i].input_type, input_type) == 0)
+			c = &keyload_dctx_cache[i];
+	if (c == NULL)
+		return NULL;
+	if (c->dctx == NULL) {
+		if (!keyload_cache_atexit) {
+			/* Registered after OpenSSL's own exit handler, so it
+			 * runs before OpenSSL is torn down. */
+			if (atexit(keyload_cache_free) != 0)
+				return NULL;
+			keyload_cache_atexit = 1;
+		}
+		c->dctx = OSSL_DECODER_CTX_new_for_pkey(
+		    &c->slot, input_type, NULL, NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
+		if (c->dctx == NULL || OSSL_DECODER_CTX_get_num_decoders(c->dctx) == 0 ||
+		    !OSSL_DECODER_CTX_set_pem_password_cb(c->dctx, no_passphrase_cb, NULL)) {
+			OSSL_DECODER_CTX_free(c->dctx);
+			c->dctx = NULL;
+			return NULL;
+		}
+	}
+	EVP_PKEY_free(c->slot);
+	c->slot = NULL;
+	*slot = &c->slot;
+	return c->dctx;
+}
+
 /* One decoding attempt. structure may be NULL (any). Returns 1 on success. */
 static int
 try_decode(const unsigned char *data, size_t len, const char *input_type, const char *structure,
     const char *pass, size_t passlen, EVP_PKEY **key)
 {
-	OSSL_DECODER_CTX *dctx = NULL;
+	OSSL_DECODER_CTX *dctx = NULL, *cached = NULL;
 	const unsigned char *p = data;
 	size_t left = len;
-	EVP_PKEY *k = NULL;
+	EVP_PKEY *k = NULL, **slot = &k;
 	int ok = 0;
 
-	dctx = OSSL_DECODER_CTX_new_for_pkey(
-	    &k, input_type, structure, NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
-	if (dctx == NULL || OSSL_DECODER_CTX_get_num_decoders(dctx) == 0)
-		goto out;
-	if (pass != NULL) {
-		if (!OSSL_DECODER_CTX_set_passphrase(dctx, (const unsigned char *)pass, passlen))
+	if (pass == NULL && structure == NULL)
+		cached = keyload_cached_dctx(input_type, &slot);
+	if (cached == NULL) {
+		slot = &k;
+		dctx = OSSL_DECODER_CTX_new_for_pkey(
+		    &k, input_type, structure, NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
+		if (dctx == NULL || OSSL_DECODER_CTX_get_num_decoders(dctx) == 0)
 			goto out;
-	} else if (!OSSL_DECODER_CTX_set_pem_password_cb(dctx, no_passphrase_cb, NULL)) {
-		goto out;
+		if (pass != NULL) {
+			if (!OSSL_DECODER_CTX_set_passphrase(
+			        dctx, (const unsigned char *)pass, passlen))
+				goto out;
+		} else if (!OSSL_DECODER_CTX_set_pem_password_cb(dctx, no_passphrase_cb, NULL)) {
+			goto out;
+		}
 	}
 	/* All of the input must be the key: trailing bytes mean garbage. */
-	if (!OSSL_DECODER_from_data(dctx, &p, &left) || k == NULL ||
+	if (!OSSL_DECODER_from_data(cached != NULL ? cached : dctx, &p, &left) || *slot == NULL ||
 	    (strcmp(input_type, "DER") == 0 && left != 0))
 		goto out;
-	*key = k;
-	k = NULL;
+	*key = *slot;
+	*slot = NULL;
 	ok = 1;
 out:
-	EVP_PKEY_free(k);
+	EVP_PKEY_free(*slot);
+	*slot = NULL;
 	OSSL_DECODER_CTX_free(dctx);
 	return ok;
 }
