@@ -5,11 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/buffer.h>
+#include <openssl/core_names.h>
 #include <openssl/decoder.h>
 #include <openssl/encoder.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/provider.h>
 #include <openssl/x509.h>
@@ -327,4 +330,98 @@ out:
 	BIO_free(bio);
 	acmb_secbuf_free(b);
 	return r;
+}
+
+/* Length of a DER TLV whose contents are len bytes (definite length). */
+static size_t
+der_tlv_len(size_t len)
+{
+	size_t n = 2, rest;
+
+	/* Long form past 127: one byte more per byte of the length. */
+	if (len > 0x7f)
+		for (rest = len; rest > 0; rest >>= 8)
+			n++;
+	return n + len;
+}
+
+/*
+ * The PKCS#8 DER length of a named-curve EC key, computed by hand because
+ * every OpenSSL path to it (OSSL_ENCODER, EVP_PKEY2PKCS8, i2d_*) builds an
+ * encoder context, about 0.7 million instructions, a seventh of an EC check.
+ * It needs public values only: the private scalar is always written padded
+ * to the group order's byte length. The layout is what OpenSSL 3's
+ * PrivateKeyInfo encoder writes: SEQUENCE { INTEGER 0, SEQUENCE { OID
+ * id-ecPublicKey, OID curve }, OCTET STRING { ECPrivateKey SEQUENCE {
+ * INTEGER 1, OCTET STRING scalar, [1] BIT STRING public point } } }, with
+ * no [0] parameters inside. Returns 0 for any other key or setting
+ * (explicit parameters, no public key in the encoding), which the caller
+ * then measures by encoding.
+ */
+static size_t
+pkcs8_der_len_named_ec(EVP_PKEY *key)
+{
+	char group[64], encoding[32];
+	ASN1_OBJECT *oid = NULL;
+	size_t glen = 0, elen = 0, publen = 0, oidlen, ec_priv, len = 0;
+	int bits, include_public = 1, nid, n;
+
+	if (!EVP_PKEY_is_a(key, "EC") ||
+	    !EVP_PKEY_get_utf8_string_param(
+	        key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen) ||
+	    !EVP_PKEY_get_utf8_string_param(
+	        key, OSSL_PKEY_PARAM_EC_ENCODING, encoding, sizeof(encoding), &elen) ||
+	    strcmp(encoding, OSSL_PKEY_EC_ENCODING_GROUP) != 0 ||
+	    (EVP_PKEY_get_int_param(key, OSSL_PKEY_PARAM_EC_INCLUDE_PUBLIC, &include_public) &&
+	        include_public == 0) ||
+	    !EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, NULL, 0, &publen) ||
+	    publen == 0 || publen > 1024 || (bits = EVP_PKEY_get_bits(key)) <= 0 || bits > 8192)
+		goto out;
+	if ((nid = OBJ_sn2nid(group)) == NID_undef)
+		nid = OBJ_ln2nid(group);
+	if (nid == NID_undef || (oid = OBJ_nid2obj(nid)) == NULL ||
+	    (n = i2d_ASN1_OBJECT(oid, NULL)) <= 0)
+		goto out;
+	oidlen = (size_t)n;
+	ec_priv = der_tlv_len(3 + der_tlv_len((size_t)(bits + 7) / 8) +
+	                      der_tlv_len(der_tlv_len(1 + publen)));
+	/* id-ecPublicKey, 1.2.840.10045.2.1, is 9 bytes of DER. */
+	len = der_tlv_len(3 + der_tlv_len(9 + oidlen) + der_tlv_len(ec_priv));
+out:
+	ASN1_OBJECT_free(oid);
+	ERR_clear_error();
+	return len;
+}
+
+/* PEM_write_bio's layout: the label lines, then base64 in lines of 64
+ * characters, each line ended by a newline. */
+static size_t
+pkcs8_pem_len_from_der(size_t der_len)
+{
+	static const char begin[] = "-----BEGIN PRIVATE KEY-----\n";
+	static const char end[] = "-----END PRIVATE KEY-----\n";
+	size_t b64 = (der_len + 2) / 3 * 4;
+
+	return sizeof(begin) - 1 + b64 + (b64 + 63) / 64 + sizeof(end) - 1;
+}
+
+int
+acmb_keyload_pkcs8_pem_len(EVP_PKEY *key, size_t *len, acmb_err *err)
+{
+	acmb_secbuf *pem = NULL;
+	size_t der_len;
+	int r;
+
+	*len = 0;
+	if (key == NULL)
+		return acmb_error(err, ACMB_E_INTERNAL, "no private key to encode");
+	if ((der_len = pkcs8_der_len_named_ec(key)) != 0) {
+		*len = pkcs8_pem_len_from_der(der_len);
+		return ACMB_OK;
+	}
+	if ((r = acmb_keyload_pkcs8_pem(key, &pem, err)) != ACMB_OK)
+		return r;
+	*len = acmb_secbuf_len(pem);
+	acmb_secbuf_free(pem);
+	return ACMB_OK;
 }
