@@ -325,8 +325,8 @@ pem_known_key(const char *pem_type, const unsigned char *der, size_t der_len, EV
 		return try_decode_known(der, der_len, "type-specific", "EC", key);
 	if (strcmp(pem_type, "PRIVATE KEY") != 0 || der_len > LONG_MAX)
 		return 0;
-	if ((p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)der_len)) != NULL &&
-	    p == der + der_len && (keytype = pkcs8_keytype(p8)) != NULL)
+	if ((p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)der_len)) != NULL && p == der + der_len &&
+	    (keytype = pkcs8_keytype(p8)) != NULL)
 		ok = try_decode_known(der, der_len, "PrivateKeyInfo", keytype, key);
 	PKCS8_PRIV_KEY_INFO_free(p8);
 	ERR_clear_error();
@@ -482,8 +482,8 @@ pkcs8_der_len_named_ec(EVP_PKEY *key)
 	    (n = i2d_ASN1_OBJECT(oid, NULL)) <= 0)
 		goto out;
 	oidlen = (size_t)n;
-	ec_priv = der_tlv_len(3 + der_tlv_len((size_t)(bits + 7) / 8) +
-	                      der_tlv_len(der_tlv_len(1 + publen)));
+	ec_priv = der_tlv_len(
+	    3 + der_tlv_len((size_t)(bits + 7) / 8) + der_tlv_len(der_tlv_len(1 + publen)));
 	/* id-ecPublicKey, 1.2.840.10045.2.1, is 9 bytes of DER. */
 	len = der_tlv_len(3 + der_tlv_len(9 + oidlen) + der_tlv_len(ec_priv));
 out:
