@@ -67,8 +67,9 @@ acmb_keyload_legacy_provider(void)
 /*
  * Building a decoder context walks every decoder of every provider: about
  * 4 million instructions, more than all the rules of a check together. For
- * unencrypted keys one context per input type is built on first use and kept
- * until exit. A cached context never holds a secret: no passphrase is set on
+ * unencrypted keys one context per input type (and, for RSA and EC, per
+ * structure and key type) is built on first use and kept until exit. A
+ * cached context never holds a secret: no passphrase is set on
  * it (encrypted keys get a fresh context each time, freed with the
  * passphrase copy), and the key it builds is moved out of its slot at once.
  * The decoder writes the key through the slot's address, which is why the
