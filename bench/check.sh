@@ -14,11 +14,18 @@
 # one set repeated; nothing is cached between sets. The openssl baseline does
 # less (no size, hygiene, OCSP or pairwise checks) and is still slower,
 # because it starts four processes per set.
+#
+# On a shared machine wall time follows the other jobs; CPU time less so,
+# and instruction counts not at all. So each figure is given as wall, CPU
+# and, where the machine can count them, instructions: with perf when its
+# hardware counters work, else with valgrind's callgrind on a single check
+# and a batch of INSTR_SETS sets (set ACMB_BENCH_INSTR=0 to skip it).
 set -eu
 
 SETS=${1:-2000}
 DISTINCT=20
 REPS=50
+INSTR_SETS=${ACMB_BENCH_INSTR_SETS:-100}
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/tests/lib/material.sh"
 
@@ -37,6 +44,25 @@ D=$MAT_DIR
 TIMEFORMAT='%R %U %S'
 per_run() {
 	echo "$1" | awk -v n="$2" '{ printf "%.2f ms wall, %.2f ms CPU", $1 * 1000 / n, ($2 + $3) * 1000 / n }'
+}
+
+# Instructions one command executes, or nothing when they cannot be counted.
+count_mode=none
+if [ "${ACMB_BENCH_INSTR:-1}" != 0 ]; then
+	if perf stat -x, -e instructions true 2>&1 >/dev/null | grep -q '^[0-9]'; then
+		count_mode=perf
+	elif command -v valgrind >/dev/null; then
+		count_mode=callgrind
+	fi
+fi
+instructions() {
+	case $count_mode in
+	perf)
+		perf stat -x, -e instructions "$@" 2>&1 >/dev/null | awk -F, '/instructions/ { print $1 }' ;;
+	callgrind)
+		valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+		    awk '/Collected :/ { print $NF }' ;;
+	esac
 }
 
 echo "acmbridge check benchmark: $(nproc) CPU(s), $(openssl version | cut -d' ' -f1-2)"
@@ -88,6 +114,17 @@ for alg in rsa ec; do
 	printf '%-9s batch of %s on one core: %s (%s/%s sets passed)\n' "$label" "$SETS" \
 	    "$rate" "$ok" "$SETS"
 	sed 's/^/          /' "$D/${alg}batch.err"
+
+	if [ $count_mode != none ]; then
+		head -n "$INSTR_SETS" "$D/${alg}batch.txt" >"$D/${alg}small.txt"
+		one=$(instructions "$ACMBRIDGE" check --certificate "$D/${alg}leaf0.pem" \
+		    --private-key "$D/${alg}leaf0.key" --certificate-chain "$D/${alg}chain.pem" \
+		    --output json)
+		start=$(instructions "$ACMBRIDGE" --version)
+		many=$(instructions "$ACMBRIDGE" check --batch "$D/${alg}small.txt")
+		echo "$one $start $many" | awk -v n="$INSTR_SETS" -v l="$label" -v m="$count_mode" \
+		    '{ printf "%-9s instructions (%s): single check %.1f M (process start and exit alone, --version: %.1f M); batch %.2f M per set over %d sets\n", l, m, $1 / 1e6, $2 / 1e6, ($3 - $2) / n / 1e6, n }'
+	fi
 done
 echo "Load average now: $(cut -d' ' -f1-3 /proc/loadavg) (wall times grow when other jobs share the cores; CPU times do not)"
 echo "Targets: single check < 10 ms; batch >= 1000 RSA-2048 and >= 3000 EC P-256 sets/s."

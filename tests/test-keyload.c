@@ -309,6 +309,44 @@ test_pkcs8_pem_from_secure_heap(void **state)
 	assert_null(pem);
 }
 
+/* The key-size rule measures the PEM "as sent" without encoding EC keys:
+ * the computed length must equal what the encoder writes, for every curve
+ * ACM takes and others, compressed points and keys without a public part. */
+static void
+test_pkcs8_pem_len_matches_encoder(void **state)
+{
+	static const char *const curves[] = { "P-256", "P-384", "P-521", "secp256k1",
+		"brainpoolP256r1", "prime192v1" };
+	static const char *const forms[] = { "uncompressed", "compressed" };
+	EVP_PKEY *k;
+	acmb_secbuf *pem = NULL;
+	acmb_err err = {0};
+	size_t i, j, len;
+	int inc;
+
+	(void)state;
+	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
+		for (j = 0; j < 2; j++) {
+			for (inc = 0; inc <= 1; inc++) {
+				assert_non_null(k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curves[i]));
+				assert_true(EVP_PKEY_set_utf8_string_param(k,
+				    "point-format", forms[j]));
+				assert_true(EVP_PKEY_set_int_param(k, "include-public", inc));
+				assert_int_equal(acmb_keyload_pkcs8_pem(k, &pem, &err), ACMB_OK);
+				assert_int_equal(acmb_keyload_pkcs8_pem_len(k, &len, &err), ACMB_OK);
+				assert_int_equal(len, acmb_secbuf_len(pem));
+				acmb_secbuf_free(pem);
+				pem = NULL;
+				EVP_PKEY_free(k);
+			}
+		}
+	}
+	assert_int_equal(acmb_keyload_pkcs8_pem_len(rsa_key, &len, &err), ACMB_OK);
+	assert_int_equal(acmb_keyload_pkcs8_pem(rsa_key, &pem, &err), ACMB_OK);
+	assert_int_equal(len, acmb_secbuf_len(pem));
+	acmb_secbuf_free(pem);
+}
+
 int
 main(void)
 {
@@ -320,6 +358,7 @@ main(void)
 	    cmocka_unit_test(test_public_key_refused),
 	    cmocka_unit_test(test_trailing_bytes_after_der_refused),
 	    cmocka_unit_test(test_pkcs8_pem_from_secure_heap),
+	    cmocka_unit_test(test_pkcs8_pem_len_matches_encoder),
 	};
 	acmb_err err = {0};
 

@@ -410,9 +410,17 @@ container_auth_header(acmb_secbuf **line, acmb_err *err)
 			    file, TOKEN_FILE_MAX);
 			goto out;
 		}
-	} else if (acmb_secbuf_put(t, tok, strlen(tok)) != ACMB_OK) {
-		r = acmb_error(err, ACMB_E_CONFIG, "AWS_CONTAINER_AUTHORIZATION_TOKEN is too long");
-		goto out;
+	} else {
+		if (acmb_secbuf_put(t, tok, strlen(tok)) != ACMB_OK) {
+			r = acmb_error(err, ACMB_E_CONFIG,
+			    "AWS_CONTAINER_AUTHORIZATION_TOKEN is too long");
+			goto out;
+		}
+		/* Like the other environment secrets: the copy in the secure heap
+		 * is the only one left, neither /proc/self/environ nor a child
+		 * sees it. */
+		acmb_wipe((char *)tok, strlen(tok));
+		unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
 	}
 	n = acmb_secbuf_len(t);
 	while (n > 0 && (acmb_secbuf_str(t)[n - 1] == '\n' || acmb_secbuf_str(t)[n - 1] == '\r'))

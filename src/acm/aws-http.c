@@ -1,4 +1,5 @@
 #include "aws-http.h"
+#include "init.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -259,7 +260,7 @@ backoff_sleep(double seconds)
 #endif
 	ts.tv_sec = (time_t)seconds;
 	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) != 0)
+	while (nanosleep(&ts, &ts) != 0 && !acmb_interrupted())
 		;
 }
 
@@ -315,6 +316,11 @@ idle_check(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 
 	(void)dltotal;
 	(void)ultotal;
+	/* SIGINT/SIGTERM: abort the transfer; the caller unwinds and wipes. */
+	if (acmb_interrupted())
+		return 1;
+	if (w->read_timeout <= 0)
+		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	curl_easy_getinfo(w->h, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
 	if (pretransfer == 0 || dlnow != w->dl || ulnow != w->ul) {
@@ -365,7 +371,7 @@ setup_transport(CURL *h, const char *url, long connect_timeout, struct idle_watc
 	SET(CURLOPT_HEADERFUNCTION, response_header);
 	SET(CURLOPT_HEADERDATA, rs);
 	SET(CURLOPT_CONNECTTIMEOUT, curl_timeout(connect_timeout));
-	if (watch != NULL && watch->read_timeout > 0) {
+	if (watch != NULL) {
 		watch->h = h;
 		clock_gettime(CLOCK_MONOTONIC, &watch->last);
 		SET(CURLOPT_XFERINFOFUNCTION, idle_check);
@@ -704,11 +710,24 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 		goto out;
 	}
 	for (attempt = 1;; attempt++) {
+		if (acmb_interrupted()) {
+			r = acmb_error(err, ACMB_E_INTERRUPTED, "%s: interrupted by signal %d before "
+			    "attempt %d", operation, acmb_interrupted(), attempt);
+			goto out;
+		}
 		debugf(&dbg, "%s: POST %s (%s.%s, attempt %d of %d)", operation, url,
 		    svc->target_prefix, operation, attempt, max_attempts);
 		json_decref(a.json);
 		if ((r = attempt_once(cfg, url, sigv4, hl, body, &dbg, &a, info)) != ACMB_OK) {
 			r = acmb_error(err, r, "%s: cannot set up the HTTP request", operation);
+			goto out;
+		}
+		if (a.cc == CURLE_ABORTED_BY_CALLBACK && acmb_interrupted()) {
+			info->response_lost = not_idempotent && a.sent;
+			r = acmb_error(err, ACMB_E_INTERRUPTED, "%s: interrupted by signal %d%s",
+			    operation, acmb_interrupted(), info->response_lost ?
+			    "; the request may have been applied: running the same import again "
+			    "finds it instead of duplicating it" : "");
 			goto out;
 		}
 		if (a.json != NULL) {

@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "keyload.h"
 #include "rules-chain.h"
 #include "rules.h"
 
@@ -346,7 +347,7 @@ rules_key(struct acmb_material *m, X509 *leaf, struct acmb_rules_report *rep, ac
 	char cert_alg[64], key_alg[64];
 	enum acmb_key_alg ca = ACMB_ALG_NONE, ka = ACMB_ALG_NONE;
 	EVP_PKEY *pub = leaf != NULL ? X509_get0_pubkey(leaf) : NULL;
-	acmb_secbuf *pem = NULL;
+	size_t pem_len = 0;
 	int eq, pw, cert_ok, key_ok;
 
 	ERR_clear_error();
@@ -378,16 +379,16 @@ rules_key(struct acmb_material *m, X509 *leaf, struct acmb_rules_report *rep, ac
 		        ? "decrypted with the passphrase in locked memory; sent unencrypted as ACM "
 		          "requires"
 		        : "the key is not encrypted");
-		if (acmb_material_key_pem(m, &pem, err) != ACMB_OK)
+		/* Measured without a second copy of the key where the length
+		 * follows from public values (named-curve EC). */
+		if (acmb_keyload_pkcs8_pem_len(m->key, &pem_len, err) != ACMB_OK)
 			rule_add(rep, "key-size", 0, "check the key file; it cannot be re-encoded",
 			    "cannot encode the key as PKCS#8 PEM: %s", err->msg);
 		else
-			rule_add(rep, "key-size", acmb_secbuf_len(pem) <= ACMB_ACM_KEY_MAX,
+			rule_add(rep, "key-size", pem_len <= ACMB_ACM_KEY_MAX,
 			    "use a smaller key (RSA up to 4096 bits, or EC)",
-			    "%zu bytes of PEM as sent (ACM takes at most %d)", acmb_secbuf_len(pem),
+			    "%zu bytes of PEM as sent (ACM takes at most %d)", pem_len,
 			    ACMB_ACM_KEY_MAX);
-		acmb_secbuf_free(pem);
-		pem = NULL;
 		ka = acmb_rules_key_algorithm(m->key, key_alg, sizeof(key_alg));
 	}
 

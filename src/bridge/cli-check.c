@@ -15,6 +15,7 @@
 #include "cli-pkcs11.h"
 #include "cli-source.h"
 #include "cli.h"
+#include "init.h"
 #include "zalloc.h"
 
 /* A batch line holds up to three paths; longer lines are refused. */
@@ -282,6 +283,12 @@ acmb_cli_check(int argc, char **argv)
 		mode = isatty(STDOUT_FILENO) ? OUTPUT_TEXT : OUTPUT_JSON;
 
 	if (acmb_check_source(&src, at, NULL, &rep, &audit, &err) != ACMB_OK) {
+		rc = acmb_cli_fail(&err);
+		goto out;
+	}
+	if (acmb_interrupted()) {
+		acmb_error(&err, ACMB_E_INTERRUPTED, "interrupted by signal %d; the key was wiped",
+		    acmb_interrupted());
 		rc = acmb_cli_fail(&err);
 		goto out;
 	}

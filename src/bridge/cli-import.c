@@ -21,6 +21,7 @@
 #include "cli-source.h"
 #include "cli.h"
 #include "import.h"
+#include "init.h"
 #include "input.h"
 #include "secmem.h"
 #include "zalloc.h"
@@ -429,6 +430,19 @@ print_failed_rules(const struct acmb_rules_report *rep)
 	}
 }
 
+/* What the operator should know whatever the outcome; printed only once the
+ * key and the credentials are wiped. */
+static void
+print_notices(const struct import_cli *c, const struct acmb_rules_report *rep)
+{
+	if (c->opts.certificate_arn != NULL && c->ntags > 0)
+		fprintf(stderr, "acmbridge: ACM refuses tags on a reimport; they are applied "
+		    "after it with AddTagsToCertificate\n");
+	if (rep != NULL && rep->chain_order_changed)
+		fprintf(stderr, "acmbridge: the chain was reordered for ACM (leaf's issuer first, "
+		    "root last, duplicates dropped)\n");
+}
+
 static void
 print_result(const struct import_cli *c, const struct acmb_import_result *res)
 {
@@ -489,8 +503,6 @@ resolve_aws(struct import_cli *c, struct acmb_aws_config **cfg, acmb_err *err)
 	char desc[512];
 	int r;
 
-	if (*cfg != NULL)
-		return ACMB_OK;
 	if ((r = acmb_aws_config_resolve(&c->aws, &acmb_aws_service_acm, cfg, err)) != ACMB_OK)
 		return r;
 	if (c->aws.no_verify_ssl)
@@ -534,29 +546,22 @@ acmb_cli_import(int argc, char **argv)
 		goto out;
 	}
 	c.aws.debug = acmb_cli_debug;
+	/* AWS first: the environment's secrets move into the secure heap and
+	 * leave the environment now, whatever happens next (nothing is sent). */
+	if ((r = resolve_aws(&c, &cfg, &err)) != ACMB_OK)
+		goto fail;
 	if (c.input_json_arg != NULL) {
 		if ((r = load_input_json(&c, &err)) != ACMB_OK ||
-		    (r = apply_input_json(&c, &m, &err)) != ACMB_OK) {
-			exit_code = acmb_cli_fail(&err);
-			goto out;
-		}
+		    (r = apply_input_json(&c, &m, &err)) != ACMB_OK)
+			goto fail;
 	}
 	c.opts.tags = c.tags;
 	c.opts.ntags = c.ntags;
-	if ((r = acmb_acm_tags_check(c.tags, c.ntags, &err)) != ACMB_OK) {
-		exit_code = acmb_cli_fail(&err);
-		goto out;
-	}
-	if (c.opts.certificate_arn != NULL && c.ntags > 0)
-		fprintf(stderr, "acmbridge: ACM refuses tags on a reimport; they will be applied "
-		    "after it with AddTagsToCertificate\n");
+	if ((r = acmb_acm_tags_check(c.tags, c.ntags, &err)) != ACMB_OK)
+		goto fail;
 
 	/* A token export names its destination (export policy, audit record). */
 	if (m == NULL && acmb_pkcs11_spec_wanted(&c.src.p11)) {
-		if ((r = resolve_aws(&c, &cfg, &err)) != ACMB_OK) {
-			exit_code = acmb_cli_fail(&err);
-			goto out;
-		}
 		c.src.p11.region = acmb_aws_config_region(cfg);
 		if (c.opts.certificate_arn != NULL) {
 			arn_account(c.opts.certificate_arn, c.account, sizeof(c.account));
@@ -566,46 +571,53 @@ acmb_cli_import(int argc, char **argv)
 	/* Every ACM rule first, offline: on a failure nothing is sent. */
 	if (m == NULL) {
 		if ((r = acmb_check_source(&c.src, time(NULL), &m, &rep, &audit, &err)) !=
-		    ACMB_OK) {
-			exit_code = acmb_cli_fail(&err);
-			goto out;
-		}
+		    ACMB_OK)
+			goto fail;
 	} else if ((rep = calloc(1, sizeof(*rep))) == NULL ||
 	    (r = acmb_rules_judge(m, time(NULL), rep, &err)) != ACMB_OK) {
 		if (rep == NULL)
 			acmb_error(&err, ACMB_E_NOMEM, "out of memory");
-		exit_code = acmb_cli_fail(&err);
-		goto out;
+		goto fail;
+	}
+	if (acmb_interrupted()) {
+		acmb_error(&err, ACMB_E_INTERRUPTED, "interrupted by signal %d before anything was "
+		    "sent; the key was wiped", acmb_interrupted());
+		goto fail;
 	}
 	if (!rep->ok) {
-		print_failed_rules(rep);
 		acmb_error(&err, ACMB_E_RULE, "the material breaks ACM's import rules; nothing "
 		    "was sent (acmbridge check shows every rule)");
-		exit_code = acmb_cli_fail(&err);
-		goto out;
-	}
-	if (rep->chain_order_changed)
-		fprintf(stderr, "acmbridge: the chain was reordered for ACM (leaf's issuer first, "
-		    "root last, duplicates dropped)\n");
-	if ((r = resolve_aws(&c, &cfg, &err)) != ACMB_OK) {
-		exit_code = acmb_cli_fail(&err);
-		goto out;
+		goto fail;
 	}
 	r = acmb_import(cfg, m, &c.opts, &res, &err);
+	/* The credentials' last use: wipe them before anything is printed. */
+	acmb_aws_config_free(cfg);
+	cfg = NULL;
 	if (acmb_cli_debug && !c.opts.dry_run)
 		fprintf(stderr, "debug: key wiped %.6f s after ImportCertificate returned\n",
 		    res.wipe_seconds);
-	if (r != ACMB_OK) {
-		for (i = 0; i < res.nnotes; i++)
-			fprintf(stderr, "acmbridge: %s\n", res.notes[i]);
-		exit_code = acmb_cli_fail(&err);
-		goto out;
-	}
+	if (r != ACMB_OK)
+		goto fail;
 	if (audit != NULL && acmb_audit_finish(audit, res.arn, NULL, &aerr) != ACMB_OK)
 		fprintf(stderr, "acmbridge: warning: the audit outcome for %s was not written: "
 		    "%s\n", res.arn != NULL ? res.arn : "(dry run)", aerr.msg);
+	print_notices(&c, rep);
 	print_result(&c, &res);
 	exit_code = ACMB_EXIT_OK;
+	goto out;
+fail:
+	/* Secrets before words: the credentials and the key are wiped before
+	 * anything about the failure is printed. */
+	acmb_aws_config_free(cfg);
+	cfg = NULL;
+	acmb_material_free(m);
+	m = NULL;
+	print_notices(&c, rep);
+	if (rep != NULL && !rep->ok)
+		print_failed_rules(rep);
+	for (i = 0; i < res.nnotes; i++)
+		fprintf(stderr, "acmbridge: %s\n", res.notes[i]);
+	exit_code = acmb_cli_fail(&err);
 out:
 	/* An export that did not end in an import is recorded with its error. */
 	if (audit != NULL && exit_code != ACMB_EXIT_OK &&

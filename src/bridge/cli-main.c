@@ -111,7 +111,9 @@ main(int argc, char **argv)
 		if (strcmp(argv[1], commands[i].name) == 0) {
 			rc = commands[i].run(argc - 1, argv + 1);
 			acmb_shutdown();
-			return rc;
+			/* The command unwound through its cleanup, which wiped every
+			 * secret; the exit code says which signal stopped it. */
+			return acmb_interrupted() ? 128 + acmb_interrupted() : rc;
 		}
 	}
 	acmb_shutdown();

@@ -42,4 +42,10 @@ int acmb_keyload_legacy_provider(void);
  * acmb_secbuf_free(). */
 int acmb_keyload_pkcs8_pem(EVP_PKEY *key, acmb_secbuf **pem, acmb_err *err);
 
+/* Sets *len to the exact length of what acmb_keyload_pkcs8_pem() writes for
+ * key. Named-curve EC keys are measured from public values without
+ * encoding; other keys are encoded once into the secure heap and measured.
+ * Returns ACMB_OK, or acmb_keyload_pkcs8_pem()'s error. */
+int acmb_keyload_pkcs8_pem_len(EVP_PKEY *key, size_t *len, acmb_err *err);
+
 #endif

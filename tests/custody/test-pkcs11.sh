@@ -97,7 +97,8 @@ if ! grep -q "sent SIG" "$WORK/sig-p11-term-in-export.out"; then
 	fail "p11 SIGTERM: the export was never reached"
 elif [ "$exit_hits" -ne 0 ]; then
 	fail "p11 SIGTERM during export: $exit_hits copies left at exit_group"
-elif [ "$rc" -eq 0 ]; then
+elif [ "$rc" -eq 0 ] || grep -q "\] exit code 143\$" "$WORK/sig-p11-term-in-export.out"; then
+	# On a signal the result is never written: exit_group is the moment.
 	pass "p11 SIGTERM during export: exit 143, zero hits at exit_group"
 else
 	xfail_result 1 "p11 SIGTERM during export" "exit code is not 143: the command does not yet stop on acmb_interrupted() (lead)"

@@ -17,7 +17,9 @@
 
 static CK_FUNCTION_LIST *real;
 static CK_FUNCTION_LIST wrapped;
-static char fault_fn[64];
+/* As long as the env buffer it is copied from, so it is never truncated. */
+#define FAULT_SPEC_MAX 160
+static char fault_fn[FAULT_SPEC_MAX];
 static CK_RV fault_rv;
 static long fault_skip;
 
@@ -41,7 +43,7 @@ static void
 parse_fault(void)
 {
 	const char *spec = getenv("ACMB_FAULT_P11");
-	char buf[160], *rvs, *skip;
+	char buf[FAULT_SPEC_MAX], *rvs, *skip;
 	size_t i;
 
 	if (spec == NULL || strlen(spec) >= sizeof(buf))
