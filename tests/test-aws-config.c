@@ -655,6 +655,41 @@ test_ca_bundle_must_exist(void **state)
 	assert_non_null(strstr(err.msg, "CA bundle /nonexistent/ca.pem"));
 }
 
+/* One credential resolution serves two services: the Private CA config is
+ * derived from ACM's with the same keys and its own endpoint, after the
+ * environment's secret is already gone. */
+static void
+test_derive_for_another_service(void **state)
+{
+	struct acmb_aws_options o;
+	struct acmb_aws_config *acm, *pca = NULL;
+	acmb_err err = {0};
+
+	(void)state;
+	env_keys();
+	setenv("AWS_REGION", "eu-west-1", 1);
+	setenv("AWS_ENDPOINT_URL_ACM_PCA", "https://pca.example.test", 1);
+	acmb_aws_options_init(&o);
+	o.max_attempts = 7;
+	assert_non_null(acm = resolve_ok(&o));
+	assert_null(getenv("AWS_SECRET_ACCESS_KEY"));
+	assert_int_equal(acmb_aws_config_derive(acm, &o, &acmb_aws_service_acm_pca, &pca, &err),
+	    ACMB_OK);
+	assert_string_equal(acmb_aws_config_endpoint(acm), "https://acm.eu-west-1.amazonaws.com");
+	assert_string_equal(acmb_aws_config_endpoint(pca), "https://pca.example.test");
+	assert_string_equal(acmb_aws_config_region(pca), "eu-west-1");
+	assert_string_equal(acmb_aws_config_access_key_id(pca), "AKIAENVIRONMENT0001");
+	assert_string_equal(acmb_aws_config_secret_access_key(pca), "env/secret/0123456789");
+	assert_ptr_not_equal(acmb_aws_config_secret_access_key(pca),
+	    acmb_aws_config_secret_access_key(acm));
+	assert_int_equal(acmb_aws_config_max_attempts(pca), 7);
+	assert_ptr_equal(acmb_aws_config_service(pca), &acmb_aws_service_acm_pca);
+	acmb_aws_config_free(acm);
+	/* The copy outlives the original. */
+	assert_string_equal(acmb_aws_config_secret_access_key(pca), "env/secret/0123456789");
+	acmb_aws_config_free(pca);
+}
+
 int
 main(void)
 {
@@ -680,6 +715,7 @@ main(void)
 	    cmocka_unit_test(test_backoff),
 	    cmocka_unit_test_setup(test_max_attempts_resolution, reset_env),
 	    cmocka_unit_test_setup(test_ca_bundle_must_exist, reset_env),
+	    cmocka_unit_test_setup(test_derive_for_another_service, reset_env),
 	};
 	acmb_err err = {0};
 	char cmd[300];

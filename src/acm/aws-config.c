@@ -490,6 +490,59 @@ out:
 	return r;
 }
 
+int
+acmb_aws_config_derive(const struct acmb_aws_config *base, const struct acmb_aws_options *opts,
+    const struct acmb_aws_service *svc, struct acmb_aws_config **out, acmb_err *err)
+{
+	struct acmb_aws_options none;
+	struct acmb_aws_config *c = NULL;
+	struct profile_files pf;
+	const struct acmb_aws_credentials *bc = &base->creds;
+	const char *profile;
+	int r = ACMB_E_INTERNAL;
+
+	*out = NULL;
+	memset(&pf, 0, sizeof(pf));
+	if (opts == NULL) {
+		acmb_aws_options_init(&none);
+		opts = &none;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->region = strdup(base->region)) == NULL ||
+	    (base->ca_bundle != NULL && (c->ca_bundle = strdup(base->ca_bundle)) == NULL)) {
+		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+		goto out;
+	}
+	c->svc = svc;
+	c->no_verify_ssl = base->no_verify_ssl;
+	c->connect_timeout = base->connect_timeout;
+	c->read_timeout = base->read_timeout;
+	c->max_attempts = base->max_attempts;
+	c->debug_fn = base->debug_fn;
+	c->debug_ctx = base->debug_ctx;
+	/* Only the endpoint is the service's own (AWS_ENDPOINT_URL_<SVC>, the
+	 * profile's use_fips_endpoint); the profile is read again for that. */
+	if ((profile = opts->profile) == NULL && (profile = env("AWS_PROFILE")) == NULL)
+		profile = "default";
+	if ((r = profile_files_load(&pf, profile, err)) != ACMB_OK ||
+	    (r = resolve_endpoint(c, opts, &pf, err)) != ACMB_OK)
+		goto out;
+	if ((r = acmb_aws_credentials_set(&c->creds, bc->access_key_id, strlen(bc->access_key_id),
+	    bc->secret_access_key, strlen(bc->secret_access_key), bc->session_token,
+	    bc->session_token != NULL ? strlen(bc->session_token) : 0, bc->source, err)) !=
+	    ACMB_OK)
+		goto out;
+	c->creds.expiration = bc->expiration;
+	snprintf(c->creds.source, sizeof(c->creds.source), "%s", bc->source);
+	*out = c;
+	c = NULL;
+	r = ACMB_OK;
+out:
+	profile_files_clear(&pf);
+	acmb_aws_config_free(c);
+	return r;
+}
+
 void
 acmb_aws_config_free(struct acmb_aws_config *c)
 {

@@ -56,6 +56,15 @@ struct acmb_aws_config;
 int acmb_aws_config_resolve(const struct acmb_aws_options *opts, const struct acmb_aws_service *svc,
     struct acmb_aws_config **out, acmb_err *err);
 
+/* A configuration for another service from base: the same credentials
+ * (copied, nothing resolved again: no second credential_process or metadata
+ * call, and the environment's secrets are already gone), region and
+ * transport; the endpoint resolved for svc from opts (its --endpoint-url),
+ * AWS_ENDPOINT_URL_<SVC>, AWS_ENDPOINT_URL or the default. Caller frees *out
+ * with acmb_aws_config_free(). */
+int acmb_aws_config_derive(const struct acmb_aws_config *base, const struct acmb_aws_options *opts,
+    const struct acmb_aws_service *svc, struct acmb_aws_config **out, acmb_err *err);
+
 /* Wipes the credentials and frees. Accepts NULL. */
 void acmb_aws_config_free(struct acmb_aws_config *c);
 

@@ -340,50 +340,23 @@ out:
 }
 
 /*
- * Two configurations, one per service, from one set of credentials. The
- * resolver takes AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN out of the
- * environment (wiping them) so that no child sees them; the second
- * resolution gets them back from a secure-heap copy, and takes them again.
+ * Two configurations, one per service, from one set of credentials: ACM's is
+ * resolved (taking the environment's secrets), the Private CA's derived from
+ * it with its own endpoint, so nothing is resolved or fetched twice.
  */
 static int
 resolve_configs(const struct issue_cli *c, struct acmb_aws_config **pca,
     struct acmb_aws_config **acm, acmb_err *err)
 {
-	static const char *const secret_vars[] = {"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"};
 	struct acmb_aws_options popts = c->aws;
-	char *saved[2] = {NULL, NULL};
-	const char *v;
-	size_t i;
 	int r = ACMB_E_INTERNAL;
 
 	*pca = *acm = NULL;
-	for (i = 0; i < 2; i++) {
-		if ((v = getenv(secret_vars[i])) != NULL &&
-		    (saved[i] = acmb_secstr_dup(v, strlen(v))) == NULL) {
-			r = acmb_error(err, ACMB_E_NOMEM, "out of secure memory");
-			goto out;
-		}
-	}
-	popts.endpoint_url = c->pca_endpoint_url;
-	if ((r = acmb_aws_config_resolve(&popts, &acmb_aws_service_acm_pca, pca, err)) != ACMB_OK)
+	if ((r = acmb_aws_config_resolve(&c->aws, &acmb_aws_service_acm, acm, err)) != ACMB_OK)
 		goto out;
-	for (i = 0; i < 2; i++) {
-		if (saved[i] != NULL && setenv(secret_vars[i], saved[i], 1) != 0) {
-			r = acmb_error(
-			    err, ACMB_E_NOMEM, "cannot restore %s for ACM", secret_vars[i]);
-			goto out;
-		}
-	}
-	r = acmb_aws_config_resolve(&c->aws, &acmb_aws_service_acm, acm, err);
+	popts.endpoint_url = c->pca_endpoint_url;
+	r = acmb_aws_config_derive(*acm, &popts, &acmb_aws_service_acm_pca, pca, err);
 out:
-	for (i = 0; i < 2; i++) {
-		/* A restored variable the resolver did not take is wiped here. */
-		if (saved[i] != NULL && (v = getenv(secret_vars[i])) != NULL) {
-			acmb_wipe((void *)v, strlen(v));
-			unsetenv(secret_vars[i]);
-		}
-		acmb_secstr_free(saved[i]);
-	}
 	if (r != ACMB_OK) {
 		acmb_aws_config_free(*pca);
 		acmb_aws_config_free(*acm);
