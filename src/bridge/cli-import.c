@@ -19,6 +19,7 @@
 #include "cli-input.h"
 #include "cli-pkcs11.h"
 #include "cli-source.h"
+#include "cli-tags.h"
 #include "cli.h"
 #include "import.h"
 #include "init.h"
@@ -40,9 +41,7 @@ struct import_cli {
 	struct acmb_aws_options aws;
 	char account[16];          /* from --certificate-arn, for the export policy */
 	struct acmb_import_opts opts;
-	struct acmb_acm_tag tags[ACMB_ACM_TAGS_MAX];
-	size_t ntags;
-	json_t *tag_json;          /* owns tag strings parsed from JSON */
+	struct acmb_cli_tags tags;
 	json_t *input_json;        /* --cli-input-json document */
 	const char *input_json_arg;
 	const char *skeleton;      /* --generate-cli-skeleton value, or NULL */
@@ -105,89 +104,6 @@ import_takes_value(const char *opt)
 	return acmb_cli_source_takes_value(opt) || acmb_cli_aws_option_has_arg(opt) ||
 	    strcmp(opt, "--certificate-arn") == 0 || strcmp(opt, "--output") == 0 ||
 	    strcmp(opt, "--cli-input-json") == 0;
-}
-
-/* Adds one tag; key and value point into argv or into a JSON document. */
-static int
-add_tag(struct import_cli *c, const char *key, const char *value)
-{
-	if (c->ntags >= ACMB_ACM_TAGS_MAX)
-		return USAGE_FAIL("--tags: ACM allows at most %d tags",
-		    ACMB_ACM_TAGS_MAX);
-	c->tags[c->ntags].key = key;
-	c->tags[c->ntags].value = value;
-	c->ntags++;
-	return 0;
-}
-
-/* Tags from a JSON array [{"Key": ..., "Value": ...}], kept alive in doc. */
-static int
-tags_from_json(struct import_cli *c, json_t *arr, const char *what)
-{
-	json_t *t, *k, *v;
-	size_t i;
-
-	if (!json_is_array(arr))
-		return USAGE_FAIL("%s: Tags must be a JSON array of {\"Key\", "
-		    "\"Value\"} objects", what);
-	json_array_foreach(arr, i, t) {
-		k = json_object_get(t, "Key");
-		v = json_object_get(t, "Value");
-		if (!json_is_string(k) || (v != NULL && !json_is_string(v)))
-			return USAGE_FAIL("%s: tag %zu needs a string \"Key\" and an "
-			    "optional string \"Value\"", what, i + 1);
-		if (add_tag(c, json_string_value(k), v != NULL ? json_string_value(v) : NULL) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * One shorthand tag, "Key=k,Value=v" or "Key=k": written by hand because it
- * is the AWS CLI's own shorthand syntax, which no library parses. The
- * argument is split in place (argv is ours to modify).
- */
-static int
-tag_from_shorthand(struct import_cli *c, char *arg)
-{
-	char *key = NULL, *value = NULL, *part, *save = NULL;
-
-	for (part = strtok_r(arg, ",", &save); part != NULL; part = strtok_r(NULL, ",", &save)) {
-		if (strncmp(part, "Key=", 4) == 0 && key == NULL)
-			key = part + 4;
-		else if (strncmp(part, "Value=", 6) == 0 && value == NULL)
-			value = part + 6;
-		else
-			return USAGE_FAIL("--tags: '%s' is not Key=K,Value=V (values "
-			    "with commas need the JSON form)", part);
-	}
-	if (key == NULL)
-		return USAGE_FAIL("--tags: a tag needs Key=K");
-	return add_tag(c, key, value);
-}
-
-static int
-parse_tags(struct import_cli *c, int argc, char **argv, int *i)
-{
-	json_error_t jerr;
-	int n = 0;
-
-	while (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0) {
-		(*i)++;
-		n++;
-		if (argv[*i][0] == '[') {
-			json_decref(c->tag_json);
-			if ((c->tag_json = json_loads(argv[*i], 0, &jerr)) == NULL)
-				return USAGE_FAIL("--tags: bad JSON: %s", jerr.text);
-			if (tags_from_json(c, c->tag_json, "--tags") < 0)
-				return -1;
-		} else if (tag_from_shorthand(c, argv[*i]) < 0) {
-			return -1;
-		}
-	}
-	if (n == 0)
-		return USAGE_FAIL("--tags needs at least one Key=K,Value=V");
-	return 0;
 }
 
 static int
@@ -328,8 +244,9 @@ apply_input_json(struct import_cli *c, struct acmb_material **mp, acmb_err *err)
 	*mp = NULL;
 	if (c->opts.certificate_arn == NULL)
 		c->opts.certificate_arn = json_field(c->input_json, "CertificateArn");
-	if (c->ntags == 0 && json_object_get(c->input_json, "Tags") != NULL &&
-	    tags_from_json(c, json_object_get(c->input_json, "Tags"), "--cli-input-json") < 0)
+	if (c->tags.ntags == 0 && json_object_get(c->input_json, "Tags") != NULL &&
+	    acmb_cli_tags_add_json(&c->tags, json_object_get(c->input_json, "Tags"),
+	    "--cli-input-json") < 0)
 		return acmb_error(err, ACMB_E_USAGE, "--cli-input-json: bad Tags");
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		any |= json_field(c->input_json, fields[i].name) != NULL;
@@ -369,7 +286,7 @@ parse_args(struct import_cli *c, int argc, char **argv)
 			return 1;
 		}
 		if (strcmp(argv[i], "--tags") == 0) {
-			if (parse_tags(c, argc, argv, &i) < 0)
+			if (acmb_cli_tags_parse(&c->tags, argc, argv, &i) < 0)
 				return -1;
 			continue;
 		}
@@ -435,7 +352,7 @@ print_failed_rules(const struct acmb_rules_report *rep)
 static void
 print_notices(const struct import_cli *c, const struct acmb_rules_report *rep)
 {
-	if (c->opts.certificate_arn != NULL && c->ntags > 0)
+	if (c->opts.certificate_arn != NULL && c->tags.ntags > 0)
 		fprintf(stderr, "acmbridge: ACM refuses tags on a reimport; they are applied "
 		    "after it with AddTagsToCertificate\n");
 	if (rep != NULL && rep->chain_order_changed)
@@ -555,9 +472,9 @@ acmb_cli_import(int argc, char **argv)
 		    (r = apply_input_json(&c, &m, &err)) != ACMB_OK)
 			goto fail;
 	}
-	c.opts.tags = c.tags;
-	c.opts.ntags = c.ntags;
-	if ((r = acmb_acm_tags_check(c.tags, c.ntags, &err)) != ACMB_OK)
+	c.opts.tags = c.tags.tags;
+	c.opts.ntags = c.tags.ntags;
+	if ((r = acmb_acm_tags_check(c.tags.tags, c.tags.ntags, &err)) != ACMB_OK)
 		goto fail;
 
 	/* A token export names its destination (export policy, audit record). */
@@ -630,7 +547,7 @@ out:
 	acmb_aws_config_free(cfg);
 	acmb_material_free(m);
 	free(rep);
-	json_decref(c.tag_json);
+	acmb_cli_tags_clear(&c.tags);
 	json_decref(c.input_json);
 	return exit_code;
 }

@@ -16,6 +16,7 @@
 #include "cli-aws.h"
 #include "cli-input.h"
 #include "cli.h"
+#include "cli-tags.h"
 #include "csr.h"
 #include "input.h"
 #include "issue.h"
@@ -34,10 +35,7 @@ struct issue_cli {
 	const char *pca_endpoint_url;
 	const char *dns[ACMB_CSR_NAMES_MAX];
 	const char *ips[ACMB_CSR_NAMES_MAX];
-	struct acmb_acm_tag tags[ACMB_ACM_TAGS_MAX];
-	size_t ntags;
-	json_t *tag_json[ACMB_ACM_TAGS_MAX]; /* own tag strings given as JSON */
-	size_t ntag_json;
+	struct acmb_cli_tags tags;
 	const char *passthrough_arg;
 	struct acmb_issue_token_spec token;
 	int token_wanted;
@@ -128,63 +126,6 @@ issue_takes_value(const char *opt)
 }
 
 static int
-add_tag(struct issue_cli *c, const char *key, const char *value)
-{
-	if (c->ntags >= ACMB_ACM_TAGS_MAX)
-		return USAGE_FAIL("--tags: ACM allows at most %d tags", ACMB_ACM_TAGS_MAX);
-	c->tags[c->ntags].key = key;
-	c->tags[c->ntags].value = value;
-	c->ntags++;
-	return 0;
-}
-
-/*
- * The AWS CLI's shorthand "Key=k,Value=v" or a JSON list, as `import` takes
- * them; written by hand because no library parses the CLI's shorthand.
- */
-static int
-parse_tag_word(struct issue_cli *c, char *arg)
-{
-	json_error_t jerr;
-	json_t *doc, *t, *k, *v;
-	char *part, *save = NULL, *key = NULL, *value = NULL;
-	size_t i;
-
-	if (arg[0] == '[') {
-		if (c->ntag_json >= ACMB_ACM_TAGS_MAX)
-			return USAGE_FAIL("--tags: too many JSON lists");
-		if ((doc = json_loads(arg, 0, &jerr)) == NULL || !json_is_array(doc)) {
-			json_decref(doc);
-			return USAGE_FAIL("--tags: not a JSON list of {\"Key\", \"Value\"}");
-		}
-		c->tag_json[c->ntag_json++] = doc;
-		json_array_foreach(doc, i, t)
-		{
-			k = json_object_get(t, "Key");
-			v = json_object_get(t, "Value");
-			if (!json_is_string(k) || (v != NULL && !json_is_string(v)))
-				return USAGE_FAIL("--tags: tag %zu needs a string \"Key\" and an "
-				                  "optional string \"Value\"",
-				    i + 1);
-			if (add_tag(c, json_string_value(k), json_string_value(v)) < 0)
-				return -1;
-		}
-		return 0;
-	}
-	for (part = strtok_r(arg, ",", &save); part != NULL; part = strtok_r(NULL, ",", &save)) {
-		if (strncmp(part, "Key=", 4) == 0 && key == NULL)
-			key = part + 4;
-		else if (strncmp(part, "Value=", 6) == 0 && value == NULL)
-			value = part + 6;
-		else
-			return USAGE_FAIL("--tags: '%s' is not Key=K,Value=V", part);
-	}
-	if (key == NULL)
-		return USAGE_FAIL("--tags: a tag needs Key=K");
-	return add_tag(c, key, value);
-}
-
-static int
 parse_wait(const char *val, long *out)
 {
 	char *end = NULL;
@@ -270,7 +211,7 @@ parse_args(struct issue_cli *c, int argc, char **argv)
 {
 	char opt[64];
 	const char *val;
-	int i, r, n;
+	int i, r;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -278,11 +219,8 @@ parse_args(struct issue_cli *c, int argc, char **argv)
 			return 1;
 		}
 		if (strcmp(argv[i], "--tags") == 0) {
-			for (n = 0; i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0; n++)
-				if (parse_tag_word(c, argv[++i]) < 0)
-					return -1;
-			if (n == 0)
-				return USAGE_FAIL("--tags needs at least one Key=K,Value=V");
+			if (acmb_cli_tags_parse(&c->tags, argc, argv, &i) < 0)
+				return -1;
 			continue;
 		}
 		if (acmb_cli_split_option(
@@ -465,8 +403,8 @@ acmb_cli_issue(int argc, char **argv)
 	c.aws.debug = acmb_cli_debug;
 	c.opts.dns_names = c.dns;
 	c.opts.ip_addresses = c.ips;
-	c.opts.import.tags = c.tags;
-	c.opts.import.ntags = c.ntags;
+	c.opts.import.tags = c.tags.tags;
+	c.opts.import.ntags = c.tags.ntags;
 	if (c.token_wanted) {
 		/* The token is logged in twice (key pair, then the audited export):
 		 * only a file PIN can be read twice, and it must never prompt. */
@@ -487,7 +425,7 @@ acmb_cli_issue(int argc, char **argv)
 		exit_code = acmb_cli_fail(&err);
 		goto out;
 	}
-	if ((r = acmb_acm_tags_check(c.tags, c.ntags, &err)) != ACMB_OK) {
+	if ((r = acmb_acm_tags_check(c.tags.tags, c.tags.ntags, &err)) != ACMB_OK) {
 		exit_code = acmb_cli_fail(&err);
 		goto out;
 	}
@@ -526,7 +464,6 @@ out:
 	acmb_aws_config_free(pca);
 	acmb_aws_config_free(acm);
 	json_decref(c.opts.api_passthrough);
-	for (i = 0; i < c.ntag_json; i++)
-		json_decref(c.tag_json[i]);
+	acmb_cli_tags_clear(&c.tags);
 	return exit_code;
 }
