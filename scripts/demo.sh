@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The main job end to end on the embedded default: fresh material, the
-# offline ACM preflight (good and bad), then an import and a reimport into
-# the local ACM endpoint over HTTPS, cross-checked with the AWS CLI.
+# The main job end to end on the embedded default: a throwaway SoftHSM token
+# and the local ACM / Private CA endpoint over HTTPS. acmbridge issues a
+# certificate from the Private CA with the key generated in the token, exports
+# the key under control, imports into ACM and writes the audit line; then the
+# offline preflight (good and bad), a file import, a rerun and a reimport,
+# cross-checked with the AWS CLI.
 # Usage: scripts/demo.sh        (from anywhere; installs what it needs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,11 +12,14 @@ bash scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DACMB_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc)" --target acmbridge >/dev/null
 A=$PWD/build/acmbridge
+MODULE=/usr/lib/softhsm/libsofthsm2.so
 export ACMB_TESTS_DIR=$PWD/tests PYTHON3=/usr/bin/python3 AWS_PAGER=
 # shellcheck source=../tests/lib/material.sh
 . tests/lib/material.sh
 # shellcheck source=../tests/lib/endpoint.sh
 . tests/lib/endpoint.sh
+# shellcheck source=../tests/pca/pca.sh
+. tests/pca/pca.sh
 mat_setup
 trap 'mat_cleanup; _endpoint_on_exit' EXIT
 D=$MAT_DIR
@@ -23,6 +29,40 @@ show() {
 	printf '$ %s\n' "$*" | sed "s|$D/||g; s|$A|acmbridge|g"
 	"$@"
 }
+
+step "A throwaway SoftHSM token and the local ACM / Private CA endpoint (HTTPS, SigV4 checked with botocore)"
+export SOFTHSM2_CONF=$D/softhsm2.conf
+mkdir -p "$D/tokens"
+printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$D" >"$SOFTHSM2_CONF"
+PIN=$(openssl rand -hex 8)
+softhsm2-util --init-token --free --label demo --pin "$PIN" --so-pin "$(openssl rand -hex 8)" >/dev/null
+(umask 077 && printf '%s\n' "$PIN" >"$D/pin")
+unset PIN
+endpoint_start --tls
+pca_wait_ready
+EP=(--endpoint-url "$ACMB_ENDPOINT_URL" --ca-bundle "$ACMB_ENDPOINT_CA")
+echo "token: demo (SoftHSM2, $SOFTHSM2_CONF); endpoint: $ACMB_ENDPOINT_URL"
+
+step "issue: Private CA certificate, key generated in the token, CSR signed in the token, import into ACM"
+show "$A" issue "${EP[@]}" --pca-endpoint-url "$ACMB_ENDPOINT_URL" \
+	--certificate-authority-arn "$(pca_ca_arn ecp256)" --subject "CN=api.example.com,O=Demo" \
+	--dns-name api.example.com --validity 90d --module "$MODULE" --pin-file "$D/pin" \
+	--key-store "pkcs11:token=demo;object=api" --audit-log "$D/audit.log" \
+	--tags Key=source,Value=private-ca | tee "$D/issue.out"
+
+step "The audit log: one record before the key left the token, one with the outcome (never key bytes)"
+cat "$D/audit.log"
+
+step "The token keeps the key (sensitive) and now holds the certificate and chain next to it"
+show "$A" list --module "$MODULE" --pin-file "$D/pin" --output text "pkcs11:token=demo"
+
+step "An explicit key algorithm of the wrong family is refused before any key is made (exit 3, expected)"
+set +e
+show "$A" issue "${EP[@]}" --pca-endpoint-url "$ACMB_ENDPOINT_URL" \
+	--certificate-authority-arn "$(pca_ca_arn rsa2048)" --dns-name api.example.com --validity 90d \
+	--key-algorithm EC_prime256v1
+echo "exit code: $?"
+set -e
 
 step "Material: a root CA, an intermediate, and a leaf for www.example.com (RSA 2048)"
 mat_cert root --ca --key rsa:2048 --subj "/CN=Demo Root CA" >/dev/null
@@ -44,11 +84,6 @@ show "$A" check --output text --certificate "$D/www.pem" --private-key "$D/other
 echo "exit code: $?"
 set -e
 
-step "The local ACM endpoint (HTTPS, test CA, SigV4 checked with botocore)"
-endpoint_start --tls
-echo "endpoint: $ACMB_ENDPOINT_URL"
-EP=(--endpoint-url "$ACMB_ENDPOINT_URL" --ca-bundle "$ACMB_ENDPOINT_CA")
-
 step "import: check, import, verify; the key is wiped when ImportCertificate returns"
 show "$A" --debug import "${EP[@]}" --certificate "fileb://$D/www.pem" \
 	--private-key "fileb://$D/www.key" --certificate-chain "fileb://$D/messy-chain.pem" \
@@ -69,4 +104,5 @@ show /usr/bin/aws acm describe-certificate "${EP[@]}" --certificate-arn "$ARN" \
 	--query 'Certificate.[CertificateArn,Type,Serial,KeyAlgorithm,Status]' --output text
 show /usr/bin/aws acm list-tags-for-certificate "${EP[@]}" --certificate-arn "$ARN" --output text
 
-step "Done: $ARN"
+ISSUED=$(grep -o 'arn:aws:acm:[^"]*' "$D/issue.out" | tail -1)
+step "Done: issued from Private CA and imported as $ISSUED; file import kept $ARN"
