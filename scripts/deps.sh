@@ -9,7 +9,7 @@ PKGS=(
 	libp11-kit-dev p11-kit libp11-dev softhsm2 opensc
 	libcmocka-dev
 	python3 python3-botocore python3-cryptography awscli
-	gdb strace valgrind hyperfine time
+	gdb strace valgrind hyperfine time jq
 )
 
 missing=()

@@ -203,6 +203,14 @@ def _signed_by(cert, issuer):
     return True
 
 
+def _key_family(public_key):
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return "RSA"
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return "EC"
+    return type(public_key).__name__
+
+
 def _check_chain(leaf, chain):
     if not chain:
         if not _signed_by(leaf, leaf):
@@ -211,6 +219,7 @@ def _check_chain(leaf, chain):
                 "that starts with its issuer is required "
                 "(CertificateChain is missing).")
         return
+
     leaf_der = leaf.public_bytes(serialization.Encoding.DER)
     for index, cert in enumerate(chain):
         if cert.public_bytes(serialization.Encoding.DER) == leaf_der:
@@ -224,6 +233,14 @@ def _check_chain(leaf, chain):
             raise _validation(MSG_CHAIN.format(
                 index, f"did not issue {what}; the chain must start with "
                 "the issuer and go up in order"))
+    # ACM: "The cryptographic algorithm of an imported certificate must match
+    # the algorithm of the signing CA" (judged once the chain is known good).
+    leaf_family = _key_family(leaf.public_key())
+    ca_family = _key_family(chain[0].public_key())
+    if leaf_family != ca_family:
+        raise _validation(
+            f"The certificate's key algorithm ({leaf_family}) does not match "
+            f"the algorithm of the signing CA ({ca_family}).")
 
 
 def _check_validity(cert, now):

@@ -1,9 +1,11 @@
 # Test PKI made with the openssl command at test time (sourced by tests).
 # pki_make DIR: root CA, intermediate CA, and leaves signed by the
-# intermediate: rsa (RSA-2048), rsa2 (RSA-2048, same names, new key), ec
-# (P-256), rsa4096, plus a self-signed RSA-2048 "self". Each leaf NAME has
-# DIR/NAME.pem, DIR/NAME.key (unencrypted PKCS#8); DIR/chain.pem is
-# intermediate then root.
+# intermediate: rsa (RSA-2048), rsa2 (RSA-2048, same names, new key),
+# rsa4096, ec-under-rsa (P-256 under the RSA intermediate, which ACM's
+# algorithm-match rule refuses), plus ec (P-256) under a P-256 intermediate
+# and a self-signed RSA-2048 "self". Each leaf NAME has DIR/NAME.pem,
+# DIR/NAME.key (unencrypted PKCS#8); DIR/chain.pem is the RSA intermediate
+# then root, DIR/chain-ec.pem the EC intermediate then root.
 
 _pki_leaf() {
 	local dir=$1 name=$2 keyspec=$3 cn=$4
@@ -41,14 +43,28 @@ pki_make() {
 	cat "$dir/int.pem" "$dir/root.pem" >"$dir/chain.pem"
 	_pki_leaf "$dir" rsa rsa:2048 www.example.test
 	_pki_leaf "$dir" rsa2 rsa:2048 www.example.test
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-		-out "$dir/ec.key" 2>/dev/null
-	openssl req -new -key "$dir/ec.key" -out "$dir/ec.csr" \
-		-subj "/O=acmbridge test/CN=ec.example.test" 2>/dev/null
-	sed 's/www.example.test/ec.example.test/g' "$dir/rsa.ext" >"$dir/ec.ext"
-	openssl x509 -req -in "$dir/ec.csr" -CA "$dir/int.pem" \
-		-CAkey "$dir/int.key" -set_serial "0x$(openssl rand -hex 16)" \
-		-days 30 -sha256 -extfile "$dir/ec.ext" -out "$dir/ec.pem" 2>/dev/null
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$dir/int-ec.key" -out "$dir/int-ec.csr" \
+		-subj "/O=acmbridge test/CN=acmbridge Test EC Intermediate" 2>/dev/null
+	openssl x509 -req -in "$dir/int-ec.csr" -CA "$dir/root.pem" \
+		-CAkey "$dir/root.key" -set_serial "0x$(openssl rand -hex 16)" \
+		-days 45 -sha256 -extfile "$dir/int.ext" -out "$dir/int-ec.pem" \
+		2>/dev/null
+	cat "$dir/int-ec.pem" "$dir/root.pem" >"$dir/chain-ec.pem"
+	local leaf ca
+	for leaf in ec ec-under-rsa; do
+		ca=int-ec
+		[ "$leaf" = ec-under-rsa ] && ca=int
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+			-out "$dir/$leaf.key" 2>/dev/null
+		openssl req -new -key "$dir/$leaf.key" -out "$dir/$leaf.csr" \
+			-subj "/O=acmbridge test/CN=ec.example.test" 2>/dev/null
+		sed 's/www.example.test/ec.example.test/g' "$dir/rsa.ext" >"$dir/$leaf.ext"
+		openssl x509 -req -in "$dir/$leaf.csr" -CA "$dir/$ca.pem" \
+			-CAkey "$dir/$ca.key" -set_serial "0x$(openssl rand -hex 16)" \
+			-days 30 -sha256 -extfile "$dir/$leaf.ext" -out "$dir/$leaf.pem" \
+			2>/dev/null
+	done
 	_pki_leaf "$dir" rsa4096 rsa:4096 big.example.test
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/self.key" \
 		-out "$dir/self.pem" -days 30 -sha256 \

@@ -385,9 +385,14 @@ def main():
             [ed_ca])),
         400, "ValidationException",
         "Could not validate the certificate with the certificate chain.")
-    st, _, data = signed("ImportCertificate",
-                         import_params(leaf, rsa_key, [ca]))
-    check("EC-signed RSA leaf with its CA accepted", st == 200, data)
+    expect("RSA leaf under an EC CA refused (algorithm match)", signed(
+        "ImportCertificate", import_params(leaf, rsa_key, [ca])),
+        400, "ValidationException",
+        "does not match the algorithm of the signing CA")
+    ec_leaf_key = ec.generate_private_key(ec.SECP256R1())
+    st, _, data = signed("ImportCertificate", import_params(
+        make_cert(ec_leaf_key, issuer=ca, issuer_key=ca_key), ec_leaf_key, [ca]))
+    check("EC leaf under its EC CA accepted", st == 200, data)
     arn = data.get("CertificateArn", MISSING_ARN)
     st, _, d = signed("DescribeCertificate", {"CertificateArn": arn})
     check("SignatureAlgorithm names the issuer's ECDSA signature",

@@ -105,7 +105,7 @@ life_cycle() {
 
 	ec_arn=$(acm import-certificate --certificate "fileb://$P/ec.pem" \
 		--private-key "fileb://$P/ec.key" \
-		--certificate-chain "fileb://$P/chain.pem" \
+		--certificate-chain "fileb://$P/chain-ec.pem" \
 		--query CertificateArn --output text)
 	big_arn=$(acm import-certificate --certificate "fileb://$P/rsa4096.pem" \
 		--private-key "fileb://$P/rsa4096.key" \
@@ -186,7 +186,7 @@ life_cycle() {
 		ValidationException "does not match the key algorithm" \
 		import-certificate --certificate-arn "$arn" \
 		--certificate "fileb://$P/ec.pem" --private-key "fileb://$P/ec.key" \
-		--certificate-chain "fileb://$P/chain.pem"
+		--certificate-chain "fileb://$P/chain-ec.pem"
 	expect_error "$scheme: key not matching the certificate" ValidationException \
 		"The private key does not match the public key in the certificate." \
 		import-certificate --certificate "fileb://$P/rsa.pem" \
@@ -243,6 +243,10 @@ expect_error "certificate field with two certificates" ValidationException \
 	"The certificate field contains more than one certificate." \
 	import-certificate --certificate "fileb://$P/chain.pem" \
 	--private-key "fileb://$P/int.key"
+expect_error "EC certificate signed by an RSA CA (algorithm match)" ValidationException \
+	"does not match the algorithm of the signing CA" \
+	import-certificate --certificate "fileb://$P/ec-under-rsa.pem" \
+	--private-key "fileb://$P/ec-under-rsa.key" --certificate-chain "fileb://$P/chain.pem"
 expect_error "chain missing for a CA-signed certificate" ValidationException \
 	"CertificateChain is missing" \
 	import-certificate --certificate "fileb://$P/rsa.pem" --private-key "fileb://$P/rsa.key"
