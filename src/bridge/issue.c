@@ -37,7 +37,7 @@ static const struct {
 static const char *const signing_algorithms[] = {"SHA256WITHRSA", "SHA384WITHRSA", "SHA512WITHRSA",
     "SHA256WITHECDSA", "SHA384WITHECDSA", "SHA512WITHECDSA"};
 
-static void
+static void __attribute__((format(printf, 2, 3)))
 note(struct acmb_issue_result *res, const char *fmt, ...)
 {
 	va_list ap;
