@@ -86,6 +86,17 @@ def _pem_blocks_der(data):
     return out
 
 
+def _structure_twin(key):
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    if isinstance(key, rsa.RSAPrivateKey):
+        return rsa.generate_private_key(key.private_numbers().public_numbers.e,
+                                        key.key_size)
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return ec.generate_private_key(key.curve)
+    return None
+
+
 def public_blobs(spec):
     """Bytes that are public but share runs with a key's forms: the public
     key (an RSA modulus and an EC point sit in the private key's DER too),
@@ -97,7 +108,15 @@ def public_blobs(spec):
     blobs = []
     for k in spec.get("keys", []):
         pw = k.get("passphrase")
-        pub = load_key(k["path"], pw.encode() if pw else None).public_key()
+        key = load_key(k["path"], pw.encode() if pw else None)
+        # An unrelated key of the same type and size: the windows its forms
+        # share with the real key's are encoding structure (PEM armour,
+        # ASN.1 lengths, algorithm and curve OIDs), the same for every such
+        # key, so they cannot be evidence of this one.
+        twin = _structure_twin(key)
+        if twin is not None:
+            blobs += [data for _, data in _key_forms(twin, "")]
+        pub = key.public_key()
         spki = pub.public_bytes(ser.Encoding.DER,
                                 ser.PublicFormat.SubjectPublicKeyInfo)
         blobs += [spki, pub.public_bytes(ser.Encoding.PEM,
