@@ -30,7 +30,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/tests/lib/material.sh"
 
 if [ -z "${ACMBRIDGE:-}" ]; then
-	build=${ACMB_BENCH_BUILD:-/tmp/acmb-bench-build}
+	build=${ACMB_BENCH_BUILD:-$here/build-bench-check}
 	cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release -DACMB_TESTS=OFF >/dev/null
 	cmake --build "$build" -j2 --target acmbridge >/dev/null
 	ACMBRIDGE=$build/acmbridge

@@ -5,11 +5,20 @@
 # in the same run on the same token: bare C_WrapKey under a fixed key plus
 # the OpenSSL unwrap. Target: ratio (export time / floor time) <= 1.5.
 #
-#   bench/export.sh [BUILD_DIR] [ITERATIONS]     (BUILD_DIR with the tests built)
+#   bench/export.sh [ITERATIONS] [BUILD_DIR]   (default: a Release build of
+#   its own, build-bench-export/, with the fixture and the bench driver)
 set -euo pipefail
 
-BUILD=${1:-${ACMB_BUILD_DIR:-build}}
-N=${2:-2000}
+here=$(cd "$(dirname "$0")/.." && pwd)
+bash "$here/scripts/deps.sh"
+N=${1:-2000}
+if [ -n "${2:-}" ]; then
+	BUILD=$2
+else
+	BUILD=$here/build-bench-export
+	cmake -S "$here" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build "$BUILD" -j2 --target p11-fixture bench-p11-export >/dev/null
+fi
 ACMB_BUILD_DIR=$(cd "$BUILD" && pwd)
 ACMB_TESTS_DIR=$(cd "$(dirname "$0")/../tests" && pwd)
 export ACMB_BUILD_DIR ACMB_TESTS_DIR
