@@ -5,9 +5,9 @@
 # Targets: at least 20x lower wall time per call, peak RSS under 16 MiB.
 # acmbridge import makes 4 requests (the duplicate look-up, ImportCertificate,
 # DescribeCertificate and GetCertificate to verify) to the AWS CLI's 1. The
-# endpoint itself spends ~40 ms loading an RSA-2048 key (python3-cryptography
-# 38 always runs OpenSSL's RSA key check), which both tools pay on every RSA
-# import; the EC run shows the tools without that floor.
+# endpoint spends ~40 ms the first time it loads an RSA-2048 key
+# (python3-cryptography 38 always runs OpenSSL's RSA key check) and caches
+# the parsed key, so the runs measure the clients, both alike.
 # Usage: bench/import.sh [RUNS]      (default 15)
 set -euo pipefail
 cd "$(dirname "$0")/.."

