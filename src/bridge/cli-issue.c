@@ -446,6 +446,10 @@ acmb_cli_issue(int argc, char **argv)
 		fprintf(stderr, "debug: %s\n", acmb_aws_config_describe(acm, desc, sizeof(desc)));
 	}
 	r = acmb_issue(pca, acm, &c.opts, &res, &err);
+	/* The credentials' last use: wiped before anything is printed. */
+	acmb_aws_config_free(pca);
+	acmb_aws_config_free(acm);
+	pca = acm = NULL;
 	if (r != ACMB_OK) {
 		print_failed_rules(res.rules);
 		for (i = 0; i < res.import.nnotes; i++)
