@@ -120,21 +120,14 @@ tags_json(const struct acmb_acm_tag *tags, size_t count)
 
 #define PEM_FIELD_MAX ((size_t)4 << 20) /* above ACM's 2 MiB chain limit */
 
-/* Base64 of a non-secret PEM (Certificate and CertificateChain are blobs
- * in ACM's model) as a jansson string, or NULL. */
+/* Certificate and CertificateChain are blobs in ACM's model: base64 of the
+ * PEM, which is public; NULL when too large or out of memory. */
 static json_t *
 blob_json(const char *pem)
 {
 	size_t n = strlen(pem);
-	unsigned char *b64;
-	json_t *j;
 
-	if (n > PEM_FIELD_MAX || (b64 = malloc(4 * ((n + 2) / 3) + 1)) == NULL)
-		return NULL;
-	EVP_EncodeBlock(b64, (const unsigned char *)pem, (int)n);
-	j = json_string((const char *)b64);
-	free(b64);
-	return j;
+	return n > PEM_FIELD_MAX ? NULL : acmb_aws_json_blob(pem, n);
 }
 
 /*

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #define MAX_BACKOFF_SECONDS 20.0
@@ -798,4 +799,18 @@ out:
 	json_decref(a.json);
 	curl_slist_free_all(hl);
 	return r;
+}
+
+json_t *
+acmb_aws_json_blob(const void *data, size_t len)
+{
+	unsigned char *b64;
+	json_t *j;
+
+	if (len > (size_t)INT_MAX / 4 * 3 || (b64 = malloc(4 * ((len + 2) / 3) + 1)) == NULL)
+		return NULL;
+	EVP_EncodeBlock(b64, data, (int)len);
+	j = json_string((const char *)b64);
+	free(b64);
+	return j;
 }

@@ -43,6 +43,11 @@ struct acmb_aws_call_info {
 int acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const acmb_secbuf *body,
     unsigned flags, json_t **result, struct acmb_aws_call_info *info, acmb_err *err);
 
+/* A JSON 1.1 blob member: base64 of len public bytes as a new jansson
+ * string, or NULL when out of memory. Never for secrets: jansson keeps the
+ * string in ordinary memory (the key goes into the body by hand, acm-api.c). */
+json_t *acmb_aws_json_blob(const void *data, size_t len);
+
 /* An unsigned request to a metadata service (container credentials, IMDS).
  * headers: NULL-terminated "Name: value" lines (may hold tokens; curl copies
  * them into its wiping heap). Answers over max bytes are refused. On ACMB_OK,

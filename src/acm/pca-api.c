@@ -87,15 +87,8 @@ static json_t *
 csr_blob(const char *pem)
 {
 	size_t n = strlen(pem);
-	unsigned char *b64;
-	json_t *j;
 
-	if (n == 0 || n > ACMB_PCA_CSR_MAX || (b64 = malloc(4 * ((n + 2) / 3) + 1)) == NULL)
-		return NULL;
-	EVP_EncodeBlock(b64, (const unsigned char *)pem, (int)n);
-	j = json_string((const char *)b64);
-	free(b64);
-	return j;
+	return n == 0 || n > ACMB_PCA_CSR_MAX ? NULL : acmb_aws_json_blob(pem, n);
 }
 
 int

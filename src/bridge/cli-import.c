@@ -331,22 +331,6 @@ parse_args(struct import_cli *c, int argc, char **argv)
 	return 0;
 }
 
-/* Prints every failing rule, so that an import refused with exit 3 says why. */
-static void
-print_failed_rules(const struct acmb_rules_report *rep)
-{
-	size_t i;
-
-	for (i = 0; i < rep->nresults; i++) {
-		if (rep->results[i].ok)
-			continue;
-		fprintf(stderr, "acmbridge: FAIL %s: %s\n", rep->results[i].rule,
-		    rep->results[i].detail);
-		if (rep->results[i].fix[0] != '\0')
-			fprintf(stderr, "           fix: %s\n", rep->results[i].fix);
-	}
-}
-
 /* What the operator should know whatever the outcome; printed only once the
  * key and the credentials are wiped. */
 static void
@@ -531,7 +515,7 @@ fail:
 	m = NULL;
 	print_notices(&c, rep);
 	if (rep != NULL && !rep->ok)
-		print_failed_rules(rep);
+		acmb_cli_print_failed_rules(rep);
 	for (i = 0; i < res.nnotes; i++)
 		fprintf(stderr, "acmbridge: %s\n", res.notes[i]);
 	exit_code = acmb_cli_fail(&err);

@@ -304,19 +304,6 @@ out:
 }
 
 static void
-print_failed_rules(const struct acmb_rules_report *rep)
-{
-	size_t i;
-
-	for (i = 0; rep != NULL && i < rep->nresults; i++) {
-		if (rep->results[i].ok)
-			continue;
-		fprintf(stderr, "acmbridge: FAIL %s: %s\n", rep->results[i].rule,
-		    rep->results[i].detail);
-	}
-}
-
-static void
 print_result(const struct issue_cli *c, const struct acmb_issue_result *res)
 {
 	json_t *o = NULL, *plan;
@@ -451,7 +438,7 @@ acmb_cli_issue(int argc, char **argv)
 	acmb_aws_config_free(acm);
 	pca = acm = NULL;
 	if (r != ACMB_OK) {
-		print_failed_rules(res.rules);
+		acmb_cli_print_failed_rules(res.rules);
 		for (i = 0; i < res.import.nnotes; i++)
 			fprintf(stderr, "acmbridge: %s\n", res.import.notes[i]);
 		exit_code = acmb_cli_fail(&err);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "acm/rules.h"
 #include "cli.h"
 #include "init.h"
 
@@ -53,6 +54,21 @@ acmb_cli_fail(const acmb_err *err)
 	fprintf(stderr, "acmbridge: %s\n",
 	    err->msg[0] != '\0' ? err->msg : acmb_strerror(err->rc));
 	return acmb_exit_code(err->rc);
+}
+
+void
+acmb_cli_print_failed_rules(const struct acmb_rules_report *rep)
+{
+	size_t i;
+
+	for (i = 0; rep != NULL && i < rep->nresults; i++) {
+		if (rep->results[i].ok)
+			continue;
+		fprintf(stderr, "acmbridge: FAIL %s: %s\n", rep->results[i].rule,
+		    rep->results[i].detail);
+		if (rep->results[i].fix[0] != '\0')
+			fprintf(stderr, "           fix: %s\n", rep->results[i].fix);
+	}
 }
 
 int

@@ -23,6 +23,12 @@ int acmb_cli_fail(const acmb_err *err);
 /* Prints "acmbridge: <message>" to stderr and returns ACMB_EXIT_USAGE. */
 int acmb_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+struct acmb_rules_report;
+
+/* Prints every failing ACM rule of rep (NULL allowed) with its one-line fix
+ * to stderr, so that a command refused with exit 3 says why. */
+void acmb_cli_print_failed_rules(const struct acmb_rules_report *rep);
+
 /* The exit-code table printed by every --help. */
 extern const char acmb_cli_exit_codes[];
 
