@@ -278,6 +278,12 @@ wait_issued(const struct acmb_aws_config *pca, const struct acmb_issue_opts *o,
 		res->polls++;
 		r = acmb_pca_get_certificate(
 		    pca, o->ca_arn, res->pca_certificate_arn, cert, chain, &info, err);
+		/* A signal that lands while a poll is in flight is the same
+		 * interrupted wait as one that lands in the sleep: say so, so the
+		 * caller prints the ARN and how to resume. */
+		if (r == ACMB_E_INTERRUPTED) {
+			return check_interrupted(res, "while waiting for the certificate", err);
+		}
 		if (r != ACMB_E_AWS || strcmp(info.error_code, IN_PROGRESS) != 0)
 			return r;
 		if (res->polls >= attempts) {

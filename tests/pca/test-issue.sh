@@ -193,6 +193,29 @@ expect_rc "SIGINT during the wait" 130 "interrupted by SIGINT while waiting"
 expect_rc "SIGINT: ARN printed" 130 "Private CA certificate ARN: arn:aws:acm-pca:"
 expect_eq "SIGINT: no import" "$(count_op ImportCertificate "$(ops_since "$n")")" 0
 pca_release
+# SIGINT while a GetCertificate poll is in flight (the endpoint holds its
+# answer 30 s; the first poll follows IssueCertificate's answer at once): the
+# same interrupted wait, the ARN printed, nothing imported.
+pca_pending_polls 1000
+endpoint_fault '{"operation": "GetCertificate", "fault": "slow", "delay": 30, "times": 1}'
+n=$(request_count)
+"$ACMBRIDGE" issue --endpoint-url "$ACMB_ENDPOINT_URL" --pca-endpoint-url "$ACMB_ENDPOINT_URL" \
+	--ca-bundle "$ACMB_ENDPOINT_CA" --certificate-authority-arn "$(pca_ca_arn ecp256)" \
+	--dns-name sigint2.example.com --validity 30d >/dev/null 2>"$D/stderr" &
+pid=$!
+for ((i = 0; i < 600; i++)); do
+	[ "$(count_op IssueCertificate "$(ops_since "$n")")" -ge 1 ] && break
+	sleep 0.1
+done
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+expect_rc "SIGINT during a poll" 130 "interrupted by SIGINT while waiting"
+expect_rc "SIGINT during a poll: ARN printed" 130 "Private CA certificate ARN: arn:aws:acm-pca:"
+expect_eq "SIGINT during a poll: no import" "$(count_op ImportCertificate "$(ops_since "$n")")" 0
+endpoint_clear_faults
+pca_release
 iss --resume "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/x/certificate/1" \
 	--certificate-authority-arn "$(pca_ca_arn ecp256)" --validity 30d --dns-name r.example.com
 expect_rc "resume a memory key" 2 "cannot be resumed"
