@@ -12,6 +12,13 @@ Secrets (the test generated them, so it knows them):
   --key-passphrase S     passphrase to open --key (PEM encryption, PKCS#12)
   --passphrase S         a passphrase to search for (also: --passphrase-file)
   --pin S, --aws-secret S, --secret-file PATH (whole file content)
+  --late-key PATH --late-key-cmd CMD [--late-public PATH ...]
+                         a key known only after the run (made inside a
+                         token): the memory read at each moment is kept, and
+                         after the program exits the shell command CMD writes
+                         the key to PATH (and its certificate to the
+                         --late-public paths); then every form of it is
+                         searched in that memory too
 Run:
   --result-fd N          the result moment is the first write to N (default 1)
   --signal SIG@WHERE     SIG is INT or TERM; WHERE is syscall:NAME[:N] (at the
@@ -127,7 +134,8 @@ def find_origins(label, cfg, cfg_path, env, rep):
     done = 0
     for moment in ("result", "exit"):
         for h in rep["moments"].get(moment, {}).get("hits", []):
-            if done >= 3 or h["address"] == "-":
+            # A late key is a new key in every run: no rerun can watch it.
+            if done >= 3 or h["address"] == "-" or h["form"] not in forms:
                 continue
             addr = int(h["address"], 16)
             skip = (-addr) % 8
@@ -162,6 +170,9 @@ def main():
     ap.add_argument("--aws-secret", action="append", default=[])
     ap.add_argument("--secret-file", action="append", default=[])
     ap.add_argument("--public-file", action="append", default=[])
+    ap.add_argument("--late-key")
+    ap.add_argument("--late-key-cmd")
+    ap.add_argument("--late-public", action="append", default=[])
     ap.add_argument("--result-fd", type=int, default=1)
     ap.add_argument("--signal")
     ap.add_argument("--expect-exit", type=int)
@@ -221,6 +232,11 @@ def main():
         "inferior_env": inferior_env, "hardening": a.hardening,
         "backtrace_on_hit": a.backtrace_on_hit,
     }
+    if bool(a.late_key) != bool(a.late_key_cmd):
+        ap.error("--late-key and --late-key-cmd go together")
+    if a.late_key:
+        cfg["late_key"] = {"path": a.late_key, "cmd": a.late_key_cmd,
+                           "public_files": a.late_public}
     if a.signal:
         sig, _, where = a.signal.partition("@")
         parts = where.split(":")
@@ -252,6 +268,14 @@ def main():
     if "ASAN_OPTIONS" in inferior_env:
         print("custody: [%s] ASan build: detect_leaks=0 (LeakSanitizer cannot "
               "run under a tracer)" % a.label)
+    if rep.get("late_key_error"):
+        print("custody: [%s] HARNESS FAILURE: the late key could not be "
+              "learnt: %s" % (a.label, rep["late_key_error"]))
+        return 3
+    if "late_key" in cfg:
+        print("custody: [%s] late key learnt after the run in %.2fs and "
+              "searched in the memory kept from each moment" % (
+                  a.label, rep["late_key_seconds"]))
     for e in rep["events"]:
         print("custody: [%s] %s" % (a.label, e))
     status = 0

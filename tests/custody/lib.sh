@@ -11,31 +11,20 @@ FIGURES=${ACMB_CUSTODY_FIGURES:-$WORK/figures.jsonl}
 trap 'rm -rf "$WORK"' EXIT
 npass=0
 nfail=0
-nxfail=0
 
 pass() { npass=$((npass + 1)); echo "PASS: $*"; }
 fail() { nfail=$((nfail + 1)); echo "FAIL: $*"; }
 
-# xfail_result FAILED WHAT REASON: a known defect in code this test does not
-# own. FAILED non-zero: reported loudly, counted apart. FAILED 0 (it works
-# now): the test fails so that the owner removes the mark.
-xfail_result() {
-	local failed=$1 what=$2 reason=$3
-	if [ "$failed" -ne 0 ]; then
-		nxfail=$((nxfail + 1))
-		echo "######## EXPECTED FAILURE (known defect, not fixed yet): $what"
-		echo "######## reason: $reason"
-	else
-		fail "$what: UNEXPECTED PASS, remove the expected-failure mark ($reason)"
-	fi
-}
-
 finish() {
-	echo "custody: $nxfail expected failure(s) (known defects, see above)"
 	echo "$npass passed, $nfail failed"
 	[ "$nfail" -eq 0 ]
 	exit $?
 }
+
+# The endpoint's copies of the test credentials (ACMB_TEST_*) stay out of the
+# program's environment: they would be found there and are not its doing.
+UNSET_TEST_SECRETS=(-u ACMB_TEST_SECRET_ACCESS_KEY -u ACMB_TEST_STS_SECRET_ACCESS_KEY
+	-u ACMB_TEST_STS_SESSION_TOKEN)
 
 # scan LABEL [custody-scan options] -- PROG ARGS: runs the harness, keeps its
 # output in $WORK/LABEL.out, prints it, returns its exit status.
@@ -65,39 +54,6 @@ print(-1 if m is None else
 PYEOF
 }
 
-# known_defect_hits LABEL DEFECTS: reads the run's report and the DEFECTS
-# lines ("FLOW_REGEX|MOMENT|FORM_REGEX|REASON", REASON without '|') and prints "UNCOVERED COVERED"
-# then one line per reason that matched. Excused hits (ASan) are not counted.
-known_defect_hits() {
-	"$PY" - "$WORK/run-$1/report.json" "$1" "$2" <<'PYEOF'
-import json, re, sys
-rep = json.load(open(sys.argv[1]))
-label = sys.argv[2]
-# The flow regex may hold '|'; the other three fields never do.
-defects = []
-for l in sys.argv[3].splitlines():
-    if l.strip():
-        p = l.split("|")
-        defects.append(["|".join(p[:-3])] + p[-3:])
-uncovered = covered = 0
-reasons = []
-for moment, m in rep["moments"].items():
-    for h in m["hits"]:
-        if h.get("excused"):
-            continue
-        hit = [d for d in defects if re.search(d[0], label) and d[1] == moment
-               and re.search(d[2], h["form"])]
-        if hit:
-            covered += 1
-            if hit[0][3] not in reasons:
-                reasons.append(hit[0][3])
-        else:
-            uncovered += 1
-print(uncovered, covered)
-for r in reasons:
-    print(r)
-PYEOF
-}
 
 # --- material, generated at test time ------------------------------------
 # make_cert KEY CERT: a self-signed certificate for KEY, valid now.

@@ -97,7 +97,40 @@ def label(m):
     return m["name"] or "[anon]"
 
 
-def scan(cfg, needles, moment, why):
+def search_piece(needles, res, areas, where, buf):
+    """Searches one piece of memory read at a moment; adds its hits to res
+    and returns the probes made. where: (mapping label, mapping start or
+    None for registers, VmFlags text, address of buf or None)."""
+    name, lo, flags, addr = where
+    hits, probes = needles.scan(buf)
+    for h in hits:
+        if addr is None:
+            h["mapping"] = name
+            h["mapping_offset"] = h.pop("offset")
+            h["address"] = "-"
+            h["mapping_flags"] = ""
+            res["hits"].append(h)
+            continue
+        # NAME= right before: a copy of an environment entry.
+        env = ENV_ENTRY.search(buf[max(0, h["offset"] - 80):h["offset"]])
+        if env:
+            h["env_var"] = env.group(1).decode()
+        h["mapping"] = name
+        h["mapping_offset"] = addr - lo + h["offset"]
+        h["address"] = hex(addr + h["offset"])
+        h["mapping_flags"] = flags
+        for area, alo, ahi in areas:
+            if alo <= addr + h["offset"] < ahi:
+                h["mapping_flags"] += " (in the %s block)" % area
+        del h["offset"]
+        res["hits"].append(h)
+    return probes
+
+
+def scan(cfg, needles, moment, why, capture=None):
+    """Reads and searches every readable mapping and the vector registers.
+    capture (a list) receives a copy of every piece read, for a search after
+    the run for a secret known only then (late_scan)."""
     t0 = time.monotonic()
     pid = gdb.selected_inferior().pid
     maps = parse_maps(pid)
@@ -157,40 +190,62 @@ def scan(cfg, needles, moment, why):
                 res["bytes_scanned"] += len(buf)
                 if "dd" in flags.get(m["lo"], []):
                     res["dontdump_scanned"] += len(buf)
-                hits, probes = needles.scan(buf)
-                res["probes"] += probes
-                for h in hits:
-                    # NAME= right before: a copy of an environment entry.
-                    env = ENV_ENTRY.search(buf[max(0, h["offset"] - 80):h["offset"]])
-                    if env:
-                        h["env_var"] = env.group(1).decode()
-                    h["mapping"] = label(m)
-                    h["mapping_offset"] = addr - m["lo"] + h["offset"]
-                    h["address"] = hex(addr + h["offset"])
-                    h["mapping_flags"] = " ".join(flags.get(m["lo"], []))
-                    for area, lo, hi in areas:
-                        if lo <= addr + h["offset"] < hi:
-                            h["mapping_flags"] += " (in the %s block)" % area
-                    del h["offset"]
-                    res["hits"].append(h)
+                where = (label(m), m["lo"], " ".join(flags.get(m["lo"], [])), addr)
+                res["probes"] += search_piece(needles, res, areas, where, buf)
+                if capture is not None:
+                    capture.append((where, buf))
             res["mappings_scanned"] += 1
     finally:
         os.close(memfd)
     regs = register_files()
     res["register_bytes"] = sum(len(b) for _, b in regs)
     for tname, buf in regs:
-        hits, probes = needles.scan(buf)
-        res["probes"] += probes
-        for h in hits:
-            h["mapping"] = "[vector registers of %s]" % tname
-            h["mapping_offset"] = h.pop("offset")
-            h["address"] = "-"
-            h["mapping_flags"] = ""
-            res["hits"].append(h)
+        where = ("[vector registers of %s]" % tname, None, "", None)
+        res["probes"] += search_piece(needles, res, areas, where, buf)
+        if capture is not None:
+            capture.append((where, buf))
+    res["areas"] = areas
     if res["hits"] and cfg.get("backtrace_on_hit"):
         res["backtrace"] = gdb.execute("thread apply all bt 12", to_string=True)
     res["seconds"] = round(time.monotonic() - t0, 3)
     return res
+
+
+def late_scan(cfg, report, captures):
+    """A key made inside a token is known only after the run: the command in
+    cfg["late_key"] exports it (from the token, into a test file) once the
+    program has exited, and the memory kept from each moment is searched for
+    its forms as well."""
+    import subprocess
+    late = cfg["late_key"]
+    t0 = time.monotonic()
+    r = subprocess.run(["bash", "-c", late["cmd"]], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    if r.returncode != 0 or not os.path.exists(late["path"]):
+        report["late_key_error"] = "command '%s' failed (exit %d): %s" % (
+            late["cmd"], r.returncode,
+            r.stdout.decode(errors="replace").strip()[-400:])
+        return
+    spec = {"keys": [{"path": late["path"]}],
+            "public_files": cfg["secrets"].get("public_files", []) +
+            [p for p in late.get("public_files", []) if os.path.exists(p)]}
+    needles = acmb_secrets.Needles(acmb_secrets.build_forms(spec),
+                                   acmb_secrets.public_blobs(spec))
+    report["public_dropped"] += needles.public_dropped
+    report["forms"] += [{"form": "late key " + n, "bytes": len(b)}
+                        for n, b in needles.forms]
+    report["windows"] += needles.count()
+    for moment, caps in captures.items():
+        res = report["moments"].get(moment)
+        if res is None:
+            continue
+        before = len(res["hits"])
+        for where, buf in caps:
+            res["probes"] += search_piece(needles, res, res["areas"], where, buf)
+        for h in res["hits"][before:]:
+            h["form"] = "late key " + h["form"]
+        res["windows"] += needles.count()
+    report["late_key_seconds"] = round(time.monotonic() - t0, 3)
 
 
 def register_files():
@@ -293,6 +348,8 @@ def main():
     want_hardening = cfg.get("hardening", False)
     watch = cfg.get("watch")
     report["origins"] = []
+    late = cfg.get("late_key")
+    captures = {}
     if watch:
         # Same argv, environment and no ASLR: the copy lands at the same
         # address as in the scanning run. Stop when those bytes arrive there.
@@ -334,13 +391,15 @@ def main():
                 seen_result = True
                 report["moments"]["result"] = scan(
                     cfg, needles, "result",
-                    "first %s() to fd %d" % (name, result_fd))
+                    "first %s() to fd %d" % (name, result_fd),
+                    captures.setdefault("result", []) if late else None)
         elif name in ("write", "writev") and not entry and want_hardening \
                 and seen_result and "hardening" not in report:
             report["hardening"] = hardening(pid)
         elif name == "exit_group" and entry:
-            report["moments"]["exit"] = scan(cfg, needles, "exit",
-                                             "entry of exit_group()")
+            report["moments"]["exit"] = scan(
+                cfg, needles, "exit", "entry of exit_group()",
+                captures.setdefault("exit", []) if late else None)
         if sig and not sig_sent:
             hit = False
             if sig_syscall and name == sig_syscall and not entry:
@@ -365,6 +424,10 @@ def main():
         except gdb.error:
             return None
 
+    if late:
+        late_scan(cfg, report, captures)
+    for m in report["moments"].values():
+        m.pop("areas", None)
     report["exit_code"] = conv("$_exitcode")
     report["exit_signal"] = conv("$_exitsignal")
     report["signal_sent"] = sig_sent

@@ -28,8 +28,6 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 run_flow() {
 	local rc crc out
 	flow_fields "$1"
-	flow_unsupported && return 0
-	flow_program
 	flow_setup
 	env "${UNSET_TEST_SECRETS[@]}" "${F_ENV[@]}" "${TRACE[@]}" -o "$WORK/$F_NAME.strace" \
 		"${F_PROG[@]}" "${F_ARGS[@]}" <"${F_STDIN:-/dev/null}" >"$WORK/$F_NAME.out" 2>&1
@@ -57,9 +55,7 @@ while IFS= read -r line; do run_flow "$line"; done < <(check_flows)
 	trap - EXIT
 	. "$ACMB_TESTS_DIR/lib/endpoint.sh"
 	endpoint_start >/dev/null || exit 3
-	prog=("$ACMBRIDGE" import)
-	"$ACMBRIDGE" import --help >/dev/null 2>&1 || prog=("$ACMB_BUILD_DIR/tests/custody/custody-import")
-	"${TRACE[@]}" -o "$WORK/http.strace" "${prog[@]}" --certificate "$M/rsa-pkcs8.crt" \
+	"${TRACE[@]}" -o "$WORK/http.strace" "$ACMBRIDGE" import --certificate "$M/rsa-pkcs8.crt" \
 		--private-key "$M/rsa-pkcs8.pem" --endpoint-url "$ACMB_ENDPOINT_URL" >/dev/null 2>&1
 	exit 0
 ) || fail "control: plain-HTTP endpoint did not start"

@@ -19,13 +19,10 @@ else
 fi
 
 run_flow() {
-	local rc crc out debug=(--debug)
+	local rc crc out
 	flow_fields "$1"
-	flow_unsupported && return 0
-	flow_program
 	flow_setup
-	# acmbridge takes --debug before the command; the stand-in anywhere.
-	env "${UNSET_TEST_SECRETS[@]}" "${F_ENV[@]}" "${F_PROG[@]}" "${debug[@]}" "${F_ARGS[@]}" \
+	env "${UNSET_TEST_SECRETS[@]}" "${F_ENV[@]}" "${F_PROG[@]}" --debug "${F_ARGS[@]}" \
 		<"${F_STDIN:-/dev/null}" >"$WORK/$F_NAME.log" 2>&1
 	rc=$?
 	out=$("${CHECK[@]}" text "$WORK/$F_NAME.log" "${F_SECRETS[@]}")

@@ -4,7 +4,9 @@
 # Zero hits at the result and at exit_group after issue, CSR, IssueCertificate,
 # GetCertificate, import and verify; and SIGINT / SIGTERM while waiting for
 # the certificate (the endpoint answers RequestInProgressException) exit
-# 130 / 143 with zero hits at exit_group.
+# 130 / 143 with zero hits at exit_group. The same with the key made inside
+# a SoftHSM2 token (the harness learns that key after the run), and both
+# flows under strace (nothing written) and with --debug (nothing logged).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 M=$WORK/mat
@@ -50,4 +52,137 @@ signal_wait() {
 }
 signal_wait sig-pca-int-in-wait INT 130
 signal_wait sig-pca-term-in-wait TERM 143
+
+CHECK=("$PY" "$here/custody-check.py")
+TRACE=(strace -f -qq -s 1000000 -xx -yy
+	-e trace=write,writev,pwrite64,pwritev,sendto,sendmsg,openat,creat,rename,renameat,renameat2,link,linkat,memfd_create)
+# disk_and_logs NAME EXPECTED_EXIT ALLOW-CREATE-REGEX SECRETS... -- ARGS...:
+# the flow under strace (no secret written to any descriptor, no file
+# created but those allowed), then with --debug (no secret in its output).
+# Each run's secrets are given by a function, so a key learnt after the
+# run can be part of them: $learn_cmd is run after each of the two runs.
+disk_and_logs() {
+	local name=$1 want=$2 allow=$3 rc crc out sec=() args
+	shift 3
+	while [ "$1" != -- ]; do sec+=("$1"); shift; done
+	shift
+	args=("$@")
+	env "${UNSET_TEST_SECRETS[@]}" "${TRACE[@]}" -o "$WORK/$name.strace" "$ACMBRIDGE" "${args[@]}" \
+		</dev/null >"$WORK/$name.out" 2>&1
+	rc=$?
+	learn_run || { fail "$name: disk: the token's key could not be learnt after the run"; return; }
+	out=$("${CHECK[@]}" strace "$WORK/$name.strace" --allow-create "$allow" "${sec[@]}" $(learnt_secrets))
+	crc=$?
+	sed 's/^/    /' <<<"$out"
+	if [ "$rc" -ne "$want" ]; then
+		fail "$name: disk: exit code $rc, expected $want: $(head -c 400 "$WORK/$name.out")"
+	elif [ "$crc" -eq 0 ]; then
+		pass "$name: disk: no secret written to any descriptor, no file created but $allow"
+	else
+		fail "$name: disk: secret on a descriptor or a file created (above)"
+	fi
+	# A token flow needs a new key label for its second run.
+	next_label
+	[ -n "$LABEL" ] && args=("${args[@]/object=$LABEL_PREV/object=$LABEL}")
+	env "${UNSET_TEST_SECRETS[@]}" "$ACMBRIDGE" --debug "${args[@]}" </dev/null >"$WORK/$name.log" 2>&1
+	rc=$?
+	learn_run || { fail "$name: logs: the token's key could not be learnt after the run"; return; }
+	out=$("${CHECK[@]}" text "$WORK/$name.log" "${sec[@]}" $(learnt_secrets))
+	crc=$?
+	sed 's/^/    /' <<<"$out"
+	if [ "$rc" -ne "$want" ]; then
+		fail "$name: logs: exit code $rc, expected $want"
+	elif ! grep -q "^debug: " "$WORK/$name.log"; then
+		fail "$name: logs: --debug printed no debug line"
+	elif [ "$crc" -eq 0 ]; then
+		pass "$name: logs: --debug output ($(grep -c '^debug: ' "$WORK/$name.log") debug lines) holds no secret"
+	else
+		fail "$name: logs: secret or credential in --debug output (above)"
+	fi
+}
+
+# Key in memory: nothing written, nothing logged.
+learn_run() { :; }
+learnt_secrets() { :; }
+next_label() { LABEL=; }
+pca_pending_polls 0
+export ACMB_TEST_KEYGEN_FILE=$M/ec-pkcs8.pem
+disk_and_logs pca-memory 0 '^$' "${SECRETS[@]}" -- "${ISSUE[@]:1}"
+unset ACMB_TEST_KEYGEN_FILE
+
+# Key made inside a SoftHSM2 token (sensitive, extractable), the CSR signed
+# there, the certificate stored next to it, then exported for the import.
+# The key exists only in the token: after the run the test exports it
+# (tests/softhsm/p11-export-driver --write-key) and searches for it in the
+# memory the harness kept from both moments, in the writes and in the logs.
+export SOFTHSM2_CONF=$WORK/softhsm2.conf
+mkdir "$WORK/tokens"
+printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n' \
+	"$WORK" >"$SOFTHSM2_CONF"
+PIN=$("$PY" -c 'import secrets; print("pin-" + secrets.token_hex(8))')
+softhsm2-util --init-token --free --label custody --pin "$PIN" --so-pin 56781234 >/dev/null ||
+	{ fail "cannot make a SoftHSM2 token"; finish; }
+printf '%s\n' "$PIN" >"$WORK/pin"
+chmod 600 "$WORK/pin"
+MODULE=/usr/lib/softhsm/libsofthsm2.so
+DRIVER=$ACMB_BUILD_DIR/tests/softhsm/p11-export-driver
+# learn_cmd LABEL TYPE: the shell command that writes the token's key LABEL
+# to $WORK/LABEL.key (and its certificate, if stored, to $WORK/LABEL.crt),
+# found through the certificate (TYPE cert) or the key itself (TYPE private).
+learn_cmd() {
+	printf "'%s' --module '%s' --pin-file '%s' --audit-log '%s' --%s 'pkcs11:token=custody;object=%s;type=%s' --write-key '%s' --write-cert '%s' >/dev/null" \
+		"$DRIVER" "$MODULE" "$WORK/pin" "$WORK/learn-audit.log" \
+		"$([ "$2" = cert ] && echo certificate || echo private-key)" "$1" "$2" \
+		"$WORK/$1.key" "$WORK/$1.crt"
+}
+TOKEN_OPTS=(--module "$MODULE" --pin-file "$WORK/pin" --audit-log "$WORK/audit.log")
+TSECRETS=(--pin "$PIN" --aws-secret "$AWS_SECRET_ACCESS_KEY")
+
+pca_pending_polls 0
+scan pca-token "${TSECRETS[@]}" --late-key "$WORK/t1.key" --late-key-cmd "$(learn_cmd t1 cert)" \
+	--late-public "$WORK/t1.crt" --result-fd 1 --expect-exit 0 --origin \
+	-- "${ISSUE[@]}" --key-store "pkcs11:token=custody;object=t1" "${TOKEN_OPTS[@]}"
+case $? in
+0) pass "issue, key in the token: zero hits of the token's key, the PIN and the AWS secret at result and exit, exit code 0" ;;
+*) fail "issue, key in the token: secret copies found, key not learnt or exit code not 0 (above)" ;;
+esac
+
+# A signal while the certificate is pending: nothing was exported yet, the
+# PIN is wiped; the key stays in the token (learnt through its own URI).
+token_signal_wait() {
+	local name=$1 sig=$2 want=$3 label=$4 rc exit_hits
+	pca_pending_polls 1000
+	scan "$name" "${TSECRETS[@]}" --late-key "$WORK/$label.key" \
+		--late-key-cmd "$(learn_cmd "$label" private)" \
+		--signal "$sig@break:acmb_pca_get_certificate" --expect-exit "$want" --origin \
+		-- "${ISSUE[@]}" --wait-timeout 120 --key-store "pkcs11:token=custody;object=$label" \
+		"${TOKEN_OPTS[@]}"
+	rc=$?
+	exit_hits=$(hits_at "$name" exit)
+	if ! grep -q "sent SIG" "$WORK/$name.out"; then
+		fail "$name: the wait was never reached"
+	elif [ "$rc" -eq 3 ]; then
+		fail "$name: harness failure (above)"
+	elif [ "$exit_hits" -ne 0 ]; then
+		fail "$name: $exit_hits copies left at exit_group after SIG$sig"
+	elif [ "$rc" -eq 0 ] || grep -q "\] exit code $want\$" "$WORK/$name.out"; then
+		pass "$name: SIG$sig while waiting (key in the token), exit $want, zero hits at exit_group"
+	else
+		fail "$name: exit code is not $want"
+	fi
+	pca_release
+}
+token_signal_wait sig-pca-token-int-in-wait INT 130 t2
+token_signal_wait sig-pca-token-term-in-wait TERM 143 t3
+
+# Disk and logs with the key in the token: SoftHSM's own object store (its
+# token files, private attributes encrypted under the token key) and the
+# audit log are the only files written.
+pca_pending_polls 0
+n=10
+next_label() { LABEL_PREV=t$n; n=$((n + 1)); LABEL=t$n; }
+learn_run() { eval "$(learn_cmd "t$n" cert)" && [ -s "$WORK/t$n.key" ]; }
+learnt_secrets() { echo "--key $WORK/t$n.key --public-file $WORK/t$n.crt"; }
+disk_and_logs pca-token 0 "^$WORK/(tokens/|audit\.log\$)" "${TSECRETS[@]}" -- \
+	"${ISSUE[@]:1}" --key-store "pkcs11:token=custody;object=t$n" "${TOKEN_OPTS[@]}"
 finish

@@ -2,7 +2,9 @@
 # Key custody for keys exported from a PKCS#11 token (SoftHSM2, the fixture
 # of tests/softhsm): `acmbridge import` and `acmbridge check` with a pkcs11: URI, PIN from a file
 # and from the environment, a wrong PIN and a non-extractable key (exit 4),
-# and SIGTERM during the export. For each: zero copies of the key or the PIN
+# SIGTERM during the export, and the token failing mid-export (a read after
+# the key's other components were read; the token pulled right after
+# C_WrapKey). For each: zero copies of the key or the PIN
 # in memory at the result moment and at exit, none written to any descriptor
 # except the audit log's records (which must hold no secret either), and
 # none in --debug output.
@@ -16,10 +18,6 @@ set +e
 . "$here/flows.sh"
 trap 'rm -rf "$WORK" "$W"; endpoint_stop 2>/dev/null' EXIT
 start_import_endpoint || { fail "endpoint did not start"; finish; }
-if [ "${IMPORT:-}" != import ]; then
-	echo "######## NOTE: acmbridge import is missing: no PKCS#11 flow can run"
-	finish
-fi
 CHECK=("$PY" "$here/custody-check.py")
 TRACE=(strace -f -qq -s 1000000 -xx -yy
 	-e trace=write,writev,pwrite64,pwritev,sendto,sendmsg,openat,creat,rename,renameat,renameat2,link,linkat,memfd_create)
@@ -55,13 +53,7 @@ while IFS='|' read -r name want fd secrets envs args; do
 	if [ "$rc" -eq 0 ]; then
 		pass "$name: memory: zero hits at result and exit, exit code $want"
 	elif [ "$rc" -eq 1 ]; then
-		judged=$(known_defect_hits "mem-$name" "$(known_defects)")
-		read -r uncovered covered <<<"$(head -n1 <<<"$judged")"
-		if [ "$uncovered" -eq 0 ] && [ "$covered" -gt 0 ]; then
-			xfail_result 1 "$name: memory ($covered hits)" "$(tail -n +2 <<<"$judged")"
-		else
-			fail "$name: memory: secret copies found (HIT and ORIGIN lines above)"
-		fi
+		fail "$name: memory: secret copies found (HIT and ORIGIN lines above)"
 	else
 		fail "$name: memory: moment missing or exit code not $want (harness status $rc)"
 	fi
@@ -101,6 +93,60 @@ elif [ "$rc" -eq 0 ] || grep -q "\] exit code 143\$" "$WORK/sig-p11-term-in-expo
 	# On a signal the result is never written: exit_group is the moment.
 	pass "p11 SIGTERM during export: exit 143, zero hits at exit_group"
 else
-	xfail_result 1 "p11 SIGTERM during export" "exit code is not 143: the command does not yet stop on acmb_interrupted() (lead)"
+	fail "p11 SIGTERM during export: exit code is not 143"
+fi
+
+# Token failures mid-export, through the fault-injecting module
+# (tests/softhsm/faulty-p11.c, forwarding to SoftHSM).
+# (a) Components path (non-sensitive key): every C_GetAttributeValue after
+# the first N fails. N is found as the number of reads a whole run needs,
+# less one, so the read that fails is the last component (RSA: the CRT
+# coefficient, after d, p, q, dp and dq are in memory; EC: the private
+# value, the only secret component): exit 4, zero hits at both moments.
+p11_fault_run() {
+	ACMB_FAULT_P11=$1 "$ACMBRIDGE" check --module "$FAULTY" --pin-file "$W/pin" \
+		--audit-log "$W/audit.log" --certificate "$(uri "$2")" >/dev/null 2>&1
+}
+for obj in rsa2048-plain p256-plain; do
+	lo=0 hi=512
+	# The smallest N for which the run succeeds: every read it makes.
+	while [ $lo -lt $hi ]; do
+		mid=$(((lo + hi) / 2))
+		if p11_fault_run "C_GetAttributeValue:CKR_DEVICE_REMOVED:$mid" "$obj"; then
+			hi=$mid
+		else
+			lo=$((mid + 1))
+		fi
+	done
+	if [ $lo -lt 2 ] || [ $lo -ge 512 ]; then
+		fail "$obj: cannot find how many token reads an export makes ($lo)"
+		continue
+	fi
+	skip=$((lo - 1))
+	scan "fault-$obj" --key "$P/$obj.key" --public-file "$P/$obj.pem" --pin "$FIXTURE_PIN" \
+		--unset-env FIXTURE_PIN --unset-env FIXTURE_SO_PIN \
+		--env "ACMB_FAULT_P11=C_GetAttributeValue:CKR_DEVICE_REMOVED:$skip" \
+		--result-fd 2 --expect-exit 4 --origin -- "$ACMBRIDGE" check --module "$FAULTY" \
+		--pin-file "$W/pin" --audit-log "$W/audit.log" --certificate "$(uri "$obj")"
+	if [ $? -eq 0 ] && grep -q "CKR_DEVICE_REMOVED" "$WORK/run-fault-$obj/stderr"; then
+		pass "$obj: token gone at read $lo of $lo: exit 4, zero hits at result and exit ($(grep -m1 CKR_DEVICE_REMOVED "$WORK/run-fault-$obj/stderr"))"
+	else
+		fail "$obj: token gone at read $lo: secret copies found, or not exit 4 with CKR_DEVICE_REMOVED (above)"
+	fi
+done
+
+# (b) Wrap path (sensitive key): the token is pulled right after C_WrapKey
+# handed over the wrapped key; every later call fails. The wrapping key was
+# a session object (gone with the token), the export completes from the
+# wrapped bytes and the import goes on: exit 0, zero hits, audited.
+scan fault-after-wrap --key "$P/p256-sens.key" --public-file "$P/p256-sens.pem" --pin "$FIXTURE_PIN" \
+	--aws-secret "$AWS_SECRET_ACCESS_KEY" --unset-env FIXTURE_PIN --unset-env FIXTURE_SO_PIN \
+	--env "ACMB_FAULT_P11=after:C_WrapKey:CKR_DEVICE_REMOVED" --result-fd 1 --expect-exit 0 \
+	--origin -- "$ACMBRIDGE" import "${EP[@]}" --module "$FAULTY" --pin-file "$W/pin" \
+	--audit-log "$W/audit.log" --certificate "$(uri p256-sens)"
+if [ $? -eq 0 ] && [ "$(tail -n1 "$W/audit.log" | grep -c '"result":"imported"')" -eq 1 ]; then
+	pass "token pulled after C_WrapKey: export completes, imported, zero hits at result and exit"
+else
+	fail "token pulled after C_WrapKey: secret copies found, or not imported (above)"
 fi
 finish

@@ -4,6 +4,9 @@
  * function fail with a chosen CK_RV: the first SKIP calls go through, every
  * later one fails, as a token that broke or was pulled mid-way would:
  *     ACMB_FAULT_P11=C_WrapKey:CKR_DEVICE_REMOVED[:SKIP]
+ * or, for a token pulled right after a call succeeded, every wrapped call
+ * after the first successful FN fails:
+ *     ACMB_FAULT_P11=after:C_WrapKey:CKR_DEVICE_REMOVED
  * A real component with chosen failures, not a mock of acmbridge's code.
  */
 #include <dlfcn.h>
@@ -22,6 +25,8 @@ static CK_FUNCTION_LIST wrapped;
 static char fault_fn[FAULT_SPEC_MAX];
 static CK_RV fault_rv;
 static long fault_skip;
+/* "after:" mode: armed by the spec, set once fault_fn has succeeded. */
+static int fault_after, fault_gone;
 
 static const struct {
 	const char *name;
@@ -48,6 +53,10 @@ parse_fault(void)
 
 	if (spec == NULL || strlen(spec) >= sizeof(buf))
 		return;
+	if (strncmp(spec, "after:", 6) == 0) {
+		fault_after = 1;
+		spec += 6;
+	}
 	strcpy(buf, spec);
 	if ((rvs = strchr(buf, ':')) == NULL)
 		return;
@@ -66,7 +75,9 @@ parse_fault(void)
 static int
 faulted(const char *fn)
 {
-	if (fault_fn[0] == '\0' || strcmp(fn, fault_fn) != 0)
+	if (fault_gone)
+		return 1;
+	if (fault_fn[0] == '\0' || strcmp(fn, fault_fn) != 0 || fault_after)
 		return 0;
 	if (fault_skip > 0) {
 		fault_skip--;
@@ -81,40 +92,53 @@ faulted(const char *fn)
 			return fault_rv;                                                           \
 	} while (0)
 
+/* In "after:" mode, marks the token gone once fn returned CKR_OK. */
+static CK_RV
+passed(const char *fn, CK_RV rv)
+{
+	if (fault_after && rv == CKR_OK && strcmp(fn, fault_fn) == 0)
+		fault_gone = 1;
+	return rv;
+}
+
 static CK_RV
 f_Login(CK_SESSION_HANDLE s, CK_USER_TYPE u, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
 	FAULT(C_Login);
-	return real->C_Login(s, u, pin, len);
+	return passed("C_Login", real->C_Login(s, u, pin, len));
 }
 
 static CK_RV
 f_WrapKey(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE w, CK_OBJECT_HANDLE k,
     CK_BYTE_PTR out, CK_ULONG_PTR len)
 {
+	CK_RV rv;
+
 	FAULT(C_WrapKey);
-	return real->C_WrapKey(s, m, w, k, out, len);
+	rv = real->C_WrapKey(s, m, w, k, out, len);
+	/* A length query (out NULL) has not wrapped anything yet. */
+	return out == NULL ? rv : passed("C_WrapKey", rv);
 }
 
 static CK_RV
 f_GetAttributeValue(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n)
 {
 	FAULT(C_GetAttributeValue);
-	return real->C_GetAttributeValue(s, o, t, n);
+	return passed("C_GetAttributeValue", real->C_GetAttributeValue(s, o, t, n));
 }
 
 static CK_RV
 f_CreateObject(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR h)
 {
 	FAULT(C_CreateObject);
-	return real->C_CreateObject(s, t, n, h);
+	return passed("C_CreateObject", real->C_CreateObject(s, t, n, h));
 }
 
 static CK_RV
 f_FindObjectsInit(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n)
 {
 	FAULT(C_FindObjectsInit);
-	return real->C_FindObjectsInit(s, t, n);
+	return passed("C_FindObjectsInit", real->C_FindObjectsInit(s, t, n));
 }
 
 static CK_RV
@@ -122,21 +146,49 @@ f_OpenSession(
     CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify, CK_SESSION_HANDLE_PTR s)
 {
 	FAULT(C_OpenSession);
-	return real->C_OpenSession(slot, flags, app, notify, s);
+	return passed("C_OpenSession", real->C_OpenSession(slot, flags, app, notify, s));
 }
 
 static CK_RV
 f_DestroyObject(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o)
 {
 	FAULT(C_DestroyObject);
-	return real->C_DestroyObject(s, o);
+	return passed("C_DestroyObject", real->C_DestroyObject(s, o));
 }
 
 static CK_RV
 f_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 {
 	FAULT(C_GetTokenInfo);
-	return real->C_GetTokenInfo(slot, info);
+	return passed("C_GetTokenInfo", real->C_GetTokenInfo(slot, info));
+}
+
+static CK_RV
+f_FindObjects(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE_PTR h, CK_ULONG max, CK_ULONG_PTR n)
+{
+	FAULT(C_FindObjects);
+	return passed("C_FindObjects", real->C_FindObjects(s, h, max, n));
+}
+
+static CK_RV
+f_FindObjectsFinal(CK_SESSION_HANDLE s)
+{
+	FAULT(C_FindObjectsFinal);
+	return passed("C_FindObjectsFinal", real->C_FindObjectsFinal(s));
+}
+
+static CK_RV
+f_Logout(CK_SESSION_HANDLE s)
+{
+	FAULT(C_Logout);
+	return passed("C_Logout", real->C_Logout(s));
+}
+
+static CK_RV
+f_CloseSession(CK_SESSION_HANDLE s)
+{
+	FAULT(C_CloseSession);
+	return passed("C_CloseSession", real->C_CloseSession(s));
 }
 
 CK_RV
@@ -164,6 +216,10 @@ C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
 		wrapped.C_OpenSession = f_OpenSession;
 		wrapped.C_DestroyObject = f_DestroyObject;
 		wrapped.C_GetTokenInfo = f_GetTokenInfo;
+		wrapped.C_FindObjects = f_FindObjects;
+		wrapped.C_FindObjectsFinal = f_FindObjectsFinal;
+		wrapped.C_Logout = f_Logout;
+		wrapped.C_CloseSession = f_CloseSession;
 	}
 	*list = &wrapped;
 	return CKR_OK;

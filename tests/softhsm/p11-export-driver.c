@@ -7,8 +7,11 @@
  * --endpoint-url URL the material is judged by the ACM rules and imported
  * through the library's import flow (into the local ACM endpoint in tests),
  * and the ARN goes to the audit outcome and stdout (arn=). Key bytes are
- * never printed or written.
+ * never printed, and written only with --write-key PATH: the custody tests
+ * use it to learn, after a run, a key that was generated inside a token
+ * (a new file, mode 0600, in the test's own temporary directory).
  */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,27 @@
 #include "init.h"
 #include "pkcs11/p11-export.h"
 #include "source-pkcs11.h"
+
+/* Writes the key (PKCS#8 PEM) and the certificate to new files: test use
+ * only, see the top of this file. */
+static int
+write_key_and_cert(EVP_PKEY *key, X509 *leaf, const char *key_path, const char *cert_path)
+{
+	FILE *f;
+	int fd, ok;
+
+	if ((fd = open(key_path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 ||
+	    (f = fdopen(fd, "w")) == NULL)
+		return 0;
+	ok = PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) == 1;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || cert_path == NULL || leaf == NULL)
+		return ok;
+	if ((f = fopen(cert_path, "w")) == NULL)
+		return 0;
+	ok = PEM_write_X509(f, leaf) == 1;
+	return fclose(f) == 0 && ok;
+}
 
 static void
 describe_key(EVP_PKEY *k, char *buf, size_t len)
@@ -61,13 +85,15 @@ main(int argc, char **argv)
 	    {"import", no_argument, NULL, 'I'},
 	    {"certificate-file", required_argument, NULL, 'F'},
 	    {"endpoint-url", required_argument, NULL, 'U'},
+	    {"write-key", required_argument, NULL, 'W'},
+	    {"write-cert", required_argument, NULL, 'X'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct acmb_pkcs11_spec spec;
 	struct acmb_material *m = NULL;
 	struct acmb_audit *audit = NULL;
 	acmb_err err = {0, ""};
-	const char *arn = NULL, *endpoint = NULL;
+	const char *arn = NULL, *endpoint = NULL, *write_key = NULL, *write_cert = NULL;
 	struct acmb_rules_report *rep = NULL;
 	struct acmb_aws_options aws;
 	struct acmb_aws_config *cfg = NULL;
@@ -139,6 +165,12 @@ main(int argc, char **argv)
 		case 'U':
 			endpoint = optarg;
 			break;
+		case 'W':
+			write_key = optarg;
+			break;
+		case 'X':
+			write_cert = optarg;
+			break;
 		default:
 			return 2;
 		}
@@ -162,6 +194,11 @@ main(int argc, char **argv)
 	                 : "no",
 	    m->chain != NULL ? sk_X509_num(m->chain) : 0);
 	rc = m->key == NULL || leaf == NULL || matches ? ACMB_OK : ACMB_E_RULE;
+	if (rc == ACMB_OK && write_key != NULL &&
+	    (m->key == NULL || !write_key_and_cert(m->key, leaf, write_key, write_cert))) {
+		rc = acmb_error(&err, ACMB_E_IO, "cannot write the key to %s", write_key);
+		goto out;
+	}
 	if (rc != ACMB_OK) {
 		acmb_error(&err, rc, "the exported key does not match the certificate");
 		acmb_audit_finish(audit, NULL, &err, NULL);
