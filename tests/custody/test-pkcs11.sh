@@ -81,20 +81,25 @@ line=$(p11_flows | grep '^p11-pin-file|')
 IFS='|' read -r name want fd secrets envs args <<<"$line"
 read -r -a sec <<<"$secrets"
 read -r -a argv <<<"$args"
-scan sig-p11-term-in-export "${sec[@]}" --unset-env FIXTURE_PIN --unset-env FIXTURE_SO_PIN --signal "TERM@break:acmb_p11_export_key" --expect-exit 143 \
-	--origin -- "$ACMBRIDGE" "${argv[@]}"
-rc=$?
-exit_hits=$(hits_at sig-p11-term-in-export exit)
-if ! grep -q "sent SIG" "$WORK/sig-p11-term-in-export.out"; then
-	fail "p11 SIGTERM: the export was never reached"
-elif [ "$exit_hits" -ne 0 ]; then
-	fail "p11 SIGTERM during export: $exit_hits copies left at exit_group"
-elif [ "$rc" -eq 0 ] || grep -q "\] exit code 143\$" "$WORK/sig-p11-term-in-export.out"; then
-	# On a signal the result is never written: exit_group is the moment.
-	pass "p11 SIGTERM during export: exit 143, zero hits at exit_group"
-else
-	fail "p11 SIGTERM during export: exit code is not 143"
-fi
+# SIGTERM as the export starts; SIGINT once the exported key is in memory
+# (as the ACM rules start judging it): exit 128 + the signal, zero hits at
+# exit_group (on a signal the result is never written).
+for spec in "term-in-export|TERM@break:acmb_p11_export_key|143" "int-after-export|INT@break:acmb_rules_judge|130"; do
+	IFS='|' read -r sname where want <<<"$spec"
+	scan "sig-p11-$sname" "${sec[@]}" --unset-env FIXTURE_PIN --unset-env FIXTURE_SO_PIN \
+		--signal "$where" --expect-exit "$want" --origin -- "$ACMBRIDGE" "${argv[@]}"
+	rc=$?
+	exit_hits=$(hits_at "sig-p11-$sname" exit)
+	if ! grep -q "sent SIG" "$WORK/sig-p11-$sname.out"; then
+		fail "p11 $where: the signal point was never reached"
+	elif [ "$exit_hits" -ne 0 ]; then
+		fail "p11 $where: $exit_hits copies left at exit_group"
+	elif [ "$rc" -eq 0 ] || grep -q "\] exit code $want\$" "$WORK/sig-p11-$sname.out"; then
+		pass "p11 $where: exit $want, zero hits at exit_group"
+	else
+		fail "p11 $where: exit code is not $want"
+	fi
+done
 
 # Token failures mid-export, through the fault-injecting module
 # (tests/softhsm/faulty-p11.c, forwarding to SoftHSM).
