@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "init.h"
 #include "p11-rv.h"
 #include "secmem.h"
 
@@ -152,13 +154,17 @@ acmb_p11_session_close(const struct acmb_p11_token *t, CK_SESSION_HANDLE s)
 }
 
 /* Reads at most ACMB_P11_PIN_MAX bytes up to the first line end. */
+/* How long a PIN read waits before it looks at the signal flag again. */
+#define PIN_POLL_MS 200
+
 static int
 pin_from_fd(int fd, const char *what, char **pin, acmb_err *err)
 {
+	struct pollfd pfd;
 	char *buf = NULL, c;
 	size_t n = 0;
 	ssize_t got;
-	int r = ACMB_E_INTERNAL;
+	int ready, r = ACMB_E_INTERNAL;
 
 	*pin = NULL;
 	if ((buf = OPENSSL_secure_zalloc(ACMB_P11_PIN_MAX + 1)) == NULL) {
@@ -166,7 +172,21 @@ pin_from_fd(int fd, const char *what, char **pin, acmb_err *err)
 		goto out;
 	}
 	for (;;) {
-		got = read(fd, &c, 1);
+		/* Ctrl-C at the prompt must stop the read, so that the caller
+		 * turns echo back on and unwinds. A signal that lands just
+		 * before read() would not interrupt it: wait in short polls
+		 * and look at the flag between them. */
+		if (acmb_interrupted()) {
+			r = acmb_error(err, ACMB_E_INTERRUPTED, "interrupted by signal %d while "
+			    "reading the PIN", acmb_interrupted());
+			goto out;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if ((ready = poll(&pfd, 1, PIN_POLL_MS)) == 0 || (ready < 0 && errno == EINTR))
+			continue;
+		got = ready < 0 ? -1 : read(fd, &c, 1);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
