@@ -54,6 +54,8 @@ signal_wait sig-pca-int-in-wait INT 130
 signal_wait sig-pca-term-in-wait TERM 143
 
 CHECK=("$PY" "$here/custody-check.py")
+# LeakSanitizer (ASan builds) cannot run under a tracer such as strace.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 TRACE=(strace -f -qq -s 1000000 -xx -yy
 	-e trace=write,writev,pwrite64,pwritev,sendto,sendmsg,openat,creat,rename,renameat,renameat2,link,linkat,memfd_create)
 # disk_and_logs NAME EXPECTED_EXIT ALLOW-CREATE-REGEX SECRETS... -- ARGS...:
