@@ -40,6 +40,29 @@ scan() {
 	return $rc
 }
 
+# judge_signal_run LABEL RC WANT WHAT: after `scan LABEL ... --signal ...`
+# returned RC, one pass line when the signal was sent and the run reached
+# exit_group with zero hits and exit code WANT; else one fail line saying
+# which of those it missed. (The result moment is never reached: on a
+# signal nothing is printed on stdout.)
+judge_signal_run() {
+	local label=$1 rc=$2 want=$3 what=$4 exit_hits got
+	exit_hits=$(hits_at "$label" exit)
+	if ! grep -q "sent SIG" "$WORK/$label.out"; then
+		fail "$what: the signal point was never reached"
+	elif [ "$rc" -eq 3 ] || [ "$exit_hits" -lt 0 ]; then
+		fail "$what: no exit_group after the signal (killed by it, or harness failure)"
+	elif [ "$exit_hits" -gt 0 ]; then
+		fail "$what: $exit_hits secret copies left at exit_group (HIT lines above)"
+	elif [ "$rc" -eq 0 ] || grep -q "\] exit code $want\$" "$WORK/$label.out"; then
+		pass "$what: exit $want, zero hits at exit_group"
+	else
+		got=$("$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["exit_code"], r["exit_signal"])' \
+			"$WORK/run-$label/report.json")
+		fail "$what: exit code/signal '$got' instead of $want"
+	fi
+}
+
 # Number of hits the harness reported at MOMENT (result|exit) in LABEL's run,
 # restricted to mappings matching the extended regex MAPPING (default: any).
 hits_at() {

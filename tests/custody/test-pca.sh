@@ -32,22 +32,12 @@ esac
 
 # A signal while the certificate is pending: the wait stops, the key is wiped.
 signal_wait() {
-	local name=$1 sig=$2 want=$3 rc exit_hits
+	local name=$1 sig=$2 want=$3
 	pca_pending_polls 1000
 	scan "$name" "${SECRETS[@]}" --env "ACMB_TEST_KEYGEN_FILE=$M/ec-pkcs8.pem" \
 		--signal "$sig@break:acmb_pca_get_certificate" --expect-exit "$want" --origin \
 		-- "${ISSUE[@]}" --wait-timeout 120
-	rc=$?
-	exit_hits=$(hits_at "$name" exit)
-	if ! grep -q "sent SIG" "$WORK/$name.out"; then
-		fail "$name: the wait was never reached"
-	elif [ "$exit_hits" -ne 0 ]; then
-		fail "$name: $exit_hits copies left at exit_group after SIG$sig"
-	elif [ "$rc" -eq 0 ] || grep -q "\] exit code $want\$" "$WORK/$name.out"; then
-		pass "$name: SIG$sig while waiting, exit $want, zero hits at exit_group"
-	else
-		fail "$name: exit code is not $want"
-	fi
+	judge_signal_run "$name" $? "$want" "$name: SIG$sig while waiting"
 	pca_release
 }
 signal_wait sig-pca-int-in-wait INT 130
@@ -152,26 +142,14 @@ esac
 # A signal while the certificate is pending: nothing was exported yet, the
 # PIN is wiped; the key stays in the token (learnt through its own URI).
 token_signal_wait() {
-	local name=$1 sig=$2 want=$3 label=$4 rc exit_hits
+	local name=$1 sig=$2 want=$3 label=$4
 	pca_pending_polls 1000
 	scan "$name" "${TSECRETS[@]}" --late-key "$WORK/$label.key" \
 		--late-key-cmd "$(learn_cmd "$label" private)" \
 		--signal "$sig@break:acmb_pca_get_certificate" --expect-exit "$want" --origin \
 		-- "${ISSUE[@]}" --wait-timeout 120 --key-store "pkcs11:token=custody;object=$label" \
 		"${TOKEN_OPTS[@]}"
-	rc=$?
-	exit_hits=$(hits_at "$name" exit)
-	if ! grep -q "sent SIG" "$WORK/$name.out"; then
-		fail "$name: the wait was never reached"
-	elif [ "$rc" -eq 3 ]; then
-		fail "$name: harness failure (above)"
-	elif [ "$exit_hits" -ne 0 ]; then
-		fail "$name: $exit_hits copies left at exit_group after SIG$sig"
-	elif [ "$rc" -eq 0 ] || grep -q "\] exit code $want\$" "$WORK/$name.out"; then
-		pass "$name: SIG$sig while waiting (key in the token), exit $want, zero hits at exit_group"
-	else
-		fail "$name: exit code is not $want"
-	fi
+	judge_signal_run "$name" $? "$want" "$name: SIG$sig while waiting (key in the token)"
 	pca_release
 }
 token_signal_wait sig-pca-token-int-in-wait INT 130 t2

@@ -88,17 +88,7 @@ for spec in "term-in-export|TERM@break:acmb_p11_export_key|143" "int-after-expor
 	IFS='|' read -r sname where want <<<"$spec"
 	scan "sig-p11-$sname" "${sec[@]}" --unset-env FIXTURE_PIN --unset-env FIXTURE_SO_PIN \
 		--signal "$where" --expect-exit "$want" --origin -- "$ACMBRIDGE" "${argv[@]}"
-	rc=$?
-	exit_hits=$(hits_at "sig-p11-$sname" exit)
-	if ! grep -q "sent SIG" "$WORK/sig-p11-$sname.out"; then
-		fail "p11 $where: the signal point was never reached"
-	elif [ "$exit_hits" -ne 0 ]; then
-		fail "p11 $where: $exit_hits copies left at exit_group"
-	elif [ "$rc" -eq 0 ] || grep -q "\] exit code $want\$" "$WORK/sig-p11-$sname.out"; then
-		pass "p11 $where: exit $want, zero hits at exit_group"
-	else
-		fail "p11 $where: exit code is not $want"
-	fi
+	judge_signal_run "sig-p11-$sname" $? "$want" "p11 $where"
 done
 
 # Token failures mid-export, through the fault-injecting module

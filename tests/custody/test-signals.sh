@@ -12,29 +12,15 @@ make_material "$M"
 
 # signal_run NAME SIG@WHERE EXPECTED_EXIT FLOW_LINE
 signal_run() {
-	local name=$1 sig=$2 want=$3 rc e env_opts=()
+	local name=$1 sig=$2 want=$3 e env_opts=()
 	flow_fields "$4"
 	flow_setup
 	for e in "${F_ENV[@]}"; do env_opts+=(--env "$e"); done
 	scan "sig-$name" "${F_SECRETS[@]}" "${env_opts[@]}" --signal "$sig" \
 		--expect-exit "$want" --origin -- "${F_PROG[@]}" "${F_ARGS[@]}"
-	rc=$?
 	# What the signal must guarantee is judged at exit_group; the result
 	# moment (if the run got that far) is test-memory.sh's business.
-	exit_hits=$(hits_at "sig-$name" exit)
-	if ! grep -q "sent SIG" "$WORK/sig-$name.out"; then
-		fail "$name: the signal point $sig was never reached"
-	elif [ "$rc" -eq 3 ] || [ "$exit_hits" -lt 0 ]; then
-		fail "$name: no exit_group after $sig (killed by the signal, or harness failure)"
-	elif [ "$exit_hits" -gt 0 ]; then
-		fail "$name: $exit_hits secret copies left at exit_group after $sig (HIT lines above)"
-	elif [ "$rc" -eq 0 ] || grep -q "\] exit code $want\$" "$WORK/sig-$name.out"; then
-		pass "$name: $sig, exit $want, zero hits at exit_group"
-	else
-		got=$("$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["exit_code"], r["exit_signal"])' \
-			"$WORK/run-sig-$name/report.json")
-		fail "$name: exit code/signal '$got' instead of $want"
-	fi
+	judge_signal_run "sig-$name" $? "$want" "$name: $sig"
 }
 
 check_line=$(check_flows | grep '^check-encrypted-file|')

@@ -177,43 +177,42 @@ expect_rc "wait timeout: no resume" 5 "cannot be resumed"
 ops=$(ops_since "$n")
 expect_eq "wait timeout: polls" "$(count_op GetCertificate:RequestInProgressException "$ops")" 2
 expect_eq "wait timeout: no import" "$(count_op ImportCertificate "$ops")" 0
-# SIGINT during the wait: exit 130, the ARN printed, nothing imported.
+# sigint_wait WHAT DNS WHEN: an issue whose certificate stays pending gets
+# SIGINT once WHEN (a shell command) returns: exit 130, the interrupted wait
+# named, the ARN printed, nothing imported.
+sigint_wait() {
+	local what=$1 dns=$2 when=$3 pid n
+	n=$(request_count)
+	"$ACMBRIDGE" issue --endpoint-url "$ACMB_ENDPOINT_URL" --pca-endpoint-url "$ACMB_ENDPOINT_URL" \
+		--ca-bundle "$ACMB_ENDPOINT_CA" --certificate-authority-arn "$(pca_ca_arn ecp256)" \
+		--dns-name "$dns" --validity 30d >/dev/null 2>"$D/stderr" &
+	pid=$!
+	eval "$when"
+	kill -INT "$pid"
+	wait "$pid"
+	rc=$?
+	expect_rc "$what" 130 "interrupted by SIGINT while waiting"
+	expect_rc "$what: ARN printed" 130 "Private CA certificate ARN: arn:aws:acm-pca:"
+	expect_eq "$what: no import" "$(count_op ImportCertificate "$(ops_since "$n")")" 0
+}
+# Between two polls: once the endpoint has answered RequestInProgress.
 pca_pending_polls 1000
 base=$(pca_in_progress_count)
-n=$(request_count)
-"$ACMBRIDGE" issue --endpoint-url "$ACMB_ENDPOINT_URL" --pca-endpoint-url "$ACMB_ENDPOINT_URL" \
-	--ca-bundle "$ACMB_ENDPOINT_CA" --certificate-authority-arn "$(pca_ca_arn ecp256)" \
-	--dns-name sigint.example.com --validity 30d >/dev/null 2>"$D/stderr" &
-pid=$!
-pca_wait_in_progress "$base"
-kill -INT "$pid"
-wait "$pid"
-rc=$?
-expect_rc "SIGINT during the wait" 130 "interrupted by SIGINT while waiting"
-expect_rc "SIGINT: ARN printed" 130 "Private CA certificate ARN: arn:aws:acm-pca:"
-expect_eq "SIGINT: no import" "$(count_op ImportCertificate "$(ops_since "$n")")" 0
+sigint_wait "SIGINT during the wait" sigint.example.com 'pca_wait_in_progress "$base"'
 pca_release
-# SIGINT while a GetCertificate poll is in flight (the endpoint holds its
-# answer 30 s; the first poll follows IssueCertificate's answer at once): the
-# same interrupted wait, the ARN printed, nothing imported.
+# While a GetCertificate poll is in flight: the endpoint holds its answer
+# 30 s, and the first poll follows IssueCertificate's answer at once.
+issued_then_1s() {
+	local i n=$1
+	for ((i = 0; i < 600; i++)); do
+		[ "$(count_op IssueCertificate "$(ops_since "$n")")" -ge 1 ] && break
+		sleep 0.1
+	done
+	sleep 1
+}
 pca_pending_polls 1000
 endpoint_fault '{"operation": "GetCertificate", "fault": "slow", "delay": 30, "times": 1}'
-n=$(request_count)
-"$ACMBRIDGE" issue --endpoint-url "$ACMB_ENDPOINT_URL" --pca-endpoint-url "$ACMB_ENDPOINT_URL" \
-	--ca-bundle "$ACMB_ENDPOINT_CA" --certificate-authority-arn "$(pca_ca_arn ecp256)" \
-	--dns-name sigint2.example.com --validity 30d >/dev/null 2>"$D/stderr" &
-pid=$!
-for ((i = 0; i < 600; i++)); do
-	[ "$(count_op IssueCertificate "$(ops_since "$n")")" -ge 1 ] && break
-	sleep 0.1
-done
-sleep 1
-kill -INT "$pid"
-wait "$pid"
-rc=$?
-expect_rc "SIGINT during a poll" 130 "interrupted by SIGINT while waiting"
-expect_rc "SIGINT during a poll: ARN printed" 130 "Private CA certificate ARN: arn:aws:acm-pca:"
-expect_eq "SIGINT during a poll: no import" "$(count_op ImportCertificate "$(ops_since "$n")")" 0
+sigint_wait "SIGINT during a poll" sigint2.example.com 'issued_then_1s "$n"'
 endpoint_clear_faults
 pca_release
 iss --resume "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/x/certificate/1" \
