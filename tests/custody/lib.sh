@@ -63,6 +63,26 @@ judge_signal_run() {
 	fi
 }
 
+# judge_debug_log WHAT LOG RC WANT SECRETS...: one pass line when a --debug
+# run exited WANT (RC), printed debug lines into LOG and no secret form or
+# unredacted credential header (custody-check.py text); else one fail line.
+judge_debug_log() {
+	local what=$1 log=$2 rc=$3 want=$4 out crc
+	shift 4
+	out=$("$PY" "$CUSTODY_DIR/custody-check.py" text "$log" "$@")
+	crc=$?
+	sed 's/^/    /' <<<"$out"
+	if [ "$rc" -ne "$want" ]; then
+		fail "$what: exit code $rc, expected $want"
+	elif ! grep -q "^debug: " "$log"; then
+		fail "$what: --debug printed no debug line"
+	elif [ "$crc" -eq 0 ]; then
+		pass "$what: --debug output ($(grep -c '^debug: ' "$log") debug lines) holds no secret"
+	else
+		fail "$what: secret or credential in --debug output (above)"
+	fi
+}
+
 # Number of hits the harness reported at MOMENT (result|exit) in LABEL's run,
 # restricted to mappings matching the extended regex MAPPING (default: any).
 hits_at() {

@@ -19,24 +19,11 @@ else
 fi
 
 run_flow() {
-	local rc crc out
 	flow_fields "$1"
 	flow_setup
 	env "${UNSET_TEST_SECRETS[@]}" "${F_ENV[@]}" "${F_PROG[@]}" --debug "${F_ARGS[@]}" \
 		<"${F_STDIN:-/dev/null}" >"$WORK/$F_NAME.log" 2>&1
-	rc=$?
-	out=$("${CHECK[@]}" text "$WORK/$F_NAME.log" "${F_SECRETS[@]}")
-	crc=$?
-	sed 's/^/    /' <<<"$out"
-	if [ "$rc" -ne "$F_EXIT" ]; then
-		fail "$F_NAME: exit code $rc, expected $F_EXIT"
-	elif ! grep -q "^debug: " "$WORK/$F_NAME.log"; then
-		fail "$F_NAME: --debug printed no debug line"
-	elif [ "$crc" -eq 0 ]; then
-		pass "$F_NAME: --debug output ($(grep -c '^debug: ' "$WORK/$F_NAME.log") debug lines) holds no secret"
-	else
-		fail "$F_NAME: secret or credential in --debug output (above)"
-	fi
+	judge_debug_log "$F_NAME" "$WORK/$F_NAME.log" $? "$F_EXIT" "${F_SECRETS[@]}"
 }
 
 while IFS= read -r line; do run_flow "$line"; done < <(check_flows)

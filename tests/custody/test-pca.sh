@@ -79,18 +79,7 @@ disk_and_logs() {
 	env "${UNSET_TEST_SECRETS[@]}" "$ACMBRIDGE" --debug "${args[@]}" </dev/null >"$WORK/$name.log" 2>&1
 	rc=$?
 	learn_run || { fail "$name: logs: the token's key could not be learnt after the run"; return; }
-	out=$("${CHECK[@]}" text "$WORK/$name.log" "${sec[@]}" $(learnt_secrets))
-	crc=$?
-	sed 's/^/    /' <<<"$out"
-	if [ "$rc" -ne "$want" ]; then
-		fail "$name: logs: exit code $rc, expected $want"
-	elif ! grep -q "^debug: " "$WORK/$name.log"; then
-		fail "$name: logs: --debug printed no debug line"
-	elif [ "$crc" -eq 0 ]; then
-		pass "$name: logs: --debug output ($(grep -c '^debug: ' "$WORK/$name.log") debug lines) holds no secret"
-	else
-		fail "$name: logs: secret or credential in --debug output (above)"
-	fi
+	judge_debug_log "$name: logs" "$WORK/$name.log" "$rc" "$want" "${sec[@]}" $(learnt_secrets)
 }
 
 # Key in memory: nothing written, nothing logged.
