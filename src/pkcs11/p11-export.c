@@ -168,6 +168,88 @@ acmb_p11_wrap_mechanism(
  * for wrapping: so the token never holds a readable copy and no other
  * process or later session can use it (design.md, "wrapping key").
  */
+static void destroy_object(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE *h);
+
+/* The answers of a token that will not take a secret key's value from
+ * outside (a policy, or a FIPS mode that forbids plaintext key import), as
+ * opposed to a token that failed. */
+static int
+creation_refused(CK_RV rv)
+{
+	switch (rv) {
+	case CKR_ACTION_PROHIBITED:
+	case CKR_ATTRIBUTE_READ_ONLY:
+	case CKR_ATTRIBUTE_TYPE_INVALID:
+	case CKR_ATTRIBUTE_VALUE_INVALID:
+	case CKR_FUNCTION_NOT_SUPPORTED:
+	case CKR_TEMPLATE_INCOMPLETE:
+	case CKR_TEMPLATE_INCONSISTENT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The fallback for such a token: the token generates the AES key itself
+ * (CKM_AES_KEY_GEN, a session object allowed only to wrap) and gives its
+ * value back once, into aes in the secure heap, so that OpenSSL can unwrap.
+ * The value has to be readable for that (not sensitive, extractable): the
+ * key lives for one C_WrapKey and is destroyed right after, as the placed
+ * one is.
+ */
+static int
+wrapping_key_generate(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, unsigned char *aes,
+    CK_OBJECT_HANDLE *h, acmb_err *err)
+{
+	CK_MECHANISM gen = {CKM_AES_KEY_GEN, NULL, 0};
+	CK_ULONG len = WRAP_KEY_LEN;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	char label[] = "acmbridge one-off wrapping key";
+	CK_ATTRIBUTE tmpl[] = {
+	    {CKA_TOKEN, &no, sizeof(no)},
+	    {CKA_PRIVATE, &yes, sizeof(yes)},
+	    {CKA_SENSITIVE, &no, sizeof(no)},
+	    {CKA_EXTRACTABLE, &yes, sizeof(yes)},
+	    {CKA_WRAP, &yes, sizeof(yes)},
+	    {CKA_UNWRAP, &no, sizeof(no)},
+	    {CKA_ENCRYPT, &no, sizeof(no)},
+	    {CKA_DECRYPT, &no, sizeof(no)},
+	    {CKA_SIGN, &no, sizeof(no)},
+	    {CKA_VERIFY, &no, sizeof(no)},
+	    {CKA_DERIVE, &no, sizeof(no)},
+	    {CKA_LABEL, label, sizeof(label) - 1},
+	    {CKA_VALUE_LEN, &len, sizeof(len)},
+	};
+	acmb_secbuf *v = NULL;
+	CK_RV rv;
+	int r = ACMB_E_INTERNAL;
+
+	*h = CK_INVALID_HANDLE;
+	rv = t->fn->C_GenerateKey(s, &gen, tmpl, sizeof(tmpl) / sizeof(tmpl[0]), h);
+	if (rv != CKR_OK) {
+		*h = CK_INVALID_HANDLE;
+		return acmb_p11_error(err, rv, t->module,
+		    "the token refuses a wrapping key from outside and cannot generate "
+		    "one (CKM_AES_KEY_GEN)");
+	}
+	if ((r = acmb_p11_attr_get_secret(t, s, *h, CKA_VALUE, &v, err)) != ACMB_OK)
+		goto out;
+	if (acmb_secbuf_len(v) != WRAP_KEY_LEN) {
+		r = acmb_error(err, ACMB_E_TOKEN,
+		    "the token generated a %zu-byte AES key, not the %d bytes asked for",
+		    acmb_secbuf_len(v), WRAP_KEY_LEN);
+		goto out;
+	}
+	memcpy(aes, acmb_secbuf_ptr(v), WRAP_KEY_LEN);
+	r = ACMB_OK;
+out:
+	acmb_secbuf_free(v);
+	if (r != ACMB_OK)
+		destroy_object(t, s, h);
+	return r;
+}
+
 static int
 wrapping_key_create(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, unsigned char *aes,
     CK_OBJECT_HANDLE *h, acmb_err *err)
@@ -198,12 +280,14 @@ wrapping_key_create(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, unsigne
 	*h = CK_INVALID_HANDLE;
 	if (RAND_priv_bytes(aes, WRAP_KEY_LEN) != 1)
 		return acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot draw a wrapping key");
-	if ((rv = t->fn->C_CreateObject(s, tmpl, sizeof(tmpl) / sizeof(tmpl[0]), h)) != CKR_OK) {
-		*h = CK_INVALID_HANDLE;
+	rv = t->fn->C_CreateObject(s, tmpl, sizeof(tmpl) / sizeof(tmpl[0]), h);
+	if (rv == CKR_OK)
+		return ACMB_OK;
+	*h = CK_INVALID_HANDLE;
+	if (!creation_refused(rv))
 		return acmb_p11_error(
 		    err, rv, t->module, "cannot place the one-off wrapping key in the token");
-	}
-	return ACMB_OK;
+	return wrapping_key_generate(t, s, aes, h, err);
 }
 
 /*

@@ -144,4 +144,18 @@ if [ $? -eq 0 ] && [ "$(tail -n1 "$W/audit.log" | grep -c '"result":"imported"')
 else
 	fail "token pulled after C_WrapKey: secret copies found, or not imported (above)"
 fi
+
+# A token that refuses a wrapping key from outside: the wrapping key is
+# generated in the token and its value read into the secure heap for the
+# unwrap; the exported key leaves no copy either.
+scan fault-generated-wrapping-key --key "$P/rsa2048-sens.key" --public-file "$P/rsa2048-sens.pem" \
+	--pin "$FIXTURE_PIN" --aws-secret "$AWS_SECRET_ACCESS_KEY" --unset-env FIXTURE_PIN \
+	--unset-env FIXTURE_SO_PIN --env "ACMB_FAULT_P11=C_CreateObject:CKR_ACTION_PROHIBITED" \
+	--result-fd 1 --expect-exit 0 --origin -- "$ACMBRIDGE" import "${EP[@]}" --module "$FAULTY" \
+	--pin-file "$W/pin" --audit-log "$W/audit.log" --certificate "$(uri rsa2048-sens)"
+if [ $? -eq 0 ]; then
+	pass "wrapping key generated in the token (placing refused): imported, zero hits at result and exit"
+else
+	fail "wrapping key generated in the token: secret copies found or exit code not 0 (above)"
+fi
 finish

@@ -1,12 +1,13 @@
 /*
  * A fault-injecting PKCS#11 module for tests: forwards every call to a real
- * module (ACMB_FAULT_P11_TARGET, default SoftHSM 2) and makes one chosen
- * function fail with a chosen CK_RV: the first SKIP calls go through, every
+ * module (ACMB_FAULT_P11_TARGET, default SoftHSM 2) and makes chosen
+ * functions fail with chosen CK_RVs: the first SKIP calls go through, every
  * later one fails, as a token that broke or was pulled mid-way would:
  *     ACMB_FAULT_P11=C_WrapKey:CKR_DEVICE_REMOVED[:SKIP]
  * or, for a token pulled right after a call succeeded, every wrapped call
  * after the first successful FN fails:
  *     ACMB_FAULT_P11=after:C_WrapKey:CKR_DEVICE_REMOVED
+ * Up to MAX_RULES such rules, separated by commas, apply together.
  * A real component with chosen failures, not a mock of acmbridge's code.
  */
 #include <dlfcn.h>
@@ -22,11 +23,16 @@ static CK_FUNCTION_LIST *real;
 static CK_FUNCTION_LIST wrapped;
 /* As long as the env buffer it is copied from, so it is never truncated. */
 #define FAULT_SPEC_MAX 160
-static char fault_fn[FAULT_SPEC_MAX];
-static CK_RV fault_rv;
-static long fault_skip;
-/* "after:" mode: armed by the spec, set once fault_fn has succeeded. */
-static int fault_after, fault_gone;
+#define MAX_RULES 4
+static struct rule {
+	char fn[FAULT_SPEC_MAX];
+	CK_RV rv;
+	long skip;
+	int after; /* "after:" mode: the token goes once fn has succeeded */
+} rules[MAX_RULES];
+static size_t nrules;
+/* Set once an "after:" rule's function succeeded: every call fails. */
+static const struct rule *gone;
 
 static const struct {
 	const char *name;
@@ -42,62 +48,86 @@ static const struct {
     {"CKR_HOST_MEMORY", CKR_HOST_MEMORY},
     {"CKR_KEY_UNEXTRACTABLE", CKR_KEY_UNEXTRACTABLE},
     {"CKR_SESSION_HANDLE_INVALID", CKR_SESSION_HANDLE_INVALID},
+    {"CKR_ACTION_PROHIBITED", CKR_ACTION_PROHIBITED},
+    {"CKR_TEMPLATE_INCONSISTENT", CKR_TEMPLATE_INCONSISTENT},
 };
+
+static void
+parse_rule(char *spec)
+{
+	struct rule *r = &rules[nrules];
+	char *rvs, *skip;
+	size_t i;
+
+	if (strncmp(spec, "after:", 6) == 0) {
+		r->after = 1;
+		spec += 6;
+	}
+	if ((rvs = strchr(spec, ':')) == NULL)
+		return;
+	*rvs++ = '\0';
+	if ((skip = strchr(rvs, ':')) != NULL) {
+		*skip++ = '\0';
+		r->skip = strtol(skip, NULL, 10);
+	}
+	snprintf(r->fn, sizeof(r->fn), "%s", spec);
+	r->rv = strtoul(rvs, NULL, 0);
+	for (i = 0; i < sizeof(rv_names) / sizeof(rv_names[0]); i++)
+		if (strcmp(rv_names[i].name, rvs) == 0)
+			r->rv = rv_names[i].rv;
+	nrules++;
+}
 
 static void
 parse_fault(void)
 {
 	const char *spec = getenv("ACMB_FAULT_P11");
-	char buf[FAULT_SPEC_MAX], *rvs, *skip;
-	size_t i;
+	char buf[FAULT_SPEC_MAX], *one, *save = NULL;
 
 	if (spec == NULL || strlen(spec) >= sizeof(buf))
 		return;
-	if (strncmp(spec, "after:", 6) == 0) {
-		fault_after = 1;
-		spec += 6;
-	}
 	strcpy(buf, spec);
-	if ((rvs = strchr(buf, ':')) == NULL)
-		return;
-	*rvs++ = '\0';
-	if ((skip = strchr(rvs, ':')) != NULL) {
-		*skip++ = '\0';
-		fault_skip = strtol(skip, NULL, 10);
-	}
-	snprintf(fault_fn, sizeof(fault_fn), "%s", buf);
-	fault_rv = strtoul(rvs, NULL, 0);
-	for (i = 0; i < sizeof(rv_names) / sizeof(rv_names[0]); i++)
-		if (strcmp(rv_names[i].name, rvs) == 0)
-			fault_rv = rv_names[i].rv;
+	for (one = strtok_r(buf, ",", &save); one != NULL && nrules < MAX_RULES;
+	     one = strtok_r(NULL, ",", &save))
+		parse_rule(one);
 }
 
-static int
+/* The CK_RV fn must fail with now, or CKR_OK to forward the call. */
+static CK_RV
 faulted(const char *fn)
 {
-	if (fault_gone)
-		return 1;
-	if (fault_fn[0] == '\0' || strcmp(fn, fault_fn) != 0 || fault_after)
-		return 0;
-	if (fault_skip > 0) {
-		fault_skip--;
-		return 0;
+	size_t i;
+
+	if (gone != NULL)
+		return gone->rv;
+	for (i = 0; i < nrules; i++) {
+		if (strcmp(fn, rules[i].fn) != 0 || rules[i].after)
+			continue;
+		if (rules[i].skip > 0) {
+			rules[i].skip--;
+			return CKR_OK;
+		}
+		return rules[i].rv;
 	}
-	return 1;
+	return CKR_OK;
 }
 
 #define FAULT(name)                                                                                \
 	do {                                                                                       \
-		if (faulted(#name))                                                                \
-			return fault_rv;                                                           \
+		CK_RV fault_rv_ = faulted(#name);                                                  \
+		if (fault_rv_ != CKR_OK)                                                           \
+			return fault_rv_;                                                          \
 	} while (0)
 
-/* In "after:" mode, marks the token gone once fn returned CKR_OK. */
+/* For "after:" rules, marks the token gone once fn returned CKR_OK. */
 static CK_RV
 passed(const char *fn, CK_RV rv)
 {
-	if (fault_after && rv == CKR_OK && strcmp(fn, fault_fn) == 0)
-		fault_gone = 1;
+	size_t i;
+
+	for (i = 0; i < nrules && rv == CKR_OK && gone == NULL; i++)
+		if (rules[i].after && strcmp(fn, rules[i].fn) == 0)
+			gone = &rules[i];
 	return rv;
 }
 
@@ -191,6 +221,14 @@ f_CloseSession(CK_SESSION_HANDLE s)
 	return passed("C_CloseSession", real->C_CloseSession(s));
 }
 
+static CK_RV
+f_GenerateKey(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG n,
+    CK_OBJECT_HANDLE_PTR h)
+{
+	FAULT(C_GenerateKey);
+	return passed("C_GenerateKey", real->C_GenerateKey(s, m, t, n, h));
+}
+
 CK_RV
 C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
 {
@@ -220,6 +258,7 @@ C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
 		wrapped.C_FindObjectsFinal = f_FindObjectsFinal;
 		wrapped.C_Logout = f_Logout;
 		wrapped.C_CloseSession = f_CloseSession;
+		wrapped.C_GenerateKey = f_GenerateKey;
 	}
 	*list = &wrapped;
 	return CKR_OK;

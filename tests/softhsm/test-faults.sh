@@ -31,6 +31,28 @@ token gone at session open|C_OpenSession:CKR_TOKEN_NOT_PRESENT|p256-sens|token n
 search fails|C_FindObjectsInit:CKR_DEVICE_ERROR|p256-sens|cannot search the token
 CASES
 
+# A token that refuses a wrapping key from outside (C_CreateObject of an AES
+# value): the wrapping key is generated in the token instead, and the export
+# works with none left behind. A token that also cannot generate one: exit 4
+# naming both, nothing exported, nothing left.
+for rv in CKR_ACTION_PROHIBITED CKR_TEMPLATE_INCONSISTENT; do
+	expect_rc "wrapping key refused ($rv): generated in the token" 0 \
+		fdrv "C_CreateObject:$rv" rsa2048-sens
+	expect_in "wrapping key refused ($rv): export works" "matches-cert=yes" "$OUT"
+	expect_in "wrapping key refused ($rv): none left" "secret-keys-after=0" "$OUT"
+done
+expect_rc "wrapping key generated in the token (P-256)" 0 fdrv "C_CreateObject:CKR_ACTION_PROHIBITED" p256-sens
+expect_in "wrapping key generated in the token (P-256): export works" "key=EC-prime256v1 matches-cert=yes" "$OUT"
+expect_rc "wrapping key neither placed nor generated" 4 \
+	fdrv "C_CreateObject:CKR_ACTION_PROHIBITED,C_GenerateKey:CKR_FUNCTION_FAILED" p256-sens
+expect_in "neither placed nor generated: message" "cannot generate one (CKM_AES_KEY_GEN)" "$ERR"
+expect_not_in "neither placed nor generated: nothing exported" "key=" "$OUT"
+expect_in "neither placed nor generated: none left" "secret-keys-after=0" "$OUT"
+# A device error is a failure, not a refusal: no fallback.
+expect_rc "wrapping key creation fails with a device error: no fallback" 4 \
+	fdrv "C_CreateObject:CKR_DEVICE_ERROR" p256-sens
+expect_in "device error: message" "cannot place the one-off wrapping key" "$ERR"
+
 expect_in "mid-export failure audited with its error" '"result":"failed"' "$(grep CKR_DEVICE_REMOVED "$LOG")"
 
 # Fail the Nth C_GetAttributeValue for every N until the export succeeds:
