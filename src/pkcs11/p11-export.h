@@ -60,6 +60,16 @@ int acmb_p11_wrap_mechanism(
 /* Session secret-key objects still visible on the token right after the
  * last export returned (our wrapping key must never be among them). */
 extern long acmb_p11_test_secret_keys_after_export;
+
+/* The wrap path's last step alone: der (an unwrapped PrivateKeyInfo as a
+ * token gives it, zero padding included) into a new EVP_PKEY through x (not
+ * NULL). Caller frees *out with EVP_PKEY_free(). */
+int acmb_p11_test_decode(struct acmb_p11_exporter *x, const unsigned char *der, size_t len,
+    CK_KEY_TYPE kt, EVP_PKEY **out, acmb_err *err);
+
+/* After the last decode: 1 when the EC key was assembled from its scalar,
+ * 0 when OpenSSL's PKCS#8 decoder took it. */
+extern int acmb_p11_test_ec_assembled;
 #endif
 
 #endif
