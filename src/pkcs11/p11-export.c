@@ -176,7 +176,9 @@ acmb_p11_wrap_mechanism(
  * Our wrapping key is made here, in the secure heap, and handed to the
  * token as a session object that is sensitive, unextractable and good only
  * for wrapping: so the token never holds a readable copy and no other
- * process or later session can use it (design.md, "wrapping key").
+ * process or later session can use it (design.md, "wrapping key"). It has
+ * no CKA_LABEL: it lives for one C_WrapKey in our own session, and a label
+ * on a private object costs SoftHSM one more encryption per export.
  */
 static int
 wrapping_key_create(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, unsigned char *aes,
@@ -185,7 +187,6 @@ wrapping_key_create(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, unsigne
 	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	CK_KEY_TYPE kt = CKK_AES;
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-	char label[] = "acmbridge one-off wrapping key";
 	CK_ATTRIBUTE tmpl[] = {
 	    {CKA_CLASS, &cls, sizeof(cls)},
 	    {CKA_KEY_TYPE, &kt, sizeof(kt)},
@@ -200,7 +201,6 @@ wrapping_key_create(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, unsigne
 	    {CKA_SIGN, &no, sizeof(no)},
 	    {CKA_VERIFY, &no, sizeof(no)},
 	    {CKA_DERIVE, &no, sizeof(no)},
-	    {CKA_LABEL, label, sizeof(label) - 1},
 	    {CKA_VALUE, aes, WRAP_KEY_LEN},
 	};
 	CK_RV rv;
