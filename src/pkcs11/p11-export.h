@@ -34,9 +34,9 @@ int acmb_p11_export_plan(const struct acmb_p11_token *t, const struct acmb_p11_o
 /* "wrapped", "components", "trusted-wrap" or "refused". Static string. */
 const char *acmb_p11_export_path_name(enum acmb_p11_export_path path);
 
-/* Reusable state for many exports in one process (OpenSSL decoder chains
- * and ciphers; never key material). Optional: pass NULL for one export.
- * Free with acmb_p11_exporter_free(), which accepts NULL. */
+/* Reusable state for many exports in one process (OpenSSL decoder chains,
+ * ciphers, the last EC curve; never key material). Optional: pass NULL for
+ * one export. Free with acmb_p11_exporter_free(), which accepts NULL. */
 struct acmb_p11_exporter;
 int acmb_p11_exporter_new(struct acmb_p11_exporter **out, acmb_err *err);
 void acmb_p11_exporter_free(struct acmb_p11_exporter *x);
