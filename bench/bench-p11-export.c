@@ -1,7 +1,7 @@
 /*
  * Benchmark driver for bench/export.sh: exports per second of one key
  * through the wrap path (acmb_p11_export_key: one-off wrapping key created
- * and destroyed, C_WrapKey, OpenSSL unwrap, DER trim, PKCS#8 decode) against
+ * and destroyed, C_WrapKey, OpenSSL unwrap, DER trim, key decode) against
  * a floor measured in the same process on the same token: bare C_WrapKey
  * under one fixed wrapping key plus the OpenSSL unwrap, nothing else.
  *

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Exports per second through the wrap path (acmb_p11_export_key: one-off
-# wrapping key created and destroyed, C_WrapKey, OpenSSL unwrap, DER trim,
-# PKCS#8 decode) for RSA-2048 and P-256 on SoftHSM, against a floor measured
-# in the same run on the same token: bare C_WrapKey under a fixed key plus
-# the OpenSSL unwrap. Target: ratio (export time / floor time) <= 1.5.
+# wrapping key created and destroyed, C_WrapKey, OpenSSL unwrap in place, DER
+# trim, key decode: PKCS#8 decoder for RSA, scalar assembly for EC) for
+# RSA-2048 and P-256 on SoftHSM, against a floor measured in the same run on
+# the same token: bare C_WrapKey under a fixed key plus the OpenSSL unwrap.
+# Target: ratio (export time / floor time) <= 1.5. Wall time on a shared
+# machine is noisy: for stable figures run the driver under
+# valgrind --tool=callgrind with a small N and compare instructions.
 #
 #   bench/export.sh [ITERATIONS] [BUILD_DIR]   (default: a Release build of
 #   its own, build-bench-export/, with the fixture and the bench driver)

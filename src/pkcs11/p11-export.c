@@ -4,12 +4,16 @@
 #include <string.h>
 
 #include <openssl/asn1.h>
+#include <openssl/asn1t.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/decoder.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 
 #include "p11-rv.h"
 #include "secmem.h"
@@ -21,17 +25,21 @@
 
 #ifdef ACMB_TEST_HOOKS
 long acmb_p11_test_secret_keys_after_export = -1;
+int acmb_p11_test_ec_assembled = -1;
 #endif
 
 static const char *const cipher_names[] = {"AES-256-WRAP-PAD", "AES-256-WRAP", "AES-256-CBC"};
 #define NCIPHERS (sizeof(cipher_names) / sizeof(cipher_names[0]))
 
 /* Building an OpenSSL 3.0 decoder chain costs more than the decode: keep
- * one per key type, with the slot each writes its result into. */
+ * one per key type, with the slot each writes its result into. Building a
+ * curve costs as much as an EC decode: keep the last one used. */
 struct acmb_p11_exporter {
 	OSSL_DECODER_CTX *dec[2]; /* [0] RSA, [1] EC PrivateKeyInfo */
 	EVP_PKEY *decoded[2];     /* always NULL between calls */
 	EVP_CIPHER *cipher[NCIPHERS];
+	EC_GROUP *ec_group;
+	EVP_PKEY_CTX *ec_fromdata;
 };
 
 int
@@ -56,6 +64,8 @@ acmb_p11_exporter_free(struct acmb_p11_exporter *x)
 	}
 	for (i = 0; i < NCIPHERS; i++)
 		EVP_CIPHER_free(x->cipher[i]);
+	EC_GROUP_free(x->ec_group);
+	EVP_PKEY_CTX_free(x->ec_fromdata);
 	OPENSSL_free(x);
 }
 
@@ -166,7 +176,9 @@ acmb_p11_wrap_mechanism(
  * Our wrapping key is made here, in the secure heap, and handed to the
  * token as a session object that is sensitive, unextractable and good only
  * for wrapping: so the token never holds a readable copy and no other
- * process or later session can use it (design.md, "wrapping key").
+ * process or later session can use it (design.md, "wrapping key"). It has
+ * no CKA_LABEL: it lives for one C_WrapKey in our own session, and a label
+ * on a private object costs SoftHSM one more encryption per export.
  */
 static void destroy_object(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE *h);
 
@@ -257,7 +269,6 @@ wrapping_key_create(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, unsigne
 	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	CK_KEY_TYPE kt = CKK_AES;
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-	char label[] = "acmbridge one-off wrapping key";
 	CK_ATTRIBUTE tmpl[] = {
 	    {CKA_CLASS, &cls, sizeof(cls)},
 	    {CKA_KEY_TYPE, &kt, sizeof(kt)},
@@ -272,7 +283,6 @@ wrapping_key_create(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, unsigne
 	    {CKA_SIGN, &no, sizeof(no)},
 	    {CKA_VERIFY, &no, sizeof(no)},
 	    {CKA_DERIVE, &no, sizeof(no)},
-	    {CKA_LABEL, label, sizeof(label) - 1},
 	    {CKA_VALUE, aes, WRAP_KEY_LEN},
 	};
 	CK_RV rv;
@@ -344,45 +354,39 @@ out:
 	return r;
 }
 
-/* Unwraps with OpenSSL into a new secure buffer. */
+/*
+ * Unwraps with OpenSSL in place: AES key wrap and CBC both decrypt in place
+ * and the plaintext is never longer than the wrapped bytes, and one secure
+ * buffer instead of two saves a wipe and a stack scrub per export.
+ */
 static int
-unwrap(struct acmb_p11_exporter *x, const char *cipher_name, const unsigned char *aes,
-    const unsigned char *iv, const acmb_secbuf *wrapped, acmb_secbuf **out, acmb_err *err)
+unwrap_in_place(struct acmb_p11_exporter *x, const char *cipher_name, const unsigned char *aes,
+    const unsigned char *iv, acmb_secbuf *buf, acmb_err *err)
 {
 	EVP_CIPHER *cipher;
 	EVP_CIPHER_CTX *ctx = NULL;
-	acmb_secbuf *b = NULL;
-	unsigned char *p;
-	size_t cap = acmb_secbuf_len(wrapped) + 16;
+	unsigned char *p = acmb_secbuf_mutable(buf);
+	size_t len = acmb_secbuf_len(buf);
 	int n1 = 0, n2 = 0, r = ACMB_E_INTERNAL;
 
-	*out = NULL;
 	if ((cipher = exporter_cipher(x, cipher_name)) == NULL ||
 	    (ctx = EVP_CIPHER_CTX_new()) == NULL) {
 		r = acmb_error_ssl(err, ACMB_E_INTERNAL, "OpenSSL has no %s cipher", cipher_name);
 		goto out;
 	}
 	EVP_CIPHER_CTX_set_flags(ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
-	if ((b = acmb_secbuf_new(cap)) == NULL || (p = acmb_secbuf_reserve(b, cap)) == NULL) {
-		r = acmb_error(err, ACMB_E_NOMEM, "secure heap exhausted unwrapping a key");
-		goto out;
-	}
 	if (EVP_DecryptInit_ex2(ctx, cipher, aes, iv, NULL) != 1 ||
-	    EVP_DecryptUpdate(
-	        ctx, p, &n1, acmb_secbuf_ptr(wrapped), (int)acmb_secbuf_len(wrapped)) != 1 ||
-	    EVP_DecryptFinal_ex(ctx, p + n1, &n2) != 1) {
+	    EVP_DecryptUpdate(ctx, p, &n1, p, (int)len) != 1 || n1 < 0 || (size_t)n1 > len ||
+	    EVP_DecryptFinal_ex(ctx, p + n1, &n2) != 1 || n2 < 0 || (size_t)n2 > len - (size_t)n1) {
 		r = acmb_error_ssl(err, ACMB_E_TOKEN,
 		    "the wrapped key from the token does not "
 		    "unwrap with %s",
 		    cipher_name);
 		goto out;
 	}
-	acmb_secbuf_commit(b, (size_t)n1 + (size_t)n2);
-	*out = b;
-	b = NULL;
+	acmb_secbuf_truncate(buf, (size_t)n1 + (size_t)n2);
 	r = ACMB_OK;
 out:
-	acmb_secbuf_free(b);
 	EVP_CIPHER_CTX_free(ctx);
 	return r;
 }
@@ -461,6 +465,210 @@ out:
 	return r;
 }
 
+/*
+ * RFC 5915 ECPrivateKey, the inside of an EC PrivateKeyInfo. OpenSSL 3.0
+ * parses it only through the deprecated d2i_ECPrivateKey() or through a
+ * decoder that builds the curve anew and, as SoftHSM leaves the optional
+ * public key out, recomputes the point for every key; OpenSSL's ASN.1
+ * template decoder parses it here instead, so no DER is read by hand. The
+ * free callback wipes the scalar's copy.
+ */
+typedef struct {
+	int32_t version;
+	ASN1_OCTET_STRING *private_key;
+	ASN1_TYPE *parameters;
+	ASN1_BIT_STRING *public_key;
+} SEC1_EC_KEY;
+
+static int
+sec1_ec_key_cb(int op, ASN1_VALUE **pval, const ASN1_ITEM *it, void *exarg)
+{
+	SEC1_EC_KEY *k = (SEC1_EC_KEY *)*pval;
+
+	(void)it;
+	(void)exarg;
+	if (op == ASN1_OP_FREE_PRE && k != NULL) {
+		ASN1_STRING_clear_free(k->private_key);
+		k->private_key = NULL;
+	}
+	return 1;
+}
+
+/* clang-format off */
+ASN1_SEQUENCE_cb(SEC1_EC_KEY, sec1_ec_key_cb) = {
+	ASN1_EMBED(SEC1_EC_KEY, version, INT32),
+	ASN1_SIMPLE(SEC1_EC_KEY, private_key, ASN1_OCTET_STRING),
+	ASN1_EXP_OPT(SEC1_EC_KEY, parameters, ASN1_ANY, 0),
+	ASN1_EXP_OPT(SEC1_EC_KEY, public_key, ASN1_BIT_STRING, 1),
+} static_ASN1_SEQUENCE_END_cb(SEC1_EC_KEY, SEC1_EC_KEY)
+
+/* The exporter's curve for nid, built on first use; NULL for a curve
+ * OpenSSL does not know by name. Lives as long as x. */
+static const EC_GROUP *
+exporter_ec_group(struct acmb_p11_exporter *x, int nid)
+{
+	if (x->ec_group != NULL && EC_GROUP_get_curve_name(x->ec_group) == nid)
+		return x->ec_group;
+	EC_GROUP_free(x->ec_group);
+	x->ec_group = EC_GROUP_new_by_curve_name_ex(NULL, NULL, nid);
+	return x->ec_group;
+}
+/* clang-format on */
+
+/* priv times the generator, as an uncompressed point into buf. */
+static int
+ec_public_point(
+    const EC_GROUP *group, const BIGNUM *priv, unsigned char *buf, size_t max, size_t *len)
+{
+	BN_CTX *bnctx = NULL;
+	EC_POINT *point = NULL;
+	int ok = 0;
+
+	/* The scalar is secret: its temporaries go in the secure heap, and
+	 * EC_POINT_mul() on the generator alone takes the constant-time path. */
+	if ((bnctx = BN_CTX_secure_new()) == NULL || (point = EC_POINT_new(group)) == NULL ||
+	    EC_POINT_mul(group, point, priv, NULL, NULL, bnctx) != 1 ||
+	    (*len = EC_POINT_point2oct(
+	         group, point, POINT_CONVERSION_UNCOMPRESSED, buf, max, bnctx)) == 0)
+		goto out;
+	ok = 1;
+out:
+	EC_POINT_free(point);
+	BN_CTX_free(bnctx);
+	return ok;
+}
+
+/*
+ * An EC PrivateKeyInfo with a named curve, assembled with EVP_PKEY_fromdata
+ * from its scalar and the point computed from it. The point is not taken
+ * from the certificate or the token: the key's public half must be its own,
+ * so that a key of another certificate still fails EVP_PKEY_eq ("public
+ * parts differ") and no check moves to the rules. Returns ACMB_OK with *out
+ * NULL for any other shape (explicit curve parameters, an unknown curve, a
+ * scalar out of range): the generic decoder takes those and gives its own
+ * verdict.
+ */
+static int
+ec_from_pkcs8(struct acmb_p11_exporter *x, const acmb_secbuf *der, EVP_PKEY **out, acmb_err *err)
+{
+	const unsigned char *p = acmb_secbuf_ptr(der), *inner = NULL;
+	PKCS8_PRIV_KEY_INFO *p8 = NULL;
+	SEC1_EC_KEY *sec1 = NULL;
+	const ASN1_OBJECT *alg_oid = NULL;
+	const X509_ALGOR *alg = NULL;
+	const void *curve = NULL;
+	const EC_GROUP *group;
+	const char *group_name;
+	BIGNUM *priv = NULL;
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY *pkey = NULL;
+	unsigned char point[1 + 2 * 66]; /* uncompressed P-521 */
+	size_t point_len = 0;
+	int inner_len = 0, curve_type = 0, nid, r = ACMB_E_INTERNAL;
+
+	*out = NULL;
+	if ((p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)acmb_secbuf_len(der))) == NULL ||
+	    p != acmb_secbuf_ptr(der) + acmb_secbuf_len(der) ||
+	    PKCS8_pkey_get0(&alg_oid, &inner, &inner_len, &alg, p8) != 1 ||
+	    OBJ_obj2nid(alg_oid) != NID_X9_62_id_ecPublicKey)
+		goto other_shape;
+	X509_ALGOR_get0(NULL, &curve_type, &curve, alg);
+	if (curve_type != V_ASN1_OBJECT || (nid = OBJ_obj2nid(curve)) == NID_undef ||
+	    (group_name = OBJ_nid2sn(nid)) == NULL)
+		goto other_shape;
+	p = inner;
+	if ((sec1 = (SEC1_EC_KEY *)ASN1_item_d2i(
+	         NULL, &p, inner_len, ASN1_ITEM_rptr(SEC1_EC_KEY))) == NULL ||
+	    p != inner + inner_len || sec1->version != 1 ||
+	    (sec1->parameters != NULL && (sec1->parameters->type != V_ASN1_OBJECT ||
+	                                     OBJ_obj2nid(sec1->parameters->value.object) != nid)))
+		goto other_shape;
+	if ((group = exporter_ec_group(x, nid)) == NULL)
+		goto other_shape;
+	if ((priv = BN_secure_new()) == NULL) {
+		r = acmb_error_ssl(err, ACMB_E_NOMEM, "secure heap exhausted");
+		goto out;
+	}
+	if (BN_bin2bn(ASN1_STRING_get0_data(sec1->private_key),
+	        ASN1_STRING_length(sec1->private_key), priv) == NULL ||
+	    BN_is_zero(priv) || BN_cmp(priv, EC_GROUP_get0_order(group)) >= 0 ||
+	    !ec_public_point(group, priv, point, sizeof(point), &point_len))
+		goto other_shape;
+	/* priv is secure, so the builder puts the block in the secure heap and
+	 * OSSL_PARAM_free() clear-frees it. */
+	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
+	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group_name, 0) != 1 ||
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv) != 1 ||
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, point_len) != 1 ||
+	    /* ACM wants the public key in the PEM. */
+	    OSSL_PARAM_BLD_push_int(bld, OSSL_PKEY_PARAM_EC_INCLUDE_PUBLIC, 1) != 1 ||
+	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    (x->ec_fromdata == NULL &&
+	        (x->ec_fromdata = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL)) {
+		r = acmb_error_ssl(err, ACMB_E_NOMEM, "cannot assemble the EC key");
+		goto out;
+	}
+	if (EVP_PKEY_fromdata_init(x->ec_fromdata) != 1 ||
+	    EVP_PKEY_fromdata(x->ec_fromdata, &pkey, EVP_PKEY_KEYPAIR, params) != 1 || pkey == NULL)
+		goto other_shape;
+	*out = pkey;
+	pkey = NULL;
+	r = ACMB_OK;
+	goto out;
+other_shape:
+	/* Not an error of ours: the generic decoder judges this key. */
+	ERR_clear_error();
+	r = ACMB_OK;
+out:
+	EVP_PKEY_free(pkey);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_clear_free(priv);
+	ASN1_item_free((ASN1_VALUE *)sec1, ASN1_ITEM_rptr(SEC1_EC_KEY));
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	return r;
+}
+
+/* The unwrapped plaintext into a key: EC keys of a named curve assembled
+ * from their scalar, anything else through OpenSSL's PKCS#8 decoder. */
+static int
+decode_unwrapped(
+    struct acmb_p11_exporter *x, acmb_secbuf *der, CK_KEY_TYPE kt, EVP_PKEY **out, acmb_err *err)
+{
+	int r;
+
+	*out = NULL;
+	if ((r = trim_to_der(der, err)) != ACMB_OK)
+		return r;
+	if (kt == CKK_EC && (r = ec_from_pkcs8(x, der, out, err)) != ACMB_OK)
+		return r;
+#ifdef ACMB_TEST_HOOKS
+	acmb_p11_test_ec_assembled = *out != NULL;
+#endif
+	if (*out != NULL)
+		return ACMB_OK;
+	return decode_pkcs8(x, der, kt, out, err);
+}
+
+#ifdef ACMB_TEST_HOOKS
+int
+acmb_p11_test_decode(struct acmb_p11_exporter *x, const unsigned char *der, size_t len,
+    CK_KEY_TYPE kt, EVP_PKEY **out, acmb_err *err)
+{
+	acmb_secbuf *b = NULL;
+	int r;
+
+	*out = NULL;
+	if ((b = acmb_secbuf_new(len)) == NULL)
+		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
+	if ((r = acmb_secbuf_put(b, der, len)) == ACMB_OK)
+		r = decode_unwrapped(x, b, kt, out, err);
+	acmb_secbuf_free(b);
+	return r;
+}
+#endif
+
 static void
 destroy_object(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE *h)
 {
@@ -479,7 +687,7 @@ export_wrapped(struct acmb_p11_exporter *x, const struct acmb_p11_token *t, CK_S
 	CK_OBJECT_HANDLE wk = CK_INVALID_HANDLE;
 	CK_MECHANISM mech = {0, NULL, 0};
 	unsigned char *aes = NULL, iv[16];
-	acmb_secbuf *wrapped = NULL, *der = NULL;
+	acmb_secbuf *der = NULL;
 	const char *cipher = NULL;
 	int r = ACMB_E_INTERNAL;
 
@@ -500,23 +708,21 @@ export_wrapped(struct acmb_p11_exporter *x, const struct acmb_p11_token *t, CK_S
 	}
 	if ((r = wrapping_key_create(t, s, aes, &wk, err)) != ACMB_OK)
 		goto out;
-	r = wrap(t, s, &mech, wk, key->handle, &wrapped, err);
+	r = wrap(t, s, &mech, wk, key->handle, &der, err);
 	destroy_object(t, s, &wk);
 	if (r != ACMB_OK)
 		goto out;
-	if ((r = unwrap(x, cipher, aes, mech.pParameter, wrapped, &der, err)) != ACMB_OK)
+	if ((r = unwrap_in_place(x, cipher, aes, mech.pParameter, der, err)) != ACMB_OK)
 		goto out;
 	OPENSSL_secure_clear_free(aes, WRAP_KEY_LEN);
 	aes = NULL;
-	if ((r = trim_to_der(der, err)) != ACMB_OK ||
-	    (r = decode_pkcs8(x, der, key->key_type, out, err)) != ACMB_OK)
+	if ((r = decode_unwrapped(x, der, key->key_type, out, err)) != ACMB_OK)
 		goto out;
 	r = ACMB_OK;
 out:
 	destroy_object(t, s, &wk);
 	if (aes != NULL)
 		OPENSSL_secure_clear_free(aes, WRAP_KEY_LEN);
-	acmb_secbuf_free(wrapped);
 	acmb_secbuf_free(der);
 	return r;
 }

@@ -34,9 +34,9 @@ int acmb_p11_export_plan(const struct acmb_p11_token *t, const struct acmb_p11_o
 /* "wrapped", "components", "trusted-wrap" or "refused". Static string. */
 const char *acmb_p11_export_path_name(enum acmb_p11_export_path path);
 
-/* Reusable state for many exports in one process (OpenSSL decoder chains
- * and ciphers; never key material). Optional: pass NULL for one export.
- * Free with acmb_p11_exporter_free(), which accepts NULL. */
+/* Reusable state for many exports in one process (OpenSSL decoder chains,
+ * ciphers, the last EC curve; never key material). Optional: pass NULL for
+ * one export. Free with acmb_p11_exporter_free(), which accepts NULL. */
 struct acmb_p11_exporter;
 int acmb_p11_exporter_new(struct acmb_p11_exporter **out, acmb_err *err);
 void acmb_p11_exporter_free(struct acmb_p11_exporter *x);
@@ -60,6 +60,16 @@ int acmb_p11_wrap_mechanism(
 /* Session secret-key objects still visible on the token right after the
  * last export returned (our wrapping key must never be among them). */
 extern long acmb_p11_test_secret_keys_after_export;
+
+/* The wrap path's last step alone: der (an unwrapped PrivateKeyInfo as a
+ * token gives it, zero padding included) into a new EVP_PKEY through x (not
+ * NULL). Caller frees *out with EVP_PKEY_free(). */
+int acmb_p11_test_decode(struct acmb_p11_exporter *x, const unsigned char *der, size_t len,
+    CK_KEY_TYPE kt, EVP_PKEY **out, acmb_err *err);
+
+/* After the last decode: 1 when the EC key was assembled from its scalar,
+ * 0 when OpenSSL's PKCS#8 decoder took it. */
+extern int acmb_p11_test_ec_assembled;
 #endif
 
 #endif

@@ -142,4 +142,16 @@ expect_in "default audit log under XDG_STATE_HOME" '"event":"begin"' "$(cat "$W/
 expect_in "audit log is 0600" "600" "$(stat -c %a "$W/state/acmbridge/audit.log" 2>&1)"
 expect_in "audit dir is 0700" "700" "$(stat -c %a "$W/state/acmbridge" 2>&1)"
 
+# A wrapped EC key named next to another key's certificate: its public half
+# is computed from its own scalar, never taken from the certificate, so the
+# mismatch shows as different public parts (not as a damaged key).
+genkey p256 "$P/p256-other.key"
+fixture acmb-main import-key "$P/p256-other.key" 0409 p256-other sens
+for c in p256-sens p384-sens; do
+	expect_rc "p256-other key with the $c certificate refused" 3 drv --certificate "$(cert_uri "$c")" \
+		--private-key "pkcs11:token=acmb-main;object=p256-other;type=private"
+	expect_in "p256-other key with $c: public parts differ" "key=EC-prime256v1 matches-cert=no" "$OUT"
+	expect_in "p256-other key with $c: named as a mismatch" "does not match the certificate" "$ERR"
+done
+
 finish
