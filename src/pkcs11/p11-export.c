@@ -172,14 +172,6 @@ acmb_p11_wrap_mechanism(
 	    t->label, t->module);
 }
 
-/*
- * Our wrapping key is made here, in the secure heap, and handed to the
- * token as a session object that is sensitive, unextractable and good only
- * for wrapping: so the token never holds a readable copy and no other
- * process or later session can use it (design.md, "wrapping key"). It has
- * no CKA_LABEL: it lives for one C_WrapKey in our own session, and a label
- * on a private object costs SoftHSM one more encryption per export.
- */
 static void destroy_object(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE *h);
 
 /* The answers of a token that will not take a secret key's value from
@@ -217,7 +209,6 @@ wrapping_key_generate(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, unsig
 	CK_MECHANISM gen = {CKM_AES_KEY_GEN, NULL, 0};
 	CK_ULONG len = WRAP_KEY_LEN;
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-	char label[] = "acmbridge one-off wrapping key";
 	CK_ATTRIBUTE tmpl[] = {
 	    {CKA_TOKEN, &no, sizeof(no)},
 	    {CKA_PRIVATE, &yes, sizeof(yes)},
@@ -230,7 +221,6 @@ wrapping_key_generate(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, unsig
 	    {CKA_SIGN, &no, sizeof(no)},
 	    {CKA_VERIFY, &no, sizeof(no)},
 	    {CKA_DERIVE, &no, sizeof(no)},
-	    {CKA_LABEL, label, sizeof(label) - 1},
 	    {CKA_VALUE_LEN, &len, sizeof(len)},
 	};
 	acmb_secbuf *v = NULL;
@@ -262,6 +252,14 @@ out:
 	return r;
 }
 
+/*
+ * Our wrapping key is made here, in the secure heap, and handed to the
+ * token as a session object that is sensitive, unextractable and good only
+ * for wrapping: so the token never holds a readable copy and no other
+ * process or later session can use it (design.md, "wrapping key"). It has
+ * no CKA_LABEL: it lives for one C_WrapKey in our own session, and a label
+ * on a private object costs SoftHSM one more encryption per export.
+ */
 static int
 wrapping_key_create(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, unsigned char *aes,
     CK_OBJECT_HANDLE *h, acmb_err *err)
@@ -501,6 +499,7 @@ ASN1_SEQUENCE_cb(SEC1_EC_KEY, sec1_ec_key_cb) = {
 	ASN1_EXP_OPT(SEC1_EC_KEY, parameters, ASN1_ANY, 0),
 	ASN1_EXP_OPT(SEC1_EC_KEY, public_key, ASN1_BIT_STRING, 1),
 } static_ASN1_SEQUENCE_END_cb(SEC1_EC_KEY, SEC1_EC_KEY)
+/* clang-format on */
 
 /* The exporter's curve for nid, built on first use; NULL for a curve
  * OpenSSL does not know by name. Lives as long as x. */
@@ -513,7 +512,6 @@ exporter_ec_group(struct acmb_p11_exporter *x, int nid)
 	x->ec_group = EC_GROUP_new_by_curve_name_ex(NULL, NULL, nid);
 	return x->ec_group;
 }
-/* clang-format on */
 
 /* priv times the generator, as an uncompressed point into buf. */
 static int
