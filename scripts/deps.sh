@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages acmbridge needs to build, test and run the
-# demo. Idempotent: does nothing when everything is already there.
+# Installs the Debian 12 packages acmbridge needs to build, test, lint and
+# run the demo. Idempotent: does nothing when everything is already there.
 set -euo pipefail
 
 PKGS=(
@@ -10,6 +10,7 @@ PKGS=(
 	libcmocka-dev
 	python3 python3-botocore python3-cryptography awscli
 	gdb strace valgrind hyperfine time jq
+	cppcheck clang-tidy
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds acmbridge and runs every test: once in a normal build, once under
-# AddressSanitizer + UndefinedBehaviorSanitizer, and the fuzzers' short runs.
+# AddressSanitizer + UndefinedBehaviorSanitizer, the fuzzers' short runs, and
+# the static analysis (scripts/lint.sh, counted as one test).
 # Usage: scripts/test.sh        (from anywhere; installs what it needs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +35,12 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 echo "== fuzzers (short runs; scripts/fuzz.sh for long ones)"
 CC=clang run_suite build-fuzz -DACMB_FUZZ=ON -DACMB_SANITIZE=ON
 
-# One closing line over the three ctest runs.
+echo "== static analysis (cppcheck, clang-tidy)"
+lint_failed=0
+bash scripts/lint.sh || { lint_failed=1; status=1; }
+
+# One closing line over the three ctest runs and the lint.
 grep -oE '[0-9]+ tests failed out of [0-9]+' "$log" |
-	awk '{ f += $1; t += $6 } END { printf "all suites: %d passed, %d failed\n", t - f, f }'
+	awk -v lf="$lint_failed" '{ f += $1; t += $6 }
+	END { printf "all suites: %d passed, %d failed\n", t - f + 1 - lf, f + lf }'
 exit $status

@@ -128,7 +128,7 @@ join(const char *a, ...)
 	char *s;
 
 	va_start(ap, a);
-	for (parts[n] = a; parts[n] != NULL && n < 7; parts[n] = va_arg(ap, const char *))
+	for (parts[n] = a; n < 7 && parts[n] != NULL; parts[n] = va_arg(ap, const char *))
 		len += strlen(parts[n++]);
 	va_end(ap);
 	s = malloc(len + 1);
@@ -203,7 +203,7 @@ static void
 test_scan_blocks_and_lines(void **state)
 {
 	char *cert = make_cert_pem("one", 0), *key = make_key_pem("type-specific");
-	char *text = join("\n", cert, "\n", ec_params, key, NULL);
+	char *text = join("\n", cert, "\n", ec_params, key, (const char *)NULL);
 	struct seen s = {0};
 	acmb_err err = {0};
 	unsigned flags = 0;
@@ -304,7 +304,7 @@ test_text_around_dropped(void **state)
 {
 	char *cert = make_cert_pem("around", 0), *out = NULL;
 	char *text = join("Bag Attributes\n    friendlyName: web\nsubject=/CN=around\n", cert,
-	    "-- pasted from a ticket\n", NULL);
+	    "-- pasted from a ticket\n", (const char *)NULL);
 	struct acmb_material *m;
 	acmb_err err = {0};
 	size_t len;
@@ -325,7 +325,7 @@ test_text_around_dropped(void **state)
 static void
 test_ec_parameters_in_key_field(void **state)
 {
-	char *key = make_key_pem("type-specific"), *text = join(ec_params, key, NULL);
+	char *key = make_key_pem("type-specific"), *text = join(ec_params, key, (const char *)NULL);
 	struct acmb_material *m;
 
 	(void)state;
@@ -345,7 +345,7 @@ static void
 test_key_field_with_certificate_and_two_keys(void **state)
 {
 	char *key = make_key_pem("PrivateKeyInfo"), *cert = make_cert_pem("k", 0);
-	char *with_cert = join(key, cert, NULL), *two = join(key, key, NULL);
+	char *with_cert = join(key, cert, (const char *)NULL), *two = join(key, key, (const char *)NULL);
 	struct acmb_material *m;
 
 	(void)state;
@@ -387,7 +387,7 @@ static void
 test_private_key_in_chain_not_echoed(void **state)
 {
 	char *key = make_key_pem("PrivateKeyInfo"), *a = make_cert_pem("a", 0);
-	char *text = join(a, key, NULL), *body;
+	char *text = join(a, key, (const char *)NULL), *body;
 	struct acmb_material *m;
 
 	(void)state;
@@ -411,7 +411,7 @@ static void
 test_chain_order_kept(void **state)
 {
 	char *a = make_cert_pem("first", 0), *b = make_cert_pem("second", 0);
-	char *c = make_cert_pem("third", 0), *text = join(a, b, c, NULL), *out = NULL;
+	char *c = make_cert_pem("third", 0), *text = join(a, b, c, (const char *)NULL), *out = NULL;
 	struct acmb_material *m;
 	acmb_err err = {0};
 	size_t len;

@@ -483,8 +483,8 @@ acmb_aws_credentials_container(struct acmb_aws_credentials *c, int *found, acmb_
 	}
 	*found = 1;
 	snprintf(what, sizeof(what), "container credentials endpoint");
-	if ((r = acmb_aws_http_fetch("GET", url, headers, ACMB_AWS_CONTAINER_TIMEOUT_SECONDS,
-	         ACMB_AWS_METADATA_MAX, &status, &body, &why)) != ACMB_OK) {
+	if (acmb_aws_http_fetch("GET", url, headers, ACMB_AWS_CONTAINER_TIMEOUT_SECONDS,
+	        ACMB_AWS_METADATA_MAX, &status, &body, &why) != ACMB_OK) {
 		r = acmb_error(err, ACMB_E_CONFIG,
 		    "the container credentials endpoint did not "
 		    "answer: %s",

@@ -299,13 +299,13 @@ parse_args(struct import_cli *c, int argc, char **argv)
 		if (acmb_cli_split_option(argc, argv, &i, import_takes_value, opt, sizeof(opt),
 		    &val) < 0)
 			return -1;
-		if ((r = acmb_cli_source_option(opt, (char *)val, &c->src)) != 0) {
-			if (r < 0)
-				return -1;
-		} else if ((r = acmb_cli_aws_option(opt, val, &c->aws)) != 0) {
-			if (r < 0)
-				return -1;
-		} else if (strcmp(opt, "--certificate-arn") == 0) {
+		if ((r = acmb_cli_source_option(opt, (char *)val, &c->src)) == 0)
+			r = acmb_cli_aws_option(opt, val, &c->aws);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			continue;
+		if (strcmp(opt, "--certificate-arn") == 0) {
 			c->opts.certificate_arn = val;
 		} else if (strcmp(opt, "--cli-input-json") == 0) {
 			c->input_json_arg = val;
@@ -449,16 +449,16 @@ acmb_cli_import(int argc, char **argv)
 	c.aws.debug = acmb_cli_debug;
 	/* AWS first: the environment's secrets move into the secure heap and
 	 * leave the environment now, whatever happens next (nothing is sent). */
-	if ((r = resolve_aws(&c, &cfg, &err)) != ACMB_OK)
+	if (resolve_aws(&c, &cfg, &err) != ACMB_OK)
 		goto fail;
 	if (c.input_json_arg != NULL) {
-		if ((r = load_input_json(&c, &err)) != ACMB_OK ||
-		    (r = apply_input_json(&c, &m, &err)) != ACMB_OK)
+		if (load_input_json(&c, &err) != ACMB_OK ||
+		    apply_input_json(&c, &m, &err) != ACMB_OK)
 			goto fail;
 	}
 	c.opts.tags = c.tags.tags;
 	c.opts.ntags = c.tags.ntags;
-	if ((r = acmb_acm_tags_check(c.tags.tags, c.tags.ntags, &err)) != ACMB_OK)
+	if (acmb_acm_tags_check(c.tags.tags, c.tags.ntags, &err) != ACMB_OK)
 		goto fail;
 
 	/* A token export names its destination (export policy, audit record). */
@@ -471,11 +471,10 @@ acmb_cli_import(int argc, char **argv)
 	}
 	/* Every ACM rule first, offline: on a failure nothing is sent. */
 	if (m == NULL) {
-		if ((r = acmb_check_source(&c.src, time(NULL), &m, &rep, &audit, &err)) !=
-		    ACMB_OK)
+		if (acmb_check_source(&c.src, time(NULL), &m, &rep, &audit, &err) != ACMB_OK)
 			goto fail;
 	} else if ((rep = calloc(1, sizeof(*rep))) == NULL ||
-	    (r = acmb_rules_judge(m, time(NULL), rep, &err)) != ACMB_OK) {
+	    acmb_rules_judge(m, time(NULL), rep, &err) != ACMB_OK) {
 		if (rep == NULL)
 			acmb_error(&err, ACMB_E_NOMEM, "out of memory");
 		goto fail;

@@ -408,15 +408,15 @@ acmb_cli_issue(int argc, char **argv)
 		                                 "2027-06-30)");
 		goto out;
 	}
-	if (c.passthrough_arg != NULL && (r = load_passthrough(&c, &err)) != ACMB_OK) {
+	if (c.passthrough_arg != NULL && load_passthrough(&c, &err) != ACMB_OK) {
 		exit_code = acmb_cli_fail(&err);
 		goto out;
 	}
-	if ((r = acmb_acm_tags_check(c.tags.tags, c.tags.ntags, &err)) != ACMB_OK) {
+	if (acmb_acm_tags_check(c.tags.tags, c.tags.ntags, &err) != ACMB_OK) {
 		exit_code = acmb_cli_fail(&err);
 		goto out;
 	}
-	if ((r = resolve_configs(&c, &pca, &acm, &err)) != ACMB_OK) {
+	if (resolve_configs(&c, &pca, &acm, &err) != ACMB_OK) {
 		exit_code = acmb_cli_fail(&err);
 		goto out;
 	}

@@ -17,7 +17,7 @@
 
 #include "error.h"
 
-#define ACMB_EXPORT_POLICY_MAX (64 * 1024) /* largest policy file read */
+#define ACMB_EXPORT_POLICY_MAX 65536 /* largest policy file read: 64 KiB */
 #define ACMB_EXPORT_POLICY_DEFAULT "default: any extractable key"
 
 struct acmb_export_policy;

@@ -41,7 +41,8 @@ static int
 fingerprint(X509 *x, char hex[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
+	unsigned int n = 0;
+	size_t i;
 
 	if (!X509_digest(x, EVP_sha256(), md, &n) || n != 32)
 		return ACMB_E_INTERNAL;

@@ -402,9 +402,12 @@ pair_key(struct ctx *c, struct open_token *ot, X509 *leaf, const struct acmb_p11
 				*key = h[i];
 				break;
 			}
+			/* The token's own failure, not "no key pairs" below. */
 			if ((r = acmb_p11_object_describe(&ot->tok, ot->s, h[i], &o, err)) !=
-			    ACMB_OK)
-				break;
+			    ACMB_OK) {
+				free(got);
+				return r;
+			}
 			by_id[1].pValue = o.id;
 			by_id[1].ulValueLen = o.id_len;
 			if (o.id_len > 0 &&
@@ -553,7 +556,8 @@ static void
 cert_fingerprint(X509 *x, char *buf, size_t len)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
+	unsigned int n = 0;
+	size_t i;
 
 	buf[0] = '\0';
 	if (x == NULL || X509_digest(x, EVP_sha256(), md, &n) != 1)
@@ -622,7 +626,7 @@ export_audited(struct ctx *c, struct open_token *ot, CK_OBJECT_HANDLE kh, X509 *
 		return acmb_error(err, ACMB_E_EXPORT,
 		    "export refused: no audit log is open, and "
 		    "no key leaves a token without an audit record");
-	if ((r = acmb_audit_begin(audit, &att, err)) != ACMB_OK) {
+	if (acmb_audit_begin(audit, &att, err) != ACMB_OK) {
 		char msg[ACMB_ERRMSG_MAX];
 
 		snprintf(msg, sizeof(msg), "%s", err != NULL ? err->msg : "");

@@ -1,3 +1,4 @@
+#define ACMB_ERROR_DEFINE /* error.h: the real functions, not the analyzer's view */
 #include "error.h"
 
 #include <stdarg.h>

@@ -56,7 +56,7 @@ decode_pin(const char *s, size_t n, char **out, acmb_err *err)
 	int hi, lo, r = ACMB_E_INTERNAL;
 
 	*out = NULL;
-	if (n > 3 * ACMB_P11_PIN_MAX) {
+	if (n > (size_t)3 * ACMB_P11_PIN_MAX) {
 		r = acmb_error(err, ACMB_E_TOO_BIG, "pin-value in the pkcs11: URI is too long");
 		goto out;
 	}
