@@ -20,7 +20,7 @@
 
 #define WRAP_KEY_LEN 32
 /* A PKCS#8 RSA-16384 key is under 10 KiB; anything bigger is not a key. */
-#define WRAPPED_MAX (16 * 1024)
+#define WRAPPED_MAX 16384 /* 16 KiB */
 #define WRAPPED_GUESS 4096
 
 #ifdef ACMB_TEST_HOOKS
