@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	(void)argc;
 	(void)argv;
@@ -27,9 +27,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const profiles[] = { "default", "ops", "a b", "" };
-	static const char *const keys[] = { "region", "aws_access_key_id",
-		"aws_secret_access_key", "credential_process", "" };
+	static const char *const profiles[] = {"default", "ops", "a b", ""};
+	static const char *const keys[] = {
+	    "region", "aws_access_key_id", "aws_secret_access_key", "credential_process", ""};
 	acmb_secbuf *text;
 	const char *val;
 	char code[128], raw[512];
@@ -47,10 +47,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)acmb_aws_ini_has_profile(text, style, profiles[i]);
 			for (j = 0; j < sizeof(keys) / sizeof(keys[0]); j++) {
 				/* A found value must lie inside the text it came from. */
-				if (acmb_aws_ini_get(text, style, profiles[i], keys[j], &val,
-				    &vlen) &&
+				if (acmb_aws_ini_get(
+				        text, style, profiles[i], keys[j], &val, &vlen) &&
 				    (val < acmb_secbuf_str(text) ||
-				    val + vlen > acmb_secbuf_str(text) + acmb_secbuf_len(text)))
+				        val + vlen > acmb_secbuf_str(text) + acmb_secbuf_len(text)))
 					__builtin_trap();
 			}
 		}

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 
 	(void)argc;
 	(void)argv;
@@ -29,7 +29,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct acmb_p11_uri *uri = NULL;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	char *text, *pin;
 	int had_pin = 0;
 

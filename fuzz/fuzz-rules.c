@@ -26,7 +26,7 @@ static EVP_PKEY *key;
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	X509_NAME *n;
 
 	(void)argc;
@@ -40,13 +40,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		return 1;
 	X509_set_version(leaf, X509_VERSION_3);
 	ASN1_INTEGER_set(X509_get_serialNumber(leaf), 1);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"fuzz leaf",
-	    -1, -1, 0);
+	X509_NAME_add_entry_by_txt(
+	    n, "CN", MBSTRING_ASC, (const unsigned char *)"fuzz leaf", -1, -1, 0);
 	X509_set_subject_name(leaf, n);
 	X509_NAME_free(n);
 	n = X509_NAME_new();
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"fuzz CA", -1,
-	    -1, 0);
+	X509_NAME_add_entry_by_txt(
+	    n, "CN", MBSTRING_ASC, (const unsigned char *)"fuzz CA", -1, -1, 0);
 	X509_set_issuer_name(leaf, n);
 	X509_NAME_free(n);
 	X509_gmtime_adj(X509_getm_notBefore(leaf), -3600);
@@ -60,7 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct acmb_material *m = acmb_material_new();
 	struct acmb_rules_report *rep = OPENSSL_zalloc(sizeof(*rep));
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	char at[64];
 	time_t t;
 

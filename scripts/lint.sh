@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Static analysis, clean or failed: cppcheck over every C file the build knows
-# (src/, tests/, bench/, fuzz/), then clang-tidy with the root .clang-tidy over
-# src/. Exits non-zero on any finding and prints each one.
+# Static analysis, clean or failed: clang-format (the root .clang-format) over
+# every tracked C file, cppcheck over every C file the build knows (src/,
+# tests/, bench/, fuzz/), then clang-tidy with the root .clang-tidy over src/.
+# Exits non-zero on any finding and prints each one.
 # Usage: scripts/lint.sh        (from anywhere; scripts/deps.sh installs the tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=build-lint
 jobs=2
-for tool in cppcheck clang-tidy; do
+for tool in clang-format cppcheck clang-tidy; do
 	if ! command -v "$tool" >/dev/null; then
 		echo "lint: $tool is not installed (scripts/deps.sh installs it)" >&2
 		exit 1
@@ -27,6 +28,13 @@ started=$SECONDS
 cppcheck_args=(--enable=warning,portability,performance --inline-suppr
 	--suppress=missingIncludeSystem --error-exitcode=1 --quiet -j"$jobs"
 	--template='{file}:{line}:{column}: {severity}: {message} [{id}]')
+
+# Tracked files only: a build dir or a scratch file is not the project's.
+echo "== clang-format $(clang-format --version | sed -n 's/.*version \([0-9.]*\).*/\1/p'): every C file"
+if ! git ls-files -z '*.c' '*.h' | xargs -0 clang-format --dry-run --Werror; then
+	echo "lint: run clang-format -i on the files above" >&2
+	status=1
+fi
 
 echo "== cppcheck $(cppcheck --version | cut -d' ' -f2): src/ tests/ bench/"
 cppcheck "${cppcheck_args[@]}" --project="$build/compile_commands.json" || status=1

@@ -673,15 +673,15 @@ test_derive_for_another_service(void **state)
 	o.max_attempts = 7;
 	assert_non_null(acm = resolve_ok(&o));
 	assert_null(getenv("AWS_SECRET_ACCESS_KEY"));
-	assert_int_equal(acmb_aws_config_derive(acm, &o, &acmb_aws_service_acm_pca, &pca, &err),
-	    ACMB_OK);
+	assert_int_equal(
+	    acmb_aws_config_derive(acm, &o, &acmb_aws_service_acm_pca, &pca, &err), ACMB_OK);
 	assert_string_equal(acmb_aws_config_endpoint(acm), "https://acm.eu-west-1.amazonaws.com");
 	assert_string_equal(acmb_aws_config_endpoint(pca), "https://pca.example.test");
 	assert_string_equal(acmb_aws_config_region(pca), "eu-west-1");
 	assert_string_equal(acmb_aws_config_access_key_id(pca), "AKIAENVIRONMENT0001");
 	assert_string_equal(acmb_aws_config_secret_access_key(pca), "env/secret/0123456789");
-	assert_ptr_not_equal(acmb_aws_config_secret_access_key(pca),
-	    acmb_aws_config_secret_access_key(acm));
+	assert_ptr_not_equal(
+	    acmb_aws_config_secret_access_key(pca), acmb_aws_config_secret_access_key(acm));
 	assert_int_equal(acmb_aws_config_max_attempts(pca), 7);
 	assert_ptr_equal(acmb_aws_config_service(pca), &acmb_aws_service_acm_pca);
 	acmb_aws_config_free(acm);

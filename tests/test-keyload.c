@@ -315,9 +315,9 @@ test_pkcs8_pem_from_secure_heap(void **state)
 static void
 test_pkcs8_pem_len_matches_encoder(void **state)
 {
-	static const char *const curves[] = { "P-256", "P-384", "P-521", "secp256k1",
-		"brainpoolP256r1", "prime192v1" };
-	static const char *const forms[] = { "uncompressed", "compressed" };
+	static const char *const curves[] = {
+	    "P-256", "P-384", "P-521", "secp256k1", "brainpoolP256r1", "prime192v1"};
+	static const char *const forms[] = {"uncompressed", "compressed"};
 	EVP_PKEY *k;
 	acmb_secbuf *pem = NULL;
 	acmb_err err = {0};
@@ -329,11 +329,12 @@ test_pkcs8_pem_len_matches_encoder(void **state)
 		for (j = 0; j < 2; j++) {
 			for (inc = 0; inc <= 1; inc++) {
 				assert_non_null(k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curves[i]));
-				assert_true(EVP_PKEY_set_utf8_string_param(k,
-				    "point-format", forms[j]));
+				assert_true(
+				    EVP_PKEY_set_utf8_string_param(k, "point-format", forms[j]));
 				assert_true(EVP_PKEY_set_int_param(k, "include-public", inc));
 				assert_int_equal(acmb_keyload_pkcs8_pem(k, &pem, &err), ACMB_OK);
-				assert_int_equal(acmb_keyload_pkcs8_pem_len(k, &len, &err), ACMB_OK);
+				assert_int_equal(
+				    acmb_keyload_pkcs8_pem_len(k, &len, &err), ACMB_OK);
 				assert_int_equal(len, acmb_secbuf_len(pem));
 				acmb_secbuf_free(pem);
 				pem = NULL;

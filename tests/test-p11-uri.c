@@ -81,10 +81,10 @@ static void
 test_pin_value_hidden_forms_refused(void **state)
 {
 	static const char *const forms[] = {
-		"pkcs11:token=t;pin-value=5309",        /* a path attribute */
-		"pkcs11:;object=k&pin-value=5309",      /* after '&' in the path */
-		"pkcs11:token=t?pin-val\nue=5309",      /* whitespace p11-kit skips */
-		"pkcs11:token=t?module-name=x?pin-value=5309", /* inside another value */
+	    "pkcs11:token=t;pin-value=5309",               /* a path attribute */
+	    "pkcs11:;object=k&pin-value=5309",             /* after '&' in the path */
+	    "pkcs11:token=t?pin-val\nue=5309",             /* whitespace p11-kit skips */
+	    "pkcs11:token=t?module-name=x?pin-value=5309", /* inside another value */
 	};
 	struct acmb_p11_uri *u = NULL;
 	acmb_err err = {0, ""};

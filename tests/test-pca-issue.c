@@ -233,7 +233,7 @@ test_csr(void **state)
 	X509_NAME *n = NULL;
 	X509_REQ *req;
 	BIO *bio;
-	STACK_OF(X509_EXTENSION) * exts;
+	STACK_OF(X509_EXTENSION) *exts;
 	GENERAL_NAMES *sans;
 	char *pem = NULL;
 	acmb_err err = {0};

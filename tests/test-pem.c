@@ -345,7 +345,8 @@ static void
 test_key_field_with_certificate_and_two_keys(void **state)
 {
 	char *key = make_key_pem("PrivateKeyInfo"), *cert = make_cert_pem("k", 0);
-	char *with_cert = join(key, cert, (const char *)NULL), *two = join(key, key, (const char *)NULL);
+	char *with_cert = join(key, cert, (const char *)NULL),
+	     *two = join(key, key, (const char *)NULL);
 	struct acmb_material *m;
 
 	(void)state;

@@ -93,12 +93,12 @@ test_same_shape_passes(void **state)
 	acmb_err err;
 
 	(void)state;
-	assert_int_equal(judge(
-	    make_cert(rsa2048, "DNS:a.example,DNS:b.example", "digitalSignature,keyEncipherment",
-		"serverAuth,clientAuth"),
-	    make_cert(rsa2048, "DNS:b.example,DNS:c.example", "digitalSignature,keyEncipherment",
-		"serverAuth,clientAuth"),
-	    &rep, &err), ACMB_OK);
+	assert_int_equal(judge(make_cert(rsa2048, "DNS:a.example,DNS:b.example",
+	                           "digitalSignature,keyEncipherment", "serverAuth,clientAuth"),
+	                     make_cert(rsa2048, "DNS:b.example,DNS:c.example",
+	                         "digitalSignature,keyEncipherment", "serverAuth,clientAuth"),
+	                     &rep, &err),
+	    ACMB_OK);
 	assert_true(rep.ok);
 	assert_int_equal(rep.nfindings, ACMB_REIMPORT_RULES);
 }
@@ -111,7 +111,8 @@ test_key_size_change_refused(void **state)
 
 	(void)state;
 	assert_int_equal(judge(make_cert(rsa2048, "DNS:a.example", NULL, NULL),
-	    make_cert(rsa3072, "DNS:a.example", NULL, NULL), &rep, &err), ACMB_E_RULE);
+	                     make_cert(rsa3072, "DNS:a.example", NULL, NULL), &rep, &err),
+	    ACMB_E_RULE);
 	assert_false(find(&rep, "reimport-key-type")->ok);
 	assert_non_null(strstr(find(&rep, "reimport-key-type")->detail, "RSA 2048"));
 	assert_non_null(strstr(err.msg, "reimport-key-type"));
@@ -126,10 +127,12 @@ test_key_family_and_curve_change_refused(void **state)
 
 	(void)state;
 	assert_int_equal(judge(make_cert(rsa2048, "DNS:a.example", NULL, NULL),
-	    make_cert(p256, "DNS:a.example", NULL, NULL), &rep, &err), ACMB_E_RULE);
+	                     make_cert(p256, "DNS:a.example", NULL, NULL), &rep, &err),
+	    ACMB_E_RULE);
 	assert_false(find(&rep, "reimport-key-type")->ok);
 	assert_int_equal(judge(make_cert(p256, "DNS:a.example", NULL, NULL),
-	    make_cert(p384, "DNS:a.example", NULL, NULL), &rep, &err), ACMB_E_RULE);
+	                     make_cert(p384, "DNS:a.example", NULL, NULL), &rep, &err),
+	    ACMB_E_RULE);
 	assert_non_null(strstr(find(&rep, "reimport-key-type")->detail, "prime256v1"));
 }
 
@@ -140,9 +143,9 @@ test_key_usage_removed_refused(void **state)
 	acmb_err err;
 
 	(void)state;
-	assert_int_equal(judge(
-	    make_cert(rsa2048, "DNS:a.example", "digitalSignature,keyEncipherment", NULL),
-	    make_cert(rsa2048, "DNS:a.example", "digitalSignature", NULL), &rep, &err),
+	assert_int_equal(
+	    judge(make_cert(rsa2048, "DNS:a.example", "digitalSignature,keyEncipherment", NULL),
+	        make_cert(rsa2048, "DNS:a.example", "digitalSignature", NULL), &rep, &err),
 	    ACMB_E_RULE);
 	assert_false(find(&rep, "reimport-key-usage")->ok);
 	assert_non_null(strstr(find(&rep, "reimport-key-usage")->detail, "keyEncipherment"));
@@ -155,9 +158,10 @@ test_ecdsa_may_drop_key_encipherment(void **state)
 	acmb_err err;
 
 	(void)state;
-	assert_int_equal(judge(
-	    make_cert(p256, "DNS:a.example", "digitalSignature,keyEncipherment", NULL),
-	    make_cert(p256, "DNS:a.example", "digitalSignature", NULL), &rep, &err), ACMB_OK);
+	assert_int_equal(
+	    judge(make_cert(p256, "DNS:a.example", "digitalSignature,keyEncipherment", NULL),
+	        make_cert(p256, "DNS:a.example", "digitalSignature", NULL), &rep, &err),
+	    ACMB_OK);
 	assert_true(find(&rep, "reimport-key-usage")->ok);
 }
 
@@ -168,8 +172,9 @@ test_key_usage_cannot_be_added(void **state)
 	acmb_err err;
 
 	(void)state;
-	assert_int_equal(judge(make_cert(rsa2048, "DNS:a.example", NULL, NULL),
-	    make_cert(rsa2048, "DNS:a.example", "digitalSignature", NULL), &rep, &err),
+	assert_int_equal(
+	    judge(make_cert(rsa2048, "DNS:a.example", NULL, NULL),
+	        make_cert(rsa2048, "DNS:a.example", "digitalSignature", NULL), &rep, &err),
 	    ACMB_E_RULE);
 	assert_false(find(&rep, "reimport-key-usage")->ok);
 }
@@ -181,17 +186,18 @@ test_eku_removed_refused_but_client_auth_may_go(void **state)
 	acmb_err err;
 
 	(void)state;
-	assert_int_equal(judge(
-	    make_cert(rsa2048, "DNS:a.example", NULL, "serverAuth,clientAuth"),
-	    make_cert(rsa2048, "DNS:a.example", NULL, "serverAuth"), &rep, &err), ACMB_OK);
-	assert_int_equal(judge(
-	    make_cert(rsa2048, "DNS:a.example", NULL, "serverAuth,codeSigning"),
-	    make_cert(rsa2048, "DNS:a.example", NULL, "clientAuth"), &rep, &err), ACMB_E_RULE);
+	assert_int_equal(judge(make_cert(rsa2048, "DNS:a.example", NULL, "serverAuth,clientAuth"),
+	                     make_cert(rsa2048, "DNS:a.example", NULL, "serverAuth"), &rep, &err),
+	    ACMB_OK);
+	assert_int_equal(judge(make_cert(rsa2048, "DNS:a.example", NULL, "serverAuth,codeSigning"),
+	                     make_cert(rsa2048, "DNS:a.example", NULL, "clientAuth"), &rep, &err),
+	    ACMB_E_RULE);
 	assert_false(find(&rep, "reimport-extended-key-usage")->ok);
-	assert_non_null(strstr(find(&rep, "reimport-extended-key-usage")->detail,
-	    "TLS Web Server Authentication"));
+	assert_non_null(strstr(
+	    find(&rep, "reimport-extended-key-usage")->detail, "TLS Web Server Authentication"));
 	assert_int_equal(judge(make_cert(rsa2048, "DNS:a.example", NULL, NULL),
-	    make_cert(rsa2048, "DNS:a.example", NULL, "serverAuth"), &rep, &err), ACMB_E_RULE);
+	                     make_cert(rsa2048, "DNS:a.example", NULL, "serverAuth"), &rep, &err),
+	    ACMB_E_RULE);
 }
 
 static void
@@ -202,26 +208,28 @@ test_all_domain_names_removed_refused(void **state)
 
 	(void)state;
 	assert_int_equal(judge(make_cert(rsa2048, "DNS:a.example,DNS:b.example", NULL, NULL),
-	    make_cert(rsa2048, "DNS:c.example", NULL, NULL), &rep, &err), ACMB_E_RULE);
+	                     make_cert(rsa2048, "DNS:c.example", NULL, NULL), &rep, &err),
+	    ACMB_E_RULE);
 	assert_false(find(&rep, "reimport-domain-names")->ok);
 	assert_non_null(strstr(find(&rep, "reimport-domain-names")->detail, "a.example"));
 	/* Case does not make a name new. */
 	assert_int_equal(judge(make_cert(rsa2048, "DNS:A.Example", NULL, NULL),
-	    make_cert(rsa2048, "DNS:a.example", NULL, NULL), &rep, &err), ACMB_OK);
+	                     make_cert(rsa2048, "DNS:a.example", NULL, NULL), &rep, &err),
+	    ACMB_OK);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_same_shape_passes),
-		cmocka_unit_test(test_key_size_change_refused),
-		cmocka_unit_test(test_key_family_and_curve_change_refused),
-		cmocka_unit_test(test_key_usage_removed_refused),
-		cmocka_unit_test(test_ecdsa_may_drop_key_encipherment),
-		cmocka_unit_test(test_key_usage_cannot_be_added),
-		cmocka_unit_test(test_eku_removed_refused_but_client_auth_may_go),
-		cmocka_unit_test(test_all_domain_names_removed_refused),
+	    cmocka_unit_test(test_same_shape_passes),
+	    cmocka_unit_test(test_key_size_change_refused),
+	    cmocka_unit_test(test_key_family_and_curve_change_refused),
+	    cmocka_unit_test(test_key_usage_removed_refused),
+	    cmocka_unit_test(test_ecdsa_may_drop_key_encipherment),
+	    cmocka_unit_test(test_key_usage_cannot_be_added),
+	    cmocka_unit_test(test_eku_removed_refused_but_client_auth_may_go),
+	    cmocka_unit_test(test_all_domain_names_removed_refused),
 	};
 	acmb_err err;
 	int rc;

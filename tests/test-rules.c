@@ -94,7 +94,7 @@ make_cert(const char *subject, const char *issuer_name, EVP_PKEY *pub, EVP_PKEY 
 }
 
 static struct acmb_material *
-make_material(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * chain)
+make_material(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) *chain)
 {
 	struct acmb_material *m = acmb_material_new();
 
@@ -119,7 +119,8 @@ make_material(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * chain)
 	return m;
 }
 
-static STACK_OF(X509) * stack_of(int n, ...)
+static STACK_OF(X509) *
+stack_of(int n, ...)
 {
 	STACK_OF(X509) *s = sk_X509_new_null();
 	va_list ap;
@@ -438,7 +439,7 @@ static void
 test_chain_loop(void **state)
 {
 	struct acmb_chain_result cr;
-	STACK_OF(X509) * chain;
+	STACK_OF(X509) *chain;
 	X509 *a, *b, *leaf;
 	acmb_err err = {0};
 
@@ -459,7 +460,8 @@ test_chain_loop(void **state)
 }
 
 /* n CAs, CA i issued by CA i+1, all with one key; returned leaf-side first. */
-static STACK_OF(X509) * long_chain(int n, X509 **leaf)
+static STACK_OF(X509) *
+long_chain(int n, X509 **leaf)
 {
 	STACK_OF(X509) *s = sk_X509_new_null();
 	char subj[64], iss[64];
@@ -480,7 +482,7 @@ static void
 test_chain_500_reversed(void **state)
 {
 	struct acmb_chain_result cr;
-	STACK_OF(X509) * chain, *rev;
+	STACK_OF(X509) *chain, *rev;
 	X509 *leaf;
 	acmb_err err = {0};
 	int i;
@@ -505,7 +507,7 @@ static void
 test_chain_too_long_is_bounded(void **state)
 {
 	struct acmb_chain_result cr;
-	STACK_OF(X509) * chain;
+	STACK_OF(X509) *chain;
 	X509 *leaf, *c;
 	acmb_err err = {0};
 	int i;

@@ -101,11 +101,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_secbuf_put_and_bound),
-		cmocka_unit_test(test_secbuf_lives_in_secure_heap),
-		cmocka_unit_test(test_secbuf_reserve_commit),
-		cmocka_unit_test(test_secstr),
-		cmocka_unit_test(test_zalloc),
+	    cmocka_unit_test(test_secbuf_put_and_bound),
+	    cmocka_unit_test(test_secbuf_lives_in_secure_heap),
+	    cmocka_unit_test(test_secbuf_reserve_commit),
+	    cmocka_unit_test(test_secstr),
+	    cmocka_unit_test(test_zalloc),
 	};
 	struct acmb_init_report rep;
 	acmb_err err;

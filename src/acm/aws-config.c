@@ -507,8 +507,7 @@ acmb_aws_config_derive(const struct acmb_aws_config *base, const struct acmb_aws
 		acmb_aws_options_init(&none);
 		opts = &none;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->region = strdup(base->region)) == NULL ||
+	if ((c = calloc(1, sizeof(*c))) == NULL || (c->region = strdup(base->region)) == NULL ||
 	    (base->ca_bundle != NULL && (c->ca_bundle = strdup(base->ca_bundle)) == NULL)) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 		goto out;
@@ -528,8 +527,8 @@ acmb_aws_config_derive(const struct acmb_aws_config *base, const struct acmb_aws
 	    (r = resolve_endpoint(c, opts, &pf, err)) != ACMB_OK)
 		goto out;
 	if ((r = acmb_aws_credentials_set(&c->creds, bc->access_key_id, strlen(bc->access_key_id),
-	    bc->secret_access_key, strlen(bc->secret_access_key), bc->session_token,
-	    bc->session_token != NULL ? strlen(bc->session_token) : 0, bc->source, err)) !=
+	         bc->secret_access_key, strlen(bc->secret_access_key), bc->session_token,
+	         bc->session_token != NULL ? strlen(bc->session_token) : 0, bc->source, err)) !=
 	    ACMB_OK)
 		goto out;
 	c->creds.expiration = bc->expiration;

@@ -412,8 +412,8 @@ container_auth_header(acmb_secbuf **line, acmb_err *err)
 		}
 	} else {
 		if (acmb_secbuf_put(t, tok, strlen(tok)) != ACMB_OK) {
-			r = acmb_error(err, ACMB_E_CONFIG,
-			    "AWS_CONTAINER_AUTHORIZATION_TOKEN is too long");
+			r = acmb_error(
+			    err, ACMB_E_CONFIG, "AWS_CONTAINER_AUTHORIZATION_TOKEN is too long");
 			goto out;
 		}
 		/* Like the other environment secrets: the copy in the secure heap

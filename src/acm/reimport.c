@@ -44,12 +44,13 @@ describe_key(EVP_PKEY *k, char *buf, size_t len)
 	char curve[64] = "";
 
 	if (EVP_PKEY_get_base_id(k) == EVP_PKEY_EC &&
-	    EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, curve,
-	    sizeof(curve), NULL))
+	    EVP_PKEY_get_utf8_string_param(
+	        k, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof(curve), NULL))
 		snprintf(buf, len, "EC %s", curve);
 	else
-		snprintf(buf, len, "%s %d", EVP_PKEY_get0_type_name(k) != NULL ?
-		    EVP_PKEY_get0_type_name(k) : "unknown", EVP_PKEY_get_bits(k));
+		snprintf(buf, len, "%s %d",
+		    EVP_PKEY_get0_type_name(k) != NULL ? EVP_PKEY_get0_type_name(k) : "unknown",
+		    EVP_PKEY_get_bits(k));
 }
 
 static void
@@ -61,8 +62,10 @@ judge_key(struct acmb_reimport_report *rep, EVP_PKEY *cur, EVP_PKEY *next)
 	describe_key(cur, a, sizeof(a));
 	describe_key(next, b, sizeof(b));
 	if (strcmp(a, b) != 0)
-		fail(f, "key type and size cannot change on reimport: ACM holds %s, "
-		    "the new certificate has %s (import it as a new certificate instead)", a, b);
+		fail(f,
+		    "key type and size cannot change on reimport: ACM holds %s, "
+		    "the new certificate has %s (import it as a new certificate instead)",
+		    a, b);
 	else
 		snprintf(f->detail, sizeof(f->detail), "%s, unchanged", a);
 }
@@ -71,15 +74,15 @@ static const struct {
 	unsigned bit;
 	const char *name;
 } ku_names[] = {
-	{ KU_DIGITAL_SIGNATURE, "digitalSignature" },
-	{ KU_NON_REPUDIATION, "nonRepudiation" },
-	{ KU_KEY_ENCIPHERMENT, "keyEncipherment" },
-	{ KU_DATA_ENCIPHERMENT, "dataEncipherment" },
-	{ KU_KEY_AGREEMENT, "keyAgreement" },
-	{ KU_KEY_CERT_SIGN, "keyCertSign" },
-	{ KU_CRL_SIGN, "cRLSign" },
-	{ KU_ENCIPHER_ONLY, "encipherOnly" },
-	{ KU_DECIPHER_ONLY, "decipherOnly" },
+    {KU_DIGITAL_SIGNATURE, "digitalSignature"},
+    {KU_NON_REPUDIATION, "nonRepudiation"},
+    {KU_KEY_ENCIPHERMENT, "keyEncipherment"},
+    {KU_DATA_ENCIPHERMENT, "dataEncipherment"},
+    {KU_KEY_AGREEMENT, "keyAgreement"},
+    {KU_KEY_CERT_SIGN, "keyCertSign"},
+    {KU_CRL_SIGN, "cRLSign"},
+    {KU_ENCIPHER_ONLY, "encipherOnly"},
+    {KU_DECIPHER_ONLY, "decipherOnly"},
 };
 
 static void
@@ -94,15 +97,15 @@ judge_key_usage(struct acmb_reimport_report *rep, X509 *cur, X509 *next, int is_
 
 	if (!had && has) {
 		fail(f, "the certificate ACM holds has no Key Usage extension; a reimport "
-		    "cannot add one");
+		        "cannot add one");
 		return;
 	}
 	if (!had) {
 		snprintf(f->detail, sizeof(f->detail), "no Key Usage extension before or after");
 		return;
 	}
-	removed = had && !has ? X509_get_key_usage(cur) :
-	    X509_get_key_usage(cur) & ~X509_get_key_usage(next);
+	removed = had && !has ? X509_get_key_usage(cur)
+	                      : X509_get_key_usage(cur) & ~X509_get_key_usage(next);
 	if (is_ec)
 		removed &= ~(unsigned)EC_REMOVABLE_KU;
 	for (i = 0; i < sizeof(ku_names) / sizeof(ku_names[0]); i++) {
@@ -113,8 +116,10 @@ judge_key_usage(struct acmb_reimport_report *rep, X509 *cur, X509 *next, int is_
 		strncat(names, ku_names[i].name, sizeof(names) - strlen(names) - 1);
 	}
 	if (names[0] != '\0')
-		fail(f, "Key Usage values cannot be removed on reimport; missing: %s "
-		    "(reissue the certificate with them)", names);
+		fail(f,
+		    "Key Usage values cannot be removed on reimport; missing: %s "
+		    "(reissue the certificate with them)",
+		    names);
 	else
 		snprintf(f->detail, sizeof(f->detail), "no Key Usage value removed");
 }
@@ -147,7 +152,7 @@ judge_eku(struct acmb_reimport_report *rep, X509 *cur, X509 *next)
 
 	if (a == NULL && b != NULL) {
 		fail(f, "the certificate ACM holds has no Extended Key Usage extension; a "
-		    "reimport cannot add one");
+		        "reimport cannot add one");
 		goto out;
 	}
 	for (i = 0; a != NULL && i < sk_ASN1_OBJECT_num(a); i++) {
@@ -161,12 +166,14 @@ judge_eku(struct acmb_reimport_report *rep, X509 *cur, X509 *next)
 		strncat(names, one, sizeof(names) - strlen(names) - 1);
 	}
 	if (names[0] != '\0')
-		fail(f, "Extended Key Usage values cannot be removed on reimport (only Client "
-		    "Authentication may go); missing: %s", names);
+		fail(f,
+		    "Extended Key Usage values cannot be removed on reimport (only Client "
+		    "Authentication may go); missing: %s",
+		    names);
 	else
-		snprintf(f->detail, sizeof(f->detail), a == NULL ?
-		    "no Extended Key Usage extension before or after" :
-		    "no Extended Key Usage value removed");
+		snprintf(f->detail, sizeof(f->detail),
+		    a == NULL ? "no Extended Key Usage extension before or after"
+		              : "no Extended Key Usage value removed");
 out:
 	EXTENDED_KEY_USAGE_free(a);
 	EXTENDED_KEY_USAGE_free(b);
@@ -177,19 +184,21 @@ judge_domains(struct acmb_reimport_report *rep, X509 *cur, X509 *next)
 {
 	struct acmb_reimport_finding *f = finding(rep, "reimport-domain-names");
 	STACK_OF(OPENSSL_STRING) *a = acmb_x509_domain_names(cur),
-	    *b = acmb_x509_domain_names(next);
+	                         *b = acmb_x509_domain_names(next);
 	int i, j, kept = 0;
 
 	for (i = 0; a != NULL && b != NULL && i < sk_OPENSSL_STRING_num(a); i++)
 		for (j = 0; j < sk_OPENSSL_STRING_num(b); j++)
-			if (strcasecmp(sk_OPENSSL_STRING_value(a, i),
-			    sk_OPENSSL_STRING_value(b, j)) == 0)
+			if (strcasecmp(
+			        sk_OPENSSL_STRING_value(a, i), sk_OPENSSL_STRING_value(b, j)) == 0)
 				kept++;
 	if (a == NULL || b == NULL)
 		fail(f, "cannot read the domain names");
 	else if (sk_OPENSSL_STRING_num(a) > 0 && kept == 0)
-		fail(f, "a reimport cannot remove all domain names; ACM holds %s%s, which the "
-		    "new certificate does not name", sk_OPENSSL_STRING_value(a, 0),
+		fail(f,
+		    "a reimport cannot remove all domain names; ACM holds %s%s, which the "
+		    "new certificate does not name",
+		    sk_OPENSSL_STRING_value(a, 0),
 		    sk_OPENSSL_STRING_num(a) > 1 ? " and others" : "");
 	else
 		snprintf(f->detail, sizeof(f->detail), "%d of %d domain names kept", kept,
@@ -199,8 +208,7 @@ judge_domains(struct acmb_reimport_report *rep, X509 *cur, X509 *next)
 }
 
 int
-acmb_reimport_judge(X509 *current, X509 *next, struct acmb_reimport_report *rep,
-    acmb_err *err)
+acmb_reimport_judge(X509 *current, X509 *next, struct acmb_reimport_report *rep, acmb_err *err)
 {
 	EVP_PKEY *kc, *kn;
 	char msg[ACMB_ERRMSG_MAX] = "";
@@ -208,8 +216,8 @@ acmb_reimport_judge(X509 *current, X509 *next, struct acmb_reimport_report *rep,
 
 	memset(rep, 0, sizeof(*rep));
 	if ((kc = X509_get0_pubkey(current)) == NULL || (kn = X509_get0_pubkey(next)) == NULL)
-		return acmb_error_ssl(err, ACMB_E_PARSE,
-		    "reimport: cannot read a certificate's public key");
+		return acmb_error_ssl(
+		    err, ACMB_E_PARSE, "reimport: cannot read a certificate's public key");
 	judge_key(rep, kc, kn);
 	judge_key_usage(rep, current, next, EVP_PKEY_get_base_id(kc) == EVP_PKEY_EC);
 	judge_eku(rep, current, next);

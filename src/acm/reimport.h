@@ -13,7 +13,7 @@
 #define ACMB_REIMPORT_RULES 5
 
 struct acmb_reimport_finding {
-	const char *rule;  /* "reimport-key-type", ... (static) */
+	const char *rule; /* "reimport-key-type", ... (static) */
 	int ok;
 	char detail[384];
 };
@@ -21,13 +21,12 @@ struct acmb_reimport_finding {
 struct acmb_reimport_report {
 	struct acmb_reimport_finding findings[ACMB_REIMPORT_RULES];
 	int nfindings;
-	int ok;            /* every finding ok */
+	int ok; /* every finding ok */
 };
 
 /* Judges replacing `current` (what ACM holds) by `next`. Fills *rep with one
  * finding per rule. Returns ACMB_OK when all pass, ACMB_E_RULE with err naming
  * every broken rule otherwise, or another error if a certificate is unusable. */
-int acmb_reimport_judge(X509 *current, X509 *next, struct acmb_reimport_report *rep,
-    acmb_err *err);
+int acmb_reimport_judge(X509 *current, X509 *next, struct acmb_reimport_report *rep, acmb_err *err);
 
 #endif

@@ -39,19 +39,20 @@ enum output_mode { OUTPUT_JSON, OUTPUT_TEXT };
 struct import_cli {
 	struct acmb_source_spec src;
 	struct acmb_aws_options aws;
-	char account[16];          /* from --certificate-arn, for the export policy */
+	char account[16]; /* from --certificate-arn, for the export policy */
 	struct acmb_import_opts opts;
 	struct acmb_cli_tags tags;
-	json_t *input_json;        /* --cli-input-json document */
+	json_t *input_json; /* --cli-input-json document */
 	const char *input_json_arg;
-	const char *skeleton;      /* --generate-cli-skeleton value, or NULL */
+	const char *skeleton; /* --generate-cli-skeleton value, or NULL */
 	enum output_mode output;
 };
 
 static void
 import_usage(FILE *f)
 {
-	fprintf(f, "usage: acmbridge import --certificate SRC --private-key SRC\n"
+	fprintf(f,
+	    "usage: acmbridge import --certificate SRC --private-key SRC\n"
 	    "           [--certificate-chain SRC] [--certificate-arn ARN]\n"
 	    "           [--tags Key=K,Value=V ...] [--dry-run] [--output json|text]\n"
 	    "           [AWS options]\n"
@@ -67,7 +68,8 @@ import_usage(FILE *f)
 	    "reimport). A new import of a certificate ACM already holds returns that\n"
 	    "certificate's ARN, and an import whose answer was lost is looked for before\n"
 	    "it is sent again, so no run creates a duplicate; new imports carry the tag\n"
-	    "%s=<SHA-256 of the certificate>. Afterwards DescribeCertificate and GetCertificate must\n"
+	    "%s=<SHA-256 of the certificate>. Afterwards DescribeCertificate and GetCertificate "
+	    "must\n"
 	    "show the serial, NotAfter and chain that were sent. The private key is\n"
 	    "wiped from memory as soon as ImportCertificate returns.\n\n"
 	    "Options:\n%s"
@@ -94,16 +96,16 @@ import_usage(FILE *f)
 	    "                             AWS CLI prints it; text: the ARN alone\n"
 	    "  --help                     this text\n\n%s%s\n%s\n"
 	    "Reports (reordered chain, tag changes, a recovered lost answer) go to stderr.\n\n%s",
-	    ACMB_PROVENANCE_TAG, acmb_cli_input_help, ACMB_PROVENANCE_TAG,
-	    acmb_cli_source_p11_help, acmb_cli_pkcs11_help, acmb_cli_aws_usage, acmb_cli_exit_codes);
+	    ACMB_PROVENANCE_TAG, acmb_cli_input_help, ACMB_PROVENANCE_TAG, acmb_cli_source_p11_help,
+	    acmb_cli_pkcs11_help, acmb_cli_aws_usage, acmb_cli_exit_codes);
 }
 
 static int
 import_takes_value(const char *opt)
 {
 	return acmb_cli_source_takes_value(opt) || acmb_cli_aws_option_has_arg(opt) ||
-	    strcmp(opt, "--certificate-arn") == 0 || strcmp(opt, "--output") == 0 ||
-	    strcmp(opt, "--cli-input-json") == 0;
+	       strcmp(opt, "--certificate-arn") == 0 || strcmp(opt, "--output") == 0 ||
+	       strcmp(opt, "--cli-input-json") == 0;
 }
 
 static int
@@ -114,13 +116,14 @@ print_skeleton(const char *which)
 
 	if (strcmp(which, "input") == 0)
 		o = json_pack("{s:s, s:n, s:n, s:n, s:[{s:s, s:s}]}", "CertificateArn", "",
-		    "Certificate", "PrivateKey", "CertificateChain", "Tags", "Key", "",
-		    "Value", "");
+		    "Certificate", "PrivateKey", "CertificateChain", "Tags", "Key", "", "Value",
+		    "");
 	else if (strcmp(which, "output") == 0)
 		o = json_pack("{s:s}", "CertificateArn", "CertificateArn");
 	else
 		return acmb_cli_usage_error("--generate-cli-skeleton takes input or output, "
-		    "not '%s'", which);
+		                            "not '%s'",
+		    which);
 	if (o == NULL || (s = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) == NULL) {
 		json_decref(o);
 		return ACMB_EXIT_FAILURE;
@@ -143,23 +146,26 @@ load_input_json(struct import_cli *c, acmb_err *err)
 	int r = ACMB_E_INTERNAL;
 
 	if (strncmp(arg, "file://", 7) == 0 || strncmp(arg, "fileb://", 8) == 0) {
-		if ((r = acmb_input_read(arg, "--cli-input-json", CLI_INPUT_JSON_MAX, &raw,
-		    source, sizeof(source), err)) != ACMB_OK)
+		if ((r = acmb_input_read(arg, "--cli-input-json", CLI_INPUT_JSON_MAX, &raw, source,
+		         sizeof(source), err)) != ACMB_OK)
 			goto out;
 		c->input_json = json_loadb(acmb_secbuf_str(raw), acmb_secbuf_len(raw), 0, &jerr);
 	} else {
 		c->input_json = json_loads(arg, 0, &jerr);
 		if (c->input_json != NULL && json_object_get(c->input_json, "PrivateKey") != NULL &&
 		    !json_is_null(json_object_get(c->input_json, "PrivateKey"))) {
-			r = acmb_error(err, ACMB_E_USAGE, "--cli-input-json: a PrivateKey on the "
+			r = acmb_error(err, ACMB_E_USAGE,
+			    "--cli-input-json: a PrivateKey on the "
 			    "command line is visible to every user (ps); put the document in a "
 			    "file and pass file://PATH");
 			goto out;
 		}
 	}
 	if (c->input_json == NULL || !json_is_object(c->input_json)) {
-		r = acmb_error(err, ACMB_E_USAGE, "--cli-input-json: not a JSON object (%s, line "
-		    "%d)", c->input_json == NULL ? jerr.text : "wrong type", jerr.line);
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "--cli-input-json: not a JSON object (%s, line "
+		    "%d)",
+		    c->input_json == NULL ? jerr.text : "wrong type", jerr.line);
 		goto out;
 	}
 	r = ACMB_OK;
@@ -183,8 +189,8 @@ json_field(json_t *doc, const char *name)
  * secure heap.
  */
 static int
-decode_json_field(struct acmb_material *m, enum acmb_field f, const char *name,
-    const char *value, acmb_err *err)
+decode_json_field(
+    struct acmb_material *m, enum acmb_field f, const char *name, const char *value, acmb_err *err)
 {
 	acmb_secbuf *bin = NULL;
 	unsigned char *dst;
@@ -193,13 +199,15 @@ decode_json_field(struct acmb_material *m, enum acmb_field f, const char *name,
 
 	snprintf(m->info[f].source, sizeof(m->info[f].source), "--cli-input-json %s", name);
 	if (strncmp(value, "-----BEGIN", 10) == 0)
-		return acmb_files_decode_field(m, f, (const unsigned char *)value, vlen, NULL, 0,
-		    err);
+		return acmb_files_decode_field(
+		    m, f, (const unsigned char *)value, vlen, NULL, 0, err);
 	/* One-shot EVP_DecodeBlock: an EVP_ENCODE_CTX would keep key bytes in a
 	 * context that EVP_ENCODE_CTX_free does not cleanse. */
 	if (vlen > (size_t)INT_MAX || vlen % 4 != 0) {
-		r = acmb_error(err, ACMB_E_USAGE, "--cli-input-json: %s is neither PEM text nor "
-		    "base64", name);
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "--cli-input-json: %s is neither PEM text nor "
+		    "base64",
+		    name);
 		goto out;
 	}
 	if ((bin = acmb_secbuf_new(vlen)) == NULL ||
@@ -208,16 +216,17 @@ decode_json_field(struct acmb_material *m, enum acmb_field f, const char *name,
 		goto out;
 	}
 	if ((n = EVP_DecodeBlock(dst, (const unsigned char *)value, (int)vlen)) < 0) {
-		r = acmb_error(err, ACMB_E_USAGE, "--cli-input-json: %s is neither PEM text nor "
-		    "base64", name);
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "--cli-input-json: %s is neither PEM text nor "
+		    "base64",
+		    name);
 		goto out;
 	}
 	/* EVP_DecodeBlock counts the bytes the '=' padding stands for. */
 	while (pad < 2 && vlen > pad && value[vlen - 1 - pad] == '=')
 		pad++;
 	acmb_secbuf_commit(bin, (size_t)n - pad);
-	r = acmb_files_decode_field(m, f, acmb_secbuf_ptr(bin), acmb_secbuf_len(bin), NULL, 0,
-	    err);
+	r = acmb_files_decode_field(m, f, acmb_secbuf_ptr(bin), acmb_secbuf_len(bin), NULL, 0, err);
 out:
 	acmb_secbuf_free(bin);
 	return r;
@@ -232,9 +241,9 @@ apply_input_json(struct import_cli *c, struct acmb_material **mp, acmb_err *err)
 		const char *name;
 		enum acmb_field field;
 	} fields[] = {
-		{ "Certificate", ACMB_FIELD_CERT },
-		{ "PrivateKey", ACMB_FIELD_KEY },
-		{ "CertificateChain", ACMB_FIELD_CHAIN },
+	    {"Certificate", ACMB_FIELD_CERT},
+	    {"PrivateKey", ACMB_FIELD_KEY},
+	    {"CertificateChain", ACMB_FIELD_CHAIN},
 	};
 	struct acmb_material *m = NULL;
 	const char *v;
@@ -245,8 +254,8 @@ apply_input_json(struct import_cli *c, struct acmb_material **mp, acmb_err *err)
 	if (c->opts.certificate_arn == NULL)
 		c->opts.certificate_arn = json_field(c->input_json, "CertificateArn");
 	if (c->tags.ntags == 0 && json_object_get(c->input_json, "Tags") != NULL &&
-	    acmb_cli_tags_add_json(&c->tags, json_object_get(c->input_json, "Tags"),
-	    "--cli-input-json") < 0)
+	    acmb_cli_tags_add_json(
+	        &c->tags, json_object_get(c->input_json, "Tags"), "--cli-input-json") < 0)
 		return acmb_error(err, ACMB_E_USAGE, "--cli-input-json: bad Tags");
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		any |= json_field(c->input_json, fields[i].name) != NULL;
@@ -255,7 +264,8 @@ apply_input_json(struct import_cli *c, struct acmb_material **mp, acmb_err *err)
 	if (c->src.files.certificate != NULL || c->src.files.private_key != NULL ||
 	    c->src.files.certificate_chain != NULL || c->src.files.pkcs12 != NULL ||
 	    acmb_pkcs11_spec_wanted(&c->src.p11))
-		return acmb_error(err, ACMB_E_USAGE, "give the certificate, key and chain either "
+		return acmb_error(err, ACMB_E_USAGE,
+		    "give the certificate, key and chain either "
 		    "in --cli-input-json or as options, not both");
 	if ((m = acmb_material_new()) == NULL)
 		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
@@ -296,8 +306,8 @@ parse_args(struct import_cli *c, int argc, char **argv)
 				c->skeleton = argv[++i];
 			continue;
 		}
-		if (acmb_cli_split_option(argc, argv, &i, import_takes_value, opt, sizeof(opt),
-		    &val) < 0)
+		if (acmb_cli_split_option(
+		        argc, argv, &i, import_takes_value, opt, sizeof(opt), &val) < 0)
 			return -1;
 		if ((r = acmb_cli_source_option(opt, (char *)val, &c->src)) == 0)
 			r = acmb_cli_aws_option(opt, val, &c->aws);
@@ -321,11 +331,11 @@ parse_args(struct import_cli *c, int argc, char **argv)
 			else if (strcmp(val, "text") == 0)
 				c->output = OUTPUT_TEXT;
 			else
-				return USAGE_FAIL("--output takes json or text, not '%s'",
-				    val);
+				return USAGE_FAIL("--output takes json or text, not '%s'", val);
 		} else {
 			return USAGE_FAIL("import: unknown option '%s' (see acmbridge "
-			    "import --help)", opt);
+			                  "import --help)",
+			    opt);
 		}
 	}
 	return 0;
@@ -338,10 +348,10 @@ print_notices(const struct import_cli *c, const struct acmb_rules_report *rep)
 {
 	if (c->opts.certificate_arn != NULL && c->tags.ntags > 0)
 		fprintf(stderr, "acmbridge: ACM refuses tags on a reimport; they are applied "
-		    "after it with AddTagsToCertificate\n");
+		                "after it with AddTagsToCertificate\n");
 	if (rep != NULL && rep->chain_order_changed)
 		fprintf(stderr, "acmbridge: the chain was reordered for ACM (leaf's issuer first, "
-		    "root last, duplicates dropped)\n");
+		                "root last, duplicates dropped)\n");
 }
 
 static void
@@ -361,9 +371,12 @@ print_result(const struct import_cli *c, const struct acmb_import_result *res)
 		for (i = 0; i < res->nnotes; i++)
 			json_array_append_new(plan, json_string(res->notes[i]));
 		o = json_pack("{s:b, s:s, s:s?, s:s, s:o}", "DryRun", 1, "Action",
-		    res->already_present ? "none" : c->opts.certificate_arn != NULL ?
-		    "reimport" : "import", "CertificateArn", c->opts.certificate_arn != NULL ?
-		    c->opts.certificate_arn : res->arn, "Sha256", res->fingerprint, "Plan", plan);
+		    res->already_present              ? "none"
+		    : c->opts.certificate_arn != NULL ? "reimport"
+		                                      : "import",
+		    "CertificateArn",
+		    c->opts.certificate_arn != NULL ? c->opts.certificate_arn : res->arn, "Sha256",
+		    res->fingerprint, "Plan", plan);
 	} else {
 		for (i = 0; i < res->nnotes; i++)
 			fprintf(stderr, "acmbridge: %s\n", res->notes[i]);
@@ -407,7 +420,8 @@ resolve_aws(struct import_cli *c, struct acmb_aws_config **cfg, acmb_err *err)
 	if ((r = acmb_aws_config_resolve(&c->aws, &acmb_aws_service_acm, cfg, err)) != ACMB_OK)
 		return r;
 	if (c->aws.no_verify_ssl)
-		fprintf(stderr, "acmbridge: warning: --no-verify-ssl: the endpoint's TLS "
+		fprintf(stderr,
+		    "acmbridge: warning: --no-verify-ssl: the endpoint's TLS "
 		    "certificate is not verified; the private key could go to an impostor\n");
 	if (acmb_cli_debug) {
 		acmb_aws_config_set_debug(*cfg, acmb_cli_aws_debug, NULL);
@@ -425,7 +439,7 @@ acmb_cli_import(int argc, char **argv)
 	struct acmb_aws_config *cfg = NULL;
 	struct acmb_audit *audit = NULL;
 	struct acmb_import_result res;
-	acmb_err err = { 0 }, aerr = { 0 };
+	acmb_err err = {0}, aerr = {0};
 	size_t i;
 	int r, exit_code = ACMB_EXIT_FAILURE;
 
@@ -474,18 +488,21 @@ acmb_cli_import(int argc, char **argv)
 		if (acmb_check_source(&c.src, time(NULL), &m, &rep, &audit, &err) != ACMB_OK)
 			goto fail;
 	} else if ((rep = calloc(1, sizeof(*rep))) == NULL ||
-	    acmb_rules_judge(m, time(NULL), rep, &err) != ACMB_OK) {
+	           acmb_rules_judge(m, time(NULL), rep, &err) != ACMB_OK) {
 		if (rep == NULL)
 			acmb_error(&err, ACMB_E_NOMEM, "out of memory");
 		goto fail;
 	}
 	if (acmb_interrupted()) {
-		acmb_error(&err, ACMB_E_INTERRUPTED, "interrupted by signal %d before anything was "
-		    "sent; the key was wiped", acmb_interrupted());
+		acmb_error(&err, ACMB_E_INTERRUPTED,
+		    "interrupted by signal %d before anything was "
+		    "sent; the key was wiped",
+		    acmb_interrupted());
 		goto fail;
 	}
 	if (!rep->ok) {
-		acmb_error(&err, ACMB_E_RULE, "the material breaks ACM's import rules; nothing "
+		acmb_error(&err, ACMB_E_RULE,
+		    "the material breaks ACM's import rules; nothing "
 		    "was sent (acmbridge check shows every rule)");
 		goto fail;
 	}
@@ -499,8 +516,10 @@ acmb_cli_import(int argc, char **argv)
 	if (r != ACMB_OK)
 		goto fail;
 	if (audit != NULL && acmb_audit_finish(audit, res.arn, NULL, &aerr) != ACMB_OK)
-		fprintf(stderr, "acmbridge: warning: the audit outcome for %s was not written: "
-		    "%s\n", res.arn != NULL ? res.arn : "(dry run)", aerr.msg);
+		fprintf(stderr,
+		    "acmbridge: warning: the audit outcome for %s was not written: "
+		    "%s\n",
+		    res.arn != NULL ? res.arn : "(dry run)", aerr.msg);
 	print_notices(&c, rep);
 	print_result(&c, &res);
 	exit_code = ACMB_EXIT_OK;

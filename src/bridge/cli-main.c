@@ -24,13 +24,13 @@ static const struct {
 	int (*run)(int, char **);
 	const char *what;
 } commands[] = {
-	{ "check", acmb_cli_check,
-	    "check a certificate, chain and key against every ACM import rule (offline)" },
-	{ "import", acmb_cli_import,
-	    "check, then import or reimport into ACM and verify what ACM stored" },
-	{ "issue", acmb_cli_issue,
-	    "have AWS Private CA issue a certificate for a new key, then import it" },
-	{ "list", acmb_cli_list, "list PKCS#11 tokens, their certificates and keys (read-only)" },
+    {"check", acmb_cli_check,
+        "check a certificate, chain and key against every ACM import rule (offline)"},
+    {"import", acmb_cli_import,
+        "check, then import or reimport into ACM and verify what ACM stored"},
+    {"issue", acmb_cli_issue,
+        "have AWS Private CA issue a certificate for a new key, then import it"},
+    {"list", acmb_cli_list, "list PKCS#11 tokens, their certificates and keys (read-only)"},
 };
 
 static void
@@ -39,9 +39,9 @@ usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: acmbridge [--debug] COMMAND [OPTIONS]\n\n"
-	    "Moves TLS certificates and their private keys into AWS Certificate\n"
-	    "Manager without letting the key leak: keys live only in locked memory\n"
-	    "and are wiped as soon as the import returns.\n\nCommands:\n");
+	           "Moves TLS certificates and their private keys into AWS Certificate\n"
+	           "Manager without letting the key leak: keys live only in locked memory\n"
+	           "and are wiped as soon as the import returns.\n\nCommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].what);
 	fprintf(f, "\nRun 'acmbridge COMMAND --help' for a command's options.\n\n%s",
@@ -51,8 +51,7 @@ usage(FILE *f)
 int
 acmb_cli_fail(const acmb_err *err)
 {
-	fprintf(stderr, "acmbridge: %s\n",
-	    err->msg[0] != '\0' ? err->msg : acmb_strerror(err->rc));
+	fprintf(stderr, "acmbridge: %s\n", err->msg[0] != '\0' ? err->msg : acmb_strerror(err->rc));
 	return acmb_exit_code(err->rc);
 }
 
@@ -88,7 +87,7 @@ int
 main(int argc, char **argv)
 {
 	struct acmb_init_report rep;
-	acmb_err err = { 0 };
+	acmb_err err = {0};
 	size_t i;
 	int rc;
 
@@ -115,13 +114,15 @@ main(int argc, char **argv)
 		if (strcmp(argv[i], "--debug") == 0)
 			acmb_cli_debug = 1;
 	if (acmb_cli_debug)
-		fprintf(stderr, "debug: core dumps %s, process %s, wiping allocators %s, "
+		fprintf(stderr,
+		    "debug: core dumps %s, process %s, wiping allocators %s, "
 		    "secure heap %s\n",
 		    rep.core_dumps_off ? "off" : "ON (setrlimit failed)",
 		    rep.not_dumpable ? "not dumpable" : "DUMPABLE (prctl failed)",
 		    rep.allocators_wiped ? "installed" : "NOT installed",
-		    rep.secure_heap_locked ? "locked" :
-		    "NOT locked (RLIMIT_MEMLOCK too low; raise it with ulimit -l)");
+		    rep.secure_heap_locked
+		        ? "locked"
+		        : "NOT locked (RLIMIT_MEMLOCK too low; raise it with ulimit -l)");
 
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) == 0) {

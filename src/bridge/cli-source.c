@@ -13,12 +13,12 @@ static const struct {
 	const char *name;
 	int opt;
 } p11_options[] = {
-	{ "--module", ACMB_OPT_P11_MODULE },
-	{ "--pin-file", ACMB_OPT_P11_PIN_FILE },
-	{ "--pin-env", ACMB_OPT_P11_PIN_ENV },
-	{ "--wrapping-key", ACMB_OPT_P11_WRAPPING_KEY },
-	{ "--export-policy", ACMB_OPT_P11_EXPORT_POLICY },
-	{ "--audit-log", ACMB_OPT_P11_AUDIT_LOG },
+    {"--module", ACMB_OPT_P11_MODULE},
+    {"--pin-file", ACMB_OPT_P11_PIN_FILE},
+    {"--pin-env", ACMB_OPT_P11_PIN_ENV},
+    {"--wrapping-key", ACMB_OPT_P11_WRAPPING_KEY},
+    {"--export-policy", ACMB_OPT_P11_EXPORT_POLICY},
+    {"--audit-log", ACMB_OPT_P11_AUDIT_LOG},
 };
 
 static int

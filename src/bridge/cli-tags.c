@@ -25,17 +25,19 @@ acmb_cli_tags_add_json(struct acmb_cli_tags *t, json_t *list, const char *what)
 	size_t i;
 
 	if (!json_is_array(list))
-		return USAGE_FAIL("%s: tags must be a JSON list of {\"Key\", \"Value\"} objects",
-		    what);
+		return USAGE_FAIL(
+		    "%s: tags must be a JSON list of {\"Key\", \"Value\"} objects", what);
 	if ((t->docs == NULL && (t->docs = json_array()) == NULL) ||
 	    json_array_append(t->docs, list) != 0)
 		return USAGE_FAIL("%s: out of memory", what);
-	json_array_foreach(list, i, e) {
+	json_array_foreach(list, i, e)
+	{
 		k = json_object_get(e, "Key");
 		v = json_object_get(e, "Value");
 		if (!json_is_string(k) || (v != NULL && !json_is_string(v)))
 			return USAGE_FAIL("%s: tag %zu needs a string \"Key\" and an optional "
-			    "string \"Value\"", what, i + 1);
+			                  "string \"Value\"",
+			    what, i + 1);
 		if (add_tag(t, json_string_value(k), v != NULL ? json_string_value(v) : NULL) < 0)
 			return -1;
 	}
@@ -58,7 +60,8 @@ add_shorthand(struct acmb_cli_tags *t, char *word)
 			value = part + 6;
 		else
 			return USAGE_FAIL("--tags: '%s' is not Key=K,Value=V (values with commas "
-			    "need the JSON form)", part);
+			                  "need the JSON form)",
+			    part);
 	}
 	if (key == NULL)
 		return USAGE_FAIL("--tags: a tag needs Key=K");

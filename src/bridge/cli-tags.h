@@ -15,7 +15,7 @@
 struct acmb_cli_tags {
 	struct acmb_acm_tag tags[ACMB_ACM_TAGS_MAX]; /* point into argv or docs */
 	size_t ntags;
-	json_t *docs;                                /* owns the JSON lists' strings */
+	json_t *docs; /* owns the JSON lists' strings */
 };
 
 /* Consumes the words after argv[*i] ("--tags") up to the next option, moving

@@ -22,8 +22,8 @@ test_keygen_from_file(const char *path, enum acmb_key_alg alg, EVP_PKEY **out, a
 	char source[ACMB_SOURCE_MAX];
 	int r;
 
-	if ((r = acmb_input_read(path, "test key", ACMB_INPUT_MAX_KEY, &raw, source,
-	    sizeof(source), err)) != ACMB_OK)
+	if ((r = acmb_input_read(path, "test key", ACMB_INPUT_MAX_KEY, &raw, source, sizeof(source),
+	         err)) != ACMB_OK)
 		return r;
 	/* The block type from "-----BEGIN TYPE-----"; a test file, so plain. */
 	{
@@ -36,8 +36,8 @@ test_keygen_from_file(const char *path, enum acmb_key_alg alg, EVP_PKEY **out, a
 			return acmb_error(err, ACMB_E_USAGE, "ACMB_TEST_KEYGEN_FILE: not PEM");
 		}
 		snprintf(type, sizeof(type), "%.*s", (int)(e - b - 11), b + 11);
-		r = acmb_keyload_decode(acmb_secbuf_ptr(raw), acmb_secbuf_len(raw), type, NULL, 0,
-		    out, &info, err);
+		r = acmb_keyload_decode(
+		    acmb_secbuf_ptr(raw), acmb_secbuf_len(raw), type, NULL, 0, out, &info, err);
 	}
 	acmb_secbuf_free(raw);
 	if (r == ACMB_OK && acmb_rules_key_algorithm(*out, source, sizeof(source)) != alg) {

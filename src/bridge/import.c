@@ -142,10 +142,10 @@ name_matches(STACK_OF(OPENSSL_STRING) *names, const char *domain)
  * when nothing landed.
  */
 static int
-find_landed(const struct acmb_aws_config *cfg, X509 *leaf, const char *fp,
-    char **arn_out, acmb_err *err)
+find_landed(
+    const struct acmb_aws_config *cfg, X509 *leaf, const char *fp, char **arn_out, acmb_err *err)
 {
-	struct acmb_acm_summary_list list = { 0 };
+	struct acmb_acm_summary_list list = {0};
 	STACK_OF(OPENSSL_STRING) *names = NULL;
 	STACK_OF(X509) *got = NULL;
 	char *cert_pem = NULL, *chain_pem = NULL, other[65];
@@ -167,8 +167,8 @@ find_landed(const struct acmb_aws_config *cfg, X509 *leaf, const char *fp,
 		free(cert_pem);
 		free(chain_pem);
 		cert_pem = chain_pem = NULL;
-		if ((r = acmb_acm_get_certificate(cfg, list.items[i].arn, &cert_pem, &chain_pem,
-		    NULL, err)) != ACMB_OK) {
+		if ((r = acmb_acm_get_certificate(
+		         cfg, list.items[i].arn, &cert_pem, &chain_pem, NULL, err)) != ACMB_OK) {
 			if (r == ACMB_E_AWS)
 				continue; /* deleted meanwhile, or not ours to read */
 			goto out;
@@ -249,10 +249,10 @@ same_value(const char *a, const char *b)
  */
 static int
 apply_tag_changes(const struct acmb_aws_config *cfg, const char *arn,
-    const struct acmb_acm_tag *want, size_t nwant, int dry_run,
-    struct acmb_import_result *res, acmb_err *err)
+    const struct acmb_acm_tag *want, size_t nwant, int dry_run, struct acmb_import_result *res,
+    acmb_err *err)
 {
-	struct acmb_acm_tag_list cur = { 0 };
+	struct acmb_acm_tag_list cur = {0};
 	struct acmb_acm_tag add[ACMB_ACM_TAGS_MAX + 1], del[ACMB_ACM_TAGS_MAX + 1];
 	size_t i, nadd = 0, ndel = 0;
 	const char *old;
@@ -270,8 +270,8 @@ apply_tag_changes(const struct acmb_aws_config *cfg, const char *arn,
 			del[ndel].key = want[i].key;
 			del[ndel++].value = old;
 			note(res, "%s tag %s: '%s' -> '%s'", dry_run ? "would change" : "changed",
-			    want[i].key, old != NULL ? old : "", want[i].value != NULL ?
-			    want[i].value : "");
+			    want[i].key, old != NULL ? old : "",
+			    want[i].value != NULL ? want[i].value : "");
 			res->tags_changed++;
 		} else {
 			note(res, "%s tag %s='%s'", dry_run ? "would add" : "added", want[i].key,
@@ -286,8 +286,10 @@ apply_tag_changes(const struct acmb_aws_config *cfg, const char *arn,
 		goto out;
 	}
 	if (cur.count - ndel + nadd > ACMB_ACM_TAGS_MAX) {
-		r = acmb_error(err, ACMB_E_USAGE, "the certificate would carry %zu tags; ACM "
-		    "allows %d", cur.count - ndel + nadd, ACMB_ACM_TAGS_MAX);
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "the certificate would carry %zu tags; ACM "
+		    "allows %d",
+		    cur.count - ndel + nadd, ACMB_ACM_TAGS_MAX);
 		goto out;
 	}
 	if (dry_run) {
@@ -307,7 +309,7 @@ static int
 verify_after_import(const struct acmb_aws_config *cfg, const char *arn,
     const struct acmb_material *m, struct acmb_import_result *res, acmb_err *err)
 {
-	struct acmb_acm_certificate d = { 0 };
+	struct acmb_acm_certificate d = {0};
 	STACK_OF(X509) *got_cert = NULL, *got_chain = NULL;
 	X509 *leaf = acmb_material_leaf(m);
 	char *cert_pem = NULL, *chain_pem = NULL, want[128], have[128];
@@ -320,19 +322,20 @@ verify_after_import(const struct acmb_aws_config *cfg, const char *arn,
 		goto out;
 	serial_normalise(d.serial != NULL ? d.serial : "", have, sizeof(have));
 	if (strcmp(want, have) != 0) {
-		r = acmb_error(err, ACMB_E_VERIFY, "after import, ACM shows serial '%s' for %s; "
-		    "the certificate sent has serial '%s'", d.serial != NULL ? d.serial : "",
-		    arn, want);
+		r = acmb_error(err, ACMB_E_VERIFY,
+		    "after import, ACM shows serial '%s' for %s; "
+		    "the certificate sent has serial '%s'",
+		    d.serial != NULL ? d.serial : "", arn, want);
 		goto out;
 	}
 	if (d.not_after != asn1_time(X509_get0_notAfter(leaf))) {
-		r = acmb_error(err, ACMB_E_VERIFY, "after import, ACM shows NotAfter %lld for "
-		    "%s; the certificate sent has %lld", (long long)d.not_after, arn,
-		    (long long)asn1_time(X509_get0_notAfter(leaf)));
+		r = acmb_error(err, ACMB_E_VERIFY,
+		    "after import, ACM shows NotAfter %lld for "
+		    "%s; the certificate sent has %lld",
+		    (long long)d.not_after, arn, (long long)asn1_time(X509_get0_notAfter(leaf)));
 		goto out;
 	}
-	if ((r = acmb_acm_get_certificate(cfg, arn, &cert_pem, &chain_pem, NULL, err)) !=
-	    ACMB_OK)
+	if ((r = acmb_acm_get_certificate(cfg, arn, &cert_pem, &chain_pem, NULL, err)) != ACMB_OK)
 		goto out;
 	if ((got_cert = parse_pem_certs(cert_pem)) == NULL ||
 	    (got_chain = parse_pem_certs(chain_pem)) == NULL) {
@@ -340,24 +343,32 @@ verify_after_import(const struct acmb_aws_config *cfg, const char *arn,
 		goto out;
 	}
 	if (sk_X509_num(got_cert) != 1 || X509_cmp(sk_X509_value(got_cert, 0), leaf) != 0) {
-		r = acmb_error(err, ACMB_E_VERIFY, "after import, GetCertificate for %s returns "
-		    "a certificate other than the one sent", arn);
+		r = acmb_error(err, ACMB_E_VERIFY,
+		    "after import, GetCertificate for %s returns "
+		    "a certificate other than the one sent",
+		    arn);
 		goto out;
 	}
 	if (sk_X509_num(got_chain) != nchain) {
-		r = acmb_error(err, ACMB_E_VERIFY, "after import, ACM holds a chain of %d "
-		    "certificates for %s; %d were sent", sk_X509_num(got_chain), arn, nchain);
+		r = acmb_error(err, ACMB_E_VERIFY,
+		    "after import, ACM holds a chain of %d "
+		    "certificates for %s; %d were sent",
+		    sk_X509_num(got_chain), arn, nchain);
 		goto out;
 	}
 	for (i = 0; i < nchain; i++) {
 		if (X509_cmp(sk_X509_value(got_chain, i), sk_X509_value(m->chain, i)) != 0) {
-			r = acmb_error(err, ACMB_E_VERIFY, "after import, chain certificate %d "
-			    "that ACM holds for %s differs from the one sent", i + 1, arn);
+			r = acmb_error(err, ACMB_E_VERIFY,
+			    "after import, chain certificate %d "
+			    "that ACM holds for %s differs from the one sent",
+			    i + 1, arn);
 			goto out;
 		}
 	}
-	note(res, "verified: ACM shows serial %s, the NotAfter and the %d-certificate chain "
-	    "that were sent", d.serial, nchain);
+	note(res,
+	    "verified: ACM shows serial %s, the NotAfter and the %d-certificate chain "
+	    "that were sent",
+	    d.serial, nchain);
 	r = ACMB_OK;
 out:
 	free(cert_pem);
@@ -374,7 +385,7 @@ static int
 judge_reimport(const struct acmb_aws_config *cfg, const char *arn, X509 *leaf,
     struct acmb_import_result *res, acmb_err *err)
 {
-	struct acmb_acm_certificate d = { 0 };
+	struct acmb_acm_certificate d = {0};
 	STACK_OF(X509) *cur = NULL;
 	char *cert_pem = NULL, *chain_pem = NULL;
 	int r = ACMB_E_INTERNAL;
@@ -382,21 +393,22 @@ judge_reimport(const struct acmb_aws_config *cfg, const char *arn, X509 *leaf,
 	if ((r = acmb_acm_describe_certificate(cfg, arn, &d, NULL, err)) != ACMB_OK)
 		goto out;
 	if (d.type == NULL || strcmp(d.type, "IMPORTED") != 0) {
-		r = acmb_error(err, ACMB_E_RULE, "reimport-type: %s is a %s certificate; ACM "
+		r = acmb_error(err, ACMB_E_RULE,
+		    "reimport-type: %s is a %s certificate; ACM "
 		    "reimports only IMPORTED certificates (omit --certificate-arn to import a new "
-		    "one)", arn, d.type != NULL ? d.type : "(unknown type)");
+		    "one)",
+		    arn, d.type != NULL ? d.type : "(unknown type)");
 		goto out;
 	}
-	if ((r = acmb_acm_get_certificate(cfg, arn, &cert_pem, &chain_pem, NULL, err)) !=
-	    ACMB_OK)
+	if ((r = acmb_acm_get_certificate(cfg, arn, &cert_pem, &chain_pem, NULL, err)) != ACMB_OK)
 		goto out;
 	if ((cur = parse_pem_certs(cert_pem)) == NULL || sk_X509_num(cur) < 1) {
-		r = acmb_error(err, ACMB_E_AWS, "GetCertificate for %s returned no certificate",
-		    arn);
+		r = acmb_error(
+		    err, ACMB_E_AWS, "GetCertificate for %s returned no certificate", arn);
 		goto out;
 	}
-	if ((r = acmb_reimport_judge(sk_X509_value(cur, 0), leaf, &res->reimport_report,
-	    err)) != ACMB_OK)
+	if ((r = acmb_reimport_judge(sk_X509_value(cur, 0), leaf, &res->reimport_report, err)) !=
+	    ACMB_OK)
 		goto out;
 	note(res, "reimport rules pass against what ACM holds (serial %s, %s)",
 	    d.serial != NULL ? d.serial : "?", d.key_algorithm != NULL ? d.key_algorithm : "?");
@@ -415,10 +427,9 @@ out:
  * resending it is harmless.
  */
 static int
-send_import(const struct acmb_aws_config *cfg, const struct acmb_material *m,
-    const char *cert_pem, const char *chain_pem, const acmb_secbuf *key_pem,
-    const char *arn, const struct acmb_acm_tag *tags, size_t ntags,
-    struct acmb_import_result *res, acmb_err *err)
+send_import(const struct acmb_aws_config *cfg, const struct acmb_material *m, const char *cert_pem,
+    const char *chain_pem, const acmb_secbuf *key_pem, const char *arn,
+    const struct acmb_acm_tag *tags, size_t ntags, struct acmb_import_result *res, acmb_err *err)
 {
 	struct acmb_aws_call_info info;
 	int max = acmb_aws_config_max_attempts(cfg), r = ACMB_E_INTERNAL;
@@ -434,22 +445,24 @@ send_import(const struct acmb_aws_config *cfg, const struct acmb_material *m,
 		    res->import_attempts, err->msg);
 		if (arn == NULL) {
 			if ((r = find_landed(cfg, acmb_material_leaf(m), res->fingerprint, &landed,
-			    err)) != ACMB_OK)
+			         err)) != ACMB_OK)
 				return r;
 			if (landed != NULL) {
 				res->arn = landed;
 				res->recovered = 1;
-				note(res, "the lost attempt had landed as %s; not sent again", landed);
+				note(res, "the lost attempt had landed as %s; not sent again",
+				    landed);
 				return ACMB_OK;
 			}
 			note(res, "no certificate with SHA-256 %s in ACM; sending again",
 			    res->fingerprint);
 		}
 		if (res->import_attempts >= max)
-			return acmb_error(err, ACMB_E_NETWORK, "ImportCertificate: the answer was "
+			return acmb_error(err, ACMB_E_NETWORK,
+			    "ImportCertificate: the answer was "
 			    "lost %d times (--max-attempts %d); ACM holds no certificate with "
-			    "SHA-256 %s, so nothing was duplicated", res->import_attempts, max,
-			    res->fingerprint);
+			    "SHA-256 %s, so nothing was duplicated",
+			    res->import_attempts, max, res->fingerprint);
 	}
 }
 
@@ -492,11 +505,13 @@ acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
 			goto out;
 		if (res->arn != NULL) {
 			res->already_present = 1;
-			note(res, "%s already holds this certificate (SHA-256 %s) as %s; not "
+			note(res,
+			    "%s already holds this certificate (SHA-256 %s) as %s; not "
 			    "imported again (--allow-duplicate imports a second copy)",
 			    o->dry_run ? "plan: ACM" : "ACM", res->fingerprint, res->arn);
-			if ((r = apply_tag_changes(cfg, res->arn, tags, ntags, o->dry_run, res,
-			    err)) != ACMB_OK || o->dry_run)
+			if ((r = apply_tag_changes(
+			         cfg, res->arn, tags, ntags, o->dry_run, res, err)) != ACMB_OK ||
+			    o->dry_run)
 				goto out;
 			r = verify_after_import(cfg, res->arn, m, res, err);
 			goto out;
@@ -513,7 +528,8 @@ acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
 		if (o->certificate_arn != NULL)
 			r = apply_tag_changes(cfg, o->certificate_arn, tags, ntags, 1, res, err);
 		else {
-			note(res, "plan: %zu tag%s sent with the import", ntags, ntags == 1 ? "" : "s");
+			note(res, "plan: %zu tag%s sent with the import", ntags,
+			    ntags == 1 ? "" : "s");
 			r = ACMB_OK;
 		}
 		goto out;
@@ -521,8 +537,8 @@ acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
 
 	if ((r = acmb_material_key_pem(m, &key_pem, err)) != ACMB_OK)
 		goto out;
-	r = send_import(cfg, m, cert_pem, chain_pem, key_pem, o->certificate_arn, tags, ntags,
-	    res, err);
+	r = send_import(
+	    cfg, m, cert_pem, chain_pem, key_pem, o->certificate_arn, tags, ntags, res, err);
 	/* The key's last use: wipe it now, whatever the answer was. */
 	returned = now_seconds();
 	acmb_secbuf_free(key_pem);
@@ -532,9 +548,9 @@ acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
 	res->wipe_seconds = now_seconds() - returned;
 	if (r != ACMB_OK)
 		goto out;
-	note(res, "%s %s (%d ImportCertificate request%s)", o->certificate_arn != NULL ?
-	    "reimported into" : "imported as", res->arn, res->import_attempts,
-	    res->import_attempts == 1 ? "" : "s");
+	note(res, "%s %s (%d ImportCertificate request%s)",
+	    o->certificate_arn != NULL ? "reimported into" : "imported as", res->arn,
+	    res->import_attempts, res->import_attempts == 1 ? "" : "s");
 	if (o->certificate_arn != NULL &&
 	    (r = apply_tag_changes(cfg, res->arn, tags, ntags, 0, res, err)) != ACMB_OK)
 		goto out;

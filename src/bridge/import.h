@@ -20,28 +20,28 @@
 #define ACMB_PROVENANCE_TAG "acmbridge:sha256"
 
 struct acmb_import_opts {
-	const char *certificate_arn;      /* reimport into this ARN, or NULL */
-	const struct acmb_acm_tag *tags;  /* --tags, borrowed */
+	const char *certificate_arn;     /* reimport into this ARN, or NULL */
+	const struct acmb_acm_tag *tags; /* --tags, borrowed */
 	size_t ntags;
-	int dry_run;                      /* everything but the write calls */
-	int no_provenance_tag;            /* do not add ACMB_PROVENANCE_TAG */
-	int allow_duplicate;              /* import even if ACM holds the same certificate */
+	int dry_run;           /* everything but the write calls */
+	int no_provenance_tag; /* do not add ACMB_PROVENANCE_TAG */
+	int allow_duplicate;   /* import even if ACM holds the same certificate */
 };
 
 #define ACMB_IMPORT_NOTES_MAX 24
 #define ACMB_IMPORT_NOTE_LEN 320
 
 struct acmb_import_result {
-	char *arn;            /* the certificate's ARN (NULL for a dry-run import) */
-	int reimport;         /* 1 when the ARN was kept */
-	int recovered;        /* a lost answer: the first attempt had landed */
-	int already_present;  /* ACM held this certificate already; nothing sent */
-	int import_attempts;  /* ImportCertificate requests sent */
+	char *arn;           /* the certificate's ARN (NULL for a dry-run import) */
+	int reimport;        /* 1 when the ARN was kept */
+	int recovered;       /* a lost answer: the first attempt had landed */
+	int already_present; /* ACM held this certificate already; nothing sent */
+	int import_attempts; /* ImportCertificate requests sent */
 	int tags_added, tags_changed;
 	char fingerprint[65]; /* leaf SHA-256, hex */
 	double wipe_seconds;  /* ImportCertificate returned → key wiped */
 	struct acmb_reimport_report reimport_report;
-	size_t nnotes;        /* what happened or, with dry_run, the plan */
+	size_t nnotes; /* what happened or, with dry_run, the plan */
 	char notes[ACMB_IMPORT_NOTES_MAX][ACMB_IMPORT_NOTE_LEN];
 };
 

@@ -539,8 +539,7 @@ out:
 }
 
 int
-acmb_issue_token_store(
-    struct acmb_issue_token *t, X509 *leaf, STACK_OF(X509) * chain, acmb_err *err)
+acmb_issue_token_store(struct acmb_issue_token *t, X509 *leaf, STACK_OF(X509) *chain, acmb_err *err)
 {
 	char chain_label[ACMB_P11_LABEL_MAX + 16];
 	CK_OBJECT_HANDLE h;

@@ -61,7 +61,7 @@ int acmb_issue_token_sign_csr(struct acmb_issue_token *t, X509_REQ *req, acmb_er
  * "LABEL-chain", CA category) as CKO_CERTIFICATE token objects; a
  * certificate already stored is not stored twice. */
 int acmb_issue_token_store(
-    struct acmb_issue_token *t, X509 *leaf, STACK_OF(X509) * chain, acmb_err *err);
+    struct acmb_issue_token *t, X509 *leaf, STACK_OF(X509) *chain, acmb_err *err);
 
 /* Closes the session, then loads certificate, chain and key from the token
  * through the PKCS#11 source (audited controlled export) into *out; region

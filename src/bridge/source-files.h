@@ -10,12 +10,12 @@
 #include "material.h"
 
 struct acmb_files_spec {
-	const char *certificate;     /* --certificate: PATH, fileb://PATH, file://PATH or - */
-	const char *private_key;     /* --private-key */
+	const char *certificate;       /* --certificate: PATH, fileb://PATH, file://PATH or - */
+	const char *private_key;       /* --private-key */
 	const char *certificate_chain; /* --certificate-chain */
-	const char *pkcs12;          /* --pkcs12 PATH: cert, key and chain in one */
-	const char *passphrase_file; /* --passphrase-file PATH (one trailing newline stripped) */
-	const char *passphrase_env;  /* --passphrase-env VAR (wiped and unset once read) */
+	const char *pkcs12;            /* --pkcs12 PATH: cert, key and chain in one */
+	const char *passphrase_file;   /* --passphrase-file PATH (one trailing newline stripped) */
+	const char *passphrase_env;    /* --passphrase-env VAR (wiped and unset once read) */
 };
 
 /* Reads and decodes every field the spec names into a new material.
@@ -26,8 +26,7 @@ struct acmb_files_spec {
  * (An encrypted key given without any passphrase is not one: its field gets
  * status ACMB_E_RULE. A PKCS#12 bundle without its passphrase is.)
  * Caller frees *out with acmb_material_free(). */
-int acmb_files_load(const struct acmb_files_spec *spec,
-    struct acmb_material **out, acmb_err *err);
+int acmb_files_load(const struct acmb_files_spec *spec, struct acmb_material **out, acmb_err *err);
 
 /* Internal, for the fuzzer and tests: decodes field f of m from data (len
  * bytes, the raw contents of the file as read) exactly as acmb_files_load()
@@ -40,8 +39,7 @@ int acmb_files_load(const struct acmb_files_spec *spec,
  * (everything else, a private key block in the certificate or chain too).
  * Returns ACMB_OK (even for an unusable field), or ACMB_E_PASSPHRASE for a
  * wrong passphrase and ACMB_E_NOMEM, with err set. */
-int acmb_files_decode_field(struct acmb_material *m, enum acmb_field f,
-    const unsigned char *data, size_t len, const char *pass, size_t passlen,
-    acmb_err *err);
+int acmb_files_decode_field(struct acmb_material *m, enum acmb_field f, const unsigned char *data,
+    size_t len, const char *pass, size_t passlen, acmb_err *err);
 
 #endif

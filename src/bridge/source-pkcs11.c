@@ -428,7 +428,7 @@ pair_key(struct ctx *c, struct open_token *ot, X509 *leaf, const struct acmb_p11
 }
 
 static int
-push_cert(STACK_OF(X509) * *sk, X509 *x, acmb_err *err)
+push_cert(STACK_OF(X509) **sk, X509 *x, acmb_err *err)
 {
 	if (*sk == NULL && (*sk = sk_X509_new_null()) == NULL)
 		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
@@ -456,7 +456,7 @@ is_ca_object(struct open_token *ot, CK_OBJECT_HANDLE h, X509 *x)
  * them in ACM's order is left to the rules (acmb_rules_judge()).
  */
 static int
-chain_from_token(struct open_token *ot, X509 *leaf, STACK_OF(X509) * *chain, acmb_err *err)
+chain_from_token(struct open_token *ot, X509 *leaf, STACK_OF(X509) **chain, acmb_err *err)
 {
 	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
 	CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof(cls)}};
@@ -500,7 +500,7 @@ out:
 }
 
 static int
-chain_from_uri(struct ctx *c, X509 *leaf, STACK_OF(X509) * *chain, acmb_err *err)
+chain_from_uri(struct ctx *c, X509 *leaf, STACK_OF(X509) **chain, acmb_err *err)
 {
 	struct found fo[FOUND_MAX];
 	X509 *x = NULL;

@@ -17,14 +17,14 @@ acmb_source_is_pkcs11(const char *s)
 
 /* Reads one non-URI field from a file into m, as the files source would. */
 static int
-load_file_field(struct acmb_material *m, enum acmb_field f, const char *arg,
-    const char *what, size_t max, acmb_err *err)
+load_file_field(struct acmb_material *m, enum acmb_field f, const char *arg, const char *what,
+    size_t max, acmb_err *err)
 {
 	acmb_secbuf *raw = NULL;
 	int r;
 
-	r = acmb_input_read(arg, what, max, &raw, m->info[f].source, sizeof(m->info[f].source),
-	    err);
+	r = acmb_input_read(
+	    arg, what, max, &raw, m->info[f].source, sizeof(m->info[f].source), err);
 	if (r == ACMB_E_TOO_BIG) {
 		/* Like the files source: over its bound is the field's state. */
 		m->info[f].present = 1;
@@ -35,8 +35,7 @@ load_file_field(struct acmb_material *m, enum acmb_field f, const char *arg,
 	}
 	if (r != ACMB_OK)
 		goto out;
-	r = acmb_files_decode_field(m, f, acmb_secbuf_ptr(raw), acmb_secbuf_len(raw), NULL, 0,
-	    err);
+	r = acmb_files_decode_field(m, f, acmb_secbuf_ptr(raw), acmb_secbuf_len(raw), NULL, 0, err);
 out:
 	acmb_secbuf_free(raw);
 	return r;
@@ -59,7 +58,8 @@ acmb_source_load(struct acmb_source_spec *spec, struct acmb_material **out,
 		goto out;
 	}
 	if (fs->certificate != NULL || fs->private_key != NULL) {
-		r = acmb_error(err, ACMB_E_USAGE, "with pkcs11: URIs, the certificate and the key "
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "with pkcs11: URIs, the certificate and the key "
 		    "both come from the token (--private-key may be omitted: the key is paired "
 		    "with the certificate); only --certificate-chain may be a file");
 		goto out;
@@ -74,7 +74,7 @@ acmb_source_load(struct acmb_source_spec *spec, struct acmb_material **out,
 		m->chain = NULL;
 		memset(&m->info[ACMB_FIELD_CHAIN], 0, sizeof(m->info[ACMB_FIELD_CHAIN]));
 		if ((r = load_file_field(m, ACMB_FIELD_CHAIN, fs->certificate_chain,
-		    "certificate chain", ACMB_INPUT_MAX_CHAIN, err)) != ACMB_OK)
+		         "certificate chain", ACMB_INPUT_MAX_CHAIN, err)) != ACMB_OK)
 			goto out;
 	}
 	*out = m;

@@ -13,8 +13,8 @@
 #include "source-pkcs11.h"
 
 struct acmb_source_spec {
-	struct acmb_files_spec files;  /* fields that are not pkcs11: URIs */
-	struct acmb_pkcs11_spec p11;   /* pkcs11: fields and token options */
+	struct acmb_files_spec files; /* fields that are not pkcs11: URIs */
+	struct acmb_pkcs11_spec p11;  /* pkcs11: fields and token options */
 };
 
 /* Returns 1 when s names pkcs11: (the RFC 7512 scheme), 0 otherwise. */

@@ -20,6 +20,6 @@
  * (RC2/3DES) bundles load OpenSSL's legacy provider once, for the process.
  * Caller frees *key, *leaf and *chain (sk_X509_pop_free). */
 int acmb_pkcs12_parse(const unsigned char *data, size_t len, const char *pass, EVP_PKEY **key,
-    X509 **leaf, STACK_OF(X509) * *chain, acmb_err *err);
+    X509 **leaf, STACK_OF(X509) **chain, acmb_err *err);
 
 #endif

@@ -47,8 +47,8 @@ acmb_x509_domain_names(X509 *x)
 		return NULL;
 	idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
 	if (idx >= 0) {
-		n = ASN1_STRING_to_UTF8(&utf8,
-		    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx)));
+		n = ASN1_STRING_to_UTF8(
+		    &utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx)));
 		if (n > 0)
 			ok = push_unique(names, (const char *)utf8, (size_t)n);
 		OPENSSL_free(utf8);

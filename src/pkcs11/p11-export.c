@@ -172,7 +172,8 @@ acmb_p11_wrap_mechanism(
 	    t->label, t->module);
 }
 
-static void destroy_object(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE *h);
+static void destroy_object(
+    const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE *h);
 
 /* The answers of a token that will not take a secret key's value from
  * outside (a policy, or a FIPS mode that forbids plaintext key import), as
@@ -499,12 +500,12 @@ ASN1_SEQUENCE_cb(SEC1_EC_KEY, sec1_ec_key_cb) = {
 	ASN1_EXP_OPT(SEC1_EC_KEY, parameters, ASN1_ANY, 0),
 	ASN1_EXP_OPT(SEC1_EC_KEY, public_key, ASN1_BIT_STRING, 1),
 } static_ASN1_SEQUENCE_END_cb(SEC1_EC_KEY, SEC1_EC_KEY)
-/* clang-format on */
+    /* clang-format on */
 
-/* The exporter's curve for nid, built on first use; NULL for a curve
- * OpenSSL does not know by name. Lives as long as x. */
-static const EC_GROUP *
-exporter_ec_group(struct acmb_p11_exporter *x, int nid)
+    /* The exporter's curve for nid, built on first use; NULL for a curve
+     * OpenSSL does not know by name. Lives as long as x. */
+    static const EC_GROUP
+    * exporter_ec_group(struct acmb_p11_exporter * x, int nid)
 {
 	if (x->ec_group != NULL && EC_GROUP_get_curve_name(x->ec_group) == nid)
 		return x->ec_group;

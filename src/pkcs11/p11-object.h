@@ -16,8 +16,8 @@
 #include "p11-uri.h"
 #include "secmem.h"
 
-#define ACMB_P11_ATTR_MAX 65536 /* largest attribute read (a certificate): 64 KiB */
-#define ACMB_P11_OBJECTS_MAX 1024     /* most objects one search returns */
+#define ACMB_P11_ATTR_MAX 65536   /* largest attribute read (a certificate): 64 KiB */
+#define ACMB_P11_OBJECTS_MAX 1024 /* most objects one search returns */
 #define ACMB_P11_ID_MAX 128
 #define ACMB_P11_LABEL_MAX 128
 

@@ -22,9 +22,9 @@ int acmb_p11_error(acmb_err *err, CK_RV rv, const char *module, const char *what
 /* The analyzer cannot see p11-rv.c from its callers: this spells out for it
  * the two values above (see error.h). Compilers and p11-rv.c never see it. */
 #if defined(__clang_analyzer__) && !defined(ACMB_P11_RV_DEFINE)
-#define acmb_p11_error(err, rv, module, what)                                            \
-	(acmb_p11_error((err), (rv), (module), (what)) == ACMB_E_EXPORT ? ACMB_E_EXPORT  \
-	                                                               : ACMB_E_TOKEN)
+#define acmb_p11_error(err, rv, module, what)                                                      \
+	(acmb_p11_error((err), (rv), (module), (what)) == ACMB_E_EXPORT ? ACMB_E_EXPORT            \
+	                                                                : ACMB_E_TOKEN)
 #endif
 
 #endif

@@ -177,8 +177,10 @@ pin_from_fd(int fd, const char *what, char **pin, acmb_err *err)
 		 * before read() would not interrupt it: wait in short polls
 		 * and look at the flag between them. */
 		if (acmb_interrupted()) {
-			r = acmb_error(err, ACMB_E_INTERRUPTED, "interrupted by signal %d while "
-			    "reading the PIN", acmb_interrupted());
+			r = acmb_error(err, ACMB_E_INTERRUPTED,
+			    "interrupted by signal %d while "
+			    "reading the PIN",
+			    acmb_interrupted());
 			goto out;
 		}
 		pfd.fd = fd;

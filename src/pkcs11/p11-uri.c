@@ -101,8 +101,8 @@ out:
 
 /*
  * Removes every pin-value=... query attribute from text in place and wipes
- * the freed tail; refuses one among the path attributes. The query is split by hand because the point is to keep
- * the value away from p11-kit; the rest of the URI is left to p11-kit.
+ * the freed tail; refuses one among the path attributes. The query is split by hand because the
+ * point is to keep the value away from p11-kit; the rest of the URI is left to p11-kit.
  */
 static int
 strip_pin_value(char *text, char **pin, int *found, acmb_err *err)
@@ -119,7 +119,8 @@ strip_pin_value(char *text, char **pin, int *found, acmb_err *err)
 	for (p = text; *p != '\0'; p++) {
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p == 0x7f) {
 			acmb_wipe(text, len);
-			return acmb_error(err, ACMB_E_USAGE, "the pkcs11: URI contains whitespace "
+			return acmb_error(err, ACMB_E_USAGE,
+			    "the pkcs11: URI contains whitespace "
 			    "or a control character; percent-encode it (%%20)");
 		}
 	}
@@ -127,11 +128,12 @@ strip_pin_value(char *text, char **pin, int *found, acmb_err *err)
 	 * fuzz-p11-uri); refuse it there rather than let p11-kit hold it. */
 	q = strchr(text, '?');
 	for (p = strchr(text, ':') != NULL ? strchr(text, ':') + 1 : text;
-	    p != NULL && *p != '\0' && (q == NULL || p < q);
-	    p = strchr(p, ';') != NULL ? strchr(p, ';') + 1 : NULL) {
+	     p != NULL && *p != '\0' && (q == NULL || p < q);
+	     p = strchr(p, ';') != NULL ? strchr(p, ';') + 1 : NULL) {
 		if (strncasecmp(p, "pin-value=", 10) == 0) {
 			acmb_wipe(text, len);
-			return acmb_error(err, ACMB_E_USAGE, "pin-value is a query attribute "
+			return acmb_error(err, ACMB_E_USAGE,
+			    "pin-value is a query attribute "
 			    "(pkcs11:...?pin-value=...), not a path attribute; better still, give "
 			    "the PIN with --pin-file, --pin-env or pin-source=");
 		}
@@ -139,7 +141,8 @@ strip_pin_value(char *text, char **pin, int *found, acmb_err *err)
 	if (q == NULL) {
 		if (strcasestr(text, "pin-value") != NULL) {
 			acmb_wipe(text, len);
-			return acmb_error(err, ACMB_E_USAGE, "the pkcs11: URI has pin-value "
+			return acmb_error(err, ACMB_E_USAGE,
+			    "the pkcs11: URI has pin-value "
 			    "outside a query attribute of its own (pkcs11:...?pin-value=...); "
 			    "better still, give the PIN with --pin-file, --pin-env or pin-source=");
 		}
@@ -183,7 +186,8 @@ strip_pin_value(char *text, char **pin, int *found, acmb_err *err)
 		acmb_secstr_free(*pin);
 		*pin = NULL;
 		acmb_wipe(text, len);
-		return acmb_error(err, ACMB_E_USAGE, "the pkcs11: URI has pin-value outside "
+		return acmb_error(err, ACMB_E_USAGE,
+		    "the pkcs11: URI has pin-value outside "
 		    "a query attribute of its own (pkcs11:...?pin-value=...); better still, "
 		    "give the PIN with --pin-file, --pin-env or pin-source=");
 	}
@@ -228,7 +232,8 @@ acmb_p11_uri_parse(char *text, struct acmb_p11_uri **out, int *had_pin_value, ac
 		acmb_wipe(leaked, strlen(leaked));
 		p11_kit_uri_set_pin_value(u->kit, NULL);
 		acmb_wipe(text, strlen(text));
-		r = acmb_error(err, ACMB_E_USAGE, "the pkcs11: URI carries a PIN in a form "
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "the pkcs11: URI carries a PIN in a form "
 		    "acmbridge does not take; give it with --pin-file, --pin-env or pin-source=");
 		goto out;
 	}

@@ -222,8 +222,8 @@ f_CloseSession(CK_SESSION_HANDLE s)
 }
 
 static CK_RV
-f_GenerateKey(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG n,
-    CK_OBJECT_HANDLE_PTR h)
+f_GenerateKey(
+    CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR h)
 {
 	FAULT(C_GenerateKey);
 	return passed("C_GenerateKey", real->C_GenerateKey(s, m, t, n, h));
