@@ -66,7 +66,7 @@ main(int argc, char **argv)
 {
 	struct acmb_p11_modules *mods = NULL;
 	struct acmb_p11_token toks[ACMB_P11_TOKENS_MAX], *t = NULL;
-	struct acmb_p11_pin_spec pin = {NULL, NULL, 1};
+	struct acmb_p11_pin_spec pin = {.no_prompt = 1};
 	struct acmb_p11_object key;
 	CK_SESSION_HANDLE s;
 	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;

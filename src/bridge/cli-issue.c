@@ -38,6 +38,8 @@ struct issue_cli {
 	struct acmb_cli_tags tags;
 	const char *passthrough_arg;
 	struct acmb_issue_token_spec token;
+	const char *pin_env; /* --pin-env VAR, read once for both logins */
+	char *pin;           /* its PIN, secure heap, until acmb_issue() returns */
 	int token_wanted;
 	enum output_mode output;
 };
@@ -51,7 +53,8 @@ issue_usage(FILE *f)
 	    "           [--ip-address IP ...] [--key-algorithm auto|ALG]\n"
 	    "           [--signing-algorithm ALG] [--template-arn ARN\n"
 	    "           [--api-passthrough JSON|file://PATH]] [--idempotency-token T]\n"
-	    "           [--key-store memory|pkcs11:URI [--module PATH] [--pin-file PATH]\n"
+	    "           [--key-store memory|pkcs11:URI [--module PATH]\n"
+	    "           [--pin-file PATH | --pin-env VAR]\n"
 	    "           [--audit-log PATH] [--export-policy PATH]] [--wait-timeout SECONDS]\n"
 	    "           [--resume CERT_ARN]\n"
 	    "           [--certificate-arn ARN] [--tags Key=K,Value=V ...] [--dry-run]\n"
@@ -90,8 +93,12 @@ issue_usage(FILE *f)
 	    "                             chain stored next to the key, the key exported\n"
 	    "                             (wrapped, audited) for the import\n"
 	    "  --module PATH, --pin-file PATH, --audit-log PATH, --export-policy PATH\n"
-	    "                             for the token, as `import` (the PIN must come from\n"
-	    "                             --pin-file or the URI's pin-source)\n"
+	    "                             for the token, as `import`\n"
+	    "  --pin-env VAR              the token PIN from VAR, wiped and unset once read;\n"
+	    "                             the PIN is held in locked memory for the token's\n"
+	    "                             two logins (key pair, then the audited export) and\n"
+	    "                             wiped before anything is printed (no prompt: the\n"
+	    "                             PIN comes from --pin-file, --pin-env or the URI)\n"
 	    "  --wait-timeout SECONDS     GetCertificate polls, 1 s apart (default %ld)\n"
 	    "  --resume CERT_ARN          finish an interrupted or timed-out issue with the\n"
 	    "                             key the first run made on the token (memory keys\n"
@@ -116,7 +123,7 @@ issue_takes_value(const char *opt)
 	    "--dns-name", "--ip-address", "--key-algorithm", "--signing-algorithm", "--validity",
 	    "--template-arn", "--api-passthrough", "--idempotency-token", "--key-store",
 	    "--wait-timeout", "--resume", "--certificate-arn", "--output", "--pca-endpoint-url",
-	    "--module", "--pin-file", "--audit-log", "--export-policy"};
+	    "--module", "--pin-file", "--pin-env", "--audit-log", "--export-policy"};
 	size_t i;
 
 	for (i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
@@ -182,7 +189,11 @@ parse_value_option(struct issue_cli *c, const char *opt, const char *val)
 		c->token.module = val;
 	else if (strcmp(opt, "--pin-file") == 0)
 		c->token.pin.pin_file = val;
-	else if (strcmp(opt, "--audit-log") == 0)
+	else if (strcmp(opt, "--pin-env") == 0) {
+		if (val[0] == '\0' || strchr(val, '=') != NULL)
+			return USAGE_FAIL("--pin-env takes a variable name, not a value");
+		c->pin_env = val;
+	} else if (strcmp(opt, "--audit-log") == 0)
 		c->token.audit_log = val;
 	else if (strcmp(opt, "--export-policy") == 0)
 		c->token.export_policy = val;
@@ -394,12 +405,24 @@ acmb_cli_issue(int argc, char **argv)
 	c.opts.import.ntags = c.tags.ntags;
 	if (c.token_wanted) {
 		/* The token is logged in twice (key pair, then the audited export):
-		 * only a file PIN can be read twice, and it must never prompt. */
+		 * a file is read twice, an environment PIN is read once and held,
+		 * and there is no prompt. */
 		c.token.pin.no_prompt = 1;
 		c.opts.token = &c.token;
-	} else if (c.token.module != NULL || c.token.pin.pin_file != NULL ||
+		if (c.pin_env != NULL && c.token.pin.pin_file != NULL) {
+			exit_code = acmb_cli_usage_error("give --pin-file or --pin-env, not both");
+			goto out;
+		}
+		if (c.pin_env != NULL) {
+			if (acmb_p11_pin_from_env(c.pin_env, &c.pin, &err) != ACMB_OK) {
+				exit_code = acmb_cli_fail(&err);
+				goto out;
+			}
+			c.token.pin.pin_value = c.pin;
+		}
+	} else if (c.token.module != NULL || c.token.pin.pin_file != NULL || c.pin_env != NULL ||
 	           c.token.audit_log != NULL || c.token.export_policy != NULL) {
-		exit_code = acmb_cli_usage_error("--module, --pin-file, --audit-log and "
+		exit_code = acmb_cli_usage_error("--module, --pin-file, --pin-env, --audit-log and "
 		                                 "--export-policy go with --key-store pkcs11:URI");
 		goto out;
 	}
@@ -433,10 +456,14 @@ acmb_cli_issue(int argc, char **argv)
 		fprintf(stderr, "debug: %s\n", acmb_aws_config_describe(acm, desc, sizeof(desc)));
 	}
 	r = acmb_issue(pca, acm, &c.opts, &res, &err);
-	/* The credentials' last use: wiped before anything is printed. */
+	/* The credentials' and the PIN's last use: wiped before anything is
+	 * printed. */
 	acmb_aws_config_free(pca);
 	acmb_aws_config_free(acm);
 	pca = acm = NULL;
+	acmb_secstr_free(c.pin);
+	c.pin = NULL;
+	c.token.pin.pin_value = NULL;
 	if (r != ACMB_OK) {
 		acmb_cli_print_failed_rules(res.rules);
 		for (i = 0; i < res.import.nnotes; i++)
@@ -451,6 +478,7 @@ acmb_cli_issue(int argc, char **argv)
 	print_result(&c, &res);
 	exit_code = ACMB_EXIT_OK;
 out:
+	acmb_secstr_free(c.pin);
 	acmb_issue_result_clear(&res);
 	acmb_aws_config_free(pca);
 	acmb_aws_config_free(acm);

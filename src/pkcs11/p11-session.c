@@ -335,6 +335,11 @@ pin_get(const struct acmb_p11_token *t, const struct acmb_p11_pin_spec *spec,
 		return ACMB_OK;
 	if (uri != NULL && (source = p11_kit_uri_get_pin_source(acmb_p11_uri_kit(uri))) != NULL)
 		return acmb_p11_pin_from_file(source, pin, err);
+	if (spec != NULL && spec->pin_value != NULL) {
+		if ((*pin = acmb_secstr_dup(spec->pin_value, strlen(spec->pin_value))) == NULL)
+			return acmb_error(err, ACMB_E_NOMEM, "secure heap exhausted copying a PIN");
+		return ACMB_OK;
+	}
 	if (spec != NULL && spec->pin_file != NULL)
 		return acmb_p11_pin_from_file(spec->pin_file, pin, err);
 	if (spec != NULL && spec->pin_env != NULL)

@@ -34,6 +34,10 @@ struct acmb_p11_pin_spec {
 	const char *pin_file; /* --pin-file PATH */
 	const char *pin_env;  /* --pin-env VAR: wiped and unset once read */
 	int no_prompt;        /* never prompt, even on a terminal */
+	/* A PIN the caller already read into the secure heap (it owns and
+	 * wipes it), for a caller that logs in more than once; used after the
+	 * URI's own PIN sources and before pin_file. */
+	const char *pin_value;
 };
 
 /* Fills out[0..max) with the present tokens of mods that match uri (NULL

@@ -155,6 +155,25 @@ iss --certificate-authority-arn "$(pca_ca_arn ecp256)" --dns-name pin.example.co
 expect_rc "wrong PIN" 4
 expect_eq "wrong PIN: nothing issued" "$(count_op_since "$n" IssueCertificate)" 0
 
+# 4b. The PIN from the environment: read once (the variable is wiped and
+# unset), held for both logins (key pair, then the export).
+ISSUE_PIN=$(head -n1 "$D/pin") iss --certificate-authority-arn "$(pca_ca_arn ecp256)" \
+	--dns-name pinenv.example.com --validity 30d --key-store "pkcs11:token=issue;object=pinenv" \
+	--pin-env ISSUE_PIN
+expect_rc "PIN from the environment" 0
+expect_eq "PIN from the environment: stored" "$(field StoredOnToken 2>/dev/null)" "True"
+grep -q "\"object_label\":\"pinenv\".*\"path\":\"wrapped\"" "$D/audit.log" && ok ||
+	bad "PIN from the environment: no audited export"
+ISSUE_PIN=9999 iss --certificate-authority-arn "$(pca_ca_arn ecp256)" --dns-name pinenv2.example.com \
+	--validity 30d --key-store "pkcs11:token=issue;object=pinenv2" --pin-env ISSUE_PIN
+expect_rc "wrong PIN from the environment" 4
+iss --certificate-authority-arn "$(pca_ca_arn ecp256)" --dns-name pinenv3.example.com \
+	--validity 30d --key-store "pkcs11:token=issue;object=pinenv3" --pin-env ISSUE_PIN_UNSET
+expect_rc "PIN variable not set" 2 "ISSUE_PIN_UNSET"
+ISSUE_PIN=1234 iss --certificate-authority-arn "$(pca_ca_arn ecp256)" --dns-name pinenv4.example.com \
+	--validity 30d --key-store "pkcs11:token=issue;object=pinenv4" --pin-env ISSUE_PIN --pin-file "$D/pin"
+expect_rc "--pin-env with --pin-file" 2 "not both"
+
 # 5. A wait that times out, then --resume from the token.
 pca_pending_polls 4
 iss --certificate-authority-arn "$(pca_ca_arn rsa2048)" --dns-name slow.example.com --validity 30d \
