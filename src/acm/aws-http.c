@@ -71,6 +71,7 @@ curl_lib_shutdown(void)
 static int
 curl_lib_ready(void)
 {
+	const char *why;
 	void *lib;
 	CURLcode cc;
 
@@ -78,7 +79,8 @@ curl_lib_ready(void)
 		return curl_lib.state == 1;
 	curl_lib.state = -1;
 	if ((lib = dlopen(CURL_LIBRARY, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		snprintf(curl_lib.why, sizeof(curl_lib.why), "%s", dlerror());
+		why = dlerror();
+		snprintf(curl_lib.why, sizeof(curl_lib.why), "%s", why != NULL ? why : "not found");
 		return 0;
 	}
 #define CURL_SYM(member, name)                                                                     \
@@ -95,8 +97,11 @@ curl_lib_ready(void)
 	    !CURL_SYM(slist_free_all, "curl_slist_free_all") || !CURL_SYM(url, "curl_url") ||
 	    !CURL_SYM(url_cleanup, "curl_url_cleanup") || !CURL_SYM(url_set, "curl_url_set") ||
 	    !CURL_SYM(url_get, "curl_url_get") || !CURL_SYM(free, "curl_free")) {
-		snprintf(curl_lib.why, sizeof(curl_lib.why), "%s lacks a function: %s",
-		    CURL_LIBRARY, dlerror());
+		why = dlerror();
+		snprintf(curl_lib.why, sizeof(curl_lib.why), "it lacks a function: %s",
+		    why != NULL ? why : "unknown");
+		/* No curl code has run yet: closing it leaves nothing behind. */
+		dlclose(lib);
 		return 0;
 	}
 #undef CURL_SYM
@@ -120,7 +125,8 @@ curl_lib_require(acmb_err *err)
 {
 	if (curl_lib_ready())
 		return ACMB_OK;
-	return acmb_error(err, ACMB_E_NETWORK,
+	/* Exit code 1 ("other"): neither the network nor the service failed. */
+	return acmb_error(err, ACMB_E_INTERNAL,
 	    "cannot load %s (%s): AWS commands need libcurl 4 (Debian package libcurl4)",
 	    CURL_LIBRARY, curl_lib.why);
 }
