@@ -231,7 +231,7 @@ rules_field_status(const struct acmb_material *m, enum acmb_field f, struct acmb
  * share of a batch set. Returns 0 when a certificate cannot be encoded.
  */
 static int
-rules_certs_pem_len(STACK_OF(X509) * certs, int n, size_t *len)
+rules_certs_pem_len(STACK_OF(X509) *certs, int n, size_t *len)
 {
 	static const char begin[] = "-----BEGIN CERTIFICATE-----\n";
 	static const char end[] = "-----END CERTIFICATE-----\n";
@@ -696,8 +696,8 @@ rules_chain(struct acmb_material *m, X509 *leaf, acmb_chain_memo *memo,
 	    rep);
 
 	if (!rules_certs_pem_len(m->chain, sk_X509_num(m->chain), &len))
-		rule_add(rep, "chain-size", 0, "check the chain file",
-		    "cannot encode the chain as PEM");
+		rule_add(
+		    rep, "chain-size", 0, "check the chain file", "cannot encode the chain as PEM");
 	else
 		rule_add(rep, "chain-size", len <= ACMB_ACM_CHAIN_MAX,
 		    "send only the certificates from the leaf's issuer up to the root",

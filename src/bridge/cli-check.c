@@ -163,8 +163,7 @@ check_batch(const char *path, const struct acmb_files_spec *base, time_t at)
 
 	if ((f = fopen(path, "r")) == NULL)
 		return acmb_cli_usage_error("--batch: cannot read '%s'", path);
-	if ((batch = acmb_check_batch_new()) == NULL ||
-	    (rep = calloc(1, sizeof(*rep))) == NULL) {
+	if ((batch = acmb_check_batch_new()) == NULL || (rep = calloc(1, sizeof(*rep))) == NULL) {
 		acmb_check_batch_free(batch);
 		fclose(f);
 		fprintf(stderr, "acmbridge: out of memory\n");

@@ -11,7 +11,7 @@
 struct acmb_init_report {
 	int core_dumps_off;     /* RLIMIT_CORE set to 0 */
 	int not_dumpable;       /* PR_SET_DUMPABLE 0 */
-	int allocators_wiped;   /* OpenSSL, jansson and (once loaded) curl use the wiping allocator */
+	int allocators_wiped;   /* the wiping allocator: OpenSSL, jansson, curl once loaded */
 	int secure_heap_locked; /* mlock of the secure heap succeeded */
 };
 
