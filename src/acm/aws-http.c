@@ -1,6 +1,8 @@
 #include "aws-http.h"
 #include "init.h"
+#include "zalloc.h"
 
+#include <dlfcn.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +18,226 @@
 #define MAX_BACKOFF_SECONDS 20.0
 #define AWS_MESSAGE_MAX 600
 #define DEBUG_LINE_MAX 512
+
+/*
+ * libcurl, loaded on first use. Linking it puts its ~29 dependent libraries
+ * (GnuTLS, Kerberos, LDAP, SSH, ...) into every start of the CLI, about two
+ * thirds of the start-up cost of `acmbridge check`, which never talks to
+ * AWS. So the AWS layer opens libcurl.so.4 itself, the first time a curl
+ * function is called, and curl's entry points used anywhere in acmbridge
+ * are defined here under their own names, each forwarding to libcurl's:
+ * callers keep calling curl_easy_init() and friends unchanged.
+ *
+ * The wiping allocator is installed (curl_global_init_mem) right after the
+ * library is opened and before any other curl call, i.e. before libcurl's
+ * first allocation, as acmb_init() did when it was linked. RTLD_NOW binds
+ * libcurl's symbols at once: no lazy-binding trampoline later spills vector
+ * registers (which may hold key bytes) onto the stack (docs/security.md).
+ * The library stays open until exit; acmb_shutdown() runs curl's global
+ * cleanup. Not thread-safe: the first curl call happens on one thread.
+ */
+#define CURL_LIBRARY "libcurl.so.4"
+
+static struct {
+	int state; /* 0 not tried, 1 loaded, -1 failed (why in .why) */
+	char why[256];
+	CURLcode (*global_init)(long);
+	CURLcode (*global_init_mem)(long, curl_malloc_callback, curl_free_callback,
+	    curl_realloc_callback, curl_strdup_callback, curl_calloc_callback);
+	void (*global_cleanup)(void);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	CURLcode (*easy_perform)(CURL *);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+	CURLU *(*url)(void);
+	void (*url_cleanup)(CURLU *);
+	CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
+	CURLUcode (*url_get)(CURLU *, CURLUPart, char **, unsigned int);
+	void (*free)(void *);
+} curl_lib;
+
+static void
+curl_lib_shutdown(void)
+{
+	if (curl_lib.state == 1)
+		curl_lib.global_cleanup();
+}
+
+/* Returns 1 when libcurl is loaded and initialised, loading it on the first call. */
+static int
+curl_lib_ready(void)
+{
+	const char *why;
+	void *lib;
+	CURLcode cc;
+
+	if (curl_lib.state != 0)
+		return curl_lib.state == 1;
+	curl_lib.state = -1;
+	if ((lib = dlopen(CURL_LIBRARY, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		why = dlerror();
+		snprintf(curl_lib.why, sizeof(curl_lib.why), "%s", why != NULL ? why : "not found");
+		return 0;
+	}
+#define CURL_SYM(member, name)                                                                     \
+	((curl_lib.member = (__typeof__(curl_lib.member))dlsym(lib, name)) != NULL)
+	if (!CURL_SYM(global_init, "curl_global_init") ||
+	    !CURL_SYM(global_init_mem, "curl_global_init_mem") ||
+	    !CURL_SYM(global_cleanup, "curl_global_cleanup") ||
+	    !CURL_SYM(easy_init, "curl_easy_init") || !CURL_SYM(easy_setopt, "curl_easy_setopt") ||
+	    !CURL_SYM(easy_getinfo, "curl_easy_getinfo") ||
+	    !CURL_SYM(easy_perform, "curl_easy_perform") ||
+	    !CURL_SYM(easy_cleanup, "curl_easy_cleanup") ||
+	    !CURL_SYM(easy_strerror, "curl_easy_strerror") ||
+	    !CURL_SYM(slist_append, "curl_slist_append") ||
+	    !CURL_SYM(slist_free_all, "curl_slist_free_all") || !CURL_SYM(url, "curl_url") ||
+	    !CURL_SYM(url_cleanup, "curl_url_cleanup") || !CURL_SYM(url_set, "curl_url_set") ||
+	    !CURL_SYM(url_get, "curl_url_get") || !CURL_SYM(free, "curl_free")) {
+		why = dlerror();
+		snprintf(curl_lib.why, sizeof(curl_lib.why), "it lacks a function: %s",
+		    why != NULL ? why : "unknown");
+		/* No curl code has run yet: closing it leaves nothing behind. */
+		dlclose(lib);
+		return 0;
+	}
+#undef CURL_SYM
+	if (acmb_init_plain_allocators())
+		cc = curl_lib.global_init(CURL_GLOBAL_DEFAULT);
+	else
+		cc = curl_lib.global_init_mem(CURL_GLOBAL_DEFAULT, acmb_zmalloc, acmb_zfree,
+		    acmb_zrealloc, acmb_zstrdup, acmb_zcalloc);
+	if (cc != CURLE_OK) {
+		snprintf(curl_lib.why, sizeof(curl_lib.why), "libcurl initialisation failed");
+		return 0;
+	}
+	acmb_init_on_shutdown(curl_lib_shutdown);
+	curl_lib.state = 1;
+	return 1;
+}
+
+/* ACMB_OK when libcurl can be used, else an error saying why not. */
+static int
+curl_lib_require(acmb_err *err)
+{
+	if (curl_lib_ready())
+		return ACMB_OK;
+	/* Exit code 1 ("other"): neither the network nor the service failed. */
+	return acmb_error(err, ACMB_E_INTERNAL,
+	    "cannot load %s (%s): AWS commands need libcurl 4 (Debian package libcurl4)",
+	    CURL_LIBRARY, curl_lib.why);
+}
+
+CURL *
+curl_easy_init(void)
+{
+	return curl_lib_ready() ? curl_lib.easy_init() : NULL;
+}
+
+/* Variadic: the one argument's type follows from the option's number range,
+ * as libcurl itself reads it (curl.h, CURLOPTTYPE_*). */
+CURLcode(curl_easy_setopt)(CURL *h, CURLoption option, ...)
+{
+	va_list ap;
+	CURLcode cc;
+
+	if (!curl_lib_ready())
+		return CURLE_FAILED_INIT;
+	va_start(ap, option);
+	if (option < CURLOPTTYPE_OBJECTPOINT)
+		cc = curl_lib.easy_setopt(h, option, va_arg(ap, long));
+	else if (option < CURLOPTTYPE_FUNCTIONPOINT)
+		cc = curl_lib.easy_setopt(h, option, va_arg(ap, void *));
+	else if (option < CURLOPTTYPE_OFF_T)
+		cc = curl_lib.easy_setopt(h, option, va_arg(ap, void (*)(void)));
+	else if (option < CURLOPTTYPE_BLOB)
+		cc = curl_lib.easy_setopt(h, option, va_arg(ap, curl_off_t));
+	else
+		cc = curl_lib.easy_setopt(h, option, va_arg(ap, void *));
+	va_end(ap);
+	return cc;
+}
+
+/* Every CURLINFO_* takes one pointer. */
+CURLcode(curl_easy_getinfo)(CURL *h, CURLINFO info, ...)
+{
+	va_list ap;
+	CURLcode cc;
+
+	if (!curl_lib_ready())
+		return CURLE_FAILED_INIT;
+	va_start(ap, info);
+	cc = curl_lib.easy_getinfo(h, info, va_arg(ap, void *));
+	va_end(ap);
+	return cc;
+}
+
+CURLcode
+curl_easy_perform(CURL *h)
+{
+	return curl_lib_ready() ? curl_lib.easy_perform(h) : CURLE_FAILED_INIT;
+}
+
+void
+curl_easy_cleanup(CURL *h)
+{
+	if (curl_lib_ready())
+		curl_lib.easy_cleanup(h);
+}
+
+const char *
+curl_easy_strerror(CURLcode cc)
+{
+	return curl_lib_ready() ? curl_lib.easy_strerror(cc) : "libcurl is not loaded";
+}
+
+struct curl_slist *
+curl_slist_append(struct curl_slist *list, const char *s)
+{
+	return curl_lib_ready() ? curl_lib.slist_append(list, s) : NULL;
+}
+
+void
+curl_slist_free_all(struct curl_slist *list)
+{
+	if (curl_lib_ready())
+		curl_lib.slist_free_all(list);
+}
+
+CURLU *
+curl_url(void)
+{
+	return curl_lib_ready() ? curl_lib.url() : NULL;
+}
+
+void
+curl_url_cleanup(CURLU *u)
+{
+	if (curl_lib_ready())
+		curl_lib.url_cleanup(u);
+}
+
+CURLUcode
+curl_url_set(CURLU *u, CURLUPart what, const char *part, unsigned int flags)
+{
+	return curl_lib_ready() ? curl_lib.url_set(u, what, part, flags) : CURLUE_OUT_OF_MEMORY;
+}
+
+CURLUcode
+curl_url_get(CURLU *u, CURLUPart what, char **part, unsigned int flags)
+{
+	return curl_lib_ready() ? curl_lib.url_get(u, what, part, flags) : CURLUE_OUT_OF_MEMORY;
+}
+
+void
+curl_free(void *p)
+{
+	if (curl_lib_ready())
+		curl_lib.free(p);
+}
 
 /*
  * Answers from ACM and Private CA hold certificates, never private keys, so
@@ -403,6 +625,8 @@ acmb_aws_http_fetch(const char *method, const char *url, const char *const *head
 	*body = NULL;
 	memset(&rs, 0, sizeof(rs));
 	response_reset(&rs);
+	if ((r = curl_lib_require(err)) != ACMB_OK)
+		goto out;
 	/* Metadata answers carry credentials: straight into the secure heap. */
 	if ((b = acmb_secbuf_new(max)) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of secure memory");
@@ -698,6 +922,8 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 	if (info == NULL)
 		info = &dummy;
 	memset(info, 0, sizeof(*info));
+	if ((r = curl_lib_require(err)) != ACMB_OK)
+		return r;
 	dbg.fn = acmb_aws_config_debug(cfg, &dbg.ctx);
 	if ((size_t)snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:%s", acmb_aws_config_region(cfg),
 	        svc->signing_name) >= sizeof(sigv4))

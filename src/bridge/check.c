@@ -116,15 +116,13 @@ batch_remember_chain(acmb_check_batch *b, const char *path, const struct acmb_ma
 
 int
 acmb_check_batch_files(acmb_check_batch *b, const struct acmb_files_spec *spec, time_t at,
-    struct acmb_rules_report **rep_out, acmb_err *err)
+    struct acmb_rules_report *rep, acmb_err *err)
 {
 	struct acmb_files_spec local = *spec;
 	struct acmb_material *m = NULL;
-	struct acmb_rules_report *rep = NULL;
 	const char *chain_path = spec->certificate_chain;
 	int shared, r = ACMB_E_INTERNAL;
 
-	*rep_out = NULL;
 	shared = chain_path != NULL && spec->pkcs12 == NULL && b->chain != NULL &&
 	         strcmp(chain_path, b->chain_path) == 0;
 	if (shared)
@@ -141,17 +139,10 @@ acmb_check_batch_files(acmb_check_batch *b, const struct acmb_files_spec *spec, 
 		/* Before judging: the rules reorder m->chain in place. */
 		batch_remember_chain(b, chain_path, m);
 	}
-	if ((rep = calloc(1, sizeof(*rep))) == NULL) {
-		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
-		goto out;
-	}
 	if ((r = acmb_rules_judge_memo(m, at, b->memo, rep, err)) != ACMB_OK)
 		goto out;
-	*rep_out = rep;
-	rep = NULL;
 	r = ACMB_OK;
 out:
-	free(rep);
 	acmb_material_free(m);
 	return r;
 }

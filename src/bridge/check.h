@@ -37,9 +37,11 @@ acmb_check_batch *acmb_check_batch_new(void);
 /* Frees the batch and the chain it holds. Accepts NULL. */
 void acmb_check_batch_free(acmb_check_batch *b);
 
-/* Like acmb_check_source() for files (without the material) for one set of a batch. */
+/* Like acmb_check_source() for files (without the material) for one set of
+ * a batch; the verdict goes into the caller's *rep (overwritten whole, so
+ * that one report serves every set). */
 int acmb_check_batch_files(acmb_check_batch *b, const struct acmb_files_spec *spec, time_t at,
-    struct acmb_rules_report **rep_out, acmb_err *err);
+    struct acmb_rules_report *rep, acmb_err *err);
 
 /* Returns the report as a new JSON object ({"ok", "key_algorithm",
  * "not_after", "checks", "chain_order_changed", "services"}), or NULL when

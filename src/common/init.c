@@ -6,7 +6,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 
@@ -38,6 +37,8 @@ ossl_free(void *p, const char *file, int line)
 }
 
 static int initialised;
+static int plain_allocators;
+static void (*shutdown_hook)(void);
 static volatile sig_atomic_t interrupted_by;
 
 /* Only records the signal: wiping here would race the code that owns the
@@ -63,6 +64,18 @@ install_interrupt_handlers(void)
 	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
 		return -1;
 	return 0;
+}
+
+int
+acmb_init_plain_allocators(void)
+{
+	return plain_allocators;
+}
+
+void
+acmb_init_on_shutdown(void (*fn)(void))
+{
+	shutdown_hook = fn;
 }
 
 int
@@ -92,6 +105,7 @@ acmb_init(struct acmb_init_report *rep, acmb_err *err)
 	 * removes by running once without it in OpenSSL and libcurl. */
 	plain = getenv("ACMB_TEST_PLAIN_ALLOCATORS") != NULL;
 #endif
+	plain_allocators = plain;
 	/* Fails only if OpenSSL already allocated: then copies it frees are
 	 * not wiped, which we report rather than hide. */
 	r.allocators_wiped =
@@ -99,13 +113,8 @@ acmb_init(struct acmb_init_report *rep, acmb_err *err)
 	if ((rc = acmb_secmem_init(ACMB_SECURE_HEAP_SIZE, &locked, err)) != ACMB_OK)
 		return rc;
 	r.secure_heap_locked = locked;
-	if (plain) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return acmb_error(err, ACMB_E_INTERNAL, "libcurl initialisation failed");
-	} else if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, acmb_zmalloc, acmb_zfree,
-	               acmb_zrealloc, acmb_zstrdup, acmb_zcalloc) != CURLE_OK) {
-		return acmb_error(err, ACMB_E_INTERNAL, "libcurl initialisation failed");
-	}
+	/* libcurl is loaded only by the AWS layer, which installs the same
+	 * allocator before libcurl's first allocation (aws-http.c). */
 	/* Always: callers free jansson's output with acmb_zfree(). */
 	json_set_alloc_funcs(acmb_zmalloc, acmb_zfree);
 	if (install_interrupt_handlers() != 0)
@@ -122,7 +131,9 @@ acmb_shutdown(void)
 {
 	if (!initialised)
 		return;
-	curl_global_cleanup();
+	if (shutdown_hook != NULL)
+		shutdown_hook();
+	shutdown_hook = NULL;
 	/* Last chance for what the run left in registers and dead stack
 	 * before exit() and its atexit handlers. */
 	acmb_wipe_residue();
