@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "aws-credentials.h"
+#include "aws-http.h"
 #include "aws-ini.h"
 #include "secmem.h"
 
@@ -454,6 +455,10 @@ acmb_aws_config_resolve(const struct acmb_aws_options *opts, const struct acmb_a
 	/* First, so that the environment's copies are gone whatever fails. */
 	if ((r = take_env_secret("AWS_SECRET_ACCESS_KEY", &env_secret, err)) != ACMB_OK ||
 	    (r = take_env_secret("AWS_SESSION_TOKEN", &env_token, err)) != ACMB_OK)
+		goto out;
+	/* Endpoints and credentials are read with libcurl: without it, say so
+	 * now rather than fail later as "out of memory". */
+	if ((r = acmb_aws_http_require(err)) != ACMB_OK)
 		goto out;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");

@@ -60,6 +60,20 @@ static struct {
 	void (*free)(void *);
 } curl_lib;
 
+/* The library to open; test builds can name a missing one, to show what
+ * an operator without libcurl sees. */
+static const char *
+curl_library(void)
+{
+#ifdef ACMB_TEST_HOOKS
+	const char *name = getenv("ACMB_TEST_CURL_LIBRARY");
+
+	if (name != NULL && name[0] != '\0')
+		return name;
+#endif
+	return CURL_LIBRARY;
+}
+
 static void
 curl_lib_shutdown(void)
 {
@@ -78,7 +92,7 @@ curl_lib_ready(void)
 	if (curl_lib.state != 0)
 		return curl_lib.state == 1;
 	curl_lib.state = -1;
-	if ((lib = dlopen(CURL_LIBRARY, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+	if ((lib = dlopen(curl_library(), RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		why = dlerror();
 		snprintf(curl_lib.why, sizeof(curl_lib.why), "%s", why != NULL ? why : "not found");
 		return 0;
@@ -119,16 +133,15 @@ curl_lib_ready(void)
 	return 1;
 }
 
-/* ACMB_OK when libcurl can be used, else an error saying why not. */
-static int
-curl_lib_require(acmb_err *err)
+int
+acmb_aws_http_require(acmb_err *err)
 {
 	if (curl_lib_ready())
 		return ACMB_OK;
 	/* Exit code 1 ("other"): neither the network nor the service failed. */
 	return acmb_error(err, ACMB_E_INTERNAL,
 	    "cannot load %s (%s): AWS commands need libcurl 4 (Debian package libcurl4)",
-	    CURL_LIBRARY, curl_lib.why);
+	    curl_library(), curl_lib.why);
 }
 
 CURL *
@@ -625,7 +638,7 @@ acmb_aws_http_fetch(const char *method, const char *url, const char *const *head
 	*body = NULL;
 	memset(&rs, 0, sizeof(rs));
 	response_reset(&rs);
-	if ((r = curl_lib_require(err)) != ACMB_OK)
+	if ((r = acmb_aws_http_require(err)) != ACMB_OK)
 		goto out;
 	/* Metadata answers carry credentials: straight into the secure heap. */
 	if ((b = acmb_secbuf_new(max)) == NULL) {
@@ -922,7 +935,7 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 	if (info == NULL)
 		info = &dummy;
 	memset(info, 0, sizeof(*info));
-	if ((r = curl_lib_require(err)) != ACMB_OK)
+	if ((r = acmb_aws_http_require(err)) != ACMB_OK)
 		return r;
 	dbg.fn = acmb_aws_config_debug(cfg, &dbg.ctx);
 	if ((size_t)snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:%s", acmb_aws_config_region(cfg),
@@ -938,8 +951,10 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 	}
 	for (attempt = 1;; attempt++) {
 		if (acmb_interrupted()) {
-			r = acmb_error(err, ACMB_E_INTERRUPTED, "%s: interrupted by signal %d before "
-			    "attempt %d", operation, acmb_interrupted(), attempt);
+			r = acmb_error(err, ACMB_E_INTERRUPTED,
+			    "%s: interrupted by signal %d before "
+			    "attempt %d",
+			    operation, acmb_interrupted(), attempt);
 			goto out;
 		}
 		debugf(&dbg, "%s: POST %s (%s.%s, attempt %d of %d)", operation, url,
@@ -952,9 +967,11 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 		if (a.cc == CURLE_ABORTED_BY_CALLBACK && acmb_interrupted()) {
 			info->response_lost = not_idempotent && a.sent;
 			r = acmb_error(err, ACMB_E_INTERRUPTED, "%s: interrupted by signal %d%s",
-			    operation, acmb_interrupted(), info->response_lost ?
-			    "; the request may have been applied: running the same import again "
-			    "finds it instead of duplicating it" : "");
+			    operation, acmb_interrupted(),
+			    info->response_lost ? "; the request may have been applied: running "
+			                          "the same import again "
+			                          "finds it instead of duplicating it"
+			                        : "");
 			goto out;
 		}
 		if (a.json != NULL) {

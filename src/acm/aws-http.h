@@ -48,6 +48,10 @@ int acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, cons
  * string in ordinary memory (the key goes into the body by hand, acm-api.c). */
 json_t *acmb_aws_json_blob(const void *data, size_t len);
 
+/* ACMB_OK when libcurl (loaded on first use, see aws-http.c) can be used,
+ * else ACMB_E_INTERNAL with a message naming the library and why. */
+int acmb_aws_http_require(acmb_err *err);
+
 /* An unsigned request to a metadata service (container credentials, IMDS).
  * headers: NULL-terminated "Name: value" lines (may hold tokens; curl copies
  * them into its wiping heap). Answers over max bytes are refused. On ACMB_OK,

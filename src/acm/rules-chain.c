@@ -169,7 +169,7 @@ chain_same_key(X509 *a, X509 *b)
  */
 static void
 chain_mark_drops(
-    X509 *leaf, STACK_OF(X509) * chain, int n, unsigned char *drop, struct acmb_chain_result *res)
+    X509 *leaf, STACK_OF(X509) *chain, int n, unsigned char *drop, struct acmb_chain_result *res)
 {
 	int i, j;
 	X509 *c;
@@ -202,7 +202,7 @@ chain_mark_drops(
  * certificate already on the path matches (a loop).
  */
 static int
-chain_find_issuer(X509 *cur, X509 *leaf, STACK_OF(X509) * chain, int n, const unsigned char *drop,
+chain_find_issuer(X509 *cur, X509 *leaf, STACK_OF(X509) *chain, int n, const unsigned char *drop,
     const unsigned char *used, acmb_chain_memo *memo, size_t *budget, int *name_only,
     int *used_match)
 {
@@ -237,13 +237,13 @@ chain_root(X509 *cert, X509 *leaf, acmb_chain_memo *memo, size_t *budget)
 }
 
 int
-acmb_chain_order(X509 *leaf, STACK_OF(X509) * chain, struct acmb_chain_result *res, acmb_err *err)
+acmb_chain_order(X509 *leaf, STACK_OF(X509) *chain, struct acmb_chain_result *res, acmb_err *err)
 {
 	return acmb_chain_order_memo(leaf, chain, NULL, res, err);
 }
 
 int
-acmb_chain_order_memo(X509 *leaf, STACK_OF(X509) * chain, acmb_chain_memo *memo,
+acmb_chain_order_memo(X509 *leaf, STACK_OF(X509) *chain, acmb_chain_memo *memo,
     struct acmb_chain_result *res, acmb_err *err)
 {
 	unsigned char *drop = NULL, *used = NULL;

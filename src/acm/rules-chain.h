@@ -45,7 +45,7 @@ struct acmb_chain_result {
  * their given order. Fills *res (plain data). Returns ACMB_OK, or
  * ACMB_E_NOMEM / ACMB_E_INTERNAL with chain left as it was. */
 int acmb_chain_order(
-    X509 *leaf, STACK_OF(X509) * chain, struct acmb_chain_result *res, acmb_err *err);
+    X509 *leaf, STACK_OF(X509) *chain, struct acmb_chain_result *res, acmb_err *err);
 
 /* Signature checks between chain certificates, remembered across calls so
  * that a batch whose sets share one chain verifies its CA links once. The
@@ -62,7 +62,7 @@ acmb_chain_memo *acmb_chain_memo_new(void);
 void acmb_chain_memo_free(acmb_chain_memo *memo);
 
 /* acmb_chain_order() with a memo (NULL allowed). */
-int acmb_chain_order_memo(X509 *leaf, STACK_OF(X509) * chain, acmb_chain_memo *memo,
+int acmb_chain_order_memo(X509 *leaf, STACK_OF(X509) *chain, acmb_chain_memo *memo,
     struct acmb_chain_result *res, acmb_err *err);
 
 /* Returns 1 when cert is self-signed: issuer equals subject and its own key

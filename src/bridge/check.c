@@ -50,7 +50,7 @@ out:
 
 struct acmb_check_batch {
 	char chain_path[BATCH_PATH_MAX];
-	STACK_OF(X509) * chain; /* as decoded, in the order given */
+	STACK_OF(X509) *chain; /* as decoded, in the order given */
 	struct acmb_field_info chain_info;
 	acmb_chain_memo *memo;
 };
@@ -78,7 +78,8 @@ acmb_check_batch_free(acmb_check_batch *b)
 }
 
 /* A new stack holding a reference to each certificate of s, or NULL. */
-static STACK_OF(X509) * batch_chain_copy(STACK_OF(X509) * s)
+static STACK_OF(X509) *
+batch_chain_copy(STACK_OF(X509) *s)
 {
 	STACK_OF(X509) *copy = sk_X509_new_reserve(NULL, sk_X509_num(s));
 	int i;
@@ -100,7 +101,7 @@ static STACK_OF(X509) * batch_chain_copy(STACK_OF(X509) * s)
 static void
 batch_remember_chain(acmb_check_batch *b, const char *path, const struct acmb_material *m)
 {
-	STACK_OF(X509) * copy;
+	STACK_OF(X509) *copy;
 
 	sk_X509_pop_free(b->chain, X509_free);
 	b->chain = NULL;

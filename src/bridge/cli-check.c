@@ -319,8 +319,8 @@ acmb_cli_check(int argc, char **argv)
 	}
 	/* A token key exported for the pairwise test, and not imported. */
 	if (audit != NULL && acmb_audit_finish(audit, NULL, NULL, &err) != ACMB_OK)
-		fprintf(stderr, "acmbridge: warning: the audit outcome was not written: %s\n",
-		    err.msg);
+		fprintf(
+		    stderr, "acmbridge: warning: the audit outcome was not written: %s\n", err.msg);
 	if (mode == OUTPUT_TEXT) {
 		print_text(stdout, rep);
 	} else if ((obj = acmb_check_report_json(rep)) == NULL || print_json_line(obj, 1) != 0) {

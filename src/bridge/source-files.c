@@ -34,10 +34,10 @@ static const size_t field_max[ACMB_FIELD_COUNT] = {
 struct field_scan {
 	struct acmb_material *m;
 	enum acmb_field f;
-	STACK_OF(X509) *certs;  /* certificate or chain field */
-	EVP_PKEY *key;          /* key field: the first key block */
-	size_t key_block_line;  /* cert/chain: line of a private key block, or 0 */
-	size_t other_line;      /* key field: an OpenSSH key's line, or 0 */
+	STACK_OF(X509) *certs; /* certificate or chain field */
+	EVP_PKEY *key;         /* key field: the first key block */
+	size_t key_block_line; /* cert/chain: line of a private key block, or 0 */
+	size_t other_line;     /* key field: an OpenSSH key's line, or 0 */
 	const char *pass;
 	size_t passlen;
 	acmb_err *field_err; /* why the field is unusable */
