@@ -79,7 +79,7 @@ decode_cert(const char *text, size_t len, size_t line, X509 **out, acmb_err *err
 	X509 *x = NULL;
 
 	*out = NULL;
-	if ((r = acmb_pem_decode(text, len, &der, &der_len, &encrypted, err)) != ACMB_OK) {
+	if (acmb_pem_decode(text, len, &der, &der_len, &encrypted, err) != ACMB_OK) {
 		r = acmb_error(err, ACMB_E_PARSE,
 		    "the CERTIFICATE block at line %zu has a bad base64 body", line);
 		goto out;
