@@ -118,8 +118,6 @@ tags_json(const struct acmb_acm_tag *tags, size_t count)
 	return a;
 }
 
-#define PEM_FIELD_MAX ((size_t)4 << 20) /* above ACM's 2 MiB chain limit */
-
 /* Certificate and CertificateChain are blobs in ACM's model: base64 of the
  * PEM, which is public; NULL when too large or out of memory. */
 static json_t *
@@ -127,7 +125,7 @@ blob_json(const char *pem)
 {
 	size_t n = strlen(pem);
 
-	return n > PEM_FIELD_MAX ? NULL : acmb_aws_json_blob(pem, n);
+	return n > ACMB_AWS_PEM_FIELD_MAX ? NULL : acmb_aws_json_blob(pem, n);
 }
 
 /*
@@ -158,12 +156,12 @@ import_body(const char *cert_pem, const char *chain_pem, const acmb_secbuf *key_
 		    KEY_PEM_MAX);
 		goto out;
 	}
-	if (strlen(cert_pem) > PEM_FIELD_MAX ||
-	    (chain_pem != NULL && strlen(chain_pem) > PEM_FIELD_MAX)) {
+	if (strlen(cert_pem) > ACMB_AWS_PEM_FIELD_MAX ||
+	    (chain_pem != NULL && strlen(chain_pem) > ACMB_AWS_PEM_FIELD_MAX)) {
 		r = acmb_error(err, ACMB_E_TOO_BIG,
 		    "ImportCertificate: certificate or chain "
 		    "larger than %zu bytes",
-		    PEM_FIELD_MAX);
+		    ACMB_AWS_PEM_FIELD_MAX);
 		goto out;
 	}
 	if ((req = json_object()) == NULL ||
@@ -415,15 +413,8 @@ acmb_acm_get_certificate(const struct acmb_aws_config *cfg, const char *arn, cha
 	}
 	if ((r = call_json(cfg, "GetCertificate", req, 0, &resp, info, err)) != ACMB_OK)
 		goto out;
-	if (dup_field(resp, "Certificate", &cert) != ACMB_OK ||
-	    dup_field(resp, "CertificateChain", &chain) != ACMB_OK) {
-		r = acmb_error(err, ACMB_E_NOMEM, "GetCertificate: out of memory");
+	if ((r = acmb_aws_json_cert_chain(resp, &cert, &chain, err)) != ACMB_OK)
 		goto out;
-	}
-	if (cert == NULL) {
-		r = acmb_error(err, ACMB_E_AWS, "GetCertificate: the answer has no Certificate");
-		goto out;
-	}
 	*cert_pem = cert;
 	*chain_pem = chain;
 	cert = chain = NULL;

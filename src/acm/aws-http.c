@@ -1045,6 +1045,45 @@ out:
 	return r;
 }
 
+static int
+dup_pem(json_t *resp, const char *name, char **out)
+{
+	const char *v = json_string_value(json_object_get(resp, name));
+
+	*out = NULL;
+	if (v == NULL)
+		return ACMB_OK;
+	if (strlen(v) > ACMB_AWS_PEM_FIELD_MAX)
+		return ACMB_E_TOO_BIG;
+	return (*out = strdup(v)) != NULL ? ACMB_OK : ACMB_E_NOMEM;
+}
+
+int
+acmb_aws_json_cert_chain(json_t *resp, char **cert, char **chain, acmb_err *err)
+{
+	int r = ACMB_E_INTERNAL;
+
+	*cert = NULL;
+	*chain = NULL;
+	if (dup_pem(resp, "Certificate", cert) != ACMB_OK ||
+	    dup_pem(resp, "CertificateChain", chain) != ACMB_OK) {
+		r = acmb_error(err, ACMB_E_AWS,
+		    "GetCertificate: the certificate or chain is over %zu bytes or memory ran out",
+		    ACMB_AWS_PEM_FIELD_MAX);
+		goto fail;
+	}
+	if (*cert == NULL) {
+		r = acmb_error(err, ACMB_E_AWS, "GetCertificate: the answer has no Certificate");
+		goto fail;
+	}
+	return ACMB_OK;
+fail:
+	free(*cert);
+	free(*chain);
+	*cert = *chain = NULL;
+	return r;
+}
+
 json_t *
 acmb_aws_json_blob(const void *data, size_t len)
 {

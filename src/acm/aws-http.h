@@ -48,6 +48,16 @@ int acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, cons
  * string in ordinary memory (the key goes into the body by hand, acm-api.c). */
 json_t *acmb_aws_json_blob(const void *data, size_t len);
 
+/* The largest certificate or chain PEM sent or taken: above ACM's 2 MiB
+ * chain limit. */
+#define ACMB_AWS_PEM_FIELD_MAX ((size_t)4 << 20)
+
+/* The PEM strings Certificate and CertificateChain of a GetCertificate
+ * answer (ACM's and Private CA's have the same shape), each at most
+ * ACMB_AWS_PEM_FIELD_MAX bytes. A missing Certificate is an error, a missing
+ * chain leaves *chain NULL. Caller frees *cert and *chain with free(). */
+int acmb_aws_json_cert_chain(json_t *resp, char **cert, char **chain, acmb_err *err);
+
 /* ACMB_OK when libcurl (loaded on first use, see aws-http.c) can be used,
  * else ACMB_E_INTERNAL with a message naming the library and why. */
 int acmb_aws_http_require(acmb_err *err);

@@ -10,8 +10,6 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#define PEM_FIELD_MAX ((size_t)4 << 20) /* a certificate chain, generously */
-
 /* Serialises a request (no secrets: CSRs and ARNs) into the secure buffer
  * acmb_aws_call() takes every body in. Takes req (NULL: it could not be
  * built) and frees it. */
@@ -144,19 +142,6 @@ out:
 	return r;
 }
 
-static int
-dup_pem(json_t *resp, const char *name, char **out)
-{
-	const char *v = json_string_value(json_object_get(resp, name));
-
-	*out = NULL;
-	if (v == NULL)
-		return ACMB_OK;
-	if (strlen(v) > PEM_FIELD_MAX)
-		return ACMB_E_TOO_BIG;
-	return (*out = strdup(v)) != NULL ? ACMB_OK : ACMB_E_NOMEM;
-}
-
 int
 acmb_pca_get_certificate(const struct acmb_aws_config *cfg, const char *ca_arn,
     const char *cert_arn, char **cert_pem, char **chain_pem, struct acmb_aws_call_info *info,
@@ -173,18 +158,8 @@ acmb_pca_get_certificate(const struct acmb_aws_config *cfg, const char *ca_arn,
 	             "{s:s, s:s}", "CertificateAuthorityArn", ca_arn, "CertificateArn", cert_arn),
 	         &resp, info, err)) != ACMB_OK)
 		goto out;
-	if (dup_pem(resp, "Certificate", &cert) != ACMB_OK ||
-	    dup_pem(resp, "CertificateChain", &chain) != ACMB_OK) {
-		r = acmb_error(err, ACMB_E_AWS,
-		    "GetCertificate: the certificate or chain is "
-		    "over %zu bytes or memory ran out",
-		    PEM_FIELD_MAX);
+	if ((r = acmb_aws_json_cert_chain(resp, &cert, &chain, err)) != ACMB_OK)
 		goto out;
-	}
-	if (cert == NULL) {
-		r = acmb_error(err, ACMB_E_AWS, "GetCertificate: the answer has no Certificate");
-		goto out;
-	}
 	*cert_pem = cert;
 	*chain_pem = chain;
 	cert = chain = NULL;

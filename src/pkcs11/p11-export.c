@@ -172,6 +172,28 @@ acmb_p11_wrap_mechanism(
 	    t->label, t->module);
 }
 
+/* The token's wrap mechanism in *mech, with a fresh IV in iv (16 bytes,
+ * which must outlive mech) for CKM_AES_CBC_PAD; *cipher is OpenSSL's name
+ * for the same. */
+static int
+wrap_mechanism_prepare(const struct acmb_p11_token *t, CK_MECHANISM *mech, unsigned char *iv,
+    const char **cipher, acmb_err *err)
+{
+	int r;
+
+	mech->pParameter = NULL;
+	mech->ulParameterLen = 0;
+	if ((r = acmb_p11_wrap_mechanism(t, &mech->mechanism, cipher, err)) != ACMB_OK)
+		return r;
+	if (mech->mechanism != CKM_AES_CBC_PAD)
+		return ACMB_OK;
+	if (RAND_bytes(iv, 16) != 1)
+		return acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot draw an IV");
+	mech->pParameter = iv;
+	mech->ulParameterLen = 16;
+	return ACMB_OK;
+}
+
 static void destroy_object(
     const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE *h);
 
@@ -691,16 +713,8 @@ export_wrapped(struct acmb_p11_exporter *x, const struct acmb_p11_token *t, CK_S
 	int r = ACMB_E_INTERNAL;
 
 	*out = NULL;
-	if ((r = acmb_p11_wrap_mechanism(t, &mech.mechanism, &cipher, err)) != ACMB_OK)
+	if ((r = wrap_mechanism_prepare(t, &mech, iv, &cipher, err)) != ACMB_OK)
 		goto out;
-	if (mech.mechanism == CKM_AES_CBC_PAD) {
-		if (RAND_bytes(iv, sizeof(iv)) != 1) {
-			r = acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot draw an IV");
-			goto out;
-		}
-		mech.pParameter = iv;
-		mech.ulParameterLen = sizeof(iv);
-	}
 	if ((aes = OPENSSL_secure_malloc(WRAP_KEY_LEN)) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "secure heap exhausted");
 		goto out;
@@ -969,16 +983,8 @@ export_trusted(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
 	int r = ACMB_E_INTERNAL;
 
 	*out = NULL;
-	if ((r = acmb_p11_wrap_mechanism(t, &mech.mechanism, &cipher, err)) != ACMB_OK)
+	if ((r = wrap_mechanism_prepare(t, &mech, iv, &cipher, err)) != ACMB_OK)
 		goto out;
-	if (mech.mechanism == CKM_AES_CBC_PAD) {
-		if (RAND_bytes(iv, sizeof(iv)) != 1) {
-			r = acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot draw an IV");
-			goto out;
-		}
-		mech.pParameter = iv;
-		mech.ulParameterLen = sizeof(iv);
-	}
 	if ((r = wrap(t, s, &mech, trusted, key->handle, &wrapped, err)) != ACMB_OK)
 		goto out;
 	rv = t->fn->C_UnwrapKey(s, &mech, trusted, acmb_secbuf_mutable(wrapped),
