@@ -21,7 +21,7 @@ run_suite() {
 		targs=("$1" "$2")
 		shift 3
 	fi
-	cmake -S . -B "$dir" -DACMB_TEST_HOOKS=ON "$@" >/dev/null
+	cmake -S . -B "$dir" -DACMB_TEST_HOOKS=ON -DACMB_WERROR=ON "$@" >/dev/null
 	cmake --build "$dir" -j"$jobs" >/dev/null
 	(cd "$dir" && ctest --output-on-failure -j"$jobs" ${targs[@]+"${targs[@]}"}) 2>&1 |
 		tee -a "$log" || status=1

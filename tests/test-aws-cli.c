@@ -1,6 +1,6 @@
-/* The AWS options every command shares (src/bridge/cli-aws.c): names,
- * values, and one clear line for a bad value. cli-aws.c belongs to the CLI
- * executable, not the library, so it is compiled into this test directly. */
+/* The AWS options every command shares (src/cli/cli-aws.c): names,
+ * values, and one clear line for a bad value. Linked against the CLI's own
+ * static library; main() and the usage printer are not in it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,13 +10,13 @@
 
 #include <cmocka.h>
 
-#include "bridge/cli-aws.c"
+#include "cli-aws.h"
 #include "init.h"
 
 static char usage_line[512];
 
 /* Stands in for cli-main.c's printer: records the line. */
-int
+int __attribute__((format(printf, 1, 2)))
 acmb_cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;

@@ -38,7 +38,7 @@ P(const char *name)
 	return p;
 }
 
-static void
+static void __attribute__((format(printf, 1, 2)))
 sh(const char *fmt, ...)
 {
 	char cmd[4096];

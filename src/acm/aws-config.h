@@ -9,7 +9,7 @@
 
 #include "error.h"
 
-/* The AWS options every command shares (parsed by src/bridge/cli-aws.c).
+/* The AWS options every command shares (parsed by src/cli/cli-aws.c).
  * Strings are borrowed (argv); NULL or -1 means "not given". */
 struct acmb_aws_options {
 	const char *region;       /* --region */

@@ -10,7 +10,7 @@
 
 #include <getopt.h>
 
-#include "source-pkcs11.h"
+#include "bridge/source-pkcs11.h"
 
 /* getopt_long values; outside the range of single-letter options. */
 enum acmb_cli_pkcs11_opt {

@@ -7,7 +7,7 @@
 #ifndef ACMB_CLI_SOURCE_H
 #define ACMB_CLI_SOURCE_H
 
-#include "source.h"
+#include "bridge/source.h"
 
 /* Help lines for the token options (the file options: acmb_cli_input_help). */
 extern const char acmb_cli_source_p11_help[];

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "check.h"
+#include "bridge/check.h"
 #include "cli-input.h"
 #include "cli-pkcs11.h"
 #include "cli-source.h"

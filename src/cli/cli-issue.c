@@ -17,9 +17,9 @@
 #include "cli-input.h"
 #include "cli.h"
 #include "cli-tags.h"
-#include "csr.h"
+#include "bridge/csr.h"
 #include "input.h"
-#include "issue.h"
+#include "bridge/issue.h"
 #include "secmem.h"
 #include "zalloc.h"
 
