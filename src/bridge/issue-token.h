@@ -4,7 +4,9 @@
  * certificate and chain are stored next to the key, so that the token stays
  * the system of record: a later reimport, renewal or `issue --resume` reads
  * them from it. The key leaves the token only through the PKCS#11 source's
- * controlled, audited export (source-pkcs11.h).
+ * controlled, audited export (source-pkcs11.h). Every token call is
+ * pkcs11/p11-keystore.h's; this file joins it to the flow's options and to
+ * the PKCS#11 source.
  */
 #ifndef ACMB_ISSUE_TOKEN_H
 #define ACMB_ISSUE_TOKEN_H
@@ -33,32 +35,33 @@ struct acmb_issue_token_spec {
 
 struct acmb_issue_token;
 
-/* Opens the one token the URI names, a read-write session, and logs in.
- * The URI must name the key's label (object=); id= is optional (a random
- * CKA_ID is made for a new key). Caller frees with acmb_issue_token_close(). */
+/* Opens the one token the URI names, a read-write session, and logs in
+ * (acmb_p11_keystore_open()). The URI must name the key's label (object=);
+ * id= is optional (a random id is made for a new key). Caller frees with
+ * acmb_issue_token_close(). */
 int acmb_issue_token_open(
     struct acmb_issue_token_spec *spec, struct acmb_issue_token **out, acmb_err *err);
 
 /* Closes the session and the modules. Accepts NULL. */
 void acmb_issue_token_close(struct acmb_issue_token *t);
 
-/* Generates a key pair of alg on the token (CKA_TOKEN, CKA_SENSITIVE and
- * CKA_EXTRACTABLE true) with the URI's label and id. Refuses (ACMB_E_TOKEN)
- * when a private key with that label or id is there already. *pub is the
- * public key; caller frees with EVP_PKEY_free(). */
+/* Generates a key pair of alg on the token (a sensitive, extractable token
+ * object) with the URI's label and id. Refuses (ACMB_E_TOKEN) when a private
+ * key with that label or id is there already. *pub is the public key; caller
+ * frees with EVP_PKEY_free(). */
 int acmb_issue_token_generate(
     struct acmb_issue_token *t, enum acmb_key_alg alg, EVP_PKEY **pub, acmb_err *err);
 
 /* Finds the existing key pair the URI names (for --resume). *pub as above. */
 int acmb_issue_token_find(struct acmb_issue_token *t, EVP_PKEY **pub, acmb_err *err);
 
-/* Signs req (public key, subject and extensions set) inside the token:
- * CKM_SHA256_RSA_PKCS, or CKM_ECDSA over a SHA-256 digest with r||s turned
- * into DER. Verifies the result with the public key. */
+/* Signs req (public key, subject and extensions set) inside the token with
+ * SHA-256 (acmb_p11_keystore_sign_csr()) and verifies the result with the
+ * public key. */
 int acmb_issue_token_sign_csr(struct acmb_issue_token *t, X509_REQ *req, acmb_err *err);
 
-/* Stores leaf (with the key's CKA_ID and label) and chain (label
- * "LABEL-chain", CA category) as CKO_CERTIFICATE token objects; a
+/* Stores leaf (with the key's id and label) and chain (label
+ * "LABEL-chain", CA category) as certificate objects on the token; a
  * certificate already stored is not stored twice. */
 int acmb_issue_token_store(
     struct acmb_issue_token *t, X509 *leaf, STACK_OF(X509) *chain, acmb_err *err);

@@ -301,7 +301,7 @@ find_one(struct ctx *c, int field, CK_OBJECT_CLASS cls, int login, struct found 
 }
 
 /* The bytes of the certificate key's RSA modulus or EC point, to compare
- * with a token key's CKA_MODULUS / CKA_EC_POINT. */
+ * with a token key's (acmb_p11_key_public_value()). */
 static int
 pub_bytes(EVP_PKEY *pub, unsigned char *buf, size_t max, size_t *len)
 {
@@ -321,8 +321,8 @@ pub_bytes(EVP_PKEY *pub, unsigned char *buf, size_t max, size_t *len)
 	return EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, buf, max, len) == 1;
 }
 
-/* Strips leading zeros (CKA_MODULUS may carry them) or a DER OCTET STRING
- * header (CKA_EC_POINT usually has one), then compares. */
+/* Strips leading zeros (a token's modulus may carry them) or a DER OCTET
+ * STRING header (a token's EC point usually has one), then compares. */
 static int
 same_public(
     const unsigned char *want, size_t wlen, const unsigned char *got, size_t glen, int is_rsa)
@@ -349,20 +349,14 @@ same_public(
 }
 
 /*
- * Pairs the certificate with its key on the same token: same CKA_ID first,
- * then the public key (CKA_MODULUS, or CKA_EC_POINT of the private key or of
- * a public key object whose CKA_ID then names the private key).
+ * Pairs the certificate with its key on the same token: same id first,
+ * then the public key (the RSA modulus, or the EC point of the private key or
+ * of a public key object whose id then names the private key).
  */
 static int
 pair_key(struct ctx *c, struct open_token *ot, X509 *leaf, const struct acmb_p11_object *cert,
     CK_OBJECT_HANDLE *key, acmb_err *err)
 {
-	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY, pubc = CKO_PUBLIC_KEY;
-	CK_ATTRIBUTE by_id[] = {
-	    {CKA_CLASS, &priv, sizeof(priv)},
-	    {CKA_ID, (void *)cert->id, cert->id_len},
-	};
-	CK_ATTRIBUTE by_class[] = {{CKA_CLASS, &priv, sizeof(priv)}};
 	CK_OBJECT_HANDLE h[64];
 	struct acmb_p11_object o;
 	unsigned char want[1100], *got = NULL;
@@ -374,7 +368,8 @@ pair_key(struct ctx *c, struct open_token *ot, X509 *leaf, const struct acmb_p11
 	if ((r = token_login(c, ot, c->spec->parsed[U_CERT], err)) != ACMB_OK)
 		return r;
 	if (cert->id_len > 0) {
-		if ((r = acmb_p11_find(&ot->tok, ot->s, by_id, 2, h, 64, &n, err)) != ACMB_OK)
+		if ((r = acmb_p11_find_class(&ot->tok, ot->s, CKO_PRIVATE_KEY, cert->id,
+		         cert->id_len, h, 64, &n, err)) != ACMB_OK)
 			return r;
 		if (n == 1) {
 			*key = h[0];
@@ -387,14 +382,15 @@ pair_key(struct ctx *c, struct open_token *ot, X509 *leaf, const struct acmb_p11
 		    "to find its private key");
 	is_rsa = EVP_PKEY_is_a(pub, "RSA");
 	for (int pass = 0; pass < 2 && *key == CK_INVALID_HANDLE; pass++) {
-		by_class[0].pValue = pass == 0 ? &priv : &pubc;
-		if ((r = acmb_p11_find(&ot->tok, ot->s, by_class, 1, h, 64, &n, err)) != ACMB_OK)
+		if ((r = acmb_p11_find_class(&ot->tok, ot->s,
+		         pass == 0 ? CKO_PRIVATE_KEY : CKO_PUBLIC_KEY, NULL, 0, h, 64, &n, err)) !=
+		    ACMB_OK)
 			return r;
 		for (i = 0; i < n && i < 64 && *key == CK_INVALID_HANDLE; i++) {
 			free(got);
 			got = NULL;
-			if (acmb_p11_attr_get(&ot->tok, ot->s, h[i],
-			        is_rsa ? CKA_MODULUS : CKA_EC_POINT, &got, &glen, NULL) != ACMB_OK)
+			if (acmb_p11_key_public_value(
+			        &ot->tok, ot->s, h[i], is_rsa, &got, &glen, NULL) != ACMB_OK)
 				continue;
 			if (!same_public(want, wlen, got, glen, is_rsa))
 				continue;
@@ -408,10 +404,9 @@ pair_key(struct ctx *c, struct open_token *ot, X509 *leaf, const struct acmb_p11
 				free(got);
 				return r;
 			}
-			by_id[1].pValue = o.id;
-			by_id[1].ulValueLen = o.id_len;
 			if (o.id_len > 0 &&
-			    acmb_p11_find(&ot->tok, ot->s, by_id, 2, h, 1, &n, err) == ACMB_OK &&
+			    acmb_p11_find_class(&ot->tok, ot->s, CKO_PRIVATE_KEY, o.id, o.id_len, h,
+			        1, &n, err) == ACMB_OK &&
 			    n == 1)
 				*key = h[0];
 			break;
@@ -449,8 +444,8 @@ is_ca_object(struct open_token *ot, CK_OBJECT_HANDLE h, X509 *x)
 }
 
 /*
- * The chain candidates on the token: the CA certificates (CKA_CERTIFICATE_
- * CATEGORY 2, or basic constraints CA) that issued the leaf or one of its
+ * The chain candidates on the token: the CA certificates (category
+ * authority, or basic constraints CA) that issued the leaf or one of its
  * issuers, by name and key identifier (X509_check_issued). A token often
  * holds several CA families; the others are not this leaf's chain. Putting
  * them in ACM's order is left to the rules (acmb_rules_judge()).
@@ -458,15 +453,14 @@ is_ca_object(struct open_token *ot, CK_OBJECT_HANDLE h, X509 *x)
 static int
 chain_from_token(struct open_token *ot, X509 *leaf, STACK_OF(X509) **chain, acmb_err *err)
 {
-	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
-	CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof(cls)}};
 	CK_OBJECT_HANDLE h[64];
 	STACK_OF(X509) *cands = NULL;
 	X509 *x = NULL, *cur = leaf;
 	size_t n = 0, i;
 	int r, depth, j;
 
-	if ((r = acmb_p11_find(&ot->tok, ot->s, tmpl, 1, h, 64, &n, err)) != ACMB_OK)
+	if ((r = acmb_p11_find_class(&ot->tok, ot->s, CKO_CERTIFICATE, NULL, 0, h, 64, &n, err)) !=
+	    ACMB_OK)
 		goto out;
 	for (i = 0; i < n && i < 64; i++) {
 		if ((r = acmb_p11_cert_x509(&ot->tok, ot->s, h[i], &x, err)) != ACMB_OK)

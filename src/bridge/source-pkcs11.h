@@ -25,7 +25,7 @@ struct acmb_pkcs11_spec {
 	char *certificate_chain; /* --certificate-chain: pkcs11: URI, or NULL for the token's CAs */
 	const char *module;      /* --module PATH, or NULL for p11-kit's registered modules */
 	struct acmb_p11_pin_spec pin; /* --pin-file, --pin-env */
-	char *wrapping_key;           /* --wrapping-key pkcs11: URI of a CKA_TRUSTED key, or NULL */
+	char *wrapping_key;           /* --wrapping-key pkcs11: URI of a trusted key, or NULL */
 	const char *export_policy;    /* --export-policy PATH, or NULL for the default */
 	const char *audit_log;        /* --audit-log PATH|syslog, or NULL (see audit.h) */
 	const char *region;           /* destination, for the policy and the audit record */
@@ -51,7 +51,7 @@ void acmb_pkcs11_spec_clear(struct acmb_pkcs11_spec *spec);
 
 /* Fills a new material from the token(s): the certificate named by
  * spec->certificate; the key named by spec->private_key or paired with the
- * certificate (same CKA_ID, else same public key); the chain from
+ * certificate (same id, else same public key); the chain from
  * spec->certificate_chain or every other certificate on the token (unordered:
  * ordering is the rules' job). Fields that are not URIs are left empty for
  * the files source. Before the key leaves the token, a "begin" record is
