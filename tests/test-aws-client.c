@@ -29,6 +29,7 @@
 
 #include "acm/acm-api.h"
 #include "acm/aws-config.h"
+#include "acm/aws-curl.h"
 #include "acm/aws-http.h"
 #include "init.h"
 
@@ -123,24 +124,24 @@ control(const char *method, const char *path, const char *body)
 {
 	acmb_secbuf *b = acmb_secbuf_new(8 << 20);
 	char url[512];
-	CURL *h = curl_easy_init();
+	CURL *h = acmb_curl_easy_init();
 	json_error_t jerr;
 	json_t *j;
 
 	assert_non_null(b);
 	assert_non_null(h);
 	snprintf(url, sizeof(url), "%s%s", endpoint_url, path);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+	acmb_curl_easy_setopt(h, CURLOPT_URL, url);
+	acmb_curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	acmb_curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	acmb_curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
 	if (tls_mode)
-		curl_easy_setopt(h, CURLOPT_CAINFO, endpoint_ca);
+		acmb_curl_easy_setopt(h, CURLOPT_CAINFO, endpoint_ca);
 	/* The control API wants a Content-Length on every POST. */
 	if (body != NULL || strcmp(method, "POST") == 0)
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body != NULL ? body : "");
-	assert_int_equal(curl_easy_perform(h), CURLE_OK);
-	curl_easy_cleanup(h);
+		acmb_curl_easy_setopt(h, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+	assert_int_equal(acmb_curl_easy_perform(h), CURLE_OK);
+	acmb_curl_easy_cleanup(h);
 	j = json_loadb(acmb_secbuf_str(b), acmb_secbuf_len(b), 0, &jerr);
 	acmb_secbuf_free(b);
 	assert_non_null(j);

@@ -6,7 +6,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
+#include "aws-curl.h"
 
 #include "aws-credentials.h"
 #include "aws-http.h"
@@ -207,13 +207,13 @@ endpoint_ok(const char *url, const char *what, acmb_err *err)
 	char *scheme = NULL, *host = NULL;
 	int r = ACMB_E_INTERNAL;
 
-	if ((u = curl_url()) == NULL) {
+	if ((u = acmb_curl_url()) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if (strlen(url) > 1024 || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	if (strlen(url) > 1024 || acmb_curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    acmb_curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    acmb_curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    (strcasecmp(scheme, "https") != 0 && strcasecmp(scheme, "http") != 0)) {
 		r = acmb_error(
 		    err, ACMB_E_CONFIG, "%s '%s' is not an http:// or https:// URL", what, url);
@@ -221,9 +221,9 @@ endpoint_ok(const char *url, const char *what, acmb_err *err)
 	}
 	r = ACMB_OK;
 out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
+	acmb_curl_free(scheme);
+	acmb_curl_free(host);
+	acmb_curl_url_cleanup(u);
 	return r;
 }
 

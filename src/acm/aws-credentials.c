@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
+#include "aws-curl.h"
 #include <jansson.h>
 
 #include "aws-http.h"
@@ -336,13 +336,13 @@ container_url_allowed(const char *url, acmb_err *err)
 	char *scheme = NULL, *host = NULL;
 	int r = ACMB_E_INTERNAL;
 
-	if ((u = curl_url()) == NULL) {
+	if ((u = acmb_curl_url()) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+	if (acmb_curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    acmb_curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    acmb_curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
 		r = acmb_error(err, ACMB_E_CONFIG,
 		    "AWS_CONTAINER_CREDENTIALS_FULL_URI is not "
 		    "a valid URL");
@@ -362,9 +362,9 @@ container_url_allowed(const char *url, acmb_err *err)
 	    "allowed over %s; use https, a loopback address or the container agent's address",
 	    host, scheme);
 out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
+	acmb_curl_free(scheme);
+	acmb_curl_free(host);
+	acmb_curl_url_cleanup(u);
 	return r;
 }
 

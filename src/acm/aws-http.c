@@ -1,8 +1,7 @@
 #include "aws-http.h"
+#include "aws-curl.h"
 #include "init.h"
-#include "zalloc.h"
 
-#include <dlfcn.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,238 +18,10 @@
 #define AWS_MESSAGE_MAX 600
 #define DEBUG_LINE_MAX 512
 
-/*
- * libcurl, loaded on first use. Linking it puts its ~29 dependent libraries
- * (GnuTLS, Kerberos, LDAP, SSH, ...) into every start of the CLI, about two
- * thirds of the start-up cost of `acmbridge check`, which never talks to
- * AWS. So the AWS layer opens libcurl.so.4 itself, the first time a curl
- * function is called, and curl's entry points used anywhere in acmbridge
- * are defined here under their own names, each forwarding to libcurl's:
- * callers keep calling curl_easy_init() and friends unchanged.
- *
- * The wiping allocator is installed (curl_global_init_mem) right after the
- * library is opened and before any other curl call, i.e. before libcurl's
- * first allocation, as acmb_init() did when it was linked. RTLD_NOW binds
- * libcurl's symbols at once: no lazy-binding trampoline later spills vector
- * registers (which may hold key bytes) onto the stack (docs/security.md).
- * The library stays open until exit; acmb_shutdown() runs curl's global
- * cleanup. Not thread-safe: the first curl call happens on one thread.
- */
-#define CURL_LIBRARY "libcurl.so.4"
-
-static struct {
-	int state; /* 0 not tried, 1 loaded, -1 failed (why in .why) */
-	char why[256];
-	CURLcode (*global_init)(long);
-	CURLcode (*global_init_mem)(long, curl_malloc_callback, curl_free_callback,
-	    curl_realloc_callback, curl_strdup_callback, curl_calloc_callback);
-	void (*global_cleanup)(void);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	CURLcode (*easy_perform)(CURL *);
-	void (*easy_cleanup)(CURL *);
-	const char *(*easy_strerror)(CURLcode);
-	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-	void (*slist_free_all)(struct curl_slist *);
-	CURLU *(*url)(void);
-	void (*url_cleanup)(CURLU *);
-	CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
-	CURLUcode (*url_get)(CURLU *, CURLUPart, char **, unsigned int);
-	void (*free)(void *);
-} curl_lib;
-
-/* The library to open; test builds can name a missing one, to show what
- * an operator without libcurl sees. */
-static const char *
-curl_library(void)
-{
-#ifdef ACMB_TEST_HOOKS
-	const char *name = getenv("ACMB_TEST_CURL_LIBRARY");
-
-	if (name != NULL && name[0] != '\0')
-		return name;
-#endif
-	return CURL_LIBRARY;
-}
-
-static void
-curl_lib_shutdown(void)
-{
-	if (curl_lib.state == 1)
-		curl_lib.global_cleanup();
-}
-
-/* Returns 1 when libcurl is loaded and initialised, loading it on the first call. */
-static int
-curl_lib_ready(void)
-{
-	const char *why;
-	void *lib;
-	CURLcode cc;
-
-	if (curl_lib.state != 0)
-		return curl_lib.state == 1;
-	curl_lib.state = -1;
-	if ((lib = dlopen(curl_library(), RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		why = dlerror();
-		snprintf(curl_lib.why, sizeof(curl_lib.why), "%s", why != NULL ? why : "not found");
-		return 0;
-	}
-#define CURL_SYM(member, name)                                                                     \
-	((curl_lib.member = (__typeof__(curl_lib.member))dlsym(lib, name)) != NULL)
-	if (!CURL_SYM(global_init, "curl_global_init") ||
-	    !CURL_SYM(global_init_mem, "curl_global_init_mem") ||
-	    !CURL_SYM(global_cleanup, "curl_global_cleanup") ||
-	    !CURL_SYM(easy_init, "curl_easy_init") || !CURL_SYM(easy_setopt, "curl_easy_setopt") ||
-	    !CURL_SYM(easy_getinfo, "curl_easy_getinfo") ||
-	    !CURL_SYM(easy_perform, "curl_easy_perform") ||
-	    !CURL_SYM(easy_cleanup, "curl_easy_cleanup") ||
-	    !CURL_SYM(easy_strerror, "curl_easy_strerror") ||
-	    !CURL_SYM(slist_append, "curl_slist_append") ||
-	    !CURL_SYM(slist_free_all, "curl_slist_free_all") || !CURL_SYM(url, "curl_url") ||
-	    !CURL_SYM(url_cleanup, "curl_url_cleanup") || !CURL_SYM(url_set, "curl_url_set") ||
-	    !CURL_SYM(url_get, "curl_url_get") || !CURL_SYM(free, "curl_free")) {
-		why = dlerror();
-		snprintf(curl_lib.why, sizeof(curl_lib.why), "it lacks a function: %s",
-		    why != NULL ? why : "unknown");
-		/* No curl code has run yet: closing it leaves nothing behind. */
-		dlclose(lib);
-		return 0;
-	}
-#undef CURL_SYM
-	if (acmb_init_plain_allocators())
-		cc = curl_lib.global_init(CURL_GLOBAL_DEFAULT);
-	else
-		cc = curl_lib.global_init_mem(CURL_GLOBAL_DEFAULT, acmb_zmalloc, acmb_zfree,
-		    acmb_zrealloc, acmb_zstrdup, acmb_zcalloc);
-	if (cc != CURLE_OK) {
-		snprintf(curl_lib.why, sizeof(curl_lib.why), "libcurl initialisation failed");
-		return 0;
-	}
-	acmb_init_on_shutdown(curl_lib_shutdown);
-	curl_lib.state = 1;
-	return 1;
-}
-
 int
 acmb_aws_http_require(acmb_err *err)
 {
-	if (curl_lib_ready())
-		return ACMB_OK;
-	/* Exit code 1 ("other"): neither the network nor the service failed. */
-	return acmb_error(err, ACMB_E_INTERNAL,
-	    "cannot load %s (%s): AWS commands need libcurl 4 (Debian package libcurl4)",
-	    curl_library(), curl_lib.why);
-}
-
-CURL *
-curl_easy_init(void)
-{
-	return curl_lib_ready() ? curl_lib.easy_init() : NULL;
-}
-
-/* Variadic: the one argument's type follows from the option's number range,
- * as libcurl itself reads it (curl.h, CURLOPTTYPE_*). */
-CURLcode(curl_easy_setopt)(CURL *h, CURLoption option, ...)
-{
-	va_list ap;
-	CURLcode cc;
-
-	if (!curl_lib_ready())
-		return CURLE_FAILED_INIT;
-	va_start(ap, option);
-	/* The branches differ only in va_arg's type, which clang-tidy 14's
-	 * clone check does not compare. NOLINTBEGIN(bugprone-branch-clone) */
-	if (option < CURLOPTTYPE_OBJECTPOINT)
-		cc = curl_lib.easy_setopt(h, option, va_arg(ap, long));
-	else if (option >= CURLOPTTYPE_FUNCTIONPOINT && option < CURLOPTTYPE_OFF_T)
-		cc = curl_lib.easy_setopt(h, option, va_arg(ap, void (*)(void)));
-	else if (option >= CURLOPTTYPE_OFF_T && option < CURLOPTTYPE_BLOB)
-		cc = curl_lib.easy_setopt(h, option, va_arg(ap, curl_off_t));
-	else /* object, string, list and blob pointers */
-		cc = curl_lib.easy_setopt(h, option, va_arg(ap, void *));
-	/* NOLINTEND(bugprone-branch-clone) */
-	va_end(ap);
-	return cc;
-}
-
-/* Every CURLINFO_* takes one pointer. */
-CURLcode(curl_easy_getinfo)(CURL *h, CURLINFO info, ...)
-{
-	va_list ap;
-	CURLcode cc;
-
-	if (!curl_lib_ready())
-		return CURLE_FAILED_INIT;
-	va_start(ap, info);
-	cc = curl_lib.easy_getinfo(h, info, va_arg(ap, void *));
-	va_end(ap);
-	return cc;
-}
-
-CURLcode
-curl_easy_perform(CURL *h)
-{
-	return curl_lib_ready() ? curl_lib.easy_perform(h) : CURLE_FAILED_INIT;
-}
-
-void
-curl_easy_cleanup(CURL *h)
-{
-	if (curl_lib_ready())
-		curl_lib.easy_cleanup(h);
-}
-
-const char *
-curl_easy_strerror(CURLcode cc)
-{
-	return curl_lib_ready() ? curl_lib.easy_strerror(cc) : "libcurl is not loaded";
-}
-
-struct curl_slist *
-curl_slist_append(struct curl_slist *list, const char *s)
-{
-	return curl_lib_ready() ? curl_lib.slist_append(list, s) : NULL;
-}
-
-void
-curl_slist_free_all(struct curl_slist *list)
-{
-	if (curl_lib_ready())
-		curl_lib.slist_free_all(list);
-}
-
-CURLU *
-curl_url(void)
-{
-	return curl_lib_ready() ? curl_lib.url() : NULL;
-}
-
-void
-curl_url_cleanup(CURLU *u)
-{
-	if (curl_lib_ready())
-		curl_lib.url_cleanup(u);
-}
-
-CURLUcode
-curl_url_set(CURLU *u, CURLUPart what, const char *part, unsigned int flags)
-{
-	return curl_lib_ready() ? curl_lib.url_set(u, what, part, flags) : CURLUE_OUT_OF_MEMORY;
-}
-
-CURLUcode
-curl_url_get(CURLU *u, CURLUPart what, char **part, unsigned int flags)
-{
-	return curl_lib_ready() ? curl_lib.url_get(u, what, part, flags) : CURLUE_OUT_OF_MEMORY;
-}
-
-void
-curl_free(void *p)
-{
-	if (curl_lib_ready())
-		curl_lib.free(p);
+	return acmb_curl_require(err);
 }
 
 /*
@@ -521,8 +292,9 @@ failed_before_sending(CURL *h, CURLcode cc)
 	if (cc == CURLE_COULDNT_RESOLVE_HOST || cc == CURLE_COULDNT_RESOLVE_PROXY ||
 	    cc == CURLE_COULDNT_CONNECT || is_tls_error(cc))
 		return 1;
-	if (curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &reqsize) == CURLE_OK && reqsize == 0 &&
-	    curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &pretransfer) == CURLE_OK &&
+	if (acmb_curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &reqsize) == CURLE_OK &&
+	    reqsize == 0 &&
+	    acmb_curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &pretransfer) == CURLE_OK &&
 	    pretransfer == 0)
 		return 1;
 	return 0;
@@ -559,7 +331,7 @@ idle_check(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 	if (w->read_timeout <= 0)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	curl_easy_getinfo(w->h, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+	acmb_curl_easy_getinfo(w->h, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
 	if (pretransfer == 0 || dlnow != w->dl || ulnow != w->ul) {
 		w->dl = dlnow;
 		w->ul = ulnow;
@@ -596,7 +368,7 @@ setup_transport(CURL *h, const char *url, long connect_timeout, struct idle_watc
 #define SET(opt, val)                                                                              \
 	do {                                                                                       \
 		if (cc == CURLE_OK)                                                                \
-			cc = curl_easy_setopt(h, opt, val);                                        \
+			cc = acmb_curl_easy_setopt(h, opt, val);                                   \
 	} while (0)
 	SET(CURLOPT_URL, url);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -647,38 +419,38 @@ acmb_aws_http_fetch(const char *method, const char *url, const char *const *head
 		goto out;
 	}
 	rs.secret = b;
-	if ((h = curl_easy_init()) == NULL) {
+	if ((h = acmb_curl_easy_init()) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "libcurl: out of memory");
 		goto out;
 	}
 	for (; headers != NULL && *headers != NULL; headers++) {
-		if ((tmp = curl_slist_append(hl, *headers)) == NULL) {
+		if ((tmp = acmb_curl_slist_append(hl, *headers)) == NULL) {
 			r = acmb_error(err, ACMB_E_NOMEM, "libcurl: out of memory");
 			goto out;
 		}
 		hl = tmp;
 	}
 	if (setup_transport(h, url, timeout_seconds, NULL, NULL, 0, &rs, errbuf) != ACMB_OK ||
-	    curl_easy_setopt(h, CURLOPT_TIMEOUT, curl_timeout(timeout_seconds)) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl) != CURLE_OK) {
+	    acmb_curl_easy_setopt(h, CURLOPT_TIMEOUT, curl_timeout(timeout_seconds)) != CURLE_OK ||
+	    acmb_curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK ||
+	    acmb_curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl) != CURLE_OK) {
 		r = acmb_error(err, ACMB_E_INTERNAL, "libcurl refused an option");
 		goto out;
 	}
 	if (strcmp(method, "PUT") == 0 &&
-	    (curl_easy_setopt(h, CURLOPT_POSTFIELDS, "") != CURLE_OK ||
-	        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L) != CURLE_OK)) {
+	    (acmb_curl_easy_setopt(h, CURLOPT_POSTFIELDS, "") != CURLE_OK ||
+	        acmb_curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L) != CURLE_OK)) {
 		r = acmb_error(err, ACMB_E_INTERNAL, "libcurl refused an option");
 		goto out;
 	}
-	if ((cc = curl_easy_perform(h)) != CURLE_OK) {
+	if ((cc = acmb_curl_easy_perform(h)) != CURLE_OK) {
 		r = acmb_error(err, rs.too_big ? ACMB_E_TOO_BIG : ACMB_E_NETWORK, "%s %s: %s",
 		    method, url,
 		    rs.too_big ? "answer too large"
-		               : (errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cc)));
+		               : (errbuf[0] != '\0' ? errbuf : acmb_curl_easy_strerror(cc)));
 		goto out;
 	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	acmb_curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	/* Even an empty answer yields a buffer, NUL-terminated. */
 	if (acmb_secbuf_put(b, "", 0) != ACMB_OK) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of secure memory");
@@ -690,8 +462,8 @@ acmb_aws_http_fetch(const char *method, const char *url, const char *const *head
 out:
 	response_reset(&rs);
 	acmb_secbuf_free(b);
-	curl_slist_free_all(hl);
-	curl_easy_cleanup(h);
+	acmb_curl_slist_free_all(hl);
+	acmb_curl_easy_cleanup(h);
 	return r;
 }
 
@@ -765,10 +537,10 @@ build_headers(const struct acmb_aws_config *cfg, const char *operation, struct c
 	if ((size_t)snprintf(target, sizeof(target), "X-Amz-Target: %s.%s", svc->target_prefix,
 	        operation) >= sizeof(target))
 		return ACMB_E_INTERNAL;
-	if ((tmp = curl_slist_append(hl, "Content-Type: application/x-amz-json-1.1")) == NULL)
+	if ((tmp = acmb_curl_slist_append(hl, "Content-Type: application/x-amz-json-1.1")) == NULL)
 		goto out;
 	hl = tmp;
-	if ((tmp = curl_slist_append(hl, target)) == NULL)
+	if ((tmp = acmb_curl_slist_append(hl, target)) == NULL)
 		goto out;
 	hl = tmp;
 	/* No "Expect:" header to turn off 100-continue for bodies over 1 MiB:
@@ -783,7 +555,7 @@ build_headers(const struct acmb_aws_config *cfg, const char *operation, struct c
 		    acmb_secbuf_put(line, "X-Amz-Security-Token: ", 22) != ACMB_OK ||
 		    acmb_secbuf_put(line, token, strlen(token)) != ACMB_OK)
 			goto out;
-		if ((tmp = curl_slist_append(hl, acmb_secbuf_str(line))) == NULL)
+		if ((tmp = acmb_curl_slist_append(hl, acmb_secbuf_str(line))) == NULL)
 			goto out;
 		hl = tmp;
 	}
@@ -792,7 +564,7 @@ build_headers(const struct acmb_aws_config *cfg, const char *operation, struct c
 	r = ACMB_OK;
 out:
 	acmb_secbuf_free(line);
-	curl_slist_free_all(hl);
+	acmb_curl_slist_free_all(hl);
 	return r;
 }
 
@@ -837,7 +609,7 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 	watch.read_timeout = acmb_aws_config_read_timeout(cfg);
 	memset(&rs, 0, sizeof(rs));
 	response_reset(&rs);
-	if ((h = curl_easy_init()) == NULL) {
+	if ((h = acmb_curl_easy_init()) == NULL) {
 		r = ACMB_E_NOMEM;
 		goto out;
 	}
@@ -848,7 +620,7 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 #define SET(opt, val)                                                                              \
 	do {                                                                                       \
 		if (cc == CURLE_OK)                                                                \
-			cc = curl_easy_setopt(h, opt, val);                                        \
+			cc = acmb_curl_easy_setopt(h, opt, val);                                   \
 	} while (0)
 	SET(CURLOPT_POST, 1L);
 	/* POSTFIELDS (not COPYPOSTFIELDS): curl reads the body where it is, in
@@ -870,7 +642,7 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 #undef SET
 	if (cc != CURLE_OK)
 		goto out;
-	a->cc = curl_easy_perform(h);
+	a->cc = acmb_curl_easy_perform(h);
 	info->attempts++;
 	if (a->cc != CURLE_OK) {
 		a->sent = !failed_before_sending(h, a->cc);
@@ -882,14 +654,14 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 			    "no data for %ld seconds (read timeout, --cli-read-timeout)",
 			    watch.read_timeout);
 		else if (a->curl_error[0] == '\0')
-			snprintf(
-			    a->curl_error, sizeof(a->curl_error), "%s", curl_easy_strerror(a->cc));
+			snprintf(a->curl_error, sizeof(a->curl_error), "%s",
+			    acmb_curl_easy_strerror(a->cc));
 		debugf(dbg, "< no answer (curl: %s)", a->curl_error);
 		r = ACMB_OK;
 		goto out;
 	}
 	a->sent = 1;
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
+	acmb_curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
 	info->http_status = a->status;
 	snprintf(info->request_id, sizeof(info->request_id), "%s", rs.request_id);
 	debugf(dbg, "< HTTP %ld, request id %s", a->status,
@@ -910,7 +682,7 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 	r = ACMB_OK;
 out:
 	response_reset(&rs);
-	curl_easy_cleanup(h);
+	acmb_curl_easy_cleanup(h);
 	return r;
 }
 
@@ -1041,7 +813,7 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 	    attempt > 1 ? " (gave up after the last attempt)" : "");
 out:
 	json_decref(a.json);
-	curl_slist_free_all(hl);
+	acmb_curl_slist_free_all(hl);
 	return r;
 }
 
