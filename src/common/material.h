@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "error.h"
+#include "pem.h"
 #include "secmem.h"
 
 enum acmb_field {
@@ -27,16 +28,16 @@ enum acmb_field {
 
 /* Facts about how a field arrived. Normalisations are applied to what will
  * be sent and reported by check's PEM-hygiene rule. */
-#define ACMB_IN_DER 0x0001u          /* arrived as DER, converted to PEM */
-#define ACMB_IN_CRLF 0x0002u         /* CRLF line ends, converted to LF */
-#define ACMB_IN_TRAILING_WS 0x0004u  /* blanks at line ends, removed */
-#define ACMB_IN_TEXT_AROUND 0x0008u  /* text outside the PEM blocks, dropped */
-#define ACMB_IN_EC_PARAMS 0x0010u    /* EC PARAMETERS block, dropped */
-#define ACMB_IN_ENCRYPTED 0x0020u    /* encrypted PKCS#8, decrypted */
-#define ACMB_IN_LEGACY_ENC 0x0040u   /* Proc-Type: 4,ENCRYPTED PEM, decrypted */
-#define ACMB_IN_PKCS12 0x0080u       /* taken from a PKCS#12 bundle */
-#define ACMB_IN_REENCODED 0x0100u    /* key re-encoded as unencrypted PKCS#8 */
-#define ACMB_IN_OTHER_BLOCKS 0x0200u /* PEM blocks of another type, dropped */
+#define ACMB_IN_DER 0x0001u                      /* arrived as DER, converted to PEM */
+#define ACMB_IN_CRLF ACMB_PEM_CRLF               /* CRLF line ends, converted to LF */
+#define ACMB_IN_TRAILING_WS ACMB_PEM_TRAILING_WS /* blanks at line ends, removed */
+#define ACMB_IN_TEXT_AROUND ACMB_PEM_TEXT_AROUND /* text outside the PEM blocks, dropped */
+#define ACMB_IN_EC_PARAMS 0x0010u                /* EC PARAMETERS block, dropped */
+#define ACMB_IN_ENCRYPTED 0x0020u                /* encrypted PKCS#8, decrypted */
+#define ACMB_IN_LEGACY_ENC 0x0040u               /* Proc-Type: 4,ENCRYPTED PEM, decrypted */
+#define ACMB_IN_PKCS12 0x0080u                   /* taken from a PKCS#12 bundle */
+#define ACMB_IN_REENCODED 0x0100u                /* key re-encoded as unencrypted PKCS#8 */
+#define ACMB_IN_OTHER_BLOCKS 0x0200u             /* PEM blocks of another type, dropped */
 
 #define ACMB_SOURCE_MAX 256
 

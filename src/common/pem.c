@@ -8,8 +8,6 @@
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
 
-#include "material.h"
-
 #define PEM_DASHES "-----"
 #define PEM_BEGIN "-----BEGIN "
 #define PEM_END "-----END "
@@ -32,11 +30,11 @@ next_line(const char *d, size_t n, size_t off, struct pem_line *l, unsigned *fla
 	end = nl != NULL ? (size_t)(nl - d) : n;
 	l->next = nl != NULL ? end + 1 : n;
 	if (end > off && d[end - 1] == '\r' && nl != NULL) {
-		*flags |= ACMB_IN_CRLF;
+		*flags |= ACMB_PEM_CRLF;
 		end--;
 	}
 	if (end > off && (d[end - 1] == ' ' || d[end - 1] == '\t' || d[end - 1] == '\r')) {
-		*flags |= ACMB_IN_TRAILING_WS;
+		*flags |= ACMB_PEM_TRAILING_WS;
 		while (end > off && (d[end - 1] == ' ' || d[end - 1] == '\t' || d[end - 1] == '\r'))
 			end--;
 	}
@@ -103,7 +101,7 @@ acmb_pem_scan(const char *data, size_t len, acmb_pem_block_cb cb, void *ctx, uns
 				begin_off = off;
 				begin_line = lineno;
 			} else if (!blank(&l)) {
-				*flags |= ACMB_IN_TEXT_AROUND;
+				*flags |= ACMB_PEM_TEXT_AROUND;
 			}
 		} else {
 			if (boundary(&l, PEM_BEGIN, endtype) != 0)

@@ -11,6 +11,13 @@
 
 #include "error.h"
 
+/* What a scan noticed, ORed into its *flags. The material's ACMB_IN_* flags
+ * (material.h) reuse these bits, so a scan's flags go into a field's info
+ * unchanged; the scan itself knows nothing of materials. */
+#define ACMB_PEM_CRLF 0x0002u        /* CRLF line ends */
+#define ACMB_PEM_TRAILING_WS 0x0004u /* blanks at line ends */
+#define ACMB_PEM_TEXT_AROUND 0x0008u /* text outside the PEM blocks */
+
 /* Longest block type we accept ("ENCRYPTED PRIVATE KEY" is 21). */
 #define ACMB_PEM_TYPE_MAX 64
 
@@ -20,8 +27,8 @@
 typedef int (*acmb_pem_block_cb)(
     void *ctx, const char *type, const char *text, size_t len, size_t line);
 
-/* Scans data for PEM blocks, calling cb for each. ORs ACMB_IN_CRLF,
- * ACMB_IN_TRAILING_WS and ACMB_IN_TEXT_AROUND into *flags and counts the
+/* Scans data for PEM blocks, calling cb for each. ORs ACMB_PEM_CRLF,
+ * ACMB_PEM_TRAILING_WS and ACMB_PEM_TEXT_AROUND into *flags and counts the
  * blocks in *nblocks. Returns ACMB_OK, the callback's rc, or ACMB_E_PARSE for
  * a block with no END line, a mismatched END or a malformed BEGIN line (err
  * says which line; messages never quote data beyond a block's type). */
