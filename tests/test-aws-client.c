@@ -31,6 +31,8 @@
 #include "acm/aws-config.h"
 #include "acm/aws-curl.h"
 #include "acm/aws-http.h"
+#include "acm/aws-limit.h"
+#include "bridge/context.h"
 #include "init.h"
 
 static const char *endpoint_url;
@@ -856,6 +858,94 @@ test_throttle_exhausted(void **state)
 	acmb_aws_config_free(c);
 }
 
+/* --- the context's rate limits, on the wire --- */
+
+#define CLOCK_T0 1790000000
+
+/* A context on a test clock (waits take no time) with the endpoint's
+ * options and the static keys; *cfg is its ACM configuration. */
+static struct acmb_ctx *
+limited_ctx(const struct acmb_aws_config **cfg)
+{
+	struct acmb_aws_options o;
+	struct acmb_ctx *ctx = NULL;
+	acmb_err err = {0};
+
+	setenv("ACMB_TEST_CLOCK", "1790000000", 1);
+	if (acmb_ctx_new(&ctx, &err) != ACMB_OK)
+		fail_msg("context: %s", err.msg);
+	unsetenv("ACMB_TEST_CLOCK");
+	base_options(&o);
+	use_keys(KEYS_STATIC);
+	if (acmb_ctx_set_aws_options(ctx, &o, &err) != ACMB_OK ||
+	    acmb_aws_config_for(ctx, &acmb_aws_service_acm, NULL, cfg, &err) != ACMB_OK)
+		fail_msg("context configuration: %s", err.msg);
+	return ctx;
+}
+
+/* Every ACM call takes a token first: three listings at ListCertificates'
+ * 1/s go out over two seconds of the context's clock. */
+static void
+test_rate_limited_calls(void **state)
+{
+	const struct acmb_aws_config *c = NULL;
+	struct acmb_ctx *ctx;
+	struct acmb_acm_summary_list l = {0};
+	struct acmb_aws_call_info info;
+	acmb_err err = {0};
+	unsigned long taken;
+	double waited;
+	int i;
+
+	(void)state;
+#ifndef ACMB_TEST_HOOKS
+	skip();
+#endif
+	ctx = limited_ctx(&c);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(acmb_acm_list_certificates(c, &l, &info, &err), ACMB_OK);
+		acmb_acm_summary_list_clear(&l);
+	}
+	acmb_aws_limits_stats(acmb_ctx_limits(ctx), &taken, &waited);
+	assert_int_equal(taken, 3);
+	assert_true(waited > 2.0 - 1e-9 && waited < 2.0 + 1e-9);
+	assert_int_equal((long long)acmb_ctx_now(ctx), CLOCK_T0 + 2LL);
+	assert_int_equal(logged_at_least("ListCertificates", 3), 3);
+	acmb_ctx_free(ctx);
+}
+
+/* ThrottlingException halves the rate and empties the bucket before the
+ * retry; the answer that gets through gives a tenth back. */
+static void
+test_rate_limit_adapts(void **state)
+{
+	const struct acmb_aws_config *c = NULL;
+	struct acmb_ctx *ctx;
+	struct acmb_acm_summary_list l = {0};
+	struct acmb_aws_call_info info;
+	acmb_err err = {0};
+	unsigned long taken;
+	double waited, rate;
+
+	(void)state;
+#ifndef ACMB_TEST_HOOKS
+	skip();
+#endif
+	ctx = limited_ctx(&c);
+	fault("{\"operation\": \"ListCertificates\", \"fault\": \"throttle\", \"times\": 2}");
+	assert_int_equal(acmb_acm_list_certificates(c, &l, &info, &err), ACMB_OK);
+	assert_int_equal(info.attempts, 3);
+	acmb_acm_summary_list_clear(&l);
+	acmb_aws_limits_stats(acmb_ctx_limits(ctx), &taken, &waited);
+	assert_int_equal(taken, 3);
+	/* 1/s -> 0.5/s (2 s for the next token) -> 0.25/s (4 s) -> +0.1 */
+	assert_true(waited > 6.0 - 1e-9 && waited < 6.0 + 1e-9);
+	rate = acmb_aws_limits_rate(acmb_ctx_limits(ctx), acmb_aws_config_access_key_id(c),
+	    "us-east-1", "acm", "ListCertificates");
+	assert_true(rate > 0.35 - 1e-9 && rate < 0.35 + 1e-9);
+	acmb_ctx_free(ctx);
+}
+
 static void
 test_limit_not_retried(void **state)
 {
@@ -1154,6 +1244,8 @@ main(void)
 	    cmocka_unit_test_setup(test_throttle_retried_then_ok, reset_endpoint),
 	    cmocka_unit_test_setup(test_throttle_exhausted, reset_endpoint),
 	    cmocka_unit_test_setup(test_limit_not_retried, reset_endpoint),
+	    cmocka_unit_test_setup(test_rate_limited_calls, reset_endpoint),
+	    cmocka_unit_test_setup(test_rate_limit_adapts, reset_endpoint),
 	    cmocka_unit_test_setup(test_server_errors_retried_when_idempotent, reset_endpoint),
 	    cmocka_unit_test_setup(test_import_never_resent_blindly, reset_endpoint),
 	    cmocka_unit_test_setup(test_unreachable, reset_endpoint),

@@ -45,6 +45,7 @@ struct acmb_aws_config {
 	struct acmb_aws_credentials creds;
 	acmb_aws_debug_fn debug_fn;
 	void *debug_ctx;
+	const struct acmb_aws_hooks *hooks; /* borrowed from a context, or NULL */
 };
 
 /* The shared files of one profile, as the CLI merges them: a key in the
@@ -512,7 +513,13 @@ acmb_aws_config_derive(const struct acmb_aws_config *base, const struct acmb_aws
 		acmb_aws_options_init(&none);
 		opts = &none;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL || (c->region = strdup(base->region)) == NULL ||
+	if (opts->region != NULL && !region_ok(opts->region)) {
+		r = acmb_error(
+		    err, ACMB_E_CONFIG, "'%s' is not a valid AWS region name", opts->region);
+		goto out;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->region = strdup(opts->region != NULL ? opts->region : base->region)) == NULL ||
 	    (base->ca_bundle != NULL && (c->ca_bundle = strdup(base->ca_bundle)) == NULL)) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 		goto out;
@@ -524,6 +531,7 @@ acmb_aws_config_derive(const struct acmb_aws_config *base, const struct acmb_aws
 	c->max_attempts = base->max_attempts;
 	c->debug_fn = base->debug_fn;
 	c->debug_ctx = base->debug_ctx;
+	c->hooks = base->hooks;
 	/* Only the endpoint is the service's own (AWS_ENDPOINT_URL_<SVC>, the
 	 * profile's use_fips_endpoint); the profile is read again for that. */
 	if ((profile = opts->profile) == NULL && (profile = env("AWS_PROFILE")) == NULL)
@@ -643,6 +651,18 @@ acmb_aws_config_debug(const struct acmb_aws_config *c, void **ctx)
 {
 	*ctx = c->debug_ctx;
 	return c->debug_fn;
+}
+
+void
+acmb_aws_config_set_hooks(struct acmb_aws_config *c, const struct acmb_aws_hooks *hooks)
+{
+	c->hooks = hooks;
+}
+
+const struct acmb_aws_hooks *
+acmb_aws_config_hooks(const struct acmb_aws_config *c)
+{
+	return c->hooks;
 }
 
 char *

@@ -56,10 +56,11 @@ struct acmb_aws_config;
 int acmb_aws_config_resolve(const struct acmb_aws_options *opts, const struct acmb_aws_service *svc,
     struct acmb_aws_config **out, acmb_err *err);
 
-/* A configuration for another service from base: the same credentials
- * (copied, nothing resolved again: no second credential_process or metadata
- * call, and the environment's secrets are already gone), region and
- * transport; the endpoint resolved for svc from opts (its --endpoint-url),
+/* A configuration for another service or region from base: the same
+ * credentials (copied, nothing resolved again: no second credential_process
+ * or metadata call, and the environment's secrets are already gone),
+ * transport, debug sink and hooks; opts->region when given, else base's
+ * region; the endpoint resolved for svc from opts (its --endpoint-url),
  * AWS_ENDPOINT_URL_<SVC>, AWS_ENDPOINT_URL or the default. Caller frees *out
  * with acmb_aws_config_free(). */
 int acmb_aws_config_derive(const struct acmb_aws_config *base, const struct acmb_aws_options *opts,
@@ -86,6 +87,13 @@ int acmb_aws_config_max_attempts(const struct acmb_aws_config *c);
 /* Installs a debug sink (NULL to remove); ctx is passed back unchanged. */
 void acmb_aws_config_set_debug(struct acmb_aws_config *c, acmb_aws_debug_fn fn, void *ctx);
 acmb_aws_debug_fn acmb_aws_config_debug(const struct acmb_aws_config *c, void **ctx);
+
+struct acmb_aws_hooks;
+
+/* Lends c a context's rate limiter, clock and cancel flag (aws-limit.h) for
+ * every call made with it; NULL removes them. hooks must outlive c. */
+void acmb_aws_config_set_hooks(struct acmb_aws_config *c, const struct acmb_aws_hooks *hooks);
+const struct acmb_aws_hooks *acmb_aws_config_hooks(const struct acmb_aws_config *c);
 
 /* Writes a one-line description (region, endpoint, credential source,
  * access key id; never a secret) to buf. Returns buf. */

@@ -1,6 +1,6 @@
 #include "aws-http.h"
 #include "aws-curl.h"
-#include "init.h"
+#include "aws-limit.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -255,10 +255,22 @@ unit_random(void)
 	return (double)v / 4294967296.0;
 }
 
-static void
-backoff_sleep(double seconds)
+/* The signal that cancelled the configuration's context, or 0. */
+static int
+cancelled(const struct acmb_aws_config *cfg)
 {
-	struct timespec ts;
+	const struct acmb_aws_hooks *hk = acmb_aws_config_hooks(cfg);
+
+	return hk != NULL ? acmb_cancel_signal(hk->cancel) : 0;
+}
+
+/* Sleeps on the context's clock (a test clock does not wait), or the
+ * system's; a cancel cuts it short and the caller sees it next. */
+static void
+backoff_sleep(const struct acmb_aws_config *cfg, double seconds)
+{
+	const struct acmb_aws_hooks *hk = acmb_aws_config_hooks(cfg);
+	struct acmb_clock *own = NULL;
 
 #ifdef ACMB_TEST_HOOKS
 	const char *v = getenv("ACMB_TEST_NO_BACKOFF");
@@ -266,10 +278,14 @@ backoff_sleep(double seconds)
 	if (v != NULL && strcmp(v, "1") == 0)
 		return;
 #endif
-	ts.tv_sec = (time_t)seconds;
-	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) != 0 && !acmb_interrupted())
-		;
+	if (hk != NULL && hk->clock != NULL) {
+		(void)acmb_clock_sleep(hk->clock, seconds, hk->cancel);
+		return;
+	}
+	if ((own = acmb_clock_new_system()) == NULL)
+		return;
+	(void)acmb_clock_sleep(own, seconds, hk != NULL ? hk->cancel : NULL);
+	acmb_clock_free(own);
 }
 
 static int
@@ -309,6 +325,7 @@ failed_before_sending(CURL *h, CURLcode cc)
  */
 struct idle_watch {
 	CURL *h;
+	const struct acmb_cancel *cancel;
 	long read_timeout;
 	curl_off_t dl;
 	curl_off_t ul;
@@ -326,7 +343,7 @@ idle_check(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 	(void)dltotal;
 	(void)ultotal;
 	/* SIGINT/SIGTERM: abort the transfer; the caller unwinds and wipes. */
-	if (acmb_interrupted())
+	if (acmb_cancel_signal(w->cancel))
 		return 1;
 	if (w->read_timeout <= 0)
 		return 0;
@@ -592,6 +609,38 @@ attempt_parse_error(struct attempt *a, const struct response *rs)
 		snprintf(a->code, sizeof(a->code), "HTTP%ld", a->status);
 }
 
+/* Takes a token from the context's rate limiter before an attempt. */
+static int
+take_token(const struct acmb_aws_config *cfg, const char *operation, const struct debug_ctx *dbg,
+    acmb_err *err)
+{
+	const struct acmb_aws_hooks *hk = acmb_aws_config_hooks(cfg);
+	double waited = 0.0;
+	int r;
+
+	if (hk == NULL || hk->limits == NULL)
+		return ACMB_OK;
+	if ((r = acmb_aws_limits_take(hk->limits, hk->account, acmb_aws_config_region(cfg),
+	         acmb_aws_config_service(cfg)->signing_name, operation, hk->cancel, &waited,
+	         err)) != ACMB_OK)
+		return r;
+	if (waited > 0.0)
+		debugf(dbg, "%s: rate limit: waited %.2f s (%.2f calls/s)", operation, waited,
+		    acmb_aws_limits_rate(hk->limits, hk->account, acmb_aws_config_region(cfg),
+		        acmb_aws_config_service(cfg)->signing_name, operation));
+	return ACMB_OK;
+}
+
+static void
+give_feedback(const struct acmb_aws_config *cfg, const char *operation, int throttled)
+{
+	const struct acmb_aws_hooks *hk = acmb_aws_config_hooks(cfg);
+
+	if (hk != NULL && hk->limits != NULL)
+		acmb_aws_limits_feedback(hk->limits, hk->account, acmb_aws_config_region(cfg),
+		    acmb_aws_config_service(cfg)->signing_name, operation, throttled);
+}
+
 static int
 attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sigv4,
     struct curl_slist *hl, const acmb_secbuf *body, const struct debug_ctx *dbg, struct attempt *a,
@@ -607,6 +656,8 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 	memset(a, 0, sizeof(*a));
 	memset(&watch, 0, sizeof(watch));
 	watch.read_timeout = acmb_aws_config_read_timeout(cfg);
+	watch.cancel =
+	    acmb_aws_config_hooks(cfg) != NULL ? acmb_aws_config_hooks(cfg)->cancel : NULL;
 	memset(&rs, 0, sizeof(rs));
 	response_reset(&rs);
 	if ((h = acmb_curl_easy_init()) == NULL) {
@@ -723,13 +774,15 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 		goto out;
 	}
 	for (attempt = 1;; attempt++) {
-		if (acmb_interrupted()) {
+		if (cancelled(cfg)) {
 			r = acmb_error(err, ACMB_E_INTERRUPTED,
 			    "%s: interrupted by signal %d before "
 			    "attempt %d",
-			    operation, acmb_interrupted(), attempt);
+			    operation, cancelled(cfg), attempt);
 			goto out;
 		}
+		if ((r = take_token(cfg, operation, &dbg, err)) != ACMB_OK)
+			goto out;
 		debugf(&dbg, "%s: POST %s (%s.%s, attempt %d of %d)", operation, url,
 		    svc->target_prefix, operation, attempt, max_attempts);
 		json_decref(a.json);
@@ -737,16 +790,23 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 			r = acmb_error(err, r, "%s: cannot set up the HTTP request", operation);
 			goto out;
 		}
-		if (a.cc == CURLE_ABORTED_BY_CALLBACK && acmb_interrupted()) {
+		if (a.cc == CURLE_ABORTED_BY_CALLBACK && cancelled(cfg)) {
 			info->response_lost = not_idempotent && a.sent;
 			r = acmb_error(err, ACMB_E_INTERRUPTED, "%s: interrupted by signal %d%s",
-			    operation, acmb_interrupted(),
+			    operation, cancelled(cfg),
 			    info->response_lost ? "; the request may have been applied: running "
 			                          "the same import again "
 			                          "finds it instead of duplicating it"
 			                        : "");
 			goto out;
 		}
+		/* An answer arrived: it tells the rate limiter whether the
+		 * service is throttling this operation. */
+		if (a.cc == CURLE_OK)
+			give_feedback(cfg, operation,
+			    !a.malformed && a.json == NULL &&
+			        acmb_aws_retry_classify(a.status, a.code) ==
+			            ACMB_AWS_RETRY_THROTTLE);
 		if (a.json != NULL) {
 			info->error_code[0] = '\0';
 			*result = a.json;
@@ -800,7 +860,7 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 		delay = acmb_aws_backoff_seconds(attempt, unit_random());
 		debugf(&dbg, "%s: %s, retrying in %.2f s", operation,
 		    a.cc != CURLE_OK ? a.curl_error : a.code, delay);
-		backoff_sleep(delay);
+		backoff_sleep(cfg, delay);
 	}
 	if (a.cc != CURLE_OK) {
 		r = acmb_error(err, ACMB_E_NETWORK, "%s: cannot reach %s (curl: %s)%s", operation,

@@ -23,6 +23,7 @@ struct acmb_audit {
 	int syslog;
 	char *where;
 	char attempt[17]; /* "" when no attempt is open */
+	unsigned refs;    /* holders besides the opener (acmb_audit_ref()) */
 };
 
 static int
@@ -284,6 +285,14 @@ acmb_audit_where(const struct acmb_audit *a)
 	return a->where;
 }
 
+struct acmb_audit *
+acmb_audit_ref(struct acmb_audit *a)
+{
+	if (a != NULL)
+		a->refs++;
+	return a;
+}
+
 void
 acmb_audit_close(struct acmb_audit *a)
 {
@@ -294,6 +303,10 @@ acmb_audit_close(struct acmb_audit *a)
 	if (a->attempt[0] != '\0') {
 		acmb_error(&e, ACMB_E_INTERNAL, "abandoned: the caller never reported an outcome");
 		acmb_audit_finish(a, NULL, &e, NULL);
+	}
+	if (a->refs > 0) {
+		a->refs--;
+		return;
 	}
 	if (a->fd >= 0)
 		close(a->fd);

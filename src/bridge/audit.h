@@ -50,7 +50,12 @@ const char *acmb_audit_attempt_id(const struct acmb_audit *a);
 /* Where records go ("syslog" or the file path). Owned by a. */
 const char *acmb_audit_where(const struct acmb_audit *a);
 
-/* Records an open attempt as abandoned, then closes. Accepts NULL. */
+/* Another holder of a (a context hands the run's one log to each flow):
+ * each acmb_audit_ref() needs its own acmb_audit_close(). Returns a. */
+struct acmb_audit *acmb_audit_ref(struct acmb_audit *a);
+
+/* Records an open attempt as abandoned, then drops one holder; the last
+ * one closes the log. Accepts NULL. */
 void acmb_audit_close(struct acmb_audit *a);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <openssl/objects.h>
 
+#include "context.h"
 #include "pkcs11/p11-keystore.h"
 #include "pkcs11/p11-object.h"
 #include "pkcs11/p11-uri.h"
@@ -17,6 +18,7 @@
  * of src/pkcs11/, which alone speaks PKCS#11. */
 struct acmb_issue_token {
 	struct acmb_issue_token_spec *spec;
+	struct acmb_ctx *ctx; /* borrowed: the run's tokens, audit log */
 	struct acmb_p11_uri *uri;
 	struct acmb_p11_keystore *ks;
 };
@@ -38,8 +40,8 @@ acmb_issue_token_close(struct acmb_issue_token *t)
 }
 
 int
-acmb_issue_token_open(
-    struct acmb_issue_token_spec *spec, struct acmb_issue_token **out, acmb_err *err)
+acmb_issue_token_open(struct acmb_issue_token_spec *spec, struct acmb_ctx *ctx,
+    struct acmb_issue_token **out, acmb_err *err)
 {
 	struct acmb_issue_token *t = NULL;
 	int r = ACMB_E_INTERNAL;
@@ -50,8 +52,10 @@ acmb_issue_token_open(
 		goto out;
 	}
 	t->spec = spec;
+	t->ctx = ctx;
 	if ((r = acmb_p11_uri_parse(spec->uri, &t->uri, NULL, err)) != ACMB_OK ||
-	    (r = acmb_p11_keystore_open(t->uri, spec->module, &spec->pin, &t->ks, err)) != ACMB_OK)
+	    (r = acmb_p11_keystore_open(
+	         acmb_ctx_tokens(ctx), t->uri, spec->module, &spec->pin, &t->ks, err)) != ACMB_OK)
 		goto out;
 	*out = t;
 	t = NULL;
@@ -147,7 +151,8 @@ acmb_issue_token_load(struct acmb_issue_token *t, const char *region, struct acm
 
 	*out = NULL;
 	*audit = NULL;
-	/* The PKCS#11 source opens the token itself; ours must be gone first. */
+	/* The PKCS#11 source finds the token again by these URIs, in the
+	 * context's cache: the same login, no second PIN. */
 	acmb_p11_keystore_release(t->ks);
 	id = acmb_p11_keystore_key_id(t->ks, &id_len);
 	snprintf(cert_uri, sizeof(cert_uri), "pkcs11:serial=");
@@ -169,7 +174,8 @@ acmb_issue_token_load(struct acmb_issue_token *t, const char *region, struct acm
 	ps.export_policy = t->spec->export_policy;
 	ps.audit_log = t->spec->audit_log;
 	ps.region = region;
-	if ((r = acmb_audit_open(t->spec->audit_log, audit, err)) != ACMB_OK)
+	ps.ctx = t->ctx;
+	if ((r = acmb_ctx_audit(t->ctx, t->spec->audit_log, audit, err)) != ACMB_OK)
 		goto out;
 	r = acmb_pkcs11_load(&ps, out, *audit, err);
 out:

@@ -21,10 +21,9 @@
 #include "pkcs11/p11-session.h"
 
 /* What the operator named. uri points into argv and is rewritten in place
- * when it carries a pin-value. The PIN must come from --pin-file or the
- * URI's pin-source: the token is logged in twice (here, then by the
- * PKCS#11 source for the export), and an environment PIN is gone after the
- * first read. */
+ * when it carries a pin-value. The token is logged in once for the run, in
+ * the context's token cache, which the PKCS#11 source then shares for the
+ * export. */
 struct acmb_issue_token_spec {
 	char *uri;                    /* --key-store pkcs11:token=...;object=LABEL[;id=...] */
 	const char *module;           /* --module PATH, or NULL for p11-kit's modules */
@@ -34,15 +33,17 @@ struct acmb_issue_token_spec {
 };
 
 struct acmb_issue_token;
+struct acmb_ctx;
 
 /* Opens the one token the URI names, a read-write session, and logs in
- * (acmb_p11_keystore_open()). The URI must name the key's label (object=);
- * id= is optional (a random id is made for a new key). Caller frees with
+ * (acmb_p11_keystore_open(), through ctx's token cache; ctx is borrowed and
+ * must outlive *out). The URI must name the key's label (object=); id= is
+ * optional (a random id is made for a new key). Caller frees with
  * acmb_issue_token_close(). */
-int acmb_issue_token_open(
-    struct acmb_issue_token_spec *spec, struct acmb_issue_token **out, acmb_err *err);
+int acmb_issue_token_open(struct acmb_issue_token_spec *spec, struct acmb_ctx *ctx,
+    struct acmb_issue_token **out, acmb_err *err);
 
-/* Closes the session and the modules. Accepts NULL. */
+/* Frees (the session stays in the context's cache). Accepts NULL. */
 void acmb_issue_token_close(struct acmb_issue_token *t);
 
 /* Generates a key pair of alg on the token (a sensitive, extractable token
@@ -66,11 +67,11 @@ int acmb_issue_token_sign_csr(struct acmb_issue_token *t, X509_REQ *req, acmb_er
 int acmb_issue_token_store(
     struct acmb_issue_token *t, X509 *leaf, STACK_OF(X509) *chain, acmb_err *err);
 
-/* Closes the session, then loads certificate, chain and key from the token
- * through the PKCS#11 source (audited controlled export) into *out; region
- * and account are the destination for the policy and the audit record.
- * *audit is the open audit log, to finish after the import (caller closes
- * it with acmb_audit_close()). */
+/* Loads certificate, chain and key from the token through the PKCS#11
+ * source (audited controlled export, the same context) into *out; region is
+ * the destination for the policy and the audit record. *audit is the
+ * context's audit log, to finish after the import (caller drops it with
+ * acmb_audit_close()). */
 int acmb_issue_token_load(struct acmb_issue_token *t, const char *region,
     struct acmb_material **out, struct acmb_audit **audit, acmb_err *err);
 

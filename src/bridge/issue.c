@@ -1,7 +1,6 @@
 #include "issue.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,7 +13,7 @@
 
 #include "acm/pca-api.h"
 #include "audit.h"
-#include "init.h"
+#include "context.h"
 #include "csr.h"
 #include "issue-token.h"
 #include "material.h"
@@ -237,21 +236,11 @@ check_token(const char *token, acmb_err *err)
 	return ACMB_OK;
 }
 
-/* Sleeps a second unless SIGINT/SIGTERM arrives (the handler has no
- * SA_RESTART, so nanosleep returns early). */
-static void
-sleep_one_second(void)
-{
-	struct timespec ts = {1, 0};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !acmb_interrupted())
-		;
-}
-
 static int
-check_interrupted(struct acmb_issue_result *res, const char *when, acmb_err *err)
+check_interrupted(
+    struct acmb_ctx *ctx, struct acmb_issue_result *res, const char *when, acmb_err *err)
 {
-	int sig = acmb_interrupted();
+	int sig = acmb_ctx_cancelled(ctx);
 
 	if (sig == 0)
 		return ACMB_OK;
@@ -263,15 +252,16 @@ check_interrupted(struct acmb_issue_result *res, const char *when, acmb_err *err
 /* GetCertificate until it answers, like the certificate-issued waiter: only
  * RequestInProgressException is waited through, 1 s apart. */
 static int
-wait_issued(const struct acmb_aws_config *pca, const struct acmb_issue_opts *o,
-    struct acmb_issue_result *res, char **cert, char **chain, acmb_err *err)
+wait_issued(struct acmb_ctx *ctx, const struct acmb_aws_config *pca,
+    const struct acmb_issue_opts *o, struct acmb_issue_result *res, char **cert, char **chain,
+    acmb_err *err)
 {
 	struct acmb_aws_call_info info;
 	long attempts = o->wait_timeout > 0 ? o->wait_timeout : 1;
 	int r;
 
 	for (;;) {
-		if ((r = check_interrupted(res, "while waiting for the certificate", err)) !=
+		if ((r = check_interrupted(ctx, res, "while waiting for the certificate", err)) !=
 		    ACMB_OK)
 			return r;
 		memset(&info, 0, sizeof(info));
@@ -282,7 +272,8 @@ wait_issued(const struct acmb_aws_config *pca, const struct acmb_issue_opts *o,
 		 * interrupted wait as one that lands in the sleep: say so, so the
 		 * caller prints the ARN and how to resume. */
 		if (r == ACMB_E_INTERRUPTED) {
-			return check_interrupted(res, "while waiting for the certificate", err);
+			return check_interrupted(
+			    ctx, res, "while waiting for the certificate", err);
 		}
 		if (r != ACMB_E_AWS || strcmp(info.error_code, IN_PROGRESS) != 0)
 			return r;
@@ -293,7 +284,8 @@ wait_issued(const struct acmb_aws_config *pca, const struct acmb_issue_opts *o,
 			    "after %d GetCertificate polls (--wait-timeout %ld)",
 			    res->pca_certificate_arn, res->polls, o->wait_timeout);
 		}
-		sleep_one_second();
+		/* A cancel cuts the second short; the loop's first check says so. */
+		(void)acmb_ctx_sleep(ctx, 1.0, "while waiting for the certificate", NULL);
 	}
 }
 
@@ -352,6 +344,7 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 	X509_NAME *subject = NULL;
 	EVP_PKEY *key = NULL;
 	struct acmb_material *m = NULL, *issued = NULL;
+	struct acmb_ctx *ctx = o->ctx, *own = NULL;
 	struct acmb_issue_token *tok = NULL;
 	struct acmb_audit *audit = NULL;
 	EVP_PKEY *pub = NULL;
@@ -363,6 +356,10 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 
 	memset(res, 0, sizeof(*res));
 	memset(&info, 0, sizeof(info));
+	if (ctx == NULL && (r = acmb_ctx_new(&own, err)) != ACMB_OK)
+		goto out;
+	if (ctx == NULL)
+		ctx = own;
 	if (o->ca_arn == NULL) {
 		r = acmb_error(err, ACMB_E_USAGE, "--certificate-authority-arn is required");
 		goto out;
@@ -418,7 +415,7 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 	snprintf(res->signing_algorithm, sizeof(res->signing_algorithm), "%s", sig);
 
 	if (o->token != NULL) {
-		if ((r = acmb_issue_token_open(o->token, &tok, err)) != ACMB_OK)
+		if ((r = acmb_issue_token_open(o->token, ctx, &tok, err)) != ACMB_OK)
 			goto out;
 		snprintf(res->key_store, sizeof(res->key_store), "%s", acmb_issue_token_uri(tok));
 	}
@@ -475,7 +472,7 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 		goto out;
 	}
 
-	if ((r = check_interrupted(res, "before IssueCertificate", err)) != ACMB_OK)
+	if ((r = check_interrupted(ctx, res, "before IssueCertificate", err)) != ACMB_OK)
 		goto out;
 	memset(&q, 0, sizeof(q));
 	q.ca_arn = o->ca_arn;
@@ -492,7 +489,7 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 	if (r != ACMB_OK)
 		goto out;
 wait:
-	if ((r = wait_issued(pca, o, res, &cert, &chain, err)) != ACMB_OK)
+	if ((r = wait_issued(ctx, pca, o, res, &cert, &chain, err)) != ACMB_OK)
 		goto out;
 
 	if (tok == NULL) {
@@ -522,7 +519,7 @@ wait:
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = acmb_rules_judge(m, time(NULL), res->rules, err)) != ACMB_OK)
+	if ((r = acmb_rules_judge(m, acmb_ctx_now(ctx), res->rules, err)) != ACMB_OK)
 		goto out;
 	if (!res->rules->ok) {
 		r = acmb_error(err, ACMB_E_RULE,
@@ -531,7 +528,7 @@ wait:
 		    res->pca_certificate_arn);
 		goto out;
 	}
-	if ((r = check_interrupted(res, "before the import", err)) != ACMB_OK)
+	if ((r = check_interrupted(ctx, res, "before the import", err)) != ACMB_OK)
 		goto out;
 	r = acmb_import(acm, m, &o->import, &res->import, err);
 out:
@@ -540,6 +537,7 @@ out:
 		    audit, r == ACMB_OK ? res->import.arn : NULL, r == ACMB_OK ? NULL : err, NULL);
 	acmb_audit_close(audit);
 	acmb_issue_token_close(tok);
+	acmb_ctx_free(own);
 	EVP_PKEY_free(pub);
 	acmb_material_free(issued);
 	/* EVP_PKEY_free() clears the private BIGNUMs in the secure heap. */

@@ -26,6 +26,8 @@
 #define ACMB_ISSUE_DEFAULT_WAIT 60L /* seconds; the waiter's 60 x 1 s */
 #define ACMB_ISSUE_WAIT_MAX 86400L
 
+struct acmb_ctx;
+
 struct acmb_issue_opts {
 	const char *ca_arn;           /* --certificate-authority-arn */
 	const char *subject;          /* --subject "CN=...,O=..." */
@@ -43,6 +45,8 @@ struct acmb_issue_opts {
 	struct acmb_issue_token_spec *token; /* --key-store pkcs11:..., or NULL for memory */
 	const char *resume;                  /* --resume CERT_ARN (token key stores only) */
 	struct acmb_import_opts import;      /* reimport ARN, tags, dry_run */
+	struct acmb_ctx *ctx;                /* the run's cancel flag, clock and tokens (borrowed);
+	                                      * NULL: the call makes its own */
 };
 
 #define ACMB_ISSUE_NOTES_MAX 8
@@ -71,8 +75,8 @@ struct acmb_issue_result {
  * ACMB_E_RULE when the key algorithm or the issued certificate breaks an ACM
  * rule (res->rules has the report when one was judged); ACMB_E_AWS when the
  * CA is not ACTIVE, a call fails or the wait times out (res->timed_out, with
- * res->pca_certificate_arn set); ACMB_E_INTERRUPTED when SIGINT/SIGTERM
- * arrived (acmb_interrupted(); res->interrupted, and res->pca_certificate_arn
+ * res->pca_certificate_arn set); ACMB_E_INTERRUPTED when o->ctx was
+ * cancelled (acmb_ctx_cancel(); res->interrupted, and res->pca_certificate_arn
  * when the certificate had been requested); ACMB_E_TOKEN / ACMB_E_EXPORT for the token
  * key store; the errors of acmb_import(). The key is wiped on every path.
  * With o->token the key pair is made on the token, the certificate stored

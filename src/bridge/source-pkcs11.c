@@ -10,7 +10,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "context.h"
 #include "export-policy.h"
+#include "pkcs11/p11-cache.h"
 #include "pkcs11/p11-export.h"
 #include "pkcs11/p11-module.h"
 #include "pkcs11/p11-object.h"
@@ -22,16 +24,17 @@ enum { U_CERT = 0, U_KEY, U_CHAIN, U_WRAP };
 static const char *const field_name[] = {
     "--certificate", "--private-key", "--certificate-chain", "--wrapping-key"};
 
-/* A token with its session, opened once and shared by every URI on it. */
+/* A token with its session (the run's, from the token cache), shared by
+ * every URI on it. */
 struct open_token {
 	struct acmb_p11_token tok;
 	CK_SESSION_HANDLE s;
-	int logged_in;
 };
 
 struct ctx {
 	struct acmb_pkcs11_spec *spec;
-	struct acmb_p11_modules *mods;
+	struct acmb_p11_cache *cache;  /* the context's */
+	struct acmb_p11_modules *mods; /* the cache's */
 	struct open_token open[ACMB_P11_TOKENS_MAX];
 	size_t nopen;
 };
@@ -109,12 +112,8 @@ acmb_pkcs11_spec_clear(struct acmb_pkcs11_spec *spec)
 static void
 ctx_close(struct ctx *c)
 {
-	size_t i;
-
-	for (i = 0; i < c->nopen; i++)
-		acmb_p11_session_close(&c->open[i].tok, c->open[i].s);
+	/* Sessions and modules stay open in the context's cache for the run. */
 	c->nopen = 0;
-	acmb_p11_modules_close(c->mods);
 	c->mods = NULL;
 }
 
@@ -131,7 +130,7 @@ ctx_open_modules(struct ctx *c, acmb_err *err)
 		if (p != NULL)
 			path = p;
 	}
-	return acmb_p11_modules_open(path, &c->mods, err);
+	return acmb_p11_cache_modules(c->cache, path, &c->mods, err);
 }
 
 static int
@@ -153,24 +152,18 @@ token_session(struct ctx *c, const struct acmb_p11_token *t, struct open_token *
 	ot = &c->open[c->nopen];
 	memset(ot, 0, sizeof(*ot));
 	ot->tok = *t;
-	if ((r = acmb_p11_session_open(&ot->tok, &ot->s, err)) != ACMB_OK)
+	if ((r = acmb_p11_cache_session(c->cache, &ot->tok, 0, &ot->s, err)) != ACMB_OK)
 		return r;
 	c->nopen++;
 	*out = ot;
 	return ACMB_OK;
 }
 
+/* Once per token for the run: the cache remembers. */
 static int
 token_login(struct ctx *c, struct open_token *ot, struct acmb_p11_uri *uri, acmb_err *err)
 {
-	int r;
-
-	if (ot->logged_in)
-		return ACMB_OK;
-	if ((r = acmb_p11_login(&ot->tok, ot->s, &c->spec->pin, uri, err)) != ACMB_OK)
-		return r;
-	ot->logged_in = 1;
-	return ACMB_OK;
+	return acmb_p11_cache_login(c->cache, &ot->tok, ot->s, &c->spec->pin, uri, err);
 }
 
 static void append(char *buf, size_t len, const char *fmt, ...)
@@ -572,7 +565,8 @@ set_source(struct acmb_material *m, int f, const char *text)
  * even a refusal leaves a record and no key leaves before its record. */
 static int
 export_audited(struct ctx *c, struct open_token *ot, CK_OBJECT_HANDLE kh, X509 *leaf,
-    struct acmb_export_policy *policy, struct acmb_audit *audit, EVP_PKEY **out, acmb_err *err)
+    const struct acmb_export_policy *policy, struct acmb_audit *audit, EVP_PKEY **out,
+    acmb_err *err)
 {
 	struct acmb_p11_object key;
 	struct acmb_audit_attempt att;
@@ -646,8 +640,9 @@ acmb_pkcs11_load(struct acmb_pkcs11_spec *spec, struct acmb_material **out,
     struct acmb_audit *audit, acmb_err *err)
 {
 	struct ctx c;
+	struct acmb_ctx *own = NULL, *actx = spec->ctx;
 	struct acmb_material *m = NULL;
-	struct acmb_export_policy *policy = NULL;
+	const struct acmb_export_policy *policy = NULL;
 	struct found cert = {NULL, CK_INVALID_HANDLE}, key = {NULL, CK_INVALID_HANDLE};
 	struct acmb_p11_object cert_obj;
 	X509 *leaf = NULL;
@@ -664,8 +659,14 @@ acmb_pkcs11_load(struct acmb_pkcs11_spec *spec, struct acmb_material **out,
 		r = acmb_error(err, ACMB_E_USAGE, "no pkcs11: URI given");
 		goto out;
 	}
-	if (spec->export_policy != NULL &&
-	    (r = acmb_export_policy_load(spec->export_policy, &policy, err)) != ACMB_OK)
+	/* Without the caller's context, one for this call: its tokens are
+	 * closed and its kept PIN wiped when the call returns. */
+	if (actx == NULL && (r = acmb_ctx_new(&own, err)) != ACMB_OK)
+		goto out;
+	if (actx == NULL)
+		actx = own;
+	c.cache = acmb_ctx_tokens(actx);
+	if ((r = acmb_ctx_export_policy(actx, spec->export_policy, &policy, err)) != ACMB_OK)
 		goto out;
 	if ((m = acmb_material_new()) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
@@ -722,9 +723,9 @@ acmb_pkcs11_load(struct acmb_pkcs11_spec *spec, struct acmb_material **out,
 	r = ACMB_OK;
 out:
 	ctx_close(&c);
+	acmb_ctx_free(own);
 	EVP_PKEY_free(pkey);
 	X509_free(leaf);
 	acmb_material_free(m);
-	acmb_export_policy_free(policy);
 	return r;
 }

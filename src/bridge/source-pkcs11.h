@@ -16,6 +16,7 @@
 #include "pkcs11/p11-session.h"
 
 struct acmb_p11_uri;
+struct acmb_ctx;
 
 /* What the operator asked for. The URI strings usually point into argv:
  * acmb_pkcs11_spec_prepare() rewrites them in place to remove pin-value. */
@@ -32,6 +33,8 @@ struct acmb_pkcs11_spec {
 	const char *account;
 	X509 *certificate_hint; /* the leaf when --certificate is a file (borrowed, or
 	                         * NULL): audit fingerprint and EC public point */
+	struct acmb_ctx *ctx;   /* the run's tokens, policies and audit log (borrowed),
+	                         * or NULL: the call makes its own */
 	/* Filled by acmb_pkcs11_spec_prepare(); freed by acmb_pkcs11_spec_clear(). */
 	struct acmb_p11_uri *parsed[4];
 	int prepared;

@@ -6,6 +6,7 @@
 
 #include <openssl/x509.h>
 
+#include "context.h"
 #include "input.h"
 #include "secmem.h"
 
@@ -64,7 +65,9 @@ acmb_source_load(struct acmb_source_spec *spec, struct acmb_material **out,
 		    "with the certificate); only --certificate-chain may be a file");
 		goto out;
 	}
-	if ((r = acmb_audit_open(spec->p11.audit_log, audit, err)) != ACMB_OK)
+	if ((r = spec->p11.ctx != NULL
+	             ? acmb_ctx_audit(spec->p11.ctx, spec->p11.audit_log, audit, err)
+	             : acmb_audit_open(spec->p11.audit_log, audit, err)) != ACMB_OK)
 		goto out;
 	if ((r = acmb_pkcs11_load(&spec->p11, &m, *audit, err)) != ACMB_OK)
 		goto out;

@@ -11,11 +11,11 @@
 #include <jansson.h>
 
 #include "bridge/check.h"
+#include "bridge/context.h"
 #include "cli-input.h"
 #include "cli-pkcs11.h"
 #include "cli-source.h"
 #include "cli.h"
-#include "init.h"
 #include "zalloc.h"
 
 /* A batch line holds up to three paths; longer lines are refused. */
@@ -279,11 +279,12 @@ acmb_cli_check(int argc, char **argv)
 			    "check: unknown option '%s' (try --help)", argv[i]);
 	}
 	spec = src.files;
+	src.p11.ctx = acmb_cli_ctx;
 	if ((rc = acmb_cli_source_prepare(&src)) != 0) {
 		acmb_pkcs11_spec_clear(&src.p11);
 		return rc;
 	}
-	at = time(NULL);
+	at = acmb_ctx_now(acmb_cli_ctx);
 	if (at_str != NULL && acmb_check_parse_time(at_str, &at, &err) != ACMB_OK)
 		return acmb_cli_fail(&err);
 	if (batch != NULL) {
@@ -307,13 +308,16 @@ acmb_cli_check(int argc, char **argv)
 	if (mode == OUTPUT_DEFAULT)
 		mode = isatty(STDOUT_FILENO) ? OUTPUT_TEXT : OUTPUT_JSON;
 
-	if (acmb_check_source(&src, at, NULL, &rep, &audit, &err) != ACMB_OK) {
+	rc = acmb_check_source(&src, at, NULL, &rep, &audit, &err);
+	/* A kept PIN's last use: wiped before anything is printed. */
+	acmb_ctx_wipe_secrets(acmb_cli_ctx);
+	if (rc != ACMB_OK) {
 		rc = acmb_cli_fail(&err);
 		goto out;
 	}
-	if (acmb_interrupted()) {
+	if (acmb_ctx_cancelled(acmb_cli_ctx)) {
 		acmb_error(&err, ACMB_E_INTERRUPTED, "interrupted by signal %d; the key was wiped",
-		    acmb_interrupted());
+		    acmb_ctx_cancelled(acmb_cli_ctx));
 		rc = acmb_cli_fail(&err);
 		goto out;
 	}

@@ -15,6 +15,7 @@
 #include "acm/acm-api.h"
 #include "acm/aws-config.h"
 #include "bridge/check.h"
+#include "bridge/context.h"
 #include "cli-aws.h"
 #include "cli-input.h"
 #include "cli-pkcs11.h"
@@ -22,7 +23,6 @@
 #include "cli-tags.h"
 #include "cli.h"
 #include "bridge/import.h"
-#include "init.h"
 #include "input.h"
 #include "secmem.h"
 #include "zalloc.h"
@@ -411,22 +411,25 @@ arn_account(const char *arn, char *out, size_t len)
 	out[n] = '\0';
 }
 
+/* The run's ACM configuration, resolved once in the context. */
 static int
-resolve_aws(struct import_cli *c, struct acmb_aws_config **cfg, acmb_err *err)
+resolve_aws(struct import_cli *c, const struct acmb_aws_config **cfg, acmb_err *err)
 {
 	char desc[512];
 	int r;
 
-	if ((r = acmb_aws_config_resolve(&c->aws, &acmb_aws_service_acm, cfg, err)) != ACMB_OK)
+	if (acmb_cli_debug)
+		acmb_ctx_set_aws_debug(acmb_cli_ctx, acmb_cli_aws_debug, NULL);
+	if ((r = acmb_ctx_set_aws_options(acmb_cli_ctx, &c->aws, err)) != ACMB_OK ||
+	    (r = acmb_aws_config_for(acmb_cli_ctx, &acmb_aws_service_acm, NULL, cfg, err)) !=
+	        ACMB_OK)
 		return r;
 	if (c->aws.no_verify_ssl)
 		fprintf(stderr,
 		    "acmbridge: warning: --no-verify-ssl: the endpoint's TLS "
 		    "certificate is not verified; the private key could go to an impostor\n");
-	if (acmb_cli_debug) {
-		acmb_aws_config_set_debug(*cfg, acmb_cli_aws_debug, NULL);
+	if (acmb_cli_debug)
 		fprintf(stderr, "debug: %s\n", acmb_aws_config_describe(*cfg, desc, sizeof(desc)));
-	}
 	return ACMB_OK;
 }
 
@@ -436,7 +439,7 @@ acmb_cli_import(int argc, char **argv)
 	struct import_cli c;
 	struct acmb_material *m = NULL;
 	struct acmb_rules_report *rep = NULL;
-	struct acmb_aws_config *cfg = NULL;
+	const struct acmb_aws_config *cfg = NULL;
 	struct acmb_audit *audit = NULL;
 	struct acmb_import_result res;
 	acmb_err err = {0}, aerr = {0};
@@ -476,6 +479,7 @@ acmb_cli_import(int argc, char **argv)
 		goto fail;
 
 	/* A token export names its destination (export policy, audit record). */
+	c.src.p11.ctx = acmb_cli_ctx;
 	if (m == NULL && acmb_pkcs11_spec_wanted(&c.src.p11)) {
 		c.src.p11.region = acmb_aws_config_region(cfg);
 		if (c.opts.certificate_arn != NULL) {
@@ -485,19 +489,20 @@ acmb_cli_import(int argc, char **argv)
 	}
 	/* Every ACM rule first, offline: on a failure nothing is sent. */
 	if (m == NULL) {
-		if (acmb_check_source(&c.src, time(NULL), &m, &rep, &audit, &err) != ACMB_OK)
+		if (acmb_check_source(&c.src, acmb_ctx_now(acmb_cli_ctx), &m, &rep, &audit, &err) !=
+		    ACMB_OK)
 			goto fail;
 	} else if ((rep = calloc(1, sizeof(*rep))) == NULL ||
-	           acmb_rules_judge(m, time(NULL), rep, &err) != ACMB_OK) {
+	           acmb_rules_judge(m, acmb_ctx_now(acmb_cli_ctx), rep, &err) != ACMB_OK) {
 		if (rep == NULL)
 			acmb_error(&err, ACMB_E_NOMEM, "out of memory");
 		goto fail;
 	}
-	if (acmb_interrupted()) {
+	if (acmb_ctx_cancelled(acmb_cli_ctx)) {
 		acmb_error(&err, ACMB_E_INTERRUPTED,
 		    "interrupted by signal %d before anything was "
 		    "sent; the key was wiped",
-		    acmb_interrupted());
+		    acmb_ctx_cancelled(acmb_cli_ctx));
 		goto fail;
 	}
 	if (!rep->ok) {
@@ -507,8 +512,9 @@ acmb_cli_import(int argc, char **argv)
 		goto fail;
 	}
 	r = acmb_import(cfg, m, &c.opts, &res, &err);
-	/* The credentials' last use: wipe them before anything is printed. */
-	acmb_aws_config_free(cfg);
+	/* The credentials' (and a kept PIN's) last use: wipe them before
+	 * anything is printed. */
+	acmb_ctx_wipe_secrets(acmb_cli_ctx);
 	cfg = NULL;
 	if (acmb_cli_debug && !c.opts.dry_run)
 		fprintf(stderr, "debug: key wiped %.6f s after ImportCertificate returned\n",
@@ -527,7 +533,7 @@ acmb_cli_import(int argc, char **argv)
 fail:
 	/* Secrets before words: the credentials and the key are wiped before
 	 * anything about the failure is printed. */
-	acmb_aws_config_free(cfg);
+	acmb_ctx_wipe_secrets(acmb_cli_ctx);
 	cfg = NULL;
 	acmb_material_free(m);
 	m = NULL;
@@ -546,7 +552,6 @@ out:
 	acmb_audit_close(audit);
 	acmb_pkcs11_spec_clear(&c.src.p11);
 	acmb_import_result_clear(&res);
-	acmb_aws_config_free(cfg);
 	acmb_material_free(m);
 	free(rep);
 	acmb_cli_tags_clear(&c.tags);

@@ -19,6 +19,7 @@
 #include "cli-tags.h"
 #include "bridge/csr.h"
 #include "input.h"
+#include "bridge/context.h"
 #include "bridge/issue.h"
 #include "secmem.h"
 #include "zalloc.h"
@@ -293,25 +294,28 @@ out:
  * resolved (taking the environment's secrets), the Private CA's derived from
  * it with its own endpoint, so nothing is resolved or fetched twice.
  */
+/* The run's configurations, resolved once in the context: ACM's first (the
+ * credentials), then Private CA's with the same credentials. */
 static int
-resolve_configs(const struct issue_cli *c, struct acmb_aws_config **pca,
-    struct acmb_aws_config **acm, acmb_err *err)
+resolve_configs(const struct issue_cli *c, const struct acmb_aws_config **pca,
+    const struct acmb_aws_config **acm, acmb_err *err)
 {
-	struct acmb_aws_options popts = c->aws;
-	int r = ACMB_E_INTERNAL;
+	int r;
 
 	*pca = *acm = NULL;
-	if ((r = acmb_aws_config_resolve(&c->aws, &acmb_aws_service_acm, acm, err)) != ACMB_OK)
-		goto out;
-	popts.endpoint_url = c->pca_endpoint_url;
-	r = acmb_aws_config_derive(*acm, &popts, &acmb_aws_service_acm_pca, pca, err);
-out:
-	if (r != ACMB_OK) {
-		acmb_aws_config_free(*pca);
-		acmb_aws_config_free(*acm);
+	if (acmb_cli_debug)
+		acmb_ctx_set_aws_debug(acmb_cli_ctx, acmb_cli_aws_debug, NULL);
+	if ((r = acmb_ctx_set_aws_options(acmb_cli_ctx, &c->aws, err)) != ACMB_OK ||
+	    (r = acmb_ctx_set_endpoint(
+	         acmb_cli_ctx, &acmb_aws_service_acm_pca, c->pca_endpoint_url, err)) != ACMB_OK ||
+	    (r = acmb_aws_config_for(acmb_cli_ctx, &acmb_aws_service_acm, NULL, acm, err)) !=
+	        ACMB_OK ||
+	    (r = acmb_aws_config_for(acmb_cli_ctx, &acmb_aws_service_acm_pca, NULL, pca, err)) !=
+	        ACMB_OK) {
 		*pca = *acm = NULL;
+		return r;
 	}
-	return r;
+	return ACMB_OK;
 }
 
 static void
@@ -383,7 +387,7 @@ int
 acmb_cli_issue(int argc, char **argv)
 {
 	struct issue_cli c;
-	struct acmb_aws_config *pca = NULL, *acm = NULL;
+	const struct acmb_aws_config *pca = NULL, *acm = NULL;
 	struct acmb_issue_result res;
 	acmb_err err = {0};
 	size_t i;
@@ -399,14 +403,16 @@ acmb_cli_issue(int argc, char **argv)
 		goto out;
 	}
 	c.aws.debug = acmb_cli_debug;
+	c.opts.ctx = acmb_cli_ctx;
 	c.opts.dns_names = c.dns;
 	c.opts.ip_addresses = c.ips;
 	c.opts.import.tags = c.tags.tags;
 	c.opts.import.ntags = c.tags.ntags;
 	if (c.token_wanted) {
-		/* The token is logged in twice (key pair, then the audited export):
-		 * a file is read twice, an environment PIN is read once and held,
-		 * and there is no prompt. */
+		/* The token is logged in once for the run (the context's token
+		 * cache serves the key pair and the audited export); an
+		 * environment PIN is read here, held until the credentials are
+		 * wiped, and there is no prompt. */
 		c.token.pin.no_prompt = 1;
 		c.opts.token = &c.token;
 		if (c.pin_env != NULL && c.token.pin.pin_file != NULL) {
@@ -450,16 +456,13 @@ acmb_cli_issue(int argc, char **argv)
 	if (acmb_cli_debug) {
 		char desc[512];
 
-		acmb_aws_config_set_debug(pca, acmb_cli_aws_debug, NULL);
-		acmb_aws_config_set_debug(acm, acmb_cli_aws_debug, NULL);
 		fprintf(stderr, "debug: %s\n", acmb_aws_config_describe(pca, desc, sizeof(desc)));
 		fprintf(stderr, "debug: %s\n", acmb_aws_config_describe(acm, desc, sizeof(desc)));
 	}
 	r = acmb_issue(pca, acm, &c.opts, &res, &err);
 	/* The credentials' and the PIN's last use: wiped before anything is
 	 * printed. */
-	acmb_aws_config_free(pca);
-	acmb_aws_config_free(acm);
+	acmb_ctx_wipe_secrets(acmb_cli_ctx);
 	pca = acm = NULL;
 	acmb_secstr_free(c.pin);
 	c.pin = NULL;
@@ -480,8 +483,6 @@ acmb_cli_issue(int argc, char **argv)
 out:
 	acmb_secstr_free(c.pin);
 	acmb_issue_result_clear(&res);
-	acmb_aws_config_free(pca);
-	acmb_aws_config_free(acm);
 	json_decref(c.opts.api_passthrough);
 	acmb_cli_tags_clear(&c.tags);
 	return exit_code;

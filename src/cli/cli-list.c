@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "cli-pkcs11.h"
+#include "bridge/context.h"
 #include "cli.h"
 #include "zalloc.h"
 #include "pkcs11/p11-export.h"
@@ -339,6 +340,8 @@ acmb_cli_list(int argc, char **argv)
 	if (spec.pin.pin_file != NULL || spec.pin.pin_env != NULL || seen ||
 	    (l.uri != NULL && p11_kit_uri_get_pin_source(acmb_p11_uri_kit(l.uri)) != NULL))
 		l.login = 1;
+	/* Ctrl-C at a PIN prompt: the run's cancel flag ends the read. */
+	spec.pin.cancel = acmb_ctx_cancel_flag(acmb_cli_ctx);
 	l.spec = &spec;
 	module = spec.module;
 	if (module == NULL && l.uri != NULL)

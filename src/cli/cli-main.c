@@ -1,12 +1,15 @@
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "acm/rules.h"
+#include "bridge/context.h"
 #include "cli.h"
 #include "init.h"
 
 int acmb_cli_debug;
+struct acmb_ctx *acmb_cli_ctx;
 
 const char acmb_cli_exit_codes[] =
     "Exit codes:\n"
@@ -83,6 +86,45 @@ acmb_cli_usage_error(const char *fmt, ...)
 	return ACMB_EXIT_USAGE;
 }
 
+/* Only records the signal in the run's context: wiping here would race the
+ * code that owns the secrets and is not async-signal-safe; the owners see
+ * the cancel, unwind and wipe on the way out. */
+static void
+on_interrupt(int sig)
+{
+	acmb_ctx_cancel(acmb_cli_ctx, sig);
+}
+
+/* The CLI owns the process's signals; the library only reads the context's
+ * cancel flag. No SA_RESTART: a blocked read or poll returns EINTR, so the
+ * waiting code looks at the flag at once. */
+static int
+install_interrupt_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+/* Frees the run's context (wiping what it holds), then the process state;
+ * returns 128 + the signal that stopped the command, or rc. */
+static int
+finish(int rc)
+{
+	int sig = acmb_ctx_cancelled(acmb_cli_ctx);
+
+	acmb_ctx_free(acmb_cli_ctx);
+	acmb_cli_ctx = NULL;
+	acmb_shutdown();
+	return sig != 0 ? 128 + sig : rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -94,6 +136,15 @@ main(int argc, char **argv)
 	/* First: allocator hooks must be in place before any library allocates. */
 	if (acmb_init(&rep, &err) != ACMB_OK)
 		return acmb_cli_fail(&err);
+	if (acmb_ctx_new(&acmb_cli_ctx, &err) != ACMB_OK) {
+		rc = acmb_cli_fail(&err);
+		return finish(rc);
+	}
+	if (install_interrupt_handlers() != 0) {
+		acmb_error(&err, ACMB_E_INTERNAL, "cannot install the SIGINT/SIGTERM handlers");
+		rc = acmb_cli_fail(&err);
+		return finish(rc);
+	}
 
 	while (argc > 1 && strcmp(argv[1], "--debug") == 0) {
 		acmb_cli_debug = 1;
@@ -102,13 +153,11 @@ main(int argc, char **argv)
 	}
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(argc < 2 ? stderr : stdout);
-		acmb_shutdown();
-		return argc < 2 ? ACMB_EXIT_USAGE : ACMB_EXIT_OK;
+		return finish(argc < 2 ? ACMB_EXIT_USAGE : ACMB_EXIT_OK);
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("acmbridge %s\n", ACMB_VERSION);
-		acmb_shutdown();
-		return ACMB_EXIT_OK;
+		return finish(ACMB_EXIT_OK);
 	}
 	for (i = 1; i < (size_t)argc; i++)
 		if (strcmp(argv[i], "--debug") == 0)
@@ -127,12 +176,11 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) == 0) {
 			rc = commands[i].run(argc - 1, argv + 1);
-			acmb_shutdown();
 			/* The command unwound through its cleanup, which wiped every
 			 * secret; the exit code says which signal stopped it. */
-			return acmb_interrupted() ? 128 + acmb_interrupted() : rc;
+			return finish(rc);
 		}
 	}
-	acmb_shutdown();
-	return acmb_cli_usage_error("unknown command '%s' (try --help)", argv[1]);
+	rc = acmb_cli_usage_error("unknown command '%s' (try --help)", argv[1]);
+	return finish(rc);
 }

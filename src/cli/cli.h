@@ -17,6 +17,11 @@ int acmb_cli_list(int argc, char **argv);
  * secrets. */
 extern int acmb_cli_debug;
 
+/* The run's context (bridge/context.h), made by main() before the command
+ * runs and freed after it; its cancel flag is set by the CLI's SIGINT and
+ * SIGTERM handlers. Commands pass it to every flow. */
+extern struct acmb_ctx *acmb_cli_ctx;
+
 /* Prints "acmbridge: <message>" for err to stderr and returns its exit code. */
 int acmb_cli_fail(const acmb_err *err);
 

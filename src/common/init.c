@@ -1,6 +1,5 @@
 #include "init.h"
 
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -36,35 +35,11 @@ ossl_free(void *p, const char *file, int line)
 	acmb_zfree(p);
 }
 
+/* The process-wide state acmb_init() sets up; nothing else in the library
+ * is process-wide (a run's state is its context, bridge/context.h). */
 static int initialised;
 static int plain_allocators;
 static void (*shutdown_hook)(void);
-static volatile sig_atomic_t interrupted_by;
-
-/* Only records the signal: wiping here would race the code that owns the
- * secrets and is not async-signal-safe; the owners wipe on the way out. */
-static void
-on_interrupt(int sig)
-{
-	if (interrupted_by == 0)
-		interrupted_by = sig;
-}
-
-static int
-install_interrupt_handlers(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_interrupt;
-	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: a blocked read or poll must return so that its caller
-	 * can see acmb_interrupted() and unwind. */
-	sa.sa_flags = 0;
-	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
-		return -1;
-	return 0;
-}
 
 int
 acmb_init_plain_allocators(void)
@@ -76,12 +51,6 @@ void
 acmb_init_on_shutdown(void (*fn)(void))
 {
 	shutdown_hook = fn;
-}
-
-int
-acmb_interrupted(void)
-{
-	return interrupted_by;
 }
 
 int
@@ -117,9 +86,6 @@ acmb_init(struct acmb_init_report *rep, acmb_err *err)
 	 * allocator before libcurl's first allocation (aws-http.c). */
 	/* Always: callers free jansson's output with acmb_zfree(). */
 	json_set_alloc_funcs(acmb_zmalloc, acmb_zfree);
-	if (install_interrupt_handlers() != 0)
-		return acmb_error(
-		    err, ACMB_E_INTERNAL, "cannot install the SIGINT/SIGTERM handlers");
 	initialised = 1;
 	if (rep != NULL)
 		*rep = r;

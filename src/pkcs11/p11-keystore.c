@@ -10,6 +10,7 @@
 #include <openssl/param_build.h>
 #include <openssl/rand.h>
 
+#include "p11-cache.h"
 #include "p11-module.h"
 #include "p11-object.h"
 #include "p11-rv.h"
@@ -19,9 +20,8 @@
 
 struct acmb_p11_keystore {
 	struct acmb_p11_uri *uri; /* borrowed */
-	struct acmb_p11_modules *mods;
 	struct acmb_p11_token tok;
-	CK_SESSION_HANDLE s;
+	CK_SESSION_HANDLE s; /* the cache's */
 	char label[ACMB_P11_LABEL_MAX + 1];
 	unsigned char id[ACMB_P11_ID_MAX];
 	size_t id_len;
@@ -60,14 +60,8 @@ acmb_p11_keystore_release(struct acmb_p11_keystore *ks)
 {
 	if (ks == NULL)
 		return;
-	if (ks->s != CK_INVALID_HANDLE) {
-		ks->tok.fn->C_Logout(ks->s);
-		acmb_p11_session_close(&ks->tok, ks->s);
-	}
 	ks->s = CK_INVALID_HANDLE;
 	ks->priv = CK_INVALID_HANDLE;
-	acmb_p11_modules_close(ks->mods);
-	ks->mods = NULL;
 }
 
 void
@@ -89,15 +83,16 @@ require_session(const struct acmb_p11_keystore *ks, acmb_err *err)
 }
 
 int
-acmb_p11_keystore_open(struct acmb_p11_uri *uri, const char *module_path,
-    const struct acmb_p11_pin_spec *pin, struct acmb_p11_keystore **out, acmb_err *err)
+acmb_p11_keystore_open(struct acmb_p11_cache *cache, struct acmb_p11_uri *uri,
+    const char *module_path, const struct acmb_p11_pin_spec *pin, struct acmb_p11_keystore **out,
+    acmb_err *err)
 {
 	struct acmb_p11_keystore *ks = NULL;
 	struct acmb_p11_token toks[ACMB_P11_TOKENS_MAX];
+	struct acmb_p11_modules *mods = NULL;
 	CK_ATTRIBUTE *a;
 	const char *path;
 	size_t n = 0;
-	CK_RV rv;
 	int r = ACMB_E_INTERNAL;
 
 	*out = NULL;
@@ -130,9 +125,8 @@ acmb_p11_keystore_open(struct acmb_p11_uri *uri, const char *module_path,
 	}
 	path =
 	    module_path != NULL ? module_path : p11_kit_uri_get_module_path(acmb_p11_uri_kit(uri));
-	if ((r = acmb_p11_modules_open(path, &ks->mods, err)) != ACMB_OK ||
-	    (r = acmb_p11_tokens_find(ks->mods, uri, toks, ACMB_P11_TOKENS_MAX, &n, err)) !=
-	        ACMB_OK)
+	if ((r = acmb_p11_cache_modules(cache, path, &mods, err)) != ACMB_OK ||
+	    (r = acmb_p11_tokens_find(mods, uri, toks, ACMB_P11_TOKENS_MAX, &n, err)) != ACMB_OK)
 		goto out;
 	if (n != 1) {
 		r = acmb_error(err, ACMB_E_TOKEN,
@@ -143,13 +137,8 @@ acmb_p11_keystore_open(struct acmb_p11_uri *uri, const char *module_path,
 	}
 	ks->tok = toks[0];
 	/* Read-write: the key pair and the certificates are token objects. */
-	if ((rv = ks->tok.fn->C_OpenSession(ks->tok.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
-	         NULL, &ks->s)) != CKR_OK) {
-		ks->s = CK_INVALID_HANDLE;
-		r = acmb_p11_error(err, rv, ks->tok.module, "cannot open a read-write session");
-		goto out;
-	}
-	if ((r = acmb_p11_login(&ks->tok, ks->s, pin, uri, err)) != ACMB_OK)
+	if ((r = acmb_p11_cache_session(cache, &ks->tok, 1, &ks->s, err)) != ACMB_OK ||
+	    (r = acmb_p11_cache_login(cache, &ks->tok, ks->s, pin, uri, err)) != ACMB_OK)
 		goto out;
 	*out = ks;
 	ks = NULL;

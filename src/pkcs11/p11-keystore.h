@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "error.h"
+#include "p11-cache.h"
 #include "p11-session.h"
 #include "p11-uri.h"
 
@@ -25,23 +26,24 @@ struct acmb_p11_keygen_params {
 
 struct acmb_p11_keystore;
 
-/* Opens the one token uri matches (on the module at module_path, or the
- * URI's module-path, or p11-kit's registered modules), a read-write session,
- * and logs in (the PIN as acmb_p11_login() takes it, wiped right after
- * C_Login). The URI must name the key's label (object=, 1 to
- * ACMB_P11_LABEL_MAX bytes); id= is optional (a random 16-byte CKA_ID is
- * made for a new key). uri is borrowed and must outlive *out; its pin-value
- * is taken. Messages name the option --key-store. Caller frees *out with
- * acmb_p11_keystore_close(). */
-int acmb_p11_keystore_open(struct acmb_p11_uri *uri, const char *module_path,
-    const struct acmb_p11_pin_spec *pin, struct acmb_p11_keystore **out, acmb_err *err);
+/* Finds the one token uri matches (on the module at module_path, or the
+ * URI's module-path, or p11-kit's registered modules), through cache (the
+ * run's modules, sessions and logins; borrowed, must outlive *out): a
+ * read-write session, logged in once for the run (the PIN as
+ * acmb_p11_cache_login() takes it). The URI must name the key's label
+ * (object=, 1 to ACMB_P11_LABEL_MAX bytes); id= is optional (a random
+ * 16-byte CKA_ID is made for a new key). uri is borrowed and must outlive
+ * *out; its pin-value is taken. Messages name the option --key-store.
+ * Caller frees *out with acmb_p11_keystore_close(). */
+int acmb_p11_keystore_open(struct acmb_p11_cache *cache, struct acmb_p11_uri *uri,
+    const char *module_path, const struct acmb_p11_pin_spec *pin, struct acmb_p11_keystore **out,
+    acmb_err *err);
 
-/* Logs out, closes the session and the modules, and frees. Accepts NULL. */
+/* Frees (the session and the login are the cache's). Accepts NULL. */
 void acmb_p11_keystore_close(struct acmb_p11_keystore *ks);
 
-/* Logs out and closes the session and the modules but keeps what was learnt
- * (token serial, label, id), for a caller that opens the token again through
- * another path (the PKCS#11 source). Later calls other than the accessors
+/* Forgets the session but keeps what was learnt (token serial, label, id),
+ * once the key store's work is done. Later calls other than the accessors
  * and _close() fail. Idempotent. */
 void acmb_p11_keystore_release(struct acmb_p11_keystore *ks);
 

@@ -11,7 +11,6 @@
 
 #include <openssl/crypto.h>
 
-#include "init.h"
 #include "p11-rv.h"
 #include "secmem.h"
 
@@ -154,11 +153,11 @@ acmb_p11_session_close(const struct acmb_p11_token *t, CK_SESSION_HANDLE s)
 }
 
 /* Reads at most ACMB_P11_PIN_MAX bytes up to the first line end. */
-/* How long a PIN read waits before it looks at the signal flag again. */
+/* How long a PIN read waits before it looks at the cancel flag again. */
 #define PIN_POLL_MS 200
 
 static int
-pin_from_fd(int fd, const char *what, char **pin, acmb_err *err)
+pin_from_fd(int fd, const char *what, const struct acmb_cancel *cancel, char **pin, acmb_err *err)
 {
 	struct pollfd pfd;
 	char *buf = NULL, c;
@@ -176,11 +175,11 @@ pin_from_fd(int fd, const char *what, char **pin, acmb_err *err)
 		 * turns echo back on and unwinds. A signal that lands just
 		 * before read() would not interrupt it: wait in short polls
 		 * and look at the flag between them. */
-		if (acmb_interrupted()) {
+		if (acmb_cancel_signal(cancel)) {
 			r = acmb_error(err, ACMB_E_INTERRUPTED,
 			    "interrupted by signal %d while "
 			    "reading the PIN",
-			    acmb_interrupted());
+			    acmb_cancel_signal(cancel));
 			goto out;
 		}
 		pfd.fd = fd;
@@ -239,7 +238,7 @@ acmb_p11_pin_from_file(const char *path, char **pin, acmb_err *err)
 	if ((fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 		return acmb_error(
 		    err, ACMB_E_USAGE, "cannot open the PIN file %s: %s", p, strerror(errno));
-	r = pin_from_fd(fd, what, pin, err);
+	r = pin_from_fd(fd, what, NULL, pin, err);
 	close(fd);
 	return r;
 }
@@ -274,7 +273,8 @@ acmb_p11_pin_from_env(const char *var, char **pin, acmb_err *err)
 }
 
 static int
-pin_from_terminal(const struct acmb_p11_token *t, char **pin, acmb_err *err)
+pin_from_terminal(
+    const struct acmb_p11_token *t, const struct acmb_cancel *cancel, char **pin, acmb_err *err)
 {
 	struct termios old, quiet;
 	char prompt[128];
@@ -309,7 +309,7 @@ pin_from_terminal(const struct acmb_p11_token *t, char **pin, acmb_err *err)
 	 * must not stop the PIN from being read or echo from coming back. */
 	if (write(fd, prompt, strlen(prompt)) < 0)
 		prompt[0] = '\0';
-	r = pin_from_fd(fd, "the terminal", pin, err);
+	r = pin_from_fd(fd, "the terminal", cancel, pin, err);
 	restored = tcsetattr(fd, TCSAFLUSH, &old) == 0;
 	if (write(fd, "\n", 1) < 0)
 		prompt[0] = '\0';
@@ -349,7 +349,7 @@ pin_get(const struct acmb_p11_token *t, const struct acmb_p11_pin_spec *spec,
 		    "token '%s' needs a PIN: give --pin-file "
 		    "PATH, --pin-env VAR or pin-source= in the URI",
 		    t->label);
-	return pin_from_terminal(t, pin, err);
+	return pin_from_terminal(t, spec != NULL ? spec->cancel : NULL, pin, err);
 }
 
 int

@@ -11,6 +11,7 @@
 
 #include <p11-kit/pkcs11.h>
 
+#include "cancel.h"
 #include "error.h"
 #include "p11-module.h"
 #include "p11-uri.h"
@@ -38,6 +39,9 @@ struct acmb_p11_pin_spec {
 	 * wipes it), for a caller that logs in more than once; used after the
 	 * URI's own PIN sources and before pin_file. */
 	const char *pin_value;
+	/* Stops a PIN prompt: its owner's (a context's) cancel flag, set by a
+	 * signal handler; NULL: a prompt waits until a line is typed. */
+	const struct acmb_cancel *cancel;
 };
 
 /* Fills out[0..max) with the present tokens of mods that match uri (NULL

@@ -266,6 +266,13 @@ acmb_p11_uri_text(const struct acmb_p11_uri *uri)
 	return uri->text;
 }
 
+int
+acmb_p11_uri_has_pin(const struct acmb_p11_uri *uri)
+{
+	return uri != NULL &&
+	       (uri->pin_value != NULL || p11_kit_uri_get_pin_source(uri->kit) != NULL);
+}
+
 char *
 acmb_p11_uri_take_pin(struct acmb_p11_uri *uri)
 {

@@ -39,6 +39,10 @@ P11KitUri *acmb_p11_uri_kit(const struct acmb_p11_uri *uri);
 /* The URI text as given minus any pin-value, for messages. Owned by uri. */
 const char *acmb_p11_uri_text(const struct acmb_p11_uri *uri);
 
+/* 1 when uri (NULL allowed) brings its own PIN: a pin-value not yet taken,
+ * or a pin-source. */
+int acmb_p11_uri_has_pin(const struct acmb_p11_uri *uri);
+
 /* Hands over the pin-value (secure heap) and forgets it; NULL when there
  * was none. Caller frees with acmb_secstr_free(). */
 char *acmb_p11_uri_take_pin(struct acmb_p11_uri *uri);

@@ -1,0 +1,490 @@
+#include "context.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFIGS_MAX 64
+#define ENDPOINTS_MAX 8
+#define POLICIES_MAX 8
+#define AUDITS_MAX 8
+#define REGION_LEN_MAX 64
+#define ACCOUNT_LEN_MAX 128
+
+struct config_slot {
+	const struct acmb_aws_service *svc;
+	char region[REGION_LEN_MAX + 1];
+	struct acmb_aws_config *cfg;
+};
+
+struct endpoint {
+	const struct acmb_aws_service *svc;
+	char *url;
+};
+
+struct policy_slot {
+	char *path;
+	struct acmb_export_policy *policy;
+};
+
+struct audit_slot {
+	char *where; /* NULL: the default place */
+	struct acmb_audit *audit;
+};
+
+struct acmb_ctx {
+	struct acmb_cancel cancel;
+	struct acmb_clock *clock;
+	struct acmb_aws_limits *limits;
+	struct acmb_p11_cache *tokens;
+	/* AWS: the options (strings owned), the configurations handed out
+	 * (the first is the one resolved), and what each lends its calls. */
+	struct acmb_aws_options aws;
+	char *aws_strings[4]; /* region, profile, endpoint_url, ca_bundle */
+	struct endpoint endpoints[ENDPOINTS_MAX];
+	size_t nendpoints;
+	acmb_aws_debug_fn debug_fn;
+	void *debug_arg;
+	struct config_slot cfgs[CONFIGS_MAX];
+	size_t ncfgs;
+	char account[ACCOUNT_LEN_MAX + 1];
+	struct acmb_aws_hooks hooks;
+	struct policy_slot policies[POLICIES_MAX];
+	size_t npolicies;
+	struct audit_slot audits[AUDITS_MAX];
+	size_t naudits;
+	char *token_options[5]; /* by token_option_names[] */
+};
+
+static const char *const token_option_names[] = {
+    "module", "pin-file", "pin-env", "audit-log", "export-policy"};
+
+int
+acmb_ctx_new(struct acmb_ctx **out, acmb_err *err)
+{
+	struct acmb_ctx *ctx = NULL;
+	int r = ACMB_E_INTERNAL;
+
+	*out = NULL;
+	if ((ctx = calloc(1, sizeof(*ctx))) == NULL ||
+	    (ctx->clock = acmb_clock_new_default()) == NULL ||
+	    (ctx->limits = acmb_aws_limits_new(ctx->clock)) == NULL ||
+	    (ctx->tokens = acmb_p11_cache_new(&ctx->cancel)) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+		goto out;
+	}
+	acmb_aws_options_init(&ctx->aws);
+	ctx->hooks.limits = ctx->limits;
+	ctx->hooks.clock = ctx->clock;
+	ctx->hooks.cancel = &ctx->cancel;
+	ctx->hooks.account = ctx->account;
+#ifdef ACMB_TEST_HOOKS
+	{
+		const char *rates = getenv("ACMB_TEST_AWS_RATES");
+
+		if (rates != NULL &&
+		    (r = acmb_aws_limits_parse(ctx->limits, rates, err)) != ACMB_OK)
+			goto out;
+	}
+#endif
+	*out = ctx;
+	ctx = NULL;
+	r = ACMB_OK;
+out:
+	acmb_ctx_free(ctx);
+	return r;
+}
+
+static void
+free_configs(struct acmb_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->ncfgs; i++)
+		acmb_aws_config_free(ctx->cfgs[i].cfg);
+	memset(ctx->cfgs, 0, sizeof(ctx->cfgs));
+	ctx->ncfgs = 0;
+}
+
+void
+acmb_ctx_free(struct acmb_ctx *ctx)
+{
+	size_t i;
+
+	if (ctx == NULL)
+		return;
+	free_configs(ctx);
+	acmb_p11_cache_free(ctx->tokens);
+	for (i = 0; i < ctx->npolicies; i++) {
+		acmb_export_policy_free(ctx->policies[i].policy);
+		free(ctx->policies[i].path);
+	}
+	for (i = 0; i < ctx->naudits; i++) {
+		acmb_audit_close(ctx->audits[i].audit);
+		free(ctx->audits[i].where);
+	}
+	for (i = 0; i < ctx->nendpoints; i++)
+		free(ctx->endpoints[i].url);
+	for (i = 0; i < sizeof(ctx->aws_strings) / sizeof(ctx->aws_strings[0]); i++)
+		free(ctx->aws_strings[i]);
+	for (i = 0; i < sizeof(ctx->token_options) / sizeof(ctx->token_options[0]); i++)
+		free(ctx->token_options[i]);
+	acmb_aws_limits_free(ctx->limits);
+	acmb_clock_free(ctx->clock);
+	free(ctx);
+}
+
+void
+acmb_ctx_cancel(struct acmb_ctx *ctx, int sig)
+{
+	if (ctx != NULL)
+		acmb_cancel_request(&ctx->cancel, sig);
+}
+
+int
+acmb_ctx_cancelled(const struct acmb_ctx *ctx)
+{
+	return ctx != NULL ? acmb_cancel_signal(&ctx->cancel) : 0;
+}
+
+const struct acmb_cancel *
+acmb_ctx_cancel_flag(const struct acmb_ctx *ctx)
+{
+	return &ctx->cancel;
+}
+
+struct acmb_clock *
+acmb_ctx_clock(struct acmb_ctx *ctx)
+{
+	return ctx->clock;
+}
+
+time_t
+acmb_ctx_now(const struct acmb_ctx *ctx)
+{
+	return acmb_clock_wall(ctx->clock);
+}
+
+int
+acmb_ctx_sleep(struct acmb_ctx *ctx, double seconds, const char *when, acmb_err *err)
+{
+	if (acmb_clock_sleep(ctx->clock, seconds, &ctx->cancel) != ACMB_OK)
+		return acmb_error(err, ACMB_E_INTERRUPTED, "interrupted by signal %d %s",
+		    acmb_cancel_signal(&ctx->cancel), when);
+	return ACMB_OK;
+}
+
+/* Replaces *slot with a copy of s (NULL allowed). */
+static int
+keep_string(char **slot, const char *s)
+{
+	char *copy = NULL;
+
+	if (s != NULL && (copy = strdup(s)) == NULL)
+		return ACMB_E_NOMEM;
+	free(*slot);
+	*slot = copy;
+	return ACMB_OK;
+}
+
+int
+acmb_ctx_set_endpoint(
+    struct acmb_ctx *ctx, const struct acmb_aws_service *svc, const char *url, acmb_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nendpoints; i++)
+		if (ctx->endpoints[i].svc == svc)
+			break;
+	if (i == ENDPOINTS_MAX)
+		return acmb_error(err, ACMB_E_INTERNAL, "too many service endpoints");
+	if (keep_string(&ctx->endpoints[i].url, url) != ACMB_OK)
+		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
+	ctx->endpoints[i].svc = svc;
+	if (i == ctx->nendpoints)
+		ctx->nendpoints++;
+	return ACMB_OK;
+}
+
+int
+acmb_ctx_set_aws_options(struct acmb_ctx *ctx, const struct acmb_aws_options *o, acmb_err *err)
+{
+	if (keep_string(&ctx->aws_strings[0], o->region) != ACMB_OK ||
+	    keep_string(&ctx->aws_strings[1], o->profile) != ACMB_OK ||
+	    keep_string(&ctx->aws_strings[3], o->ca_bundle) != ACMB_OK)
+		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
+	ctx->aws = *o;
+	ctx->aws.region = ctx->aws_strings[0];
+	ctx->aws.profile = ctx->aws_strings[1];
+	ctx->aws.ca_bundle = ctx->aws_strings[3];
+	ctx->aws.endpoint_url = NULL;
+	return acmb_ctx_set_endpoint(ctx, &acmb_aws_service_acm, o->endpoint_url, err);
+}
+
+static int
+option_number(const char *name, const char *value, long lo, long hi, long *out, acmb_err *err)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = value != NULL ? strtol(value, &end, 10) : 0;
+	if (value == NULL || errno != 0 || end == value || *end != '\0' || v < lo || v > hi)
+		return acmb_error(err, ACMB_E_USAGE, "%s: '%s' is not a number from %ld to %ld",
+		    name, value != NULL ? value : "", lo, hi);
+	*out = v;
+	return ACMB_OK;
+}
+
+static int
+option_flag(const char *name, const char *value, int *out, acmb_err *err)
+{
+	if (value == NULL || strcmp(value, "true") == 0)
+		*out = 1;
+	else if (strcmp(value, "false") == 0)
+		*out = 0;
+	else
+		return acmb_error(
+		    err, ACMB_E_USAGE, "%s: '%s' is neither true nor false", name, value);
+	return ACMB_OK;
+}
+
+int
+acmb_ctx_set_option(struct acmb_ctx *ctx, const char *name, const char *value, acmb_err *err)
+{
+	static const char *const aws_strings[] = {"region", "profile", NULL, "ca-bundle"};
+	size_t i;
+	long v;
+	int r;
+
+	if (name == NULL)
+		return acmb_error(err, ACMB_E_USAGE, "an option needs a name");
+	for (i = 0; i < sizeof(token_option_names) / sizeof(token_option_names[0]); i++) {
+		if (strcmp(name, token_option_names[i]) == 0) {
+			if (keep_string(&ctx->token_options[i], value) != ACMB_OK)
+				return acmb_error(err, ACMB_E_NOMEM, "out of memory");
+			/* A run through this API may log in to several tokens
+			 * with the one environment PIN. */
+			if (strcmp(name, "pin-env") == 0)
+				acmb_p11_cache_keep_env_pin(ctx->tokens, value != NULL);
+			return ACMB_OK;
+		}
+	}
+	for (i = 0; i < sizeof(aws_strings) / sizeof(aws_strings[0]); i++) {
+		if (aws_strings[i] == NULL || strcmp(name, aws_strings[i]) != 0)
+			continue;
+		if (value == NULL || value[0] == '\0')
+			return acmb_error(err, ACMB_E_USAGE, "%s needs a value", name);
+		if (keep_string(&ctx->aws_strings[i], value) != ACMB_OK)
+			return acmb_error(err, ACMB_E_NOMEM, "out of memory");
+		ctx->aws.region = ctx->aws_strings[0];
+		ctx->aws.profile = ctx->aws_strings[1];
+		ctx->aws.ca_bundle = ctx->aws_strings[3];
+		return ACMB_OK;
+	}
+	if (strcmp(name, "endpoint-url") == 0)
+		return acmb_ctx_set_endpoint(ctx, &acmb_aws_service_acm, value, err);
+	if (strcmp(name, "no-verify-ssl") == 0)
+		return option_flag(name, value, &ctx->aws.no_verify_ssl, err);
+	if (strcmp(name, "fips") == 0)
+		return option_flag(name, value, &ctx->aws.fips, err);
+	if (strcmp(name, "cli-connect-timeout") == 0 || strcmp(name, "cli-read-timeout") == 0) {
+		if ((r = option_number(name, value, 0, 86400, &v, err)) != ACMB_OK)
+			return r;
+		if (name[4] == 'c')
+			ctx->aws.connect_timeout = v;
+		else
+			ctx->aws.read_timeout = v;
+		return ACMB_OK;
+	}
+	if (strcmp(name, "max-attempts") == 0) {
+		if ((r = option_number(name, value, 1, ACMB_AWS_MAX_MAX_ATTEMPTS, &v, err)) !=
+		    ACMB_OK)
+			return r;
+		ctx->aws.max_attempts = (int)v;
+		return ACMB_OK;
+	}
+	return acmb_error(err, ACMB_E_USAGE, "unknown option '%s'", name);
+}
+
+const char *
+acmb_ctx_token_option(const struct acmb_ctx *ctx, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(token_option_names) / sizeof(token_option_names[0]); i++)
+		if (strcmp(name, token_option_names[i]) == 0)
+			return ctx->token_options[i];
+	return NULL;
+}
+
+void
+acmb_ctx_set_aws_debug(struct acmb_ctx *ctx, acmb_aws_debug_fn fn, void *arg)
+{
+	size_t i;
+
+	ctx->debug_fn = fn;
+	ctx->debug_arg = arg;
+	for (i = 0; i < ctx->ncfgs; i++)
+		acmb_aws_config_set_debug(ctx->cfgs[i].cfg, fn, arg);
+}
+
+static const char *
+endpoint_of(const struct acmb_ctx *ctx, const struct acmb_aws_service *svc)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nendpoints; i++)
+		if (ctx->endpoints[i].svc == svc)
+			return ctx->endpoints[i].url;
+	return NULL;
+}
+
+int
+acmb_aws_config_for(struct acmb_ctx *ctx, const struct acmb_aws_service *svc, const char *region,
+    const struct acmb_aws_config **out, acmb_err *err)
+{
+	struct acmb_aws_options o = ctx->aws;
+	struct acmb_aws_config *cfg = NULL;
+	const char *want;
+	size_t i;
+	int r = ACMB_E_INTERNAL;
+
+	*out = NULL;
+	if (region != NULL && strlen(region) > REGION_LEN_MAX)
+		return acmb_error(err, ACMB_E_CONFIG, "region name too long");
+	for (i = 0; i < ctx->ncfgs; i++) {
+		want = region != NULL ? region : acmb_aws_config_region(ctx->cfgs[0].cfg);
+		if (ctx->cfgs[i].svc == svc && strcmp(ctx->cfgs[i].region, want) == 0) {
+			*out = ctx->cfgs[i].cfg;
+			return ACMB_OK;
+		}
+	}
+	if (ctx->ncfgs == CONFIGS_MAX)
+		return acmb_error(err, ACMB_E_TOO_BIG,
+		    "more than %d service and region combinations in one run", CONFIGS_MAX);
+	if (region != NULL)
+		o.region = region;
+	o.endpoint_url = endpoint_of(ctx, svc);
+	if (ctx->ncfgs == 0) {
+		if ((r = acmb_aws_config_resolve(&o, svc, &cfg, err)) != ACMB_OK)
+			goto out;
+		/* The buckets' account key: the access key id until the account
+		 * itself is known (keys of one account then share nothing, and
+		 * the adaptive rate absorbs the difference). */
+		snprintf(
+		    ctx->account, sizeof(ctx->account), "%s", acmb_aws_config_access_key_id(cfg));
+		acmb_aws_config_set_hooks(cfg, &ctx->hooks);
+		acmb_aws_config_set_debug(cfg, ctx->debug_fn, ctx->debug_arg);
+	} else if ((r = acmb_aws_config_derive(ctx->cfgs[0].cfg, &o, svc, &cfg, err)) != ACMB_OK) {
+		goto out;
+	}
+	ctx->cfgs[ctx->ncfgs].svc = svc;
+	snprintf(ctx->cfgs[ctx->ncfgs].region, sizeof(ctx->cfgs[0].region), "%s",
+	    acmb_aws_config_region(cfg));
+	ctx->cfgs[ctx->ncfgs++].cfg = cfg;
+	*out = cfg;
+	cfg = NULL;
+	r = ACMB_OK;
+out:
+	acmb_aws_config_free(cfg);
+	return r;
+}
+
+void
+acmb_ctx_wipe_secrets(struct acmb_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	free_configs(ctx);
+	acmb_p11_cache_forget_pin(ctx->tokens);
+}
+
+int
+acmb_ctx_set_rate(struct acmb_ctx *ctx, const char *service, const char *operation,
+    double per_second, acmb_err *err)
+{
+	return acmb_aws_limits_set_rate(ctx->limits, service, operation, per_second, err);
+}
+
+struct acmb_aws_limits *
+acmb_ctx_limits(struct acmb_ctx *ctx)
+{
+	return ctx->limits;
+}
+
+struct acmb_p11_cache *
+acmb_ctx_tokens(struct acmb_ctx *ctx)
+{
+	return ctx->tokens;
+}
+
+int
+acmb_ctx_export_policy(
+    struct acmb_ctx *ctx, const char *path, const struct acmb_export_policy **out, acmb_err *err)
+{
+	struct policy_slot *p;
+	size_t i;
+	int r;
+
+	*out = NULL;
+	if (path == NULL)
+		return ACMB_OK;
+	for (i = 0; i < ctx->npolicies; i++) {
+		if (strcmp(ctx->policies[i].path, path) == 0) {
+			*out = ctx->policies[i].policy;
+			return ACMB_OK;
+		}
+	}
+	if (ctx->npolicies == POLICIES_MAX)
+		return acmb_error(
+		    err, ACMB_E_USAGE, "more than %d export policies in one run", POLICIES_MAX);
+	p = &ctx->policies[ctx->npolicies];
+	if ((p->path = strdup(path)) == NULL)
+		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
+	if ((r = acmb_export_policy_load(path, &p->policy, err)) != ACMB_OK) {
+		free(p->path);
+		p->path = NULL;
+		return r;
+	}
+	ctx->npolicies++;
+	*out = p->policy;
+	return ACMB_OK;
+}
+
+static int
+same_place(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+int
+acmb_ctx_audit(struct acmb_ctx *ctx, const char *where, struct acmb_audit **out, acmb_err *err)
+{
+	struct audit_slot *a;
+	size_t i;
+	int r;
+
+	*out = NULL;
+	for (i = 0; i < ctx->naudits; i++) {
+		if (same_place(ctx->audits[i].where, where)) {
+			*out = acmb_audit_ref(ctx->audits[i].audit);
+			return ACMB_OK;
+		}
+	}
+	if (ctx->naudits == AUDITS_MAX)
+		return acmb_error(
+		    err, ACMB_E_USAGE, "more than %d audit logs in one run", AUDITS_MAX);
+	a = &ctx->audits[ctx->naudits];
+	if (where != NULL && (a->where = strdup(where)) == NULL)
+		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
+	if ((r = acmb_audit_open(where, &a->audit, err)) != ACMB_OK) {
+		free(a->where);
+		a->where = NULL;
+		return r;
+	}
+	ctx->naudits++;
+	*out = acmb_audit_ref(a->audit);
+	return ACMB_OK;
+}

@@ -1,0 +1,229 @@
+/*
+ * One certificate through the flows, for programs that embed the library
+ * (include/acmbridge.h): the same path as `acmbridge check` and `acmbridge
+ * import` take, from a source description of plain strings to a verdict or
+ * an ARN, with the context's options, tokens, audit log and AWS
+ * configuration.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acm/acm-api.h"
+#include "check.h"
+#include "context.h"
+#include "import.h"
+#include "source.h"
+#include "zalloc.h"
+
+#define ARN_ACCOUNT_MAX 16
+
+/* The fields of src in the sources' spec: pkcs11: URIs (copied: preparing
+ * one overwrites a pin-value in place) to the PKCS#11 source with the
+ * context's token options, everything else to the files source. */
+struct run_spec {
+	struct acmb_source_spec s;
+	char *uri[3];
+	char account[ARN_ACCOUNT_MAX];
+};
+
+static void
+run_spec_clear(struct run_spec *rs)
+{
+	size_t i;
+
+	acmb_pkcs11_spec_clear(&rs->s.p11);
+	for (i = 0; i < sizeof(rs->uri) / sizeof(rs->uri[0]); i++)
+		free(rs->uri[i]);
+	memset(rs, 0, sizeof(*rs));
+}
+
+static int
+route(struct run_spec *rs, size_t i, const char *v, const char **file, char **uri, acmb_err *err)
+{
+	if (!acmb_source_is_pkcs11(v)) {
+		*file = v;
+		return ACMB_OK;
+	}
+	if ((rs->uri[i] = strdup(v)) == NULL)
+		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
+	*uri = rs->uri[i];
+	return ACMB_OK;
+}
+
+static int
+run_spec_build(
+    struct acmb_ctx *ctx, const struct acmb_run_source *src, struct run_spec *rs, acmb_err *err)
+{
+	struct acmb_files_spec *f = &rs->s.files;
+	struct acmb_pkcs11_spec *p = &rs->s.p11;
+	int r;
+
+	memset(rs, 0, sizeof(*rs));
+	if (src == NULL)
+		return acmb_error(err, ACMB_E_USAGE, "no source given");
+	if ((r = route(rs, 0, src->certificate, &f->certificate, &p->certificate, err)) !=
+	        ACMB_OK ||
+	    (r = route(rs, 1, src->private_key, &f->private_key, &p->private_key, err)) !=
+	        ACMB_OK ||
+	    (r = route(rs, 2, src->certificate_chain, &f->certificate_chain, &p->certificate_chain,
+	         err)) != ACMB_OK)
+		return r;
+	f->pkcs12 = src->pkcs12;
+	f->passphrase_file = src->passphrase_file;
+	p->module = acmb_ctx_token_option(ctx, "module");
+	p->pin.pin_file = acmb_ctx_token_option(ctx, "pin-file");
+	p->pin.pin_env = acmb_ctx_token_option(ctx, "pin-env");
+	/* A library does not open the terminal to ask for a PIN. */
+	p->pin.no_prompt = 1;
+	p->audit_log = acmb_ctx_token_option(ctx, "audit-log");
+	p->export_policy = acmb_ctx_token_option(ctx, "export-policy");
+	p->ctx = ctx;
+	return acmb_pkcs11_spec_prepare(p, err);
+}
+
+/* ACMB_E_RULE naming the rules that fail. */
+static int
+rules_failed(const struct acmb_rules_report *rep, acmb_err *err)
+{
+	char names[512] = "";
+	size_t i, n;
+
+	for (i = 0; i < rep->nresults; i++) {
+		if (rep->results[i].ok)
+			continue;
+		n = strlen(names);
+		snprintf(
+		    names + n, sizeof(names) - n, "%s%s", n > 0 ? ", " : "", rep->results[i].rule);
+	}
+	return acmb_error(err, ACMB_E_RULE,
+	    "the material breaks ACM's import rules (%s); nothing was sent", names);
+}
+
+/* The verdict as check --output json prints it, in malloc'd memory. */
+static int
+report_text(const struct acmb_rules_report *rep, char **out, acmb_err *err)
+{
+	json_t *j = acmb_check_report_json(rep);
+	char *s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	int r = ACMB_OK;
+
+	*out = NULL;
+	if (s == NULL || (*out = strdup(s)) == NULL)
+		r = acmb_error(err, ACMB_E_NOMEM, "out of memory writing the report");
+	acmb_zfree(s);
+	json_decref(j);
+	return r;
+}
+
+int
+acmb_run_check(
+    struct acmb_ctx *ctx, const struct acmb_run_source *src, char **report_json, acmb_err *err)
+{
+	struct run_spec rs;
+	struct acmb_rules_report *rep = NULL;
+	struct acmb_audit *audit = NULL;
+	int r = ACMB_E_INTERNAL;
+
+	if (report_json != NULL)
+		*report_json = NULL;
+	if ((r = run_spec_build(ctx, src, &rs, err)) != ACMB_OK)
+		goto out;
+	if ((r = acmb_check_source(&rs.s, acmb_ctx_now(ctx), NULL, &rep, &audit, err)) != ACMB_OK)
+		goto out;
+	/* A token key exported for the pairwise test, and not imported. */
+	if (audit != NULL)
+		(void)acmb_audit_finish(audit, NULL, NULL, NULL);
+	if (acmb_ctx_cancelled(ctx)) {
+		r = acmb_error(err, ACMB_E_INTERRUPTED,
+		    "interrupted by signal %d; the key was wiped", acmb_ctx_cancelled(ctx));
+		goto out;
+	}
+	if (report_json != NULL && (r = report_text(rep, report_json, err)) != ACMB_OK)
+		goto out;
+	r = rep->ok ? ACMB_OK : rules_failed(rep, err);
+out:
+	acmb_audit_close(audit);
+	run_spec_clear(&rs);
+	free(rep);
+	return r;
+}
+
+/* The account of an ARN (arn:PARTITION:acm:REGION:ACCOUNT:...), or "". */
+static void
+arn_account(const char *arn, char *out, size_t len)
+{
+	const char *p = arn;
+	size_t n;
+	int i;
+
+	out[0] = '\0';
+	for (i = 0; p != NULL && i < 4; i++)
+		if ((p = strchr(p, ':')) != NULL)
+			p++;
+	if (p == NULL || (n = strcspn(p, ":")) == 0 || n >= len)
+		return;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+int
+acmb_run_import(struct acmb_ctx *ctx, const struct acmb_run_source *src,
+    const char *certificate_arn, char **arn, acmb_err *err)
+{
+	struct run_spec rs;
+	const struct acmb_aws_config *cfg = NULL;
+	struct acmb_material *m = NULL;
+	struct acmb_rules_report *rep = NULL;
+	struct acmb_audit *audit = NULL;
+	struct acmb_import_opts opts;
+	struct acmb_import_result res;
+	int r = ACMB_E_INTERNAL;
+
+	*arn = NULL;
+	memset(&res, 0, sizeof(res));
+	memset(&opts, 0, sizeof(opts));
+	if ((r = run_spec_build(ctx, src, &rs, err)) != ACMB_OK)
+		goto out;
+	/* AWS first: the environment's secrets leave it now, whatever happens
+	 * next (nothing is sent). */
+	if ((r = acmb_aws_config_for(ctx, &acmb_aws_service_acm, NULL, &cfg, err)) != ACMB_OK)
+		goto out;
+	rs.s.p11.region = acmb_aws_config_region(cfg);
+	if (certificate_arn != NULL) {
+		arn_account(certificate_arn, rs.account, sizeof(rs.account));
+		rs.s.p11.account = rs.account[0] != '\0' ? rs.account : NULL;
+	}
+	if ((r = acmb_check_source(&rs.s, acmb_ctx_now(ctx), &m, &rep, &audit, err)) != ACMB_OK)
+		goto out;
+	if (acmb_ctx_cancelled(ctx)) {
+		r = acmb_error(err, ACMB_E_INTERRUPTED,
+		    "interrupted by signal %d before anything was sent; the key was wiped",
+		    acmb_ctx_cancelled(ctx));
+		goto out;
+	}
+	if (!rep->ok) {
+		r = rules_failed(rep, err);
+		goto out;
+	}
+	opts.certificate_arn = certificate_arn;
+	if ((r = acmb_import(cfg, m, &opts, &res, err)) != ACMB_OK)
+		goto out;
+	if ((*arn = strdup(res.arn)) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (audit != NULL)
+		(void)acmb_audit_finish(audit, res.arn, NULL, NULL);
+	r = ACMB_OK;
+out:
+	/* An export that did not end in an import is recorded with its error. */
+	if (audit != NULL && r != ACMB_OK)
+		(void)acmb_audit_finish(audit, NULL, err, NULL);
+	acmb_audit_close(audit);
+	acmb_import_result_clear(&res);
+	acmb_material_free(m);
+	run_spec_clear(&rs);
+	free(rep);
+	return r;
+}
