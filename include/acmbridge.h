@@ -156,8 +156,18 @@ int acmb_ctx_cancelled(const struct acmb_ctx *ctx);
  * "no-verify-ssl" (value NULL or "true"), "cli-connect-timeout",
  * "cli-read-timeout", "max-attempts", "fips"; tokens: "module", "pin-file",
  * "pin-env", "audit-log", "export-policy". Options apply to what is resolved
- * or opened after them. ACMB_E_USAGE names an unknown option or bad value. */
+ * or opened after them. A "pin-env" PIN is read once (the variable is wiped
+ * and unset) and kept in the secure heap for every token of the run, until
+ * acmb_ctx_wipe_secrets(); a library never prompts for a PIN. ACMB_E_USAGE
+ * names an unknown option or bad value. */
 int acmb_ctx_set_option(struct acmb_ctx *ctx, const char *name, const char *value, acmb_err *err);
+
+/* Replaces the published rate of a service's operation for this run, in
+ * calls per second (0: no limit), e.g. ("acm", "ImportCertificate", 5) for
+ * an account with a raised quota. service is the SigV4 name ("acm",
+ * "acm-pca"). ACMB_E_USAGE for a negative rate or an over-long name. */
+int acmb_ctx_set_rate(struct acmb_ctx *ctx, const char *service, const char *operation,
+    double per_second, acmb_err *err);
 
 /* Wipes now every secret the context keeps for later calls (AWS
  * credentials, a --pin-env PIN); a later AWS call resolves credentials

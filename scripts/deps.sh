@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-	build-essential cmake pkg-config clang libclang-rt-14-dev
+	build-essential dpkg-dev cmake pkg-config clang libclang-rt-14-dev
 	openssl libssl-dev libcurl4-openssl-dev curl libjansson-dev
 	libp11-kit-dev p11-kit libp11-dev softhsm2 opensc
 	libcmocka-dev

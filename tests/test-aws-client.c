@@ -813,51 +813,6 @@ test_access_denied_mapping(void **state)
 
 /* --- retries and the not-idempotent rule --- */
 
-static void
-test_throttle_retried_then_ok(void **state)
-{
-	struct acmb_aws_config *c = config_default();
-	struct acmb_acm_summary_list l = {0};
-	struct acmb_aws_call_info info;
-	acmb_err err = {0};
-
-	(void)state;
-	fault("{\"operation\": \"ListCertificates\", \"fault\": \"throttle\", \"times\": 2}");
-	assert_int_equal(acmb_acm_list_certificates(c, &l, &info, &err), ACMB_OK);
-	assert_int_equal(info.attempts, 3);
-	assert_int_equal(logged_at_least("ListCertificates", 3), 3);
-	acmb_acm_summary_list_clear(&l);
-	acmb_aws_config_free(c);
-}
-
-static void
-test_throttle_exhausted(void **state)
-{
-	struct acmb_aws_options o;
-	struct acmb_aws_config *c;
-	struct acmb_acm_summary_list l = {0};
-	struct acmb_aws_call_info info;
-	acmb_err err = {0};
-
-	(void)state;
-	fault("{\"operation\": \"ListCertificates\", \"fault\": \"throttle\", \"times\": 10}");
-	c = config_default();
-	assert_int_equal(acmb_acm_list_certificates(c, &l, &info, &err), ACMB_E_AWS);
-	assert_string_equal(info.error_code, "ThrottlingException");
-	assert_int_equal(info.attempts, 3);
-	assert_int_equal(logged_at_least("ListCertificates", 3), 3);
-	assert_non_null(strstr(err.msg, "gave up"));
-	acmb_aws_config_free(c);
-	/* --max-attempts sets the budget. */
-	base_options(&o);
-	o.max_attempts = 5;
-	c = config_with(&o, KEYS_STATIC);
-	assert_int_equal(acmb_acm_list_certificates(c, &l, &info, &err), ACMB_E_AWS);
-	assert_int_equal(info.attempts, 5);
-	assert_int_equal(logged_at_least("ListCertificates", 8), 8);
-	acmb_aws_config_free(c);
-}
-
 /* --- the context's rate limits, on the wire --- */
 
 #define CLOCK_T0 1790000000
@@ -946,64 +901,99 @@ test_rate_limit_adapts(void **state)
 	acmb_ctx_free(ctx);
 }
 
-static void
-test_limit_not_retried(void **state)
-{
-	struct acmb_aws_config *c = config_default();
-	struct acmb_aws_call_info info;
-	struct material m;
-	acmb_err err = {0};
-	char *arn = NULL;
+/* One call against a chosen fault: what the caller sees (rc, code, status,
+ * attempts, a lost answer, the message) and how many requests went out. */
+enum fault_op { OP_LIST, OP_IMPORT };
 
-	(void)state;
-	fault("{\"operation\": \"ImportCertificate\", \"fault\": \"limit\", \"times\": 5}");
-	make_material("limit.example.com", 0, &m);
-	assert_int_equal(acmb_acm_import_certificate(
-	                     c, m.cert_pem, NULL, m.key_pem, NULL, NULL, 0, &arn, &info, &err),
-	    ACMB_E_AWS);
-	assert_string_equal(info.error_code, "LimitExceededException");
-	assert_int_equal(info.attempts, 1);
-	assert_int_equal(info.response_lost, 0);
-	assert_int_equal(logged_at_least("ImportCertificate", 1), 1);
-	assert_non_null(strstr(err.msg, "quota"));
-	material_clear(&m);
-	acmb_aws_config_free(c);
-}
+static const struct fault_case {
+	const char *name;
+	const char *fault;      /* the endpoint's fault rule(s), JSON */
+	enum fault_op op;       /* ListCertificates (idempotent) or ImportCertificate */
+	int max_attempts;       /* --max-attempts, 0: the default (3) */
+	int rc;                 /* what the call returns */
+	const char *error_code; /* info.error_code; "" after an answer */
+	int attempts;           /* info.attempts */
+	long http_status;       /* info.http_status, 0: not checked */
+	int response_lost;      /* info.response_lost */
+	size_t logged;          /* requests of op the endpoint logged, 0: not checked */
+	const char *msg;        /* in err.msg, or NULL */
+} fault_cases[] = {
+    {"throttled twice, then answered",
+        "{\"operation\": \"ListCertificates\", \"fault\": \"throttle\", \"times\": 2}", OP_LIST, 0,
+        ACMB_OK, "", 3, 200, 0, 3, NULL},
+    {"throttled past the budget",
+        "{\"operation\": \"ListCertificates\", \"fault\": \"throttle\", \"times\": 10}", OP_LIST, 0,
+        ACMB_E_AWS, "ThrottlingException", 3, 400, 0, 3, "gave up"},
+    {"--max-attempts sets the budget",
+        "{\"operation\": \"ListCertificates\", \"fault\": \"throttle\", \"times\": 10}", OP_LIST, 5,
+        ACMB_E_AWS, "ThrottlingException", 5, 400, 0, 5, "gave up"},
+    {"LimitExceededException is a quota, never retried",
+        "{\"operation\": \"ImportCertificate\", \"fault\": \"limit\", \"times\": 5}", OP_IMPORT, 0,
+        ACMB_E_AWS, "LimitExceededException", 1, 0, 0, 1, "quota"},
+    {"500 then 503 on a read: retried, then answered",
+        "[{\"operation\": \"ListCertificates\", \"fault\": \"500\", \"times\": 1},"
+        " {\"operation\": \"ListCertificates\", \"fault\": \"503\", \"times\": 1}]",
+        OP_LIST, 0, ACMB_OK, "", 3, 200, 0, 3, NULL},
+    {"500 on every attempt of a read",
+        "{\"operation\": \"ListCertificates\", \"fault\": \"500\", \"times\": 3}", OP_LIST, 0,
+        ACMB_E_AWS, "InternalFailure", 3, 500, 0, 3, NULL},
+    /* A load balancer's HTML 502 has no AWS code: the status names it. */
+    {"HTML 502 named by its status",
+        "{\"operation\": \"ListCertificates\", \"fault\": \"502\", \"times\": 3}", OP_LIST, 0,
+        ACMB_E_AWS, "HTTP502", 3, 502, 0, 0, NULL},
+    /* A dropped connection on a read is simply retried. */
+    {"connection dropped on a read: retried",
+        "{\"operation\": \"ListCertificates\", \"fault\": \"drop-before\", \"times\": 1}", OP_LIST,
+        0, ACMB_OK, "", 2, 0, 0, 0, NULL},
+};
 
 static void
-test_server_errors_retried_when_idempotent(void **state)
+test_fault_cases(void **state)
 {
-	struct acmb_aws_config *c = config_default();
+	const struct fault_case *fc;
+	struct acmb_aws_options o;
+	struct acmb_aws_config *c;
 	struct acmb_acm_summary_list l = {0};
 	struct acmb_aws_call_info info;
-	acmb_err err = {0};
+	struct material m;
+	acmb_err err;
+	char *arn = NULL;
+	size_t i;
+	int r;
 
 	(void)state;
-	fault("[{\"operation\": \"ListCertificates\", \"fault\": \"500\", \"times\": 1},"
-	      " {\"operation\": \"ListCertificates\", \"fault\": \"503\", \"times\": 1}]");
-	assert_int_equal(acmb_acm_list_certificates(c, &l, &info, &err), ACMB_OK);
-	assert_int_equal(info.attempts, 3);
-	acmb_acm_summary_list_clear(&l);
-
-	fault("{\"operation\": \"ListCertificates\", \"fault\": \"500\", \"times\": 3}");
-	assert_int_equal(acmb_acm_list_certificates(c, &l, &info, &err), ACMB_E_AWS);
-	assert_string_equal(info.error_code, "InternalFailure");
-	assert_int_equal(info.attempts, 3);
-	assert_int_equal(logged_at_least("ListCertificates", 6), 6);
-
-	/* A load balancer's HTML 502 has no AWS code: the status names it. */
-	fault("{\"operation\": \"ListCertificates\", \"fault\": \"502\", \"times\": 3}");
-	assert_int_equal(acmb_acm_list_certificates(c, &l, &info, &err), ACMB_E_AWS);
-	assert_string_equal(info.error_code, "HTTP502");
-	assert_int_equal(info.http_status, 502);
-	assert_int_equal(info.attempts, 3);
-
-	/* A dropped connection on a read is simply retried. */
-	fault("{\"operation\": \"ListCertificates\", \"fault\": \"drop-before\", \"times\": 1}");
-	assert_int_equal(acmb_acm_list_certificates(c, &l, &info, &err), ACMB_OK);
-	assert_int_equal(info.attempts, 2);
-	acmb_acm_summary_list_clear(&l);
-	acmb_aws_config_free(c);
+	make_material("fault.example.com", 0, &m);
+	for (i = 0; i < sizeof(fault_cases) / sizeof(fault_cases[0]); i++) {
+		fc = &fault_cases[i];
+		reset_endpoint(NULL);
+		memset(&err, 0, sizeof(err));
+		base_options(&o);
+		o.max_attempts = fc->max_attempts;
+		c = config_with(&o, KEYS_STATIC);
+		fault(fc->fault);
+		if (fc->op == OP_LIST)
+			r = acmb_acm_list_certificates(c, &l, &info, &err);
+		else
+			r = acmb_acm_import_certificate(
+			    c, m.cert_pem, NULL, m.key_pem, NULL, NULL, 0, &arn, &info, &err);
+		acmb_acm_summary_list_clear(&l);
+		free(arn);
+		arn = NULL;
+		if (r != fc->rc || strcmp(info.error_code, fc->error_code) != 0 ||
+		    info.attempts != fc->attempts ||
+		    (fc->http_status != 0 && info.http_status != fc->http_status) ||
+		    info.response_lost != fc->response_lost ||
+		    (fc->msg != NULL && strstr(err.msg, fc->msg) == NULL))
+			fail_msg("%s: rc %d code '%s' attempts %d status %ld lost %d: %s", fc->name,
+			    r, info.error_code, info.attempts, info.http_status, info.response_lost,
+			    err.msg);
+		if (fc->logged != 0 &&
+		    logged_at_least(fc->op == OP_LIST ? "ListCertificates" : "ImportCertificate",
+		        fc->logged) != fc->logged)
+			fail_msg("%s: the endpoint did not log %zu requests", fc->name, fc->logged);
+		acmb_aws_config_free(c);
+	}
+	material_clear(&m);
 }
 
 static void
@@ -1241,12 +1231,9 @@ main(void)
 	    cmocka_unit_test_setup(test_container_source, reset_endpoint),
 	    cmocka_unit_test_setup(test_imds_source, reset_endpoint),
 	    cmocka_unit_test_setup(test_access_denied_mapping, reset_endpoint),
-	    cmocka_unit_test_setup(test_throttle_retried_then_ok, reset_endpoint),
-	    cmocka_unit_test_setup(test_throttle_exhausted, reset_endpoint),
-	    cmocka_unit_test_setup(test_limit_not_retried, reset_endpoint),
+	    cmocka_unit_test_setup(test_fault_cases, reset_endpoint),
 	    cmocka_unit_test_setup(test_rate_limited_calls, reset_endpoint),
 	    cmocka_unit_test_setup(test_rate_limit_adapts, reset_endpoint),
-	    cmocka_unit_test_setup(test_server_errors_retried_when_idempotent, reset_endpoint),
 	    cmocka_unit_test_setup(test_import_never_resent_blindly, reset_endpoint),
 	    cmocka_unit_test_setup(test_unreachable, reset_endpoint),
 	    cmocka_unit_test_setup(test_debug_redacts, reset_endpoint),

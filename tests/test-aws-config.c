@@ -157,106 +157,10 @@ test_ini_bounds(void **state)
 
 /* --- region and endpoint --- */
 
+/* The default endpoint of each partition, and FIPS. */
 static void
-test_region_order(void **state)
+test_default_endpoints(void **state)
 {
-	struct acmb_aws_options o;
-	struct acmb_aws_config *c;
-
-	(void)state;
-	acmb_aws_options_init(&o);
-	write_file(config_path, "[default]\nregion = eu-north-1\n", 0600);
-	env_keys();
-	c = resolve_ok(&o);
-	assert_string_equal(acmb_aws_config_region(c), "eu-north-1");
-	acmb_aws_config_free(c);
-
-	env_keys();
-	setenv("AWS_DEFAULT_REGION", "eu-west-3", 1);
-	c = resolve_ok(&o);
-	assert_string_equal(acmb_aws_config_region(c), "eu-west-3");
-	acmb_aws_config_free(c);
-
-	env_keys();
-	setenv("AWS_REGION", "ap-northeast-1", 1);
-	c = resolve_ok(&o);
-	assert_string_equal(acmb_aws_config_region(c), "ap-northeast-1");
-	acmb_aws_config_free(c);
-
-	env_keys();
-	o.region = "sa-east-1";
-	c = resolve_ok(&o);
-	assert_string_equal(acmb_aws_config_region(c), "sa-east-1");
-	assert_string_equal(acmb_aws_config_endpoint(c), "https://acm.sa-east-1.amazonaws.com");
-	acmb_aws_config_free(c);
-}
-
-static void
-test_region_missing_or_bad(void **state)
-{
-	struct acmb_aws_options o;
-	acmb_err err = {0};
-
-	(void)state;
-	acmb_aws_options_init(&o);
-	env_keys();
-	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
-	assert_non_null(strstr(err.msg, "no AWS region"));
-	assert_int_equal(acmb_exit_code(err.rc), ACMB_EXIT_USAGE);
-	/* Even a failed resolution leaves no secret in the environment. */
-	assert_null(getenv("AWS_SECRET_ACCESS_KEY"));
-	o.region = "us-east-1/../evil";
-	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
-	assert_non_null(strstr(err.msg, "--region"));
-}
-
-static void
-test_endpoint_order(void **state)
-{
-	struct acmb_aws_options o;
-	struct acmb_aws_config *c;
-	struct acmb_aws_config *pca = NULL;
-	acmb_err err = {0};
-
-	(void)state;
-	acmb_aws_options_init(&o);
-	o.region = "us-west-2";
-	env_keys();
-	setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1111", 1);
-	c = resolve_ok(&o);
-	assert_string_equal(acmb_aws_config_endpoint(c), "http://127.0.0.1:1111");
-	acmb_aws_config_free(c);
-
-	env_keys();
-	setenv("AWS_ENDPOINT_URL_ACM", "http://127.0.0.1:2222", 1);
-	setenv("AWS_ENDPOINT_URL_ACM_PCA", "http://127.0.0.1:3333", 1);
-	c = resolve_ok(&o);
-	assert_string_equal(acmb_aws_config_endpoint(c), "http://127.0.0.1:2222");
-	acmb_aws_config_free(c);
-	/* The service-specific variable follows the service. */
-	env_keys();
-	assert_int_equal(
-	    acmb_aws_config_resolve(&o, &acmb_aws_service_acm_pca, &pca, &err), ACMB_OK);
-	assert_string_equal(acmb_aws_config_endpoint(pca), "http://127.0.0.1:3333");
-	acmb_aws_config_free(pca);
-
-	env_keys();
-	o.endpoint_url = "https://localhost:4566";
-	c = resolve_ok(&o);
-	assert_string_equal(acmb_aws_config_endpoint(c), "https://localhost:4566");
-	acmb_aws_config_free(c);
-
-	env_keys();
-	o.endpoint_url = "ftp://example.com";
-	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
-	assert_non_null(strstr(err.msg, "--endpoint-url"));
-}
-
-static void
-test_endpoint_fips_and_china(void **state)
-{
-	struct acmb_aws_options o;
-	struct acmb_aws_config *c;
 	char buf[256];
 	acmb_err err = {0};
 
@@ -269,31 +173,140 @@ test_endpoint_fips_and_china(void **state)
 	                     &acmb_aws_service_acm_pca, "us-east-2", 1, buf, sizeof(buf), &err),
 	    ACMB_OK);
 	assert_string_equal(buf, "https://acm-pca-fips.us-east-2.amazonaws.com");
+}
 
-	acmb_aws_options_init(&o);
-	o.region = "us-gov-west-1";
-	env_keys();
-	setenv("AWS_USE_FIPS_ENDPOINT", "true", 1);
-	c = resolve_ok(&o);
-	assert_string_equal(
-	    acmb_aws_config_endpoint(c), "https://acm-fips.us-gov-west-1.amazonaws.com");
-	acmb_aws_config_free(c);
-	unsetenv("AWS_USE_FIPS_ENDPOINT");
+/* --- one resolution per row: region, endpoint, transport --- */
 
-	env_keys();
-	o.fips = 1;
-	o.region = "us-east-1";
-	c = resolve_ok(&o);
-	assert_string_equal(
-	    acmb_aws_config_endpoint(c), "https://acm-fips.us-east-1.amazonaws.com");
-	acmb_aws_config_free(c);
+#define NO_ERROR NULL
 
-	/* An explicit endpoint wins over --fips, as in the CLI. */
-	env_keys();
-	o.endpoint_url = "http://127.0.0.1:9";
-	c = resolve_ok(&o);
-	assert_string_equal(acmb_aws_config_endpoint(c), "http://127.0.0.1:9");
-	acmb_aws_config_free(c);
+/* Every row starts from reset_env() and the environment keys, then sets its
+ * variables and options, resolves for svc, and checks what it names. */
+static const struct resolve_case {
+	const char *name;
+	const char *config; /* the config file, or NULL for an empty one */
+	const char *env[4]; /* NAME=value */
+	const char *region; /* --region */
+	const char *endpoint_url;
+	int fips;
+	int max_attempts;
+	const struct acmb_aws_service *svc; /* NULL: ACM */
+	int rc;
+	const char *want_region;   /* NULL: not checked */
+	const char *want_endpoint; /* NULL: not checked */
+	int want_max_attempts;     /* 0: not checked */
+	const char *msg;           /* in err.msg when rc is not ACMB_OK */
+} resolve_cases[] = {
+    /* The region: --region, AWS_REGION, AWS_DEFAULT_REGION, the profile. */
+    {"region from the profile", "[default]\nregion = eu-north-1\n", {NULL}, NULL, NULL, 0, 0, NULL,
+        ACMB_OK, "eu-north-1", NULL, 0, NO_ERROR},
+    {"AWS_DEFAULT_REGION beats the profile", "[default]\nregion = eu-north-1\n",
+        {"AWS_DEFAULT_REGION=eu-west-3"}, NULL, NULL, 0, 0, NULL, ACMB_OK, "eu-west-3", NULL, 0,
+        NO_ERROR},
+    {"AWS_REGION beats AWS_DEFAULT_REGION", "[default]\nregion = eu-north-1\n",
+        {"AWS_DEFAULT_REGION=eu-west-3", "AWS_REGION=ap-northeast-1"}, NULL, NULL, 0, 0, NULL,
+        ACMB_OK, "ap-northeast-1", NULL, 0, NO_ERROR},
+    {"--region beats everything, and names the endpoint", "[default]\nregion = eu-north-1\n",
+        {"AWS_DEFAULT_REGION=eu-west-3", "AWS_REGION=ap-northeast-1"}, "sa-east-1", NULL, 0, 0,
+        NULL, ACMB_OK, "sa-east-1", "https://acm.sa-east-1.amazonaws.com", 0, NO_ERROR},
+    {"no region anywhere", NULL, {NULL}, NULL, NULL, 0, 0, NULL, ACMB_E_CONFIG, NULL, NULL, 0,
+        "no AWS region"},
+    {"a region that is no region name", NULL, {NULL}, "us-east-1/../evil", NULL, 0, 0, NULL,
+        ACMB_E_CONFIG, NULL, NULL, 0, "--region"},
+    /* The endpoint: --endpoint-url, AWS_ENDPOINT_URL_<SVC>, AWS_ENDPOINT_URL. */
+    {"AWS_ENDPOINT_URL", NULL, {"AWS_ENDPOINT_URL=http://127.0.0.1:1111"}, "us-west-2", NULL, 0, 0,
+        NULL, ACMB_OK, NULL, "http://127.0.0.1:1111", 0, NO_ERROR},
+    {"AWS_ENDPOINT_URL_ACM beats AWS_ENDPOINT_URL", NULL,
+        {"AWS_ENDPOINT_URL=http://127.0.0.1:1111", "AWS_ENDPOINT_URL_ACM=http://127.0.0.1:2222",
+            "AWS_ENDPOINT_URL_ACM_PCA=http://127.0.0.1:3333"},
+        "us-west-2", NULL, 0, 0, NULL, ACMB_OK, NULL, "http://127.0.0.1:2222", 0, NO_ERROR},
+    {"the service's own variable follows the service", NULL,
+        {"AWS_ENDPOINT_URL=http://127.0.0.1:1111", "AWS_ENDPOINT_URL_ACM=http://127.0.0.1:2222",
+            "AWS_ENDPOINT_URL_ACM_PCA=http://127.0.0.1:3333"},
+        "us-west-2", NULL, 0, 0, &acmb_aws_service_acm_pca, ACMB_OK, NULL, "http://127.0.0.1:3333",
+        0, NO_ERROR},
+    {"--endpoint-url beats the variables", NULL,
+        {"AWS_ENDPOINT_URL=http://127.0.0.1:1111", "AWS_ENDPOINT_URL_ACM=http://127.0.0.1:2222"},
+        "us-west-2", "https://localhost:4566", 0, 0, NULL, ACMB_OK, NULL, "https://localhost:4566",
+        0, NO_ERROR},
+    {"an endpoint that is not http(s)", NULL, {NULL}, "us-west-2", "ftp://example.com", 0, 0, NULL,
+        ACMB_E_CONFIG, NULL, NULL, 0, "--endpoint-url"},
+    {"AWS_USE_FIPS_ENDPOINT", NULL, {"AWS_USE_FIPS_ENDPOINT=true"}, "us-gov-west-1", NULL, 0, 0,
+        NULL, ACMB_OK, NULL, "https://acm-fips.us-gov-west-1.amazonaws.com", 0, NO_ERROR},
+    {"--fips", NULL, {NULL}, "us-east-1", NULL, 1, 0, NULL, ACMB_OK, NULL,
+        "https://acm-fips.us-east-1.amazonaws.com", 0, NO_ERROR},
+    /* An explicit endpoint wins over --fips, as in the CLI. */
+    {"--endpoint-url beats --fips", NULL, {NULL}, "us-east-1", "http://127.0.0.1:9", 1, 0, NULL,
+        ACMB_OK, NULL, "http://127.0.0.1:9", 0, NO_ERROR},
+    /* Retries: --max-attempts, AWS_MAX_ATTEMPTS, 3. */
+    {"three attempts by default", NULL, {NULL}, "us-east-1", NULL, 0, 0, NULL, ACMB_OK, NULL, NULL,
+        3, NO_ERROR},
+    {"AWS_MAX_ATTEMPTS", NULL, {"AWS_MAX_ATTEMPTS=7"}, "us-east-1", NULL, 0, 0, NULL, ACMB_OK, NULL,
+        NULL, 7, NO_ERROR},
+    {"--max-attempts beats AWS_MAX_ATTEMPTS", NULL, {"AWS_MAX_ATTEMPTS=7"}, "us-east-1", NULL, 0, 2,
+        NULL, ACMB_OK, NULL, NULL, 2, NO_ERROR},
+    {"AWS_MAX_ATTEMPTS that is no number", NULL, {"AWS_MAX_ATTEMPTS=zero"}, "us-east-1", NULL, 0, 0,
+        NULL, ACMB_E_CONFIG, NULL, NULL, 0, "AWS_MAX_ATTEMPTS must be a number"},
+    {"a CA bundle that does not exist", NULL, {"AWS_CA_BUNDLE=/nonexistent/ca.pem"}, "us-east-1",
+        NULL, 0, 0, NULL, ACMB_E_CONFIG, NULL, NULL, 0, "CA bundle /nonexistent/ca.pem"},
+};
+
+static void
+test_resolve_cases(void **state)
+{
+	const struct resolve_case *rc;
+	struct acmb_aws_options o;
+	struct acmb_aws_config *c;
+	char name[64];
+	const char *eq;
+	acmb_err err;
+	size_t i, k;
+	int r;
+
+	for (i = 0; i < sizeof(resolve_cases) / sizeof(resolve_cases[0]); i++) {
+		rc = &resolve_cases[i];
+		reset_env(state);
+		if (rc->config != NULL)
+			write_file(config_path, rc->config, 0600);
+		env_keys();
+		for (k = 0; k < 4 && rc->env[k] != NULL; k++) {
+			eq = strchr(rc->env[k], '=');
+			snprintf(name, sizeof(name), "%.*s", (int)(eq - rc->env[k]), rc->env[k]);
+			setenv(name, eq + 1, 1);
+		}
+		acmb_aws_options_init(&o);
+		o.region = rc->region;
+		o.endpoint_url = rc->endpoint_url;
+		o.fips = rc->fips;
+		o.max_attempts = rc->max_attempts;
+		c = NULL;
+		memset(&err, 0, sizeof(err));
+		r = acmb_aws_config_resolve(
+		    &o, rc->svc != NULL ? rc->svc : &acmb_aws_service_acm, &c, &err);
+		if (r != rc->rc)
+			fail_msg("%s: rc %d, wanted %d (%s)", rc->name, r, rc->rc, err.msg);
+		/* Resolved or not, the secret is gone from the environment. */
+		if (getenv("AWS_SECRET_ACCESS_KEY") != NULL)
+			fail_msg("%s: AWS_SECRET_ACCESS_KEY is still set", rc->name);
+		if (r != ACMB_OK) {
+			if (c != NULL || strstr(err.msg, rc->msg) == NULL ||
+			    acmb_exit_code(err.rc) != ACMB_EXIT_USAGE)
+				fail_msg("%s: message '%s' lacks '%s'", rc->name, err.msg, rc->msg);
+			continue;
+		}
+		if ((rc->want_region != NULL &&
+		        strcmp(acmb_aws_config_region(c), rc->want_region) != 0) ||
+		    (rc->want_endpoint != NULL &&
+		        strcmp(acmb_aws_config_endpoint(c), rc->want_endpoint) != 0) ||
+		    (rc->want_max_attempts != 0 &&
+		        acmb_aws_config_max_attempts(c) != rc->want_max_attempts))
+			fail_msg("%s: region %s, endpoint %s, %d attempts", rc->name,
+			    acmb_aws_config_region(c), acmb_aws_config_endpoint(c),
+			    acmb_aws_config_max_attempts(c));
+		/* Timeouts not given are the CLI's 60 s. */
+		assert_int_equal(acmb_aws_config_connect_timeout(c), 60);
+		assert_int_equal(acmb_aws_config_read_timeout(c), 60);
+		acmb_aws_config_free(c);
+	}
 }
 
 /* --- credential sources --- */
@@ -607,54 +620,6 @@ test_backoff(void **state)
 	assert_true(acmb_aws_backoff_seconds(1, 0.0) == 0.0);
 }
 
-static void
-test_max_attempts_resolution(void **state)
-{
-	struct acmb_aws_options o;
-	struct acmb_aws_config *c;
-	acmb_err err = {0};
-
-	(void)state;
-	acmb_aws_options_init(&o);
-	o.region = "us-east-1";
-	env_keys();
-	c = resolve_ok(&o);
-	assert_int_equal(acmb_aws_config_max_attempts(c), 3);
-	assert_int_equal(acmb_aws_config_connect_timeout(c), 60);
-	assert_int_equal(acmb_aws_config_read_timeout(c), 60);
-	acmb_aws_config_free(c);
-	env_keys();
-	setenv("AWS_MAX_ATTEMPTS", "7", 1);
-	c = resolve_ok(&o);
-	assert_int_equal(acmb_aws_config_max_attempts(c), 7);
-	acmb_aws_config_free(c);
-	env_keys();
-	o.max_attempts = 2;
-	c = resolve_ok(&o);
-	assert_int_equal(acmb_aws_config_max_attempts(c), 2);
-	acmb_aws_config_free(c);
-	env_keys();
-	o.max_attempts = 0;
-	setenv("AWS_MAX_ATTEMPTS", "zero", 1);
-	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
-	assert_non_null(strstr(err.msg, "AWS_MAX_ATTEMPTS must be a number"));
-}
-
-static void
-test_ca_bundle_must_exist(void **state)
-{
-	struct acmb_aws_options o;
-	acmb_err err = {0};
-
-	(void)state;
-	acmb_aws_options_init(&o);
-	o.region = "us-east-1";
-	env_keys();
-	setenv("AWS_CA_BUNDLE", "/nonexistent/ca.pem", 1);
-	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
-	assert_non_null(strstr(err.msg, "CA bundle /nonexistent/ca.pem"));
-}
-
 /* One credential resolution serves two services: the Private CA config is
  * derived from ACM's with the same keys and its own endpoint, after the
  * environment's secret is already gone. */
@@ -696,10 +661,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_ini_sections_and_styles, reset_env),
 	    cmocka_unit_test_setup(test_ini_bounds, reset_env),
-	    cmocka_unit_test_setup(test_region_order, reset_env),
-	    cmocka_unit_test_setup(test_region_missing_or_bad, reset_env),
-	    cmocka_unit_test_setup(test_endpoint_order, reset_env),
-	    cmocka_unit_test_setup(test_endpoint_fips_and_china, reset_env),
+	    cmocka_unit_test_setup(test_resolve_cases, reset_env),
+	    cmocka_unit_test_setup(test_default_endpoints, reset_env),
 	    cmocka_unit_test_setup(test_env_credentials_wiped_from_environment, reset_env),
 	    cmocka_unit_test_setup(test_env_partial_is_error, reset_env),
 	    cmocka_unit_test_setup(test_profile_credentials_file_beats_config, reset_env),
@@ -713,8 +676,6 @@ main(void)
 	    cmocka_unit_test(test_error_code_normalize),
 	    cmocka_unit_test(test_retry_classify),
 	    cmocka_unit_test(test_backoff),
-	    cmocka_unit_test_setup(test_max_attempts_resolution, reset_env),
-	    cmocka_unit_test_setup(test_ca_bundle_must_exist, reset_env),
 	    cmocka_unit_test_setup(test_derive_for_another_service, reset_env),
 	};
 	acmb_err err = {0};

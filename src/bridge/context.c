@@ -225,7 +225,7 @@ acmb_ctx_set_aws_options(struct acmb_ctx *ctx, const struct acmb_aws_options *o,
 static int
 option_number(const char *name, const char *value, long lo, long hi, long *out, acmb_err *err)
 {
-	char *end;
+	char *end = NULL;
 	long v;
 
 	errno = 0;
@@ -255,7 +255,7 @@ acmb_ctx_set_option(struct acmb_ctx *ctx, const char *name, const char *value, a
 {
 	static const char *const aws_strings[] = {"region", "profile", NULL, "ca-bundle"};
 	size_t i;
-	long v;
+	long v = 0;
 	int r;
 
 	if (name == NULL)

@@ -37,7 +37,8 @@
 /* Public (include/acmbridge.h): acmb_ctx_new() (the default clock, ACM's
  * published rate limits, overridden in test builds by ACMB_TEST_AWS_RATES
  * "acm:ImportCertificate=0.5,..."), acmb_ctx_free(), acmb_ctx_cancel(),
- * acmb_ctx_cancelled(), acmb_ctx_set_option() and acmb_ctx_wipe_secrets()
+ * acmb_ctx_cancelled(), acmb_ctx_set_option(), acmb_ctx_set_rate() and
+ * acmb_ctx_wipe_secrets()
  * (at the secrets' last use, before a result is printed: the
  * configurations handed out die with it). Below: the library's own view. */
 struct acmb_ctx;
@@ -84,11 +85,6 @@ void acmb_ctx_set_aws_debug(struct acmb_ctx *ctx, acmb_aws_debug_fn fn, void *ar
  * acmb_ctx_wipe_secrets() or acmb_ctx_free(). */
 int acmb_aws_config_for(struct acmb_ctx *ctx, const struct acmb_aws_service *svc,
     const char *region, const struct acmb_aws_config **out, acmb_err *err);
-
-/* Overrides the published rate of service's (SigV4 name) operation, in
- * calls per second, 0 for no limit (tests, raised quotas). */
-int acmb_ctx_set_rate(struct acmb_ctx *ctx, const char *service, const char *operation,
-    double per_second, acmb_err *err);
 
 /* The rate limits (for --debug and the tests). Owned by ctx. */
 struct acmb_aws_limits *acmb_ctx_limits(struct acmb_ctx *ctx);

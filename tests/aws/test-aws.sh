@@ -12,10 +12,8 @@ HERE="$ACMB_TESTS_DIR/aws"
 # shellcheck source=../lib/endpoint.sh
 source "$ACMB_TESTS_DIR/lib/endpoint.sh"
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
+# shellcheck source=../lib/assert.sh
+. "$ACMB_TESTS_DIR/lib/assert.sh"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/acmb-aws-test.XXXXXX")
 MY_PIDS=()
@@ -51,16 +49,16 @@ run_client() {
 	if ACMB_TEST_MODE=$mode "$CLIENT" >"$WORK/client-$mode.out" 2>&1; then
 		ok "test-aws-client ($mode): $(grep -c '^\[       OK \]' "$WORK/client-$mode.out") cases"
 	else
-		bad "test-aws-client ($mode)"
+		fail "test-aws-client ($mode)"
 		cat "$WORK/client-$mode.out" >&2
 	fi
 	# Every case must have run; only the TLS case skips over plain HTTP.
 	if grep -q '^\[  FAILED  \]' "$WORK/client-$mode.out"; then
-		bad "failed cases in $mode"
+		fail "failed cases in $mode"
 	fi
 	if grep '^\[  SKIPPED \] test_' "$WORK/client-$mode.out" |
 		grep -qv "$([ "$mode" = plain ] && echo test_tls_verification || echo '^$')"; then
-		bad "unexpected skips in $mode: $(grep '^\[  SKIPPED \] test_' "$WORK/client-$mode.out" | sort -u | tr '\n' ' ')"
+		fail "unexpected skips in $mode: $(grep '^\[  SKIPPED \] test_' "$WORK/client-$mode.out" | sort -u | tr '\n' ' ')"
 	fi
 }
 
@@ -75,7 +73,7 @@ export ACMB_TEST_CONTAINER_TOKEN="$CONTAINER_TOKEN"
 # The IMDS stand-in demands the IMDSv2 token, or the IMDS test proves nothing.
 code=$(curl -s -o /dev/null -w '%{http_code}' \
 	"$ACMB_TEST_IMDS_URL/latest/meta-data/iam/security-credentials/")
-if [ "$code" = 401 ]; then ok "IMDS without token answers 401"; else bad "IMDS answered $code"; fi
+if [ "$code" = 401 ]; then ok "IMDS without token answers 401"; else fail "IMDS answered $code"; fi
 
 run_client plain
 
@@ -93,7 +91,7 @@ gets = [e for e in log if e["method"] == "GET"]
 assert len(gets) == 2, gets
 assert all("x-aws-ec2-metadata-token" in e["headers"] and e["status"] == 200 for e in gets), gets
 PY
-then ok "IMDSv2 flow: PUT token, then GETs with the token"; else bad "IMDSv2 flow"; fi
+then ok "IMDSv2 flow: PUT token, then GETs with the token"; else fail "IMDSv2 flow"; fi
 
 if "$PYTHON3" - "$WORK/container.log" <<'PY'
 import json, sys
@@ -101,11 +99,10 @@ log = [json.loads(l) for l in open(sys.argv[1])]
 assert [e["status"] for e in log] == [401, 200, 200], log
 assert all(e["path"] == "/v2/credentials/test" and "authorization" in e["headers"] for e in log), log
 PY
-then ok "container endpoint: token refused once, then accepted"; else bad "container log"; fi
+then ok "container endpoint: token refused once, then accepted"; else fail "container log"; fi
 
 endpoint_stop
 endpoint_start --tls
 run_client tls
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

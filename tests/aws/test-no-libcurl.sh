@@ -7,16 +7,14 @@ set -u
 
 : "${ACMBRIDGE:?}" "${ACMB_TESTS_DIR:?}"
 . "$ACMB_TESTS_DIR/lib/material.sh"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
+# shellcheck source=../lib/assert.sh
+. "$ACMB_TESTS_DIR/lib/assert.sh"
 
 mat_setup
 trap mat_cleanup EXIT
 D=$MAT_DIR
 mat_cert root --ca >/dev/null && mat_cert leaf --issuer root --san DNS:nocurl.example >/dev/null ||
-	{ bad "cannot make material"; exit 1; }
+	{ fail "cannot make material"; exit 1; }
 export ACMB_TEST_CURL_LIBRARY=libcurl-absent.so.99
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=not-a-real-secret AWS_REGION=us-east-1
 
@@ -25,7 +23,7 @@ run() {
 	rc=$?
 }
 run check --certificate "$D/leaf.pem" --private-key "$D/leaf.key" --certificate-chain "$D/root.pem"
-[ "$rc" -eq 0 ] && ok "check works without libcurl" || bad "check without libcurl: exit $rc: $(cat "$D/stderr")"
+[ "$rc" -eq 0 ] && ok "check works without libcurl" || fail "check without libcurl: exit $rc: $(cat "$D/stderr")"
 
 # A listener that records any connection: nothing may reach it. The test
 # itself connects last and says END.
@@ -58,12 +56,11 @@ for cmd in import issue; do
 	if [ "$rc" -eq 1 ] && grep -q "cannot load libcurl-absent.so.99 (.*): AWS commands need libcurl 4 (Debian package libcurl4)" "$D/stderr"; then
 		ok "$cmd without libcurl: exit 1, the library and the package named"
 	else
-		bad "$cmd without libcurl: exit $rc: $(cat "$D/stderr")"
+		fail "$cmd without libcurl: exit $rc: $(cat "$D/stderr")"
 	fi
 done
 /usr/bin/python3 -c 'import socket,sys; c = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); c.sendall(b"END")' "$port"
 read -r seen <&"$probe"
-[ "$seen" = none ] && ok "nothing was sent" || bad "a connection reached the endpoint ($seen)"
+[ "$seen" = none ] && ok "nothing was sent" || fail "a connection reached the endpoint ($seen)"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -8,21 +8,16 @@ set -u
 : "${ACMBRIDGE:?path of the built acmbridge}"
 : "${ACMB_TESTS_DIR:?tests/ source dir}"
 PY=${PYTHON3:-/usr/bin/python3}
+# shellcheck source=../lib/assert.sh
+. "$ACMB_TESTS_DIR/lib/assert.sh"
 # shellcheck source=../lib/material.sh
 . "$ACMB_TESTS_DIR/lib/material.sh"
 
 mat_setup
 trap mat_cleanup EXIT
 D=$MAT_DIR
-passed=0
-failed=0
 out=""
 rc=0
-
-note_fail() {
-	echo "FAIL: $1" >&2
-	failed=$((failed + 1))
-}
 
 # run ARGS...: runs check with JSON output; sets $out and $rc.
 run() {
@@ -59,30 +54,21 @@ expect() {
 	local name=$1 want_rc=$2 rule=$3 want=$4 sub=${5:-} got detail
 	got=$(rule_state "$rule")
 	if [ "$rc" -ne "$want_rc" ]; then
-		note_fail "$name: exit $rc, wanted $want_rc ($(head -c 300 "$D/stderr"))"
+		fail "$name" "exit $rc, wanted $want_rc ($(head -c 300 "$D/stderr"))"
 		return
 	fi
 	if [ "$got" != "$want" ]; then
-		note_fail "$name: rule=$rule ok=$got, wanted ok=$want"
+		fail "$name" "rule=$rule ok=$got, wanted ok=$want"
 		return
 	fi
 	if [ -n "$sub" ]; then
 		detail=$(rule_detail "$rule")
 		if [[ $detail != *"$sub"* ]]; then
-			note_fail "$name: rule=$rule detail '$detail' lacks '$sub'"
+			fail "$name" "rule=$rule detail '$detail' lacks '$sub'"
 			return
 		fi
 	fi
-	passed=$((passed + 1))
-}
-
-# expect_eq NAME GOT WANT
-expect_eq() {
-	if [ "$2" = "$3" ]; then
-		passed=$((passed + 1))
-	else
-		note_fail "$1: got '$2', wanted '$3'"
-	fi
+	ok "$name"
 }
 
 set_material() {
@@ -437,5 +423,4 @@ head -4 "$D/batch.txt" >"$D/batch-ok.txt"
 rc=$?
 expect_eq "--batch exit 0 when all pass" "$rc" 0
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -9,17 +9,9 @@ WORK=$(mktemp -d /tmp/custody-test.XXXXXX)
 # Figures of every run go here too when the caller wants to collect them.
 FIGURES=${ACMB_CUSTODY_FIGURES:-$WORK/figures.jsonl}
 trap 'rm -rf "$WORK"' EXIT
-npass=0
-nfail=0
-
-pass() { npass=$((npass + 1)); echo "PASS: $*"; }
-fail() { nfail=$((nfail + 1)); echo "FAIL: $*"; }
-
-finish() {
-	echo "$npass passed, $nfail failed"
-	[ "$nfail" -eq 0 ]
-	exit $?
-}
+# ok, fail, finish: the shared helper.
+# shellcheck source=../lib/assert.sh
+. "$ACMB_TESTS_DIR/lib/assert.sh"
 
 # The endpoint's copies of the test credentials (ACMB_TEST_*) stay out of the
 # program's environment: they would be found there and are not its doing.
@@ -41,7 +33,7 @@ scan() {
 }
 
 # judge_signal_run LABEL RC WANT WHAT: after `scan LABEL ... --signal ...`
-# returned RC, one pass line when the signal was sent and the run reached
+# returned RC, one ok line when the signal was sent and the run reached
 # exit_group with zero hits and exit code WANT; else one fail line saying
 # which of those it missed. (The result moment is never reached: on a
 # signal nothing is printed on stdout.)
@@ -55,7 +47,7 @@ judge_signal_run() {
 	elif [ "$exit_hits" -gt 0 ]; then
 		fail "$what: $exit_hits secret copies left at exit_group (HIT lines above)"
 	elif [ "$rc" -eq 0 ] || grep -q "\] exit code $want\$" "$WORK/$label.out"; then
-		pass "$what: exit $want, zero hits at exit_group"
+		ok "$what: exit $want, zero hits at exit_group"
 	else
 		got=$("$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["exit_code"], r["exit_signal"])' \
 			"$WORK/run-$label/report.json")
@@ -63,7 +55,7 @@ judge_signal_run() {
 	fi
 }
 
-# judge_debug_log WHAT LOG RC WANT SECRETS...: one pass line when a --debug
+# judge_debug_log WHAT LOG RC WANT SECRETS...: one ok line when a --debug
 # run exited WANT (RC), printed debug lines into LOG and no secret form or
 # unredacted credential header (custody-check.py text); else one fail line.
 judge_debug_log() {
@@ -77,7 +69,7 @@ judge_debug_log() {
 	elif ! grep -q "^debug: " "$log"; then
 		fail "$what: --debug printed no debug line"
 	elif [ "$crc" -eq 0 ]; then
-		pass "$what: --debug output ($(grep -c '^debug: ' "$log") debug lines) holds no secret"
+		ok "$what: --debug output ($(grep -c '^debug: ' "$log") debug lines) holds no secret"
 	else
 		fail "$what: secret or credential in --debug output (above)"
 	fi

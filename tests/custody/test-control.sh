@@ -20,14 +20,14 @@ for spec in "heap|^\[(heap|anon)\]$" "secure|^\[anon\]$" "stack|^\[anon\]$"; do
 	r=$(hits_at "control-$mode" result "$where")
 	e=$(hits_at "control-$mode" exit "$where")
 	if [ "$rc" -eq 1 ] && [ "$r" -ge 1 ] && [ "$e" -ge 1 ]; then
-		pass "control $mode: leaked copy found at result ($r) and exit ($e) in $where"
+		ok "control $mode: leaked copy found at result ($r) and exit ($e) in $where"
 	else
 		fail "control $mode: leaked copy not found (harness rc $rc, result $r, exit $e)"
 	fi
 	scan "control-$mode-ok" --key "$WORK/key.pem" --expect-exit 0 -- "$LEAK" "$mode-ok" "$WORK/key.pem"
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
-		pass "control $mode-ok: correct twin shows zero hits at both moments"
+		ok "control $mode-ok: correct twin shows zero hits at both moments"
 	else
 		fail "control $mode-ok: twin should show zero hits (harness rc $rc)"
 	fi
@@ -38,7 +38,7 @@ rc=$?
 r=$(hits_at control-registers result "vector registers")
 e=$(hits_at control-registers exit)
 if [ "$rc" -eq 1 ] && [ "$r" -ge 1 ] && [ "$e" -eq 0 ]; then
-	pass "control registers: key bytes found in the vector registers ($r), none at exit"
+	ok "control registers: key bytes found in the vector registers ($r), none at exit"
 else
 	fail "control registers: expected register hits at result only (rc $rc, result $r, exit $e)"
 fi
@@ -52,7 +52,7 @@ rc=$?
 r=$(hits_at control-late result)
 e=$(hits_at control-late exit)
 if [ "$rc" -eq 1 ] && [ "$r" -ge 1 ] && [ "$e" -ge 1 ] && grep -q "HIT .*late key" "$WORK/control-late.out"; then
-	pass "control late key: a copy of a key learnt after the run is found at result ($r) and exit ($e)"
+	ok "control late key: a copy of a key learnt after the run is found at result ($r) and exit ($e)"
 else
 	fail "control late key: leaked copy not found (harness rc $rc, result $r, exit $e)"
 fi
@@ -60,14 +60,14 @@ rm -f "$WORK/late.pem"
 scan control-late-ok --late-key "$WORK/late.pem" --late-key-cmd "cp '$WORK/key.pem' '$WORK/late.pem'" \
 	--expect-exit 0 -- "$LEAK" heap-ok "$WORK/key.pem"
 if [ $? -eq 0 ] && grep -q "late key learnt" "$WORK/control-late-ok.out"; then
-	pass "control late key ok: the wiped twin shows zero hits"
+	ok "control late key ok: the wiped twin shows zero hits"
 else
 	fail "control late key ok: twin should show zero hits"
 fi
 scan control-late-fails --late-key "$WORK/none.pem" --late-key-cmd "false" \
 	--expect-exit 0 -- "$LEAK" heap-ok "$WORK/key.pem"
 if [ $? -eq 3 ] && grep -q "HARNESS FAILURE: the late key could not be learnt" "$WORK/control-late-fails.out"; then
-	pass "control late key: a key that cannot be learnt is a harness failure, not a pass"
+	ok "control late key: a key that cannot be learnt is a harness failure, not a pass"
 else
 	fail "control late key: a failed late-key command must fail the run"
 fi
@@ -78,7 +78,7 @@ scan control-short --pin "done stack-ok" --expect-exit 0 -- "$LEAK" stack-ok "$W
 rc=$?
 e=$(hits_at control-short exit)
 if [ "$rc" -eq 1 ] && [ "$e" -ge 1 ]; then
-	pass "control short secret: a 13-byte needle is found whole ($e)"
+	ok "control short secret: a 13-byte needle is found whole ($e)"
 else
 	fail "control short secret: 13-byte needle not found (rc $rc, exit $e)"
 fi

@@ -17,7 +17,7 @@ TRACE=(strace -f -qq -s 1000000 -xx -yy
 out=$("${CHECK[@]}" strace "$WORK/control.strace" --key "$M/rsa-pkcs8.pem")
 if [ $? -eq 1 ] && grep -q "SECRET in writes to fd" <<<"$out" &&
 	grep -q "UNEXPECTED FILE CREATED $WORK/copy.pem" <<<"$out"; then
-	pass "control: a key written to a new file is found (write and creation)"
+	ok "control: a key written to a new file is found (write and creation)"
 else
 	fail "control: checker missed a key written to disk: $out"
 fi
@@ -38,7 +38,7 @@ run_flow() {
 	if [ "$rc" -ne "$F_EXIT" ]; then
 		fail "$F_NAME: exit code $rc, expected $F_EXIT"
 	elif [ "$crc" -eq 0 ]; then
-		pass "$F_NAME: no secret written to any descriptor, no file created"
+		ok "$F_NAME: no secret written to any descriptor, no file created"
 	else
 		fail "$F_NAME: secret on a descriptor or a file created (above)"
 	fi
@@ -61,7 +61,7 @@ while IFS= read -r line; do run_flow "$line"; done < <(check_flows)
 ) || fail "control: plain-HTTP endpoint did not start"
 out=$("${CHECK[@]}" strace "$WORK/http.strace" --key "$M/rsa-pkcs8.pem" --public-file "$M/rsa-pkcs8.crt")
 if grep -q "SECRET in writes to fd [0-9]*<TCP:.*base64(PKCS#8 PEM)" <<<"$out"; then
-	pass "control: over plain HTTP the key (base64 of its PEM) is found on the socket"
+	ok "control: over plain HTTP the key (base64 of its PEM) is found on the socket"
 else
 	fail "control: the key sent over plain HTTP was not found on the socket: $out"
 fi

@@ -18,23 +18,23 @@ scan hardening --hardening --key "$M/rsa-pkcs1.pem" --public-file "$M/rsa-pkcs1.
 	--expect-exit 0 -- "$ACMBRIDGE" "${args[@]}"
 rc=$?
 read -r dumpable core flags <<<"$(report hardening)"
-[ "$dumpable" = 0 ] && pass "process is not dumpable (PR_GET_DUMPABLE 0)" ||
+[ "$dumpable" = 0 ] && ok "process is not dumpable (PR_GET_DUMPABLE 0)" ||
 	fail "process is dumpable ($dumpable)"
-[ "$core" = 0/0 ] && pass "core size limit 0/0" || fail "core size limit $core, want 0/0"
+[ "$core" = 0/0 ] && ok "core size limit 0/0" || fail "core size limit $core, want 0/0"
 case " $flags " in
-*" lo "*" dd "* | *" dd "*" lo "*) pass "secure heap locked and excluded from dumps ($flags)" ;;
+*" lo "*" dd "* | *" dd "*" lo "*) ok "secure heap locked and excluded from dumps ($flags)" ;;
 *) fail "secure heap VmFlags '$flags': want lo and dd" ;;
 esac
-[ "$rc" -eq 0 ] && pass "hardened run: zero hits" || fail "hardened run: harness status $rc"
+[ "$rc" -eq 0 ] && ok "hardened run: zero hits" || fail "hardened run: harness status $rc"
 
 "${NOLOCK[@]}" "$ACMBRIDGE" --debug "${args[@]}" >/dev/null 2>"$WORK/nolock.err"
 if grep -q "secure heap NOT locked" "$WORK/nolock.err"; then
-	pass "--debug reports the mlock failure under ulimit -l 0"
+	ok "--debug reports the mlock failure under ulimit -l 0"
 else
 	fail "--debug did not report the mlock failure: $(head -n1 "$WORK/nolock.err")"
 fi
 "$ACMBRIDGE" --debug "${args[@]}" >/dev/null 2>"$WORK/lock.err"
-grep -q "secure heap locked" "$WORK/lock.err" && pass "--debug reports the secure heap locked normally" ||
+grep -q "secure heap locked" "$WORK/lock.err" && ok "--debug reports the secure heap locked normally" ||
 	fail "--debug does not report a locked heap: $(head -n1 "$WORK/lock.err")"
 
 # The harness itself runs inside the limits so the program inherits them.
@@ -45,8 +45,8 @@ rc=$?
 read -r dumpable core flags <<<"$(report hardening-nolock)"
 case " $flags " in
 *" lo "*) fail "secure heap locked although mlock was impossible ($flags)" ;;
-*" dd "*) pass "unlocked secure heap still excluded from dumps ($flags)" ;;
+*" dd "*) ok "unlocked secure heap still excluded from dumps ($flags)" ;;
 *) fail "unlocked secure heap VmFlags '$flags': want dd" ;;
 esac
-[ "$rc" -eq 0 ] && pass "unlocked run: zero hits" || fail "unlocked run: harness status $rc"
+[ "$rc" -eq 0 ] && ok "unlocked run: zero hits" || fail "unlocked run: harness status $rc"
 finish

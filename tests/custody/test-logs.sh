@@ -13,7 +13,7 @@ CHECK=("$PY" "$here/custody-check.py")
 { echo "debug: loading"; sed -n 5p "$M/rsa-pkcs8.pem"; echo "> Authorization: AWS4-HMAC-SHA256 Credential=AKIA/x, Signature=00"; } >"$WORK/control.log"
 out=$("${CHECK[@]}" text "$WORK/control.log" --key "$M/rsa-pkcs8.pem")
 if [ $? -eq 1 ] && grep -q "SECRET in" <<<"$out" && grep -q "UNREDACTED" <<<"$out"; then
-	pass "control: one PEM line of the key and an unredacted header are found in a log"
+	ok "control: one PEM line of the key and an unredacted header are found in a log"
 else
 	fail "control: checker missed a key line or header in a log: $out"
 fi

@@ -22,7 +22,7 @@ run_flow() {
 	scan "mem-$F_NAME" "${F_SECRETS[@]}" "${opts[@]}" "${env_opts[@]}" -- "${F_PROG[@]}" "${F_ARGS[@]}"
 	rc=$?
 	case $rc in
-	0) pass "$F_NAME: zero hits at result and exit, exit code $F_EXIT" ;;
+	0) ok "$F_NAME: zero hits at result and exit, exit code $F_EXIT" ;;
 	1) fail "$F_NAME: secret copies found (see HIT and ORIGIN lines above)" ;;
 	2) fail "$F_NAME: a moment was not reached or exit code was not $F_EXIT" ;;
 	*) fail "$F_NAME: harness failure" ;;
@@ -82,7 +82,7 @@ for mode in imds container; do
 		--origin -- "$ACMBRIDGE" "${IMPORT_ARGS[@]}"
 	rc=$?
 	if [ $rc -eq 0 ] && [ -s "$WORK/$mode.log" ]; then
-		pass "import with $mode credentials: zero hits at result and exit ($(wc -l <"$WORK/$mode.log") requests to the $mode server)"
+		ok "import with $mode credentials: zero hits at result and exit ($(wc -l <"$WORK/$mode.log") requests to the $mode server)"
 	else
 		fail "import with $mode credentials: secret copies found, exit code not 0 or no request to the $mode server (harness status $rc)"
 	fi

@@ -26,7 +26,7 @@ pca_pending_polls 0
 scan pca-memory "${SECRETS[@]}" --env "ACMB_TEST_KEYGEN_FILE=$M/ec-pkcs8.pem" \
 	--result-fd 1 --expect-exit 0 --origin -- "${ISSUE[@]}"
 case $? in
-0) pass "issue, key in memory: zero hits at result and exit, exit code 0" ;;
+0) ok "issue, key in memory: zero hits at result and exit, exit code 0" ;;
 *) fail "issue, key in memory: secret copies found or exit code not 0 (above)" ;;
 esac
 
@@ -69,7 +69,7 @@ disk_and_logs() {
 	if [ "$rc" -ne "$want" ]; then
 		fail "$name: disk: exit code $rc, expected $want: $(head -c 400 "$WORK/$name.out")"
 	elif [ "$crc" -eq 0 ]; then
-		pass "$name: disk: no secret written to any descriptor, no file created but $allow"
+		ok "$name: disk: no secret written to any descriptor, no file created but $allow"
 	else
 		fail "$name: disk: secret on a descriptor or a file created (above)"
 	fi
@@ -124,7 +124,7 @@ scan pca-token "${TSECRETS[@]}" --late-key "$WORK/t1.key" --late-key-cmd "$(lear
 	--late-public "$WORK/t1.crt" --result-fd 1 --expect-exit 0 --origin \
 	-- "${ISSUE[@]}" --key-store "pkcs11:token=custody;object=t1" "${TOKEN_OPTS[@]}"
 case $? in
-0) pass "issue, key in the token: zero hits of the token's key, the PIN and the AWS secret at result and exit, exit code 0" ;;
+0) ok "issue, key in the token: zero hits of the token's key, the PIN and the AWS secret at result and exit, exit code 0" ;;
 *) fail "issue, key in the token: secret copies found, key not learnt or exit code not 0 (above)" ;;
 esac
 

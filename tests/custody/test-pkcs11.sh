@@ -51,7 +51,7 @@ while IFS='|' read -r name want fd secrets envs args; do
 		--origin -- "$ACMBRIDGE" "${argv[@]}"
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
-		pass "$name: memory: zero hits at result and exit, exit code $want"
+		ok "$name: memory: zero hits at result and exit, exit code $want"
 	elif [ "$rc" -eq 1 ]; then
 		fail "$name: memory: secret copies found (HIT and ORIGIN lines above)"
 	else
@@ -65,7 +65,7 @@ while IFS='|' read -r name want fd secrets envs args; do
 		--allow-create "^$W/tokens/" "${sec[@]}")
 	crc=$?
 	sed 's/^/    /' <<<"$out"
-	[ "$crc" -eq 0 ] && pass "$name: disk: nothing secret written, no file but the audit log created" ||
+	[ "$crc" -eq 0 ] && ok "$name: disk: nothing secret written, no file but the audit log created" ||
 		fail "$name: disk: secret written or unexpected file (above)"
 
 	env "${UNSET_TEST_SECRETS[@]}" "${ev[@]}" "$ACMBRIDGE" --debug "${argv[@]}" </dev/null \
@@ -73,7 +73,7 @@ while IFS='|' read -r name want fd secrets envs args; do
 	out=$("${CHECK[@]}" text "$WORK/$name.log" "$W/audit.log" "${sec[@]}")
 	crc=$?
 	sed 's/^/    /' <<<"$out"
-	[ "$crc" -eq 0 ] && pass "$name: logs: --debug output and audit log hold no secret" ||
+	[ "$crc" -eq 0 ] && ok "$name: logs: --debug output and audit log hold no secret" ||
 		fail "$name: logs: secret in --debug output or audit log (above)"
 done < <(p11_flows)
 
@@ -124,7 +124,7 @@ for obj in rsa2048-plain p256-plain; do
 		--result-fd 2 --expect-exit 4 --origin -- "$ACMBRIDGE" check --module "$FAULTY" \
 		--pin-file "$W/pin" --audit-log "$W/audit.log" --certificate "$(uri "$obj")"
 	if [ $? -eq 0 ] && grep -q "CKR_DEVICE_REMOVED" "$WORK/run-fault-$obj/stderr"; then
-		pass "$obj: token gone at read $lo of $lo: exit 4, zero hits at result and exit ($(grep -m1 CKR_DEVICE_REMOVED "$WORK/run-fault-$obj/stderr"))"
+		ok "$obj: token gone at read $lo of $lo: exit 4, zero hits at result and exit ($(grep -m1 CKR_DEVICE_REMOVED "$WORK/run-fault-$obj/stderr"))"
 	else
 		fail "$obj: token gone at read $lo: secret copies found, or not exit 4 with CKR_DEVICE_REMOVED (above)"
 	fi
@@ -140,7 +140,7 @@ scan fault-after-wrap --key "$P/p256-sens.key" --public-file "$P/p256-sens.pem" 
 	--origin -- "$ACMBRIDGE" import "${EP[@]}" --module "$FAULTY" --pin-file "$W/pin" \
 	--audit-log "$W/audit.log" --certificate "$(uri p256-sens)"
 if [ $? -eq 0 ] && [ "$(tail -n1 "$W/audit.log" | grep -c '"result":"imported"')" -eq 1 ]; then
-	pass "token pulled after C_WrapKey: export completes, imported, zero hits at result and exit"
+	ok "token pulled after C_WrapKey: export completes, imported, zero hits at result and exit"
 else
 	fail "token pulled after C_WrapKey: secret copies found, or not imported (above)"
 fi
@@ -154,7 +154,7 @@ scan fault-generated-wrapping-key --key "$P/rsa2048-sens.key" --public-file "$P/
 	--result-fd 1 --expect-exit 0 --origin -- "$ACMBRIDGE" import "${EP[@]}" --module "$FAULTY" \
 	--pin-file "$W/pin" --audit-log "$W/audit.log" --certificate "$(uri rsa2048-sens)"
 if [ $? -eq 0 ]; then
-	pass "wrapping key generated in the token (placing refused): imported, zero hits at result and exit"
+	ok "wrapping key generated in the token (placing refused): imported, zero hits at result and exit"
 else
 	fail "wrapping key generated in the token: secret copies found or exit code not 0 (above)"
 fi

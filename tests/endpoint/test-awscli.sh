@@ -8,21 +8,14 @@ set -euo pipefail
 export PYTHON3=${PYTHON3:-/usr/bin/python3}
 source "$ACMB_TESTS_DIR/lib/endpoint.sh"
 source "$ACMB_TESTS_DIR/endpoint/pki.sh"
+# shellcheck source=../lib/assert.sh
+source "$ACMB_TESTS_DIR/lib/assert.sh"
 
 export AWS_MAX_ATTEMPTS=1 AWS_PAGER="" AWS_RETRY_MODE=standard
 AWS=/usr/bin/aws
-PASSED=0
-FAILED=0
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/acmb-awscli.XXXXXX")
 cleanup() { endpoint_stop; rm -rf "$WORK"; }
 
-pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $1${2:+: $2}"; }
-
-# check NAME ACTUAL EXPECTED
-check() {
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$2', want '$3'"; fi
-}
 
 acm() {
 	local -a tls=()
@@ -44,7 +37,7 @@ expect_error() {
 	elif ! grep -qF -- "$text" "$WORK/err"; then
 		fail "$name" "no '$text' in: $(head -c 400 "$WORK/err")"
 	else
-		pass "$name"
+		ok "$name"
 	fi
 }
 
@@ -65,42 +58,42 @@ life_cycle() {
 		--tags Key=team,Value=edge Key=env,Value=test \
 		--query CertificateArn --output text)
 	if [[ "$arn" =~ ^arn:aws:acm:us-east-1:123456789012:certificate/[0-9a-f-]{36}$ ]]; then
-		pass "$scheme: import returns an ACM ARN"
+		ok "$scheme: import returns an ACM ARN"
 	else
 		fail "$scheme: import returns an ACM ARN" "$arn"
 	fi
 
 	out=$(acm describe-certificate --certificate-arn "$arn")
-	check "$scheme: describe KeyAlgorithm" \
+	expect_eq "$scheme: describe KeyAlgorithm" \
 		"$(jq -r .Certificate.KeyAlgorithm <<<"$out")" RSA-2048
-	check "$scheme: describe Type/Status" \
+	expect_eq "$scheme: describe Type/Status" \
 		"$(jq -r '.Certificate | .Type + "/" + .Status' <<<"$out")" IMPORTED/ISSUED
-	check "$scheme: describe Serial" \
+	expect_eq "$scheme: describe Serial" \
 		"$(jq -r .Certificate.Serial <<<"$out")" "$(pki_serial "$P/rsa.pem")"
-	check "$scheme: describe DomainName and SANs" \
+	expect_eq "$scheme: describe DomainName and SANs" \
 		"$(jq -r '.Certificate | .DomainName + " " + (.SubjectAlternativeNames | join(","))' <<<"$out")" \
 		"www.example.test www.example.test,alt.www.example.test"
-	check "$scheme: describe ExtendedKeyUsages" \
+	expect_eq "$scheme: describe ExtendedKeyUsages" \
 		"$(jq -r '[.Certificate.ExtendedKeyUsages[].Name] | join(",")' <<<"$out")" \
 		"TLS_WEB_SERVER_AUTHENTICATION,TLS_WEB_CLIENT_AUTHENTICATION"
-	check "$scheme: describe KeyUsages" \
+	expect_eq "$scheme: describe KeyUsages" \
 		"$(jq -r '[.Certificate.KeyUsages[].Name] | join(",")' <<<"$out")" \
 		"DIGITAL_SIGNATURE,KEY_ENCIPHERMENT"
-	check "$scheme: describe Issuer/SignatureAlgorithm/RenewalEligibility" \
+	expect_eq "$scheme: describe Issuer/SignatureAlgorithm/RenewalEligibility" \
 		"$(jq -r '.Certificate | .Issuer + "/" + .SignatureAlgorithm + "/" + .RenewalEligibility' <<<"$out")" \
 		"acmbridge test/SHA256WITHRSA/INELIGIBLE"
-	check "$scheme: describe has ImportedAt, no CreatedAt" \
+	expect_eq "$scheme: describe has ImportedAt, no CreatedAt" \
 		"$(jq -r '.Certificate | (has("ImportedAt") | tostring) + (has("CreatedAt") | tostring)' <<<"$out")" \
 		"truefalse"
 
 	acm get-certificate --certificate-arn "$arn" >"$WORK/get.json"
 	jq -r .Certificate "$WORK/get.json" >"$WORK/got-cert.pem"
 	jq -r .CertificateChain "$WORK/get.json" >"$WORK/got-chain.pem"
-	check "$scheme: get-certificate returns the certificate" \
+	expect_eq "$scheme: get-certificate returns the certificate" \
 		"$(pki_fingerprint "$WORK/got-cert.pem")" "$(pki_fingerprint "$P/rsa.pem")"
-	check "$scheme: get-certificate returns the chain, issuer first" \
+	expect_eq "$scheme: get-certificate returns the chain, issuer first" \
 		"$(pki_fingerprint "$WORK/got-chain.pem")" "$(pki_fingerprint "$P/int.pem")"
-	check "$scheme: get-certificate chain has 2 certificates" \
+	expect_eq "$scheme: get-certificate chain has 2 certificates" \
 		"$(grep -c 'BEGIN CERTIFICATE' "$WORK/got-chain.pem")" 2
 
 	ec_arn=$(acm import-certificate --certificate "fileb://$P/ec.pem" \
@@ -115,66 +108,66 @@ life_cycle() {
 		--private-key "fileb://$P/self.key" \
 		--query CertificateArn --output text)
 	LAST_SELF_ARN=$self_arn
-	check "$scheme: EC certificate described as EC-prime256v1" \
+	expect_eq "$scheme: EC certificate described as EC-prime256v1" \
 		"$(acm describe-certificate --certificate-arn "$ec_arn" --query Certificate.KeyAlgorithm --output text)" \
 		EC-prime256v1
-	check "$scheme: self-signed import without chain works" \
+	expect_eq "$scheme: self-signed import without chain works" \
 		"$(acm describe-certificate --certificate-arn "$self_arn" --query Certificate.DomainName --output text)" \
 		self.example.test
 
 	acm list-certificates >"$WORK/list.json"
 	if in_list "$arn" <"$WORK/list.json" && in_list "$self_arn" <"$WORK/list.json"; then
-		pass "$scheme: default list shows RSA-2048"
+		ok "$scheme: default list shows RSA-2048"
 	else
 		fail "$scheme: default list shows RSA-2048"
 	fi
 	if in_list "$ec_arn" <"$WORK/list.json" || in_list "$big_arn" <"$WORK/list.json"; then
 		fail "$scheme: default list hides EC and RSA-4096"
 	else
-		pass "$scheme: default list hides EC and RSA-4096"
+		ok "$scheme: default list hides EC and RSA-4096"
 	fi
-	check "$scheme: list summary KeyAlgorithm and InUse" \
+	expect_eq "$scheme: list summary KeyAlgorithm and InUse" \
 		"$(jq -r --arg a "$arn" '.CertificateSummaryList[] | select(.CertificateArn == $a) | .KeyAlgorithm + " " + (.InUse | tostring)' "$WORK/list.json")" \
 		"RSA-2048 false"
 	acm list-certificates --includes keyTypes=EC_prime256v1,RSA_4096 >"$WORK/list2.json"
 	if in_list "$ec_arn" <"$WORK/list2.json" && in_list "$big_arn" <"$WORK/list2.json" &&
 		! in_list "$arn" <"$WORK/list2.json"; then
-		pass "$scheme: --includes keyTypes shows exactly EC and RSA-4096"
+		ok "$scheme: --includes keyTypes shows exactly EC and RSA-4096"
 	else
 		fail "$scheme: --includes keyTypes shows exactly EC and RSA-4096"
 	fi
-	check "$scheme: --certificate-statuses EXPIRED lists none" \
+	expect_eq "$scheme: --certificate-statuses EXPIRED lists none" \
 		"$(acm list-certificates --certificate-statuses EXPIRED --query 'length(CertificateSummaryList)' --output text)" 0
 	acm list-certificates --page-size 1 --max-items 1 >"$WORK/page.json"
-	check "$scheme: pagination: one item and a NextToken" \
+	expect_eq "$scheme: pagination: one item and a NextToken" \
 		"$(jq -r '(.CertificateSummaryList | length | tostring) + " " + (has("NextToken") | tostring)' "$WORK/page.json")" \
 		"1 true"
-	check "$scheme: pagination: page-size 1 follows NextToken to the end" \
+	expect_eq "$scheme: pagination: page-size 1 follows NextToken to the end" \
 		"$(acm list-certificates --page-size 1 | jq '.CertificateSummaryList | length')" \
 		"$(jq '.CertificateSummaryList | length' "$WORK/list.json")"
 
 	acm add-tags-to-certificate --certificate-arn "$arn" \
 		--tags Key=owner,Value=ops Key=flag
-	check "$scheme: tags after add" \
+	expect_eq "$scheme: tags after add" \
 		"$(acm list-tags-for-certificate --certificate-arn "$arn" | jq -r '[.Tags[] | .Key + "=" + (.Value // "")] | sort | join(",")')" \
 		"env=test,flag=,owner=ops,team=edge"
 	acm remove-tags-from-certificate --certificate-arn "$arn" \
 		--tags Key=team Key=owner,Value=someone-else
-	check "$scheme: remove by key; value must match when given" \
+	expect_eq "$scheme: remove by key; value must match when given" \
 		"$(acm list-tags-for-certificate --certificate-arn "$arn" | jq -r '[.Tags[] | .Key] | sort | join(",")')" \
 		"env,flag,owner"
 
-	check "$scheme: reimport keeps the ARN" \
+	expect_eq "$scheme: reimport keeps the ARN" \
 		"$(acm import-certificate --certificate-arn "$arn" \
 			--certificate "fileb://$P/rsa2.pem" --private-key "fileb://$P/rsa2.key" \
 			--certificate-chain "fileb://$P/chain.pem" \
 			--query CertificateArn --output text)" "$arn"
-	check "$scheme: reimport replaced the certificate" \
+	expect_eq "$scheme: reimport replaced the certificate" \
 		"$(acm describe-certificate --certificate-arn "$arn" --query Certificate.Serial --output text)" \
 		"$(pki_serial "$P/rsa2.pem")"
-	check "$scheme: reimport counted, not duplicated" \
+	expect_eq "$scheme: reimport counted, not duplicated" \
 		"$(endpoint_certs | jq -r --arg a "$arn" '[.certificates[] | select(.arn == $a) | .import_count] | map(tostring) | join(",")')" 2
-	check "$scheme: reimport kept the tags" \
+	expect_eq "$scheme: reimport kept the tags" \
 		"$(acm list-tags-for-certificate --certificate-arn "$arn" --query 'length(Tags)' --output text)" 3
 
 	expect_error "$scheme: tags on reimport refused" ValidationException \
@@ -197,7 +190,7 @@ life_cycle() {
 	acm delete-certificate --certificate-arn "$arn"
 	expect_error "$scheme: deleted certificate is gone" ResourceNotFoundException \
 		"$arn" describe-certificate --certificate-arn "$arn"
-	check "$scheme: delete removed exactly one" "$(endpoint_cert_count)" $((count_before - 1))
+	expect_eq "$scheme: delete removed exactly one" "$(endpoint_cert_count)" $((count_before - 1))
 	expect_error "$scheme: unknown ARN" ResourceNotFoundException \
 		"Could not find certificate" describe-certificate --certificate-arn \
 		arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000000
@@ -232,11 +225,11 @@ AWS_ACCESS_KEY_ID=$ACMB_TEST_STS_ACCESS_KEY_ID \
 if AWS_ACCESS_KEY_ID=$ACMB_TEST_STS_ACCESS_KEY_ID \
 	AWS_SECRET_ACCESS_KEY=$ACMB_TEST_STS_SECRET_ACCESS_KEY \
 	AWS_SESSION_TOKEN=$ACMB_TEST_STS_SESSION_TOKEN acm list-certificates >/dev/null 2>"$WORK/err"; then
-	pass "temporary key with its session token"
+	ok "temporary key with its session token"
 else
 	fail "temporary key with its session token" "$(cat "$WORK/err")"
 fi
-check "request log: token was signed" \
+expect_eq "request log: token was signed" \
 	"$(endpoint_requests | jq -r '.requests[-1] | .auth + " " + (.signed["x-amz-security-token"] | tostring) + " " + (.signed.host | tostring) + " " + (.signed["x-amz-target"] | tostring)')" \
 	"ok true true true"
 expect_error "certificate field with two certificates" ValidationException \
@@ -278,21 +271,20 @@ endpoint_stop
 # ---- over HTTPS
 endpoint_start --tls
 case "$ACMB_ENDPOINT_URL" in
-https://127.0.0.1:*) pass "https: ready file gives an https URL" ;;
+https://127.0.0.1:*) ok "https: ready file gives an https URL" ;;
 *) fail "https: ready file gives an https URL" "$ACMB_ENDPOINT_URL" ;;
 esac
 if "$AWS" --endpoint-url "$ACMB_ENDPOINT_URL" acm list-certificates >/dev/null 2>"$WORK/err"; then
 	fail "https: untrusted test CA is refused without --ca-bundle"
 elif grep -q "SSL" "$WORK/err"; then
-	pass "https: untrusted test CA is refused without --ca-bundle"
+	ok "https: untrusted test CA is refused without --ca-bundle"
 else
 	fail "https: untrusted test CA is refused without --ca-bundle" "$(head -c 300 "$WORK/err")"
 fi
-check "https: state survived the restart" \
+expect_eq "https: state survived the restart" \
 	"$(acm describe-certificate --certificate-arn "$LAST_SELF_ARN" --query Certificate.DomainName --output text)" \
 	self.example.test
 life_cycle https
 endpoint_stop
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+finish

@@ -7,19 +7,14 @@ set -euo pipefail
 : "${ACMB_TESTS_DIR:=$(cd "$(dirname "$0")/.." && pwd)}"
 export PYTHON3=${PYTHON3:-/usr/bin/python3}
 source "$ACMB_TESTS_DIR/lib/endpoint.sh"
+# shellcheck source=../lib/assert.sh
+source "$ACMB_TESTS_DIR/lib/assert.sh"
 
 export AWS_MAX_ATTEMPTS=1 AWS_PAGER="" AWS_RETRY_MODE=standard
-PASSED=0
-FAILED=0
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/acmb-faults.XXXXXX")
 cleanup() { endpoint_stop; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $1${2:+: $2}"; }
-check() {
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$2', want '$3'"; fi
-}
 
 # call OPERATION JSON: signed request with curl; sets RC (curl exit code),
 # STATUS (HTTP status, 000 when none) and BODY (file).
@@ -47,9 +42,9 @@ endpoint_start --fault '{"operation": "ListCertificates", "fault": "throttle"}'
 
 echo "# --fault given at start"
 call ListCertificates "$LIST"
-check "start-up fault throttles the first ListCertificates" "$STATUS $(error_type)" "400 ThrottlingException"
+expect_eq "start-up fault throttles the first ListCertificates" "$STATUS $(error_type)" "400 ThrottlingException"
 call ListCertificates "$LIST"
-check "start-up fault fires once (times defaults to 1)" "$STATUS" 200
+expect_eq "start-up fault fires once (times defaults to 1)" "$STATUS" 200
 
 echo "# faults that refuse the request"
 # fault-kind expected-status expected-__type-or-empty
@@ -58,13 +53,13 @@ while read -r kind want_status want_type; do
 	before=$(endpoint_cert_count)
 	call ImportCertificate "$IMPORT"
 	[ "$want_type" = "-" ] && want_type=""
-	check "$kind: status and error type" "$STATUS $(error_type)" "$want_status $want_type"
+	expect_eq "$kind: status and error type" "$STATUS $(error_type)" "$want_status $want_type"
 	if [ "$want_status" = 400 ] || [ "$want_status" = 500 ] || [ "$want_status" = 503 ]; then
-		check "$kind: x-amzn-ErrorType header" \
+		expect_eq "$kind: x-amzn-ErrorType header" \
 			"$(tr -d '\r' <"$WORK/headers" | sed -n 's/^x-amzn-ErrorType: //ip')" "$want_type"
 	fi
-	check "$kind: nothing imported" "$(endpoint_cert_count)" "$before"
-	check "$kind: logged as fault, not applied" \
+	expect_eq "$kind: nothing imported" "$(endpoint_cert_count)" "$before"
+	expect_eq "$kind: logged as fault, not applied" \
 		"$(last_log '.fault + " " + (.applied | tostring)')" "$kind false"
 done <<-'EOF'
 	throttle 400 ThrottlingException
@@ -80,58 +75,58 @@ echo "# connection drops"
 endpoint_fault '{"operation": "ImportCertificate", "fault": "drop-before"}'
 before=$(endpoint_cert_count)
 call ImportCertificate "$IMPORT"
-check "drop-before: client gets an empty reply (curl 52)" "$RC $STATUS" "52 000"
-check "drop-before: nothing imported" "$(endpoint_cert_count)" "$before"
+expect_eq "drop-before: client gets an empty reply (curl 52)" "$RC $STATUS" "52 000"
+expect_eq "drop-before: nothing imported" "$(endpoint_cert_count)" "$before"
 
 endpoint_fault '{"operation": "ImportCertificate", "fault": "drop-after"}'
 call ImportCertificate "$IMPORT"
-check "drop-after: client gets an empty reply (curl 52)" "$RC $STATUS" "52 000"
-check "drop-after: the import was applied anyway" "$(endpoint_cert_count)" $((before + 1))
-check "drop-after: log says dropped and applied" \
+expect_eq "drop-after: client gets an empty reply (curl 52)" "$RC $STATUS" "52 000"
+expect_eq "drop-after: the import was applied anyway" "$(endpoint_cert_count)" $((before + 1))
+expect_eq "drop-after: log says dropped and applied" \
 	"$(last_log '(.status | tostring) + " " + (.applied | tostring)')" "dropped true"
 
 echo "# answers that arrive late or broken"
 endpoint_fault '{"operation": "ImportCertificate", "fault": "malformed"}'
 call ImportCertificate "$IMPORT"
-check "malformed: HTTP 200" "$STATUS" 200
+expect_eq "malformed: HTTP 200" "$STATUS" 200
 if jq -e . "$BODY" >/dev/null 2>&1; then
 	fail "malformed: body is not JSON"
 else
-	pass "malformed: body is not JSON"
+	ok "malformed: body is not JSON"
 fi
-check "malformed: the import was applied" "$(endpoint_cert_count)" $((before + 2))
+expect_eq "malformed: the import was applied" "$(endpoint_cert_count)" $((before + 2))
 
 endpoint_fault '{"operation": "ImportCertificate", "fault": "slow", "delay": 0.5}'
 call ImportCertificate "$IMPORT"
-check "slow: answered normally" "$STATUS $(jq -r '.CertificateArn | startswith("arn:aws:acm:")' "$BODY")" "200 true"
-check "slow: logged as slow and applied" \
+expect_eq "slow: answered normally" "$STATUS $(jq -r '.CertificateArn | startswith("arn:aws:acm:")' "$BODY")" "200 true"
+expect_eq "slow: logged as slow and applied" \
 	"$(last_log '.fault + " " + (.applied | tostring)')" "slow true"
-check "slow: the import was applied once" "$(endpoint_cert_count)" $((before + 3))
+expect_eq "slow: the import was applied once" "$(endpoint_cert_count)" $((before + 3))
 
 echo "# matching and counting"
 endpoint_fault '{"operation": "ImportCertificate", "fault": "throttle", "times": 2}'
 call ListCertificates "$LIST"
-check "a rule for ImportCertificate leaves ListCertificates alone" "$STATUS" 200
+expect_eq "a rule for ImportCertificate leaves ListCertificates alone" "$STATUS" 200
 call ImportCertificate "$IMPORT"
 first=$STATUS
 call ImportCertificate "$IMPORT"
 second=$STATUS
 call ImportCertificate "$IMPORT"
-check "times=2 throttles exactly two imports" "$first $second $STATUS" "400 400 200"
+expect_eq "times=2 throttles exactly two imports" "$first $second $STATUS" "400 400 200"
 
 endpoint_fault '{"operation": "*", "fault": "503", "rate": 1.0}'
 call ListCertificates "$LIST"
 a=$STATUS
 call DescribeCertificate '{"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000000"}'
-check "operation '*' with rate 1.0 hits every operation" "$a $STATUS" "503 503"
+expect_eq "operation '*' with rate 1.0 hits every operation" "$a $STATUS" "503 503"
 endpoint_clear_faults
 call ListCertificates "$LIST"
-check "DELETE /__control/faults clears the rules" "$STATUS" 200
+expect_eq "DELETE /__control/faults clears the rules" "$STATUS" 200
 
 endpoint_fault '{"operation": "ListCertificates", "fault": "throttle", "rate": 0.0}'
 statuses=
 for _ in 1 2 3; do call ListCertificates "$LIST"; statuses="$statuses$STATUS "; done
-check "rate 0.0 never fires" "$statuses" "200 200 200 "
+expect_eq "rate 0.0 never fires" "$statuses" "200 200 200 "
 endpoint_clear_faults
 
 # The same seed gives the same sequence of hits.
@@ -144,9 +139,9 @@ seq_for_seed() {
 }
 s1=$(seq_for_seed 42)
 s2=$(seq_for_seed 42)
-check "rate 0.5 with a seed repeats its sequence" "$s1" "$s2"
+expect_eq "rate 0.5 with a seed repeats its sequence" "$s1" "$s2"
 case "$s1" in
-*400*200* | *200*400*) pass "rate 0.5 with seed 42 both fires and lets through" ;;
+*400*200* | *200*400*) ok "rate 0.5 with seed 42 both fires and lets through" ;;
 *) fail "rate 0.5 with seed 42 both fires and lets through" "$s1" ;;
 esac
 endpoint_clear_faults
@@ -157,14 +152,14 @@ rc=0
 /usr/bin/aws --endpoint-url "$ACMB_ENDPOINT_URL" acm list-certificates \
 	>/dev/null 2>"$WORK/err" || rc=$?
 if [ "$rc" -ne 0 ] && grep -q "(ThrottlingException)" "$WORK/err"; then
-	pass "aws CLI: ThrottlingException"
+	ok "aws CLI: ThrottlingException"
 else
 	fail "aws CLI: ThrottlingException" "rc=$rc $(head -c 300 "$WORK/err")"
 fi
 endpoint_fault '{"operation": "ListCertificates", "fault": "throttle"}'
 if AWS_MAX_ATTEMPTS=3 /usr/bin/aws --endpoint-url "$ACMB_ENDPOINT_URL" \
 	acm list-certificates >/dev/null 2>"$WORK/err"; then
-	pass "aws CLI: one throttle is retried away with 3 attempts"
+	ok "aws CLI: one throttle is retried away with 3 attempts"
 else
 	fail "aws CLI: one throttle is retried away with 3 attempts" "$(head -c 300 "$WORK/err")"
 fi
@@ -175,14 +170,13 @@ for bad in '{"fault": "explode"}' '{"fault": "throttle", "times": 0}' \
 	'{"fault": "throttle", "times": 1, "rate": 0.5}' 'not json'; do
 	code=$(curl -sS -o "$WORK/ctl" -w '%{http_code}' -X POST \
 		--data-binary "$bad" "$ACMB_ENDPOINT_URL/__control/faults")
-	check "bad rule refused with 400: $bad" "$code" 400
+	expect_eq "bad rule refused with 400: $bad" "$code" 400
 done
-check "no rule was added by the bad requests" \
+expect_eq "no rule was added by the bad requests" \
 	"$(curl -sS "$ACMB_ENDPOINT_URL/__control/faults" | jq '.faults | length')" 0
 
 echo "# reset"
 endpoint_reset
-check "POST /__control/reset empties the certificates" "$(endpoint_cert_count)" 0
+expect_eq "POST /__control/reset empties the certificates" "$(endpoint_cert_count)" 0
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+finish

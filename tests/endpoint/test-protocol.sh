@@ -8,9 +8,9 @@ set -euo pipefail
 : "${ACMB_TESTS_DIR:=$(cd "$(dirname "$0")/.." && pwd)}"
 export PYTHON3=${PYTHON3:-/usr/bin/python3}
 source "$ACMB_TESTS_DIR/lib/endpoint.sh"
+# shellcheck source=../lib/assert.sh
+source "$ACMB_TESTS_DIR/lib/assert.sh"
 
-PASSED=0
-FAILED=0
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/acmb-protocol.XXXXXX")
 SERVER_PID=
 cleanup() {
@@ -18,11 +18,6 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $1${2:+: $2}"; }
-check() {
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$2', want '$3'"; fi
-}
 
 endpoint_start
 
@@ -32,8 +27,8 @@ run_py() {
 	"$PYTHON3" "$ACMB_TESTS_DIR/endpoint/protocol_check.py" "$@" | tee "$WORK/py.out" || rc=$?
 	summary=$(tail -1 "$WORK/py.out")
 	if [[ "$summary" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-		PASSED=$((PASSED + BASH_REMATCH[1]))
-		FAILED=$((FAILED + BASH_REMATCH[2]))
+		ASSERT_PASSED=$((ASSERT_PASSED + BASH_REMATCH[1]))
+		ASSERT_FAILED=$((ASSERT_FAILED + BASH_REMATCH[2]))
 	else
 		fail "protocol_check.py $* ran to the end" "exit $rc"
 	fi
@@ -52,11 +47,11 @@ echo "# connections"
 curl -sv "$ACMB_ENDPOINT_URL/__control/faults" "$ACMB_ENDPOINT_URL/__control/faults" \
 	-o /dev/null -o /dev/null 2>"$WORK/keepalive"
 if grep -q "Re-using existing connection" "$WORK/keepalive"; then
-	pass "HTTP/1.1 keep-alive: second request reuses the connection"
+	ok "HTTP/1.1 keep-alive: second request reuses the connection"
 else
 	fail "HTTP/1.1 keep-alive: second request reuses the connection"
 fi
-check "control API: unknown route is 404" \
+expect_eq "control API: unknown route is 404" \
 	"$(curl -s -o /dev/null -w '%{http_code}' "$ACMB_ENDPOINT_URL/__control/nope")" 404
 endpoint_stop
 
@@ -67,33 +62,32 @@ mkdir -p "$WORK/state"
 	--fault '{"operation": "*", "fault": "throttle", "times": 3}' &
 SERVER_PID=$!
 for _ in $(seq 300); do [ -s "$WORK/ready.json" ] && break; sleep 0.1; done
-check "ready file: https URL on loopback" \
+expect_eq "ready file: https URL on loopback" \
 	"$(jq -r '.url | test("^https://127\\.0\\.0\\.1:[0-9]+$")' "$WORK/ready.json")" true
-check "ready file: pid of the server" "$(jq -r .pid "$WORK/ready.json")" "$SERVER_PID"
-check "ready file: ca_file is DIR/ca.pem" "$(jq -r .ca_file "$WORK/ready.json")" "$WORK/state/ca.pem"
+expect_eq "ready file: pid of the server" "$(jq -r .pid "$WORK/ready.json")" "$SERVER_PID"
+expect_eq "ready file: ca_file is DIR/ca.pem" "$(jq -r .ca_file "$WORK/ready.json")" "$WORK/state/ca.pem"
 url=$(jq -r .url "$WORK/ready.json")
-check "TLS: server certificate verifies against ca.pem for 127.0.0.1" \
+expect_eq "TLS: server certificate verifies against ca.pem for 127.0.0.1" \
 	"$(curl -s --cacert "$WORK/state/ca.pem" -o /dev/null -w '%{http_code}' "$url/__control/faults")" 200
-check "TLS: and for localhost" \
+expect_eq "TLS: and for localhost" \
 	"$(curl -s --cacert "$WORK/state/ca.pem" -o /dev/null -w '%{http_code}' \
 		--resolve "localhost:${url##*:}:127.0.0.1" "https://localhost:${url##*:}/__control/faults")" 200
-check "--fault at start is active" \
+expect_eq "--fault at start is active" \
 	"$(curl -s --cacert "$WORK/state/ca.pem" "$url/__control/faults" | jq -c '[.faults[] | .fault, .times_left]')" \
 	'["throttle",3]'
 kill -TERM "$SERVER_PID"
 rc=0
 wait "$SERVER_PID" || rc=$?
 SERVER_PID=
-check "SIGTERM: exit status 0" "$rc" 0
-check "SIGTERM: ready file removed" "$([ -e "$WORK/ready.json" ] && echo present || echo gone)" gone
+expect_eq "SIGTERM: exit status 0" "$rc" 0
+expect_eq "SIGTERM: ready file removed" "$([ -e "$WORK/ready.json" ] && echo present || echo gone)" gone
 rc=0
 "$PYTHON3" "$ACMB_TESTS_DIR/endpoint/server.py" --state-dir "$WORK/state" \
 	--ready-file "$WORK/ready.json" --host 0.0.0.0 2>"$WORK/err" || rc=$?
-check "--host that is not loopback is refused (usage, exit 2)" "$rc" 2
+expect_eq "--host that is not loopback is refused (usage, exit 2)" "$rc" 2
 rc=0
 "$PYTHON3" "$ACMB_TESTS_DIR/endpoint/server.py" --state-dir "$WORK/state" \
 	--ready-file "$WORK/ready.json" --fault '{"fault": "boom"}' 2>"$WORK/err" || rc=$?
-check "bad --fault is refused (usage, exit 2)" "$rc" 2
+expect_eq "bad --fault is refused (usage, exit 2)" "$rc" 2
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+finish

@@ -11,6 +11,8 @@ set -u
 PY=${PYTHON3:-/usr/bin/python3}
 PYTHON3=$PY
 export ACMB_TEST_NO_BACKOFF=1
+# shellcheck source=../lib/assert.sh
+. "$ACMB_TESTS_DIR/lib/assert.sh"
 # shellcheck source=../lib/material.sh
 . "$ACMB_TESTS_DIR/lib/material.sh"
 # shellcheck source=../lib/endpoint.sh
@@ -19,16 +21,10 @@ export ACMB_TEST_NO_BACKOFF=1
 mat_setup
 D=$MAT_DIR
 trap 'mat_cleanup; _endpoint_on_exit' EXIT
-passed=0
-failed=0
+
 out=""
 rc=0
-
-ok() { passed=$((passed + 1)); }
-bad() {
-	echo "FAIL: $*" >&2
-	failed=$((failed + 1))
-}
+ASSERT_STDERR=$D/stderr
 
 # imp ARGS...: runs import against the endpoint; sets $out, $rc, $D/stderr.
 imp() {
@@ -37,20 +33,6 @@ imp() {
 	rc=$?
 }
 
-# expect_rc NAME RC [STDERR-SUBSTRING]
-expect_rc() {
-	if [ "$rc" -ne "$2" ]; then
-		bad "$1: exit $rc, wanted $2: $(head -c 400 "$D/stderr")"
-	elif [ -n "${3:-}" ] && ! grep -qF -- "$3" "$D/stderr"; then
-		bad "$1: stderr lacks '$3': $(head -c 400 "$D/stderr")"
-	else
-		ok
-	fi
-}
-
-expect_eq() {
-	if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', wanted '$3'"; fi
-}
 
 arn_of() { printf '%s' "$out" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["CertificateArn"])'; }
 
@@ -102,11 +84,11 @@ n=$(request_count)
 imp "${WEB[@]}" --output text
 expect_rc "repeated import" 0 "already holds this certificate"
 expect_eq "repeated import returns the ARN (text output)" "$out" "$ARN"
-[[ " $(ops_since "$n") " != *" ImportCertificate "* ]] && ok || bad "repeated import sent ImportCertificate"
+[[ " $(ops_since "$n") " != *" ImportCertificate "* ]] && ok "repeated import sends no ImportCertificate" || fail "repeated import sent ImportCertificate"
 expect_eq "still one certificate" "$(endpoint_cert_count)" 1
 imp "${WEB[@]}" --allow-duplicate --no-provenance-tag --output text
 expect_rc "--allow-duplicate imports a copy" 0
-[ "$out" != "$ARN" ] && ok || bad "--allow-duplicate returned the old ARN"
+[ "$out" != "$ARN" ] && ok "--allow-duplicate makes a new ARN" || fail "--allow-duplicate returned the old ARN"
 endpoint_reset
 
 # 3. Reimport keeps the ARN; tags never sent with it, applied afterwards.
@@ -120,22 +102,22 @@ expect_eq "reimport keeps the ARN" "$(arn_of)" "$ARN"
 expect_eq "reimport stored the new certificate" "$(cert_field "$ARN" 'c["import_count"]')" 2
 expect_eq "tags after reimport" "$(cert_field "$ARN" 'sorted((t["Key"], t.get("Value")) for t in c["tags"] if t["Key"] != "acmbridge:sha256")')" "[('env', 'prod'), ('team', 'core')]"
 ops=$(ops_since "$n")
-[[ $ops == *"ImportCertificate"*"RemoveTagsFromCertificate"*"AddTagsToCertificate"* ]] && ok ||
-	bad "reimport then RemoveTags then AddTags expected, got: $ops"
+[[ $ops == *"ImportCertificate"*"RemoveTagsFromCertificate"*"AddTagsToCertificate"* ]] && ok "reimport, then RemoveTags, then AddTags" ||
+	fail "reimport then RemoveTags then AddTags expected, got: $ops"
 endpoint_requests | "$PY" -c '
 import json, sys
 r = [x for x in json.load(sys.stdin)["requests"] if x.get("operation") == "ImportCertificate"]
-sys.exit(0 if r and all(x.get("status") == 200 for x in r) else 1)' && ok || bad "an ImportCertificate failed (tags on reimport?)"
+sys.exit(0 if r and all(x.get("status") == 200 for x in r) else 1)' && ok "every ImportCertificate succeeded" || fail "an ImportCertificate failed (tags on reimport?)"
 
 # 4. --dry-run prints the plan and writes nothing.
 n=$(request_count)
 imp --certificate "$D/web.pem" --private-key "$D/web.key" --certificate-chain "$D/chain.pem" \
 	--certificate-arn "$ARN" --tags Key=team,Value=other --dry-run --output text
 expect_rc "dry-run reimport" 0
-[[ $out == *"plan: reimport into $ARN"* && $out == *"would change tag team: 'core' -> 'other'"* ]] && ok ||
-	bad "dry-run plan: $out"
+[[ $out == *"plan: reimport into $ARN"* && $out == *"would change tag team: 'core' -> 'other'"* ]] && ok "dry-run plan names the reimport and the tag change" ||
+	fail "dry-run plan: $out"
 ops=$(ops_since "$n")
-[[ $ops != *Import* && $ops != *AddTags* && $ops != *RemoveTags* ]] && ok || bad "dry-run wrote: $ops"
+[[ $ops != *Import* && $ops != *AddTags* && $ops != *RemoveTags* ]] && ok "dry-run writes nothing" || fail "dry-run wrote: $ops"
 expect_eq "dry-run left the tags" "$(cert_field "$ARN" '[t.get("Value") for t in c["tags"] if t["Key"] == "team"]')" "['core']"
 imp --certificate "$D/ecleaf.pem" --private-key "$D/ecleaf.key" --certificate-chain "$D/ecroot.pem" --dry-run
 expect_rc "dry-run new import" 0
@@ -145,7 +127,7 @@ expect_eq "dry-run JSON action" "$(printf '%s' "$out" | "$PY" -c 'import json,sy
 n=$(request_count)
 imp --certificate "$D/other.pem" --private-key "$D/other.key" --certificate-chain "$D/chain.pem" --certificate-arn "$ARN"
 expect_rc "reimport with another key size refused" 3 "reimport-key-type"
-[[ $(ops_since "$n") != *ImportCertificate* ]] && ok || bad "refused reimport sent ImportCertificate"
+[[ $(ops_since "$n") != *ImportCertificate* ]] && ok "refused reimport sends no ImportCertificate" || fail "refused reimport sent ImportCertificate"
 imp "${WEB[@]}" --certificate-arn "${ARN%/*}/00000000-0000-0000-0000-000000000000"
 expect_rc "reimport into an unknown ARN" 5 "ResourceNotFoundException"
 
@@ -186,7 +168,7 @@ expect_rc "--cli-input-json material with options refused" 2 "not both"
 out=$("$ACMBRIDGE" import --generate-cli-skeleton 2>"$D/stderr")
 rc=$?
 expect_rc "--generate-cli-skeleton" 0
-[[ $out == *'"PrivateKey": null'* ]] && ok || bad "skeleton: $out"
+[[ $out == *'"PrivateKey": null'* ]] && ok "skeleton has PrivateKey null" || fail "skeleton: $out"
 
 # 9. Credential sources: session token, profile file, credential_process.
 endpoint_reset
@@ -267,7 +249,7 @@ endpoint_clear_faults
 endpoint_reset
 mat_cert dupca --ca --key ec:prime256v1 --subj "/CN=Dup CA" >/dev/null
 for i in $(seq 1 200); do
-	mat_cert "d$i" --issuer dupca --key ec:prime256v1 --san "DNS:d$i.example.com" >/dev/null || bad "material $i"
+	mat_cert "d$i" --issuer dupca --key ec:prime256v1 --san "DNS:d$i.example.com" >/dev/null || fail "material $i"
 done
 endpoint_fault '[{"operation": "*", "fault": "drop-after", "rate": 0.2, "seed": 7}]'
 reruns=0
@@ -278,19 +260,18 @@ for i in $(seq 1 200); do
 		[ "$rc" -eq 0 ] && break
 		reruns=$((reruns + 1))
 	done
-	[ "$rc" -eq 0 ] || bad "import $i failed 5 runs: $(head -c 300 "$D/stderr")"
+	[ "$rc" -eq 0 ] || fail "import $i failed 5 runs: $(head -c 300 "$D/stderr")"
 done
 endpoint_clear_faults
 drops=$(endpoint_requests | "$PY" -c '
 import json, sys
 print(sum(1 for x in json.load(sys.stdin)["requests"] if x.get("fault") == "drop-after"))')
 echo "200 imports: $drops connections dropped after the request was applied, $reruns reruns"
-[ "$drops" -ge 40 ] && ok || bad "only $drops drops injected; the test would prove little"
+[ "$drops" -ge 40 ] && ok "at least 40 drops injected" || fail "only $drops drops injected; the test would prove little"
 expect_eq "exactly 200 certificates after 200 imports" "$(endpoint_cert_count)" 200
 expect_eq "no fingerprint twice" "$(endpoint_certs | "$PY" -c '
 import json, sys
 c = json.load(sys.stdin)["certificates"]
 print(len(c) - len({x["fingerprint_sha256"] for x in c}))')" 0
 
-echo "test-import: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -22,7 +22,7 @@
 
 ASSERT_PASSED=0
 ASSERT_FAILED=0
-ASSERT_NAME=${ASSERT_NAME:-$(basename "${BASH_SOURCE[1]:-$0}" .sh)}
+ASSERT_NAME=${ASSERT_NAME:-$(basename "$0" .sh)}
 : "${ASSERT_STDERR:=/dev/null}"
 OUT=
 ERR=

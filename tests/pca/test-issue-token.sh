@@ -12,6 +12,8 @@ PY=${PYTHON3:-/usr/bin/python3}
 PYTHON3=$PY
 export ACMB_TEST_NO_BACKOFF=1
 MODULE=/usr/lib/softhsm/libsofthsm2.so
+# shellcheck source=../lib/assert.sh
+. "$ACMB_TESTS_DIR/lib/assert.sh"
 # shellcheck source=../lib/endpoint.sh
 . "$ACMB_TESTS_DIR/lib/endpoint.sh"
 # shellcheck source=pca.sh
@@ -19,16 +21,9 @@ MODULE=/usr/lib/softhsm/libsofthsm2.so
 
 D=$(mktemp -d "${TMPDIR:-/tmp}/acmb-pca-token.XXXXXX")
 trap 'rm -rf "$D"; _endpoint_on_exit' EXIT
-passed=0
-failed=0
 out=""
 rc=0
-
-ok() { passed=$((passed + 1)); }
-bad() {
-	echo "FAIL: $*" >&2
-	failed=$((failed + 1))
-}
+ASSERT_STDERR=$D/stderr
 
 export SOFTHSM2_CONF=$D/softhsm2.conf
 mkdir "$D/tokens"
@@ -49,19 +44,6 @@ iss() {
 	rc=$?
 }
 
-expect_rc() {
-	if [ "$rc" -ne "$2" ]; then
-		bad "$1: exit $rc, wanted $2: $(head -c 600 "$D/stderr")"
-	elif [ -n "${3:-}" ] && ! grep -qF -- "$3" "$D/stderr"; then
-		bad "$1: stderr lacks '$3': $(head -c 600 "$D/stderr")"
-	else
-		ok
-	fi
-}
-
-expect_eq() {
-	if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', wanted '$3'"; fi
-}
 
 field() { printf '%s' "$out" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 request_count() { endpoint_requests | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["requests"]))'; }
@@ -129,10 +111,10 @@ for spec in ecp256:EC_prime256v1 rsa2048:RSA_2048; do
 		"Certificate Certificate"
 	# The CSR was signed by the token's key: the certificate carries its public key.
 	expect_eq "token $name: public key" "$(pubkey_of_acm "$arn")" "$(pubkey_of_label "$label")"
-	grep -q "\"object_label\":\"$label\".*\"path\":\"wrapped\"" "$D/audit.log" && ok ||
-		bad "token $name: no audit begin record: $(tail -2 "$D/audit.log")"
-	grep -q "\"result\":\"imported\",\"arn\":\"$arn\"" "$D/audit.log" && ok ||
-		bad "token $name: no audit outcome for $arn"
+	grep -q "\"object_label\":\"$label\".*\"path\":\"wrapped\"" "$D/audit.log" && ok "token $name: audit begin record" ||
+		fail "token $name: no audit begin record: $(tail -2 "$D/audit.log")"
+	grep -q "\"result\":\"imported\",\"arn\":\"$arn\"" "$D/audit.log" && ok "token $name: audit outcome" ||
+		fail "token $name: no audit outcome for $arn"
 done
 
 # 2. A label in use is refused before anything is issued.
@@ -162,8 +144,8 @@ ISSUE_PIN=$(head -n1 "$D/pin") iss --certificate-authority-arn "$(pca_ca_arn ecp
 	--pin-env ISSUE_PIN
 expect_rc "PIN from the environment" 0
 expect_eq "PIN from the environment: stored" "$(field StoredOnToken 2>/dev/null)" "True"
-grep -q "\"object_label\":\"pinenv\".*\"path\":\"wrapped\"" "$D/audit.log" && ok ||
-	bad "PIN from the environment: no audited export"
+grep -q "\"object_label\":\"pinenv\".*\"path\":\"wrapped\"" "$D/audit.log" && ok "PIN from the environment: audited export" ||
+	fail "PIN from the environment: no audited export"
 ISSUE_PIN=9999 iss --certificate-authority-arn "$(pca_ca_arn ecp256)" --dns-name pinenv2.example.com \
 	--validity 30d --key-store "pkcs11:token=issue;object=pinenv2" --pin-env ISSUE_PIN
 expect_rc "wrong PIN from the environment" 4
@@ -173,6 +155,12 @@ expect_rc "PIN variable not set" 2 "ISSUE_PIN_UNSET"
 ISSUE_PIN=1234 iss --certificate-authority-arn "$(pca_ca_arn ecp256)" --dns-name pinenv4.example.com \
 	--validity 30d --key-store "pkcs11:token=issue;object=pinenv4" --pin-env ISSUE_PIN --pin-file "$D/pin"
 expect_rc "--pin-env with --pin-file" 2 "not both"
+# One login per token for the run: the key pair and the audited export share
+# it, so a PIN file that can be read only once (a pipe) is enough.
+iss --certificate-authority-arn "$(pca_ca_arn ecp256)" --dns-name pinpipe.example.com \
+	--validity 30d --key-store "pkcs11:token=issue;object=pinpipe" --pin-file <(printf '1234\n')
+expect_rc "PIN file read once (a pipe): one login for the key pair and the export" 0
+expect_eq "PIN file read once: stored" "$(field StoredOnToken 2>/dev/null)" "True"
 
 # 5. A wait that times out, then --resume from the token.
 pca_pending_polls 4
@@ -237,5 +225,4 @@ iss --certificate-authority-arn "$(pca_ca_arn ecp256)" --dns-name u.example.com 
 	--pin-file "$D/pin"
 expect_rc "token options with memory" 2 "--key-store pkcs11:URI"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -98,46 +98,7 @@ for t in $FIXTURE_TYPES; do
 	done
 done
 
-# --- assertions --------------------------------------------------------------
-FAILS=0
-CASES=0
-ok() { CASES=$((CASES + 1)); echo "ok - $*"; }
-not_ok() { CASES=$((CASES + 1)); FAILS=$((FAILS + 1)); echo "not ok - $*"; }
-
-# expect_rc NAME WANT_RC CMD...: runs CMD, keeps stdout in $OUT, stderr in $ERR.
-expect_rc() {
-	local name=$1 want=$2 rc=0
-	shift 2
-	"$@" >"$W/out" 2>"$W/err" || rc=$?
-	OUT=$(cat "$W/out")
-	ERR=$(cat "$W/err")
-	if [ "$rc" -eq "$want" ]; then
-		ok "$name (exit $rc)"
-	else
-		not_ok "$name: exit $rc, wanted $want; stdout: $OUT; stderr: $ERR"
-	fi
-}
-
-# expect_in NAME NEEDLE HAYSTACK
-# Plain substring tests: a `printf | grep -q` pipeline would fail at random
-# under pipefail when grep exits before printf has written everything.
-expect_in() {
-	if [[ $3 == *"$2"* ]]; then
-		ok "$1"
-	else
-		not_ok "$1: '$2' not in: $3"
-	fi
-}
-
-expect_not_in() {
-	if [[ $3 == *"$2"* ]]; then
-		not_ok "$1: '$2' unexpectedly in: $3"
-	else
-		ok "$1"
-	fi
-}
-
-finish() {
-	echo "# $CASES cases, $FAILS failed"
-	[ "$FAILS" -eq 0 ]
-}
+# --- assertions: the shared helper (ok, fail, expect_run, expect_in,
+# expect_not_in, finish) ---------------------------------------------------
+# shellcheck source=../lib/assert.sh
+. "$ACMB_TESTS_DIR/lib/assert.sh"

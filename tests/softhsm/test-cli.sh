@@ -13,7 +13,7 @@ EP=(--endpoint-url "$ACMB_ENDPOINT_URL" --ca-bundle "$ACMB_ENDPOINT_CA")
 TOK=(--module "$MODULE" --pin-file "$W/pin" --audit-log "$LOG")
 
 for obj in rsa2048-sens p256-plain; do
-	expect_rc "$obj: import from the token" 0 "$A" import "${EP[@]}" "${TOK[@]}" \
+	expect_run "$obj: import from the token" 0 "$A" import "${EP[@]}" "${TOK[@]}" \
 		--certificate "pkcs11:token=acmb-main;object=$obj;type=cert" --output text
 	arn=$OUT
 	expect_in "$obj: ARN printed" "arn:aws:acm:us-east-1:" "$arn"
@@ -24,21 +24,21 @@ for obj in rsa2048-sens p256-plain; do
 done
 
 n=$(endpoint_cert_count)
-expect_rc "non-extractable key refused, exit 4" 4 "$A" import "${EP[@]}" "${TOK[@]}" \
+expect_run "non-extractable key refused, exit 4" 4 "$A" import "${EP[@]}" "${TOK[@]}" \
 	--certificate "pkcs11:token=acmb-main;object=p256-nonext;type=cert"
 expect_in "refusal names CKA_EXTRACTABLE" "CKA_EXTRACTABLE" "$ERR"
 expect_in "nothing imported after a refusal" "$n" "$(endpoint_cert_count)"
 expect_in "refusal audited" "refused" "$(cat "$LOG")"
 
-expect_rc "check from the token" 0 "$A" check --output json "${TOK[@]}" \
+expect_run "check from the token" 0 "$A" check --output json "${TOK[@]}" \
 	--certificate "pkcs11:token=acmb-main;object=rsa2048-sens;type=cert"
 expect_in "check passes the pairwise test on the exported key" '"ok": true' "$OUT"
 
 printf 'wrong-pin\n' >"$W/badpin"
-expect_rc "wrong PIN, exit 4" 4 "$A" import "${EP[@]}" --module "$MODULE" --pin-file "$W/badpin" \
+expect_run "wrong PIN, exit 4" 4 "$A" import "${EP[@]}" --module "$MODULE" --pin-file "$W/badpin" \
 	--audit-log "$LOG" --certificate "pkcs11:token=acmb-main;object=p256-sens;type=cert"
 expect_in "wrong PIN said so" "PIN" "$ERR"
-expect_rc "a file key with a token certificate is a usage error" 2 "$A" import "${EP[@]}" \
+expect_run "a file key with a token certificate is a usage error" 2 "$A" import "${EP[@]}" \
 	"${TOK[@]}" --certificate "pkcs11:token=acmb-main;object=p256-sens;type=cert" \
 	--private-key "$P/p256-sens.key"
 

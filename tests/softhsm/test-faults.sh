@@ -11,12 +11,12 @@ LOG=$W/audit.log
 fdrv() { ACMB_FAULT_P11=$1 "$D" --module "$FAULTY" --pin-file "$W/pin" --audit-log "$LOG" \
 	--certificate "pkcs11:token=acmb-main;object=$2;type=cert"; }
 
-expect_rc "no fault: the faulty module forwards" 0 fdrv "" p256-sens
+expect_run "no fault: the faulty module forwards" 0 fdrv "" p256-sens
 expect_in "no fault: export works" "matches-cert=yes" "$OUT"
 
 # name  fault  object  message
 while IFS='|' read -r name fault obj msg; do
-	expect_rc "$name" 4 fdrv "$fault" "$obj"
+	expect_run "$name" 4 fdrv "$fault" "$obj"
 	expect_in "$name: message" "$msg" "$ERR"
 	expect_in "$name: module path in the message" "$FAULTY" "$ERR"
 	expect_not_in "$name: nothing exported" "key=" "$OUT"
@@ -36,20 +36,20 @@ CASES
 # works with none left behind. A token that also cannot generate one: exit 4
 # naming both, nothing exported, nothing left.
 for rv in CKR_ACTION_PROHIBITED CKR_TEMPLATE_INCONSISTENT; do
-	expect_rc "wrapping key refused ($rv): generated in the token" 0 \
+	expect_run "wrapping key refused ($rv): generated in the token" 0 \
 		fdrv "C_CreateObject:$rv" rsa2048-sens
 	expect_in "wrapping key refused ($rv): export works" "matches-cert=yes" "$OUT"
 	expect_in "wrapping key refused ($rv): none left" "secret-keys-after=0" "$OUT"
 done
-expect_rc "wrapping key generated in the token (P-256)" 0 fdrv "C_CreateObject:CKR_ACTION_PROHIBITED" p256-sens
+expect_run "wrapping key generated in the token (P-256)" 0 fdrv "C_CreateObject:CKR_ACTION_PROHIBITED" p256-sens
 expect_in "wrapping key generated in the token (P-256): export works" "key=EC-prime256v1 matches-cert=yes" "$OUT"
-expect_rc "wrapping key neither placed nor generated" 4 \
+expect_run "wrapping key neither placed nor generated" 4 \
 	fdrv "C_CreateObject:CKR_ACTION_PROHIBITED,C_GenerateKey:CKR_FUNCTION_FAILED" p256-sens
 expect_in "neither placed nor generated: message" "cannot generate one (CKM_AES_KEY_GEN)" "$ERR"
 expect_not_in "neither placed nor generated: nothing exported" "key=" "$OUT"
 expect_in "neither placed nor generated: none left" "secret-keys-after=0" "$OUT"
 # A device error is a failure, not a refusal: no fallback.
-expect_rc "wrapping key creation fails with a device error: no fallback" 4 \
+expect_run "wrapping key creation fails with a device error: no fallback" 4 \
 	fdrv "C_CreateObject:CKR_DEVICE_ERROR" p256-sens
 expect_in "device error: message" "cannot place the one-off wrapping key" "$ERR"
 
@@ -76,7 +76,7 @@ for obj in rsa2048-plain p256-sens; do
 	if [ $bad -eq 0 ] && [ $n -gt 0 ] && [ $n -lt 400 ]; then
 		ok "$obj: each of the $n C_GetAttributeValue calls failing gives exit 4 and no key"
 	else
-		not_ok "$obj: $bad of $n C_GetAttributeValue faults misbehaved"
+		fail "$obj: $bad of $n C_GetAttributeValue faults misbehaved"
 	fi
 	expect_in "$obj: the run after the last fault exports" "matches-cert=yes" "$(cat "$W/out")"
 done

@@ -11,7 +11,7 @@ endpoint_start
 D=$P11_HELPERS/p11-export-driver
 LOG=$W/audit.log
 for obj in rsa2048-sens rsa2048-plain p256-sens p256-plain; do
-	expect_rc "$obj imported into the endpoint" 0 "$D" --module "$MODULE" --pin-file "$W/pin" \
+	expect_run "$obj imported into the endpoint" 0 "$D" --module "$MODULE" --pin-file "$W/pin" \
 		--audit-log "$LOG" --import --endpoint-url "$ACMB_ENDPOINT_URL" \
 		--certificate "pkcs11:token=acmb-main;object=$obj;type=cert"
 	arn=$(printf '%s\n' "$OUT" | sed -n 's/^arn=//p')
@@ -29,7 +29,7 @@ done
 expect_in "the endpoint stores four certificates" "4" "$(endpoint_cert_count)"
 
 # A refusal sends nothing.
-expect_rc "non-extractable key: nothing imported" 4 "$D" --module "$MODULE" --pin-file "$W/pin" \
+expect_run "non-extractable key: nothing imported" 4 "$D" --module "$MODULE" --pin-file "$W/pin" \
 	--audit-log "$LOG" --import --endpoint-url "$ACMB_ENDPOINT_URL" \
 	--certificate "pkcs11:token=acmb-main;object=p256-nonext;type=cert"
 expect_in "still four certificates after the refusal" "4" "$(endpoint_cert_count)"

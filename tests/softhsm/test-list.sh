@@ -7,21 +7,22 @@ FIXTURE_TYPES="rsa2048 p384"
 : "${ACMBRIDGE:?}" "${PYTHON3:=/usr/bin/python3}"
 L() { "$ACMBRIDGE" list --module "$MODULE" "$@"; }
 
-expect_rc "list without login" 0 L
+expect_run "list without login" 0 L
 expect_in "both tokens listed" "token 'acmb-other'" "$OUT"
 expect_in "certificate shown without login" "certificate  id=0101 label='rsa2048-sens'  RSA-2048  not-after " "$OUT"
 expect_in "CA marked" "label='acmb test root ec'  EC-prime256v1" "$OUT"
 expect_in "says private objects need login" "not logged in" "$OUT"
 expect_not_in "no private keys without login" "private key" "$OUT"
 
-expect_rc "list with --pin-file" 0 L --pin-file "$W/pin"
+expect_run "list with --pin-file" 0 L --pin-file "$W/pin"
 expect_in "sensitive key: wrapped" "private key  id=0101 label='rsa2048-sens'  RSA-2048  extractable=true sensitive=true never-extractable=false wrap-with-trusted=false  export: wrapped  certificate: yes" "$OUT"
 expect_in "non-sensitive key: components" "label='p384-plain'  EC-secp384r1  extractable=true sensitive=false never-extractable=false wrap-with-trusted=false  export: components" "$OUT"
 expect_in "non-extractable key: refused" "label='p384-nonext'  EC-secp384r1  extractable=false sensitive=true never-extractable=false wrap-with-trusted=false  export: refused" "$OUT"
 expect_in "certificate paired with its key" "label='p384-sens'  EC-secp384r1  not-after" "$OUT"
 
 fixture acmb-main gen-ec-nonext 0909 generated-nonext
-expect_rc "JSON output" 0 L --pin-file "$W/pin" --output json "pkcs11:token=acmb-main"
+expect_run "JSON output" 0 L --pin-file "$W/pin" --output json "pkcs11:token=acmb-main"
+printf '%s\n' "$OUT" >"$W/out"
 check=$("$PYTHON3" - "$W/out" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
@@ -43,30 +44,30 @@ PY
 )
 expect_in "JSON fields: labels, algorithms, exportability, pairing" "json ok" "$check"
 
-expect_rc "URI narrows the listing" 0 L --pin-file "$W/pin" "pkcs11:token=acmb-main;object=p384-plain"
+expect_run "URI narrows the listing" 0 L --pin-file "$W/pin" "pkcs11:token=acmb-main;object=p384-plain"
 expect_in "narrowed listing has the object" "label='p384-plain'" "$OUT"
 expect_not_in "narrowed listing has nothing else" "rsa2048" "$OUT"
-expect_rc "unknown token" 4 L "pkcs11:token=nope"
+expect_run "unknown token" 4 L "pkcs11:token=nope"
 expect_in "unknown token message" "token not present" "$ERR"
-expect_rc "bad --output" 2 L --output yaml
-expect_rc "empty PIN file" 2 L --pin-file /dev/null
+expect_run "bad --output" 2 L --output yaml
+expect_run "empty PIN file" 2 L --pin-file /dev/null
 expect_in "empty PIN message" "is empty" "$ERR"
 echo 0000 >"$W/badpin"
-expect_rc "wrong PIN" 4 L --pin-file "$W/badpin"
+expect_run "wrong PIN" 4 L --pin-file "$W/badpin"
 expect_in "wrong PIN message" "wrong PIN" "$ERR"
-expect_rc "pin-value in the URI is scrubbed and warned about" 0 L "pkcs11:token=acmb-main?pin-value=$FIXTURE_PIN"
+expect_run "pin-value in the URI is scrubbed and warned about" 0 L "pkcs11:token=acmb-main?pin-value=$FIXTURE_PIN"
 expect_in "pin-value warning" "visible to other processes" "$ERR"
 expect_in "pin-value logs in" "private key" "$OUT"
 
 # Modules: p11-kit's registered modules (SoftHSM reads our SOFTHSM2_CONF),
 # module-name= to pick one, and a module that does not load.
-expect_rc "registered modules, no --module" 0 "$ACMBRIDGE" list "pkcs11:token=acmb-main"
+expect_run "registered modules, no --module" 0 "$ACMBRIDGE" list "pkcs11:token=acmb-main"
 expect_in "registered SoftHSM module found" "token 'acmb-main'" "$OUT"
-expect_rc "module-name= picks the registered module" 0 "$ACMBRIDGE" list \
+expect_run "module-name= picks the registered module" 0 "$ACMBRIDGE" list \
 	"pkcs11:token=acmb-main?module-name=softhsm2"
 expect_in "module-name= lists the token" "token 'acmb-main'" "$OUT"
-expect_rc "module-name= naming no module" 4 "$ACMBRIDGE" list "pkcs11:token=acmb-main?module-name=nope"
-expect_rc "module that does not load" 4 "$ACMBRIDGE" list --module /nonexistent/libnone.so
+expect_run "module-name= naming no module" 4 "$ACMBRIDGE" list "pkcs11:token=acmb-main?module-name=nope"
+expect_run "module that does not load" 4 "$ACMBRIDGE" list --module /nonexistent/libnone.so
 expect_in "module failure names the path" "cannot load PKCS#11 module /nonexistent/libnone.so" "$ERR"
 
 # The PIN prompt on a terminal (a pty from script(1)): asked for, not
