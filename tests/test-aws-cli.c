@@ -16,8 +16,7 @@
 static char usage_line[512];
 
 /* Stands in for cli-main.c's printer: records the line. */
-int __attribute__((format(printf, 1, 2)))
-acmb_cli_usage_error(const char *fmt, ...)
+int __attribute__((format(printf, 1, 2))) acmb_cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 

@@ -38,8 +38,7 @@ P(const char *name)
 	return p;
 }
 
-static void __attribute__((format(printf, 1, 2)))
-sh(const char *fmt, ...)
+static void __attribute__((format(printf, 1, 2))) sh(const char *fmt, ...)
 {
 	char cmd[4096];
 	va_list ap;
