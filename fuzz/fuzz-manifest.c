@@ -33,8 +33,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	acmb_err err = {0};
 	size_t i;
 
-	if (acmb_manifest_parse((const char *)data, size, "fuzz.yaml", "/nonexistent", 0, &m, &err) !=
-	    ACMB_OK) {
+	if (acmb_manifest_parse(
+	        (const char *)data, size, "fuzz.yaml", "/nonexistent", 0, &m, &err) != ACMB_OK) {
 		if (m != NULL || err.msg[0] == '\0')
 			abort();
 		return 0;

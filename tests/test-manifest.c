@@ -68,41 +68,41 @@ parse(const char *text, struct acmb_manifest **m, acmb_err *err)
 }
 
 static const char good[] = "version: 1\n"
-			   "defaults:\n"
-			   "  destinations:\n"
-			   "    - region: eu-west-1\n"
-			   "    - {region: us-east-1, profile: prod}\n"
-			   "  renew-before: 30d\n"
-			   "  tags: {team: edge, env: prod}\n"
-			   "certificates:\n"
-			   "  - name: www\n"
-			   "    files:\n"
-			   "      certificate: web.pem\n"
-			   "      private-key: web.key\n"
-			   "      certificate-chain: chain.pem\n"
-			   "    tags: {env: stage}\n"
-			   "    services: [cloudfront, alb]\n"
-			   "    certificate-arn:\n"
-			   "      eu-west-1: arn:aws:acm:eu-west-1:111122223333:certificate/abc\n"
-			   "  - name: api\n"
-			   "    pkcs12: {path: bundle.p12, passphrase-file: pass.txt}\n"
-			   "    renew-before: 33%\n"
-			   "    destinations: [{region: ap-south-1, role-arn: "
-			   "'arn:aws:iam::444455556666:role/acm', external-id: x1}]\n"
-			   "  - name: k8s-ingress\n"
-			   "    dir: secret\n"
-			   "  - name: hsm\n"
-			   "    pkcs11:\n"
-			   "      certificate: 'pkcs11:token=edge;object=www;type=cert'\n"
-			   "      pin-env: HSM_PIN\n"
-			   "  - name: internal\n"
-			   "    private-ca:\n"
-			   "      certificate-authority-arn: "
-			   "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/0f\n"
-			   "      dns-names: [a.internal, b.internal]\n"
-			   "      validity: 90d\n"
-			   "      key-store: memory\n"
-			   "      rotate-key: false\n";
+                           "defaults:\n"
+                           "  destinations:\n"
+                           "    - region: eu-west-1\n"
+                           "    - {region: us-east-1, profile: prod}\n"
+                           "  renew-before: 30d\n"
+                           "  tags: {team: edge, env: prod}\n"
+                           "certificates:\n"
+                           "  - name: www\n"
+                           "    files:\n"
+                           "      certificate: web.pem\n"
+                           "      private-key: web.key\n"
+                           "      certificate-chain: chain.pem\n"
+                           "    tags: {env: stage}\n"
+                           "    services: [cloudfront, alb]\n"
+                           "    certificate-arn:\n"
+                           "      eu-west-1: arn:aws:acm:eu-west-1:111122223333:certificate/abc\n"
+                           "  - name: api\n"
+                           "    pkcs12: {path: bundle.p12, passphrase-file: pass.txt}\n"
+                           "    renew-before: 33%\n"
+                           "    destinations: [{region: ap-south-1, role-arn: "
+                           "'arn:aws:iam::444455556666:role/acm', external-id: x1}]\n"
+                           "  - name: k8s-ingress\n"
+                           "    dir: secret\n"
+                           "  - name: hsm\n"
+                           "    pkcs11:\n"
+                           "      certificate: 'pkcs11:token=edge;object=www;type=cert'\n"
+                           "      pin-env: HSM_PIN\n"
+                           "  - name: internal\n"
+                           "    private-ca:\n"
+                           "      certificate-authority-arn: "
+                           "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/0f\n"
+                           "      dns-names: [a.internal, b.internal]\n"
+                           "      validity: 90d\n"
+                           "      key-store: memory\n"
+                           "      rotate-key: false\n";
 
 static void
 test_good_manifest(void **state)
@@ -209,13 +209,12 @@ static const struct bad_case {
         "fleet.yaml:2:19: defaults: tag key 'AWS:x': the aws: prefix is reserved"},
     {"acmbridge: tag", "version: 1\ndefaults: {tags: {acmbridge:name: y}}\ncertificates: []\n",
         "the acmbridge: prefix is acmbridge's own"},
-    {"bad region",
-        "version: 1\ndefaults: {destinations: [{region: Europe}]}\ncertificates: []\n",
+    {"bad region", "version: 1\ndefaults: {destinations: [{region: Europe}]}\ncertificates: []\n",
         "fleet.yaml:2:36: defaults: 'Europe' is not an AWS region name"},
     {"no destinations", "version: 1\ncertificates:\n  - {name: a, dir: secret}\n",
         "certificate a: no destinations"},
-    {"unknown service",
-        "version: 1\ndefaults: {services: [elb]}\ncertificates: []\n", "unknown service 'elb'"},
+    {"unknown service", "version: 1\ndefaults: {services: [elb]}\ncertificates: []\n",
+        "unknown service 'elb'"},
     {"pin in URI",
         "version: 1\ncertificates:\n  - name: a\n    pkcs11: {certificate: "
         "'pkcs11:object=a?pin-value=1234'}\n",
@@ -254,8 +253,7 @@ static const struct bad_case {
         "fleet.yaml:2:1: manifest: 'version' given twice (first at line 1)"},
     {"list for a value", "version: [1]\ncertificates: []\n",
         "fleet.yaml:1:10: version must be a value, not a list"},
-    {"too deep",
-        "version: 1\ncertificates: [[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]\n",
+    {"too deep", "version: 1\ncertificates: [[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]\n",
         "nested more than 16 levels deep"},
     {"empty", "", "empty manifest"},
 };
@@ -271,7 +269,8 @@ test_every_mistake(void **state)
 		acmb_err err = {0};
 		int rc = parse(bad_cases[i].text, &m, &err);
 
-		if (rc != ACMB_E_USAGE || m != NULL || strstr(err.msg, bad_cases[i].message) == NULL)
+		if (rc != ACMB_E_USAGE || m != NULL ||
+		    strstr(err.msg, bad_cases[i].message) == NULL)
 			fail_msg("case %zu (%s): rc %d, message \"%s\"; wanted \"%s\"", i,
 			    bad_cases[i].what, rc, err.msg, bad_cases[i].message);
 	}

@@ -89,8 +89,8 @@ struct ynode {
 	unsigned line, col;
 	const char *s; /* scalar text */
 	size_t slen;
-	int plain;             /* an unquoted scalar (true/false/numbers mean something) */
-	struct ynode **kids;   /* SEQ: items; MAP: key, value, key, value ... */
+	int plain;           /* an unquoted scalar (true/false/numbers mean something) */
+	struct ynode **kids; /* SEQ: items; MAP: key, value, key, value ... */
 	size_t n, cap;
 };
 
@@ -121,7 +121,8 @@ bad(struct parse *p, const struct ynode *at, const char *fmt, ...)
 	va_end(ap);
 	if (at == NULL)
 		return acmb_error(p->err, ACMB_E_USAGE, "%s: %s", p->display, what);
-	return acmb_error(p->err, ACMB_E_USAGE, "%s:%u:%u: %s", p->display, at->line, at->col, what);
+	return acmb_error(
+	    p->err, ACMB_E_USAGE, "%s:%u:%u: %s", p->display, at->line, at->col, what);
 }
 
 static int
@@ -181,8 +182,9 @@ build_tree(struct parse *p, const char *text, size_t len, struct ynode **root)
 		case YAML_ALIAS_EVENT: {
 			struct ynode at = {.line = line, .col = col};
 
-			rc = bad(&*p, &at, "YAML aliases (*name) are not supported in a manifest; "
-			                   "write the value out");
+			rc = bad(&*p, &at,
+			    "YAML aliases (*name) are not supported in a manifest; "
+			    "write the value out");
 			goto out;
 		}
 		case YAML_SCALAR_EVENT:
@@ -308,8 +310,8 @@ get(const struct ynode *map, const char *key)
 
 /* A non-empty string value (plain or quoted). */
 static int
-get_str(struct parse *p, const struct ynode *map, const char *key, const char *where,
-    const char **out)
+get_str(
+    struct parse *p, const struct ynode *map, const char *key, const char *where, const char **out)
 {
 	const struct ynode *v = get(map, key);
 	int rc;
@@ -389,7 +391,8 @@ get_path(struct parse *p, const struct ynode *map, const char *key, const char *
 
 /* "30d", "12h", "2w", or "33%". */
 static int
-parse_renew(struct parse *p, const struct ynode *v, const char *where, struct acmb_manifest_renew *out)
+parse_renew(
+    struct parse *p, const struct ynode *v, const char *where, struct acmb_manifest_renew *out)
 {
 	char *end;
 	long long n;
@@ -404,8 +407,9 @@ parse_renew(struct parse *p, const struct ynode *v, const char *where, struct ac
 	switch (*end) {
 	case '%':
 		if (n > 99)
-			return bad(p, v, "%s: renew-before '%s': a share of the lifetime is 1%% to 99%%",
-			    where, v->s);
+			return bad(p, v,
+			    "%s: renew-before '%s': a share of the lifetime is 1%% to 99%%", where,
+			    v->s);
 		out->percent = (int)n;
 		out->seconds = 0;
 		return ACMB_OK;
@@ -480,22 +484,25 @@ parse_destinations(struct parse *p, const struct ynode *seq, const char *where,
 		if (d[i].region == NULL)
 			return bad(p, it, "%s: a destination needs a region", where);
 		if (!region_ok(d[i].region))
-			return bad(p, get(it, "region"), "%s: '%s' is not an AWS region name", where,
-			    d[i].region);
-		if (d[i].role_arn != NULL &&
-		    (strncmp(d[i].role_arn, "arn:aws", 7) != 0 || strstr(d[i].role_arn, ":role/") == NULL))
+			return bad(p, get(it, "region"), "%s: '%s' is not an AWS region name",
+			    where, d[i].region);
+		if (d[i].role_arn != NULL && (strncmp(d[i].role_arn, "arn:aws", 7) != 0 ||
+		                                 strstr(d[i].role_arn, ":role/") == NULL))
 			return bad(p, get(it, "role-arn"),
-			    "%s: role-arn '%s' is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+			    "%s: role-arn '%s' is not an IAM role ARN "
+			    "(arn:aws:iam::ACCOUNT:role/NAME)",
 			    where, d[i].role_arn);
 		if (d[i].external_id != NULL && d[i].role_arn == NULL)
-			return bad(p, get(it, "external-id"), "%s: external-id goes with role-arn", where);
+			return bad(
+			    p, get(it, "external-id"), "%s: external-id goes with role-arn", where);
 		for (j = 0; j < i; j++)
 			if (strcmp(d[j].region, d[i].region) == 0 &&
 			    (d[j].profile == NULL) == (d[i].profile == NULL) &&
 			    (d[j].profile == NULL || strcmp(d[j].profile, d[i].profile) == 0) &&
 			    (d[j].role_arn == NULL) == (d[i].role_arn == NULL) &&
 			    (d[j].role_arn == NULL || strcmp(d[j].role_arn, d[i].role_arn) == 0))
-				return bad(p, it, "%s: destination %s given twice", where, d[i].region);
+				return bad(
+				    p, it, "%s: destination %s given twice", where, d[i].region);
 	}
 	*out = d;
 	*nout = seq->n;
@@ -527,15 +534,16 @@ parse_tags(struct parse *p, const struct ynode *map, const char *where, struct t
 		if (k->type != Y_SCALAR || k->slen == 0 || k->slen > 128)
 			return bad(p, k, "%s: a tag key is 1 to 128 characters", where);
 		if (strncasecmp(k->s, "aws:", 4) == 0)
-			return bad(p, k, "%s: tag key '%s': the aws: prefix is reserved for AWS", where,
-			    k->s);
+			return bad(p, k, "%s: tag key '%s': the aws: prefix is reserved for AWS",
+			    where, k->s);
 		if (strncasecmp(k->s, "acmbridge:", 10) == 0)
 			return bad(p, k,
-			    "%s: tag key '%s': the acmbridge: prefix is acmbridge's own (name, sha256)",
+			    "%s: tag key '%s': the acmbridge: prefix is acmbridge's own (name, "
+			    "sha256)",
 			    where, k->s);
 		if (v->type != Y_SCALAR || v->slen > 256)
-			return bad(p, v, "%s: tag '%s' needs a value of at most 256 characters", where,
-			    k->s);
+			return bad(p, v, "%s: tag '%s' needs a value of at most 256 characters",
+			    where, k->s);
 		for (j = 0; j < out->n; j++)
 			if (strcmp(out->t[j].key, k->s) == 0)
 				return bad(p, k, "%s: tag '%s' given twice", where, k->s);
@@ -574,7 +582,8 @@ parse_services(struct parse *p, const struct ynode *seq, const char *where, unsi
 				break;
 		if (k == sizeof(names) / sizeof(names[0]))
 			return bad(p, v,
-			    "%s: unknown service '%s' (known: cloudfront, alb, nlb, apigateway-edge)",
+			    "%s: unknown service '%s' (known: cloudfront, alb, nlb, "
+			    "apigateway-edge)",
 			    where, v->s);
 		*out |= names[k].bit;
 	}
@@ -584,7 +593,8 @@ parse_services(struct parse *p, const struct ynode *seq, const char *where, unsi
 /* A pkcs11: URI in a manifest names a token object; a PIN in it would be a
  * secret on disk. */
 static int
-check_uri(struct parse *p, const struct ynode *map, const char *key, const char *where, const char *uri)
+check_uri(
+    struct parse *p, const struct ynode *map, const char *key, const char *where, const char *uri)
 {
 	if (uri == NULL)
 		return ACMB_OK;
@@ -603,7 +613,8 @@ check_uri(struct parse *p, const struct ynode *map, const char *key, const char 
 /* ---- sources ---------------------------------------------------------- */
 
 static int
-parse_files(struct parse *p, const struct ynode *v, const char *where, struct acmb_manifest_entry *e)
+parse_files(
+    struct parse *p, const struct ynode *v, const char *where, struct acmb_manifest_entry *e)
 {
 	static const char *const keys[] = {
 	    "certificate", "private-key", "certificate-chain", "passphrase-file", NULL};
@@ -615,7 +626,8 @@ parse_files(struct parse *p, const struct ynode *v, const char *where, struct ac
 	    (rc = get_path(p, v, "private-key", where, 0, &e->files.private_key)) != ACMB_OK ||
 	    (rc = get_path(p, v, "certificate-chain", where, 0, &e->files.certificate_chain)) !=
 	        ACMB_OK ||
-	    (rc = get_path(p, v, "passphrase-file", where, 0, &e->files.passphrase_file)) != ACMB_OK)
+	    (rc = get_path(p, v, "passphrase-file", where, 0, &e->files.passphrase_file)) !=
+	        ACMB_OK)
 		return rc;
 	if (e->files.certificate == NULL || e->files.private_key == NULL)
 		return bad(p, v, "%s: files needs certificate and private-key", where);
@@ -623,7 +635,8 @@ parse_files(struct parse *p, const struct ynode *v, const char *where, struct ac
 }
 
 static int
-parse_pkcs12(struct parse *p, const struct ynode *v, const char *where, struct acmb_manifest_entry *e)
+parse_pkcs12(
+    struct parse *p, const struct ynode *v, const char *where, struct acmb_manifest_entry *e)
 {
 	static const char *const keys[] = {"path", "passphrase-file", NULL};
 	int rc;
@@ -631,7 +644,8 @@ parse_pkcs12(struct parse *p, const struct ynode *v, const char *where, struct a
 	if ((rc = want(p, v, Y_MAP, "pkcs12")) != ACMB_OK ||
 	    (rc = check_keys(p, v, where, keys)) != ACMB_OK ||
 	    (rc = get_path(p, v, "path", where, 0, &e->pkcs12.path)) != ACMB_OK ||
-	    (rc = get_path(p, v, "passphrase-file", where, 0, &e->pkcs12.passphrase_file)) != ACMB_OK)
+	    (rc = get_path(p, v, "passphrase-file", where, 0, &e->pkcs12.passphrase_file)) !=
+	        ACMB_OK)
 		return rc;
 	if (e->pkcs12.path == NULL)
 		return bad(p, v, "%s: pkcs12 needs a path", where);
@@ -639,7 +653,8 @@ parse_pkcs12(struct parse *p, const struct ynode *v, const char *where, struct a
 }
 
 static int
-parse_dir(struct parse *p, const struct ynode *entry, const char *where, struct acmb_manifest_entry *e)
+parse_dir(
+    struct parse *p, const struct ynode *entry, const char *where, struct acmb_manifest_entry *e)
 {
 	int rc;
 
@@ -652,11 +667,13 @@ parse_dir(struct parse *p, const struct ynode *entry, const char *where, struct 
 		for (i = 0; i < 2; i++) {
 			char path[PATH_MAX];
 
-			if ((size_t)snprintf(path, sizeof(path), "%s/%s", e->dir, need[i]) >= sizeof(path))
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s", e->dir, need[i]) >=
+			    sizeof(path))
 				return bad(p, get(entry, "dir"), "%s: dir path too long", where);
 			if (access(path, R_OK) != 0)
 				return bad(p, get(entry, "dir"),
-				    "%s: dir '%s' has no readable %s (the layout of a kubernetes.io/tls "
+				    "%s: dir '%s' has no readable %s (the layout of a "
+				    "kubernetes.io/tls "
 				    "Secret: tls.crt, tls.key, optional ca.crt): %s",
 				    where, e->dir, need[i], strerror(errno));
 		}
@@ -665,7 +682,8 @@ parse_dir(struct parse *p, const struct ynode *entry, const char *where, struct 
 }
 
 static int
-parse_pkcs11(struct parse *p, const struct ynode *v, const char *where, struct acmb_manifest_entry *e)
+parse_pkcs11(
+    struct parse *p, const struct ynode *v, const char *where, struct acmb_manifest_entry *e)
 {
 	static const char *const keys[] = {
 	    "certificate", "private-key", "module", "pin-file", "pin-env", "wrapping-key", NULL};
@@ -695,8 +713,8 @@ parse_private_ca(
     struct parse *p, const struct ynode *v, const char *where, struct acmb_manifest_entry *e)
 {
 	static const char *const keys[] = {"certificate-authority-arn", "subject", "dns-names",
-	    "key-algorithm", "validity", "template-arn", "api-passthrough", "key-store", "rotate-key",
-	    NULL};
+	    "key-algorithm", "validity", "template-arn", "api-passthrough", "key-store",
+	    "rotate-key", NULL};
 	static const char *const algs[] = {"auto", "RSA_2048", "RSA_3072", "RSA_4096",
 	    "EC_prime256v1", "EC_secp384r1", "EC_secp521r1", NULL};
 	const struct ynode *dns, *pass;
@@ -735,7 +753,8 @@ parse_private_ca(
 			if ((rc = want(p, dns->kids[i], Y_SCALAR, "a DNS name")) != ACMB_OK)
 				return rc;
 			if (dns->kids[i]->slen == 0 || dns->kids[i]->slen > 253)
-				return bad(p, dns->kids[i], "%s: a DNS name is 1 to 253 characters", where);
+				return bad(p, dns->kids[i], "%s: a DNS name is 1 to 253 characters",
+				    where);
 			names[i] = dns->kids[i]->s;
 		}
 		e->private_ca.dns_names = names;
@@ -749,7 +768,8 @@ parse_private_ca(
 				break;
 		if (algs[i] == NULL)
 			return bad(p, get(v, "key-algorithm"),
-			    "%s: key-algorithm '%s' is not one of auto, RSA_2048, RSA_3072, RSA_4096, "
+			    "%s: key-algorithm '%s' is not one of auto, RSA_2048, RSA_3072, "
+			    "RSA_4096, "
 			    "EC_prime256v1, EC_secp384r1, EC_secp521r1",
 			    where, e->private_ca.key_algorithm);
 	}
@@ -758,7 +778,8 @@ parse_private_ca(
 		long long value;
 		acmb_err verr = {0};
 
-		if (acmb_issue_parse_validity(e->private_ca.validity, &type, &value, &verr) != ACMB_OK)
+		if (acmb_issue_parse_validity(e->private_ca.validity, &type, &value, &verr) !=
+		    ACMB_OK)
 			return bad(p, get(v, "validity"), "%s: %s", where,
 			    strncmp(verr.msg, "--", 2) == 0 ? verr.msg + 2 : verr.msg);
 	}
@@ -790,8 +811,8 @@ parse_private_ca(
 				return acmb_error(p->err, ACMB_E_NOMEM, "out of memory");
 			}
 		}
-		if ((grown = realloc(p->m->passthrough,
-		         (p->m->npassthrough + 1) * sizeof(*grown))) == NULL) {
+		if ((grown = realloc(
+		         p->m->passthrough, (p->m->npassthrough + 1) * sizeof(*grown))) == NULL) {
 			json_decref(j);
 			return acmb_error(p->err, ACMB_E_NOMEM, "out of memory");
 		}
@@ -848,8 +869,8 @@ merge_tags(struct parse *p, const struct defaults *d, const struct tags *own,
 	for (j = 0; j < own->n; j++)
 		t[n++] = own->t[j];
 	if (n > 50 - 2)
-		return bad(p, NULL, "certificate %s: %zu tags; ACM allows 50 and acmbridge adds 2", e->name,
-		    n);
+		return bad(p, NULL, "certificate %s: %zu tags; ACM allows 50 and acmbridge adds 2",
+		    e->name, n);
 	e->tags = t;
 	e->ntags = n;
 	return ACMB_OK;
@@ -873,7 +894,8 @@ parse_entry(struct parse *p, const struct ynode *v, size_t index, const struct d
 	memset(e, 0, sizeof(*e));
 	e->line = v->line;
 	e->column = v->col;
-	if ((rc = want(p, v, Y_MAP, where)) != ACMB_OK || (rc = check_keys(p, v, where, keys)) != ACMB_OK ||
+	if ((rc = want(p, v, Y_MAP, where)) != ACMB_OK ||
+	    (rc = check_keys(p, v, where, keys)) != ACMB_OK ||
 	    (rc = get_str(p, v, "name", where, &e->name)) != ACMB_OK)
 		return rc;
 	if (e->name == NULL)
@@ -891,14 +913,14 @@ parse_entry(struct parse *p, const struct ynode *v, size_t index, const struct d
 				continue;
 			x = v->kids[k + 1];
 			if (nsrc++ > 0)
-				return bad(p, x, "%s: two sources (%s and %s): give exactly one", where,
-				    acmb_manifest_source_name(e->source), sources[i]);
+				return bad(p, x, "%s: two sources (%s and %s): give exactly one",
+				    where, acmb_manifest_source_name(e->source), sources[i]);
 			src = x;
 			e->source = (enum acmb_manifest_source)(i + 1);
 		}
 	if (src == NULL)
-		return bad(p, v, "%s: no source: give one of files, pkcs12, dir, pkcs11, private-ca",
-		    where);
+		return bad(p, v,
+		    "%s: no source: give one of files, pkcs12, dir, pkcs11, private-ca", where);
 	switch (e->source) {
 	case ACMB_MANIFEST_FILES:
 		rc = parse_files(p, src, where, e);
@@ -934,7 +956,8 @@ parse_entry(struct parse *p, const struct ynode *v, size_t index, const struct d
 		return rc;
 	if ((rc = merge_tags(p, d, &own, e)) != ACMB_OK)
 		return rc;
-	if ((x = get(v, "services")) != NULL && (rc = parse_services(p, x, where, &e->services)) != ACMB_OK)
+	if ((x = get(v, "services")) != NULL &&
+	    (rc = parse_services(p, x, where, &e->services)) != ACMB_OK)
 		return rc;
 	if ((rc = get_bool(p, v, "strict-permissions", where, &e->strict_permissions)) != ACMB_OK)
 		return rc;
@@ -955,15 +978,19 @@ parse_entry(struct parse *p, const struct ynode *v, size_t index, const struct d
 				if (strcmp(e->destinations[j].region, r->s) == 0)
 					break;
 			if (j == e->ndestinations)
-				return bad(p, r, "%s: certificate-arn for %s, which is not a destination",
-				    where, r->s);
+				return bad(p, r,
+				    "%s: certificate-arn for %s, which is not a destination", where,
+				    r->s);
 			if (arn->type != Y_SCALAR || strncmp(arn->s, "arn:aws", 7) != 0 ||
-			    strstr(arn->s, ":acm:") == NULL || strstr(arn->s, ":certificate/") == NULL)
+			    strstr(arn->s, ":acm:") == NULL ||
+			    strstr(arn->s, ":certificate/") == NULL)
 				return bad(p, arn,
-				    "%s: certificate-arn for %s is not an ACM certificate ARN", where, r->s);
+				    "%s: certificate-arn for %s is not an ACM certificate ARN",
+				    where, r->s);
 			for (j = 0; j < i / 2; j++)
 				if (strcmp(ad[j].region, r->s) == 0)
-					return bad(p, r, "%s: certificate-arn for %s given twice", where, r->s);
+					return bad(p, r, "%s: certificate-arn for %s given twice",
+					    where, r->s);
 			ad[i / 2].region = r->s;
 			ad[i / 2].arn = arn->s;
 		}
@@ -985,12 +1012,14 @@ parse_defaults(struct parse *p, const struct ynode *v, struct defaults *d)
 	    (rc = check_keys(p, v, "defaults", keys)) != ACMB_OK)
 		return rc;
 	if ((x = get(v, "destinations")) != NULL &&
-	    (rc = parse_destinations(p, x, "defaults", &d->destinations, &d->ndestinations)) != ACMB_OK)
+	    (rc = parse_destinations(p, x, "defaults", &d->destinations, &d->ndestinations)) !=
+	        ACMB_OK)
 		return rc;
 	if ((x = get(v, "renew-before")) != NULL &&
 	    (rc = parse_renew(p, x, "defaults", &d->renew_before)) != ACMB_OK)
 		return rc;
-	if ((x = get(v, "tags")) != NULL && (rc = parse_tags(p, x, "defaults", &d->tags)) != ACMB_OK)
+	if ((x = get(v, "tags")) != NULL &&
+	    (rc = parse_tags(p, x, "defaults", &d->tags)) != ACMB_OK)
 		return rc;
 	if ((x = get(v, "services")) != NULL &&
 	    (rc = parse_services(p, x, "defaults", &d->services)) != ACMB_OK)
@@ -1019,7 +1048,8 @@ parse_root(struct parse *p, const struct ynode *root)
 	if ((rc = want(p, ver, Y_SCALAR, "version")) != ACMB_OK)
 		return rc;
 	if (strcmp(ver->s, "1") != 0)
-		return bad(p, ver, "manifest: version %s is not supported (this acmbridge reads version 1)",
+		return bad(p, ver,
+		    "manifest: version %s is not supported (this acmbridge reads version 1)",
 		    ver->s);
 	if ((x = get(root, "defaults")) != NULL && (rc = parse_defaults(p, x, &d)) != ACMB_OK)
 		return rc;
@@ -1072,8 +1102,9 @@ check_unique(struct parse *p)
 		if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0) {
 			struct ynode at = {.line = sorted[i]->line, .col = sorted[i]->column};
 
-			rc = bad(p, &at, "certificate %s: the name is used twice (first at line %u)",
-			    sorted[i]->name, sorted[i - 1]->line);
+			rc =
+			    bad(p, &at, "certificate %s: the name is used twice (first at line %u)",
+			        sorted[i]->name, sorted[i - 1]->line);
 			break;
 		}
 	free(sorted);
@@ -1111,12 +1142,15 @@ acmb_manifest_parse(const char *text, size_t len, const char *display, const cha
 
 	*out = NULL;
 	if (len > ACMB_MANIFEST_MAX)
-		return acmb_error(err, ACMB_E_TOO_BIG, "%s: %zu bytes; a manifest is at most %u", display,
-		    len, ACMB_MANIFEST_MAX);
+		return acmb_error(err, ACMB_E_TOO_BIG, "%s: %zu bytes; a manifest is at most %u",
+		    display, len, ACMB_MANIFEST_MAX);
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
-	p = (struct parse){.m = m, .display = display, .base_dir = base_dir,
-	    .check_files = check_files, .err = err};
+	p = (struct parse){.m = m,
+	    .display = display,
+	    .base_dir = base_dir,
+	    .check_files = check_files,
+	    .err = err};
 	if ((rc = build_tree(&p, text, len, &root)) != ACMB_OK)
 		goto out;
 	if ((rc = parse_root(&p, root)) != ACMB_OK)
@@ -1150,8 +1184,9 @@ acmb_manifest_load(const char *path, struct acmb_manifest **out, acmb_err *err)
 		goto out;
 	}
 	if ((unsigned long long)st.st_size > ACMB_MANIFEST_MAX) {
-		rc = acmb_error(err, ACMB_E_USAGE, "manifest %s: %lld bytes; a manifest is at most %u",
-		    path, (long long)st.st_size, ACMB_MANIFEST_MAX);
+		rc = acmb_error(err, ACMB_E_USAGE,
+		    "manifest %s: %lld bytes; a manifest is at most %u", path,
+		    (long long)st.st_size, ACMB_MANIFEST_MAX);
 		goto out;
 	}
 	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
@@ -1160,7 +1195,8 @@ acmb_manifest_load(const char *path, struct acmb_manifest **out, acmb_err *err)
 	}
 	len = fread(text, 1, (size_t)st.st_size + 1, f);
 	if (ferror(f) || len > (size_t)st.st_size) {
-		rc = acmb_error(err, ACMB_E_USAGE, "manifest %s: read failed or the file grew", path);
+		rc = acmb_error(
+		    err, ACMB_E_USAGE, "manifest %s: read failed or the file grew", path);
 		goto out;
 	}
 	if ((base = strdup(path)) == NULL) {

@@ -114,7 +114,8 @@ size_t acmb_manifest_count(const struct acmb_manifest *m);
 const struct acmb_manifest_entry *acmb_manifest_entry(const struct acmb_manifest *m, size_t i);
 
 /* The entry named name, or NULL. */
-const struct acmb_manifest_entry *acmb_manifest_find(const struct acmb_manifest *m, const char *name);
+const struct acmb_manifest_entry *acmb_manifest_find(
+    const struct acmb_manifest *m, const char *name);
 
 /* "files", "pkcs12", "dir", "pkcs11" or "private-ca". */
 const char *acmb_manifest_source_name(enum acmb_manifest_source s);
