@@ -8,7 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acm/acm-api.h"
 #include "inventory.h"
+
+#define SEARCH_PAGE 500 /* SearchMaxResults' maximum */
+#define LIST_PAGE 1000  /* ListCertificates' MaxItems maximum */
+#define PAGES_MAX 1000  /* 500,000 certificates: far past ACM's quotas */
 
 static char *
 dup_or_null(const json_t *v)
@@ -266,4 +271,157 @@ acmb_inventory_clear(struct acmb_inventory *inv)
 	free(inv->certs);
 	inv->certs = NULL;
 	inv->n = inv->cap = 0;
+}
+
+/* SearchCertificates is answered with these where the service or region
+ * does not have it; anything else is a real failure. */
+static int
+search_unavailable(const struct acmb_aws_call_info *info)
+{
+	return strcmp(info->error_code, "UnknownOperationException") == 0 ||
+	       strcmp(info->error_code, "InvalidAction") == 0 || info->http_status == 404;
+}
+
+static int
+load_pages(const struct acmb_aws_config *cfg, int search, int imported_only,
+    struct acmb_inventory *inv, struct acmb_aws_call_info *info, acmb_err *err)
+{
+	const char *op = search ? "SearchCertificates" : "ListCertificates";
+	json_t *req = NULL, *resp = NULL, *list, *item, *next;
+	char *token = NULL;
+	size_t page, i;
+	int r = ACMB_E_INTERNAL;
+
+	for (page = 0; page < PAGES_MAX; page++) {
+		json_decref(req);
+		if (search) {
+			req = json_pack("{s:i}", "MaxResults", SEARCH_PAGE);
+			if (req != NULL && imported_only &&
+			    json_object_set_new(req, "FilterStatement",
+			        json_pack("{s:{s:{s:s}}}", "Filter", "AcmCertificateMetadataFilter",
+			            "Type", "IMPORTED")) != 0)
+				goto nomem;
+		} else {
+			json_t *types = json_array();
+
+			/* Every key type: without them ACM lists RSA-2048 and RSA-1024 only. */
+			for (i = 0; types != NULL && i < ACMB_ACM_KEY_TYPES_COUNT; i++)
+				json_array_append_new(types, json_string(acmb_acm_key_types[i]));
+			req = types == NULL ? NULL
+			                    : json_pack("{s:{s:o}, s:i}", "Includes", "keyTypes",
+			                          types, "MaxItems", LIST_PAGE);
+		}
+		if (req == NULL || (token != NULL && json_object_set_new(req, "NextToken",
+		                                         json_string(token)) != 0))
+			goto nomem;
+		json_decref(resp);
+		resp = NULL;
+		inv->listing_calls++;
+		if ((r = acmb_acm_call_json(cfg, op, req, 0, &resp, info, err)) != ACMB_OK)
+			goto out;
+		list = json_object_get(resp, search ? "Results" : "CertificateSummaryList");
+		if (list != NULL && !json_is_array(list)) {
+			r = acmb_error(err, ACMB_E_AWS, "%s: the answer's list is not a list", op);
+			goto out;
+		}
+		json_array_foreach(list, i, item)
+		{
+			if (search && imported_only) {
+				/* A filter the endpoint ignored must not let other
+				 * types in: sync only ever touches IMPORTED ones. */
+				const char *type = json_string_value(json_object_get(
+				    json_object_get(json_object_get(item, "CertificateMetadata"),
+				        "AcmCertificateMetadata"),
+				    "Type"));
+
+				if (type != NULL && strcmp(type, "IMPORTED") != 0)
+					continue;
+			}
+			r = search ? acmb_inventory_add_search_result(inv, item, err)
+			           : acmb_inventory_add_summary(inv, item, err);
+			if (r != ACMB_OK)
+				goto out;
+		}
+		free(token);
+		token = NULL;
+		next = json_object_get(resp, "NextToken");
+		if (!json_is_string(next) || json_string_length(next) == 0) {
+			r = ACMB_OK;
+			goto out;
+		}
+		if ((token = strdup(json_string_value(next))) == NULL)
+			goto nomem;
+	}
+	r = acmb_error(err, ACMB_E_AWS, "%s: more than %d pages; giving up", op, PAGES_MAX);
+	goto out;
+nomem:
+	r = acmb_error(err, ACMB_E_NOMEM, "%s: out of memory", op);
+out:
+	free(token);
+	json_decref(req);
+	json_decref(resp);
+	return r;
+}
+
+int
+acmb_inventory_load(
+    const struct acmb_aws_config *cfg, int imported_only, struct acmb_inventory *inv, acmb_err *err)
+{
+	struct acmb_aws_call_info info;
+	acmb_err serr = {0};
+	int r;
+
+	acmb_inventory_clear(inv);
+	inv->listing_calls = inv->tag_calls = 0;
+	snprintf(inv->region, sizeof(inv->region), "%s", acmb_aws_config_region(cfg));
+	memset(&info, 0, sizeof(info));
+	if ((r = load_pages(cfg, 1, imported_only, inv, &info, &serr)) == ACMB_OK) {
+		inv->searched = 1;
+		return ACMB_OK;
+	}
+	if (r != ACMB_E_AWS || !search_unavailable(&info)) {
+		if (err != NULL)
+			*err = serr;
+		return r;
+	}
+	/* No SearchCertificates here: the listing, which has no serials. */
+	acmb_inventory_clear(inv);
+	inv->searched = 0;
+	memset(&info, 0, sizeof(info));
+	return load_pages(cfg, 0, imported_only, inv, &info, err);
+}
+
+int
+acmb_inventory_read_tags(
+    const struct acmb_aws_config *cfg, struct acmb_inventory *inv, size_t i, acmb_err *err)
+{
+	struct acmb_acm_tag_list tags;
+	json_t *list = NULL;
+	size_t k;
+	int r;
+
+	if (i >= inv->n)
+		return acmb_error(err, ACMB_E_INTERNAL, "inventory index %zu out of range", i);
+	if (inv->certs[i].tags_read)
+		return ACMB_OK;
+	memset(&tags, 0, sizeof(tags));
+	inv->tag_calls++;
+	if ((r = acmb_acm_list_tags(cfg, inv->certs[i].arn, &tags, NULL, err)) != ACMB_OK)
+		goto out;
+	if ((list = json_array()) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (k = 0; k < tags.count; k++)
+		if (json_array_append_new(
+		        list, json_pack("{s:s, s:s}", "Key", tags.tags[k].key, "Value",
+		                  tags.tags[k].value ? tags.tags[k].value : "")) != 0) {
+			r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+			goto out;
+		}
+	r = acmb_inventory_set_tags(inv, i, list, err);
+out:
+	json_decref(list);
+	acmb_acm_tag_list_clear(&tags);
+	return r;
 }

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "acm/aws-config.h"
 #include "error.h"
 
 #define ACMB_INVENTORY_MAX 100000u /* certificates per destination, far above ACM's quotas */
@@ -63,6 +64,19 @@ struct acmb_inventory_cert *acmb_inventory_find_arn(
  * into out (size >= 3 * bytes); accepts upper case and no colons. Returns
  * 0, or -1 for something that is not hex. */
 int acmb_inventory_serial_norm(const char *in, char *out, size_t size);
+
+/* Fills inv (cleared first) with what ACM holds in cfg's region:
+ * SearchCertificates, 500 per page, IMPORTED certificates only when
+ * imported_only is 1; where the endpoint does not offer SearchCertificates
+ * (an older region or endpoint), ListCertificates over every key type.
+ * inv->listing_calls counts the pages. Errors as acmb_aws_call(). */
+int acmb_inventory_load(const struct acmb_aws_config *cfg, int imported_only,
+    struct acmb_inventory *inv, acmb_err *err);
+
+/* Reads the tags of certificate i (ListTagsForCertificate) unless they were
+ * read already; inv->tag_calls counts the calls. */
+int acmb_inventory_read_tags(
+    const struct acmb_aws_config *cfg, struct acmb_inventory *inv, size_t i, acmb_err *err);
 
 /* Frees what inv holds; inv itself is the caller's. Accepts NULL. */
 void acmb_inventory_clear(struct acmb_inventory *inv);
