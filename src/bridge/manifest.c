@@ -132,9 +132,13 @@ kid_add(struct arena *a, struct ynode *parent, struct ynode *kid)
 		size_t cap = parent->cap ? parent->cap * 2 : 8;
 		struct ynode **k;
 
+		/* An array of pointers: the pointer size is meant. */
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 		if (cap > SIZE_MAX / sizeof(*k) || (k = arena_alloc(a, cap * sizeof(*k))) == NULL)
 			return -1;
 		if (parent->n > 0)
+			/* An array of pointers: the pointer size is meant. */
+			/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 			memcpy(k, parent->kids, parent->n * sizeof(*k));
 		parent->kids = k;
 		parent->cap = cap;
@@ -414,19 +418,19 @@ parse_renew(
 		out->seconds = 0;
 		return ACMB_OK;
 	case 'h':
-		if (n > 24 * 3650)
+		if (n > 24LL * 3650)
 			goto invalid;
-		out->seconds = n * 3600;
+		out->seconds = n * 3600LL;
 		break;
 	case 'd':
 		if (n > 3650)
 			goto invalid;
-		out->seconds = n * 86400;
+		out->seconds = n * 86400LL;
 		break;
 	case 'w':
 		if (n > 520)
 			goto invalid;
-		out->seconds = n * 7 * 86400;
+		out->seconds = n * 7LL * 86400;
 		break;
 	default:
 		goto invalid;
@@ -811,8 +815,11 @@ parse_private_ca(
 				return acmb_error(p->err, ACMB_E_NOMEM, "out of memory");
 			}
 		}
-		if ((grown = realloc(
-		         p->m->passthrough, (p->m->npassthrough + 1) * sizeof(*grown))) == NULL) {
+		/* An array of pointers: the pointer size is meant. */
+		grown = realloc(p->m->passthrough,
+		    /* NOLINTNEXTLINE(bugprone-sizeof-expression) */
+		    (p->m->npassthrough + 1) * sizeof(*grown));
+		if (grown == NULL) {
 			json_decref(j);
 			return acmb_error(p->err, ACMB_E_NOMEM, "out of memory");
 		}
@@ -1093,10 +1100,14 @@ check_unique(struct parse *p)
 
 	if (p->m->n < 2)
 		return ACMB_OK;
+	/* An array of pointers: the pointer size is meant. */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	if ((sorted = malloc(p->m->n * sizeof(*sorted))) == NULL)
 		return acmb_error(p->err, ACMB_E_NOMEM, "out of memory");
 	for (i = 0; i < p->m->n; i++)
 		sorted[i] = &p->m->entries[i];
+	/* An array of pointers: the pointer size is meant. */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	qsort(sorted, p->m->n, sizeof(*sorted), by_name);
 	for (i = 1; i < p->m->n; i++)
 		if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0) {
@@ -1142,7 +1153,7 @@ acmb_manifest_parse(const char *text, size_t len, const char *display, const cha
 
 	*out = NULL;
 	if (len > ACMB_MANIFEST_MAX)
-		return acmb_error(err, ACMB_E_TOO_BIG, "%s: %zu bytes; a manifest is at most %u",
+		return acmb_error(err, ACMB_E_TOO_BIG, "%s: %zu bytes; a manifest is at most %zu",
 		    display, len, ACMB_MANIFEST_MAX);
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
@@ -1183,9 +1194,9 @@ acmb_manifest_load(const char *path, struct acmb_manifest **out, acmb_err *err)
 		rc = acmb_error(err, ACMB_E_USAGE, "manifest %s: not a regular file", path);
 		goto out;
 	}
-	if ((unsigned long long)st.st_size > ACMB_MANIFEST_MAX) {
+	if ((unsigned long long)st.st_size > (unsigned long long)ACMB_MANIFEST_MAX) {
 		rc = acmb_error(err, ACMB_E_USAGE,
-		    "manifest %s: %lld bytes; a manifest is at most %u", path,
+		    "manifest %s: %lld bytes; a manifest is at most %zu", path,
 		    (long long)st.st_size, ACMB_MANIFEST_MAX);
 		goto out;
 	}

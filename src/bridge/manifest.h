@@ -17,7 +17,7 @@
 #include "acm/rules.h"
 #include "error.h"
 
-#define ACMB_MANIFEST_MAX (4u * 1024 * 1024) /* bytes of manifest, refused unread beyond */
+#define ACMB_MANIFEST_MAX ((size_t)4 << 20) /* bytes of manifest, refused unread beyond */
 #define ACMB_MANIFEST_ENTRIES_MAX 20000u
 #define ACMB_MANIFEST_DEPTH_MAX 16u /* nesting of mappings and lists */
 

@@ -109,7 +109,9 @@ acmb_status_rows(struct acmb_inventory *const *invs, size_t ninv, const struct a
 	memset(sum, 0, sizeof(*sum));
 	for (i = 0; i < ninv; i++)
 		total += invs[i]->n;
-	if (total > 0 && (out = calloc(total, sizeof(*out))) == NULL)
+	if (total == 0)
+		return ACMB_OK;
+	if ((out = calloc(total, sizeof(*out))) == NULL)
 		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
 	for (i = 0; i < ninv; i++) {
 		const struct acmb_inventory *inv = invs[i];

@@ -46,9 +46,8 @@ acmb_sync_candidates(const struct acmb_manifest_entry *e, size_t dest,
 
 		if (c->type != NULL && strcmp(c->type, "IMPORTED") != 0)
 			continue;
-		if (adopt != NULL && strcmp(c->arn, adopt) == 0)
-			want = 1;
-		else if (src->known && c->serial != NULL && strcmp(c->serial, src->serial) == 0)
+		if ((adopt != NULL && strcmp(c->arn, adopt) == 0) ||
+		    (src->known && c->serial != NULL && strcmp(c->serial, src->serial) == 0))
 			want = 1;
 		else
 			/* The previous certificate of the entry shares a domain with
@@ -119,14 +118,14 @@ services_block(const struct acmb_manifest_entry *e, const struct acmb_sync_sourc
     struct acmb_plan_item *it)
 {
 	static const struct {
-		enum acmb_service s;
 		const char *name;
+		enum acmb_service s;
 		int needs_us_east_1;
 	} svc[] = {
-	    {ACMB_SERVICE_CLOUDFRONT, "cloudfront", 1},
-	    {ACMB_SERVICE_APIGW_EDGE, "apigateway-edge", 1},
-	    {ACMB_SERVICE_ALB, "alb", 0},
-	    {ACMB_SERVICE_NLB, "nlb", 0},
+	    {"cloudfront", ACMB_SERVICE_CLOUDFRONT, 1},
+	    {"apigateway-edge", ACMB_SERVICE_APIGW_EDGE, 1},
+	    {"alb", ACMB_SERVICE_ALB, 0},
+	    {"nlb", ACMB_SERVICE_NLB, 0},
 	};
 	struct acmb_service_result res[ACMB_SERVICE_COUNT];
 	size_t i, k;
