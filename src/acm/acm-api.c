@@ -666,3 +666,10 @@ acmb_acm_delete_certificate(const struct acmb_aws_config *cfg, const char *arn,
 	json_decref(resp);
 	return r;
 }
+
+int
+acmb_acm_call_json(const struct acmb_aws_config *cfg, const char *op, json_t *req, unsigned flags,
+    json_t **resp, struct acmb_aws_call_info *info, acmb_err *err)
+{
+	return call_json(cfg, op, req, flags, resp, info, err);
+}

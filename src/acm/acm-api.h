@@ -132,6 +132,13 @@ int acmb_acm_add_tags(const struct acmb_aws_config *cfg, const char *arn,
 int acmb_acm_remove_tags(const struct acmb_aws_config *cfg, const char *arn,
     const struct acmb_acm_tag *tags, size_t ntags, struct acmb_aws_call_info *info, acmb_err *err);
 
+/* One ACM call whose request holds no secret: req is serialised into the
+ * secure heap as acmb_aws_call() wants it; flags and errors as there. On
+ * success *resp is the answer (caller json_decref()s). For operations this
+ * header has no function of its own for (SearchCertificates pages). */
+int acmb_acm_call_json(const struct acmb_aws_config *cfg, const char *op, json_t *req,
+    unsigned flags, json_t **resp, struct acmb_aws_call_info *info, acmb_err *err);
+
 /* DeleteCertificate. */
 int acmb_acm_delete_certificate(const struct acmb_aws_config *cfg, const char *arn,
     struct acmb_aws_call_info *info, acmb_err *err);

@@ -33,6 +33,7 @@ from acm import AcmService  # noqa: E402
 from awserror import ServiceError  # noqa: E402
 from pca import PcaService  # noqa: E402
 from faults import FaultError, Faults  # noqa: E402
+from quotas import Quotas  # noqa: E402
 from sigv4 import AMZ_DATE_FORMAT, AuthInfo, Verifier  # noqa: E402
 from state import State  # noqa: E402
 
@@ -66,6 +67,7 @@ class Endpoint:
         self.account = account
         self.clock = clock
         self.faults = Faults()
+        self.quotas = Quotas()
         self.verifier = Verifier(clock=clock)
         self.services = {}
         for cls in SERVICES:
@@ -233,6 +235,25 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(400, {"error": str(e)}, "application/json")
                 return
             self._send(200, answer, "application/json")
+        elif route == ("GET", "/__control/quotas"):
+            self._send(200, endpoint.quotas.snapshot(), "application/json")
+        elif route == ("POST", "/__control/quotas"):
+            try:
+                conf = json.loads(body.decode("utf-8") or "{}")
+                endpoint.quotas.enabled = bool(conf.get("enabled", True))
+                endpoint.quotas.scale = float(conf.get("scale", 1.0))
+                if endpoint.quotas.scale <= 0:
+                    raise ValueError("scale must be positive")
+                endpoint.quotas.reset()
+                endpoint.quotas.freeze(bool(conf.get("frozen", False)))
+            except (ValueError, AttributeError) as e:
+                self._send(400, {"error": f"bad quota settings: {e}"},
+                           "application/json")
+                return
+            self._send(200, endpoint.quotas.snapshot(), "application/json")
+        elif route == ("DELETE", "/__control/quotas"):
+            endpoint.quotas.reset()
+            self._send(200, endpoint.quotas.snapshot(), "application/json")
         elif route == ("POST", "/__control/reset"):
             endpoint.state.reset()
             self._send(200, {"reset": True}, "application/json")
@@ -376,6 +397,11 @@ class Handler(BaseHTTPRequestHandler):
             raise ServiceError("UnknownOperationException",
                                f"{operation.name} is in the model but this "
                                "test endpoint does not implement it.")
+        if service.judge.target_prefix == "CertificateManager":
+            # After validation, as AWS counts only well-formed calls.
+            endpoint.quotas.take(getattr(auth, "account", None) or
+                                 endpoint.account, auth.region,
+                                 operation.name)
         ctx = RequestContext(auth.region, endpoint.clock(), request_id)
         return handler(params, ctx)
 
@@ -423,6 +449,10 @@ def main(argv=None):
                         "certificate validity), for deterministic tests")
     p.add_argument("--verbose", action="store_true")
     p.add_argument("--pca-pending-polls", type=int, default=0, metavar="N")
+    p.add_argument("--quotas", action="store_true",
+                   help="enforce ACM's per-operation request quotas")
+    p.add_argument("--quota-scale", type=float, default=1.0, metavar="N",
+                   help="multiply every quota by N (tests of fleets)")
     args = p.parse_args(argv)
 
     if args.host not in ("127.0.0.1", "::1", "localhost"):
@@ -447,6 +477,10 @@ def main(argv=None):
     state_dir = os.path.abspath(args.state_dir)
     endpoint = Endpoint(State(state_dir), args.account, clock)
     endpoint.services["ACMPrivateCA"].pending_polls = args.pca_pending_polls
+    if args.quota_scale <= 0:
+        p.error("--quota-scale must be positive")
+    endpoint.quotas.enabled = args.quotas
+    endpoint.quotas.scale = args.quota_scale
     for text in args.fault:
         try:
             endpoint.faults.add(Faults.parse(json.loads(text)))
