@@ -75,12 +75,23 @@ encoded_free(struct encoded *e)
 	OPENSSL_clear_free(e->data, e->len);
 }
 
+/* The type on the PEM's BEGIN line. The encoder's output is not a C string
+ * (no NUL after its e->len bytes): every search is bounded by e->len. A
+ * strstr() here was issue 15's SIGSEGV: AddressSanitizer's strstr measures
+ * the whole haystack with strlen() first, which ran past the buffer into
+ * whatever followed it, and off the end of a mapping about once in a
+ * hundred runs (tests/CMakeLists.txt now sets strict_string_checks=1, which
+ * reports any such read every time). */
 static const char *
 pem_type_of(const struct encoded *e, char *buf, size_t size)
 {
-	const char *p = (const char *)e->data + strlen("-----BEGIN ");
-	const char *end = strstr(p, "-----");
+	static const char begin[] = "-----BEGIN ";
+	const char *p = (const char *)e->data + strlen(begin);
+	const char *end;
 
+	assert_true(e->len > strlen(begin));
+	assert_memory_equal(e->data, begin, strlen(begin));
+	end = memmem(p, e->len - strlen(begin), "-----", 5);
 	assert_non_null(end);
 	assert_true((size_t)(end - p) < size);
 	memcpy(buf, p, (size_t)(end - p));
