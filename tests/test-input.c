@@ -748,6 +748,83 @@ test_key_pem_is_pkcs8_in_secure_heap(void **state)
 	acmb_material_free(m);
 }
 
+/* A leading UTF-8 byte-order mark (Windows Notepad) is dropped and flagged
+ * for pem-hygiene, in every field; the AWS CLI imports such files. */
+static void
+test_bom_dropped(void **state)
+{
+	struct acmb_files_spec spec = {0};
+	struct acmb_material *m;
+	static const char bom[] = "\xEF\xBB\xBF";
+	const char *names[] = {"leaf.pem", "leaf.key", "chain.pem"};
+	char bomname[32];
+	char *d;
+	size_t i, len;
+	FILE *f;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		d = read_file(names[i], &len);
+		snprintf(bomname, sizeof(bomname), "bom-%s", names[i]);
+		f = fopen(P(bomname), "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(bom, 1, 3, f), 3);
+		assert_int_equal(fwrite(d, 1, len, f), len);
+		assert_int_equal(fclose(f), 0);
+		free(d);
+	}
+	assert_int_equal(chmod(P("bom-leaf.key"), 0600), 0);
+	spec.certificate = P("bom-leaf.pem");
+	spec.private_key = P("bom-leaf.key");
+	spec.certificate_chain = P("bom-chain.pem");
+	m = load_ok(&spec);
+	assert_field_ok(m, ACMB_FIELD_CERT);
+	assert_field_ok(m, ACMB_FIELD_KEY);
+	assert_field_ok(m, ACMB_FIELD_CHAIN);
+	assert_int_equal(m->info[ACMB_FIELD_CERT].flags, ACMB_IN_BOM);
+	assert_int_equal(m->info[ACMB_FIELD_CHAIN].flags, ACMB_IN_BOM);
+	assert_true(m->info[ACMB_FIELD_KEY].flags & ACMB_IN_BOM);
+	assert_int_equal(sk_X509_num(m->chain), 2);
+	assert_key_matches(m);
+	acmb_material_free(m);
+}
+
+/* OpenSSH's rule for key files: a warning for one that others may access,
+ * a refusal with strict_permissions; the certificate is never judged. */
+static void
+test_key_file_permissions(void **state)
+{
+	struct acmb_files_spec spec = {0};
+	struct acmb_material *m = NULL;
+	acmb_err err = {0};
+	char *d;
+	size_t len;
+
+	(void)state;
+	d = read_file("leaf.key", &len);
+	write_file("open.key", d, len);
+	free(d);
+	assert_int_equal(chmod(P("open.key"), 0604), 0);
+	assert_int_equal(chmod(P("leaf.pem"), 0644), 0);
+	spec.certificate = P("leaf.pem");
+	spec.private_key = P("open.key");
+	m = load_ok(&spec);
+	assert_field_ok(m, ACMB_FIELD_KEY);
+	assert_non_null(strstr(
+	    m->info[ACMB_FIELD_KEY].warning, "UNPROTECTED PRIVATE KEY FILE: permissions 0604 for"));
+	assert_string_equal(m->info[ACMB_FIELD_CERT].warning, "");
+	acmb_material_free(m);
+	m = NULL;
+	spec.strict_permissions = 1;
+	assert_int_equal(acmb_files_load(&spec, &m, &err), ACMB_E_USAGE);
+	assert_null(m);
+	assert_non_null(strstr(err.msg, "refused (--strict-permissions)"));
+	assert_int_equal(chmod(P("open.key"), 0600), 0);
+	m = load_ok(&spec);
+	assert_string_equal(m->info[ACMB_FIELD_KEY].warning, "");
+	acmb_material_free(m);
+}
+
 int
 main(void)
 {
@@ -771,6 +848,8 @@ main(void)
 	    cmocka_unit_test(test_passphrase_from_stdin),
 	    cmocka_unit_test(test_der_certificate_and_key),
 	    cmocka_unit_test(test_key_pem_is_pkcs8_in_secure_heap),
+	    cmocka_unit_test(test_bom_dropped),
+	    cmocka_unit_test(test_key_file_permissions),
 	};
 	acmb_err err = {0};
 

@@ -171,7 +171,10 @@ test_is_uri_and_length(void **state)
 	memset(big, 'a', sizeof(big) - 1);
 	memcpy(big, "pkcs11:", 7);
 	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(acmb_p11_uri_parse(big, &u, NULL, &err), ACMB_E_TOO_BIG);
+	/* Refused unread, as a configuration mistake: exit 2, not 3 (issue 9). */
+	assert_int_equal(acmb_p11_uri_parse(big, &u, NULL, &err), ACMB_E_USAGE);
+	assert_int_equal(acmb_exit_code(err.rc), ACMB_EXIT_USAGE);
+	assert_non_null(strstr(err.msg, "longer than 4096 bytes"));
 }
 
 int
