@@ -280,8 +280,8 @@ check_endpoint(struct doctor_run *d)
 static void
 check_clock(struct doctor_run *d)
 {
-	static const char fix[] = "synchronise the clock: timedatectl set-ntp true (or chrony, "
-	                          "ntpsec); check the time zone is not set in the hardware clock";
+	static const char fix[] = "synchronise the clock with NTP: timedatectl set-ntp true "
+	                          "(systemd-timesyncd), or chrony or ntpsec";
 	const struct acmb_aws_call_info *in = &d->probe.info;
 	long long skew;
 	char when[32];
