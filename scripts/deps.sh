@@ -11,6 +11,7 @@ PKGS=(
 	python3 python3-botocore python3-cryptography awscli
 	gdb strace valgrind hyperfine time jq
 	cppcheck clang-tidy clang-format
+	dpkg-dev debhelper lintian scdoc mandoc man-db groff-base bash-completion zsh systemd
 )
 
 missing=()

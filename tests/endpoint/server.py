@@ -4,6 +4,7 @@
 Usage: /usr/bin/python3 tests/endpoint/server.py --state-dir DIR
        --ready-file FILE [--tls] [--host 127.0.0.1] [--port 0]
        [--account 123456789012] [--fault JSON]... [--fixed-time T]
+       [--clock-offset SECONDS]
 
 Every request is authenticated (sigv4.py), judged against botocore's model
 of the service (model.py), then handled by the service module (acm.py).
@@ -89,6 +90,15 @@ class Handler(BaseHTTPRequestHandler):
 
     def version_string(self):
         return self.server_version
+
+    def date_time_string(self, timestamp=None):
+        # The Date header follows the endpoint's clock (--fixed-time,
+        # --clock-offset), as a real server's follows its own: clients
+        # measure their clock skew by it (acmbridge doctor).
+        if timestamp is None:
+            timestamp = self.server.endpoint.clock().replace(
+                tzinfo=datetime.timezone.utc).timestamp()
+        return super().date_time_string(timestamp)
     timeout = IDLE_TIMEOUT
 
     # The request log in DIR is the record; stderr stays quiet.
@@ -367,6 +377,12 @@ class Handler(BaseHTTPRequestHandler):
             "request-timeout": ServiceError(
                 "RequestTimeout", "Your socket connection to the server was "
                 "not read from or written to within the timeout period."),
+            "access-denied": ServiceError(
+                "AccessDeniedException",
+                f"User: arn:aws:iam::{self.server.endpoint.account}:user/"
+                f"acmbridge-test is not authorized to perform: "
+                f"acm:{log['operation']} because no identity-based policy "
+                f"allows the acm:{log['operation']} action"),
         }
         if rule.fault in simple:
             e = simple[rule.fault]
@@ -447,6 +463,9 @@ def main(argv=None):
     p.add_argument("--fixed-time", metavar="YYYYMMDDTHHMMSSZ",
                    help="use this as the current time (SigV4 skew and "
                         "certificate validity), for deterministic tests")
+    p.add_argument("--clock-offset", type=int, default=0, metavar="SECONDS",
+                   help="run the clock this far ahead (negative: behind), "
+                        "for clock-skew tests")
     p.add_argument("--verbose", action="store_true")
     p.add_argument("--pca-pending-polls", type=int, default=0, metavar="N")
     p.add_argument("--quotas", action="store_true",
@@ -470,9 +489,11 @@ def main(argv=None):
         def clock():
             return fixed
     else:
+        offset = datetime.timedelta(seconds=args.clock_offset)
+
         def clock():
             return datetime.datetime.now(
-                datetime.timezone.utc).replace(tzinfo=None)
+                datetime.timezone.utc).replace(tzinfo=None) + offset
 
     state_dir = os.path.abspath(args.state_dir)
     endpoint = Endpoint(State(state_dir), args.account, clock)
