@@ -33,6 +33,8 @@ static const struct {
     {"list", acmb_cli_list, "list PKCS#11 tokens, their certificates and keys (read-only)"},
     {"sync", acmb_cli_sync,
         "keep the fleet a manifest declares in ACM: plan, then import, reimport, renew"},
+    {"status", acmb_cli_status,
+        "what ACM holds, what expires when, what acmbridge manages (text, json, prometheus, html)"},
 };
 
 static void
