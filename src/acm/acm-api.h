@@ -41,8 +41,8 @@ struct acmb_acm_tag_list {
 void acmb_acm_tag_list_clear(struct acmb_acm_tag_list *l);
 
 /* Checks tags against ACM's limits (count, key 1-128 and value 0-256
- * characters, valid UTF-8, no "aws:" key prefix). ACMB_E_USAGE names the
- * tag and the rule. */
+ * characters, valid UTF-8, no "aws:" key prefix in any case, no key twice).
+ * ACMB_E_USAGE names the tag and the rule. */
 int acmb_acm_tags_check(const struct acmb_acm_tag *tags, size_t count, acmb_err *err);
 
 /* ImportCertificate. cert_pem: one certificate; chain_pem: NULL or ""
