@@ -267,6 +267,7 @@ acmb_sync_load(const struct acmb_manifest_entry *e, const char *region, const ch
 	case ACMB_MANIFEST_PKCS12:
 	case ACMB_MANIFEST_DIR:
 		files_spec(e, 1, crt, key, sizeof(crt), &spec.files);
+		spec.files.strict_permissions = e->strict_permissions;
 		break;
 	case ACMB_MANIFEST_PKCS11:
 		/* The URI parser edits its text in place (it takes pin-value out
@@ -281,10 +282,10 @@ acmb_sync_load(const struct acmb_manifest_entry *e, const char *region, const ch
 		}
 		spec.p11.certificate = uris[0];
 		spec.p11.private_key = uris[1];
-		spec.p11.wrapping_key = uris[2];
-		spec.p11.module = e->pkcs11.module;
-		spec.p11.pin.pin_file = e->pkcs11.pin_file;
-		spec.p11.pin.pin_env = e->pkcs11.pin_env;
+		spec.p11.token.wrapping_key = uris[2];
+		spec.p11.token.module = e->pkcs11.module;
+		spec.p11.token.pin.pin_file = e->pkcs11.pin_file;
+		spec.p11.token.pin.pin_env = e->pkcs11.pin_env;
 		spec.p11.region = region;
 		spec.p11.account = account;
 		spec.files.certificate = uris[0];

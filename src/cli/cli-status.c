@@ -17,6 +17,7 @@
 #include "bridge/status.h"
 #include "bridge/sync-source.h"
 #include "cli-aws.h"
+#include "cli-options.h"
 #include "cli.h"
 #include "init.h"
 #include "status-render.h"
@@ -35,22 +36,9 @@ static const char *const all_regions[] = {"us-east-1", "us-east-2", "us-west-1",
     "me-central-1", "sa-east-1"};
 
 struct status_cli {
-	const char *manifest;
 	const char *regions[REGIONS_MAX];
 	size_t nregions;
-	int all_regions;
-	enum out_fmt fmt;
-	int fmt_set;
-	const char *output_file;
-	const char *at;
-	struct acmb_aws_options aws;
 };
-
-#define USAGE(...)                                                                                 \
-	do {                                                                                       \
-		acmb_cli_usage_error(__VA_ARGS__);                                                 \
-		return -1;                                                                         \
-	} while (0)
 
 static void
 help(void)
@@ -75,78 +63,9 @@ help(void)
 	       "                    expiry timeline per region)\n"
 	       "  --output-file PATH  write there instead of standard output, atomically\n"
 	       "                    (a temporary file renamed into place)\n\n"
-	       "%s\n%s",
-	    acmb_cli_aws_usage, acmb_cli_exit_codes);
-}
-
-static int
-parse_args(struct status_cli *c, int argc, char **argv)
-{
-	int i, r;
-
-	for (i = 1; i < argc; i++) {
-		const char *opt = argv[i], *arg = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
-			help();
-			return 1;
-		}
-		if (strcmp(opt, "--debug") == 0)
-			continue;
-		if (strcmp(opt, "--all-regions") == 0) {
-			c->all_regions = 1;
-			continue;
-		}
-		if (strcmp(opt, "--manifest") != 0 && strcmp(opt, "--region") != 0 &&
-		    strcmp(opt, "--output") != 0 && strcmp(opt, "--output-file") != 0 &&
-		    strcmp(opt, "--at") != 0) {
-			if ((r = acmb_cli_aws_option(opt, arg, &c->aws)) < 0)
-				return -1;
-			if (r == 0)
-				USAGE("status: unknown option '%s' (try --help)", opt);
-			if (acmb_cli_aws_option_has_arg(opt))
-				i++;
-			continue;
-		}
-		if (arg == NULL)
-			USAGE("%s needs a value", opt);
-		i++;
-		if (strcmp(opt, "--manifest") == 0) {
-			if (c->manifest != NULL)
-				USAGE("--manifest given twice");
-			c->manifest = arg;
-		} else if (strcmp(opt, "--region") == 0) {
-			if (c->nregions == REGIONS_MAX)
-				USAGE("--region: at most %d", REGIONS_MAX);
-			c->regions[c->nregions++] = arg;
-		} else if (strcmp(opt, "--output") == 0) {
-			if (c->fmt_set++)
-				USAGE("--output given twice");
-			if (strcmp(arg, "text") == 0)
-				c->fmt = FMT_TEXT;
-			else if (strcmp(arg, "json") == 0)
-				c->fmt = FMT_JSON;
-			else if (strcmp(arg, "prometheus") == 0)
-				c->fmt = FMT_PROMETHEUS;
-			else if (strcmp(arg, "html") == 0)
-				c->fmt = FMT_HTML;
-			else
-				USAGE("--output '%s': text, json, prometheus or html", arg);
-		} else if (strcmp(opt, "--output-file") == 0) {
-			if (c->output_file != NULL)
-				USAGE("--output-file given twice");
-			c->output_file = arg;
-		} else {
-#ifdef ACMB_TEST_HOOKS
-			c->at = arg;
-#else
-			USAGE("status: unknown option '--at' (try --help)");
-#endif
-		}
-	}
-	if (c->all_regions && c->nregions > 0)
-		USAGE("--all-regions or --region, not both");
-	return 0;
+	       "  --at TIME         days left and renewals as of TIME instead of now\n\n");
+	acmb_cli_aws_usage(stdout, ACMB_CLI_STATUS);
+	printf("\n%s", acmb_cli_exit_codes);
 }
 
 static int
@@ -215,6 +134,7 @@ peek_all(const struct acmb_manifest *m, struct acmb_sync_peek **out, acmb_err *e
 int
 acmb_cli_status(int argc, char **argv)
 {
+	struct acmb_cli_args args;
 	struct status_cli c;
 	struct acmb_manifest *m = NULL;
 	struct acmb_inventory inv[REGIONS_MAX];
@@ -224,6 +144,7 @@ acmb_cli_status(int argc, char **argv)
 	struct acmb_sync_source *sources = NULL;
 	struct acmb_status_row *rows = NULL;
 	struct acmb_status_summary sum;
+	enum out_fmt fmt;
 	size_t i, k, nrows = 0, ninv = 0;
 	char tmp[4096];
 	FILE *f = stdout;
@@ -234,16 +155,42 @@ acmb_cli_status(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	memset(inv, 0, sizeof(inv));
 	memset(cfgs, 0, sizeof(cfgs));
-	acmb_aws_options_init(&c.aws);
-	c.fmt = isatty(STDOUT_FILENO) ? FMT_TEXT : FMT_JSON;
-	if ((r = parse_args(&c, argc, argv)) != 0)
-		return r > 0 ? ACMB_EXIT_OK : ACMB_EXIT_USAGE;
-	c.aws.debug = acmb_cli_debug;
-	if (c.at != NULL && acmb_check_parse_time(c.at, &now, &err) != ACMB_OK)
-		return acmb_cli_fail(&err);
-	if (c.manifest != NULL && acmb_manifest_load(c.manifest, &m, &err) != ACMB_OK)
-		return acmb_cli_fail(&err);
-	if (c.all_regions)
+	acmb_cli_args_init(&args);
+	if ((r = acmb_cli_parse(ACMB_CLI_STATUS, argc, argv, &args, &err)) != ACMB_OK) {
+		if (r == ACMB_CLI_HELP)
+			help();
+		exit_code = r == ACMB_CLI_HELP ? ACMB_EXIT_OK : acmb_cli_fail(&err);
+		goto out;
+	}
+	fmt = isatty(STDOUT_FILENO) ? FMT_TEXT : FMT_JSON;
+	if (args.fleet_output != NULL) {
+		static const char *const names[] = {"text", "json", "prometheus", "html"};
+
+		for (i = 0; i < 4 && strcmp(args.fleet_output, names[i]) != 0; i++)
+			;
+		if (i == 4) {
+			exit_code = acmb_cli_usage_error(
+			    "--output takes text, json, prometheus or html, not '%s'",
+			    args.fleet_output);
+			goto out;
+		}
+		fmt = (enum out_fmt)i;
+	}
+	if (args.all_regions && args.nregions > 0) {
+		exit_code = acmb_cli_usage_error("--all-regions or --region, not both");
+		goto out;
+	}
+	for (i = 0; i < args.nregions; i++)
+		if (add_region(&c, args.regions[i]) != 0) {
+			exit_code = acmb_cli_usage_error("at most %d regions", REGIONS_MAX);
+			goto out;
+		}
+	args.aws.debug = acmb_cli_debug;
+	if (args.at != NULL && acmb_check_parse_time(args.at, &now, &err) != ACMB_OK)
+		goto fail;
+	if (args.manifest != NULL && acmb_manifest_load(args.manifest, &m, &err) != ACMB_OK)
+		goto fail;
+	if (args.all_regions)
 		for (i = 0; i < sizeof(all_regions) / sizeof(all_regions[0]); i++)
 			add_region(&c, all_regions[i]);
 	if (c.nregions == 0 && m != NULL)
@@ -255,14 +202,14 @@ acmb_cli_status(int argc, char **argv)
 					    REGIONS_MAX);
 					goto fail;
 				}
-	if ((r = acmb_aws_config_resolve(&c.aws, &acmb_aws_service_acm, &base, &err)) != ACMB_OK)
+	if ((r = acmb_aws_config_resolve(&args.aws, &acmb_aws_service_acm, &base, &err)) != ACMB_OK)
 		goto fail;
 	if (acmb_cli_debug)
 		acmb_aws_config_set_debug(base, acmb_cli_aws_debug, NULL);
 	if (c.nregions == 0)
 		c.regions[c.nregions++] = acmb_aws_config_region(base);
 	for (i = 0; i < c.nregions; i++) {
-		struct acmb_aws_options o = c.aws;
+		struct acmb_aws_options o = args.aws;
 		acmb_err e = {0};
 
 		o.region = c.regions[i];
@@ -314,10 +261,10 @@ acmb_cli_status(int argc, char **argv)
 	}
 	if (acmb_status_rows(invs, ninv, m, sources, now, &rows, &nrows, &sum, &err) != ACMB_OK)
 		goto fail;
-	if (c.output_file != NULL &&
-	    (f = open_atomic(c.output_file, tmp, sizeof(tmp), &err)) == NULL)
+	if (args.output_file != NULL &&
+	    (f = open_atomic(args.output_file, tmp, sizeof(tmp), &err)) == NULL)
 		goto fail;
-	switch (c.fmt) {
+	switch (fmt) {
 	case FMT_TEXT:
 		acmb_status_render_text(f, rows, nrows, &sum, now,
 		    f == stdout && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL);
@@ -336,10 +283,11 @@ acmb_cli_status(int argc, char **argv)
 	if (f != stdout) {
 		int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
 
-		if (fclose(f) != 0 || bad || err.rc != ACMB_OK || rename(tmp, c.output_file) != 0) {
+		if (fclose(f) != 0 || bad || err.rc != ACMB_OK ||
+		    rename(tmp, args.output_file) != 0) {
 			if (err.rc == ACMB_OK)
-				acmb_error(&err, ACMB_E_IO, "--output-file %s: %s", c.output_file,
-				    strerror(errno));
+				acmb_error(&err, ACMB_E_IO, "--output-file %s: %s",
+				    args.output_file, strerror(errno));
 			unlink(tmp);
 			goto fail;
 		}
@@ -361,5 +309,6 @@ out:
 		acmb_inventory_clear(&inv[i]);
 	acmb_aws_config_free(base);
 	acmb_manifest_free(m);
+	acmb_cli_args_clear(&args);
 	return exit_code;
 }

@@ -14,24 +14,9 @@
 #include "bridge/manifest.h"
 #include "bridge/sync.h"
 #include "cli-aws.h"
+#include "cli-options.h"
 #include "cli.h"
 #include "init.h"
-
-#define LIST_MAX 256
-
-struct sync_cli {
-	const char *manifest;
-	const char *only[LIST_MAX];
-	size_t nonly;
-	const char *regions[LIST_MAX];
-	size_t nregions;
-	unsigned shard, nshards;
-	int dry_run, prune, refresh_tags, json, output_set, progress;
-	long max_parallel;
-	const char *at;               /* test clock: --at (ACMB_TEST_HOOKS builds) */
-	const char *pca_endpoint_url; /* --pca-endpoint-url, as issue takes it */
-	struct acmb_aws_options aws;
-};
 
 static void
 help(void)
@@ -65,18 +50,21 @@ help(void)
 	    "                    version works on one entry at a time, taking its\n"
 	    "                    destinations in turn, so at most one key exists\n"
 	    "  --output text|json  text on a terminal, json otherwise\n"
-	    "  --pca-endpoint-url URL  Private CA's endpoint (private-ca entries), as for issue\n\n"
+	    "  --pca-endpoint-url URL  Private CA's endpoint (private-ca entries), as for issue\n"
+	    "  --at TIME         plan as if it were TIME (2027-01-31 or 2027-01-31T00:00:00Z):\n"
+	    "                    what would be due then\n\n"
 	    "The calls keep ACM's quotas (ImportCertificate and the listing: 1 request/s per\n"
 	    "account and region). A rerun converges and never duplicates. SIGINT/SIGTERM stop\n"
-	    "between calls; the summary says what was done.\n\n"
-	    "%s\n%s"
-	    "  8  some item is blocked (see its reason)\n"
-	    "  10 --dry-run: changes are pending (0: nothing would change)\n",
-	    acmb_cli_aws_usage, acmb_cli_exit_codes);
+	    "between calls; the summary says what was done.\n\n");
+	acmb_cli_aws_usage(stdout, ACMB_CLI_SYNC);
+	printf("\n%s"
+	       "  8  some item is blocked (see its reason)\n"
+	       "  10 --dry-run: changes are pending (0: nothing would change)\n",
+	    acmb_cli_exit_codes);
 }
 
 static int
-parse_shard(const char *s, struct sync_cli *c)
+parse_shard(const char *s, unsigned *shard, unsigned *nshards)
 {
 	char *end;
 	unsigned long i, n;
@@ -87,114 +75,8 @@ parse_shard(const char *s, struct sync_cli *c)
 	n = strtoul(end + 1, &end, 10);
 	if (*end != '\0' || n < 1 || n > 1000 || i >= n)
 		return -1;
-	c->shard = (unsigned)i;
-	c->nshards = (unsigned)n;
-	return 0;
-}
-
-/* Prints one usage line; parse_args() then returns -1. */
-#define USAGE(...)                                                                                 \
-	do {                                                                                       \
-		acmb_cli_usage_error(__VA_ARGS__);                                                 \
-		return -1;                                                                         \
-	} while (0)
-
-/* 0 to run, 1 after --help, -1 after a usage error. */
-static int
-parse_args(struct sync_cli *c, int argc, char **argv)
-{
-	int i, r;
-
-	for (i = 1; i < argc; i++) {
-		const char *opt = argv[i], *arg = i + 1 < argc ? argv[i + 1] : NULL;
-		char *end;
-
-		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
-			help();
-			return 1;
-		}
-		if (strcmp(opt, "--debug") == 0)
-			continue;
-		if (strcmp(opt, "--dry-run") == 0) {
-			c->dry_run = 1;
-			continue;
-		}
-		if (strcmp(opt, "--prune") == 0) {
-			c->prune = 1;
-			continue;
-		}
-		if (strcmp(opt, "--refresh-tags") == 0) {
-			c->refresh_tags = 1;
-			continue;
-		}
-		/* sync's --region is a filter and repeats; it is taken before the
-		 * AWS option of the same name, which sets one region. */
-		if (strcmp(opt, "--manifest") != 0 && strcmp(opt, "--only") != 0 &&
-		    strcmp(opt, "--region") != 0 && strcmp(opt, "--shard") != 0 &&
-		    strcmp(opt, "--max-parallel") != 0 && strcmp(opt, "--output") != 0 &&
-		    strcmp(opt, "--at") != 0 && strcmp(opt, "--pca-endpoint-url") != 0) {
-			if ((r = acmb_cli_aws_option(opt, arg, &c->aws)) < 0)
-				return -1;
-			if (r == 0)
-				USAGE("sync: unknown option '%s' (try --help)", opt);
-			if (acmb_cli_aws_option_has_arg(opt))
-				i++;
-			continue;
-		}
-		if (arg == NULL)
-			USAGE("%s needs a value", opt);
-		i++;
-		if (strcmp(opt, "--manifest") == 0) {
-			if (c->manifest != NULL)
-				USAGE("--manifest given twice");
-			c->manifest = arg;
-		} else if (strcmp(opt, "--only") == 0) {
-			if (c->nonly == LIST_MAX)
-				USAGE("--only: at most %d", LIST_MAX);
-			c->only[c->nonly++] = arg;
-		} else if (strcmp(opt, "--region") == 0) {
-			if (c->nregions == LIST_MAX)
-				USAGE("--region: at most %d", LIST_MAX);
-			c->regions[c->nregions++] = arg;
-		} else if (strcmp(opt, "--shard") == 0) {
-			if (c->nshards != 0)
-				USAGE("--shard given twice");
-			if (parse_shard(arg, c) != 0)
-				USAGE("--shard '%s': write I/N with 0 <= I < N <= 1000", arg);
-		} else if (strcmp(opt, "--max-parallel") == 0) {
-			if (c->max_parallel != 0)
-				USAGE("--max-parallel given twice");
-			c->max_parallel = strtol(arg, &end, 10);
-			if (*end != '\0' || c->max_parallel < 1 || c->max_parallel > 64)
-				USAGE("--max-parallel '%s': 1 to 64", arg);
-		} else if (strcmp(opt, "--pca-endpoint-url") == 0) {
-			if (c->pca_endpoint_url != NULL)
-				USAGE("--pca-endpoint-url given twice");
-			c->pca_endpoint_url = arg;
-		} else if (strcmp(opt, "--output") == 0) {
-			if (c->output_set)
-				USAGE("--output given twice");
-			c->output_set = 1;
-			if (strcmp(arg, "json") == 0)
-				c->json = 1;
-			else if (strcmp(arg, "text") == 0)
-				c->json = 0;
-			else
-				USAGE("--output '%s': text or json", arg);
-		} else {
-#ifdef ACMB_TEST_HOOKS
-			if (c->at != NULL)
-				USAGE("--at given twice");
-			c->at = arg;
-#else
-			USAGE("sync: unknown option '--at' (try --help)");
-#endif
-		}
-	}
-	if (c->manifest == NULL)
-		USAGE("sync needs --manifest PATH (try --help)");
-	if (c->aws.region != NULL)
-		USAGE("sync: regions come from the manifest's destinations");
+	*shard = (unsigned)i;
+	*nshards = (unsigned)n;
 	return 0;
 }
 
@@ -378,42 +260,66 @@ out:
 int
 acmb_cli_sync(int argc, char **argv)
 {
-	struct sync_cli c;
+	struct acmb_cli_args args;
 	struct acmb_manifest *m = NULL;
 	struct acmb_sync_opts o;
 	struct acmb_sync_result res;
 	struct configs cs;
 	acmb_err err = {0};
-	int r, exit_code;
+	int r, json, exit_code;
 
-	memset(&c, 0, sizeof(c));
 	memset(&res, 0, sizeof(res));
 	memset(&cs, 0, sizeof(cs));
-	acmb_aws_options_init(&c.aws);
-	c.json = !isatty(STDOUT_FILENO);
-	if ((r = parse_args(&c, argc, argv)) != 0)
-		return r > 0 ? ACMB_EXIT_OK : ACMB_EXIT_USAGE;
-	c.aws.debug = acmb_cli_debug;
-	if (acmb_manifest_load(c.manifest, &m, &err) != ACMB_OK)
-		return acmb_cli_fail(&err);
 	memset(&o, 0, sizeof(o));
-	o.manifest = m;
-	o.only = c.nonly > 0 ? c.only : NULL;
-	o.nonly = c.nonly;
-	o.regions = c.nregions > 0 ? c.regions : NULL;
-	o.nregions = c.nregions;
-	o.shard = c.shard;
-	o.nshards = c.nshards;
-	o.dry_run = c.dry_run;
-	o.prune = c.prune;
-	o.refresh_tags = c.refresh_tags;
-	o.now = time(NULL);
-	if (c.at != NULL && acmb_check_parse_time(c.at, &o.now, &err) != ACMB_OK) {
-		acmb_manifest_free(m);
-		return acmb_cli_fail(&err);
+	acmb_cli_args_init(&args);
+	if ((r = acmb_cli_parse(ACMB_CLI_SYNC, argc, argv, &args, &err)) != ACMB_OK) {
+		if (r == ACMB_CLI_HELP)
+			help();
+		exit_code = r == ACMB_CLI_HELP ? ACMB_EXIT_OK : acmb_cli_fail(&err);
+		goto out;
 	}
-	cs.opts = &c.aws;
-	cs.pca_endpoint_url = c.pca_endpoint_url;
+	json = !isatty(STDOUT_FILENO);
+	if (args.fleet_output != NULL) {
+		if (strcmp(args.fleet_output, "json") == 0)
+			json = 1;
+		else if (strcmp(args.fleet_output, "text") == 0)
+			json = 0;
+		else {
+			exit_code = acmb_cli_usage_error(
+			    "--output takes text or json, not '%s'", args.fleet_output);
+			goto out;
+		}
+	}
+	if (args.manifest == NULL) {
+		exit_code =
+		    acmb_cli_usage_error("sync needs --manifest PATH (see acmbridge sync --help)");
+		goto out;
+	}
+	if (args.shard != NULL && parse_shard(args.shard, &o.shard, &o.nshards) != 0) {
+		exit_code = acmb_cli_usage_error(
+		    "--shard '%s': write I/N with 0 <= I < N <= 1000", args.shard);
+		goto out;
+	}
+	args.aws.debug = acmb_cli_debug;
+	if (acmb_manifest_load(args.manifest, &m, &err) != ACMB_OK) {
+		exit_code = acmb_cli_fail(&err);
+		goto out;
+	}
+	o.manifest = m;
+	o.only = args.nonly > 0 ? args.only : NULL;
+	o.nonly = args.nonly;
+	o.regions = args.nregions > 0 ? args.regions : NULL;
+	o.nregions = args.nregions;
+	o.dry_run = args.import.dry_run;
+	o.prune = args.prune;
+	o.refresh_tags = args.refresh_tags;
+	o.now = time(NULL);
+	if (args.at != NULL && acmb_check_parse_time(args.at, &o.now, &err) != ACMB_OK) {
+		exit_code = acmb_cli_fail(&err);
+		goto out;
+	}
+	cs.opts = &args.aws;
+	cs.pca_endpoint_url = args.pca_endpoint_url;
 	o.config_for = config_for;
 	o.config_arg = &cs;
 	o.cancelled = interrupted;
@@ -428,17 +334,19 @@ acmb_cli_sync(int argc, char **argv)
 		exit_code = acmb_cli_fail(&err);
 		goto out;
 	}
-	if (c.json)
-		print_json(&res, c.dry_run);
+	if (json)
+		print_json(&res, o.dry_run);
 	else
-		print_text(&res, c.dry_run);
+		print_text(&res, o.dry_run);
 	if (r == ACMB_E_INTERRUPTED) {
 		exit_code = acmb_cli_fail(&err);
 		goto out;
 	}
-	exit_code = acmb_sync_exit_code(&res, c.dry_run);
+	exit_code = acmb_sync_exit_code(&res, o.dry_run);
 out:
+	configs_free(&cs);
 	acmb_sync_result_clear(&res);
 	acmb_manifest_free(m);
+	acmb_cli_args_clear(&args);
 	return exit_code;
 }
