@@ -10,6 +10,7 @@ PKGS=(
 	libcmocka-dev
 	python3 python3-botocore python3-cryptography awscli
 	gdb strace valgrind hyperfine time jq
+	chromium prometheus
 	cppcheck clang-tidy clang-format
 	dpkg-dev debhelper lintian scdoc mandoc man-db groff-base bash-completion zsh systemd
 )

@@ -130,6 +130,9 @@ test_create_unchanged_reimport(void **state)
 	struct acmb_inventory inv = {.region = "eu-west-1", .searched = 1};
 	struct acmb_sync_source src = source("4F12", now - 10 * DAY, now + 80 * DAY);
 	struct acmb_plan_item it;
+	json_t *empty = json_array();
+	acmb_err err = {0};
+	size_t idx[4];
 
 	(void)state;
 	decide("www", 0, &src, &inv, &it);
@@ -137,9 +140,17 @@ test_create_unchanged_reimport(void **state)
 	assert_int_equal(it.imports, 1);
 	assert_string_equal(it.serial, "4f:12");
 
-	/* The same certificate, imported by `import` without a name: taken over. */
+	/* The source's certificate in ACM: no tag needed to decide. */
 	add(&inv, "arn:aws:acm:eu-west-1:1:certificate/a", "4f:12", "www.example.com",
 	    now - 10 * DAY, now + 80 * DAY, "IMPORTED", NULL, 1);
+	assert_int_equal(
+	    acmb_sync_candidates(acmb_manifest_find(m, "www"), 0, &src, &inv, idx, 4), 0);
+	decide("www", 0, &src, &inv, &it);
+	expect(&it, ACMB_PLAN_UNCHANGED, "expires in 80 d");
+	assert_int_equal(it.ntags, 0);
+
+	/* Imported by `import` without a name (tags read, none): taken over. */
+	assert_int_equal(acmb_inventory_set_tags(&inv, 0, empty, &err), ACMB_OK);
 	decide("www", 0, &src, &inv, &it);
 	expect(&it, ACMB_PLAN_UNCHANGED, "expires in 80 d");
 	assert_string_equal(it.arn, "arn:aws:acm:eu-west-1:1:certificate/a");
@@ -170,6 +181,7 @@ test_create_unchanged_reimport(void **state)
 	decide("www", 0, &src, &inv, &it);
 	expect(&it, ACMB_PLAN_UNCHANGED, "the source has not renewed it yet");
 	acmb_inventory_clear(&inv);
+	json_decref(empty);
 }
 
 static void

@@ -37,19 +37,26 @@ static const struct acmb_manifest_entry *
 entry_for_domain(const struct acmb_manifest *m, const struct acmb_sync_source *sources,
     const struct acmb_inventory_cert *c)
 {
-	size_t i, k;
+	size_t i, j;
 
-	if (c->domain == NULL)
-		return NULL;
-	for (i = 0; i < acmb_manifest_count(m); i++) {
-		const struct acmb_manifest_entry *e = acmb_manifest_entry(m, i);
+	/* The certificate's domain and its SANs against each entry's names. */
+	for (j = 0; j <= c->nsans; j++) {
+		const char *d = j == 0 ? c->domain : c->sans[j - 1];
+		size_t k;
 
-		for (k = 0; sources != NULL && k < sources[i].ndomains; k++)
-			if (strcasecmp(sources[i].domains[k], c->domain) == 0)
-				return e;
-		for (k = 0; e->source == ACMB_MANIFEST_PRIVATE_CA && k < e->private_ca.ndns; k++)
-			if (strcasecmp(e->private_ca.dns_names[k], c->domain) == 0)
-				return e;
+		if (d == NULL)
+			continue;
+		for (i = 0; i < acmb_manifest_count(m); i++) {
+			const struct acmb_manifest_entry *e = acmb_manifest_entry(m, i);
+
+			for (k = 0; sources != NULL && k < sources[i].ndomains; k++)
+				if (strcasecmp(sources[i].domains[k], d) == 0)
+					return e;
+			for (k = 0; e->source == ACMB_MANIFEST_PRIVATE_CA && k < e->private_ca.ndns;
+			     k++)
+				if (strcasecmp(e->private_ca.dns_names[k], d) == 0)
+					return e;
+		}
 	}
 	return NULL;
 }

@@ -40,6 +40,17 @@ acmb_sync_candidates(const struct acmb_manifest_entry *e, size_t dest,
 	const char *adopt = adopted_arn(e, e->destinations[dest].region);
 	size_t i, j, n = 0;
 
+	/* ACM holds the source's very certificate (same serial, from the
+	 * search's answer): that is the decision, unchanged, and it needs no
+	 * tag. This is what keeps a run over unchanged entries free of
+	 * per-certificate calls. */
+	if (src->known && inv->searched && adopt == NULL)
+		for (i = 0; i < inv->n; i++)
+			if (inv->certs[i].serial != NULL &&
+			    strcmp(inv->certs[i].serial, src->serial) == 0 &&
+			    (inv->certs[i].type == NULL ||
+			        strcmp(inv->certs[i].type, "IMPORTED") == 0))
+				return 0;
 	for (i = 0; i < inv->n && n < max; i++) {
 		const struct acmb_inventory_cert *c = &inv->certs[i];
 		int want = 0;
@@ -219,10 +230,13 @@ acmb_sync_decide(const struct acmb_manifest_entry *e, size_t dest,
 		}
 		if (target == NULL && by_serial != NULL &&
 		    !(by_serial->tags_read && by_serial->name_tag != NULL)) {
-			/* The same certificate imported before, without a name (by
-			 * `import`): take it over rather than import a second copy. */
+			/* The source's own certificate: ours whatever its tags say.
+			 * Imported before without a name (by `import`), it gets the
+			 * name; whose tags were not read (no need), --refresh-tags
+			 * compares them. */
 			target = by_serial;
-			acmb_plan_tag_change(it, '+', "acmbridge:name", e->name, NULL);
+			if (by_serial->tags_read)
+				acmb_plan_tag_change(it, '+', "acmbridge:name", e->name, NULL);
 		}
 	}
 

@@ -10,14 +10,14 @@
 
 #include "bridge/doctor.h"
 #include "cli-aws.h"
-#include "cli-input.h"
+#include "cli-options.h"
 #include "cli.h"
 #include "zalloc.h"
 
 static void
 doctor_usage(FILE *f)
 {
-	fprintf(f,
+	fputs(
 	    "usage: acmbridge doctor [--profile NAME] [--region REGION] [--module PATH]\n"
 	    "           [--manifest PATH] [--output text|json] [AWS options]\n\n"
 	    "Checks that this host can run acmbridge and says, one line per check, PASS,\n"
@@ -37,28 +37,12 @@ doctor_usage(FILE *f)
 	    "                             {\"ok\", \"checks\": [{\"check\", \"status\", "
 	    "\"detail\",\n"
 	    "                             \"fix\"}]}\n"
-	    "  --help                     this text\n\n"
-	    "%s\n"
-	    "Doctor's exit codes: 0 no check failed (warnings allowed); 1 a check failed;\n"
-	    "2 usage error.\n",
-	    acmb_cli_aws_usage);
-}
-
-static int
-doctor_takes_value(const char *opt)
-{
-	return acmb_cli_aws_option_has_arg(opt) || strcmp(opt, "--module") == 0 ||
-	       strcmp(opt, "--manifest") == 0 || strcmp(opt, "--output") == 0;
-}
-
-/* Stores a single-value option, refusing a second one. */
-static int
-once(const char **slot, const char *opt, const char *val)
-{
-	if (*slot != NULL)
-		return acmb_cli_usage_error("%s given twice", opt);
-	*slot = val;
-	return 0;
+	    "  --help                     this text\n\n",
+	    f);
+	acmb_cli_aws_usage(f, ACMB_CLI_DOCTOR);
+	fputs("\nDoctor's exit codes: 0 no check failed (warnings allowed); 1 a check failed;\n"
+	      "2 usage error.\n",
+	    f);
 }
 
 static void
@@ -77,58 +61,42 @@ print_text(const struct acmb_doctor_report *rep)
 int
 acmb_cli_doctor(int argc, char **argv)
 {
-	struct acmb_aws_options aws;
+	struct acmb_cli_args args;
 	struct acmb_doctor_options opts;
 	struct acmb_doctor_report *rep = NULL;
-	const char *val, *output = NULL;
-	char opt[64], *s = NULL;
+	char *s = NULL;
 	acmb_err err = {0, ""};
 	json_t *doc = NULL;
-	int i, k, rc = ACMB_EXIT_FAILURE;
+	int rc = ACMB_EXIT_FAILURE;
 
-	acmb_aws_options_init(&aws);
 	memset(&opts, 0, sizeof(opts));
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+	acmb_cli_args_init(&args);
+	if ((rc = acmb_cli_parse(ACMB_CLI_DOCTOR, argc, argv, &args, &err)) != ACMB_OK) {
+		if (rc == ACMB_CLI_HELP)
 			doctor_usage(stdout);
-			return ACMB_EXIT_OK;
-		}
-		if (acmb_cli_split_option(
-		        argc, argv, &i, doctor_takes_value, opt, sizeof(opt), &val) != 0)
-			return ACMB_EXIT_USAGE;
-		if ((k = acmb_cli_aws_option(opt, val, &aws)) < 0)
-			return ACMB_EXIT_USAGE;
-		if (k > 0)
-			continue;
-		if (strcmp(opt, "--module") == 0) {
-			if (once(&opts.module, opt, val) != 0)
-				return ACMB_EXIT_USAGE;
-		} else if (strcmp(opt, "--manifest") == 0) {
-			if (once(&opts.manifest, opt, val) != 0)
-				return ACMB_EXIT_USAGE;
-		} else if (strcmp(opt, "--output") == 0) {
-			if (once(&output, opt, val) != 0)
-				return ACMB_EXIT_USAGE;
-			if (strcmp(val, "text") != 0 && strcmp(val, "json") != 0)
-				return acmb_cli_usage_error(
-				    "--output takes text or json, not '%s'", val);
-		} else {
-			return acmb_cli_usage_error(
-			    "doctor: unknown option '%s' (try --help)", argv[i]);
-		}
+		rc = rc == ACMB_CLI_HELP ? ACMB_EXIT_OK : acmb_cli_fail(&err);
+		goto out;
 	}
-	opts.aws = &aws;
-	if (aws.debug || acmb_cli_debug)
+	rc = ACMB_EXIT_FAILURE;
+	if (args.fleet_output != NULL && strcmp(args.fleet_output, "text") != 0 &&
+	    strcmp(args.fleet_output, "json") != 0) {
+		rc = acmb_cli_usage_error("--output takes text or json, not '%s'", args.fleet_output);
+		goto out;
+	}
+	opts.module = args.src.p11.token.module;
+	opts.manifest = args.manifest;
+	opts.aws = &args.aws;
+	if (args.aws.debug || acmb_cli_debug)
 		opts.debug = acmb_cli_aws_debug;
 	if ((rep = calloc(1, sizeof(*rep))) == NULL) {
 		fprintf(stderr, "acmbridge: out of memory\n");
-		return ACMB_EXIT_FAILURE;
+		goto out;
 	}
 	if (acmb_doctor_run(&opts, rep, &err) != ACMB_OK) {
 		rc = acmb_cli_fail(&err);
 		goto out;
 	}
-	if (output != NULL && strcmp(output, "json") == 0) {
+	if (args.fleet_output != NULL && strcmp(args.fleet_output, "json") == 0) {
 		if ((doc = acmb_doctor_report_json(rep)) == NULL ||
 		    (s = json_dumps(doc, JSON_INDENT(2))) == NULL) {
 			fprintf(stderr, "acmbridge: out of memory writing the report\n");
@@ -143,5 +111,6 @@ out:
 	acmb_zfree(s); /* from json_dumps: the wiping allocator */
 	json_decref(doc);
 	free(rep);
+	acmb_cli_args_clear(&args);
 	return rc;
 }

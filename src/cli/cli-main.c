@@ -32,6 +32,10 @@ static const struct {
     {"issue", acmb_cli_issue,
         "have AWS Private CA issue a certificate for a new key, then import it"},
     {"list", acmb_cli_list, "list PKCS#11 tokens, their certificates and keys (read-only)"},
+    {"sync", acmb_cli_sync,
+        "keep the fleet a manifest declares in ACM: plan, then import, reimport, renew"},
+    {"status", acmb_cli_status,
+        "what ACM holds, what expires when, what acmbridge manages (text, json, prometheus, html)"},
     {"doctor", acmb_cli_doctor,
         "check that this host can run acmbridge (memory, clock, AWS, tokens), with fixes"},
 };

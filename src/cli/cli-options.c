@@ -145,6 +145,19 @@ set_name(struct acmb_cli_args *a, const struct acmb_cli_option *o, char *val, ac
 	return ACMB_OK;
 }
 
+/* sync --only and the sync/status --region filter: one name a use. */
+static int
+set_fleet_name(struct acmb_cli_args *a, const struct acmb_cli_option *o, char *val, acmb_err *err)
+{
+	int only = o->offset == FIELD(only);
+	size_t *n = only ? &a->nonly : &a->nregions;
+
+	if (*n >= ACMB_CLI_NAMES_MAX)
+		return acmb_error(err, ACMB_E_USAGE, "at most %d %s", ACMB_CLI_NAMES_MAX, o->name);
+	(only ? a->only : a->regions)[(*n)++] = val;
+	return ACMB_OK;
+}
+
 static int
 set_tag_word(struct acmb_cli_args *a, const struct acmb_cli_option *o, char *val, acmb_err *err)
 {
@@ -175,6 +188,10 @@ set_skeleton(struct acmb_cli_args *a, const struct acmb_cli_option *o, char *val
 #define C_IMPORT ACMB_CLI_IMPORT
 #define C_ISSUE ACMB_CLI_ISSUE
 #define C_LIST ACMB_CLI_LIST
+#define C_SYNC ACMB_CLI_SYNC
+#define C_STATUS ACMB_CLI_STATUS
+#define C_DOCTOR ACMB_CLI_DOCTOR
+#define FLT ACMB_CLI_GROUP_FLEET
 
 /* clang-format off */
 static const struct acmb_cli_option options[] = {
@@ -205,7 +222,7 @@ static const struct acmb_cli_option options[] = {
         "                             or another user owns (default: a warning)\n"},
 
     /* The token: one struct acmb_token_spec for every command. */
-    {"--module", ACMB_CLI_VALUE, TOK, ACMB_CLI_ALL, FIELD(src.p11.token.module), NULL, 0, 0,
+    {"--module", ACMB_CLI_VALUE, TOK, ACMB_CLI_ALL | C_DOCTOR, FIELD(src.p11.token.module), NULL, 0, 0,
         "  --module PATH         PKCS#11 module to load (default: p11-kit's registered modules)\n"},
     {"--pin-file", ACMB_CLI_VALUE, TOK, ACMB_CLI_ALL, FIELD(src.p11.token.pin.pin_file), NULL,
         0, 0, "  --pin-file PATH       read the token PIN from the first line of PATH\n"},
@@ -224,30 +241,30 @@ static const struct acmb_cli_option options[] = {
         "                        (default $XDG_STATE_HOME/acmbridge/audit.log)\n"},
 
     /* AWS, as the AWS CLI names it. */
-    {"--region", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE, FIELD(aws.region), NULL, 0, 0,
+    {"--region", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_DOCTOR, FIELD(aws.region), NULL, 0, 0,
         "  --region REGION             AWS region (else AWS_REGION, AWS_DEFAULT_REGION, profile)\n"},
-    {"--profile", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE, FIELD(aws.profile), NULL, 0, 0,
+    {"--profile", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.profile), NULL, 0, 0,
         "  --profile NAME              profile of ~/.aws/credentials and ~/.aws/config\n"},
-    {"--endpoint-url", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE, FIELD(aws.endpoint_url), NULL,
+    {"--endpoint-url", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.endpoint_url), NULL,
         0, 0,
         "  --endpoint-url URL          service endpoint (else AWS_ENDPOINT_URL_ACM, AWS_ENDPOINT_URL)\n"},
-    {"--ca-bundle", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE, FIELD(aws.ca_bundle), NULL, 0, 0,
+    {"--ca-bundle", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.ca_bundle), NULL, 0, 0,
         "  --ca-bundle FILE            CA certificates to verify the endpoint (else AWS_CA_BUNDLE)\n"},
-    {"--no-verify-ssl", ACMB_CLI_FLAG, AWS, C_IMPORT | C_ISSUE, FIELD(aws.no_verify_ssl), NULL,
+    {"--no-verify-ssl", ACMB_CLI_FLAG, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.no_verify_ssl), NULL,
         0, 0,
         "  --no-verify-ssl             do not verify the endpoint's TLS certificate (unsafe)\n"},
-    {"--cli-connect-timeout", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE,
+    {"--cli-connect-timeout", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR,
         FIELD(aws.connect_timeout), set_long, 0, 86400,
         "  --cli-connect-timeout SECS  connect timeout, 0 = none (default 60)\n"},
-    {"--cli-read-timeout", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE, FIELD(aws.read_timeout),
+    {"--cli-read-timeout", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.read_timeout),
         set_long, 0, 86400,
         "  --cli-read-timeout SECS     read timeout, 0 = none (default 60)\n"},
-    {"--max-attempts", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE, FIELD(aws.max_attempts),
+    {"--max-attempts", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.max_attempts),
         set_int, 1, ACMB_AWS_MAX_MAX_ATTEMPTS,
         "  --max-attempts N            attempts per request, 1-20 (else AWS_MAX_ATTEMPTS; 3)\n"},
-    {"--fips", ACMB_CLI_FLAG, AWS, C_IMPORT | C_ISSUE, FIELD(aws.fips), NULL, 0, 0,
+    {"--fips", ACMB_CLI_FLAG, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.fips), NULL, 0, 0,
         "  --fips                      use the FIPS endpoint (else AWS_USE_FIPS_ENDPOINT=true)\n"},
-    {"--debug", ACMB_CLI_FLAG, AWS, ACMB_CLI_ALL, FIELD(aws.debug), NULL, 0, 0,
+    {"--debug", ACMB_CLI_FLAG, AWS, ACMB_CLI_ALL | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.debug), NULL, 0, 0,
         "  --debug                     log requests (never secrets or bodies) to stderr\n"},
 
     /* Output: each command words its formats in its own --help. */
@@ -261,8 +278,8 @@ static const struct acmb_cli_option options[] = {
         FIELD(import.no_provenance_tag), NULL, 0, 0, NULL},
     {"--allow-duplicate", ACMB_CLI_FLAG, IMP, C_IMPORT, FIELD(import.allow_duplicate), NULL, 0,
         0, NULL},
-    {"--dry-run", ACMB_CLI_FLAG, IMP, C_IMPORT | C_ISSUE, FIELD(import.dry_run), NULL, 0, 0,
-        NULL},
+    {"--dry-run", ACMB_CLI_FLAG, IMP, C_IMPORT | C_ISSUE | C_SYNC, FIELD(import.dry_run), NULL,
+        0, 0, NULL},
     {"--cli-input-json", ACMB_CLI_VALUE, IMP, C_IMPORT, FIELD(cli_input_json), NULL, 0, 0,
         NULL},
     {"--generate-cli-skeleton", ACMB_CLI_OPTIONAL, IMP, C_IMPORT, FIELD(skeleton),
@@ -290,13 +307,27 @@ static const struct acmb_cli_option options[] = {
     {"--wait-timeout", ACMB_CLI_VALUE, ISS, C_ISSUE, FIELD(issue.wait_timeout), set_long, 1,
         ACMB_ISSUE_WAIT_MAX, NULL},
     {"--resume", ACMB_CLI_VALUE, ISS, C_ISSUE, FIELD(issue.resume), NULL, 0, 0, NULL},
-    {"--pca-endpoint-url", ACMB_CLI_VALUE, ISS, C_ISSUE, FIELD(pca_endpoint_url), NULL, 0, 0,
-        NULL},
+    {"--pca-endpoint-url", ACMB_CLI_VALUE, ISS, C_ISSUE | C_SYNC, FIELD(pca_endpoint_url), NULL,
+        0, 0, NULL},
 
     /* check's and list's own. */
-    {"--at", ACMB_CLI_VALUE, CHK, C_CHECK, FIELD(at), NULL, 0, 0, NULL},
+    {"--at", ACMB_CLI_VALUE, CHK, C_CHECK | C_SYNC | C_STATUS, FIELD(at), NULL, 0, 0, NULL},
     {"--batch", ACMB_CLI_VALUE, CHK, C_CHECK, FIELD(batch), NULL, 0, 0, NULL},
     {"--login", ACMB_CLI_FLAG, LST, C_LIST, FIELD(login), NULL, 0, 0, NULL},
+
+    /* sync's and status's own; a second --region row: a repeatable filter
+     * there, where the AWS row above sets the one region of a command. */
+    {"--manifest", ACMB_CLI_VALUE, FLT, C_SYNC | C_STATUS | C_DOCTOR, FIELD(manifest), NULL, 0, 0, NULL},
+    {"--region", ACMB_CLI_MULTI, FLT, C_SYNC | C_STATUS, FIELD(regions), set_fleet_name, 0, 0,
+        NULL},
+    {"--only", ACMB_CLI_MULTI, FLT, C_SYNC, FIELD(only), set_fleet_name, 0, 0, NULL},
+    {"--shard", ACMB_CLI_VALUE, FLT, C_SYNC, FIELD(shard), NULL, 0, 0, NULL},
+    {"--prune", ACMB_CLI_FLAG, FLT, C_SYNC, FIELD(prune), NULL, 0, 0, NULL},
+    {"--refresh-tags", ACMB_CLI_FLAG, FLT, C_SYNC, FIELD(refresh_tags), NULL, 0, 0, NULL},
+    {"--max-parallel", ACMB_CLI_VALUE, FLT, C_SYNC, FIELD(max_parallel), set_long, 1, 64, NULL},
+    {"--output", ACMB_CLI_VALUE, FLT, C_SYNC | C_STATUS | C_DOCTOR, FIELD(fleet_output), NULL, 0, 0, NULL},
+    {"--output-file", ACMB_CLI_VALUE, FLT, C_STATUS, FIELD(output_file), NULL, 0, 0, NULL},
+    {"--all-regions", ACMB_CLI_FLAG, FLT, C_STATUS, FIELD(all_regions), NULL, 0, 0, NULL},
 };
 /* clang-format on */
 
@@ -315,6 +346,9 @@ static const struct {
     {ACMB_CLI_IMPORT, "import", 0, NULL},
     {ACMB_CLI_ISSUE, "issue", 0, NULL},
     {ACMB_CLI_LIST, "list", 1, "at most one pkcs11: URI"},
+    {ACMB_CLI_SYNC, "sync", 0, NULL},
+    {ACMB_CLI_STATUS, "status", 0, NULL},
+    {ACMB_CLI_DOCTOR, "doctor", 0, NULL},
 };
 
 void
@@ -392,10 +426,13 @@ parse_option(const char *cmdname, unsigned cmd, int argc, char **argv, int *i,
 	size_t n = eq != NULL ? (size_t)(eq - word) : strlen(word), k;
 	int r, words = 0;
 
+	/* The row of that name for this command: a name may have a row per
+	 * meaning (--region sets a region, or filters sync's destinations). */
 	for (k = 0; k < NOPTIONS; k++)
-		if (strlen(options[k].name) == n && strncmp(options[k].name, word, n) == 0)
+		if (strlen(options[k].name) == n && strncmp(options[k].name, word, n) == 0 &&
+		    (options[k].commands & cmd))
 			break;
-	if (k == NOPTIONS || !(options[k].commands & cmd))
+	if (k == NOPTIONS)
 		return acmb_error(err, ACMB_E_USAGE,
 		    "%s: unknown option '%.*s' (see acmbridge %s --help)", cmdname, (int)n, word,
 		    cmdname);

@@ -46,6 +46,9 @@ enum acmb_cli_cmd {
 	ACMB_CLI_IMPORT = 1u << 1,
 	ACMB_CLI_ISSUE = 1u << 2,
 	ACMB_CLI_LIST = 1u << 3,
+	ACMB_CLI_SYNC = 1u << 4,
+	ACMB_CLI_STATUS = 1u << 5,
+	ACMB_CLI_DOCTOR = 1u << 6,
 };
 
 #define ACMB_CLI_ALL (ACMB_CLI_CHECK | ACMB_CLI_IMPORT | ACMB_CLI_ISSUE | ACMB_CLI_LIST)
@@ -59,6 +62,7 @@ enum acmb_cli_group {
 	ACMB_CLI_GROUP_ISSUE,  /* Private CA issuance */
 	ACMB_CLI_GROUP_CHECK,  /* check's own */
 	ACMB_CLI_GROUP_LIST,   /* list's own */
+	ACMB_CLI_GROUP_FLEET,  /* sync's and status's own */
 };
 
 enum acmb_cli_arg {
@@ -80,6 +84,7 @@ enum acmb_cli_output {
 /* Most table rows, and most plain (non-option) arguments kept. */
 #define ACMB_CLI_ROWS_MAX 96
 #define ACMB_CLI_ARGS_MAX 4
+#define ACMB_CLI_NAMES_MAX 256 /* sync --only, sync/status --region */
 
 /* Everything a command line can say. Initialise with acmb_cli_args_init()
  * (it points issue.dns_names and issue.ip_addresses into the struct, so
@@ -96,13 +101,24 @@ struct acmb_cli_args {
 	const char *dns[ACMB_CSR_NAMES_MAX];
 	const char *ips[ACMB_CSR_NAMES_MAX];
 	enum acmb_cli_output output;
-	const char *at;                /* check --at */
-	const char *batch;             /* check --batch */
-	const char *cli_input_json;    /* import --cli-input-json */
-	const char *skeleton;          /* import --generate-cli-skeleton: "input" by default */
-	const char *api_passthrough;   /* issue --api-passthrough */
-	const char *pca_endpoint_url;  /* issue --pca-endpoint-url */
-	int login;                     /* list --login */
+	const char *at;               /* check --at */
+	const char *batch;            /* check --batch */
+	const char *cli_input_json;   /* import --cli-input-json */
+	const char *skeleton;         /* import --generate-cli-skeleton: "input" by default */
+	const char *api_passthrough;  /* issue --api-passthrough */
+	const char *pca_endpoint_url; /* issue --pca-endpoint-url */
+	int login;                    /* list --login */
+	/* sync and status */
+	const char *manifest;                 /* --manifest */
+	const char *only[ACMB_CLI_NAMES_MAX]; /* sync --only, repeatable */
+	size_t nonly;
+	const char *regions[ACMB_CLI_NAMES_MAX]; /* --region as a filter, repeatable */
+	size_t nregions;
+	const char *shard; /* sync --shard I/N */
+	int prune, refresh_tags, all_regions;
+	long max_parallel;             /* sync --max-parallel */
+	const char *fleet_output;      /* sync and status --output (their formats) */
+	const char *output_file;       /* status --output-file */
 	char *args[ACMB_CLI_ARGS_MAX]; /* plain arguments, in order (list's URI) */
 	size_t nargs;
 	unsigned char seen[ACMB_CLI_ROWS_MAX]; /* times each row was given */

@@ -38,7 +38,7 @@ day(time_t t, char *buf, size_t size)
 /* Only printable ASCII reaches a terminal: a domain or tag from ACM could
  * otherwise carry escape sequences. */
 static void
-put_clean(FILE *f, const char *s, int width)
+put_cell(FILE *f, const char *s, int width, int pad)
 {
 	int n = 0;
 	size_t len = s == NULL ? 0 : strlen(s);
@@ -50,7 +50,8 @@ put_clean(FILE *f, const char *s, int width)
 		      : *s >= 0x20 && *s < 0x7f             ? *s
 		                                            : '?',
 		    f);
-	for (; n < width; n++)
+	/* The last column is not padded: no blanks at line ends. */
+	for (; pad && n < width; n++)
 		fputc(' ', f);
 }
 
@@ -87,27 +88,27 @@ acmb_status_render_text(FILE *f, const struct acmb_status_row *rows, size_t n,
 		}
 		snprintf(d, sizeof(d), "%ld", r->days_left);
 		fprintf(f, "%s%-5s%s ", on, d, off);
-		put_clean(f, row_name(r), 18);
+		put_cell(f, row_name(r), 18, 1);
 		fputc(' ', f);
-		put_clean(f, r->region, 14);
+		put_cell(f, r->region, 14, 1);
 		fputc(' ', f);
-		put_clean(f, r->cert->key_algorithm != NULL ? r->cert->key_algorithm : "?", 13);
+		put_cell(f, r->cert->key_algorithm != NULL ? r->cert->key_algorithm : "?", 13, 1);
 		fputc(' ', f);
-		put_clean(f, r->cert->in_use > 0 ? "yes" : r->cert->in_use == 0 ? "no" : "?", 3);
+		put_cell(f, r->cert->in_use > 0 ? "yes" : r->cert->in_use == 0 ? "no" : "?", 3, 1);
 		fputc(' ', f);
-		put_clean(f, r->cert->domain != NULL ? r->cert->domain : "-", 22);
+		put_cell(f, r->cert->domain != NULL ? r->cert->domain : "-", 22, 0);
 		fputc('\n', f);
 		if (r->has_plan) {
 			fprintf(f, "      %s: ", acmb_plan_action_name(r->next_action));
-			put_clean(f, r->reason, 66);
+			put_cell(f, r->reason, 66, 0);
 			fputc('\n', f);
 		} else if (r->adoptable) {
 			fputs("      adoptable by ", f);
-			put_clean(f, r->adopt_name, 40);
+			put_cell(f, r->adopt_name, 40, 0);
 			fputc('\n', f);
 		} else if (strcmp(kind(r), "IMPORTED") != 0) {
 			fputs("      ", f);
-			put_clean(f, kind(r), 40);
+			put_cell(f, kind(r), 40, 0);
 			fputc('\n', f);
 		}
 	}
@@ -336,7 +337,7 @@ html(FILE *f, const char *s)
 
 #define SVG_W 900
 #define SVG_LEFT 10
-#define SVG_RIGHT 10
+#define SVG_RIGHT 120 /* room for the last labels */
 #define LANE 16
 
 static double
