@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -57,7 +58,7 @@ utf8_chars(const char *s)
 int
 acmb_acm_tags_check(const struct acmb_acm_tag *tags, size_t count, acmb_err *err)
 {
-	size_t i;
+	size_t i, j;
 	json_t *probe;
 
 	if (count > ACMB_ACM_TAGS_MAX)
@@ -70,11 +71,20 @@ acmb_acm_tags_check(const struct acmb_acm_tag *tags, size_t count, acmb_err *err
 			    "tag %zu: the key must be 1 to %d "
 			    "characters long",
 			    i + 1, ACMB_ACM_TAG_KEY_MAX);
-		if (strncmp(tags[i].key, "aws:", 4) == 0)
+		/* AWS reserves the prefix in any case: ACM refuses "AWS:x" too. */
+		if (strncasecmp(tags[i].key, "aws:", 4) == 0)
 			return acmb_error(err, ACMB_E_USAGE,
-			    "tag %zu: keys starting with \"aws:\" "
+			    "tag %zu: keys starting with \"aws:\" (in any case) "
 			    "are reserved by AWS",
 			    i + 1);
+		/* A key given twice would be sent as given, and every rerun would
+		 * find it "changed"; ACM's keys are case-sensitive. */
+		for (j = 0; j < i; j++)
+			if (strcmp(tags[j].key, tags[i].key) == 0)
+				return acmb_error(err, ACMB_E_USAGE,
+				    "tag '%s' is given twice (tags %zu and %zu); give each key "
+				    "once",
+				    tags[i].key, j + 1, i + 1);
 		if (tags[i].value != NULL && utf8_chars(tags[i].value) > ACMB_ACM_TAG_VALUE_MAX)
 			return acmb_error(err, ACMB_E_USAGE,
 			    "tag '%s': the value must be 0 to %d "
@@ -665,4 +675,11 @@ acmb_acm_delete_certificate(const struct acmb_aws_config *cfg, const char *arn,
 	json_decref(req);
 	json_decref(resp);
 	return r;
+}
+
+int
+acmb_acm_call_json(const struct acmb_aws_config *cfg, const char *op, json_t *req, unsigned flags,
+    json_t **resp, struct acmb_aws_call_info *info, acmb_err *err)
+{
+	return call_json(cfg, op, req, flags, resp, info, err);
 }

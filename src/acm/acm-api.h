@@ -41,8 +41,8 @@ struct acmb_acm_tag_list {
 void acmb_acm_tag_list_clear(struct acmb_acm_tag_list *l);
 
 /* Checks tags against ACM's limits (count, key 1-128 and value 0-256
- * characters, valid UTF-8, no "aws:" key prefix). ACMB_E_USAGE names the
- * tag and the rule. */
+ * characters, valid UTF-8, no "aws:" key prefix in any case, no key twice).
+ * ACMB_E_USAGE names the tag and the rule. */
 int acmb_acm_tags_check(const struct acmb_acm_tag *tags, size_t count, acmb_err *err);
 
 /* ImportCertificate. cert_pem: one certificate; chain_pem: NULL or ""
@@ -131,6 +131,13 @@ int acmb_acm_add_tags(const struct acmb_aws_config *cfg, const char *arn,
     const struct acmb_acm_tag *tags, size_t ntags, struct acmb_aws_call_info *info, acmb_err *err);
 int acmb_acm_remove_tags(const struct acmb_aws_config *cfg, const char *arn,
     const struct acmb_acm_tag *tags, size_t ntags, struct acmb_aws_call_info *info, acmb_err *err);
+
+/* One ACM call whose request holds no secret: req is serialised into the
+ * secure heap as acmb_aws_call() wants it; flags and errors as there. On
+ * success *resp is the answer (caller json_decref()s). For operations this
+ * header has no function of its own for (SearchCertificates pages). */
+int acmb_acm_call_json(const struct acmb_aws_config *cfg, const char *op, json_t *req,
+    unsigned flags, json_t **resp, struct acmb_aws_call_info *info, acmb_err *err);
 
 /* DeleteCertificate. */
 int acmb_acm_delete_certificate(const struct acmb_aws_config *cfg, const char *arn,

@@ -513,6 +513,8 @@ acmb_aws_config_derive(const struct acmb_aws_config *base, const struct acmb_aws
 		acmb_aws_options_init(&none);
 		opts = &none;
 	}
+	/* opts->region moves the copy to another region (sync's destinations);
+	 * the credentials are the same in every region. */
 	if (opts->region != NULL && !region_ok(opts->region)) {
 		r = acmb_error(
 		    err, ACMB_E_CONFIG, "'%s' is not a valid AWS region name", opts->region);

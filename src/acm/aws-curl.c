@@ -268,3 +268,26 @@ acmb_curl_free(void *p)
 	if (curl_lib_ready())
 		curl_lib.free(p);
 }
+
+const char *
+acmb_curl_version(void)
+{
+	const curl_version_info_data *(*version_info)(CURLversion);
+	const curl_version_info_data *v;
+	const char *version = NULL;
+	void *lib;
+
+	if (!curl_lib_ready())
+		return NULL;
+	/* Not one of the forwarders above: only --version and doctor ask, once.
+	 * NOLOAD hands back the library already open (one more reference,
+	 * dropped below; it stays loaded). */
+	if ((lib = dlopen(curl_library(), RTLD_NOW | RTLD_NOLOAD)) == NULL)
+		return NULL;
+	version_info =
+	    (const curl_version_info_data *(*)(CURLversion))dlsym(lib, "curl_version_info");
+	if (version_info != NULL && (v = version_info(CURLVERSION_NOW)) != NULL)
+		version = v->version;
+	dlclose(lib);
+	return version;
+}

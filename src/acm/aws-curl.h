@@ -30,6 +30,10 @@ int acmb_curl_require(acmb_err *err);
  * when it is not loaded or was initialised before us with its own. */
 int acmb_curl_wiping(void);
 
+/* The loaded libcurl's version ("7.88.1"), loading it first; NULL when it
+ * cannot be loaded. Static string of libcurl's. */
+const char *acmb_curl_version(void);
+
 /* Forwarders to the libcurl functions of the same name without "acmb_".
  * Each loads libcurl first when needed; if it cannot be loaded they return
  * NULL, CURLE_FAILED_INIT or CURLUE_OUT_OF_MEMORY, or do nothing. */

@@ -38,6 +38,7 @@ struct response {
 	int too_big;
 	char request_id[ACMB_AWS_REQUEST_ID_MAX];
 	char error_type[ACMB_AWS_ERROR_CODE_MAX];
+	char date[64]; /* the Date header, for clock skew (doctor) */
 };
 
 struct debug_ctx {
@@ -110,13 +111,32 @@ response_header(char *p, size_t size, size_t nmemb, void *user)
 {
 	struct response *rs = user;
 	size_t n = size * nmemb;
-	static const char rid[] = "x-amzn-requestid:", etype[] = "x-amzn-errortype:";
+	static const char rid[] = "x-amzn-requestid:", etype[] = "x-amzn-errortype:",
+	                  date[] = "date:";
 
 	if (n > sizeof(rid) - 1 && strncasecmp(p, rid, sizeof(rid) - 1) == 0)
 		header_value(p, n, sizeof(rid) - 2, rs->request_id, sizeof(rs->request_id));
 	else if (n > sizeof(etype) - 1 && strncasecmp(p, etype, sizeof(etype) - 1) == 0)
 		header_value(p, n, sizeof(etype) - 2, rs->error_type, sizeof(rs->error_type));
+	else if (n > sizeof(date) - 1 && strncasecmp(p, date, sizeof(date) - 1) == 0)
+		header_value(p, n, sizeof(date) - 2, rs->date, sizeof(rs->date));
 	return n;
+}
+
+/* An HTTP Date (RFC 9110 IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT", the
+ * only form a server may send), or 0. strptime's %a and %b read English
+ * names: the process never calls setlocale(), so it is in the C locale. */
+static time_t
+http_date(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s[0] == '\0' || (end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm)) == NULL ||
+	    *end != '\0')
+		return 0;
+	return timegm(&tm);
 }
 
 static void debugf(const struct debug_ctx *d, const char *fmt, ...)
@@ -714,6 +734,8 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 	a->sent = 1;
 	acmb_curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
 	info->http_status = a->status;
+	info->local_date = time(NULL);
+	info->server_date = http_date(rs.date);
 	snprintf(info->request_id, sizeof(info->request_id), "%s", rs.request_id);
 	debugf(dbg, "< HTTP %ld, request id %s", a->status,
 	    rs.request_id[0] != '\0' ? rs.request_id : "(none)");
@@ -928,4 +950,10 @@ acmb_aws_json_blob(const void *data, size_t len)
 	j = json_string((const char *)b64);
 	free(b64);
 	return j;
+}
+
+const char *
+acmb_aws_http_curl_version(void)
+{
+	return acmb_curl_version();
 }

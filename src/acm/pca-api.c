@@ -71,6 +71,9 @@ acmb_pca_describe_authority(const struct acmb_aws_config *cfg, const char *ca_ar
 	copy_member(ca, "Status", out->status, sizeof(out->status));
 	copy_member(ca, "Type", out->type, sizeof(out->type));
 	copy_member(ca, "UsageMode", out->usage_mode, sizeof(out->usage_mode));
+	/* A timestamp, seconds since the epoch (JSON 1.1 sends a number). */
+	if (json_is_number(json_object_get(ca, "NotAfter")))
+		out->not_after = (long long)json_number_value(json_object_get(ca, "NotAfter"));
 	copy_member(conf, "KeyAlgorithm", out->key_algorithm, sizeof(out->key_algorithm));
 	copy_member(
 	    conf, "SigningAlgorithm", out->signing_algorithm, sizeof(out->signing_algorithm));

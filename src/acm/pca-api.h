@@ -29,6 +29,7 @@ struct acmb_pca_authority {
 	char key_algorithm[32];     /* RSA_2048, EC_prime256v1, ... */
 	char signing_algorithm[32]; /* SHA256WITHRSA, ... */
 	char usage_mode[32];        /* GENERAL_PURPOSE, SHORT_LIVED_CERTIFICATE */
+	long long not_after;        /* the CA certificate's NotAfter, epoch seconds; 0 if absent */
 };
 
 /* DescribeCertificateAuthority of ca_arn into *out. */

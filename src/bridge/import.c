@@ -543,8 +543,10 @@ acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
 	returned = now_seconds();
 	acmb_secbuf_free(key_pem);
 	key_pem = NULL;
-	EVP_PKEY_free(m->key);
-	m->key = NULL;
+	if (!o->keep_key) {
+		EVP_PKEY_free(m->key);
+		m->key = NULL;
+	}
 	res->wipe_seconds = now_seconds() - returned;
 	if (r != ACMB_OK)
 		goto out;
@@ -557,8 +559,10 @@ acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
 	r = verify_after_import(cfg, res->arn, m, res, err);
 out:
 	acmb_secbuf_free(key_pem);
-	EVP_PKEY_free(m->key);
-	m->key = NULL;
+	if (!o->keep_key) {
+		EVP_PKEY_free(m->key);
+		m->key = NULL;
+	}
 	free(cert_pem);
 	free(chain_pem);
 	return r;

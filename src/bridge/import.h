@@ -26,6 +26,8 @@ struct acmb_import_opts {
 	int dry_run;           /* everything but the write calls */
 	int no_provenance_tag; /* do not add ACMB_PROVENANCE_TAG */
 	int allow_duplicate;   /* import even if ACM holds the same certificate */
+	int keep_key;          /* leave m->key for another destination (sync): only the
+	                        * PEM sent is wiped here; the caller frees the material */
 };
 
 #define ACMB_IMPORT_NOTES_MAX 24

@@ -17,7 +17,7 @@
 /* The issue flow's view of the token: the URI it parsed and the key store
  * of src/pkcs11/, which alone speaks PKCS#11. */
 struct acmb_issue_token {
-	struct acmb_issue_token_spec *spec;
+	const struct acmb_token_spec *spec;
 	struct acmb_ctx *ctx; /* borrowed: the run's tokens, audit log */
 	struct acmb_p11_uri *uri;
 	struct acmb_p11_keystore *ks;
@@ -40,7 +40,7 @@ acmb_issue_token_close(struct acmb_issue_token *t)
 }
 
 int
-acmb_issue_token_open(struct acmb_issue_token_spec *spec, struct acmb_ctx *ctx,
+acmb_issue_token_open(char *uri, const struct acmb_token_spec *spec, struct acmb_ctx *ctx,
     struct acmb_issue_token **out, acmb_err *err)
 {
 	struct acmb_issue_token *t = NULL;
@@ -53,7 +53,7 @@ acmb_issue_token_open(struct acmb_issue_token_spec *spec, struct acmb_ctx *ctx,
 	}
 	t->spec = spec;
 	t->ctx = ctx;
-	if ((r = acmb_p11_uri_parse(spec->uri, &t->uri, NULL, err)) != ACMB_OK ||
+	if ((r = acmb_p11_uri_parse(uri, &t->uri, NULL, err)) != ACMB_OK ||
 	    (r = acmb_p11_keystore_open(
 	         acmb_ctx_tokens(ctx), t->uri, spec->module, &spec->pin, &t->ks, err)) != ACMB_OK)
 		goto out;
@@ -169,10 +169,8 @@ acmb_issue_token_load(struct acmb_issue_token *t, const char *region, struct acm
 	memset(&ps, 0, sizeof(ps));
 	ps.certificate = cert_uri;
 	ps.certificate_chain = chain_uri;
-	ps.module = t->spec->module;
-	ps.pin = t->spec->pin;
-	ps.export_policy = t->spec->export_policy;
-	ps.audit_log = t->spec->audit_log;
+	ps.token = *t->spec;
+	ps.token.wrapping_key = NULL;
 	ps.region = region;
 	ps.ctx = t->ctx;
 	if ((r = acmb_ctx_audit(t->ctx, t->spec->audit_log, audit, err)) != ACMB_OK)

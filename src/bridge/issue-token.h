@@ -19,28 +19,20 @@
 #include "error.h"
 #include "material.h"
 #include "pkcs11/p11-session.h"
-
-/* What the operator named. uri points into argv and is rewritten in place
- * when it carries a pin-value. The token is logged in once for the run, in
- * the context's token cache, which the PKCS#11 source then shares for the
- * export. */
-struct acmb_issue_token_spec {
-	char *uri;                    /* --key-store pkcs11:token=...;object=LABEL[;id=...] */
-	const char *module;           /* --module PATH, or NULL for p11-kit's modules */
-	struct acmb_p11_pin_spec pin; /* --pin-file */
-	const char *audit_log;        /* --audit-log, or NULL for the default */
-	const char *export_policy;    /* --export-policy, or NULL */
-};
+#include "token-spec.h"
 
 struct acmb_issue_token;
 struct acmb_ctx;
 
-/* Opens the one token the URI names, a read-write session, and logs in
- * (acmb_p11_keystore_open(), through ctx's token cache; ctx is borrowed and
- * must outlive *out). The URI must name the key's label (object=); id= is
- * optional (a random id is made for a new key). Caller frees with
+/* Opens the one token the key store URI names (--key-store
+ * pkcs11:token=T;object=LABEL[;id=ID], rewritten in place when it carries a
+ * pin-value), a read-write session, and logs in with spec's module and PIN,
+ * through ctx's token cache (acmb_p11_keystore_open()): once for the run, so
+ * that the PKCS#11 source's export later shares the login. The URI must name
+ * the key's label (object=); id= is optional (a random id is made for a new
+ * key). uri, spec and ctx must outlive the handle. Caller frees with
  * acmb_issue_token_close(). */
-int acmb_issue_token_open(struct acmb_issue_token_spec *spec, struct acmb_ctx *ctx,
+int acmb_issue_token_open(char *uri, const struct acmb_token_spec *spec, struct acmb_ctx *ctx,
     struct acmb_issue_token **out, acmb_err *err);
 
 /* Frees (the session stays in the context's cache). Accepts NULL. */

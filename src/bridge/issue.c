@@ -350,7 +350,7 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 	EVP_PKEY *pub = NULL;
 	char *csr = NULL, *cert = NULL, *chain = NULL, cn[ACMB_CSR_SUBJECT_MAX + 8];
 	const char *vtype = NULL, *sig = NULL;
-	long long vvalue = 0;
+	long long vvalue = 0, vend = 0;
 	enum acmb_key_alg alg;
 	int r = ACMB_E_INTERNAL;
 
@@ -364,7 +364,8 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 		r = acmb_error(err, ACMB_E_USAGE, "--certificate-authority-arn is required");
 		goto out;
 	}
-	if ((r = acmb_issue_parse_validity(o->validity, &vtype, &vvalue, err)) != ACMB_OK)
+	if ((r = acmb_issue_parse_validity(o->validity, &vtype, &vvalue, err)) != ACMB_OK ||
+	    (r = acmb_issue_validity_end(vtype, vvalue, acmb_ctx_now(ctx), &vend, err)) != ACMB_OK)
 		goto out;
 	if (o->subject == NULL && o->ndns == 0 && o->resume == NULL) {
 		r = acmb_error(err, ACMB_E_USAGE,
@@ -379,8 +380,8 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 	if (o->idempotency_token != NULL && (r = check_token(o->idempotency_token, err)) != ACMB_OK)
 		goto out;
 	snprintf(res->key_store, sizeof(res->key_store), "%s",
-	    o->token != NULL ? o->token->uri : "memory");
-	if (o->resume != NULL && o->token == NULL) {
+	    o->key_store != NULL ? o->key_store : "memory");
+	if (o->resume != NULL && o->key_store == NULL) {
 		r = acmb_error(err, ACMB_E_USAGE,
 		    "--resume %s: a memory key store cannot be "
 		    "resumed, the key was wiped when the first run ended; run acmbridge issue "
@@ -406,7 +407,8 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 		    o->ca_arn, ca.status[0] != '\0' ? ca.status : "in an unknown state");
 		goto out;
 	}
-	if ((r = acmb_issue_pick_key_algorithm(ca.key_algorithm, o->key_algorithm, &alg, err)) !=
+	if ((r = acmb_issue_validity_check_ca(vend, ca.not_after, o->ca_arn, err)) != ACMB_OK ||
+	    (r = acmb_issue_pick_key_algorithm(ca.key_algorithm, o->key_algorithm, &alg, err)) !=
 	        ACMB_OK ||
 	    (r = acmb_issue_pick_signing_algorithm(ca.key_algorithm, ca.signing_algorithm,
 	         o->signing_algorithm, &sig, err)) != ACMB_OK)
@@ -414,8 +416,11 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 	snprintf(res->key_algorithm, sizeof(res->key_algorithm), "%s", acmb_rules_alg_name(alg));
 	snprintf(res->signing_algorithm, sizeof(res->signing_algorithm), "%s", sig);
 
-	if (o->token != NULL) {
-		if ((r = acmb_issue_token_open(o->token, ctx, &tok, err)) != ACMB_OK)
+	if (o->key_store != NULL) {
+		static const struct acmb_token_spec defaults;
+
+		if ((r = acmb_issue_token_open(o->key_store,
+		         o->token != NULL ? o->token : &defaults, ctx, &tok, err)) != ACMB_OK)
 			goto out;
 		snprintf(res->key_store, sizeof(res->key_store), "%s", acmb_issue_token_uri(tok));
 	}

@@ -71,13 +71,13 @@ run_spec_build(
 		return r;
 	f->pkcs12 = src->pkcs12;
 	f->passphrase_file = src->passphrase_file;
-	p->module = acmb_ctx_token_option(ctx, "module");
-	p->pin.pin_file = acmb_ctx_token_option(ctx, "pin-file");
-	p->pin.pin_env = acmb_ctx_token_option(ctx, "pin-env");
+	p->token.module = acmb_ctx_token_option(ctx, "module");
+	p->token.pin.pin_file = acmb_ctx_token_option(ctx, "pin-file");
+	p->token.pin.pin_env = acmb_ctx_token_option(ctx, "pin-env");
 	/* A library does not open the terminal to ask for a PIN. */
-	p->pin.no_prompt = 1;
-	p->audit_log = acmb_ctx_token_option(ctx, "audit-log");
-	p->export_policy = acmb_ctx_token_option(ctx, "export-policy");
+	p->token.pin.no_prompt = 1;
+	p->token.audit_log = acmb_ctx_token_option(ctx, "audit-log");
+	p->token.export_policy = acmb_ctx_token_option(ctx, "export-policy");
 	p->ctx = ctx;
 	return acmb_pkcs11_spec_prepare(p, err);
 }

@@ -16,6 +16,7 @@
 #include "pkcs11/p11-export.h"
 #include "pkcs11/p11-module.h"
 #include "pkcs11/p11-object.h"
+#include "pkcs11/p11-pair.h"
 #include "pkcs11/p11-session.h"
 #include "pkcs11/p11-uri.h"
 
@@ -58,7 +59,7 @@ spec_field(struct acmb_pkcs11_spec *spec, int i)
 	case U_CHAIN:
 		return &spec->certificate_chain;
 	}
-	return &spec->wrapping_key;
+	return &spec->token.wrapping_key;
 }
 
 int
@@ -89,7 +90,7 @@ acmb_pkcs11_spec_prepare(struct acmb_pkcs11_spec *spec, acmb_err *err)
 		}
 		spec->pin_value_seen |= seen;
 	}
-	if (spec->wrapping_key != NULL && spec->parsed[U_WRAP] == NULL) {
+	if (spec->token.wrapping_key != NULL && spec->parsed[U_WRAP] == NULL) {
 		acmb_pkcs11_spec_clear(spec);
 		return acmb_error(err, ACMB_E_USAGE, "--wrapping-key must be a pkcs11: URI");
 	}
@@ -120,7 +121,7 @@ ctx_close(struct ctx *c)
 static int
 ctx_open_modules(struct ctx *c, acmb_err *err)
 {
-	const char *path = c->spec->module, *p;
+	const char *path = c->spec->token.module, *p;
 	int i;
 
 	for (i = U_CERT; i <= U_WRAP && path == NULL; i++) {
@@ -163,7 +164,7 @@ token_session(struct ctx *c, const struct acmb_p11_token *t, struct open_token *
 static int
 token_login(struct ctx *c, struct open_token *ot, struct acmb_p11_uri *uri, acmb_err *err)
 {
-	return acmb_p11_cache_login(c->cache, &ot->tok, ot->s, &c->spec->pin, uri, err);
+	return acmb_p11_cache_login(c->cache, &ot->tok, ot->s, &c->spec->token.pin, uri, err);
 }
 
 static void append(char *buf, size_t len, const char *fmt, ...)
@@ -293,119 +294,21 @@ find_one(struct ctx *c, int field, CK_OBJECT_CLASS cls, int login, struct found 
 	    field_name[field], acmb_p11_uri_text(c->spec->parsed[field]), total, list);
 }
 
-/* The bytes of the certificate key's RSA modulus or EC point, to compare
- * with a token key's (acmb_p11_key_public_value()). */
-static int
-pub_bytes(EVP_PKEY *pub, unsigned char *buf, size_t max, size_t *len)
-{
-	BIGNUM *n = NULL;
-	int ok = 0;
-
-	*len = 0;
-	if (EVP_PKEY_is_a(pub, "RSA")) {
-		if (EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &n) == 1 &&
-		    (size_t)BN_num_bytes(n) <= max) {
-			*len = (size_t)BN_bn2bin(n, buf);
-			ok = 1;
-		}
-		BN_free(n);
-		return ok;
-	}
-	return EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, buf, max, len) == 1;
-}
-
-/* Strips leading zeros (a token's modulus may carry them) or a DER OCTET
- * STRING header (a token's EC point usually has one), then compares. */
-static int
-same_public(
-    const unsigned char *want, size_t wlen, const unsigned char *got, size_t glen, int is_rsa)
-{
-	const unsigned char *p = got;
-	ASN1_OCTET_STRING *os = NULL;
-	int same;
-
-	if (is_rsa) {
-		while (glen > 0 && *got == 0) {
-			got++;
-			glen--;
-		}
-		return glen == wlen && memcmp(got, want, wlen) == 0;
-	}
-	if (glen == wlen && memcmp(got, want, wlen) == 0)
-		return 1;
-	if ((os = d2i_ASN1_OCTET_STRING(NULL, &p, (long)glen)) == NULL)
-		return 0;
-	same = (size_t)ASN1_STRING_length(os) == wlen &&
-	       memcmp(ASN1_STRING_get0_data(os), want, wlen) == 0;
-	ASN1_OCTET_STRING_free(os);
-	return same;
-}
-
 /*
- * Pairs the certificate with its key on the same token: same id first,
- * then the public key (the RSA modulus, or the EC point of the private key or
- * of a public key object whose id then names the private key).
+ * Pairs the certificate with its key on the same token, as `list` does
+ * (acmb_p11_pair_key(): same CKA_ID first, then the public key).
  */
 static int
 pair_key(struct ctx *c, struct open_token *ot, X509 *leaf, const struct acmb_p11_object *cert,
     CK_OBJECT_HANDLE *key, acmb_err *err)
 {
-	CK_OBJECT_HANDLE h[64];
-	struct acmb_p11_object o;
-	unsigned char want[1100], *got = NULL;
-	EVP_PKEY *pub = X509_get0_pubkey(leaf);
-	size_t n = 0, i, wlen, glen;
-	int r, is_rsa;
+	int r;
 
 	*key = CK_INVALID_HANDLE;
-	if ((r = token_login(c, ot, c->spec->parsed[U_CERT], err)) != ACMB_OK)
+	if ((r = token_login(c, ot, c->spec->parsed[U_CERT], err)) != ACMB_OK ||
+	    (r = acmb_p11_pair_key(&ot->tok, ot->s, leaf, cert->id, cert->id_len, key, err)) !=
+	        ACMB_OK)
 		return r;
-	if (cert->id_len > 0) {
-		if ((r = acmb_p11_find_class(&ot->tok, ot->s, CKO_PRIVATE_KEY, cert->id,
-		         cert->id_len, h, 64, &n, err)) != ACMB_OK)
-			return r;
-		if (n == 1) {
-			*key = h[0];
-			return ACMB_OK;
-		}
-	}
-	if (pub == NULL || !pub_bytes(pub, want, sizeof(want), &wlen))
-		return acmb_error(err, ACMB_E_PARSE,
-		    "the certificate's public key cannot be read "
-		    "to find its private key");
-	is_rsa = EVP_PKEY_is_a(pub, "RSA");
-	for (int pass = 0; pass < 2 && *key == CK_INVALID_HANDLE; pass++) {
-		if ((r = acmb_p11_find_class(&ot->tok, ot->s,
-		         pass == 0 ? CKO_PRIVATE_KEY : CKO_PUBLIC_KEY, NULL, 0, h, 64, &n, err)) !=
-		    ACMB_OK)
-			return r;
-		for (i = 0; i < n && i < 64 && *key == CK_INVALID_HANDLE; i++) {
-			free(got);
-			got = NULL;
-			if (acmb_p11_key_public_value(
-			        &ot->tok, ot->s, h[i], is_rsa, &got, &glen, NULL) != ACMB_OK)
-				continue;
-			if (!same_public(want, wlen, got, glen, is_rsa))
-				continue;
-			if (pass == 0) {
-				*key = h[i];
-				break;
-			}
-			/* The token's own failure, not "no key pairs" below. */
-			if ((r = acmb_p11_object_describe(&ot->tok, ot->s, h[i], &o, err)) !=
-			    ACMB_OK) {
-				free(got);
-				return r;
-			}
-			if (o.id_len > 0 &&
-			    acmb_p11_find_class(&ot->tok, ot->s, CKO_PRIVATE_KEY, o.id, o.id_len, h,
-			        1, &n, err) == ACMB_OK &&
-			    n == 1)
-				*key = h[0];
-			break;
-		}
-	}
-	free(got);
 	if (*key == CK_INVALID_HANDLE)
 		return acmb_error(err, ACMB_E_TOKEN,
 		    "no private key on token '%s' pairs with the "
@@ -666,7 +569,7 @@ acmb_pkcs11_load(struct acmb_pkcs11_spec *spec, struct acmb_material **out,
 	if (actx == NULL)
 		actx = own;
 	c.cache = acmb_ctx_tokens(actx);
-	if ((r = acmb_ctx_export_policy(actx, spec->export_policy, &policy, err)) != ACMB_OK)
+	if ((r = acmb_ctx_export_policy(actx, spec->token.export_policy, &policy, err)) != ACMB_OK)
 		goto out;
 	if ((m = acmb_material_new()) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");

@@ -66,8 +66,8 @@ acmb_source_load(struct acmb_source_spec *spec, struct acmb_material **out,
 		goto out;
 	}
 	if ((r = spec->p11.ctx != NULL
-	             ? acmb_ctx_audit(spec->p11.ctx, spec->p11.audit_log, audit, err)
-	             : acmb_audit_open(spec->p11.audit_log, audit, err)) != ACMB_OK)
+	             ? acmb_ctx_audit(spec->p11.ctx, spec->p11.token.audit_log, audit, err)
+	             : acmb_audit_open(spec->p11.token.audit_log, audit, err)) != ACMB_OK)
 		goto out;
 	if ((r = acmb_pkcs11_load(&spec->p11, &m, *audit, err)) != ACMB_OK)
 		goto out;

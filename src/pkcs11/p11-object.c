@@ -193,13 +193,6 @@ acmb_p11_find_class(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJE
 }
 
 int
-acmb_p11_key_public_value(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h,
-    int rsa, unsigned char **val, size_t *len, acmb_err *err)
-{
-	return acmb_p11_attr_get(t, s, h, rsa ? CKA_MODULUS : CKA_EC_POINT, val, len, err);
-}
-
-int
 acmb_p11_find_uri(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
     const struct acmb_p11_uri *uri, CK_OBJECT_CLASS cls, CK_OBJECT_HANDLE *out, size_t max,
     size_t *count, acmb_err *err)

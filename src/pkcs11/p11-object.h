@@ -57,12 +57,6 @@ int acmb_p11_find_class(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, CK_
     const unsigned char *id, size_t id_len, CK_OBJECT_HANDLE *out, size_t max, size_t *count,
     acmb_err *err);
 
-/* Reads the public half of key object h (private or public key): the RSA
- * modulus when rsa is set, else the EC point (usually wrapped in a DER OCTET
- * STRING). As acmb_p11_attr_get(); caller frees *val with free(). */
-int acmb_p11_key_public_value(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
-    CK_OBJECT_HANDLE h, int rsa, unsigned char **val, size_t *len, acmb_err *err);
-
 /* Finds objects of class cls matching the URI's object attributes (id,
  * object label, type). A URI with a different type= matches nothing. */
 int acmb_p11_find_uri(const struct acmb_p11_token *t, CK_SESSION_HANDLE s,

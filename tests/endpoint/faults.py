@@ -11,7 +11,7 @@ import threading
 
 # Faults that answer without applying the operation.
 REFUSING = {"throttle", "limit", "500", "502", "503", "504",
-            "request-timeout", "drop-before"}
+            "request-timeout", "drop-before", "access-denied"}
 # Faults that apply the operation and then spoil or delay the answer.
 APPLYING = {"drop-after", "slow", "malformed"}
 KINDS = REFUSING | APPLYING

@@ -4,6 +4,7 @@
 Usage: /usr/bin/python3 tests/endpoint/server.py --state-dir DIR
        --ready-file FILE [--tls] [--host 127.0.0.1] [--port 0]
        [--account 123456789012] [--fault JSON]... [--fixed-time T]
+       [--clock-offset SECONDS]
 
 Every request is authenticated (sigv4.py), judged against botocore's model
 of the service (model.py), then handled by the service module (acm.py).
@@ -33,6 +34,7 @@ from acm import AcmService  # noqa: E402
 from awserror import ServiceError  # noqa: E402
 from pca import PcaService  # noqa: E402
 from faults import FaultError, Faults  # noqa: E402
+from quotas import Quotas  # noqa: E402
 from sigv4 import AMZ_DATE_FORMAT, AuthInfo, Verifier  # noqa: E402
 from state import State  # noqa: E402
 
@@ -66,6 +68,7 @@ class Endpoint:
         self.account = account
         self.clock = clock
         self.faults = Faults()
+        self.quotas = Quotas()
         self.verifier = Verifier(clock=clock)
         self.services = {}
         for cls in SERVICES:
@@ -87,6 +90,15 @@ class Handler(BaseHTTPRequestHandler):
 
     def version_string(self):
         return self.server_version
+
+    def date_time_string(self, timestamp=None):
+        # The Date header follows the endpoint's clock (--fixed-time,
+        # --clock-offset), as a real server's follows its own: clients
+        # measure their clock skew by it (acmbridge doctor).
+        if timestamp is None:
+            timestamp = self.server.endpoint.clock().replace(
+                tzinfo=datetime.timezone.utc).timestamp()
+        return super().date_time_string(timestamp)
     timeout = IDLE_TIMEOUT
 
     # The request log in DIR is the record; stderr stays quiet.
@@ -233,6 +245,25 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(400, {"error": str(e)}, "application/json")
                 return
             self._send(200, answer, "application/json")
+        elif route == ("GET", "/__control/quotas"):
+            self._send(200, endpoint.quotas.snapshot(), "application/json")
+        elif route == ("POST", "/__control/quotas"):
+            try:
+                conf = json.loads(body.decode("utf-8") or "{}")
+                endpoint.quotas.enabled = bool(conf.get("enabled", True))
+                endpoint.quotas.scale = float(conf.get("scale", 1.0))
+                if endpoint.quotas.scale <= 0:
+                    raise ValueError("scale must be positive")
+                endpoint.quotas.reset()
+                endpoint.quotas.freeze(bool(conf.get("frozen", False)))
+            except (ValueError, AttributeError) as e:
+                self._send(400, {"error": f"bad quota settings: {e}"},
+                           "application/json")
+                return
+            self._send(200, endpoint.quotas.snapshot(), "application/json")
+        elif route == ("DELETE", "/__control/quotas"):
+            endpoint.quotas.reset()
+            self._send(200, endpoint.quotas.snapshot(), "application/json")
         elif route == ("POST", "/__control/reset"):
             endpoint.state.reset()
             self._send(200, {"reset": True}, "application/json")
@@ -346,6 +377,12 @@ class Handler(BaseHTTPRequestHandler):
             "request-timeout": ServiceError(
                 "RequestTimeout", "Your socket connection to the server was "
                 "not read from or written to within the timeout period."),
+            "access-denied": ServiceError(
+                "AccessDeniedException",
+                f"User: arn:aws:iam::{self.server.endpoint.account}:user/"
+                f"acmbridge-test is not authorized to perform: "
+                f"acm:{log['operation']} because no identity-based policy "
+                f"allows the acm:{log['operation']} action"),
         }
         if rule.fault in simple:
             e = simple[rule.fault]
@@ -376,6 +413,11 @@ class Handler(BaseHTTPRequestHandler):
             raise ServiceError("UnknownOperationException",
                                f"{operation.name} is in the model but this "
                                "test endpoint does not implement it.")
+        if service.judge.target_prefix == "CertificateManager":
+            # After validation, as AWS counts only well-formed calls.
+            endpoint.quotas.take(getattr(auth, "account", None) or
+                                 endpoint.account, auth.region,
+                                 operation.name)
         ctx = RequestContext(auth.region, endpoint.clock(), request_id)
         return handler(params, ctx)
 
@@ -421,8 +463,15 @@ def main(argv=None):
     p.add_argument("--fixed-time", metavar="YYYYMMDDTHHMMSSZ",
                    help="use this as the current time (SigV4 skew and "
                         "certificate validity), for deterministic tests")
+    p.add_argument("--clock-offset", type=int, default=0, metavar="SECONDS",
+                   help="run the clock this far ahead (negative: behind), "
+                        "for clock-skew tests")
     p.add_argument("--verbose", action="store_true")
     p.add_argument("--pca-pending-polls", type=int, default=0, metavar="N")
+    p.add_argument("--quotas", action="store_true",
+                   help="enforce ACM's per-operation request quotas")
+    p.add_argument("--quota-scale", type=float, default=1.0, metavar="N",
+                   help="multiply every quota by N (tests of fleets)")
     args = p.parse_args(argv)
 
     if args.host not in ("127.0.0.1", "::1", "localhost"):
@@ -440,13 +489,19 @@ def main(argv=None):
         def clock():
             return fixed
     else:
+        offset = datetime.timedelta(seconds=args.clock_offset)
+
         def clock():
             return datetime.datetime.now(
-                datetime.timezone.utc).replace(tzinfo=None)
+                datetime.timezone.utc).replace(tzinfo=None) + offset
 
     state_dir = os.path.abspath(args.state_dir)
     endpoint = Endpoint(State(state_dir), args.account, clock)
     endpoint.services["ACMPrivateCA"].pending_polls = args.pca_pending_polls
+    if args.quota_scale <= 0:
+        p.error("--quota-scale must be positive")
+    endpoint.quotas.enabled = args.quotas
+    endpoint.quotas.scale = args.quota_scale
     for text in args.fault:
         try:
             endpoint.faults.add(Faults.parse(json.loads(text)))

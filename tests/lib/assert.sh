@@ -13,6 +13,8 @@
 #   expect_rc NAME WANT [TEXT]   the last command's exit status, kept by the
 #                                test in $rc, is WANT, and the file
 #                                $ASSERT_STDERR (its stderr) contains TEXT
+#                                (or, with ASSERT_RC_STDOUT=1, its stdout
+#                                kept in $out does)
 #   expect_run NAME WANT CMD...  runs CMD; its exit status is WANT; stdout
 #                                and stderr are kept in $OUT and $ERR
 #   finish                       the closing line; exits
@@ -65,8 +67,9 @@ expect_rc() {
 	local got=${rc:-}
 	if [ "$got" != "$2" ]; then
 		fail "$1" "exit $got, wanted $2: $(head -c 400 "$ASSERT_STDERR" 2>/dev/null)"
-	elif [ -n "${3:-}" ] && ! grep -qF -- "$3" "$ASSERT_STDERR" 2>/dev/null; then
-		fail "$1" "stderr lacks '$3': $(head -c 400 "$ASSERT_STDERR" 2>/dev/null)"
+	elif [ -n "${3:-}" ] && ! grep -qF -- "$3" "$ASSERT_STDERR" 2>/dev/null &&
+		! { [ "${ASSERT_RC_STDOUT:-0}" = 1 ] && [[ ${out:-} == *"$3"* ]]; }; then
+		fail "$1" "output lacks '$3': $(head -c 400 "$ASSERT_STDERR" 2>/dev/null)"
 	else
 		ok "$1"
 	fi
