@@ -405,6 +405,7 @@ acmb_acm_describe_certificate(const struct acmb_aws_config *cfg, const char *arn
 	c.not_before = time_field(d, "NotBefore");
 	c.not_after = time_field(d, "NotAfter");
 	c.imported_at = time_field(d, "ImportedAt");
+	c.imported_at_exact = precise_time_field(d, "ImportedAt");
 	*out = c;
 	memset(&c, 0, sizeof(c));
 	r = ACMB_OK;

@@ -77,8 +77,9 @@ struct acmb_acm_certificate {
 	time_t not_before;
 	time_t not_after;
 	time_t imported_at;
-	struct acmb_acm_strings domain_names;        /* SubjectAlternativeNames */
-	struct acmb_acm_strings key_usages;          /* KeyUsages[].Name */
+	double imported_at_exact;             /* ImportedAt with ACM's fraction of a second */
+	struct acmb_acm_strings domain_names; /* SubjectAlternativeNames */
+	struct acmb_acm_strings key_usages;   /* KeyUsages[].Name */
 	struct acmb_acm_strings extended_key_usages; /* ExtendedKeyUsages[].Name */
 	struct acmb_acm_strings in_use_by;
 };

@@ -211,7 +211,7 @@ same_leaf(const struct acmb_copy_finder *f, const char *arn, int *same, acmb_err
 		goto out;
 	}
 	for (i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		snprintf(hex + (size_t)2 * i, 3, "%02x", md[i]);
 	*same = strcmp(hex, f->fingerprint) == 0;
 	r = ACMB_OK;
 out:
@@ -233,7 +233,7 @@ describe_copy(const struct acmb_copy_finder *f, const char *arn, double *importe
 	if ((r = acmb_acm_describe_certificate(f->cfg, arn, &d, NULL, err)) != ACMB_OK)
 		return r;
 	if (*imported_at <= 0)
-		*imported_at = (double)d.imported_at;
+		*imported_at = d.imported_at_exact;
 	if (*in_use < 0)
 		*in_use = d.in_use_by.count > 0;
 	acmb_acm_certificate_clear(&d);
@@ -364,14 +364,16 @@ acmb_copies_find(struct acmb_copy_finder *f, const char *own, struct acmb_copies
     struct acmb_import_result *res, acmb_err *err)
 {
 	struct acmb_copies c = {0};
-	int was_off = f->search_off, r = ACMB_E_INTERNAL;
+	int r = ACMB_E_INTERNAL;
 
 	memset(out, 0, sizeof(*out));
 	if (!f->search_off && (r = find_by_search(f, &c, err)) != ACMB_OK)
 		goto out;
-	if (f->search_off && !was_off)
+	if (f->search_off && !f->search_off_noted) {
 		acmb_import_note(
 		    res, "%s; looking through ListCertificates instead", f->search_off_why);
+		f->search_off_noted = 1;
+	}
 	if (f->search_off || (own != NULL && !acmb_copies_has(&c, own))) {
 		if ((r = find_by_listing(f, &c, err)) != ACMB_OK)
 			goto out;
@@ -386,15 +388,14 @@ out:
 	return r;
 }
 
+/* what: while doing what, and what that leaves behind. */
 static int
-interrupted(const char *while_, acmb_err *err)
+interrupted(const char *what, const char *arn, acmb_err *err)
 {
 	if (!acmb_interrupted())
 		return ACMB_OK;
-	return acmb_error(err, ACMB_E_INTERRUPTED,
-	    "interrupted by signal %d while %s; a rerun of this import finds what landed and "
-	    "converges on one certificate",
-	    acmb_interrupted(), while_);
+	return acmb_error(err, ACMB_E_INTERRUPTED, "interrupted by signal %d while %s%s",
+	    acmb_interrupted(), what, arn != NULL ? arn : "");
 }
 
 int
@@ -434,8 +435,9 @@ acmb_wait_for_landing(struct acmb_copy_finder *f, const struct acmb_copies *befo
 		if (left <= 0)
 			break;
 		sleep_seconds(step < left ? step : left);
-		if ((r = interrupted("looking for the import whose answer was lost", err)) !=
-		    ACMB_OK)
+		if ((r = interrupted("looking for the import whose answer was lost; if it "
+		                     "landed, a rerun of this import finds it and sends nothing",
+		         NULL, err)) != ACMB_OK)
 			goto out;
 		step = step * 2 > POLL_MAX ? POLL_MAX : step * 2;
 	}
@@ -464,8 +466,9 @@ wait_visible(struct acmb_copy_finder *f, const char *own, struct acmb_copies *vi
 		if (left <= 0)
 			break;
 		sleep_seconds(step < left ? step : left);
-		if ((r = interrupted("waiting for ACM to show the new certificate", err)) !=
-		    ACMB_OK)
+		if ((r = interrupted("waiting for ACM to show the new certificate (not compared "
+		                     "with other runs' copies; a rerun names any other): ",
+		         own, err)) != ACMB_OK)
 			return r;
 		step = step * 2 > POLL_MAX ? POLL_MAX : step * 2;
 	}
@@ -492,7 +495,8 @@ include_own(struct acmb_copy_finder *f, const char *own, struct acmb_copies *vie
 		return r;
 	if (copies_add(view, own, imported_at, in_use) != ACMB_OK)
 		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
-	qsort(view->v, view->count, sizeof(*view->v), copy_order);
+	if (view->count > 1)
+		qsort(view->v, view->count, sizeof(*view->v), copy_order);
 	return ACMB_OK;
 }
 
@@ -593,8 +597,9 @@ acmb_converge(struct acmb_copy_finder *f, const char *own, char **survivor,
 			goto out;
 		if (f->settle > 0) {
 			sleep_seconds(f->settle);
-			if ((r = interrupted("waiting for ACM to show other copies", err)) !=
-			    ACMB_OK)
+			if ((r = interrupted("waiting for ACM to show other copies (not compared "
+			                     "with them; a rerun names any other): ",
+			         own, err)) != ACMB_OK)
 				goto out;
 			acmb_copies_clear(&view);
 			if ((r = acmb_copies_find(f, own, &view, res, err)) != ACMB_OK)

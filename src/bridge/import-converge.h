@@ -54,6 +54,7 @@ struct acmb_copy_finder {
 	char fingerprint[65];
 	char serial[ACMB_ACM_SEARCH_SERIAL_MAX + 8]; /* as ACM shows it: "0a:1b:..." */
 	int search_off;                              /* SearchCertificates unusable */
+	int search_off_noted;                        /* ... and a note says why */
 	char search_off_why[200];
 	double landing_wait; /* ACMB_IMPORT_LANDING_WAIT unless a test build says */
 	double settle;       /* ACMB_IMPORT_SETTLE unless a test build says */

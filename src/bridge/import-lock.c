@@ -118,7 +118,7 @@ lock_name(const char *endpoint, const char *region, const char *fingerprint, cha
 	if (!ok)
 		return ACMB_E_INTERNAL;
 	for (i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		snprintf(hex + (size_t)2 * i, 3, "%02x", md[i]);
 	return ACMB_OK;
 }
 
