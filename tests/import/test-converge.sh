@@ -143,14 +143,14 @@ c = json.load(sys.stdin)["certificates"][0]
 print(sorted((t["Key"], t.get("Value")) for t in c["tags"] if t["Key"] != "acmbridge:sha256"))')" \
 	"[('env', 'b'), ('team', 'a')]"
 
-# staggered LAG: run A, then B once A's copy landed but is not yet shown
-# (visibility lag LAG s): B imports a second copy and, once it sees both,
+# staggered WHEN: run A, then B once A's copy landed but is not yet shown
+# (visibility lag 6 s): B imports a second copy and, once it sees both,
 # must delete its own. Sets A_ARN, B_ARN (B's copy), A_RC, B_RC; B's stderr
 # in $D/err.b. $1: a command run once B's copy has landed.
 staggered() {
 	local when_landed=$1 pa pb i
 	endpoint_reset
-	endpoint_acm_control '{"visibility_lag": 4}'
+	endpoint_acm_control '{"visibility_lag": 6}'
 	ACMB_TEST_NO_IMPORT_LOCK=1 "$ACMBRIDGE" "${IMP[@]}" --endpoint-url "$ACMB_ENDPOINT_URL" \
 		>"$D/out.a" 2>"$D/err.a" &
 	pa=$!
