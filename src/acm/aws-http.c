@@ -17,6 +17,7 @@
 
 #define MAX_BACKOFF_SECONDS 20.0
 #define AWS_MESSAGE_MAX 600
+#define LOCATION_MAX 256 /* of a redirect, as shown to the operator */
 #define DEBUG_LINE_MAX 512
 
 /*
@@ -268,6 +269,7 @@ struct response {
 	char request_id[ACMB_AWS_REQUEST_ID_MAX];
 	char error_type[ACMB_AWS_ERROR_CODE_MAX];
 	char date[64]; /* the Date header, for clock skew (doctor) */
+	char location[LOCATION_MAX]; /* Location of a redirect */
 };
 
 struct debug_ctx {
@@ -341,7 +343,7 @@ response_header(char *p, size_t size, size_t nmemb, void *user)
 	struct response *rs = user;
 	size_t n = size * nmemb;
 	static const char rid[] = "x-amzn-requestid:", etype[] = "x-amzn-errortype:",
-	                  date[] = "date:";
+	                  date[] = "date:", loc[] = "location:";
 
 	if (n > sizeof(rid) - 1 && strncasecmp(p, rid, sizeof(rid) - 1) == 0)
 		header_value(p, n, sizeof(rid) - 2, rs->request_id, sizeof(rs->request_id));
@@ -349,6 +351,8 @@ response_header(char *p, size_t size, size_t nmemb, void *user)
 		header_value(p, n, sizeof(etype) - 2, rs->error_type, sizeof(rs->error_type));
 	else if (n > sizeof(date) - 1 && strncasecmp(p, date, sizeof(date) - 1) == 0)
 		header_value(p, n, sizeof(date) - 2, rs->date, sizeof(rs->date));
+	else if (n > sizeof(loc) - 1 && strncasecmp(p, loc, sizeof(loc) - 1) == 0)
+		header_value(p, n, sizeof(loc) - 2, rs->location, sizeof(rs->location));
 	return n;
 }
 
@@ -769,6 +773,8 @@ struct attempt {
 	char curl_error[CURL_ERROR_SIZE];
 	json_t *json;  /* parsed 2xx answer */
 	int malformed; /* 2xx that is not JSON */
+	int too_big;   /* the answer was over ACMB_AWS_MAX_RESPONSE: refused unread */
+	char location[LOCATION_MAX];
 };
 
 static int
@@ -894,10 +900,14 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 	info->attempts++;
 	if (a->cc != CURLE_OK) {
 		a->sent = !failed_before_sending(h, a->cc);
-		if (rs.too_big)
+		a->too_big = rs.too_big;
+		if (rs.too_big) {
+			/* The service answered: its status is known, its body refused. */
+			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
+			info->http_status = a->status;
 			snprintf(a->curl_error, sizeof(a->curl_error),
 			    "the answer is larger than %zu bytes", rs.max);
-		else if (watch.fired)
+		} else if (watch.fired)
 			snprintf(a->curl_error, sizeof(a->curl_error),
 			    "no data for %ld seconds (read timeout, --cli-read-timeout)",
 			    watch.read_timeout);
@@ -928,6 +938,7 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 		}
 	} else {
 		attempt_parse_error(a, &rs);
+		snprintf(a->location, sizeof(a->location), "%s", rs.location);
 	}
 	r = ACMB_OK;
 out:
@@ -1005,6 +1016,18 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 			goto out;
 		}
 		snprintf(info->error_code, sizeof(info->error_code), "%s", a.code);
+		if (a.too_big) {
+			/* Not a network failure and not worth a resend: something
+			 * answered with more than any ACM or Private CA answer holds. */
+			info->response_lost = not_idempotent;
+			r = acmb_error(err, not_idempotent ? ACMB_E_NETWORK : ACMB_E_AWS,
+			    "%s: %s answered HTTP %ld with more than %zu bytes, more than any "
+			    "answer of the service holds, so it was refused unread (a proxy in "
+			    "the way, or an --endpoint-url that is not the service?)%s",
+			    operation, endpoint, a.status, (size_t)ACMB_AWS_MAX_RESPONSE,
+			    not_idempotent ? "; the request may have been applied" : "");
+			goto out;
+		}
 		if (a.malformed) {
 			/* A 2xx means the service acted; its answer is unreadable. */
 			info->response_lost = not_idempotent;
@@ -1055,6 +1078,18 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 	if (a.cc != CURLE_OK) {
 		r = acmb_error(err, ACMB_E_NETWORK, "%s: cannot reach %s (curl: %s)%s", operation,
 		    endpoint, a.curl_error, attempt > 1 ? "; gave up after the last attempt" : "");
+		goto out;
+	}
+	if (a.status >= 300 && a.status < 400) {
+		/* A signed request is valid only for the host it was signed for,
+		 * so redirects are not followed (and were not acted on). */
+		r = acmb_error(err, ACMB_E_AWS,
+		    "%s: %s answered HTTP %ld, a redirect to %s, which acmbridge does not "
+		    "follow: a signed request is only good for the endpoint it was signed for. "
+		    "Check --endpoint-url and the region%s",
+		    operation, endpoint, a.status,
+		    a.location[0] != '\0' ? a.location : "nowhere (no Location header)",
+		    attempt > 1 ? " (gave up after the last attempt)" : "");
 		goto out;
 	}
 	r = acmb_error(err, ACMB_E_AWS, "%s: %s: %s — %s%s", operation, a.code,
