@@ -31,6 +31,7 @@ static const struct {
     {"issue", acmb_cli_issue,
         "have AWS Private CA issue a certificate for a new key, then import it"},
     {"list", acmb_cli_list, "list PKCS#11 tokens, their certificates and keys (read-only)"},
+    {"query", acmb_cli_query, "evaluate a JMESPath expression (--query) over a JSON document"},
 };
 
 static void

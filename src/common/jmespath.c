@@ -593,8 +593,8 @@ lex_all(struct lexer *lx)
 			/* Saturated: an index or slice bound past 2^62 means the
 			 * same as 2^62 for any array jansson can hold. */
 			for (v = 0; lx->i < lx->len && is_digit(lx->src[lx->i]); lx->i++)
-				if (v < (1LL << 62))
-					v = v * 10 + (lx->src[lx->i] - '0');
+				v = v < (1LL << 62) / 10 ? v * 10 + (lx->src[lx->i] - '0')
+				                         : (1LL << 62);
 			if ((t = lex_push(lx, T_NUMBER, start)) == NULL)
 				return LEX_FAIL(lx, ACMB_JMESPATH_NOMEM, start, "out of memory");
 			t->n = neg ? -v : v;
@@ -656,6 +656,12 @@ struct parser {
 	int failed;
 	acmb_err *err;
 	struct acmb_jmespath_diag *diag;
+	/* The first error that is not about syntax: reported only when the
+	 * whole expression parses, so that a syntax error anywhere comes
+	 * first (python-jmespath finds the others only when evaluating). */
+	enum acmb_jmespath_kind deferred;
+	size_t deferred_pos;
+	char deferred_msg[400];
 };
 
 static void
@@ -689,6 +695,23 @@ parse_fail(struct parser *p, enum acmb_jmespath_kind kind, size_t at, const char
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	jp_fail(p->err, p->diag, p->src, p->len, kind, at, "%s", what);
+}
+
+static void defer_fail(struct parser *p, enum acmb_jmespath_kind kind, size_t at, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static void
+defer_fail(struct parser *p, enum acmb_jmespath_kind kind, size_t at, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->deferred != ACMB_JMESPATH_OK)
+		return;
+	p->deferred = kind;
+	p->deferred_pos = at;
+	va_start(ap, fmt);
+	vsnprintf(p->deferred_msg, sizeof(p->deferred_msg), fmt, ap);
+	va_end(ap);
 }
 
 static struct node *
@@ -966,10 +989,8 @@ index_expression(struct parser *p)
 			}
 		}
 		advance(p);
-		if (n->has[2] && n->sl[2] == 0) {
-			parse_fail(p, ACMB_JMESPATH_INVALID_VALUE, pos, "a slice step cannot be 0");
-			goto fail;
-		}
+		if (n->has[2] && n->sl[2] == 0)
+			defer_fail(p, ACMB_JMESPATH_INVALID_VALUE, pos, "a slice step cannot be 0");
 		return n;
 	}
 	if ((n = node_new(p, N_INDEX, pos)) == NULL)
@@ -1126,16 +1147,18 @@ function_call(struct parser *p, struct node *left, size_t pos)
 		node_free(left);
 		return NULL;
 	}
-	if ((f = fn_lookup(left->name, left->namelen)) == NULL) {
-		parse_fail(p, ACMB_JMESPATH_UNKNOWN_FUNCTION, name_pos, "unknown function %.*s()",
-		    (int)(left->namelen > 64 ? 64 : left->namelen), left->name);
+	f = fn_lookup(left->name, left->namelen);
+	if ((n = node_new(p, N_FUNCTION, name_pos)) == NULL) {
 		node_free(left);
 		return NULL;
 	}
-	node_free(left);
-	if ((n = node_new(p, N_FUNCTION, name_pos)) == NULL)
-		return NULL;
 	n->fn = f;
+	/* The name stays for the message: the arguments come first, as they
+	 * are evaluated first. */
+	n->name = left->name;
+	n->namelen = left->namelen;
+	left->name = NULL;
+	node_free(left);
 	if (cur(p) != T_RPAREN) {
 		for (;;) {
 			if (node_add(p, n, expression(p, 0)) != 0)
@@ -1148,12 +1171,13 @@ function_call(struct parser *p, struct node *left, size_t pos)
 	if (match(p, T_RPAREN) != 0)
 		goto fail;
 	nargs = (int)n->nkids;
-	if (f->variadic ? nargs < f->nargs : nargs != f->nargs) {
-		parse_fail(p, ACMB_JMESPATH_INVALID_ARITY, name_pos,
+	if (f == NULL)
+		defer_fail(p, ACMB_JMESPATH_UNKNOWN_FUNCTION, name_pos, "unknown function %.*s()",
+		    (int)(n->namelen > 64 ? 64 : n->namelen), n->name);
+	if (f != NULL && (f->variadic ? nargs < f->nargs : nargs != f->nargs))
+		defer_fail(p, ACMB_JMESPATH_INVALID_ARITY, name_pos,
 		    "%s() takes %s%d argument%s, not %d", f->name, f->variadic ? "at least " : "",
 		    f->nargs, f->nargs == 1 ? "" : "s", nargs);
-		goto fail;
-	}
 	return n;
 fail:
 	node_free(n);
@@ -1305,6 +1329,11 @@ acmb_jmespath_compile(const char *expr, size_t len, acmb_jmespath **out,
 	q->root = expression(&p, 0);
 	if (q->root != NULL && cur(&p) != T_EOF) {
 		unexpected(&p, NULL);
+		node_free(q->root);
+		q->root = NULL;
+	}
+	if (q->root != NULL && p.deferred != ACMB_JMESPATH_OK) {
+		parse_fail(&p, p.deferred, p.deferred_pos, "%s", p.deferred_msg);
 		node_free(q->root);
 		q->root = NULL;
 	}
