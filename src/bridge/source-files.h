@@ -16,6 +16,7 @@ struct acmb_files_spec {
 	const char *pkcs12;            /* --pkcs12 PATH: cert, key and chain in one */
 	const char *passphrase_file;   /* --passphrase-file PATH (one trailing newline stripped) */
 	const char *passphrase_env;    /* --passphrase-env VAR (wiped and unset once read) */
+	int file_base64; /* --cli-binary-format base64: file:// text that is base64 is decoded */
 };
 
 /* Reads and decodes every field the spec names into a new material.

@@ -12,6 +12,7 @@
 
 #include "bridge/check.h"
 #include "cli-input.h"
+#include "cli-output.h"
 #include "cli-pkcs11.h"
 #include "cli-source.h"
 #include "cli.h"
@@ -21,14 +22,13 @@
 /* A batch line holds up to three paths; longer lines are refused. */
 #define BATCH_LINE_MAX 8192
 
-enum output_mode { OUTPUT_DEFAULT, OUTPUT_TEXT, OUTPUT_JSON };
-
 static void
 check_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: acmbridge check --certificate SRC [--private-key SRC]\n"
-	    "           [--certificate-chain SRC] [--at TIME] [--output text|json]\n"
+	    "           [--certificate-chain SRC] [--at TIME] [--query EXPRESSION]\n"
+	    "           [--output text|json|table|yaml|yaml-stream] [--color on|off|auto]\n"
 	    "       acmbridge check --pkcs12 PATH (--passphrase-file PATH | --passphrase-env VAR)\n"
 	    "       acmbridge check --batch FILE [--passphrase-file PATH] [--at TIME]\n\n"
 	    "Checks the certificate, its chain and its private key against every ACM\n"
@@ -45,6 +45,12 @@ check_usage(FILE *f)
 	    "                             \"not_after\", \"checks\": [{\"rule\", \"ok\", "
 	    "\"detail\",\n"
 	    "                             \"fix\"}], \"chain_order_changed\", \"services\"}\n"
+	    "  --query EXPRESSION         JMESPath over that object; the result is laid out\n"
+	    "                             as the AWS CLI lays one out (json by default)\n"
+	    "  --output table|yaml|yaml-stream  that object (or the --query result) as the\n"
+	    "                             AWS CLI lays a result out; text and json keep the\n"
+	    "                             forms above unless --query is given\n"
+	    "  --color on|off|auto        colours of the table format\n"
 	    "  --batch FILE               check many sets in one run: one set per line,\n"
 	    "                             \"CERT KEY [CHAIN]\" paths separated by blanks\n"
 	    "                             ('#' starts a comment); prints one JSON line per set\n"
@@ -64,7 +70,7 @@ static int
 check_takes_value(const char *opt)
 {
 	return acmb_cli_source_takes_value(opt) || strcmp(opt, "--at") == 0 ||
-	       strcmp(opt, "--output") == 0 || strcmp(opt, "--batch") == 0;
+	       acmb_cli_output_takes_value(opt) || strcmp(opt, "--batch") == 0;
 }
 
 static void
@@ -242,7 +248,7 @@ acmb_cli_check(int argc, char **argv)
 	struct acmb_files_spec spec = {0};
 	struct acmb_rules_report *rep = NULL;
 	struct acmb_audit *audit = NULL;
-	enum output_mode mode = OUTPUT_DEFAULT;
+	struct acmb_cli_output out;
 	const char *at_str = NULL, *batch = NULL, *val;
 	char opt[64];
 	acmb_err err = {0};
@@ -250,6 +256,7 @@ acmb_cli_check(int argc, char **argv)
 	time_t at;
 	int i, k, rc;
 
+	memset(&out, 0, sizeof(out));
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--debug") == 0)
 			continue;
@@ -260,7 +267,9 @@ acmb_cli_check(int argc, char **argv)
 		if (acmb_cli_split_option(
 		        argc, argv, &i, check_takes_value, opt, sizeof(opt), &val) != 0)
 			return ACMB_EXIT_USAGE;
-		if ((k = acmb_cli_source_option(opt, (char *)val, &src)) < 0)
+		if ((k = acmb_cli_source_option(opt, (char *)val, &src)) == 0)
+			k = acmb_cli_output_option(&out, opt, val);
+		if (k < 0)
 			return ACMB_EXIT_USAGE;
 		if (k > 0)
 			continue;
@@ -268,12 +277,6 @@ acmb_cli_check(int argc, char **argv)
 			at_str = val;
 		else if (strcmp(opt, "--batch") == 0)
 			batch = val;
-		else if (strcmp(opt, "--output") == 0 && strcmp(val, "text") == 0)
-			mode = OUTPUT_TEXT;
-		else if (strcmp(opt, "--output") == 0 && strcmp(val, "json") == 0)
-			mode = OUTPUT_JSON;
-		else if (strcmp(opt, "--output") == 0)
-			return acmb_cli_usage_error("--output takes text or json, not '%s'", val);
 		else
 			return acmb_cli_usage_error(
 			    "check: unknown option '%s' (try --help)", argv[i]);
@@ -297,16 +300,20 @@ acmb_cli_check(int argc, char **argv)
 		if (spec.passphrase_env != NULL)
 			return acmb_cli_usage_error("--batch reads the passphrase once per set: "
 			                            "use --passphrase-file");
-		if (mode == OUTPUT_TEXT)
+		if (out.query != NULL || (out.output != NULL && strcmp(out.output, "json") != 0))
 			return acmb_cli_usage_error(
-			    "--batch writes JSON lines; drop --output text");
+			    "--batch writes JSON lines; drop --output and --query");
 		return check_batch(batch, &spec, at);
 	}
 	if (spec.certificate == NULL && spec.pkcs12 == NULL && !acmb_pkcs11_spec_wanted(&src.p11))
 		return acmb_cli_usage_error("check needs --certificate or --pkcs12 (try --help)");
-	if (mode == OUTPUT_DEFAULT)
-		mode = isatty(STDOUT_FILENO) ? OUTPUT_TEXT : OUTPUT_JSON;
-
+	/* Without --output or --query: a table on a terminal, else JSON. */
+	if ((rc = acmb_cli_output_prepare(&out,
+	         out.query == NULL && isatty(STDOUT_FILENO) ? ACMB_OUTPUT_TEXT : ACMB_OUTPUT_JSON,
+	         0, NULL)) != 0) {
+		acmb_pkcs11_spec_clear(&src.p11);
+		return rc;
+	}
 	if (acmb_check_source(&src, at, NULL, &rep, &audit, &err) != ACMB_OK) {
 		rc = acmb_cli_fail(&err);
 		goto out;
@@ -321,15 +328,20 @@ acmb_cli_check(int argc, char **argv)
 	if (audit != NULL && acmb_audit_finish(audit, NULL, NULL, &err) != ACMB_OK)
 		fprintf(
 		    stderr, "acmbridge: warning: the audit outcome was not written: %s\n", err.msg);
-	if (mode == OUTPUT_TEXT) {
+	if (acmb_cli_output_own_text(&out)) {
 		print_text(stdout, rep);
-	} else if ((obj = acmb_check_report_json(rep)) == NULL || print_json_line(obj, 1) != 0) {
+	} else if ((obj = acmb_check_report_json(rep)) == NULL ||
+	           (acmb_cli_output_own_json(&out) && print_json_line(obj, 1) != 0)) {
 		fprintf(stderr, "acmbridge: out of memory writing the report\n");
 		rc = ACMB_EXIT_FAILURE;
+		goto out;
+	} else if (!acmb_cli_output_own_json(&out) &&
+	           (rc = acmb_cli_output_print(&out, obj, "CheckCertificate")) != ACMB_EXIT_OK) {
 		goto out;
 	}
 	rc = rep->ok ? ACMB_EXIT_OK : ACMB_EXIT_RULE;
 out:
+	acmb_cli_output_clear(&out);
 	acmb_audit_close(audit);
 	acmb_pkcs11_spec_clear(&src.p11);
 	json_decref(obj);

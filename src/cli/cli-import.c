@@ -16,7 +16,9 @@
 #include "acm/aws-config.h"
 #include "bridge/check.h"
 #include "cli-aws.h"
+#include "cli-global.h"
 #include "cli-input.h"
+#include "cli-output.h"
 #include "cli-pkcs11.h"
 #include "cli-source.h"
 #include "cli-tags.h"
@@ -25,13 +27,12 @@
 #include "init.h"
 #include "input.h"
 #include "secmem.h"
+#include "yaml-input.h"
 #include "zalloc.h"
 
 /* --cli-input-json holds at most a certificate, a 2 MiB chain and a key,
  * base64-encoded, plus tags. */
 #define CLI_INPUT_JSON_MAX ((size_t)4 << 20)
-
-enum output_mode { OUTPUT_JSON, OUTPUT_TEXT };
 
 /* Prints one usage line and evaluates to -1, the parsers' failure value. */
 #define USAGE_FAIL(...) (acmb_cli_usage_error(__VA_ARGS__), -1)
@@ -42,10 +43,13 @@ struct import_cli {
 	char account[16]; /* from --certificate-arn, for the export policy */
 	struct acmb_import_opts opts;
 	struct acmb_cli_tags tags;
-	json_t *input_json; /* --cli-input-json document */
+	json_t *input_json; /* --cli-input-json (or --cli-input-yaml) document */
 	const char *input_json_arg;
-	const char *skeleton; /* --generate-cli-skeleton value, or NULL */
-	enum output_mode output;
+	const char *input_yaml_arg; /* --cli-input-yaml */
+	const char *skeleton;       /* --generate-cli-skeleton value, or NULL */
+	struct acmb_cli_output out; /* --query, --output, --color */
+	struct acmb_cli_global g;   /* --no-sign-request, --cli-binary-format, ... */
+	char *prompted[2];          /* --cli-auto-prompt answers (certificate, key) */
 };
 
 static void
@@ -54,11 +58,13 @@ import_usage(FILE *f)
 	fprintf(f,
 	    "usage: acmbridge import --certificate SRC --private-key SRC\n"
 	    "           [--certificate-chain SRC] [--certificate-arn ARN]\n"
-	    "           [--tags Key=K,Value=V ...] [--dry-run] [--output json|text]\n"
+	    "           [--tags Key=K,Value=V ...] [--dry-run] [--query EXPRESSION]\n"
+	    "           [--output json|text|table|yaml|yaml-stream] [--color on|off|auto]\n"
 	    "           [AWS options]\n"
 	    "       acmbridge import --pkcs12 PATH --passphrase-file PATH [...]\n"
 	    "       acmbridge import --cli-input-json file://PATH [...]\n"
-	    "       acmbridge import --generate-cli-skeleton [input|output]\n\n"
+	    "       acmbridge import --cli-input-yaml file://PATH [...]\n"
+	    "       acmbridge import --generate-cli-skeleton [input|yaml-input|output]\n\n"
 	    "Checks the material against every ACM import rule (as `acmbridge check`;\n"
 	    "on a failure nothing is sent and the exit code is 3), then imports it into\n"
 	    "ACM. With --certificate-arn it reimports into that ARN, keeping it and the\n"
@@ -88,25 +94,46 @@ import_usage(FILE *f)
 	    "                             CertificateChain as PEM text or base64 of it.\n"
 	    "                             A document with a PrivateKey must come from a\n"
 	    "                             file, never from the command line\n"
-	    "  --generate-cli-skeleton [input|output]  print a JSON skeleton and exit\n"
+	    "  --cli-input-yaml file://PATH  the same as YAML (--generate-cli-skeleton\n"
+	    "                             yaml-input); !!binary values are base64\n"
+	    "  --generate-cli-skeleton [input|yaml-input|output]  print a skeleton and exit\n"
 	    "  --dry-run                  check, read what ACM holds, and print the plan\n"
 	    "                             (import or reimport of ARN, chain, tag changes);\n"
 	    "                             nothing is written\n"
-	    "  --output json|text         json (default): {\"CertificateArn\": \"...\"} as the\n"
-	    "                             AWS CLI prints it; text: the ARN alone\n"
+	    "%s"
+	    "                             The result is {\"CertificateArn\": \"...\"} (a dry\n"
+	    "                             run: {\"DryRun\", \"Action\", \"CertificateArn\",\n"
+	    "                             \"Sha256\", \"Plan\"}); --output text without --query\n"
+	    "                             prints the ARN alone (a dry run: the plan lines)\n"
+	    "%s"
 	    "  --help                     this text\n\n%s%s\n%s\n"
 	    "Reports (reordered chain, tag changes, a recovered lost answer) go to stderr.\n\n%s",
-	    ACMB_PROVENANCE_TAG, acmb_cli_input_help, ACMB_PROVENANCE_TAG, acmb_cli_source_p11_help,
-	    acmb_cli_pkcs11_help, acmb_cli_aws_usage, acmb_cli_exit_codes);
+	    ACMB_PROVENANCE_TAG, acmb_cli_input_help, ACMB_PROVENANCE_TAG, acmb_cli_output_help,
+	    acmb_cli_global_help, acmb_cli_source_p11_help, acmb_cli_pkcs11_help,
+	    acmb_cli_aws_usage, acmb_cli_exit_codes);
 }
 
 static int
 import_takes_value(const char *opt)
 {
 	return acmb_cli_source_takes_value(opt) || acmb_cli_aws_option_has_arg(opt) ||
-	       strcmp(opt, "--certificate-arn") == 0 || strcmp(opt, "--output") == 0 ||
-	       strcmp(opt, "--cli-input-json") == 0;
+	       strcmp(opt, "--certificate-arn") == 0 || acmb_cli_output_takes_value(opt) ||
+	       strcmp(opt, "--cli-input-json") == 0 || strcmp(opt, "--cli-input-yaml") == 0 ||
+	       acmb_cli_global_takes_value(opt);
 }
+
+/* The AWS CLI's `--generate-cli-skeleton yaml-input` for import-certificate,
+ * byte for byte (its uneven blanks before '#' included). */
+static const char yaml_skeleton[] =
+    "CertificateArn: ''  # The Amazon Resource Name (ARN) of an imported certificate to "
+    "replace.\n"
+    "Certificate: !!binary '' # [REQUIRED] The certificate to import.\n"
+    "PrivateKey: !!binary '' # [REQUIRED] The private key that matches the public key in the "
+    "certificate.\n"
+    "CertificateChain: !!binary '' # The PEM encoded certificate chain.\n"
+    "Tags: # One or more resource tags to associate with the imported certificate.\n"
+    "- Key: ''  # [REQUIRED] The key of the tag.\n"
+    "  Value: '' # The value of the tag.\n";
 
 static int
 print_skeleton(const char *which)
@@ -114,6 +141,10 @@ print_skeleton(const char *which)
 	json_t *o;
 	char *s;
 
+	if (strcmp(which, "yaml-input") == 0) {
+		fputs(yaml_skeleton, stdout);
+		return ACMB_EXIT_OK;
+	}
 	if (strcmp(which, "input") == 0)
 		o = json_pack("{s:s, s:n, s:n, s:n, s:[{s:s, s:s}]}", "CertificateArn", "",
 		    "Certificate", "PrivateKey", "CertificateChain", "Tags", "Key", "", "Value",
@@ -121,8 +152,8 @@ print_skeleton(const char *which)
 	else if (strcmp(which, "output") == 0)
 		o = json_pack("{s:s}", "CertificateArn", "CertificateArn");
 	else
-		return acmb_cli_usage_error("--generate-cli-skeleton takes input or output, "
-		                            "not '%s'",
+		return acmb_cli_usage_error("--generate-cli-skeleton takes input, yaml-input or "
+		                            "output, not '%s'",
 		    which);
 	if (o == NULL || (s = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) == NULL) {
 		json_decref(o);
@@ -134,42 +165,63 @@ print_skeleton(const char *which)
 	return ACMB_EXIT_OK;
 }
 
-/* Reads the --cli-input-json document. Inline JSON may not carry a key:
- * argv is visible to every user of the machine. */
+/* Reads the --cli-input-json or --cli-input-yaml document. Inline text may
+ * not carry a key: argv is visible to every user of the machine. */
 static int
 load_input_json(struct import_cli *c, acmb_err *err)
 {
 	acmb_secbuf *raw = NULL;
 	json_error_t jerr;
-	const char *arg = c->input_json_arg;
+	int yaml = c->input_yaml_arg != NULL;
+	const char *arg = yaml ? c->input_yaml_arg : c->input_json_arg;
+	const char *opt = yaml ? "--cli-input-yaml" : "--cli-input-json";
 	char source[ACMB_SOURCE_MAX];
-	int r = ACMB_E_INTERNAL;
+	int r = ACMB_E_INTERNAL, inline_text = 0;
 
+	memset(&jerr, 0, sizeof(jerr));
 	if (strncmp(arg, "file://", 7) == 0 || strncmp(arg, "fileb://", 8) == 0) {
-		if ((r = acmb_input_read(arg, "--cli-input-json", CLI_INPUT_JSON_MAX, &raw, source,
-		         sizeof(source), err)) != ACMB_OK)
+		if ((r = acmb_input_read(arg, opt, CLI_INPUT_JSON_MAX, &raw, source, sizeof(source),
+		         err)) != ACMB_OK)
 			goto out;
-		c->input_json = json_loadb(acmb_secbuf_str(raw), acmb_secbuf_len(raw), 0, &jerr);
+		if (yaml) {
+			if ((r = acmb_yaml_input_to_json(acmb_secbuf_str(raw), acmb_secbuf_len(raw),
+			         opt, &c->input_json, err)) != ACMB_OK)
+				goto out;
+		} else {
+			c->input_json =
+			    json_loadb(acmb_secbuf_str(raw), acmb_secbuf_len(raw), 0, &jerr);
+		}
 	} else {
-		c->input_json = json_loads(arg, 0, &jerr);
-		if (c->input_json != NULL && json_object_get(c->input_json, "PrivateKey") != NULL &&
-		    !json_is_null(json_object_get(c->input_json, "PrivateKey"))) {
-			r = acmb_error(err, ACMB_E_USAGE,
-			    "--cli-input-json: a PrivateKey on the "
-			    "command line is visible to every user (ps); put the document in a "
-			    "file and pass file://PATH");
-			goto out;
+		inline_text = 1;
+		if (yaml) {
+			if ((r = acmb_yaml_input_to_json(
+			         arg, strlen(arg), opt, &c->input_json, err)) != ACMB_OK)
+				goto out;
+		} else {
+			c->input_json = json_loads(arg, 0, &jerr);
 		}
 	}
-	if (c->input_json == NULL || !json_is_object(c->input_json)) {
+	if (inline_text && json_is_object(c->input_json) &&
+	    json_object_get(c->input_json, "PrivateKey") != NULL &&
+	    !json_is_null(json_object_get(c->input_json, "PrivateKey"))) {
 		r = acmb_error(err, ACMB_E_USAGE,
-		    "--cli-input-json: not a JSON object (%s, line "
-		    "%d)",
-		    c->input_json == NULL ? jerr.text : "wrong type", jerr.line);
+		    "%s: a PrivateKey on the command line is visible to every user (ps); put the "
+		    "document in a file and pass file://PATH",
+		    opt);
+		goto out;
+	}
+	if (c->input_json == NULL || !json_is_object(c->input_json)) {
+		r = acmb_error(err, ACMB_E_USAGE, "%s: not a %s object (%s, line %d)", opt,
+		    yaml ? "YAML" : "JSON", c->input_json == NULL ? jerr.text : "wrong type",
+		    jerr.line);
 		goto out;
 	}
 	r = ACMB_OK;
 out:
+	/* A document that is not YAML is a usage error, as one that is not
+	 * JSON (ACMB_E_PARSE is for certificates and keys: exit 3). */
+	if (r == ACMB_E_PARSE && err != NULL)
+		err->rc = r = ACMB_E_USAGE;
 	acmb_secbuf_free(raw);
 	return r;
 }
@@ -189,8 +241,8 @@ json_field(json_t *doc, const char *name)
  * secure heap.
  */
 static int
-decode_json_field(
-    struct acmb_material *m, enum acmb_field f, const char *name, const char *value, acmb_err *err)
+decode_json_field(struct acmb_material *m, enum acmb_field f, const char *name, const char *value,
+    enum acmb_binary_format binary, acmb_err *err)
 {
 	acmb_secbuf *bin = NULL;
 	unsigned char *dst;
@@ -198,7 +250,9 @@ decode_json_field(
 	int n, r = ACMB_E_INTERNAL;
 
 	snprintf(m->info[f].source, sizeof(m->info[f].source), "--cli-input-json %s", name);
-	if (strncmp(value, "-----BEGIN", 10) == 0)
+	/* PEM text in both formats; other text is base64 (--cli-binary-format
+	 * base64) or the bytes themselves (raw-in-base64-out). */
+	if (strncmp(value, "-----BEGIN", 10) == 0 || binary == ACMB_BINARY_RAW_IN_BASE64_OUT)
 		return acmb_files_decode_field(
 		    m, f, (const unsigned char *)value, vlen, NULL, 0, err);
 	/* One-shot EVP_DecodeBlock: an EVP_ENCODE_CTX would keep key bytes in a
@@ -272,7 +326,8 @@ apply_input_json(struct import_cli *c, struct acmb_material **mp, acmb_err *err)
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		if ((v = json_field(c->input_json, fields[i].name)) == NULL)
 			continue;
-		if ((r = decode_json_field(m, fields[i].field, fields[i].name, v, err)) != ACMB_OK)
+		if ((r = decode_json_field(
+		         m, fields[i].field, fields[i].name, v, c->g.binary, err)) != ACMB_OK)
 			goto out;
 	}
 	*mp = m;
@@ -309,34 +364,61 @@ parse_args(struct import_cli *c, int argc, char **argv)
 		if (acmb_cli_split_option(
 		        argc, argv, &i, import_takes_value, opt, sizeof(opt), &val) < 0)
 			return -1;
-		if ((r = acmb_cli_source_option(opt, (char *)val, &c->src)) == 0)
-			r = acmb_cli_aws_option(opt, val, &c->aws);
+		if ((r = acmb_cli_source_option(opt, (char *)val, &c->src)) == 0 &&
+		    (r = acmb_cli_aws_option(opt, val, &c->aws)) == 0 &&
+		    (r = acmb_cli_output_option(&c->out, opt, val)) == 0)
+			r = acmb_cli_global_option(&c->g, opt, val);
 		if (r < 0)
 			return -1;
 		if (r > 0)
 			continue;
 		if (strcmp(opt, "--certificate-arn") == 0) {
 			c->opts.certificate_arn = val;
-		} else if (strcmp(opt, "--cli-input-json") == 0) {
-			c->input_json_arg = val;
+		} else if (strcmp(opt, "--cli-input-json") == 0 ||
+		           strcmp(opt, "--cli-input-yaml") == 0) {
+			if (c->input_json_arg != NULL || c->input_yaml_arg != NULL)
+				return USAGE_FAIL("give one --cli-input-json or --cli-input-yaml");
+			if (opt[12] == 'y')
+				c->input_yaml_arg = val;
+			else
+				c->input_json_arg = val;
 		} else if (strcmp(opt, "--dry-run") == 0) {
 			c->opts.dry_run = 1;
 		} else if (strcmp(opt, "--allow-duplicate") == 0) {
 			c->opts.allow_duplicate = 1;
 		} else if (strcmp(opt, "--no-provenance-tag") == 0) {
 			c->opts.no_provenance_tag = 1;
-		} else if (strcmp(opt, "--output") == 0) {
-			if (strcmp(val, "json") == 0)
-				c->output = OUTPUT_JSON;
-			else if (strcmp(val, "text") == 0)
-				c->output = OUTPUT_TEXT;
-			else
-				return USAGE_FAIL("--output takes json or text, not '%s'", val);
 		} else {
 			return USAGE_FAIL("import: unknown option '%s' (see acmbridge "
 			                  "import --help)",
 			    opt);
 		}
+	}
+	return 0;
+}
+
+/* --cli-auto-prompt: on a terminal, asks for the required parameters that
+ * are missing (the certificate and the key, unless a bundle, a token or an
+ * input document gives them). Returns 0 or an exit code. */
+static int
+prompt_missing(struct import_cli *c)
+{
+	struct acmb_files_spec *f = &c->src.files;
+
+	if (!c->g.prompt || c->skeleton != NULL || c->input_json_arg != NULL ||
+	    c->input_yaml_arg != NULL || f->pkcs12 != NULL || acmb_pkcs11_spec_wanted(&c->src.p11))
+		return 0;
+	if (f->certificate == NULL) {
+		if ((c->prompted[0] = acmb_cli_prompt("--certificate",
+		         "PEM or DER file: PATH, fileb://PATH or a pkcs11: URI", 1)) == NULL)
+			return acmb_cli_usage_error("import needs --certificate");
+		f->certificate = c->prompted[0];
+	}
+	if (f->private_key == NULL) {
+		if ((c->prompted[1] = acmb_cli_prompt("--private-key",
+		         "PEM or DER file: PATH, fileb://PATH or a pkcs11: URI", 1)) == NULL)
+			return acmb_cli_usage_error("import needs --private-key");
+		f->private_key = c->prompted[1];
 	}
 	return 0;
 }
@@ -354,19 +436,26 @@ print_notices(const struct import_cli *c, const struct acmb_rules_report *rep)
 		                "root last, duplicates dropped)\n");
 }
 
-static void
-print_result(const struct import_cli *c, const struct acmb_import_result *res)
+/* Prints the result as --query and --output say. Returns the exit code. */
+static int
+print_result(struct import_cli *c, const struct acmb_import_result *res)
 {
 	json_t *o = NULL, *plan;
-	char *s;
 	size_t i;
+	int rc;
 
-	if (c->opts.dry_run) {
-		if (c->output == OUTPUT_TEXT) {
+	if (!c->opts.dry_run)
+		for (i = 0; i < res->nnotes; i++)
+			fprintf(stderr, "acmbridge: %s\n", res->notes[i]);
+	if (acmb_cli_output_own_text(&c->out)) {
+		if (c->opts.dry_run)
 			for (i = 0; i < res->nnotes; i++)
 				printf("%s\n", res->notes[i]);
-			return;
-		}
+		else
+			printf("%s\n", res->arn);
+		return ACMB_EXIT_OK;
+	}
+	if (c->opts.dry_run) {
 		plan = json_array();
 		for (i = 0; i < res->nnotes; i++)
 			json_array_append_new(plan, json_string(res->notes[i]));
@@ -378,19 +467,15 @@ print_result(const struct import_cli *c, const struct acmb_import_result *res)
 		    c->opts.certificate_arn != NULL ? c->opts.certificate_arn : res->arn, "Sha256",
 		    res->fingerprint, "Plan", plan);
 	} else {
-		for (i = 0; i < res->nnotes; i++)
-			fprintf(stderr, "acmbridge: %s\n", res->notes[i]);
-		if (c->output == OUTPUT_TEXT) {
-			printf("%s\n", res->arn);
-			return;
-		}
 		o = json_pack("{s:s}", "CertificateArn", res->arn);
 	}
-	if (o != NULL && (s = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) != NULL) {
-		puts(s);
-		acmb_zfree(s);
+	if (o == NULL) {
+		fprintf(stderr, "acmbridge: out of memory writing the result\n");
+		return ACMB_EXIT_FAILURE;
 	}
+	rc = acmb_cli_output_print(&c->out, o, "ImportCertificate");
 	json_decref(o);
+	return rc;
 }
 
 /* The account of an ARN (arn:PARTITION:acm:REGION:ACCOUNT:...), or "". */
@@ -446,7 +531,7 @@ acmb_cli_import(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	memset(&res, 0, sizeof(res));
 	acmb_aws_options_init(&c.aws);
-	c.output = OUTPUT_JSON;
+	acmb_cli_global_init(&c.g);
 	if ((r = parse_args(&c, argc, argv)) != 0) {
 		exit_code = r > 0 ? ACMB_EXIT_OK : ACMB_EXIT_USAGE;
 		goto out;
@@ -455,6 +540,15 @@ acmb_cli_import(int argc, char **argv)
 		exit_code = print_skeleton(c.skeleton);
 		goto out;
 	}
+	/* A bad --output or --query is refused before anything is read or
+	 * sent. */
+	if ((exit_code = acmb_cli_output_prepare(&c.out, ACMB_OUTPUT_JSON, 1, c.aws.profile)) !=
+	        0 ||
+	    (exit_code = acmb_cli_global_prepare(&c.g, &c.aws)) != 0 ||
+	    (exit_code = prompt_missing(&c)) != 0)
+		goto out;
+	c.src.files.file_base64 = c.g.binary == ACMB_BINARY_BASE64;
+	exit_code = ACMB_EXIT_FAILURE;
 	/* pin-value leaves argv before anything else happens. */
 	if ((r = acmb_cli_source_prepare(&c.src)) != 0) {
 		exit_code = r;
@@ -465,7 +559,7 @@ acmb_cli_import(int argc, char **argv)
 	 * leave the environment now, whatever happens next (nothing is sent). */
 	if (resolve_aws(&c, &cfg, &err) != ACMB_OK)
 		goto fail;
-	if (c.input_json_arg != NULL) {
+	if (c.input_json_arg != NULL || c.input_yaml_arg != NULL) {
 		if (load_input_json(&c, &err) != ACMB_OK ||
 		    apply_input_json(&c, &m, &err) != ACMB_OK)
 			goto fail;
@@ -521,8 +615,7 @@ acmb_cli_import(int argc, char **argv)
 		    "%s\n",
 		    res.arn != NULL ? res.arn : "(dry run)", aerr.msg);
 	print_notices(&c, rep);
-	print_result(&c, &res);
-	exit_code = ACMB_EXIT_OK;
+	exit_code = print_result(&c, &res);
 	goto out;
 fail:
 	/* Secrets before words: the credentials and the key are wiped before
@@ -550,6 +643,9 @@ out:
 	acmb_material_free(m);
 	free(rep);
 	acmb_cli_tags_clear(&c.tags);
+	acmb_cli_output_clear(&c.out);
+	free(c.prompted[0]);
+	free(c.prompted[1]);
 	json_decref(c.input_json);
 	return exit_code;
 }

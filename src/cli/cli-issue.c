@@ -14,6 +14,8 @@
 #include "acm/acm-api.h"
 #include "acm/aws-config.h"
 #include "cli-aws.h"
+#include "cli-global.h"
+#include "cli-output.h"
 #include "cli-input.h"
 #include "cli.h"
 #include "cli-tags.h"
@@ -24,8 +26,6 @@
 #include "zalloc.h"
 
 #define PASSTHROUGH_MAX ((size_t)64 << 10)
-
-enum output_mode { OUTPUT_JSON, OUTPUT_TEXT };
 
 #define USAGE_FAIL(...) (acmb_cli_usage_error(__VA_ARGS__), -1)
 
@@ -41,7 +41,9 @@ struct issue_cli {
 	const char *pin_env; /* --pin-env VAR, read once for both logins */
 	char *pin;           /* its PIN, secure heap, until acmb_issue() returns */
 	int token_wanted;
-	enum output_mode output;
+	struct acmb_cli_output out; /* --query, --output, --color */
+	struct acmb_cli_global g;   /* --no-sign-request, --cli-auto-prompt, ... */
+	char *prompted[2];          /* --cli-auto-prompt answers */
 };
 
 static void
@@ -58,7 +60,8 @@ issue_usage(FILE *f)
 	    "           [--audit-log PATH] [--export-policy PATH]] [--wait-timeout SECONDS]\n"
 	    "           [--resume CERT_ARN]\n"
 	    "           [--certificate-arn ARN] [--tags Key=K,Value=V ...] [--dry-run]\n"
-	    "           [--output json|text] [--pca-endpoint-url URL] [AWS options]\n\n"
+	    "           [--query EXPRESSION] [--output FORMAT] [--color on|off|auto]\n"
+	    "           [--pca-endpoint-url URL] [AWS options]\n\n"
 	    "Asks AWS Private CA (DescribeCertificateAuthority) which key it takes; the CA\n"
 	    "must be ACTIVE. Makes the key in locked memory and a CSR, has the CA issue\n"
 	    "the certificate (IssueCertificate, then GetCertificate every second, as the\n"
@@ -107,13 +110,17 @@ issue_usage(FILE *f)
 	    "  --tags TAG ...             Key=K,Value=V (one or more) or JSON\n"
 	    "  --no-provenance-tag        do not add the %s tag\n"
 	    "  --dry-run                  ask the CA and make the CSR, issue nothing\n"
-	    "  --output json|text         json (default): {\"CertificateArn\",\n"
-	    "                             \"PrivateCaCertificateArn\"}; text: the ACM ARN\n"
+	    "%s"
+	    "                             The result is {\"CertificateArn\",\n"
+	    "                             \"PrivateCaCertificateArn\", ...}; --output text\n"
+	    "                             without --query prints the ACM ARN alone (a dry\n"
+	    "                             run: the plan lines)\n"
+	    "%s"
 	    "  --pca-endpoint-url URL     Private CA's endpoint (else AWS_ENDPOINT_URL_ACM_PCA,\n"
 	    "                             AWS_ENDPOINT_URL); --endpoint-url is ACM's\n"
 	    "  --help                     this text\n\n%s\n%s",
 	    ACMB_ISSUE_RULE_ALG_MATCH, ACMB_ISSUE_DEFAULT_WAIT, ACMB_PROVENANCE_TAG,
-	    acmb_cli_aws_usage, acmb_cli_exit_codes);
+	    acmb_cli_output_help, acmb_cli_global_help, acmb_cli_aws_usage, acmb_cli_exit_codes);
 }
 
 static int
@@ -123,7 +130,8 @@ issue_takes_value(const char *opt)
 	    "--dns-name", "--ip-address", "--key-algorithm", "--signing-algorithm", "--validity",
 	    "--template-arn", "--api-passthrough", "--idempotency-token", "--key-store",
 	    "--wait-timeout", "--resume", "--certificate-arn", "--output", "--pca-endpoint-url",
-	    "--module", "--pin-file", "--pin-env", "--audit-log", "--export-policy"};
+	    "--query", "--color", "--cli-binary-format", "--module", "--pin-file", "--pin-env",
+	    "--audit-log", "--export-policy"};
 	size_t i;
 
 	for (i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
@@ -150,6 +158,7 @@ static int
 parse_value_option(struct issue_cli *c, const char *opt, const char *val)
 {
 	struct acmb_issue_opts *o = &c->opts;
+	int k;
 
 	if (strcmp(opt, "--certificate-authority-arn") == 0)
 		o->ca_arn = val;
@@ -205,14 +214,9 @@ parse_value_option(struct issue_cli *c, const char *opt, const char *val)
 		o->import.certificate_arn = val;
 	else if (strcmp(opt, "--pca-endpoint-url") == 0)
 		c->pca_endpoint_url = val;
-	else if (strcmp(opt, "--output") == 0) {
-		if (strcmp(val, "json") == 0)
-			c->output = OUTPUT_JSON;
-		else if (strcmp(val, "text") == 0)
-			c->output = OUTPUT_TEXT;
-		else
-			return USAGE_FAIL("--output takes json or text, not '%s'", val);
-	} else
+	else if ((k = acmb_cli_output_option(&c->out, opt, val)) != 0)
+		return k > 0 ? 0 : -1;
+	else
 		return USAGE_FAIL("issue: unknown option '%s' (see acmbridge issue --help)", opt);
 	return 0;
 }
@@ -237,7 +241,8 @@ parse_args(struct issue_cli *c, int argc, char **argv)
 		if (acmb_cli_split_option(
 		        argc, argv, &i, issue_takes_value, opt, sizeof(opt), &val) < 0)
 			return -1;
-		if ((r = acmb_cli_aws_option(opt, val, &c->aws)) != 0) {
+		if ((r = acmb_cli_aws_option(opt, val, &c->aws)) != 0 ||
+		    (r = acmb_cli_global_option(&c->g, opt, val)) != 0) {
 			if (r < 0)
 				return -1;
 		} else if (strcmp(opt, "--dry-run") == 0) {
@@ -314,19 +319,20 @@ out:
 	return r;
 }
 
-static void
-print_result(const struct issue_cli *c, const struct acmb_issue_result *res)
+/* Prints the result as --query and --output say. Returns the exit code. */
+static int
+print_result(struct issue_cli *c, const struct acmb_issue_result *res)
 {
 	json_t *o = NULL, *plan;
-	char *s;
 	size_t i;
+	int rc;
 
+	if (c->opts.import.dry_run && acmb_cli_output_own_text(&c->out)) {
+		for (i = 0; i < res->nnotes; i++)
+			printf("%s\n", res->notes[i]);
+		return ACMB_EXIT_OK;
+	}
 	if (c->opts.import.dry_run) {
-		if (c->output == OUTPUT_TEXT) {
-			for (i = 0; i < res->nnotes; i++)
-				printf("%s\n", res->notes[i]);
-			return;
-		}
 		plan = json_array();
 		for (i = 0; i < res->nnotes; i++)
 			json_array_append_new(plan, json_string(res->notes[i]));
@@ -337,9 +343,9 @@ print_result(const struct issue_cli *c, const struct acmb_issue_result *res)
 	} else {
 		for (i = 0; i < res->import.nnotes; i++)
 			fprintf(stderr, "acmbridge: %s\n", res->import.notes[i]);
-		if (c->output == OUTPUT_TEXT) {
+		if (acmb_cli_output_own_text(&c->out)) {
 			printf("%s\n", res->import.arn);
-			return;
+			return ACMB_EXIT_OK;
 		}
 		for (i = 0; i < res->nnotes; i++)
 			fprintf(stderr, "acmbridge: %s\n", res->notes[i]);
@@ -349,11 +355,13 @@ print_result(const struct issue_cli *c, const struct acmb_issue_result *res)
 		    c->opts.token != NULL ? res->key_store : "memory", "StoredOnToken",
 		    res->stored_on_token, "GetCertificatePolls", res->polls);
 	}
-	if (o != NULL && (s = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) != NULL) {
-		puts(s);
-		acmb_zfree(s);
+	if (o == NULL) {
+		fprintf(stderr, "acmbridge: out of memory writing the result\n");
+		return ACMB_EXIT_FAILURE;
 	}
+	rc = acmb_cli_output_print(&c->out, o, "IssueCertificate");
 	json_decref(o);
+	return rc;
 }
 
 static void
@@ -392,12 +400,27 @@ acmb_cli_issue(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	memset(&res, 0, sizeof(res));
 	acmb_aws_options_init(&c.aws);
-	c.output = OUTPUT_JSON;
 	c.opts.wait_timeout = ACMB_ISSUE_DEFAULT_WAIT;
+	acmb_cli_global_init(&c.g);
 	if ((r = parse_args(&c, argc, argv)) != 0) {
 		exit_code = r > 0 ? ACMB_EXIT_OK : ACMB_EXIT_USAGE;
 		goto out;
 	}
+	/* A bad --output or --query is refused before anything is sent. */
+	if ((exit_code = acmb_cli_output_prepare(&c.out, ACMB_OUTPUT_JSON, 1, c.aws.profile)) !=
+	        0 ||
+	    (exit_code = acmb_cli_global_prepare(&c.g, &c.aws)) != 0)
+		goto out;
+	/* --cli-auto-prompt: the two required parameters, when missing. */
+	if (c.g.prompt && c.opts.ca_arn == NULL && c.opts.resume == NULL &&
+	    (c.prompted[0] = acmb_cli_prompt("--certificate-authority-arn",
+	         "arn:aws:acm-pca:REGION:ACCOUNT:certificate-authority/ID", 0)) != NULL)
+		c.opts.ca_arn = c.prompted[0];
+	if (c.g.prompt && c.opts.validity == NULL &&
+	    (c.prompted[1] = acmb_cli_prompt("--validity", "90d, 12m, 1y or an end date", 0)) !=
+	        NULL)
+		c.opts.validity = c.prompted[1];
+	exit_code = ACMB_EXIT_FAILURE;
 	c.aws.debug = acmb_cli_debug;
 	c.opts.dns_names = c.dns;
 	c.opts.ip_addresses = c.ips;
@@ -475,9 +498,11 @@ acmb_cli_issue(int argc, char **argv)
 			print_resume_hint(&c, &res);
 		goto out;
 	}
-	print_result(&c, &res);
-	exit_code = ACMB_EXIT_OK;
+	exit_code = print_result(&c, &res);
 out:
+	acmb_cli_output_clear(&c.out);
+	free(c.prompted[0]);
+	free(c.prompted[1]);
 	acmb_secstr_free(c.pin);
 	acmb_issue_result_clear(&res);
 	acmb_aws_config_free(pca);

@@ -14,6 +14,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
+#include "cli-output.h"
 #include "cli-pkcs11.h"
 #include "cli.h"
 #include "zalloc.h"
@@ -25,7 +26,7 @@
 
 #define LIST_OBJECTS_MAX 256
 
-enum { OPT_OUTPUT = 0x1200, OPT_LOGIN, OPT_HELP };
+enum { OPT_OUTPUT = 0x1200, OPT_LOGIN, OPT_HELP, OPT_QUERY, OPT_COLOR };
 
 struct listing {
 	struct acmb_p11_uri *uri;
@@ -44,7 +45,12 @@ usage(FILE *f)
 	    "algorithm, NotAfter, pairing and exportability. Nothing is changed or exported.\n"
 	    "Private objects (keys, usually) are shown after login: give a PIN option or\n"
 	    "--login to be asked on the terminal.\n\n"
-	    "  --output text|json    output format (default text)\n"
+	    "  --output text|json    output format (default text): the listing, or\n"
+	    "                        {\"tokens\": [...]}\n"
+	    "  --output table|yaml|yaml-stream  that object as the AWS CLI lays a result out\n"
+	    "  --query EXPRESSION    JMESPath over that object, then laid out as the AWS\n"
+	    "                        CLI lays a result out (json by default)\n"
+	    "  --color on|off|auto   colours of the table format\n"
 	    "  --login               log in (prompting for the PIN) to see private objects\n"
 	    "%s\n%s",
 	    acmb_cli_pkcs11_help, acmb_cli_exit_codes);
@@ -265,6 +271,8 @@ acmb_cli_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"output", required_argument, NULL, OPT_OUTPUT},
+	    {"query", required_argument, NULL, OPT_QUERY},
+	    {"color", required_argument, NULL, OPT_COLOR},
 	    {"login", no_argument, NULL, OPT_LOGIN},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {"debug", no_argument, NULL, 'd'},
@@ -272,6 +280,7 @@ acmb_cli_list(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct acmb_pkcs11_spec spec;
+	struct acmb_cli_output o;
 	struct listing l;
 	struct acmb_p11_modules *mods = NULL;
 	struct acmb_p11_token toks[ACMB_P11_TOKENS_MAX];
@@ -282,6 +291,7 @@ acmb_cli_list(int argc, char **argv)
 	int opt, rc = ACMB_EXIT_FAILURE, seen = 0;
 
 	memset(&spec, 0, sizeof(spec));
+	memset(&o, 0, sizeof(o));
 	memset(&l, 0, sizeof(l));
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -291,11 +301,14 @@ acmb_cli_list(int argc, char **argv)
 			goto out;
 		switch (opt) {
 		case OPT_OUTPUT:
-			if (strcmp(optarg, "json") == 0)
-				l.json = 1;
-			else if (strcmp(optarg, "text") != 0) {
-				rc = acmb_cli_usage_error(
-				    "--output takes text or json, not '%s'", optarg);
+		case OPT_QUERY:
+		case OPT_COLOR:
+			if (acmb_cli_output_option(&o,
+			        opt == OPT_OUTPUT  ? "--output"
+			        : opt == OPT_QUERY ? "--query"
+			                           : "--color",
+			        optarg) < 0) {
+				rc = ACMB_EXIT_USAGE;
 				goto out;
 			}
 			break;
@@ -313,6 +326,11 @@ acmb_cli_list(int argc, char **argv)
 			goto out;
 		}
 	}
+	if ((rc = acmb_cli_output_prepare(
+	         &o, o.query != NULL ? ACMB_OUTPUT_JSON : ACMB_OUTPUT_TEXT, 0, NULL)) != 0)
+		goto out;
+	/* Anything but the listing itself needs the JSON document. */
+	l.json = !acmb_cli_output_own_text(&o);
 	if (spec.wrapping_key != NULL || spec.export_policy != NULL || spec.audit_log != NULL) {
 		rc = acmb_cli_usage_error("list exports nothing: --wrapping-key, --export-policy "
 		                          "and --audit-log do not apply");
@@ -367,16 +385,23 @@ acmb_cli_list(int argc, char **argv)
 	if (l.json) {
 		json_t *doc = json_pack("{s:O}", "tokens", l.tokens);
 
-		if (doc == NULL || (out = json_dumps(doc, JSON_INDENT(2))) == NULL) {
+		if (doc == NULL || (acmb_cli_output_own_json(&o) &&
+		                       (out = json_dumps(doc, JSON_INDENT(2))) == NULL)) {
 			json_decref(doc);
 			rc = ACMB_EXIT_FAILURE;
 			goto out;
 		}
+		if (out != NULL)
+			printf("%s\n", out);
+		else
+			rc = acmb_cli_output_print(&o, doc, "ListTokens");
 		json_decref(doc);
-		printf("%s\n", out);
+		if (out == NULL)
+			goto out;
 	}
 	rc = ACMB_EXIT_OK;
 out:
+	acmb_cli_output_clear(&o);
 	acmb_zfree(out); /* from json_dumps: the wiping allocator */
 	json_decref(l.tokens);
 	acmb_p11_uri_free(l.uri);

@@ -39,7 +39,7 @@ usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: acmbridge [--debug] COMMAND [OPTIONS]\n\n"
+	fprintf(f, "usage: acmbridge [--debug] [--version] COMMAND [OPTIONS]\n\n"
 	           "Moves TLS certificates and their private keys into AWS Certificate\n"
 	           "Manager without letting the key leak: keys live only in locked memory\n"
 	           "and are wiped as soon as the import returns.\n\nCommands:\n");
@@ -106,10 +106,14 @@ main(int argc, char **argv)
 		acmb_shutdown();
 		return argc < 2 ? ACMB_EXIT_USAGE : ACMB_EXIT_OK;
 	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("acmbridge %s\n", ACMB_VERSION);
-		acmb_shutdown();
-		return ACMB_EXIT_OK;
+	/* --version is a global option, as in the AWS CLI: anywhere before a
+	 * "--", after any command, it prints the version and nothing runs. */
+	for (i = 1; i < (size_t)argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("acmbridge %s\n", ACMB_VERSION);
+			acmb_shutdown();
+			return ACMB_EXIT_OK;
+		}
 	}
 	for (i = 1; i < (size_t)argc; i++)
 		if (strcmp(argv[i], "--debug") == 0)
