@@ -194,6 +194,29 @@ run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$ACMBRIDGE" import \
 	--endpoint-url "$ACMB_ENDPOINT_URL" "${RSA[@]}" --no-sign-request
 expect_rc "--no-sign-request: sent unsigned" 5 "MissingAuthenticationToken"
 
+# --cli-auto-prompt: on a terminal, the missing required parameters are
+# asked for, with TAB completing file names; never without a terminal.
+run "$PYTHON3" "$ACMB_TESTS_DIR/query/prompt_pty.py" "$P" \
+	'--certificate=rs\t.p\t;--private-key=rsa.k\t' -- "$ACMBRIDGE" import \
+	--endpoint-url "$ACMB_ENDPOINT_URL" --certificate-chain "$P/chain.pem" --dry-run \
+	--output text --cli-auto-prompt
+if [ "$RC" = 0 ] && grep -q "plan:" "$WORK/out"; then
+	pass "--cli-auto-prompt: asked for both files, completed with TAB"
+else
+	fail "--cli-auto-prompt on a terminal" "rc $RC: $(tail -c 400 "$WORK/out")"
+fi
+run imp --certificate-chain "$P/chain.pem" --dry-run --cli-auto-prompt </dev/null
+expect_rc "--cli-auto-prompt without a terminal: no prompt" 2
+printf '[default]\ncli_auto_prompt = on\n' >"$AWS_CONFIG_FILE"
+run "$PYTHON3" "$ACMB_TESTS_DIR/query/prompt_pty.py" "$P" '' -- "$ACMBRIDGE" import \
+	--endpoint-url "$ACMB_ENDPOINT_URL" --dry-run --no-cli-auto-prompt
+if [ "$RC" = 2 ] && ! grep -q -- "--certificate (PEM" "$WORK/out"; then
+	pass "--no-cli-auto-prompt over the profile's cli_auto_prompt = on"
+else
+	fail "--no-cli-auto-prompt over the profile" "rc $RC: $(tail -c 300 "$WORK/out")"
+fi
+: >"$AWS_CONFIG_FILE"
+
 # check: the new formats; its own text and JSON as before.
 run "$ACMBRIDGE" check "${RSA[@]}" --query ok --output text
 check "check --query ok --output text" "$RC $(cat "$WORK/out")" "0 True"
