@@ -217,9 +217,8 @@ on_end(struct conv *v)
 	json_decref(v->st[v->depth].c);
 }
 
-/* The child: parses, writes {"ok": VALUE} or {"error": MESSAGE} to fd. */
-static int
-child_convert(const char *text, size_t len, int fd)
+int
+acmb_yaml_input_convert(const char *text, size_t len, int fd)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
@@ -315,7 +314,7 @@ acmb_yaml_input_to_json(const char *text, size_t len, const char *what, json_t *
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		_exit(child_convert(text, len, fds[1]));
+		_exit(acmb_yaml_input_convert(text, len, fds[1]));
 	}
 	close(fds[1]);
 	fds[1] = -1;

@@ -30,4 +30,9 @@
 int acmb_yaml_input_to_json(
     const char *text, size_t len, const char *what, json_t **out, acmb_err *err);
 
+/* Internal, for the fuzzer: the child's half, in this process. Converts
+ * text and writes {"ok": VALUE} or {"error": MESSAGE} as JSON to fd.
+ * Returns 0, or 2 when writing failed. */
+int acmb_yaml_input_convert(const char *text, size_t len, int fd);
+
 #endif
