@@ -420,7 +420,6 @@ acmb_cli_issue(int argc, char **argv)
 	    (c.prompted[1] = acmb_cli_prompt("--validity", "90d, 12m, 1y or an end date", 0)) !=
 	        NULL)
 		c.opts.validity = c.prompted[1];
-	exit_code = ACMB_EXIT_FAILURE;
 	c.aws.debug = acmb_cli_debug;
 	c.opts.dns_names = c.dns;
 	c.opts.ip_addresses = c.ips;

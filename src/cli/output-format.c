@@ -458,7 +458,7 @@ text_list(struct text *t, const json_t *v, const char *ident, size_t identlen, i
 		free(ks.len);
 		return r;
 	}
-	if ((scalars = calloc(n, sizeof(*scalars))) == NULL)
+	if ((scalars = calloc(n, sizeof(const json_t *))) == NULL)
 		return text_fail(t, "out of memory");
 	json_array_foreach((json_t *)v, i, el)
 	{

@@ -138,7 +138,7 @@ section_new(struct table *t, const char *title, size_t len, int indent)
 	s->num_cols = -1;
 	if (t->n == t->cap) {
 		ncap = t->cap == 0 ? 8 : t->cap * 2;
-		if ((ns = realloc(t->sections, ncap * sizeof(*ns))) == NULL) {
+		if ((ns = realloc(t->sections, ncap * sizeof(struct section *))) == NULL) {
 			section_free(s);
 			table_fail(t, "out of memory");
 			return NULL;
@@ -381,7 +381,7 @@ build_from_list(
 	size_t i, j, n = json_array_size(list), nobj;
 	int r = -1;
 
-	if ((objs = calloc(n + 1, sizeof(*objs))) == NULL)
+	if ((objs = calloc(n + 1, sizeof(const json_t *))) == NULL)
 		return table_fail(t, "out of memory");
 	/* table.py reads every element as an object; an empty list or string
 	 * passes for one that has no keys, anything else makes it fail. */

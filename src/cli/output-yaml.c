@@ -94,7 +94,7 @@ seen_grow(struct seen *s)
 	n.cap = s->cap == 0 ? 64 : s->cap * 2;
 	n.next_id = s->next_id;
 	n.count = s->count;
-	if ((n.ptr = calloc(n.cap, sizeof(*n.ptr))) == NULL ||
+	if ((n.ptr = calloc(n.cap, sizeof(const json_t *))) == NULL ||
 	    (n.anchor = calloc(n.cap, sizeof(*n.anchor))) == NULL ||
 	    (n.emitted = calloc(n.cap, 1)) == NULL) {
 		free(n.ptr);

@@ -740,7 +740,7 @@ node_add(struct parser *p, struct node *n, struct node *kid)
 		return -1;
 	if (n->nkids == n->capkids) {
 		ncap = n->capkids == 0 ? 2 : n->capkids * 2;
-		if ((nk = realloc(n->kids, ncap * sizeof(*nk))) == NULL) {
+		if ((nk = realloc(n->kids, ncap * sizeof(struct node *))) == NULL) {
 			node_free(kid);
 			parse_fail(p, ACMB_JMESPATH_NOMEM, n->pos, "out of memory");
 			return -1;
@@ -2343,7 +2343,7 @@ by_keys(struct ev *e, const struct node *call, struct arg *a)
 	size_t i, n = json_array_size(arr);
 	json_t **keys;
 
-	if ((keys = calloc(n, sizeof(*keys))) == NULL) {
+	if ((keys = calloc(n, sizeof(json_t *))) == NULL) {
 		nomem(e, call->pos);
 		return NULL;
 	}
@@ -2546,7 +2546,7 @@ fn_sort(struct ev *e, const struct node *call, struct arg *a, size_t n)
 	json_t **keys, *out;
 
 	(void)n;
-	if ((keys = calloc(len + 1, sizeof(*keys))) == NULL)
+	if ((keys = calloc(len + 1, sizeof(json_t *))) == NULL)
 		return nomem(e, call->pos);
 	for (i = 0; i < len; i++)
 		keys[i] = json_array_get(a[0].v, i);

@@ -1,6 +1,7 @@
 #include "pyjson.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,15 +62,15 @@ puts_(struct sink *k, const char *s)
 void
 acmb_pyjson_repr_double(double d, char *buf)
 {
-	char tmp[48], digits[24];
+	char tmp[48], digits[24] = {0};
 	int prec, exp10, nd = 0, i, pos = 0;
 	const char *p;
 
-	if (d != d) {
+	if (isnan(d)) {
 		snprintf(buf, ACMB_PYJSON_REPR_MAX, "NaN");
 		return;
 	}
-	if (d > 1.7976931348623157e308 || d < -1.7976931348623157e308) {
+	if (isinf(d)) {
 		snprintf(buf, ACMB_PYJSON_REPR_MAX, d > 0 ? "Infinity" : "-Infinity");
 		return;
 	}
@@ -88,6 +89,8 @@ acmb_pyjson_repr_double(double d, char *buf)
 		if (*p != '.')
 			digits[nd++] = *p;
 	exp10 = atoi(p + 1);
+	if (nd == 0)
+		digits[nd++] = '0';
 	/* Trailing zeros are not significant (0.0 keeps its one digit). */
 	while (nd > 1 && digits[nd - 1] == '0')
 		nd--;
