@@ -129,11 +129,16 @@ section_new(struct table *t, const char *title, size_t len, int indent)
 	struct section *s, **ns;
 	size_t ncap;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL || cell_set(&s->title, title, len) != 0) {
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    cell_set(&s->title, title != NULL ? title : "", len) != 0) {
 		free(s);
 		table_fail(t, "out of memory");
 		return NULL;
 	}
+	/* table.py: a section of a nested list has the title None, which is
+	 * not drawn but counts as str(None), 4 columns, in the widths. */
+	if (title == NULL)
+		s->title.cols = 4;
 	s->indent = indent;
 	s->num_cols = -1;
 	if (t->n == t->cap) {
