@@ -268,7 +268,7 @@ struct response {
 	int too_big;
 	char request_id[ACMB_AWS_REQUEST_ID_MAX];
 	char error_type[ACMB_AWS_ERROR_CODE_MAX];
-	char date[64]; /* the Date header, for clock skew (doctor) */
+	char date[64];               /* the Date header, for clock skew (doctor) */
 	char location[LOCATION_MAX]; /* Location of a redirect */
 };
 
