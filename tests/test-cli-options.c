@@ -56,8 +56,8 @@ good_value(const struct acmb_cli_option *o)
 static void
 test_every_single_value_row_refused_twice(void **state)
 {
-	static const unsigned cmds[] = {
-	    ACMB_CLI_CHECK, ACMB_CLI_IMPORT, ACMB_CLI_ISSUE, ACMB_CLI_LIST};
+	static const unsigned cmds[] = {ACMB_CLI_CHECK, ACMB_CLI_IMPORT, ACMB_CLI_ISSUE,
+	    ACMB_CLI_LIST, ACMB_CLI_SYNC, ACMB_CLI_STATUS, ACMB_CLI_DOCTOR};
 	const struct acmb_cli_option *rows;
 	struct acmb_cli_args a;
 	acmb_err err;
@@ -69,7 +69,11 @@ test_every_single_value_row_refused_twice(void **state)
 	assert_true(n > 40);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(strncmp(rows[i].name, "--", 2), 0);
-		assert_ptr_equal(acmb_cli_option_find(rows[i].name), &rows[i]);
+		/* A name may have a row per meaning (--region: one region, or
+		 * sync's and status's filter): find() gives the first. */
+		for (c = 0; c < i && strcmp(rows[c].name, rows[i].name) != 0; c++)
+			;
+		assert_ptr_equal(acmb_cli_option_find(rows[i].name), &rows[c]);
 		if (rows[i].arg != ACMB_CLI_VALUE && rows[i].arg != ACMB_CLI_OPTIONAL)
 			continue;
 		for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {

@@ -16,6 +16,7 @@
 
 #define MAX_BACKOFF_SECONDS 20.0
 #define AWS_MESSAGE_MAX 600
+#define LOCATION_MAX 256 /* of a redirect, as shown to the operator */
 #define DEBUG_LINE_MAX 512
 
 int
@@ -38,7 +39,8 @@ struct response {
 	int too_big;
 	char request_id[ACMB_AWS_REQUEST_ID_MAX];
 	char error_type[ACMB_AWS_ERROR_CODE_MAX];
-	char date[64]; /* the Date header, for clock skew (doctor) */
+	char date[64];               /* the Date header, for clock skew (doctor) */
+	char location[LOCATION_MAX]; /* Location of a redirect */
 };
 
 struct debug_ctx {
@@ -112,7 +114,7 @@ response_header(char *p, size_t size, size_t nmemb, void *user)
 	struct response *rs = user;
 	size_t n = size * nmemb;
 	static const char rid[] = "x-amzn-requestid:", etype[] = "x-amzn-errortype:",
-	                  date[] = "date:";
+	                  date[] = "date:", loc[] = "location:";
 
 	if (n > sizeof(rid) - 1 && strncasecmp(p, rid, sizeof(rid) - 1) == 0)
 		header_value(p, n, sizeof(rid) - 2, rs->request_id, sizeof(rs->request_id));
@@ -120,6 +122,8 @@ response_header(char *p, size_t size, size_t nmemb, void *user)
 		header_value(p, n, sizeof(etype) - 2, rs->error_type, sizeof(rs->error_type));
 	else if (n > sizeof(date) - 1 && strncasecmp(p, date, sizeof(date) - 1) == 0)
 		header_value(p, n, sizeof(date) - 2, rs->date, sizeof(rs->date));
+	else if (n > sizeof(loc) - 1 && strncasecmp(p, loc, sizeof(loc) - 1) == 0)
+		header_value(p, n, sizeof(loc) - 2, rs->location, sizeof(rs->location));
 	return n;
 }
 
@@ -275,29 +279,20 @@ unit_random(void)
 	return (double)v / 4294967296.0;
 }
 
-/* The signal that cancelled the configuration's context, or 0. */
-static int
-cancelled(const struct acmb_aws_config *cfg)
+int
+acmb_aws_cancelled(const struct acmb_aws_config *cfg)
 {
 	const struct acmb_aws_hooks *hk = acmb_aws_config_hooks(cfg);
 
 	return hk != NULL ? acmb_cancel_signal(hk->cancel) : 0;
 }
 
-/* Sleeps on the context's clock (a test clock does not wait), or the
- * system's; a cancel cuts it short and the caller sees it next. */
-static void
-backoff_sleep(const struct acmb_aws_config *cfg, double seconds)
+void
+acmb_aws_sleep(const struct acmb_aws_config *cfg, double seconds)
 {
 	const struct acmb_aws_hooks *hk = acmb_aws_config_hooks(cfg);
 	struct acmb_clock *own = NULL;
 
-#ifdef ACMB_TEST_HOOKS
-	const char *v = getenv("ACMB_TEST_NO_BACKOFF");
-
-	if (v != NULL && strcmp(v, "1") == 0)
-		return;
-#endif
 	if (hk != NULL && hk->clock != NULL) {
 		(void)acmb_clock_sleep(hk->clock, seconds, hk->cancel);
 		return;
@@ -306,6 +301,24 @@ backoff_sleep(const struct acmb_aws_config *cfg, double seconds)
 		return;
 	(void)acmb_clock_sleep(own, seconds, hk != NULL ? hk->cancel : NULL);
 	acmb_clock_free(own);
+}
+
+static int
+cancelled(const struct acmb_aws_config *cfg)
+{
+	return acmb_aws_cancelled(cfg);
+}
+
+static void
+backoff_sleep(const struct acmb_aws_config *cfg, double seconds)
+{
+#ifdef ACMB_TEST_HOOKS
+	const char *v = getenv("ACMB_TEST_NO_BACKOFF");
+
+	if (v != NULL && strcmp(v, "1") == 0)
+		return;
+#endif
+	acmb_aws_sleep(cfg, seconds);
 }
 
 static int
@@ -558,6 +571,8 @@ struct attempt {
 	char curl_error[CURL_ERROR_SIZE];
 	json_t *json;  /* parsed 2xx answer */
 	int malformed; /* 2xx that is not JSON */
+	int too_big;   /* the answer was over ACMB_AWS_MAX_RESPONSE: refused unread */
+	char location[LOCATION_MAX];
 };
 
 static int
@@ -699,12 +714,16 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 	SET(CURLOPT_POSTFIELDS, acmb_secbuf_str(body));
 	SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)acmb_secbuf_len(body));
 	SET(CURLOPT_HTTPHEADER, hl);
-	SET(CURLOPT_AWS_SIGV4, sigv4);
-	/* curl's SigV4 builds "AWS4"+secret and its own copies of these in its
-	 * heap and frees them with curl's free, which acmb_init() made our
-	 * wiping allocator: no copy of the secret survives in freed memory. */
-	SET(CURLOPT_USERNAME, acmb_aws_config_access_key_id(cfg));
-	SET(CURLOPT_PASSWORD, acmb_aws_config_secret_access_key(cfg));
+	/* No credentials (--no-sign-request): the request goes unsigned. */
+	if (acmb_aws_config_access_key_id(cfg) != NULL) {
+		SET(CURLOPT_AWS_SIGV4, sigv4);
+		/* curl's SigV4 builds "AWS4"+secret and its own copies of these in
+		 * its heap and frees them with curl's free, which acmb_init() made
+		 * our wiping allocator: no copy of the secret survives in freed
+		 * memory. */
+		SET(CURLOPT_USERNAME, acmb_aws_config_access_key_id(cfg));
+		SET(CURLOPT_PASSWORD, acmb_aws_config_secret_access_key(cfg));
+	}
 	if (dbg->fn != NULL) {
 		SET(CURLOPT_DEBUGFUNCTION, curl_debug);
 		SET(CURLOPT_DEBUGDATA, (void *)dbg);
@@ -717,10 +736,14 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 	info->attempts++;
 	if (a->cc != CURLE_OK) {
 		a->sent = !failed_before_sending(h, a->cc);
-		if (rs.too_big)
+		a->too_big = rs.too_big;
+		if (rs.too_big) {
+			/* The service answered: its status is known, its body refused. */
+			acmb_curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
+			info->http_status = a->status;
 			snprintf(a->curl_error, sizeof(a->curl_error),
 			    "the answer is larger than %zu bytes", rs.max);
-		else if (watch.fired)
+		} else if (watch.fired)
 			snprintf(a->curl_error, sizeof(a->curl_error),
 			    "no data for %ld seconds (read timeout, --cli-read-timeout)",
 			    watch.read_timeout);
@@ -751,6 +774,7 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 		}
 	} else {
 		attempt_parse_error(a, &rs);
+		snprintf(a->location, sizeof(a->location), "%s", rs.location);
 	}
 	r = ACMB_OK;
 out:
@@ -837,6 +861,18 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 			goto out;
 		}
 		snprintf(info->error_code, sizeof(info->error_code), "%s", a.code);
+		if (a.too_big) {
+			/* Not a network failure and not worth a resend: something
+			 * answered with more than any ACM or Private CA answer holds. */
+			info->response_lost = not_idempotent;
+			r = acmb_error(err, not_idempotent ? ACMB_E_NETWORK : ACMB_E_AWS,
+			    "%s: %s answered HTTP %ld with more than %zu bytes, more than any "
+			    "answer of the service holds, so it was refused unread (a proxy in "
+			    "the way, or an --endpoint-url that is not the service?)%s",
+			    operation, endpoint, a.status, (size_t)ACMB_AWS_MAX_RESPONSE,
+			    not_idempotent ? "; the request may have been applied" : "");
+			goto out;
+		}
 		if (a.malformed) {
 			/* A 2xx means the service acted; its answer is unreadable. */
 			info->response_lost = not_idempotent;
@@ -887,6 +923,18 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 	if (a.cc != CURLE_OK) {
 		r = acmb_error(err, ACMB_E_NETWORK, "%s: cannot reach %s (curl: %s)%s", operation,
 		    endpoint, a.curl_error, attempt > 1 ? "; gave up after the last attempt" : "");
+		goto out;
+	}
+	if (a.status >= 300 && a.status < 400) {
+		/* A signed request is valid only for the host it was signed for,
+		 * so redirects are not followed (and were not acted on). */
+		r = acmb_error(err, ACMB_E_AWS,
+		    "%s: %s answered HTTP %ld, a redirect to %s, which acmbridge does not "
+		    "follow: a signed request is only good for the endpoint it was signed for. "
+		    "Check --endpoint-url and the region%s",
+		    operation, endpoint, a.status,
+		    a.location[0] != '\0' ? a.location : "nowhere (no Location header)",
+		    attempt > 1 ? " (gave up after the last attempt)" : "");
 		goto out;
 	}
 	r = acmb_error(err, ACMB_E_AWS, "%s: %s: %s — %s%s", operation, a.code,

@@ -61,6 +61,16 @@ json_t *acmb_aws_json_blob(const void *data, size_t len);
  * chain leaves *chain NULL. Caller frees *cert and *chain with free(). */
 int acmb_aws_json_cert_chain(json_t *resp, char **cert, char **chain, acmb_err *err);
 
+/* The signal that cancelled the run whose context lent cfg its hooks
+ * (acmb_aws_config_set_hooks()), or 0 (also without hooks). For the flows'
+ * own waits between calls. */
+int acmb_aws_cancelled(const struct acmb_aws_config *cfg);
+
+/* Sleeps seconds on the clock of cfg's context (a test clock does not wait;
+ * without hooks, the system clock); the context's cancel ends it early, and
+ * the caller sees that with acmb_aws_cancelled(). */
+void acmb_aws_sleep(const struct acmb_aws_config *cfg, double seconds);
+
 /* ACMB_OK when libcurl (loaded on first use, see aws-http.c) can be used,
  * else ACMB_E_INTERNAL with a message naming the library and why. */
 int acmb_aws_http_require(acmb_err *err);

@@ -64,7 +64,8 @@ help(void)
 	       "                    expiry timeline per region)\n"
 	       "  --output-file PATH  write there instead of standard output, atomically\n"
 	       "                    (a temporary file renamed into place)\n\n"
-	       "  --at TIME         days left and renewals as of TIME instead of now\n\n");
+	       "  --at TIME         days left and renewals as of TIME instead of now\n"
+	       "  --help            this text\n\n");
 	acmb_cli_aws_usage(stdout, ACMB_CLI_STATUS);
 	printf("\n%s", acmb_cli_exit_codes);
 }

@@ -53,7 +53,8 @@ help(void)
 	    "  --output text|json  text on a terminal, json otherwise\n"
 	    "  --pca-endpoint-url URL  Private CA's endpoint (private-ca entries), as for issue\n"
 	    "  --at TIME         plan as if it were TIME (2027-01-31 or 2027-01-31T00:00:00Z):\n"
-	    "                    what would be due then\n\n"
+	    "                    what would be due then\n"
+	    "  --help            this text\n\n"
 	    "The calls keep ACM's quotas (ImportCertificate and the listing: 1 request/s per\n"
 	    "account and region). A rerun converges and never duplicates. SIGINT/SIGTERM stop\n"
 	    "between calls; the summary says what was done.\n\n");

@@ -39,6 +39,7 @@ from sigv4 import AMZ_DATE_FORMAT, AuthInfo, Verifier  # noqa: E402
 from state import State  # noqa: E402
 
 MAX_BODY = 8 * 1024 * 1024
+OVERSIZED_ANSWER = 9 * 1024 * 1024
 MAX_CONTROL_BODY = 1024 * 1024
 JSON_11 = "application/x-amz-json-1.1"
 IDLE_TIMEOUT = 120
@@ -48,12 +49,15 @@ SERVICES = (AcmService, PcaService)
 
 
 class RequestContext:
-    """What a handler may know about the request besides its params."""
+    """What a handler may know about the request besides its params: now is
+    when it arrived, clock() the time at any later moment (e.g. when a
+    change is committed)."""
 
-    def __init__(self, region, now, request_id):
+    def __init__(self, region, now, request_id, clock):
         self.region = region
         self.now = now
         self.request_id = request_id
+        self.clock = clock
 
 
 class _Dropped(Exception):
@@ -153,7 +157,7 @@ class Handler(BaseHTTPRequestHandler):
         self.server.endpoint.state.log_request(log)
 
     def _send(self, status, payload, content_type=JSON_11, request_id=None,
-              error_type=None):
+              error_type=None, headers=()):
         self._write_log()
         data = payload if isinstance(payload, bytes) else \
             json.dumps(payload).encode()
@@ -163,6 +167,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("x-amzn-RequestId", request_id or str(uuid.uuid4()))
         if error_type:
             self.send_header("x-amzn-ErrorType", error_type)
+        for name, value in headers:
+            self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
@@ -264,6 +270,14 @@ class Handler(BaseHTTPRequestHandler):
         elif route == ("DELETE", "/__control/quotas"):
             endpoint.quotas.reset()
             self._send(200, endpoint.quotas.snapshot(), "application/json")
+        elif route[1] == "/__control/acm" and route[0] in ("GET", "POST"):
+            try:
+                answer = endpoint.services["CertificateManager"].control(
+                    route[0], body)
+            except ValueError as e:
+                self._send(400, {"error": str(e)}, "application/json")
+                return
+            self._send(200, answer, "application/json")
         elif route == ("POST", "/__control/reset"):
             endpoint.state.reset()
             self._send(200, {"reset": True}, "application/json")
@@ -308,7 +322,7 @@ class Handler(BaseHTTPRequestHandler):
             log["fault"] = rule.fault
             if rule.fault != "slow" and rule.delay:
                 time.sleep(rule.delay)
-            if self._refuse(rule, request_id, log):
+            if self._refuse(rule, request_id, log, service, operation.name):
                 return
 
         try:
@@ -338,6 +352,13 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, b'{"CertificateArn": "arn:aws:acm:', JSON_11,
                        request_id)
             return
+        if rule is not None and rule.fault == "oversized" and status == 200:
+            # Above the 8 MiB every client here refuses: a broken proxy or
+            # something that is not the service.
+            log["status"] = 200
+            padded = dict(payload, Padding="x" * OVERSIZED_ANSWER)
+            self._send(200, padded, request_id=request_id)
+            return
         log["status"] = status
         self._send(status, payload, request_id=request_id, error_type=error)
 
@@ -360,9 +381,28 @@ class Handler(BaseHTTPRequestHandler):
         operation = service.judge.operation(name)
         return service, operation
 
-    def _refuse(self, rule, request_id, log):
+    def _refuse(self, rule, request_id, log, service, operation):
         """Answers a fault that refuses the request; False for faults that
         let the operation run."""
+        if rule.fault == "access-denied":
+            # IAM's wording: the caller lacks the action.
+            prefix = service.judge.signing_name
+            e = service.judge.error(
+                "AccessDeniedException",
+                f"User: arn:aws:iam::{self.server.endpoint.account}:user/"
+                f"acmbridge-test is not authorized to perform: "
+                f"{prefix}:{operation} because no identity-based policy "
+                f"allows the {prefix}:{operation} action")
+            log["status"], log["error"] = e.status, e.code
+            self._send_error(e, request_id)
+            return True
+        if rule.fault == "redirect":
+            location = "https://acm.us-west-2.amazonaws.com/"
+            log["status"], log["error"] = 307, "redirect"
+            self._send(307, b"<html><body>Temporary Redirect</body></html>\n",
+                       "text/html", request_id, headers=[("Location",
+                                                         location)])
+            return True
         simple = {
             "throttle": ServiceError("ThrottlingException", "Rate exceeded"),
             "limit": ServiceError(
@@ -383,6 +423,11 @@ class Handler(BaseHTTPRequestHandler):
                 f"acmbridge-test is not authorized to perform: "
                 f"acm:{log['operation']} because no identity-based policy "
                 f"allows the acm:{log['operation']} action"),
+            # What a client sees from an endpoint that lacks the operation
+            # (an older or emulated service).
+            "unknown-operation": ServiceError(
+                "UnknownOperationException",
+                f"{operation} is not supported by this endpoint."),
         }
         if rule.fault in simple:
             e = simple[rule.fault]
@@ -418,7 +463,8 @@ class Handler(BaseHTTPRequestHandler):
             endpoint.quotas.take(getattr(auth, "account", None) or
                                  endpoint.account, auth.region,
                                  operation.name)
-        ctx = RequestContext(auth.region, endpoint.clock(), request_id)
+        ctx = RequestContext(auth.region, endpoint.clock(), request_id,
+                             endpoint.clock)
         return handler(params, ctx)
 
 
