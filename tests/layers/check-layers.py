@@ -3,7 +3,10 @@
 
 - a file includes only its own folder and the folders below it:
   cli -> bridge -> acm, pkcs11 -> common (acm and pkcs11 never each other);
-- no include cycle between the files (modules: x.c with x.h) of one folder;
+- no include cycle between the files (modules: x.c with x.h) of src/common,
+  src/acm or src/pkcs11, the layers the others build on (cycles inside
+  src/bridge are listed, not failed: a flow and its helper may know each
+  other);
 - PKCS#11 is spoken in src/pkcs11/ only: no C_* call and no CKA_/CKM_ name
   in src/bridge/ (comments and strings aside).
 
@@ -96,8 +99,12 @@ def main():
     for v in sorted({os.path.splitext(f)[0] for f in files}):
         if v not in index:
             visit(v)
-    new = [c for c in sccs if c not in KNOWN]
-    report(not new, "no include cycle inside a folder%s" %
+    checked = [c for c in sccs if next(iter(c)).split("/")[0] in ("common", "acm", "pkcs11")]
+    for c in sccs:
+        if c not in checked:
+            print("# cycle inside src/bridge (listed, not failed): " + " <-> ".join(sorted(c)))
+    new = [c for c in checked if c not in KNOWN]
+    report(not new, "no include cycle inside src/common, src/acm, src/pkcs11%s" %
            ("" if not new else ": " + "; ".join(" <-> ".join(sorted(c)) for c in new)))
     for c in sccs:
         if c in KNOWN:
