@@ -109,6 +109,8 @@ echo "# a region that cannot be listed is said, the others shown"
 out=$("$ACMBRIDGE" status "${AWS[@]}" --region eu-west-1 --region Bad_Region --output json 2>"$D/stderr")
 rc=$?
 expect_eq "bad region: non-zero exit" "$([ $rc -ne 0 ] && echo yes)" yes
-expect_eq "bad region: named on stderr" "$(grep -c 'Bad_Region' "$D/stderr")" 1
+# Named where it failed (and again in the closing error line when the
+# region is refused before any request: the configuration checks its name).
+expect_eq "bad region: named on stderr" "$([ "$(grep -c 'Bad_Region' "$D/stderr")" -ge 1 ] && echo yes)" yes
 
 finish
