@@ -203,7 +203,7 @@ acmb_cli_status(int argc, char **argv)
 					    REGIONS_MAX);
 					goto fail;
 				}
-	if ((r = acmb_aws_config_resolve(&args.aws, &acmb_aws_service_acm, &base, &err)) != ACMB_OK)
+	if (acmb_aws_config_resolve(&args.aws, &acmb_aws_service_acm, &base, &err) != ACMB_OK)
 		goto fail;
 	if (acmb_cli_debug)
 		acmb_aws_config_set_debug(base, acmb_cli_aws_debug, NULL);
@@ -257,7 +257,7 @@ acmb_cli_status(int argc, char **argv)
 			acmb_error(&err, ACMB_E_NOMEM, "out of memory");
 			goto fail;
 		}
-		for (i = 0; i < acmb_manifest_count(m); i++)
+		for (i = 0; sources != NULL && peeks != NULL && i < acmb_manifest_count(m); i++)
 			sources[i] = peeks[i].src;
 	}
 	if (acmb_status_rows(invs, ninv, m, sources, now, &rows, &nrows, &sum, &err) != ACMB_OK)
