@@ -37,12 +37,12 @@ struct acmb_inventory_cert {
 };
 
 struct acmb_inventory {
-	char region[33];
 	struct acmb_inventory_cert *certs;
 	size_t n, cap;
 	int searched;      /* filled from SearchCertificates (serials known) */
 	int listing_calls; /* pages fetched */
 	int tag_calls;     /* ListTagsForCertificate calls made for candidates */
+	char region[33];
 };
 
 /* Adds one result of SearchCertificates (CertificateSearchResult) or one

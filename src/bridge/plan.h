@@ -38,7 +38,11 @@ struct acmb_plan_tag_change {
 };
 
 struct acmb_plan_item {
+	time_t not_after; /* of the certificate in ACM now (0: none) */
+	time_t renew_at;  /* when a renewal falls due (0: not applicable) */
+	size_t ntags;
 	enum acmb_plan_action action;
+	int imports;         /* ImportCertificate calls it spends (0 or 1) */
 	char name[129];      /* the manifest entry, or "" for a one-off import */
 	char region[33];     /* destination */
 	char profile[129];   /* destination profile, or "" */
@@ -46,11 +50,7 @@ struct acmb_plan_item {
 	char arn[2049];      /* target ARN (reimport, renew, unchanged, prune), or "" */
 	char sha256[65];     /* leaf SHA-256 (hex) of what would be in ACM, or "" */
 	char serial[ACMB_PLAN_SERIAL_MAX]; /* its serial (hex, colon-separated), or "" */
-	time_t not_after;                  /* of the certificate in ACM now (0: none) */
-	time_t renew_at;                   /* when a renewal falls due (0: not applicable) */
-	int imports;                       /* ImportCertificate calls it spends (0 or 1) */
 	char reason[ACMB_PLAN_REASON_MAX];
-	size_t ntags;
 	struct acmb_plan_tag_change tags[ACMB_PLAN_TAGS_MAX];
 };
 

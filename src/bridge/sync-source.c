@@ -69,7 +69,7 @@ acmb_sync_peek_material(const struct acmb_material *m, struct acmb_sync_peek *ou
 		goto out;
 	}
 	for (i = 0; i < mdlen; i++)
-		snprintf(out->src.sha256 + 2 * i, 3, "%02x", md[i]);
+		snprintf(out->src.sha256 + 2 * (size_t)i, 3, "%02x", md[i]);
 	serial = X509_get0_serialNumber(leaf);
 	if ((bn = ASN1_INTEGER_to_BN(serial, NULL)) == NULL || (hex = BN_bn2hex(bn)) == NULL ||
 	    acmb_inventory_serial_norm(hex, out->src.serial, sizeof(out->src.serial)) != 0) {

@@ -605,7 +605,7 @@ acmb_sync_run(const struct acmb_sync_opts *o, struct acmb_sync_result *res, acmb
 	for (first = 0; first < r.npairs; first = p) {
 		for (p = first; p < r.npairs && r.pairs[p].entry == r.pairs[first].entry; p++)
 			;
-		if ((sig = cancelled(&r)) != 0)
+		if (cancelled(&r) != 0)
 			break;
 		if ((rc = plan_entry(&r, first, p, err)) != ACMB_OK)
 			goto out;

@@ -259,7 +259,7 @@ acmb_cli_status(int argc, char **argv)
 			acmb_error(&err, ACMB_E_NOMEM, "out of memory");
 			goto fail;
 		}
-		for (i = 0; i < acmb_manifest_count(m); i++)
+		for (i = 0; sources != NULL && peeks != NULL && i < acmb_manifest_count(m); i++)
 			sources[i] = peeks[i].src;
 	}
 	if (acmb_status_rows(invs, ninv, m, sources, now, &rows, &nrows, &sum, &err) != ACMB_OK)

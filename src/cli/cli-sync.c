@@ -171,8 +171,8 @@ print_text(const struct acmb_sync_result *res, int dry_run)
 			    acmb_plan_action_name((enum acmb_plan_action)a));
 	if (res->n == 0)
 		printf(" nothing selected");
-	printf("; %zu ImportCertificate call%s %s", res->imports, res->imports == 1 ? "" : "s",
-	    dry_run ? "planned" : "planned");
+	printf(
+	    "; %zu ImportCertificate call%s planned", res->imports, res->imports == 1 ? "" : "s");
 	if (!dry_run)
 		printf("; %zu done, %zu failed, %zu not done", res->applied, res->failed,
 		    res->not_done);
