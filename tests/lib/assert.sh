@@ -16,7 +16,9 @@
 #                                (or, with ASSERT_RC_STDOUT=1, its stdout
 #                                kept in $out does)
 #   expect_run NAME WANT CMD...  runs CMD; its exit status is WANT; stdout
-#                                and stderr are kept in $OUT and $ERR
+#                                and stderr are kept in $OUT and $ERR (and in
+#                                the files out and err of $ASSERT_RUN_DIR
+#                                when the test names one)
 #   finish                       the closing line; exits
 #
 # Plain substring tests throughout: a `printf | grep -q` pipeline fails at
@@ -78,11 +80,15 @@ expect_rc() {
 expect_run() {
 	local name=$1 want=$2 got=0 tmp
 	shift 2
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/acmb-assert.XXXXXX")
+	if [ -n "${ASSERT_RUN_DIR:-}" ]; then
+		tmp=$ASSERT_RUN_DIR
+	else
+		tmp=$(mktemp -d "${TMPDIR:-/tmp}/acmb-assert.XXXXXX")
+	fi
 	"$@" >"$tmp/out" 2>"$tmp/err" || got=$?
 	OUT=$(cat "$tmp/out")
 	ERR=$(cat "$tmp/err")
-	rm -rf "$tmp"
+	[ -n "${ASSERT_RUN_DIR:-}" ] || rm -rf "$tmp"
 	if [ "$got" -eq "$want" ]; then
 		ok "$name (exit $got)"
 	else

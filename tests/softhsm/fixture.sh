@@ -102,3 +102,5 @@ done
 # expect_not_in, finish) ---------------------------------------------------
 # shellcheck source=../lib/assert.sh
 . "$ACMB_TESTS_DIR/lib/assert.sh"
+# expect_run keeps the last command's output in $W/out and $W/err too.
+ASSERT_RUN_DIR=$W

@@ -22,7 +22,6 @@ expect_in "certificate paired with its key" "label='p384-sens'  EC-secp384r1  no
 
 fixture acmb-main gen-ec-nonext 0909 generated-nonext
 expect_run "JSON output" 0 L --pin-file "$W/pin" --output json "pkcs11:token=acmb-main"
-printf '%s\n' "$OUT" >"$W/out"
 check=$("$PYTHON3" - "$W/out" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
