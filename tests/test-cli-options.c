@@ -3,7 +3,6 @@
  * repeatable ones kept, values landing in the library's specs, and one way
  * of reporting a usage error. Linked against the CLI's static library. */
 #include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,25 +19,25 @@ static char words[WORDS_MAX][256];
 
 /* Parses the NULL-terminated words as command cmd's arguments. */
 static int
-parse(unsigned cmd, struct acmb_cli_args *a, acmb_err *err, const char *first, ...)
+parse_words(unsigned cmd, struct acmb_cli_args *a, acmb_err *err, const char *const *w)
 {
 	char *argv[WORDS_MAX + 1];
-	const char *w;
-	va_list ap;
 	int argc = 0;
 
 	acmb_cli_args_init(a);
 	memset(err, 0, sizeof(*err));
 	argv[argc++] = (char *)"cmd";
-	va_start(ap, first);
-	for (w = first; w != NULL && argc < WORDS_MAX; w = va_arg(ap, const char *)) {
-		snprintf(words[argc], sizeof(words[0]), "%s", w);
+	for (; *w != NULL && argc < WORDS_MAX; w++) {
+		snprintf(words[argc], sizeof(words[0]), "%s", *w);
 		argv[argc] = words[argc];
 		argc++;
 	}
-	va_end(ap);
 	return acmb_cli_parse(cmd, argc, argv, a, err);
 }
+
+/* parse(cmd, &a, &err, "--opt", "value", ..., NULL), as an array: no NULL
+ * passed through "...". */
+#define parse(cmd, a, err, ...) parse_words((cmd), (a), (err), (const char *const[]){__VA_ARGS__})
 
 /* A value that every row's setter takes. */
 static const char *
