@@ -72,7 +72,7 @@ test_every_single_value_row_refused_twice(void **state)
 		if (rows[i].arg != ACMB_CLI_VALUE && rows[i].arg != ACMB_CLI_OPTIONAL)
 			continue;
 		for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
-			if (!(rows[i].commands & cmds[c]))
+			if (!acmb_cli_takes(cmds[c], &rows[i]))
 				continue;
 			assert_int_equal(
 			    parse(cmds[c], &a, &err, rows[i].name, good_value(&rows[i]), NULL),
@@ -94,7 +94,16 @@ test_every_single_value_row_refused_twice(void **state)
 	assert_int_equal(acmb_cli_option_find("--certificate-authority-arn")->arg, ACMB_CLI_VALUE);
 	assert_int_equal(acmb_cli_option_find("--validity")->arg, ACMB_CLI_VALUE);
 	assert_int_equal(acmb_cli_option_find("--at")->arg, ACMB_CLI_VALUE);
-	assert_int_equal(acmb_cli_option_find("--output")->commands, ACMB_CLI_ALL);
+	for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
+		assert_true(acmb_cli_takes(cmds[c], acmb_cli_option_find("--output")));
+		assert_true(acmb_cli_takes(cmds[c], acmb_cli_option_find("--debug")));
+		assert_true(acmb_cli_takes(cmds[c], acmb_cli_option_find("--module")));
+	}
+	/* By group: import and issue take AWS options, check and list do not. */
+	assert_true(acmb_cli_takes(ACMB_CLI_ISSUE, acmb_cli_option_find("--region")));
+	assert_false(acmb_cli_takes(ACMB_CLI_LIST, acmb_cli_option_find("--region")));
+	assert_false(acmb_cli_takes(ACMB_CLI_ISSUE, acmb_cli_option_find("--wrapping-key")));
+	assert_false(acmb_cli_takes(ACMB_CLI_ISSUE, acmb_cli_option_find("--allow-duplicate")));
 }
 
 static void

@@ -178,13 +178,8 @@ acmb_cli_list(int argc, char **argv)
 	size_t i;
 	int rc, seen = 0;
 
-	acmb_cli_args_init(&args);
-	if ((rc = acmb_cli_parse(ACMB_CLI_LIST, argc, argv, &args, &err)) != ACMB_OK) {
-		if (rc == ACMB_CLI_HELP)
-			usage(stdout);
-		rc = rc == ACMB_CLI_HELP ? ACMB_EXIT_OK : acmb_cli_fail(&err);
+	if ((rc = acmb_cli_start(ACMB_CLI_LIST, argc, argv, &args, usage)) >= 0)
 		goto out;
-	}
 	rc = acmb_token_list(
 	    &args.src.p11.token, args.nargs > 0 ? args.args[0] : NULL, args.login, &l, &seen, &err);
 	if (seen)

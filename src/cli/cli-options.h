@@ -13,19 +13,23 @@
  *     ACMB_CLI_MULTI (one value per use, repeatable: --dns-name),
  *     ACMB_CLI_WORDS (the words up to the next --option: --tags),
  *     ACMB_CLI_OPTIONAL (an optional word, once: --generate-cli-skeleton [input]).
+ *   - GROUP: what the option is about (AWS, token, source, output, ...).
+ *     Every command that takes the group takes the option.
+ *   - COMMANDS: 0 for "as the group says"; else the ACMB_CLI_* bits of the
+ *     commands that take it, whatever their groups (ACMB_CLI_EVERY for all).
+ *     Any other command answers "unknown option".
  *   - the field is where the value goes: a member of a library spec inside
  *     struct acmb_cli_args (src, aws, import, issue) or of the args
  *     themselves. With no setter a FLAG sets an int and a VALUE stores the
  *     string (a pointer into argv); a setter checks and converts (numbers
  *     in lo..hi, one of a list of words, ...).
- *   - COMMANDS: the ACMB_CLI_* bits of the commands that take it; any other
- *     command answers "unknown option".
  *   - help: the option's lines (two-space indent, newline-terminated) for
  *     the --help of every command that prints the row's group with
  *     acmb_cli_help_group(); NULL when the commands word it themselves.
  * How to add a command: a bit in enum acmb_cli_cmd, a row in cli-options.c's
- * command list (name, how many plain arguments it takes), the bit in the
- * rows of the options it takes, and its entry in cli-main.c.
+ * command list (its name, the groups of options it takes, how many plain
+ * arguments), and its entry in cli-main.c; the command itself starts with
+ * acmb_cli_start() (cli.h).
  */
 #ifndef ACMB_CLI_OPTIONS_H
 #define ACMB_CLI_OPTIONS_H
@@ -48,7 +52,8 @@ enum acmb_cli_cmd {
 	ACMB_CLI_LIST = 1u << 3,
 };
 
-#define ACMB_CLI_ALL (ACMB_CLI_CHECK | ACMB_CLI_IMPORT | ACMB_CLI_ISSUE | ACMB_CLI_LIST)
+/* A row's commands: every command, whatever its groups (--debug). */
+#define ACMB_CLI_EVERY (~0u)
 
 enum acmb_cli_group {
 	ACMB_CLI_GROUP_SOURCE, /* certificate, key and chain as files */
@@ -120,7 +125,7 @@ struct acmb_cli_option {
 	const char *name; /* "--region" */
 	enum acmb_cli_arg arg;
 	enum acmb_cli_group group;
-	unsigned commands;   /* ACMB_CLI_* bits */
+	unsigned commands;   /* 0: the commands that take group; else ACMB_CLI_* bits */
 	size_t offset;       /* of the field in struct acmb_cli_args */
 	acmb_cli_setter set; /* NULL: store the string, or set the flag */
 	long lo, hi;         /* numbers: the accepted range */
@@ -152,6 +157,9 @@ void acmb_cli_help_group(FILE *f, unsigned cmd, enum acmb_cli_group g);
 
 /* The row of option name ("--region"), or NULL. For tests and help. */
 const struct acmb_cli_option *acmb_cli_option_find(const char *name);
+
+/* 1 when command cmd (one ACMB_CLI_* bit) takes option row o. */
+int acmb_cli_takes(unsigned cmd, const struct acmb_cli_option *o);
 
 /* The whole table, *n rows (static), e.g. for shell completion and tests. */
 const struct acmb_cli_option *acmb_cli_options(size_t *n);
