@@ -35,4 +35,4 @@ for d in docs:
     data = json.dumps(d).encode()
     open(os.path.join(out, hashlib.sha1(data).hexdigest()), "wb").write(data)
 PY
-echo "fuzz-import-input: $(ls "$out" | wc -l) seeds in $out"
+echo "fuzz-import-input: $(find "$out" -type f | wc -l) seeds in $out"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # One assertion helper for shell tests, one output format ("ok - NAME",
 # "not ok - NAME: why", then "# N cases, M failed").
 # Source it from bash (after ACMB_TESTS_DIR is known), then:
