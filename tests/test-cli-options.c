@@ -68,7 +68,7 @@ test_every_single_value_row_refused_twice(void **state)
 	assert_true(n > 40);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(strncmp(rows[i].name, "--", 2), 0);
-		assert_ptr_equal(acmb_cli_option_find(rows[i].name), &rows[i]);
+		assert_string_equal(acmb_cli_option_find(rows[i].name)->name, rows[i].name);
 		if (rows[i].arg != ACMB_CLI_VALUE && rows[i].arg != ACMB_CLI_OPTIONAL)
 			continue;
 		for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {

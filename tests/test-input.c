@@ -23,6 +23,7 @@
 #include "input.h"
 #include "material.h"
 #include "bridge/source-files.h"
+#include "test-util.h"
 
 static char dir[] = "/tmp/acmb-test-input-XXXXXX";
 static char path_buf[8][512];
@@ -502,6 +503,7 @@ test_encrypted_keys(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		test_case("key %zu: %s", i, keys[i]);
 		memset(&spec, 0, sizeof(spec));
 		spec.certificate = P("leaf.pem");
 		spec.private_key = P(keys[i]);
@@ -530,6 +532,7 @@ test_encrypted_keys(void **state)
 		assert_non_null(strstr(err.msg, "wrong passphrase for private key"));
 		assert_non_null(strstr(err.msg, keys[i]));
 	}
+	test_case_end();
 }
 
 static void
@@ -579,6 +582,7 @@ test_pkcs12_bundles(void **state)
 
 	(void)state;
 	for (i = 0; i < 2; i++) {
+		test_case("bundle %zu: %s", i, bundles[i]);
 		memset(&spec, 0, sizeof(spec));
 		spec.pkcs12 = P(bundles[i]);
 		spec.passphrase_file = P("pass.txt");
@@ -615,6 +619,7 @@ test_pkcs12_bundles(void **state)
 		assert_non_null(strstr(err.msg, "--passphrase-file"));
 		assert_null(m);
 	}
+	test_case_end();
 }
 
 static void
@@ -827,7 +832,7 @@ main(void)
 	    cmocka_unit_test(test_plain_pem_paths),
 	    /* First of the decrypting tests: it checks that only the legacy
 	     * bundle loads OpenSSL's legacy provider. */
-	    cmocka_unit_test(test_pkcs12_bundles),
+	    case_unit_test(test_pkcs12_bundles),
 	    cmocka_unit_test(test_fileb_and_file_urls),
 	    cmocka_unit_test(test_stdin_pipe),
 	    cmocka_unit_test(test_stdin_stream_over_limit),
@@ -837,7 +842,7 @@ main(void)
 	    cmocka_unit_test(test_broken_certificate_fields),
 	    cmocka_unit_test(test_private_key_in_certificate_field),
 	    cmocka_unit_test(test_two_certificates_counted),
-	    cmocka_unit_test(test_encrypted_keys),
+	    case_unit_test(test_encrypted_keys),
 	    cmocka_unit_test(test_passphrase_env_wiped),
 	    cmocka_unit_test(test_pkcs12_conflicts),
 	    cmocka_unit_test(test_passphrase_from_stdin),

@@ -512,7 +512,10 @@ acmb_aws_config_derive(const struct acmb_aws_config *base, const struct acmb_aws
 		acmb_aws_options_init(&none);
 		opts = &none;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL || (c->region = strdup(base->region)) == NULL ||
+	/* opts->region moves the copy to another region (sync's destinations);
+	 * the credentials are the same in every region. */
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->region = strdup(opts->region != NULL ? opts->region : base->region)) == NULL ||
 	    (base->ca_bundle != NULL && (c->ca_bundle = strdup(base->ca_bundle)) == NULL)) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 		goto out;

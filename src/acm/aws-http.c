@@ -17,6 +17,7 @@
 
 #define MAX_BACKOFF_SECONDS 20.0
 #define AWS_MESSAGE_MAX 600
+#define LOCATION_MAX 256 /* of a redirect, as shown to the operator */
 #define DEBUG_LINE_MAX 512
 
 /*
@@ -267,6 +268,8 @@ struct response {
 	int too_big;
 	char request_id[ACMB_AWS_REQUEST_ID_MAX];
 	char error_type[ACMB_AWS_ERROR_CODE_MAX];
+	char date[64]; /* the Date header, for clock skew (doctor) */
+	char location[LOCATION_MAX]; /* Location of a redirect */
 };
 
 struct debug_ctx {
@@ -339,13 +342,34 @@ response_header(char *p, size_t size, size_t nmemb, void *user)
 {
 	struct response *rs = user;
 	size_t n = size * nmemb;
-	static const char rid[] = "x-amzn-requestid:", etype[] = "x-amzn-errortype:";
+	static const char rid[] = "x-amzn-requestid:", etype[] = "x-amzn-errortype:",
+	                  date[] = "date:", loc[] = "location:";
 
 	if (n > sizeof(rid) - 1 && strncasecmp(p, rid, sizeof(rid) - 1) == 0)
 		header_value(p, n, sizeof(rid) - 2, rs->request_id, sizeof(rs->request_id));
 	else if (n > sizeof(etype) - 1 && strncasecmp(p, etype, sizeof(etype) - 1) == 0)
 		header_value(p, n, sizeof(etype) - 2, rs->error_type, sizeof(rs->error_type));
+	else if (n > sizeof(date) - 1 && strncasecmp(p, date, sizeof(date) - 1) == 0)
+		header_value(p, n, sizeof(date) - 2, rs->date, sizeof(rs->date));
+	else if (n > sizeof(loc) - 1 && strncasecmp(p, loc, sizeof(loc) - 1) == 0)
+		header_value(p, n, sizeof(loc) - 2, rs->location, sizeof(rs->location));
 	return n;
+}
+
+/* An HTTP Date (RFC 9110 IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT", the
+ * only form a server may send), or 0. strptime's %a and %b read English
+ * names: the process never calls setlocale(), so it is in the C locale. */
+static time_t
+http_date(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s[0] == '\0' || (end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm)) == NULL ||
+	    *end != '\0')
+		return 0;
+	return timegm(&tm);
 }
 
 static void debugf(const struct debug_ctx *d, const char *fmt, ...)
@@ -749,6 +773,8 @@ struct attempt {
 	char curl_error[CURL_ERROR_SIZE];
 	json_t *json;  /* parsed 2xx answer */
 	int malformed; /* 2xx that is not JSON */
+	int too_big;   /* the answer was over ACMB_AWS_MAX_RESPONSE: refused unread */
+	char location[LOCATION_MAX];
 };
 
 static int
@@ -874,10 +900,14 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 	info->attempts++;
 	if (a->cc != CURLE_OK) {
 		a->sent = !failed_before_sending(h, a->cc);
-		if (rs.too_big)
+		a->too_big = rs.too_big;
+		if (rs.too_big) {
+			/* The service answered: its status is known, its body refused. */
+			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
+			info->http_status = a->status;
 			snprintf(a->curl_error, sizeof(a->curl_error),
 			    "the answer is larger than %zu bytes", rs.max);
-		else if (watch.fired)
+		} else if (watch.fired)
 			snprintf(a->curl_error, sizeof(a->curl_error),
 			    "no data for %ld seconds (read timeout, --cli-read-timeout)",
 			    watch.read_timeout);
@@ -891,6 +921,8 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 	a->sent = 1;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
 	info->http_status = a->status;
+	info->local_date = time(NULL);
+	info->server_date = http_date(rs.date);
 	snprintf(info->request_id, sizeof(info->request_id), "%s", rs.request_id);
 	debugf(dbg, "< HTTP %ld, request id %s", a->status,
 	    rs.request_id[0] != '\0' ? rs.request_id : "(none)");
@@ -906,6 +938,7 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 		}
 	} else {
 		attempt_parse_error(a, &rs);
+		snprintf(a->location, sizeof(a->location), "%s", rs.location);
 	}
 	r = ACMB_OK;
 out:
@@ -983,6 +1016,18 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 			goto out;
 		}
 		snprintf(info->error_code, sizeof(info->error_code), "%s", a.code);
+		if (a.too_big) {
+			/* Not a network failure and not worth a resend: something
+			 * answered with more than any ACM or Private CA answer holds. */
+			info->response_lost = not_idempotent;
+			r = acmb_error(err, not_idempotent ? ACMB_E_NETWORK : ACMB_E_AWS,
+			    "%s: %s answered HTTP %ld with more than %zu bytes, more than any "
+			    "answer of the service holds, so it was refused unread (a proxy in "
+			    "the way, or an --endpoint-url that is not the service?)%s",
+			    operation, endpoint, a.status, (size_t)ACMB_AWS_MAX_RESPONSE,
+			    not_idempotent ? "; the request may have been applied" : "");
+			goto out;
+		}
 		if (a.malformed) {
 			/* A 2xx means the service acted; its answer is unreadable. */
 			info->response_lost = not_idempotent;
@@ -1033,6 +1078,18 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 	if (a.cc != CURLE_OK) {
 		r = acmb_error(err, ACMB_E_NETWORK, "%s: cannot reach %s (curl: %s)%s", operation,
 		    endpoint, a.curl_error, attempt > 1 ? "; gave up after the last attempt" : "");
+		goto out;
+	}
+	if (a.status >= 300 && a.status < 400) {
+		/* A signed request is valid only for the host it was signed for,
+		 * so redirects are not followed (and were not acted on). */
+		r = acmb_error(err, ACMB_E_AWS,
+		    "%s: %s answered HTTP %ld, a redirect to %s, which acmbridge does not "
+		    "follow: a signed request is only good for the endpoint it was signed for. "
+		    "Check --endpoint-url and the region%s",
+		    operation, endpoint, a.status,
+		    a.location[0] != '\0' ? a.location : "nowhere (no Location header)",
+		    attempt > 1 ? " (gave up after the last attempt)" : "");
 		goto out;
 	}
 	r = acmb_error(err, ACMB_E_AWS, "%s: %s: %s — %s%s", operation, a.code,
@@ -1096,4 +1153,27 @@ acmb_aws_json_blob(const void *data, size_t len)
 	j = json_string((const char *)b64);
 	free(b64);
 	return j;
+}
+
+const char *
+acmb_aws_http_curl_version(void)
+{
+	const curl_version_info_data *(*version_info)(CURLversion);
+	const curl_version_info_data *v;
+	const char *version = NULL;
+	void *lib;
+
+	if (!curl_lib_ready())
+		return NULL;
+	/* Not one of the shims above: only this asks, and only once. NOLOAD
+	 * hands back the library already open (one more reference, dropped
+	 * below; it stays loaded). */
+	if ((lib = dlopen(curl_library(), RTLD_NOW | RTLD_NOLOAD)) == NULL)
+		return NULL;
+	version_info =
+	    (const curl_version_info_data *(*)(CURLversion))dlsym(lib, "curl_version_info");
+	if (version_info != NULL && (v = version_info(CURLVERSION_NOW)) != NULL)
+		version = v->version;
+	dlclose(lib);
+	return version;
 }

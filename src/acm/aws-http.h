@@ -7,6 +7,7 @@
 #define ACMB_AWS_HTTP_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -32,6 +33,8 @@ struct acmb_aws_call_info {
 	int response_lost;                        /* NOT_IDEMPOTENT call may have been applied */
 	char error_code[ACMB_AWS_ERROR_CODE_MAX]; /* AWS code, "" when none */
 	char request_id[ACMB_AWS_REQUEST_ID_MAX]; /* x-amzn-RequestId, or "" */
+	time_t server_date;                       /* the last answer's Date header, 0 when none */
+	time_t local_date;                        /* our clock when that answer arrived */
 };
 
 /* Sends POST / with X-Amz-Target "<target_prefix>.<operation>" and body
@@ -61,6 +64,11 @@ int acmb_aws_json_cert_chain(json_t *resp, char **cert, char **chain, acmb_err *
 /* ACMB_OK when libcurl (loaded on first use, see aws-http.c) can be used,
  * else ACMB_E_INTERNAL with a message naming the library and why. */
 int acmb_aws_http_require(acmb_err *err);
+
+/* The version of the libcurl in use ("7.88.1"), loading it first; NULL
+ * when it cannot be loaded (acmb_aws_http_require() says why). The string
+ * is libcurl's own and lives until exit. */
+const char *acmb_aws_http_curl_version(void);
 
 /* An unsigned request to a metadata service (container credentials, IMDS).
  * headers: NULL-terminated "Name: value" lines (may hold tokens; curl copies

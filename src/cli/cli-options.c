@@ -145,6 +145,19 @@ set_name(struct acmb_cli_args *a, const struct acmb_cli_option *o, char *val, ac
 	return ACMB_OK;
 }
 
+/* sync --only and the sync/status --region filter: one name a use. */
+static int
+set_fleet_name(struct acmb_cli_args *a, const struct acmb_cli_option *o, char *val, acmb_err *err)
+{
+	int only = o->offset == FIELD(only);
+	size_t *n = only ? &a->nonly : &a->nregions;
+
+	if (*n >= ACMB_CLI_NAMES_MAX)
+		return acmb_error(err, ACMB_E_USAGE, "at most %d %s", ACMB_CLI_NAMES_MAX, o->name);
+	(only ? a->only : a->regions)[(*n)++] = val;
+	return ACMB_OK;
+}
+
 static int
 set_tag_word(struct acmb_cli_args *a, const struct acmb_cli_option *o, char *val, acmb_err *err)
 {
@@ -175,128 +188,146 @@ set_skeleton(struct acmb_cli_args *a, const struct acmb_cli_option *o, char *val
 #define C_IMPORT ACMB_CLI_IMPORT
 #define C_ISSUE ACMB_CLI_ISSUE
 #define C_LIST ACMB_CLI_LIST
+#define C_SYNC ACMB_CLI_SYNC
+#define C_STATUS ACMB_CLI_STATUS
+#define C_DOCTOR ACMB_CLI_DOCTOR
+#define FLT ACMB_CLI_GROUP_FLEET
 
 /* clang-format off */
 static const struct acmb_cli_option options[] = {
     /* Where the material comes from: files (and pkcs11: URIs). */
-    {"--certificate", ACMB_CLI_VALUE, SRC, 0, FIELD(src.files.certificate),
+    {"--certificate", ACMB_CLI_VALUE, SRC, C_CHECK | C_IMPORT, FIELD(src.files.certificate),
         set_source, 0, 0,
         "  --certificate SRC          the certificate (PEM or DER): PATH, fileb://PATH,\n"
         "                             file://PATH, or - for standard input\n"},
-    {"--private-key", ACMB_CLI_VALUE, SRC, 0, FIELD(src.files.private_key),
+    {"--private-key", ACMB_CLI_VALUE, SRC, C_CHECK | C_IMPORT, FIELD(src.files.private_key),
         set_source, 0, 0,
         "  --private-key SRC          the private key (PKCS#1, PKCS#8 or SEC1; PEM or DER)\n"},
-    {"--certificate-chain", ACMB_CLI_VALUE, SRC, 0,
+    {"--certificate-chain", ACMB_CLI_VALUE, SRC, C_CHECK | C_IMPORT,
         FIELD(src.files.certificate_chain), set_source, 0, 0,
         "  --certificate-chain SRC    the chain certificates (PEM)\n"},
-    {"--pkcs12", ACMB_CLI_VALUE, SRC, 0, FIELD(src.files.pkcs12), NULL, 0, 0,
+    {"--pkcs12", ACMB_CLI_VALUE, SRC, C_CHECK | C_IMPORT, FIELD(src.files.pkcs12), NULL, 0, 0,
         "  --pkcs12 PATH              certificate, key and chain from one PKCS#12 bundle\n"},
-    {"--passphrase-file", ACMB_CLI_VALUE, SRC, 0,
+    {"--passphrase-file", ACMB_CLI_VALUE, SRC, C_CHECK | C_IMPORT,
         FIELD(src.files.passphrase_file), NULL, 0, 0,
         "  --passphrase-file PATH     passphrase for an encrypted key or bundle\n"
         "                             (one trailing newline is ignored)\n"},
-    {"--passphrase-env", ACMB_CLI_VALUE, SRC, 0,
+    {"--passphrase-env", ACMB_CLI_VALUE, SRC, C_CHECK | C_IMPORT,
         FIELD(src.files.passphrase_env), set_env_name, 0, 0,
         "  --passphrase-env VAR       passphrase from environment variable VAR (wiped and\n"
         "                             unset after reading); never on the command line\n"},
-    {"--strict-permissions", ACMB_CLI_FLAG, SRC, 0,
+    {"--strict-permissions", ACMB_CLI_FLAG, SRC, C_CHECK | C_IMPORT,
         FIELD(src.files.strict_permissions), NULL, 0, 0,
         "  --strict-permissions       refuse a key file or bundle that others may access\n"
         "                             or another user owns (default: a warning)\n"},
 
     /* The token: one struct acmb_token_spec for every command. */
-    {"--module", ACMB_CLI_VALUE, TOK, 0, FIELD(src.p11.token.module), NULL, 0, 0,
+    {"--module", ACMB_CLI_VALUE, TOK, ACMB_CLI_ALL | C_DOCTOR, FIELD(src.p11.token.module), NULL, 0, 0,
         "  --module PATH         PKCS#11 module to load (default: p11-kit's registered modules)\n"},
-    {"--pin-file", ACMB_CLI_VALUE, TOK, 0, FIELD(src.p11.token.pin.pin_file), NULL,
+    {"--pin-file", ACMB_CLI_VALUE, TOK, ACMB_CLI_ALL, FIELD(src.p11.token.pin.pin_file), NULL,
         0, 0, "  --pin-file PATH       read the token PIN from the first line of PATH\n"},
-    {"--pin-env", ACMB_CLI_VALUE, TOK, 0, FIELD(src.p11.token.pin.pin_env),
+    {"--pin-env", ACMB_CLI_VALUE, TOK, ACMB_CLI_ALL, FIELD(src.p11.token.pin.pin_env),
         set_env_name, 0, 0,
         "  --pin-env VAR         read the token PIN from VAR (wiped and unset once read)\n"},
     {"--wrapping-key", ACMB_CLI_VALUE, TOK, C_CHECK | C_IMPORT | C_LIST,
         FIELD(src.p11.token.wrapping_key), set_mutable, 0, 0,
         "  --wrapping-key URI    trusted key (CKA_TRUSTED) for CKA_WRAP_WITH_TRUSTED keys\n"},
-    {"--export-policy", ACMB_CLI_VALUE, TOK, 0, FIELD(src.p11.token.export_policy),
+    {"--export-policy", ACMB_CLI_VALUE, TOK, ACMB_CLI_ALL, FIELD(src.p11.token.export_policy),
         NULL, 0, 0,
         "  --export-policy PATH  JSON policy restricting which keys may be exported where\n"},
-    {"--audit-log", ACMB_CLI_VALUE, TOK, 0, FIELD(src.p11.token.audit_log), NULL, 0,
+    {"--audit-log", ACMB_CLI_VALUE, TOK, ACMB_CLI_ALL, FIELD(src.p11.token.audit_log), NULL, 0,
         0,
         "  --audit-log PATH      where export records go, or 'syslog'\n"
         "                        (default $XDG_STATE_HOME/acmbridge/audit.log)\n"},
 
     /* AWS, as the AWS CLI names it. */
-    {"--region", ACMB_CLI_VALUE, AWS, 0, FIELD(aws.region), NULL, 0, 0,
+    {"--region", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_DOCTOR, FIELD(aws.region), NULL, 0, 0,
         "  --region REGION             AWS region (else AWS_REGION, AWS_DEFAULT_REGION, profile)\n"},
-    {"--profile", ACMB_CLI_VALUE, AWS, 0, FIELD(aws.profile), NULL, 0, 0,
+    {"--profile", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.profile), NULL, 0, 0,
         "  --profile NAME              profile of ~/.aws/credentials and ~/.aws/config\n"},
-    {"--endpoint-url", ACMB_CLI_VALUE, AWS, 0, FIELD(aws.endpoint_url), NULL,
+    {"--endpoint-url", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.endpoint_url), NULL,
         0, 0,
         "  --endpoint-url URL          service endpoint (else AWS_ENDPOINT_URL_ACM, AWS_ENDPOINT_URL)\n"},
-    {"--ca-bundle", ACMB_CLI_VALUE, AWS, 0, FIELD(aws.ca_bundle), NULL, 0, 0,
+    {"--ca-bundle", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.ca_bundle), NULL, 0, 0,
         "  --ca-bundle FILE            CA certificates to verify the endpoint (else AWS_CA_BUNDLE)\n"},
-    {"--no-verify-ssl", ACMB_CLI_FLAG, AWS, 0, FIELD(aws.no_verify_ssl), NULL,
+    {"--no-verify-ssl", ACMB_CLI_FLAG, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.no_verify_ssl), NULL,
         0, 0,
         "  --no-verify-ssl             do not verify the endpoint's TLS certificate (unsafe)\n"},
-    {"--cli-connect-timeout", ACMB_CLI_VALUE, AWS, 0,
+    {"--cli-connect-timeout", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR,
         FIELD(aws.connect_timeout), set_long, 0, 86400,
         "  --cli-connect-timeout SECS  connect timeout, 0 = none (default 60)\n"},
-    {"--cli-read-timeout", ACMB_CLI_VALUE, AWS, 0, FIELD(aws.read_timeout),
+    {"--cli-read-timeout", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.read_timeout),
         set_long, 0, 86400,
         "  --cli-read-timeout SECS     read timeout, 0 = none (default 60)\n"},
-    {"--max-attempts", ACMB_CLI_VALUE, AWS, 0, FIELD(aws.max_attempts),
+    {"--max-attempts", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.max_attempts),
         set_int, 1, ACMB_AWS_MAX_MAX_ATTEMPTS,
         "  --max-attempts N            attempts per request, 1-20 (else AWS_MAX_ATTEMPTS; 3)\n"},
-    {"--fips", ACMB_CLI_FLAG, AWS, 0, FIELD(aws.fips), NULL, 0, 0,
+    {"--fips", ACMB_CLI_FLAG, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.fips), NULL, 0, 0,
         "  --fips                      use the FIPS endpoint (else AWS_USE_FIPS_ENDPOINT=true)\n"},
-    {"--debug", ACMB_CLI_FLAG, AWS, ACMB_CLI_EVERY, FIELD(aws.debug), NULL, 0, 0,
+    {"--debug", ACMB_CLI_FLAG, AWS, ACMB_CLI_ALL | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.debug), NULL, 0, 0,
         "  --debug                     log requests (never secrets or bodies) to stderr\n"},
 
     /* Output: each command words its formats in its own --help. */
-    {"--output", ACMB_CLI_VALUE, OUT, 0, FIELD(output), set_output, 0, 0, NULL},
+    {"--output", ACMB_CLI_VALUE, OUT, ACMB_CLI_ALL, FIELD(output), set_output, 0, 0, NULL},
 
     /* What an import does. */
-    {"--certificate-arn", ACMB_CLI_VALUE, IMP, 0,
+    {"--certificate-arn", ACMB_CLI_VALUE, IMP, C_IMPORT | C_ISSUE,
         FIELD(import.certificate_arn), NULL, 0, 0, NULL},
-    {"--tags", ACMB_CLI_WORDS, IMP, 0, FIELD(tags), set_tag_word, 0, 0, NULL},
-    {"--no-provenance-tag", ACMB_CLI_FLAG, IMP, 0,
+    {"--tags", ACMB_CLI_WORDS, IMP, C_IMPORT | C_ISSUE, FIELD(tags), set_tag_word, 0, 0, NULL},
+    {"--no-provenance-tag", ACMB_CLI_FLAG, IMP, C_IMPORT | C_ISSUE,
         FIELD(import.no_provenance_tag), NULL, 0, 0, NULL},
     {"--allow-duplicate", ACMB_CLI_FLAG, IMP, C_IMPORT, FIELD(import.allow_duplicate), NULL, 0,
         0, NULL},
-    {"--dry-run", ACMB_CLI_FLAG, IMP, 0, FIELD(import.dry_run), NULL, 0, 0,
-        NULL},
+    {"--dry-run", ACMB_CLI_FLAG, IMP, C_IMPORT | C_ISSUE | C_SYNC, FIELD(import.dry_run), NULL,
+        0, 0, NULL},
     {"--cli-input-json", ACMB_CLI_VALUE, IMP, C_IMPORT, FIELD(cli_input_json), NULL, 0, 0,
         NULL},
     {"--generate-cli-skeleton", ACMB_CLI_OPTIONAL, IMP, C_IMPORT, FIELD(skeleton),
         set_skeleton, 0, 0, NULL},
 
     /* Private CA issuance. */
-    {"--certificate-authority-arn", ACMB_CLI_VALUE, ISS, 0, FIELD(issue.ca_arn), NULL, 0,
+    {"--certificate-authority-arn", ACMB_CLI_VALUE, ISS, C_ISSUE, FIELD(issue.ca_arn), NULL, 0,
         0, NULL},
-    {"--subject", ACMB_CLI_VALUE, ISS, 0, FIELD(issue.subject), NULL, 0, 0, NULL},
-    {"--dns-name", ACMB_CLI_MULTI, ISS, 0, FIELD(dns), set_name, 0, 0, NULL},
-    {"--ip-address", ACMB_CLI_MULTI, ISS, 0, FIELD(ips), set_name, 0, 0, NULL},
-    {"--key-algorithm", ACMB_CLI_VALUE, ISS, 0, FIELD(issue.key_algorithm), NULL, 0, 0,
+    {"--subject", ACMB_CLI_VALUE, ISS, C_ISSUE, FIELD(issue.subject), NULL, 0, 0, NULL},
+    {"--dns-name", ACMB_CLI_MULTI, ISS, C_ISSUE, FIELD(dns), set_name, 0, 0, NULL},
+    {"--ip-address", ACMB_CLI_MULTI, ISS, C_ISSUE, FIELD(ips), set_name, 0, 0, NULL},
+    {"--key-algorithm", ACMB_CLI_VALUE, ISS, C_ISSUE, FIELD(issue.key_algorithm), NULL, 0, 0,
         NULL},
-    {"--signing-algorithm", ACMB_CLI_VALUE, ISS, 0, FIELD(issue.signing_algorithm), NULL,
+    {"--signing-algorithm", ACMB_CLI_VALUE, ISS, C_ISSUE, FIELD(issue.signing_algorithm), NULL,
         0, 0, NULL},
-    {"--validity", ACMB_CLI_VALUE, ISS, 0, FIELD(issue.validity), NULL, 0, 0, NULL},
-    {"--template-arn", ACMB_CLI_VALUE, ISS, 0, FIELD(issue.template_arn), NULL, 0, 0,
+    {"--validity", ACMB_CLI_VALUE, ISS, C_ISSUE, FIELD(issue.validity), NULL, 0, 0, NULL},
+    {"--template-arn", ACMB_CLI_VALUE, ISS, C_ISSUE, FIELD(issue.template_arn), NULL, 0, 0,
         NULL},
-    {"--api-passthrough", ACMB_CLI_VALUE, ISS, 0, FIELD(api_passthrough), NULL, 0, 0,
+    {"--api-passthrough", ACMB_CLI_VALUE, ISS, C_ISSUE, FIELD(api_passthrough), NULL, 0, 0,
         NULL},
-    {"--idempotency-token", ACMB_CLI_VALUE, ISS, 0, FIELD(issue.idempotency_token), NULL,
+    {"--idempotency-token", ACMB_CLI_VALUE, ISS, C_ISSUE, FIELD(issue.idempotency_token), NULL,
         0, 0, NULL},
-    {"--key-store", ACMB_CLI_VALUE, ISS, 0, FIELD(issue.key_store), set_key_store, 0, 0,
+    {"--key-store", ACMB_CLI_VALUE, ISS, C_ISSUE, FIELD(issue.key_store), set_key_store, 0, 0,
         NULL},
-    {"--wait-timeout", ACMB_CLI_VALUE, ISS, 0, FIELD(issue.wait_timeout), set_long, 1,
+    {"--wait-timeout", ACMB_CLI_VALUE, ISS, C_ISSUE, FIELD(issue.wait_timeout), set_long, 1,
         ACMB_ISSUE_WAIT_MAX, NULL},
-    {"--resume", ACMB_CLI_VALUE, ISS, 0, FIELD(issue.resume), NULL, 0, 0, NULL},
-    {"--pca-endpoint-url", ACMB_CLI_VALUE, ISS, 0, FIELD(pca_endpoint_url), NULL, 0, 0,
-        NULL},
+    {"--resume", ACMB_CLI_VALUE, ISS, C_ISSUE, FIELD(issue.resume), NULL, 0, 0, NULL},
+    {"--pca-endpoint-url", ACMB_CLI_VALUE, ISS, C_ISSUE | C_SYNC, FIELD(pca_endpoint_url), NULL,
+        0, 0, NULL},
 
     /* check's and list's own. */
-    {"--at", ACMB_CLI_VALUE, CHK, 0, FIELD(at), NULL, 0, 0, NULL},
-    {"--batch", ACMB_CLI_VALUE, CHK, 0, FIELD(batch), NULL, 0, 0, NULL},
-    {"--login", ACMB_CLI_FLAG, LST, 0, FIELD(login), NULL, 0, 0, NULL},
+    {"--at", ACMB_CLI_VALUE, CHK, C_CHECK | C_SYNC | C_STATUS, FIELD(at), NULL, 0, 0, NULL},
+    {"--batch", ACMB_CLI_VALUE, CHK, C_CHECK, FIELD(batch), NULL, 0, 0, NULL},
+    {"--login", ACMB_CLI_FLAG, LST, C_LIST, FIELD(login), NULL, 0, 0, NULL},
+
+    /* sync's and status's own; a second --region row: a repeatable filter
+     * there, where the AWS row above sets the one region of a command. */
+    {"--manifest", ACMB_CLI_VALUE, FLT, C_SYNC | C_STATUS | C_DOCTOR, FIELD(manifest), NULL, 0, 0, NULL},
+    {"--region", ACMB_CLI_MULTI, FLT, C_SYNC | C_STATUS, FIELD(regions), set_fleet_name, 0, 0,
+        NULL},
+    {"--only", ACMB_CLI_MULTI, FLT, C_SYNC, FIELD(only), set_fleet_name, 0, 0, NULL},
+    {"--shard", ACMB_CLI_VALUE, FLT, C_SYNC, FIELD(shard), NULL, 0, 0, NULL},
+    {"--prune", ACMB_CLI_FLAG, FLT, C_SYNC, FIELD(prune), NULL, 0, 0, NULL},
+    {"--refresh-tags", ACMB_CLI_FLAG, FLT, C_SYNC, FIELD(refresh_tags), NULL, 0, 0, NULL},
+    {"--max-parallel", ACMB_CLI_VALUE, FLT, C_SYNC, FIELD(max_parallel), set_long, 1, 64, NULL},
+    {"--output", ACMB_CLI_VALUE, FLT, C_SYNC | C_STATUS | C_DOCTOR, FIELD(fleet_output), NULL, 0, 0, NULL},
+    {"--output-file", ACMB_CLI_VALUE, FLT, C_STATUS, FIELD(output_file), NULL, 0, 0, NULL},
+    {"--all-regions", ACMB_CLI_FLAG, FLT, C_STATUS, FIELD(all_regions), NULL, 0, 0, NULL},
 };
 /* clang-format on */
 
@@ -304,38 +335,21 @@ static const struct acmb_cli_option options[] = {
 
 _Static_assert(NOPTIONS <= ACMB_CLI_ROWS_MAX, "raise ACMB_CLI_ROWS_MAX");
 
-#define G(g) (1u << (g))
-
-/* The commands: their names, the groups of options they take, and their
- * plain arguments. */
+/* The commands, for messages and their plain arguments. */
 static const struct {
 	unsigned cmd;
 	const char *name;
-	unsigned groups;
 	size_t max_args;
 	const char *args_text; /* "takes ..." when more are given */
 } commands[] = {
-    {ACMB_CLI_CHECK, "check", G(SRC) | G(TOK) | G(OUT) | G(CHK), 0, NULL},
-    {ACMB_CLI_IMPORT, "import", G(SRC) | G(TOK) | G(AWS) | G(OUT) | G(IMP), 0, NULL},
-    {ACMB_CLI_ISSUE, "issue", G(TOK) | G(AWS) | G(OUT) | G(IMP) | G(ISS), 0, NULL},
-    {ACMB_CLI_LIST, "list", G(TOK) | G(OUT) | G(LST), 1, "at most one pkcs11: URI"},
+    {ACMB_CLI_CHECK, "check", 0, NULL},
+    {ACMB_CLI_IMPORT, "import", 0, NULL},
+    {ACMB_CLI_ISSUE, "issue", 0, NULL},
+    {ACMB_CLI_LIST, "list", 1, "at most one pkcs11: URI"},
+    {ACMB_CLI_SYNC, "sync", 0, NULL},
+    {ACMB_CLI_STATUS, "status", 0, NULL},
+    {ACMB_CLI_DOCTOR, "doctor", 0, NULL},
 };
-
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
-
-/* The row's own commands, else those that take its group. */
-int
-acmb_cli_takes(unsigned cmd, const struct acmb_cli_option *o)
-{
-	size_t c;
-
-	if (o->commands != 0)
-		return (o->commands & cmd) != 0;
-	for (c = 0; c < NCOMMANDS; c++)
-		if (commands[c].cmd == cmd)
-			return (commands[c].groups & G(o->group)) != 0;
-	return 0;
-}
 
 void
 acmb_cli_args_init(struct acmb_cli_args *a)
@@ -366,6 +380,12 @@ acmb_cli_option_find(const char *name)
 	return NULL;
 }
 
+int
+acmb_cli_takes(unsigned cmd, const struct acmb_cli_option *o)
+{
+	return (o->commands & cmd) != 0;
+}
+
 const struct acmb_cli_option *
 acmb_cli_options(size_t *n)
 {
@@ -379,8 +399,7 @@ acmb_cli_help_group(FILE *f, unsigned cmd, enum acmb_cli_group g)
 	size_t i;
 
 	for (i = 0; i < NOPTIONS; i++)
-		if (options[i].group == g && acmb_cli_takes(cmd, &options[i]) &&
-		    options[i].help != NULL)
+		if (options[i].group == g && acmb_cli_takes(cmd, &options[i]) && options[i].help != NULL)
 			fputs(options[i].help, f);
 }
 
@@ -413,10 +432,13 @@ parse_option(const char *cmdname, unsigned cmd, int argc, char **argv, int *i,
 	size_t n = eq != NULL ? (size_t)(eq - word) : strlen(word), k;
 	int r, words = 0;
 
+	/* The row of that name for this command: a name may have a row per
+	 * meaning (--region sets a region, or filters sync's destinations). */
 	for (k = 0; k < NOPTIONS; k++)
-		if (strlen(options[k].name) == n && strncmp(options[k].name, word, n) == 0)
+		if (strlen(options[k].name) == n && strncmp(options[k].name, word, n) == 0 &&
+		    acmb_cli_takes(cmd, &options[k]))
 			break;
-	if (k == NOPTIONS || !acmb_cli_takes(cmd, &options[k]))
+	if (k == NOPTIONS)
 		return acmb_error(err, ACMB_E_USAGE,
 		    "%s: unknown option '%.*s' (see acmbridge %s --help)", cmdname, (int)n, word,
 		    cmdname);
@@ -474,7 +496,7 @@ acmb_cli_parse(unsigned cmd, int argc, char **argv, struct acmb_cli_args *a, acm
 	const char *args_text = NULL;
 	int i, r, options_end = 0;
 
-	for (c = 0; c < NCOMMANDS; c++) {
+	for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
 		if (commands[c].cmd == cmd) {
 			cmdname = commands[c].name;
 			max_args = commands[c].max_args;

@@ -13,11 +13,12 @@
  *     ACMB_CLI_MULTI (one value per use, repeatable: --dns-name),
  *     ACMB_CLI_WORDS (the words up to the next --option: --tags),
  *     ACMB_CLI_OPTIONAL (an optional word, once: --generate-cli-skeleton [input]).
- *   - GROUP: what the option is about (AWS, token, source, output, ...).
- *     Every command that takes the group takes the option.
- *   - COMMANDS: 0 for "as the group says"; else the ACMB_CLI_* bits of the
- *     commands that take it, whatever their groups (ACMB_CLI_EVERY for all).
- *     Any other command answers "unknown option".
+ *   - GROUP: what the option is about (AWS, token, source, output, ...), for
+ *     --help: a command prints a group's lines with acmb_cli_help_group().
+ *   - COMMANDS: the ACMB_CLI_* bits of the commands that take it; any other
+ *     command answers "unknown option". A name may have a row per meaning
+ *     for different commands (--region sets import's region, and filters
+ *     sync's destinations): the row of the command parsing wins.
  *   - the field is where the value goes: a member of a library spec inside
  *     struct acmb_cli_args (src, aws, import, issue) or of the args
  *     themselves. With no setter a FLAG sets an int and a VALUE stores the
@@ -27,9 +28,9 @@
  *     the --help of every command that prints the row's group with
  *     acmb_cli_help_group(); NULL when the commands word it themselves.
  * How to add a command: a bit in enum acmb_cli_cmd, a row in cli-options.c's
- * command list (its name, the groups of options it takes, how many plain
- * arguments), and its entry in cli-main.c; the command itself starts with
- * acmb_cli_start() (cli.h).
+ * command list (its name, how many plain arguments), its bit in the rows of
+ * the options it takes, and its entry in cli-main.c; the command itself
+ * starts with acmb_cli_start() (cli.h).
  */
 #ifndef ACMB_CLI_OPTIONS_H
 #define ACMB_CLI_OPTIONS_H
@@ -50,10 +51,13 @@ enum acmb_cli_cmd {
 	ACMB_CLI_IMPORT = 1u << 1,
 	ACMB_CLI_ISSUE = 1u << 2,
 	ACMB_CLI_LIST = 1u << 3,
+	ACMB_CLI_SYNC = 1u << 4,
+	ACMB_CLI_STATUS = 1u << 5,
+	ACMB_CLI_DOCTOR = 1u << 6,
 };
 
-/* A row's commands: every command, whatever its groups (--debug). */
-#define ACMB_CLI_EVERY (~0u)
+/* The commands that read certificates and keys. */
+#define ACMB_CLI_ALL (ACMB_CLI_CHECK | ACMB_CLI_IMPORT | ACMB_CLI_ISSUE | ACMB_CLI_LIST)
 
 enum acmb_cli_group {
 	ACMB_CLI_GROUP_SOURCE, /* certificate, key and chain as files */
@@ -64,6 +68,7 @@ enum acmb_cli_group {
 	ACMB_CLI_GROUP_ISSUE,  /* Private CA issuance */
 	ACMB_CLI_GROUP_CHECK,  /* check's own */
 	ACMB_CLI_GROUP_LIST,   /* list's own */
+	ACMB_CLI_GROUP_FLEET,  /* sync's and status's own */
 };
 
 enum acmb_cli_arg {
@@ -85,6 +90,7 @@ enum acmb_cli_output {
 /* Most table rows, and most plain (non-option) arguments kept. */
 #define ACMB_CLI_ROWS_MAX 96
 #define ACMB_CLI_ARGS_MAX 4
+#define ACMB_CLI_NAMES_MAX 256 /* sync --only, sync/status --region */
 
 /* Everything a command line can say. Initialise with acmb_cli_args_init()
  * (it points issue.dns_names and issue.ip_addresses into the struct, so
@@ -101,13 +107,24 @@ struct acmb_cli_args {
 	const char *dns[ACMB_CSR_NAMES_MAX];
 	const char *ips[ACMB_CSR_NAMES_MAX];
 	enum acmb_cli_output output;
-	const char *at;                /* check --at */
-	const char *batch;             /* check --batch */
-	const char *cli_input_json;    /* import --cli-input-json */
-	const char *skeleton;          /* import --generate-cli-skeleton: "input" by default */
-	const char *api_passthrough;   /* issue --api-passthrough */
-	const char *pca_endpoint_url;  /* issue --pca-endpoint-url */
-	int login;                     /* list --login */
+	const char *at;               /* check --at */
+	const char *batch;            /* check --batch */
+	const char *cli_input_json;   /* import --cli-input-json */
+	const char *skeleton;         /* import --generate-cli-skeleton: "input" by default */
+	const char *api_passthrough;  /* issue --api-passthrough */
+	const char *pca_endpoint_url; /* issue --pca-endpoint-url */
+	int login;                    /* list --login */
+	/* sync and status */
+	const char *manifest;                 /* --manifest */
+	const char *only[ACMB_CLI_NAMES_MAX]; /* sync --only, repeatable */
+	size_t nonly;
+	const char *regions[ACMB_CLI_NAMES_MAX]; /* --region as a filter, repeatable */
+	size_t nregions;
+	const char *shard; /* sync --shard I/N */
+	int prune, refresh_tags, all_regions;
+	long max_parallel;             /* sync --max-parallel */
+	const char *fleet_output;      /* sync and status --output (their formats) */
+	const char *output_file;       /* status --output-file */
 	char *args[ACMB_CLI_ARGS_MAX]; /* plain arguments, in order (list's URI) */
 	size_t nargs;
 	unsigned char seen[ACMB_CLI_ROWS_MAX]; /* times each row was given */
@@ -125,7 +142,7 @@ struct acmb_cli_option {
 	const char *name; /* "--region" */
 	enum acmb_cli_arg arg;
 	enum acmb_cli_group group;
-	unsigned commands;   /* 0: the commands that take group; else ACMB_CLI_* bits */
+	unsigned commands;   /* ACMB_CLI_* bits */
 	size_t offset;       /* of the field in struct acmb_cli_args */
 	acmb_cli_setter set; /* NULL: store the string, or set the flag */
 	long lo, hi;         /* numbers: the accepted range */
