@@ -48,7 +48,7 @@ refused() {
 	local name=$1 needle=$2 n
 	shift 2
 	n=$(nreq)
-	expect_rc "$name" 2 "$@"
+	expect_run "$name" 2 "$@"
 	expect_in "$name: says why" "$needle" "$ERR"
 	expect_eq "$name: nothing sent" "$(ops_since "$n")" ""
 }
@@ -72,39 +72,39 @@ refused "import: --region twice" "--region given twice" \
 refused "import: --output twice" "--output given twice" "${IMP[@]}" --output json --output=text
 refused "import: --max-attempts twice" "--max-attempts given twice" \
 	"${IMP[@]}" --max-attempts 2 --max-attempts 3
-expect_rc "check: --at twice" 2 "$A" check --certificate "$D/leaf.pem" --at 2027-01-01 \
+expect_run "check: --at twice" 2 "$A" check --certificate "$D/leaf.pem" --at 2027-01-01 \
 	--at 2028-01-01
 expect_in "check: --at twice says so" "--at given twice" "$ERR"
-expect_rc "check: --output twice" 2 "$A" check --certificate "$D/leaf.pem" --output json \
+expect_run "check: --output twice" 2 "$A" check --certificate "$D/leaf.pem" --output json \
 	--output text
 expect_in "check: --output twice says so" "--output given twice" "$ERR"
-expect_rc "list: --output twice" 2 "$A" list --module /nonexistent/libnone.so --output json \
+expect_run "list: --output twice" 2 "$A" list --module /nonexistent/libnone.so --output json \
 	--output text
 expect_in "list: --output twice says so" "--output given twice" "$ERR"
-expect_rc "list: --module twice" 2 "$A" list --module /nonexistent/a.so --module /nonexistent/b.so
+expect_run "list: --module twice" 2 "$A" list --module /nonexistent/a.so --module /nonexistent/b.so
 expect_in "list: --module twice says so" "--module given twice" "$ERR"
 
 # Repeatable options stay repeatable, and --opt=VALUE is --opt VALUE.
-expect_rc "issue: --dns-name repeats" 0 "${ISS[@]}" --certificate-authority-arn "$CA" \
+expect_run "issue: --dns-name repeats" 0 "${ISS[@]}" --certificate-authority-arn "$CA" \
 	--validity 30d --dns-name a.example.test --dns-name=b.example.test --output text
 san=$(AWS_CA_BUNDLE=$ACMB_ENDPOINT_CA /usr/bin/aws --endpoint-url "$ACMB_ENDPOINT_URL" \
 	acm get-certificate --certificate-arn "$OUT" --query Certificate --output text |
 	openssl x509 -noout -ext subjectAltName 2>&1)
 expect_in "issue: both names in the certificate" "DNS:a.example.test, DNS:b.example.test" "$san"
-expect_rc "import: --tags repeats" 0 "${IMP[@]}" --tags Key=a,Value=1 --tags Key=b,Value=2 \
+expect_run "import: --tags repeats" 0 "${IMP[@]}" --tags Key=a,Value=1 --tags Key=b,Value=2 \
 	--dry-run --output=text
 expect_in "import: both tags in the plan (and the provenance tag)" "3 tags sent" "$OUT"
 
 # One way to report a usage error: "COMMAND: unknown option", exit 2.
 for c in check import issue list; do
-	expect_rc "$c: unknown option" 2 "$A" "$c" --no-such-option
+	expect_run "$c: unknown option" 2 "$A" "$c" --no-such-option
 	expect_in "$c: unknown option named" "$c: unknown option '--no-such-option'" "$ERR"
 done
-expect_rc "check takes no AWS option" 2 "$A" check --certificate "$D/leaf.pem" --region x
-expect_rc "a flag takes no value" 2 "${IMP[@]}" --dry-run=yes
+expect_run "check takes no AWS option" 2 "$A" check --certificate "$D/leaf.pem" --region x
+expect_run "a flag takes no value" 2 "${IMP[@]}" --dry-run=yes
 expect_in "a flag takes no value: said" "--dry-run takes no value" "$ERR"
-expect_rc "check takes no plain argument" 2 "$A" check "$D/leaf.pem"
-expect_rc "list takes one URI" 2 "$A" list pkcs11:token=a pkcs11:token=b
+expect_run "check takes no plain argument" 2 "$A" check "$D/leaf.pem"
+expect_run "list takes one URI" 2 "$A" list pkcs11:token=a pkcs11:token=b
 expect_in "list takes one URI: said" "list takes at most one pkcs11: URI" "$ERR"
 
 # 2. Tags: the reserved prefix in any case, and a key given twice.
@@ -118,7 +118,7 @@ refused "import: a tag key twice in one --tags" "tag 'a' is given twice" \
 refused "import: a tag key twice in two --tags" "tag 'a' is given twice" \
 	"${IMP[@]}" --tags Key=a,Value=1 --tags '[{"Key":"a","Value":"1"}]'
 n=$(nreq)
-expect_rc "import: keys differing in case are two keys" 0 "${IMP[@]}" \
+expect_run "import: keys differing in case are two keys" 0 "${IMP[@]}" \
 	--tags Key=env,Value=1 Key=Env,Value=2 --output text
 expect_in "import: case-different keys imported" "arn:aws:acm:" "$OUT"
 
@@ -134,12 +134,12 @@ refused "issue: --validity 999999999d" "9999-12-31T23:59:59Z" \
 refused "issue: --validity not a date" "not a date" \
 	"${ISS[@]}" --certificate-authority-arn "$CA" --validity 20271340000000 --dns-name www.example.test
 n=$(nreq)
-expect_rc "issue: --validity beyond the CA's NotAfter" 2 "${ISS[@]}" \
+expect_run "issue: --validity beyond the CA's NotAfter" 2 "${ISS[@]}" \
 	--certificate-authority-arn "$CA" --validity 30y --dns-name www.example.test
 expect_in "issue: beyond the CA: said" "after the CA's own NotAfter" "$ERR"
 expect_eq "issue: beyond the CA: only the CA was asked" "$(ops_since "$n")" \
 	"DescribeCertificateAuthority"
-expect_rc "issue: a --validity within bounds still issues" 0 "${ISS[@]}" \
+expect_run "issue: a --validity within bounds still issues" 0 "${ISS[@]}" \
 	--certificate-authority-arn "$CA" --validity 2y --dns-name www.example.test --output text
 
 # 4. --cli-input-json: an unknown key or a wrong type, as the AWS CLI refuses them.
@@ -157,15 +157,15 @@ refused "--cli-input-json: Tags not a list" "Tags must be a list" \
 	"$A" import "${EP[@]}" --cli-input-json '{"Tags": {"Key": "a"}}'
 printf '{"Certificate": %s, "PrivateKey": %s, "CertificateChain": null}\n' "$cert_json" \
 	"$key_json" >"$D/good.json"
-expect_rc "--cli-input-json: known keys (null allowed) import" 0 \
+expect_run "--cli-input-json: known keys (null allowed) import" 0 \
 	"$A" import "${EP[@]}" --cli-input-json "file://$D/good.json" --output text
 expect_in "--cli-input-json: ARN printed" "arn:aws:acm:" "$OUT"
 
 # 5. A pkcs11: URI over 4096 bytes is a configuration error (exit 2), not
 # a broken ACM rule (exit 3).
 long="pkcs11:token=$(head -c 5000 /dev/zero | tr '\0' a)"
-expect_rc "check: pkcs11: URI over 4096 bytes" 2 "$A" check --certificate "$long"
+expect_run "check: pkcs11: URI over 4096 bytes" 2 "$A" check --certificate "$long"
 expect_in "check: long URI said" "longer than 4096 bytes" "$ERR"
-expect_rc "list: pkcs11: URI over 4096 bytes" 2 "$A" list --module /nonexistent/libnone.so "$long"
+expect_run "list: pkcs11: URI over 4096 bytes" 2 "$A" list --module /nonexistent/libnone.so "$long"
 
 finish

@@ -1,56 +1,94 @@
-# shellcheck shell=bash
-# One assertion helper for shell tests, one output format ("ok - NAME",
-# "not ok - NAME: why", then "# N cases, M failed").
-# Source it from bash (after ACMB_TESTS_DIR is known), then:
-#   ok NAME / fail NAME WHY
-#   expect_rc NAME WANT_RC CMD...   runs CMD; its stdout is in $OUT, its
-#                                   stderr in $ERR
-#   expect_eq NAME GOT WANT
-#   expect_in NAME NEEDLE HAYSTACK  (plain substring; expect_not_in too)
-#   finish                          prints the count; returns 1 if any failed
-ASSERT_CASES=0
-ASSERT_FAILS=0
-_ASSERT_ERR=$(mktemp "${TMPDIR:-/tmp}/acmb-assert.XXXXXX")
+# The one assert helper of the shell tests: every check prints one line,
+#   ok - NAME
+#   not ok - NAME: DETAIL
+# and finish prints "NAME: P passed, F failed" and exits 0 only when nothing
+# failed. Source it from bash (any `set` options):
+#   source "$ACMB_TESTS_DIR/lib/assert.sh"
+#
+#   ok NAME                      a check that held
+#   fail NAME [DETAIL]           a check that did not
+#   expect_eq NAME GOT WANT      GOT and WANT are the same string
+#   expect_in NAME NEEDLE HAY    HAY contains NEEDLE (plain substring)
+#   expect_not_in NAME NEEDLE HAY
+#   expect_rc NAME WANT [TEXT]   the last command's exit status, kept by the
+#                                test in $rc, is WANT, and the file
+#                                $ASSERT_STDERR (its stderr) contains TEXT
+#   expect_run NAME WANT CMD...  runs CMD; its exit status is WANT; stdout
+#                                and stderr are kept in $OUT and $ERR
+#   finish                       the closing line; exits
+#
+# Plain substring tests throughout: a `printf | grep -q` pipeline fails at
+# random under pipefail when grep exits before printf has written it all.
+
+ASSERT_PASSED=0
+ASSERT_FAILED=0
+ASSERT_NAME=${ASSERT_NAME:-$(basename "$0" .sh)}
+: "${ASSERT_STDERR:=/dev/null}"
+OUT=
+ERR=
 
 ok() {
-	ASSERT_CASES=$((ASSERT_CASES + 1))
-	echo "ok - $1"
+	ASSERT_PASSED=$((ASSERT_PASSED + 1))
+	echo "ok - $*"
 }
 
 fail() {
-	ASSERT_CASES=$((ASSERT_CASES + 1))
-	ASSERT_FAILS=$((ASSERT_FAILS + 1))
-	echo "not ok - $1: $2"
-}
-
-expect_rc() {
-	local name=$1 want=$2 rc=0
-	shift 2
-	OUT=$("$@" 2>"$_ASSERT_ERR") || rc=$?
-	ERR=$(cat "$_ASSERT_ERR")
-	if [ "$rc" -eq "$want" ]; then
-		ok "$name (exit $rc)"
-	else
-		fail "$name" "exit $rc, wanted $want; stdout: ${OUT:0:600}; stderr: ${ERR:0:600}"
-	fi
+	ASSERT_FAILED=$((ASSERT_FAILED + 1))
+	echo "not ok - $1${2:+: $2}"
 }
 
 expect_eq() {
-	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "got '$2', wanted '$3'"; fi
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		fail "$1" "got '$2', wanted '$3'"
+	fi
 }
 
-# Plain substring tests: a `printf | grep -q` pipeline would fail at random
-# under pipefail when grep exits before printf has written everything.
 expect_in() {
-	if [[ $3 == *"$2"* ]]; then ok "$1"; else fail "$1" "'$2' not in: ${3:0:800}"; fi
+	if [[ $3 == *"$2"* ]]; then
+		ok "$1"
+	else
+		fail "$1" "'$2' not in: $3"
+	fi
 }
 
 expect_not_in() {
-	if [[ $3 == *"$2"* ]]; then fail "$1" "'$2' unexpectedly in: ${3:0:800}"; else ok "$1"; fi
+	if [[ $3 == *"$2"* ]]; then
+		fail "$1" "'$2' unexpectedly in: $3"
+	else
+		ok "$1"
+	fi
+}
+
+expect_rc() {
+	local got=${rc:-}
+	if [ "$got" != "$2" ]; then
+		fail "$1" "exit $got, wanted $2: $(head -c 400 "$ASSERT_STDERR" 2>/dev/null)"
+	elif [ -n "${3:-}" ] && ! grep -qF -- "$3" "$ASSERT_STDERR" 2>/dev/null; then
+		fail "$1" "stderr lacks '$3': $(head -c 400 "$ASSERT_STDERR" 2>/dev/null)"
+	else
+		ok "$1"
+	fi
+}
+
+expect_run() {
+	local name=$1 want=$2 got=0 tmp
+	shift 2
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/acmb-assert.XXXXXX")
+	"$@" >"$tmp/out" 2>"$tmp/err" || got=$?
+	OUT=$(cat "$tmp/out")
+	ERR=$(cat "$tmp/err")
+	rm -rf "$tmp"
+	if [ "$got" -eq "$want" ]; then
+		ok "$name (exit $got)"
+	else
+		fail "$name" "exit $got, wanted $want; stdout: $OUT; stderr: $ERR"
+	fi
 }
 
 finish() {
-	rm -f "$_ASSERT_ERR"
-	echo "# $ASSERT_CASES cases, $ASSERT_FAILS failed"
-	[ "$ASSERT_FAILS" -eq 0 ]
+	echo "$ASSERT_NAME: $ASSERT_PASSED passed, $ASSERT_FAILED failed"
+	[ "$ASSERT_FAILED" -eq 0 ] && [ "$ASSERT_PASSED" -gt 0 ]
+	exit $?
 }

@@ -6,6 +6,9 @@
 # --resume command `issue` prints keeps the PIN option (never the PIN).
 FIXTURE_TYPES="p256"
 . "$(dirname "$0")/fixture.sh"
+# The shared helper (expect_run, expect_in, finish), whatever fixture.sh brings.
+# shellcheck source=../lib/assert.sh
+. "$ACMB_TESTS_DIR/lib/assert.sh"
 source "$ACMB_TESTS_DIR/lib/endpoint.sh"
 source "$ACMB_TESTS_DIR/pca/pca.sh"
 : "${ACMBRIDGE:?}" "${PYTHON3:=/usr/bin/python3}"
@@ -24,7 +27,7 @@ genkey p256 "$P/lone.key"
 issue_leaf "$P/lone.key" lone ec
 fixture acmb-main import-cert "$P/lone.pem" 0c0c lone-cert 1
 
-expect_rc "list with a PIN" 0 L --pin-file "$W/pin" "pkcs11:token=acmb-main"
+expect_run "list with a PIN" 0 L --pin-file "$W/pin" "pkcs11:token=acmb-main"
 expect_in "list: certificate paired by public key" \
 	"certificate  id=0b0b label='pair-cert'  EC-prime256v1  not-after" "$OUT"
 pair_line=$(grep "label='pair-cert'" <<<"$OUT")
@@ -33,8 +36,9 @@ expect_in "list: the key's certificate: yes" \
 	"private key  id=0a0a label='pair-key'  EC-prime256v1  extractable=true sensitive=true never-extractable=false wrap-with-trusted=false  export: wrapped  certificate: yes" \
 	"$OUT"
 expect_in "list: a certificate without its key: no" "$(grep "label='lone-cert'" <<<"$OUT" | grep -o 'key: no')" "key: no"
-expect_rc "list JSON" 0 L --pin-file "$W/pin" --output json "pkcs11:token=acmb-main"
-check=$("$PYTHON3" - "$W/out" <<'PY'
+expect_run "list JSON" 0 L --pin-file "$W/pin" --output json "pkcs11:token=acmb-main"
+printf '%s' "$OUT" >"$W/list.json"
+check=$("$PYTHON3" - "$W/list.json" <<'PY'
 import json, sys
 objs = {(o["class"], o["label"]): o for o in json.load(open(sys.argv[1]))["tokens"][0]["objects"]}
 assert objs[("certificate", "pair-cert")]["paired_key"] is True, objs[("certificate", "pair-cert")]
@@ -45,7 +49,7 @@ print("pairing ok")
 PY
 ) || true
 expect_in "list JSON: pairing as import pairs" "pairing ok" "$check"
-expect_rc "list narrowed to the key" 0 L --pin-file "$W/pin" "pkcs11:token=acmb-main;object=pair-key"
+expect_run "list narrowed to the key" 0 L --pin-file "$W/pin" "pkcs11:token=acmb-main;object=pair-key"
 expect_in "list narrowed: the key still pairs with a certificate outside the listing" \
 	"label='pair-key'  EC-prime256v1" "$OUT"
 expect_in "list narrowed: certificate: yes" "certificate: yes" "$OUT"
@@ -55,28 +59,28 @@ endpoint_start --tls
 pca_wait_ready
 EP=(--endpoint-url "$ACMB_ENDPOINT_URL" --ca-bundle "$ACMB_ENDPOINT_CA")
 TOK=(--module "$MODULE" --pin-file "$W/pin" --audit-log "$LOG")
-expect_rc "import pairs the same certificate and key" 0 "$A" import "${EP[@]}" "${TOK[@]}" \
+expect_run "import pairs the same certificate and key" 0 "$A" import "${EP[@]}" "${TOK[@]}" \
 	--certificate "pkcs11:token=acmb-main;object=pair-cert;type=cert" --output text
 expect_in "import: ARN printed" "arn:aws:acm:us-east-1:" "$OUT"
 expect_in "import: the audit names the paired key" '"object_id":"0a0a"' "$(tail -2 "$LOG")"
 n=$(endpoint_cert_count)
-expect_rc "import refuses the certificate list shows without a key" 4 "$A" import "${EP[@]}" \
+expect_run "import refuses the certificate list shows without a key" 4 "$A" import "${EP[@]}" \
 	"${TOK[@]}" --certificate "pkcs11:token=acmb-main;object=lone-cert;type=cert"
 expect_in "import: no key pairs" "no private key on token 'acmb-main' pairs" "$ERR"
 expect_in "import: nothing imported" "$n" "$(endpoint_cert_count)"
 
 # Configuration errors exit 2, not 3.
-expect_rc "list --pin-file /dev/zero" 2 L --pin-file /dev/zero
+expect_run "list --pin-file /dev/zero" 2 L --pin-file /dev/zero
 expect_in "list --pin-file /dev/zero: said" "longer than 256 bytes" "$ERR"
 long=$(head -c 300 /dev/zero | tr '\0' 7)
-expect_rc "list --pin-env longer than a PIN" 2 env LONG_PIN="$long" "$A" list --module "$MODULE" \
+expect_run "list --pin-env longer than a PIN" 2 env LONG_PIN="$long" "$A" list --module "$MODULE" \
 	--pin-env LONG_PIN
 
 # The printed --resume command keeps the PIN option and runs as printed.
 ISS=("$A" issue "${EP[@]}" --pca-endpoint-url "$ACMB_ENDPOINT_URL" --module "$MODULE"
 	--audit-log "$LOG" --certificate-authority-arn "$(pca_ca_arn ecp256)" --validity 30d)
 pca_pending_polls 4
-expect_rc "issue --pin-file: the wait times out" 5 "${ISS[@]}" --dns-name r1.example.test \
+expect_run "issue --pin-file: the wait times out" 5 "${ISS[@]}" --dns-name r1.example.test \
 	--key-store "pkcs11:token=acmb-main;object=resume-file" --pin-file "$W/pin" --wait-timeout 2
 resume=$(grep '^  acmbridge issue --resume ' <<<"$ERR")
 expect_in "resume command keeps --pin-file" "--pin-file $W/pin" "$resume"
@@ -86,11 +90,11 @@ pca_pending_polls 0
 # As a shell would read it: the command quotes what needs quoting.
 eval "words=(${resume/SECONDS/30})"
 words[0]=$A
-expect_rc "the printed --resume command finishes the issue" 0 "${words[@]}" "${EP[@]}" \
+expect_run "the printed --resume command finishes the issue" 0 "${words[@]}" "${EP[@]}" \
 	--pca-endpoint-url "$ACMB_ENDPOINT_URL" --output text
 expect_in "resumed: ARN printed" "arn:aws:acm:us-east-1:" "$OUT"
 pca_pending_polls 4
-expect_rc "issue --pin-env: the wait times out" 5 env ISSUE_PIN="$FIXTURE_PIN" "${ISS[@]}" \
+expect_run "issue --pin-env: the wait times out" 5 env ISSUE_PIN="$FIXTURE_PIN" "${ISS[@]}" \
 	--dns-name r2.example.test --key-store "pkcs11:token=acmb-main;object=resume-env" \
 	--pin-env ISSUE_PIN --wait-timeout 2
 resume=$(grep '^  acmbridge issue --resume ' <<<"$ERR")
