@@ -5,10 +5,10 @@ set -euo pipefail
 
 PKGS=(
 	build-essential cmake pkg-config clang libclang-rt-14-dev
-	openssl libssl-dev libcurl4-openssl-dev curl libjansson-dev
-	libp11-kit-dev p11-kit libp11-dev softhsm2 opensc libyaml-dev
+	openssl libssl-dev libcurl4-openssl-dev curl libjansson-dev libyaml-dev libedit-dev
+	libp11-kit-dev p11-kit libp11-dev softhsm2 opensc
 	libcmocka-dev
-	python3 python3-botocore python3-cryptography awscli
+	python3 python3-botocore python3-cryptography python3-jmespath awscli
 	gdb strace valgrind hyperfine time jq
 	chromium prometheus
 	cppcheck clang-tidy clang-format

@@ -55,8 +55,8 @@ good_value(const struct acmb_cli_option *o)
 static void
 test_every_single_value_row_refused_twice(void **state)
 {
-	static const unsigned cmds[] = {
-	    ACMB_CLI_CHECK, ACMB_CLI_IMPORT, ACMB_CLI_ISSUE, ACMB_CLI_LIST};
+	static const unsigned cmds[] = {ACMB_CLI_CHECK, ACMB_CLI_IMPORT, ACMB_CLI_ISSUE,
+	    ACMB_CLI_LIST, ACMB_CLI_SYNC, ACMB_CLI_STATUS, ACMB_CLI_DOCTOR};
 	const struct acmb_cli_option *rows;
 	struct acmb_cli_args a;
 	acmb_err err;
@@ -68,7 +68,11 @@ test_every_single_value_row_refused_twice(void **state)
 	assert_true(n > 40);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(strncmp(rows[i].name, "--", 2), 0);
-		assert_string_equal(acmb_cli_option_find(rows[i].name)->name, rows[i].name);
+		/* A name may have a row per meaning (--region: one region, or
+		 * sync's and status's filter): find() gives the first. */
+		for (c = 0; c < i && strcmp(rows[c].name, rows[i].name) != 0; c++)
+			;
+		assert_ptr_equal(acmb_cli_option_find(rows[i].name), &rows[c]);
 		if (rows[i].arg != ACMB_CLI_VALUE && rows[i].arg != ACMB_CLI_OPTIONAL)
 			continue;
 		for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
@@ -94,12 +98,12 @@ test_every_single_value_row_refused_twice(void **state)
 	assert_int_equal(acmb_cli_option_find("--certificate-authority-arn")->arg, ACMB_CLI_VALUE);
 	assert_int_equal(acmb_cli_option_find("--validity")->arg, ACMB_CLI_VALUE);
 	assert_int_equal(acmb_cli_option_find("--at")->arg, ACMB_CLI_VALUE);
-	for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
+	for (c = 0; c < 4; c++) {
+		/* check, import, issue, list: the first rows of these names. */
 		assert_true(acmb_cli_takes(cmds[c], acmb_cli_option_find("--output")));
 		assert_true(acmb_cli_takes(cmds[c], acmb_cli_option_find("--debug")));
 		assert_true(acmb_cli_takes(cmds[c], acmb_cli_option_find("--module")));
 	}
-	/* By group: import and issue take AWS options, check and list do not. */
 	assert_true(acmb_cli_takes(ACMB_CLI_ISSUE, acmb_cli_option_find("--region")));
 	assert_false(acmb_cli_takes(ACMB_CLI_LIST, acmb_cli_option_find("--region")));
 	assert_false(acmb_cli_takes(ACMB_CLI_ISSUE, acmb_cli_option_find("--wrapping-key")));

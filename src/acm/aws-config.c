@@ -481,8 +481,14 @@ acmb_aws_config_resolve(const struct acmb_aws_options *opts, const struct acmb_a
 	}
 	if ((r = resolve_region(c, opts, &pf, err)) != ACMB_OK ||
 	    (r = resolve_endpoint(c, opts, &pf, err)) != ACMB_OK ||
-	    (r = resolve_transport(c, opts, &pf, err)) != ACMB_OK ||
-	    (r = resolve_credentials(c, opts, &pf, found, env_secret, env_token, err)) != ACMB_OK)
+	    (r = resolve_transport(c, opts, &pf, err)) != ACMB_OK)
+		goto out;
+	/* --no-sign-request: no credential is looked for, requests go unsigned
+	 * (the environment's copies above are still wiped). */
+	if (opts->no_sign_request)
+		snprintf(c->creds.source, sizeof(c->creds.source), "none (--no-sign-request)");
+	else if ((r = resolve_credentials(c, opts, &pf, found, env_secret, env_token, err)) !=
+	         ACMB_OK)
 		goto out;
 	*out = c;
 	c = NULL;
@@ -534,10 +540,14 @@ acmb_aws_config_derive(const struct acmb_aws_config *base, const struct acmb_aws
 	if ((r = profile_files_load(&pf, profile, err)) != ACMB_OK ||
 	    (r = resolve_endpoint(c, opts, &pf, err)) != ACMB_OK)
 		goto out;
-	if ((r = acmb_aws_credentials_set(&c->creds, bc->access_key_id, strlen(bc->access_key_id),
-	         bc->secret_access_key, strlen(bc->secret_access_key), bc->session_token,
-	         bc->session_token != NULL ? strlen(bc->session_token) : 0, bc->source, err)) !=
-	    ACMB_OK)
+	if (bc->access_key_id == NULL) {
+		/* --no-sign-request: nothing to copy. */
+		snprintf(c->creds.source, sizeof(c->creds.source), "%s", bc->source);
+	} else if ((r = acmb_aws_credentials_set(&c->creds, bc->access_key_id,
+	                strlen(bc->access_key_id), bc->secret_access_key,
+	                strlen(bc->secret_access_key), bc->session_token,
+	                bc->session_token != NULL ? strlen(bc->session_token) : 0, bc->source,
+	                err)) != ACMB_OK)
 		goto out;
 	c->creds.expiration = bc->expiration;
 	snprintf(c->creds.source, sizeof(c->creds.source), "%s", bc->source);
@@ -654,7 +664,8 @@ acmb_aws_config_describe(const struct acmb_aws_config *c, char *buf, size_t len)
 	snprintf(buf, len,
 	    "AWS %s: region %s, endpoint %s, credentials from %s "
 	    "(access key %s%s), TLS verification %s%s%s, %d attempts max",
-	    c->svc->signing_name, c->region, c->endpoint, c->creds.source, c->creds.access_key_id,
+	    c->svc->signing_name, c->region, c->endpoint, c->creds.source,
+	    c->creds.access_key_id != NULL ? c->creds.access_key_id : "none",
 	    c->creds.session_token != NULL ? ", with session token" : "",
 	    c->no_verify_ssl ? "OFF" : "on", c->ca_bundle != NULL ? ", CA bundle " : "",
 	    c->ca_bundle != NULL ? c->ca_bundle : "", c->max_attempts);

@@ -22,6 +22,7 @@ struct acmb_aws_options {
 	int max_attempts;         /* --max-attempts, 0 = not given */
 	int fips;                 /* --fips */
 	int debug;                /* --debug */
+	int no_sign_request;      /* --no-sign-request: no credentials, unsigned requests */
 };
 
 /* Sets every option to "not given". */
@@ -74,7 +75,7 @@ void acmb_aws_config_free(struct acmb_aws_config *c);
 const struct acmb_aws_service *acmb_aws_config_service(const struct acmb_aws_config *c);
 const char *acmb_aws_config_region(const struct acmb_aws_config *c);
 const char *acmb_aws_config_endpoint(const struct acmb_aws_config *c);
-const char *acmb_aws_config_access_key_id(const struct acmb_aws_config *c);
+const char *acmb_aws_config_access_key_id(const struct acmb_aws_config *c); /* NULL: unsigned */
 const char *acmb_aws_config_secret_access_key(const struct acmb_aws_config *c);
 const char *acmb_aws_config_session_token(const struct acmb_aws_config *c); /* or NULL */
 const char *acmb_aws_config_credential_source(const struct acmb_aws_config *c);

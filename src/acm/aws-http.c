@@ -268,7 +268,7 @@ struct response {
 	int too_big;
 	char request_id[ACMB_AWS_REQUEST_ID_MAX];
 	char error_type[ACMB_AWS_ERROR_CODE_MAX];
-	char date[64]; /* the Date header, for clock skew (doctor) */
+	char date[64];               /* the Date header, for clock skew (doctor) */
 	char location[LOCATION_MAX]; /* Location of a redirect */
 };
 
@@ -882,12 +882,16 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 	SET(CURLOPT_POSTFIELDS, acmb_secbuf_str(body));
 	SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)acmb_secbuf_len(body));
 	SET(CURLOPT_HTTPHEADER, hl);
-	SET(CURLOPT_AWS_SIGV4, sigv4);
-	/* curl's SigV4 builds "AWS4"+secret and its own copies of these in its
-	 * heap and frees them with curl's free, which acmb_init() made our
-	 * wiping allocator: no copy of the secret survives in freed memory. */
-	SET(CURLOPT_USERNAME, acmb_aws_config_access_key_id(cfg));
-	SET(CURLOPT_PASSWORD, acmb_aws_config_secret_access_key(cfg));
+	/* No credentials (--no-sign-request): the request goes unsigned. */
+	if (acmb_aws_config_access_key_id(cfg) != NULL) {
+		SET(CURLOPT_AWS_SIGV4, sigv4);
+		/* curl's SigV4 builds "AWS4"+secret and its own copies of these in
+		 * its heap and frees them with curl's free, which acmb_init() made
+		 * our wiping allocator: no copy of the secret survives in freed
+		 * memory. */
+		SET(CURLOPT_USERNAME, acmb_aws_config_access_key_id(cfg));
+		SET(CURLOPT_PASSWORD, acmb_aws_config_secret_access_key(cfg));
+	}
 	if (dbg->fn != NULL) {
 		SET(CURLOPT_DEBUGFUNCTION, curl_debug);
 		SET(CURLOPT_DEBUGDATA, (void *)dbg);

@@ -17,27 +17,26 @@
 static void
 doctor_usage(FILE *f)
 {
-	fputs(
-	    "usage: acmbridge doctor [--profile NAME] [--region REGION] [--module PATH]\n"
-	    "           [--manifest PATH] [--output text|json] [AWS options]\n\n"
-	    "Checks that this host can run acmbridge and says, one line per check, PASS,\n"
-	    "WARN or FAIL with the fix: the secure heap is locked (RLIMIT_MEMLOCK), core\n"
-	    "dumps are off, libcurl loads, the AWS configuration resolves, the endpoint\n"
-	    "answers over verified TLS, the clock is close to the endpoint's (SigV4 fails\n"
-	    "beyond 5 minutes), AWS accepts the credentials (and whose they are), ACM may\n"
-	    "be read (ListCertificates, MaxItems 1), each PKCS#11 module loads and shows\n"
-	    "its tokens, and the manifest can be read. No key is loaded, no token is\n"
-	    "logged into, nothing is written. Run it as the user and with the limits that\n"
-	    "acmbridge runs with (e.g. in the systemd unit's environment).\n\n"
-	    "Options:\n"
-	    "  --module PATH              the PKCS#11 module to check (default: every\n"
-	    "                             module registered with p11-kit)\n"
-	    "  --manifest PATH            the sync manifest to check\n"
-	    "  --output text|json         one line per check (default), or one JSON object\n"
-	    "                             {\"ok\", \"checks\": [{\"check\", \"status\", "
-	    "\"detail\",\n"
-	    "                             \"fix\"}]}\n"
-	    "  --help                     this text\n\n",
+	fputs("usage: acmbridge doctor [--profile NAME] [--region REGION] [--module PATH]\n"
+	      "           [--manifest PATH] [--output text|json] [AWS options]\n\n"
+	      "Checks that this host can run acmbridge and says, one line per check, PASS,\n"
+	      "WARN or FAIL with the fix: the secure heap is locked (RLIMIT_MEMLOCK), core\n"
+	      "dumps are off, libcurl loads, the AWS configuration resolves, the endpoint\n"
+	      "answers over verified TLS, the clock is close to the endpoint's (SigV4 fails\n"
+	      "beyond 5 minutes), AWS accepts the credentials (and whose they are), ACM may\n"
+	      "be read (ListCertificates, MaxItems 1), each PKCS#11 module loads and shows\n"
+	      "its tokens, and the manifest can be read. No key is loaded, no token is\n"
+	      "logged into, nothing is written. Run it as the user and with the limits that\n"
+	      "acmbridge runs with (e.g. in the systemd unit's environment).\n\n"
+	      "Options:\n"
+	      "  --module PATH              the PKCS#11 module to check (default: every\n"
+	      "                             module registered with p11-kit)\n"
+	      "  --manifest PATH            the sync manifest to check\n"
+	      "  --output text|json         one line per check (default), or one JSON object\n"
+	      "                             {\"ok\", \"checks\": [{\"check\", \"status\", "
+	      "\"detail\",\n"
+	      "                             \"fix\"}]}\n"
+	      "  --help                     this text\n\n",
 	    f);
 	acmb_cli_aws_usage(f, ACMB_CLI_DOCTOR);
 	fputs("\nDoctor's exit codes: 0 no check failed (warnings allowed); 1 a check failed;\n"
@@ -80,7 +79,8 @@ acmb_cli_doctor(int argc, char **argv)
 	rc = ACMB_EXIT_FAILURE;
 	if (args.fleet_output != NULL && strcmp(args.fleet_output, "text") != 0 &&
 	    strcmp(args.fleet_output, "json") != 0) {
-		rc = acmb_cli_usage_error("--output takes text or json, not '%s'", args.fleet_output);
+		rc = acmb_cli_usage_error(
+		    "--output takes text or json, not '%s'", args.fleet_output);
 		goto out;
 	}
 	opts.module = args.src.p11.token.module;

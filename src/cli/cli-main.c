@@ -38,6 +38,7 @@ static const struct {
         "what ACM holds, what expires when, what acmbridge manages (text, json, prometheus, html)"},
     {"doctor", acmb_cli_doctor,
         "check that this host can run acmbridge (memory, clock, AWS, tokens), with fixes"},
+    {"query", acmb_cli_query, "evaluate a JMESPath expression (--query) over a JSON document"},
 };
 
 static void
@@ -45,7 +46,7 @@ usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: acmbridge [--debug] COMMAND [OPTIONS]\n\n"
+	fprintf(f, "usage: acmbridge [--debug] [--version] COMMAND [OPTIONS]\n\n"
 	           "Moves TLS certificates and their private keys into AWS Certificate\n"
 	           "Manager without letting the key leak: keys live only in locked memory\n"
 	           "and are wiped as soon as the import returns.\n\nCommands:\n");

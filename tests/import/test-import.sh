@@ -159,7 +159,7 @@ expect_rc "key of another certificate" 3 "key-matches-certificate"
 expect_eq "nothing sent on a rule failure" "$(ops_since "$n")" ""
 
 # 7. Usage errors: exit 2.
-imp --certificate "$D/web.pem" --private-key "$D/web.key" --output yaml
+imp --certificate "$D/web.pem" --private-key "$D/web.key" --output xml
 expect_rc "bad --output" 2
 imp --certificate "$D/nope.pem" --private-key "$D/web.key"
 expect_rc "missing file" 2
