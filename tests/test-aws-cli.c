@@ -3,7 +3,6 @@
  * for a bad value. Linked against the CLI's own static library; main() and
  * the usage printer are not in it. */
 #include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,28 +13,28 @@
 #include "cli-options.h"
 #include "init.h"
 
-/* Parses words (NULL-terminated) as `acmbridge import WORDS`. */
+/* Parses the NULL-terminated words as `acmbridge import WORDS`. */
 static int
-parse(struct acmb_cli_args *a, acmb_err *err, const char *first, ...)
+parse_words(struct acmb_cli_args *a, acmb_err *err, const char *const *w)
 {
 	static char buf[32][128];
 	char *argv[33];
-	const char *w;
-	va_list ap;
 	int argc = 0;
 
 	acmb_cli_args_init(a);
 	memset(err, 0, sizeof(*err));
 	argv[argc++] = (char *)"import";
-	va_start(ap, first);
-	for (w = first; w != NULL && argc < 33; w = va_arg(ap, const char *)) {
-		snprintf(buf[argc - 1], sizeof(buf[0]), "%s", w);
+	for (; *w != NULL && argc < 33; w++) {
+		snprintf(buf[argc - 1], sizeof(buf[0]), "%s", *w);
 		argv[argc] = buf[argc - 1];
 		argc++;
 	}
-	va_end(ap);
 	return acmb_cli_parse(ACMB_CLI_IMPORT, argc, argv, a, err);
 }
+
+/* parse(&a, &err, "--opt", "value", ..., NULL), as an array: no NULL passed
+ * through "...". */
+#define parse(a, err, ...) parse_words((a), (err), (const char *const[]){__VA_ARGS__})
 
 static void
 test_every_option(void **state)

@@ -166,13 +166,8 @@ acmb_cli_check(int argc, char **argv)
 	time_t at;
 	int rc;
 
-	acmb_cli_args_init(&args);
-	if ((rc = acmb_cli_parse(ACMB_CLI_CHECK, argc, argv, &args, &err)) != ACMB_OK) {
-		if (rc == ACMB_CLI_HELP)
-			check_usage(stdout);
-		rc = rc == ACMB_CLI_HELP ? ACMB_EXIT_OK : acmb_cli_fail(&err);
+	if ((rc = acmb_cli_start(ACMB_CLI_CHECK, argc, argv, &args, check_usage)) >= 0)
 		goto out;
-	}
 	mode = args.output;
 	args.src.p11.ctx = acmb_cli_ctx;
 	if ((rc = acmb_cli_pkcs11_prepare(&args.src.p11)) != 0)

@@ -234,13 +234,8 @@ acmb_cli_import(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	memset(&res, 0, sizeof(res));
-	acmb_cli_args_init(&c.args);
-	if ((r = acmb_cli_parse(ACMB_CLI_IMPORT, argc, argv, &c.args, &err)) != ACMB_OK) {
-		if (r == ACMB_CLI_HELP)
-			import_usage(stdout);
-		exit_code = r == ACMB_CLI_HELP ? ACMB_EXIT_OK : acmb_cli_fail(&err);
+	if ((exit_code = acmb_cli_start(ACMB_CLI_IMPORT, argc, argv, &c.args, import_usage)) >= 0)
 		goto out;
-	}
 	if (c.args.skeleton != NULL) {
 		exit_code = print_skeleton(c.args.skeleton);
 		goto out;

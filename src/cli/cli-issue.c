@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <jansson.h>
 
@@ -313,13 +312,8 @@ acmb_cli_issue(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	memset(&res, 0, sizeof(res));
-	acmb_cli_args_init(&c.args);
-	if ((r = acmb_cli_parse(ACMB_CLI_ISSUE, argc, argv, &c.args, &err)) != ACMB_OK) {
-		if (r == ACMB_CLI_HELP)
-			issue_usage(stdout);
-		exit_code = r == ACMB_CLI_HELP ? ACMB_EXIT_OK : acmb_cli_fail(&err);
+	if ((exit_code = acmb_cli_start(ACMB_CLI_ISSUE, argc, argv, &c.args, issue_usage)) >= 0)
 		goto out;
-	}
 	c.args.aws.debug = acmb_cli_debug;
 	o->ctx = acmb_cli_ctx;
 	o->import = c.args.import;

@@ -179,13 +179,8 @@ acmb_cli_list(int argc, char **argv)
 	size_t i;
 	int rc, seen = 0;
 
-	acmb_cli_args_init(&args);
-	if ((rc = acmb_cli_parse(ACMB_CLI_LIST, argc, argv, &args, &err)) != ACMB_OK) {
-		if (rc == ACMB_CLI_HELP)
-			usage(stdout);
-		rc = rc == ACMB_CLI_HELP ? ACMB_EXIT_OK : acmb_cli_fail(&err);
+	if ((rc = acmb_cli_start(ACMB_CLI_LIST, argc, argv, &args, usage)) >= 0)
 		goto out;
-	}
 	/* Ctrl-C at a PIN prompt: the run's cancel flag ends the read. */
 	args.src.p11.token.pin.cancel = acmb_ctx_cancel_flag(acmb_cli_ctx);
 	rc = acmb_token_list(

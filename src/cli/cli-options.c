@@ -380,6 +380,12 @@ acmb_cli_option_find(const char *name)
 	return NULL;
 }
 
+int
+acmb_cli_takes(unsigned cmd, const struct acmb_cli_option *o)
+{
+	return (o->commands & cmd) != 0;
+}
+
 const struct acmb_cli_option *
 acmb_cli_options(size_t *n)
 {
@@ -393,7 +399,7 @@ acmb_cli_help_group(FILE *f, unsigned cmd, enum acmb_cli_group g)
 	size_t i;
 
 	for (i = 0; i < NOPTIONS; i++)
-		if (options[i].group == g && (options[i].commands & cmd) && options[i].help != NULL)
+		if (options[i].group == g && acmb_cli_takes(cmd, &options[i]) && options[i].help != NULL)
 			fputs(options[i].help, f);
 }
 
@@ -430,7 +436,7 @@ parse_option(const char *cmdname, unsigned cmd, int argc, char **argv, int *i,
 	 * meaning (--region sets a region, or filters sync's destinations). */
 	for (k = 0; k < NOPTIONS; k++)
 		if (strlen(options[k].name) == n && strncmp(options[k].name, word, n) == 0 &&
-		    (options[k].commands & cmd))
+		    acmb_cli_takes(cmd, &options[k]))
 			break;
 	if (k == NOPTIONS)
 		return acmb_error(err, ACMB_E_USAGE,

@@ -13,19 +13,24 @@
  *     ACMB_CLI_MULTI (one value per use, repeatable: --dns-name),
  *     ACMB_CLI_WORDS (the words up to the next --option: --tags),
  *     ACMB_CLI_OPTIONAL (an optional word, once: --generate-cli-skeleton [input]).
+ *   - GROUP: what the option is about (AWS, token, source, output, ...), for
+ *     --help: a command prints a group's lines with acmb_cli_help_group().
+ *   - COMMANDS: the ACMB_CLI_* bits of the commands that take it; any other
+ *     command answers "unknown option". A name may have a row per meaning
+ *     for different commands (--region sets import's region, and filters
+ *     sync's destinations): the row of the command parsing wins.
  *   - the field is where the value goes: a member of a library spec inside
  *     struct acmb_cli_args (src, aws, import, issue) or of the args
  *     themselves. With no setter a FLAG sets an int and a VALUE stores the
  *     string (a pointer into argv); a setter checks and converts (numbers
  *     in lo..hi, one of a list of words, ...).
- *   - COMMANDS: the ACMB_CLI_* bits of the commands that take it; any other
- *     command answers "unknown option".
  *   - help: the option's lines (two-space indent, newline-terminated) for
  *     the --help of every command that prints the row's group with
  *     acmb_cli_help_group(); NULL when the commands word it themselves.
  * How to add a command: a bit in enum acmb_cli_cmd, a row in cli-options.c's
- * command list (name, how many plain arguments it takes), the bit in the
- * rows of the options it takes, and its entry in cli-main.c.
+ * command list (its name, how many plain arguments), its bit in the rows of
+ * the options it takes, and its entry in cli-main.c; the command itself
+ * starts with acmb_cli_start() (cli.h).
  */
 #ifndef ACMB_CLI_OPTIONS_H
 #define ACMB_CLI_OPTIONS_H
@@ -51,6 +56,7 @@ enum acmb_cli_cmd {
 	ACMB_CLI_DOCTOR = 1u << 6,
 };
 
+/* The commands that read certificates and keys. */
 #define ACMB_CLI_ALL (ACMB_CLI_CHECK | ACMB_CLI_IMPORT | ACMB_CLI_ISSUE | ACMB_CLI_LIST)
 
 enum acmb_cli_group {
@@ -168,6 +174,9 @@ void acmb_cli_help_group(FILE *f, unsigned cmd, enum acmb_cli_group g);
 
 /* The row of option name ("--region"), or NULL. For tests and help. */
 const struct acmb_cli_option *acmb_cli_option_find(const char *name);
+
+/* 1 when command cmd (one ACMB_CLI_* bit) takes option row o. */
+int acmb_cli_takes(unsigned cmd, const struct acmb_cli_option *o);
 
 /* The whole table, *n rows (static), e.g. for shell completion and tests. */
 const struct acmb_cli_option *acmb_cli_options(size_t *n);

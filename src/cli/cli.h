@@ -5,6 +5,8 @@
 #ifndef ACMB_CLI_H
 #define ACMB_CLI_H
 
+#include <stdio.h>
+
 #include "error.h"
 
 /* Each subcommand returns the process exit code (see acmb_exit_code()). */
@@ -28,6 +30,16 @@ extern struct acmb_ctx *acmb_cli_ctx;
 
 /* Prints "acmbridge: <message>" for err to stderr and returns its exit code. */
 int acmb_cli_fail(const acmb_err *err);
+
+struct acmb_cli_args;
+
+/* Starts a subcommand: parses argv for command cmd (one ACMB_CLI_* bit of
+ * cli-options.h) into a, which it initialises (clear it with
+ * acmb_cli_args_clear() on every path). Returns -1 when the command goes
+ * on, else the exit code to return at once: 0 after usage() printed the
+ * --help text to stdout, 2 after the usage error was printed. */
+int acmb_cli_start(
+    unsigned cmd, int argc, char **argv, struct acmb_cli_args *a, void (*usage)(FILE *));
 
 /* Prints "acmbridge: <message>" to stderr and returns ACMB_EXIT_USAGE. */
 int acmb_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
