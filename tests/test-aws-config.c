@@ -17,7 +17,6 @@
 #include "acm/aws-config.h"
 #include "acm/aws-credentials.h"
 #include "acm/aws-http.h"
-#include "acm/aws-ini.h"
 #include "init.h"
 
 static char tmpdir[256];
@@ -91,68 +90,6 @@ resolve_err(const struct acmb_aws_options *o, acmb_err *err)
 
 	assert_null(c);
 	return r;
-}
-
-/* --- INI reading --- */
-
-static void
-test_ini_sections_and_styles(void **state)
-{
-	acmb_secbuf *t = NULL;
-	acmb_err err = {0};
-	const char *v;
-	size_t n;
-
-	(void)state;
-	write_file(config_path,
-	    "# comment\n[default]\nregion = eu-west-1\n\n"
-	    "[profile prod]\n  ; indented comment\nREGION: ap-south-1\n"
-	    "s3 =\n  region = nested-must-not-match\ncredential_process = /bin/echo a=b\n"
-	    "[prod]\nregion = wrong-style\n[sso-session x]\nregion = no\n",
-	    0600);
-	assert_int_equal(acmb_aws_ini_load(config_path, &t, &err), ACMB_OK);
-	assert_true(acmb_aws_ini_get(t, ACMB_AWS_INI_CONFIG, "default", "region", &v, &n));
-	assert_int_equal(n, 9);
-	assert_memory_equal(v, "eu-west-1", 9);
-	/* Keys are case-insensitive and ':' separates like '='. */
-	assert_true(acmb_aws_ini_get(t, ACMB_AWS_INI_CONFIG, "prod", "region", &v, &n));
-	assert_memory_equal(v, "ap-south-1", n);
-	/* The value keeps its '=' after the first separator. */
-	assert_true(acmb_aws_ini_get(t, ACMB_AWS_INI_CONFIG, "prod", "credential_process", &v, &n));
-	assert_int_equal(n, strlen("/bin/echo a=b"));
-	/* Credentials-file style names sections without "profile". */
-	assert_true(acmb_aws_ini_get(t, ACMB_AWS_INI_CREDENTIALS, "prod", "region", &v, &n));
-	assert_memory_equal(v, "wrong-style", n);
-	assert_false(acmb_aws_ini_has_profile(t, ACMB_AWS_INI_CONFIG, "x"));
-	assert_false(acmb_aws_ini_get(t, ACMB_AWS_INI_CONFIG, "default", "missing", &v, &n));
-	/* The file may hold secrets: it lives in the secure heap. */
-	assert_true(CRYPTO_secure_allocated(acmb_secbuf_ptr(t)));
-	acmb_secbuf_free(t);
-}
-
-static void
-test_ini_bounds(void **state)
-{
-	acmb_secbuf *t = NULL;
-	acmb_err err = {0};
-	char *big;
-
-	(void)state;
-	big = malloc(ACMB_AWS_INI_MAX_LINE + 100);
-	assert_non_null(big);
-	memset(big, 'a', ACMB_AWS_INI_MAX_LINE + 98);
-	big[ACMB_AWS_INI_MAX_LINE + 98] = '\n';
-	big[ACMB_AWS_INI_MAX_LINE + 99] = '\0';
-	write_file(config_path, big, 0600);
-	free(big);
-	assert_int_equal(acmb_aws_ini_load(config_path, &t, &err), ACMB_E_PARSE);
-	assert_non_null(strstr(err.msg, "line 1 is longer"));
-	assert_null(t);
-	assert_int_equal(truncate(config_path, (off_t)ACMB_AWS_INI_MAX_FILE + 1), 0);
-	assert_int_equal(acmb_aws_ini_load(config_path, &t, &err), ACMB_E_TOO_BIG);
-	/* A missing file is no error: the CLI works without ~/.aws. */
-	assert_int_equal(acmb_aws_ini_load("/nonexistent/acmb/config", &t, &err), ACMB_OK);
-	assert_null(t);
 }
 
 /* --- region and endpoint --- */
@@ -694,8 +631,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup(test_ini_sections_and_styles, reset_env),
-	    cmocka_unit_test_setup(test_ini_bounds, reset_env),
 	    cmocka_unit_test_setup(test_region_order, reset_env),
 	    cmocka_unit_test_setup(test_region_missing_or_bad, reset_env),
 	    cmocka_unit_test_setup(test_endpoint_order, reset_env),

@@ -1,59 +1,40 @@
 /*
- * AWS configuration resolved as the AWS CLI resolves it: credentials
- * (environment, shared credentials/config files with credential_process,
- * ECS container endpoint, EC2 instance metadata), region, endpoint, TLS and
- * retry settings. The order is in docs/aws.md.
+ * AWS configuration resolved as the AWS CLI resolves it, for one service in
+ * one region: credentials (from aws-identity.h: environment, assume-role,
+ * web identity, SSO, shared files, credential_process, container endpoint,
+ * instance metadata), region, endpoint, TLS and retry settings (from
+ * aws-settings.h). The order is in docs/aws.md.
  */
 #ifndef ACMB_AWS_CONFIG_H
 #define ACMB_AWS_CONFIG_H
 
+#include <time.h>
+
+#include "aws-credentials.h"
+#include "aws-identity.h"
+#include "aws-settings.h"
+#include "aws-transport.h"
 #include "error.h"
-
-/* The AWS options every command shares (parsed by src/cli/cli-aws.c).
- * Strings are borrowed (argv); NULL or -1 means "not given". */
-struct acmb_aws_options {
-	const char *region;       /* --region */
-	const char *profile;      /* --profile */
-	const char *endpoint_url; /* --endpoint-url */
-	const char *ca_bundle;    /* --ca-bundle */
-	int no_verify_ssl;        /* --no-verify-ssl: caller warns the operator */
-	long connect_timeout;     /* --cli-connect-timeout seconds, 0 = none, -1 = default */
-	long read_timeout;        /* --cli-read-timeout seconds, 0 = none, -1 = default */
-	int max_attempts;         /* --max-attempts, 0 = not given */
-	int fips;                 /* --fips */
-	int debug;                /* --debug */
-};
-
-/* Sets every option to "not given". */
-void acmb_aws_options_init(struct acmb_aws_options *o);
-
-/* A service the HTTP layer can talk to: names for SigV4, endpoints, IAM. */
-struct acmb_aws_service {
-	const char *signing_name;  /* SigV4 service: "acm" */
-	const char *endpoint_host; /* host prefix: "acm" -> acm.REGION.amazonaws.com */
-	const char *env_suffix;    /* AWS_ENDPOINT_URL_<suffix>: "ACM" */
-	const char *target_prefix; /* X-Amz-Target prefix: "CertificateManager" */
-	const char *iam_prefix;    /* IAM action prefix: "acm" */
-};
-
-extern const struct acmb_aws_service acmb_aws_service_acm;
-extern const struct acmb_aws_service acmb_aws_service_acm_pca;
-
-#define ACMB_AWS_DEFAULT_TIMEOUT 60L
-#define ACMB_AWS_DEFAULT_MAX_ATTEMPTS 3
-#define ACMB_AWS_MAX_MAX_ATTEMPTS 20
-
-/* Debug sink: one line per call, never containing a secret. */
-typedef void (*acmb_aws_debug_fn)(void *ctx, const char *line);
 
 struct acmb_aws_config;
 
 /* Resolves credentials, region, endpoint and transport settings for svc from
- * opts (NULL = nothing given), the environment and the shared files. Wipes and
- * unsets AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN once read. On success
- * *out is set; caller frees with acmb_aws_config_free(). Errors are
- * ACMB_E_CONFIG (or ACMB_E_NETWORK for unreachable metadata endpoints). */
+ * opts (NULL = nothing given; opts->endpoint_url is svc's), the environment
+ * and the shared files: one run's identities made, used once and freed.
+ * Wipes and unsets AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN once read. On
+ * success *out is set; caller frees with acmb_aws_config_free(). Errors are
+ * those of acmb_aws_identities_get(). */
 int acmb_aws_config_resolve(const struct acmb_aws_options *opts, const struct acmb_aws_service *svc,
+    struct acmb_aws_config **out, acmb_err *err);
+
+/* A configuration for svc in region (NULL: the run's region) with the
+ * credentials of key (NULL: the run's identity) from ids, refreshed first
+ * if they expire soon: long runs call this again before each operation, or
+ * at least every few minutes. endpoint_url overrides svc's endpoint (the
+ * command's --endpoint-url) or is NULL. Caller frees *out with
+ * acmb_aws_config_free(); it does not refer to ids (either may be freed first). */
+int acmb_aws_config_for(struct acmb_aws_identities *ids, const struct acmb_aws_identity_key *key,
+    const struct acmb_aws_service *svc, const char *region, const char *endpoint_url,
     struct acmb_aws_config **out, acmb_err *err);
 
 /* A configuration for another service from base: the same credentials
@@ -87,14 +68,19 @@ int acmb_aws_config_max_attempts(const struct acmb_aws_config *c);
 void acmb_aws_config_set_debug(struct acmb_aws_config *c, acmb_aws_debug_fn fn, void *ctx);
 acmb_aws_debug_fn acmb_aws_config_debug(const struct acmb_aws_config *c, void **ctx);
 
+/* When the credentials expire (0: no expiry known). */
+time_t acmb_aws_config_expiration(const struct acmb_aws_config *c);
+
+/* The credentials themselves (secrets in the secure heap; never copy them
+ * to plain memory). Live as long as c. */
+const struct acmb_aws_credentials *acmb_aws_config_credentials(const struct acmb_aws_config *c);
+
+/* Fills t with c's TLS, timeouts, attempts and debug sink; strings live as
+ * long as c. */
+void acmb_aws_config_transport(const struct acmb_aws_config *c, struct acmb_aws_transport *t);
+
 /* Writes a one-line description (region, endpoint, credential source,
  * access key id; never a secret) to buf. Returns buf. */
 char *acmb_aws_config_describe(const struct acmb_aws_config *c, char *buf, size_t len);
-
-/* Region/endpoint resolution alone, for tests and `acmbridge ... --debug`:
- * writes the endpoint URL for svc in region (fips selects the FIPS host,
- * cn-* regions use amazonaws.com.cn) to buf. Returns ACMB_OK or ACMB_E_CONFIG. */
-int acmb_aws_default_endpoint(const struct acmb_aws_service *svc, const char *region, int fips,
-    char *buf, size_t len, acmb_err *err);
 
 #endif
