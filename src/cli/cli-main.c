@@ -31,6 +31,8 @@ static const struct {
     {"issue", acmb_cli_issue,
         "have AWS Private CA issue a certificate for a new key, then import it"},
     {"list", acmb_cli_list, "list PKCS#11 tokens, their certificates and keys (read-only)"},
+    {"whoami", acmb_cli_whoami,
+        "show the AWS account, ARN and credential source a profile resolves to"},
 };
 
 static void

@@ -371,14 +371,15 @@ class AcmService:
     def _certs(root):
         return root.setdefault(SECTION, {}).setdefault("certificates", {})
 
-    def _find(self, root, arn, region):
+    def _find(self, root, arn, region, account=None):
+        account = account or self.account
         m = _ARN.fullmatch(arn)
         if m is None:
             raise ServiceError("InvalidArnException",
                                f"String '{arn}' is not a valid ARN.")
         record = self._certs(root).get(arn)
         if record is None or m.group(1) != region or \
-                m.group(2) != self.account:
+                m.group(2) != account:
             raise ServiceError("ResourceNotFoundException",
                                f"Could not find certificate {arn}.")
         return record
@@ -475,7 +476,7 @@ class AcmService:
         }
         with self.state.transaction() as root:
             if arn is not None:
-                record = self._find(root, arn, ctx.region)
+                record = self._find(root, arn, ctx.region, ctx.account)
                 if record["type"] != "IMPORTED":
                     raise _validation(f"Certificate {arn} was not imported; "
                                       "only imported certificates can be "
@@ -491,7 +492,8 @@ class AcmService:
                 record["import_count"] += 1
             else:
                 certs_by_arn = self._certs(root)
-                arn = (f"arn:aws:acm:{ctx.region}:{self.account}:"
+                # The caller's account: STS's temporary credentials name theirs.
+                arn = (f"arn:aws:acm:{ctx.region}:{ctx.account or self.account}:"
                        f"certificate/{uuid.uuid4()}")
                 record = dict(detail)
                 record.update({"arn": arn, "region": ctx.region,
@@ -504,7 +506,8 @@ class AcmService:
 
     def describe_certificate(self, params, ctx):
         with self.state.reading() as root:
-            r = dict(self._find(root, params["CertificateArn"], ctx.region))
+            r = dict(self._find(root, params["CertificateArn"], ctx.region,
+                                ctx.account))
         detail = {
             "CertificateArn": r["arn"],
             "Subject": r["subject"],
@@ -529,7 +532,7 @@ class AcmService:
 
     def get_certificate(self, params, ctx):
         with self.state.reading() as root:
-            r = self._find(root, params["CertificateArn"], ctx.region)
+            r = self._find(root, params["CertificateArn"], ctx.region, ctx.account)
             out = {"Certificate": r["certificate"]}
             if r["chain"]:
                 out["CertificateChain"] = r["chain"]
@@ -573,7 +576,8 @@ class AcmService:
             start = self._decode_token(params["NextToken"])
         with self.state.reading() as root:
             records = [dict(r) for r in self._certs(root).values()
-                       if r["region"] == ctx.region]
+                       if r["region"] == ctx.region and
+                       r["arn"].split(":")[4] == (ctx.account or self.account)]
         records.sort(key=lambda r: (r["created_at"], r["arn"]),
                      reverse=descending)
         chosen = []
@@ -617,20 +621,20 @@ class AcmService:
 
     def list_tags(self, params, ctx):
         with self.state.reading() as root:
-            r = self._find(root, params["CertificateArn"], ctx.region)
+            r = self._find(root, params["CertificateArn"], ctx.region, ctx.account)
             tags = [dict(t) for t in r["tags"]]
         return {"Tags": tags} if tags else {}
 
     def add_tags(self, params, ctx):
         self._check_tags(params["Tags"])
         with self.state.transaction() as root:
-            r = self._find(root, params["CertificateArn"], ctx.region)
+            r = self._find(root, params["CertificateArn"], ctx.region, ctx.account)
             r["tags"] = self._merge_tags(r["tags"], params["Tags"])
         return {}
 
     def remove_tags(self, params, ctx):
         with self.state.transaction() as root:
-            r = self._find(root, params["CertificateArn"], ctx.region)
+            r = self._find(root, params["CertificateArn"], ctx.region, ctx.account)
             kept = []
             for t in r["tags"]:
                 if any(t["Key"] == d["Key"] and
@@ -643,7 +647,7 @@ class AcmService:
 
     def delete_certificate(self, params, ctx):
         with self.state.transaction() as root:
-            self._find(root, params["CertificateArn"], ctx.region)
+            self._find(root, params["CertificateArn"], ctx.region, ctx.account)
             del self._certs(root)[params["CertificateArn"]]
         return {}
 
