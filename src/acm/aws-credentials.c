@@ -219,6 +219,7 @@ read_child(
 {
 	struct pollfd pfd;
 	unsigned char *dst;
+	size_t want;
 	ssize_t n;
 	int pr;
 
@@ -237,16 +238,16 @@ read_child(
 			    "%s: no answer within %ld seconds; "
 			    "the process was killed",
 			    what, process_timeout_seconds());
-		if ((dst = acmb_secbuf_reserve(out, 4096)) == NULL &&
-		    (dst = acmb_secbuf_reserve(out, 1)) == NULL)
+		/* Room for exactly what is read: never more than reserved. */
+		want = acmb_secbuf_max(out) - acmb_secbuf_len(out);
+		if (want > 4096)
+			want = 4096;
+		if (want == 0 || (dst = acmb_secbuf_reserve(out, want)) == NULL)
 			return acmb_error(err, ACMB_E_CONFIG,
 			    "%s: the output is larger than "
 			    "%zu bytes",
 			    what, acmb_secbuf_max(out));
-		n = read(fd, dst,
-		    acmb_secbuf_max(out) - acmb_secbuf_len(out) < 4096
-		        ? acmb_secbuf_max(out) - acmb_secbuf_len(out)
-		        : 4096);
+		n = read(fd, dst, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

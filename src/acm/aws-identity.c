@@ -405,6 +405,7 @@ read_token_file(const char *path, acmb_secbuf **out, acmb_err *err)
 {
 	acmb_secbuf *b = NULL;
 	unsigned char *dst;
+	size_t want;
 	ssize_t got;
 	int fd, r = ACMB_E_INTERNAL;
 
@@ -417,14 +418,17 @@ read_token_file(const char *path, acmb_secbuf **out, acmb_err *err)
 		goto out;
 	}
 	for (;;) {
-		if ((dst = acmb_secbuf_reserve(b, 4096)) == NULL &&
-		    (dst = acmb_secbuf_reserve(b, 1)) == NULL) {
+		/* Room for exactly what is read: never more than reserved. */
+		want = acmb_secbuf_max(b) - acmb_secbuf_len(b);
+		if (want > 4096)
+			want = 4096;
+		if (want == 0 || (dst = acmb_secbuf_reserve(b, want)) == NULL) {
 			r = acmb_error(err, ACMB_E_CONFIG,
 			    "web identity token file %s is larger than %zu bytes", path,
 			    TOKEN_FILE_MAX);
 			goto out;
 		}
-		got = read(fd, dst, 1);
+		got = read(fd, dst, want);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {

@@ -194,6 +194,7 @@ read_cache(const char *path, acmb_secbuf **doc, acmb_err *err)
 {
 	acmb_secbuf *b = NULL;
 	unsigned char *dst;
+	size_t want;
 	ssize_t got;
 	int fd, r = ACMB_E_INTERNAL;
 
@@ -208,15 +209,16 @@ read_cache(const char *path, acmb_secbuf **doc, acmb_err *err)
 		goto out;
 	}
 	for (;;) {
-		if ((dst = acmb_secbuf_reserve(b, 1)) == NULL) {
+		/* Room for exactly what is read: never more than reserved. */
+		want = acmb_secbuf_max(b) - acmb_secbuf_len(b);
+		if (want > 4096)
+			want = 4096;
+		if (want == 0 || (dst = acmb_secbuf_reserve(b, want)) == NULL) {
 			r = acmb_error(err, ACMB_E_CONFIG, "SSO cache %s is larger than %zu bytes",
 			    path, ACMB_AWS_SSO_CACHE_MAX);
 			goto out;
 		}
-		got = read(fd, dst,
-		    acmb_secbuf_max(b) - acmb_secbuf_len(b) < 4096
-		        ? acmb_secbuf_max(b) - acmb_secbuf_len(b)
-		        : 4096);
+		got = read(fd, dst, want);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
