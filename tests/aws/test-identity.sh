@@ -418,6 +418,23 @@ print("export T_ID=%s T_SECRET=%s T_TOKEN=%s" % tuple(shlex.quote(c[k]) for k in
 else
 	bad "aws CLI assume-role + list: $(cat "$WORK/aws-assume.err" "$WORK/aws-list.err" 2>/dev/null | head -c 400)"
 fi
+# The custody harness presets the secret parts STS hands out next (so that
+# it knows what to search memory for): they must be what a client gets.
+curl -sS -X POST "$URL/__control/sts" -d \
+	'{"next_credentials": [{"secret": "preset/Secret+0123456789", "token": "preset-token-0123456789"}]}' >/dev/null
+if AWS_ACCESS_KEY_ID=$STATIC_ID AWS_SECRET_ACCESS_KEY=$STATIC_SECRET awsx sts assume-role \
+	--role-arn arn:aws:iam::222222222222:role/importer --role-session-name preset \
+	>"$WORK/aws-preset.json" 2>"$WORK/aws-preset.err" && "$PYTHON3" - "$WORK/aws-preset.json" <<'PY' &&
+import json, sys
+c = json.load(open(sys.argv[1]))["Credentials"]
+assert c["SecretAccessKey"] == "preset/Secret+0123456789", c
+assert c["SessionToken"] == "preset-token-0123456789", c
+PY
+	sts_sessions | "$PYTHON3" -c 'import json,sys; sys.exit(json.load(sys.stdin)["next_credentials"])'; then
+	ok "preset STS credentials (custody harness) are handed out once, as given"
+else
+	bad "preset STS credentials: $(head -c 300 "$WORK/aws-preset.err")"
+fi
 if AWS_ACCESS_KEY_ID=$STATIC_ID AWS_SECRET_ACCESS_KEY=$STATIC_SECRET awsx sts assume-role \
 	--role-arn arn:aws:iam::222222222222:role/DeniedImporter --role-session-name cli-check \
 	>/dev/null 2>"$WORK/aws-denied.err"; then

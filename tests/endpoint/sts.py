@@ -12,8 +12,10 @@ Roles: any role ARN arn:aws:iam::ACCOUNT:role/NAME may be assumed by any
 caller, except names starting with "Denied" (AccessDenied, as a trust policy
 that does not name the caller). POST /__control/sts sets per-role conditions
 {"roles": {ARN: {"external_id", "mfa_serial", "mfa_code", "max_duration",
-"deny"}}} and {"credential_lifetime": seconds} (short-lived credentials for
-refresh tests); GET /__control/sts lists them and every session handed out
+"deny"}}}, {"credential_lifetime": seconds} (short-lived credentials for
+refresh tests) and {"next_credentials": [{"secret", "token"}, ...]} (the
+secret parts of the next sets handed out, so that a custody test knows what
+to look for); GET /__control/sts lists them and every session handed out
 (never a secret: key ids, role, session name, source key id, the SHA-256 of
 the web identity token used)."""
 
@@ -24,7 +26,6 @@ import hmac
 import json
 import re
 import secrets
-import time
 import urllib.parse
 from xml.sax.saxutils import escape
 
@@ -93,6 +94,11 @@ class StsService:
         secret = base64.b64encode(secrets.token_bytes(30)).decode()
         token = "FwoGZXIvYXdzE" + base64.b64encode(
             secrets.token_bytes(180)).decode()
+        with self.state.transaction() as root:
+            preset = root.setdefault(SECTION, {}).get("next_credentials") or []
+            if preset:
+                secret, token = preset[0]["secret"], preset[0]["token"]
+                root[SECTION]["next_credentials"] = preset[1:]
         entry = dict(record)
         entry.update({"access_key_id": akid, "account": account, "arn": arn,
                       "user_id": user_id, "expiration": expiration,
@@ -138,10 +144,20 @@ class StsService:
             conf = root.setdefault(SECTION, {})
             if method == "POST":
                 spec = json.loads(body.decode("utf-8")) if body else {}
-                if not isinstance(spec, dict) or set(spec) - {"roles",
-                                                               "credential_lifetime"}:
+                if not isinstance(spec, dict) or set(spec) - {
+                        "roles", "credential_lifetime", "next_credentials"}:
                     raise ValueError("expected {\"roles\": {...}, "
-                                     "\"credential_lifetime\": N}")
+                                     "\"credential_lifetime\": N, "
+                                     "\"next_credentials\": [...]}")
+                if "next_credentials" in spec:
+                    nxt = spec["next_credentials"]
+                    if not isinstance(nxt, list) or not all(
+                            isinstance(c, dict) and set(c) == {"secret", "token"} and
+                            all(isinstance(v, str) and v for v in c.values())
+                            for c in nxt):
+                        raise ValueError("'next_credentials' must be a list of "
+                                         "{\"secret\", \"token\"}")
+                    conf["next_credentials"] = nxt
                 roles = spec.get("roles", {})
                 if not isinstance(roles, dict):
                     raise ValueError("'roles' must be an object")
@@ -163,6 +179,7 @@ class StsService:
             sessions.sort(key=lambda e: e["issued_at"])
             return {"roles": conf.get("roles", {}),
                     "credential_lifetime": conf.get("credential_lifetime"),
+                    "next_credentials": len(conf.get("next_credentials") or []),
                     "sessions": sessions}
 
     # -- requests --
@@ -355,7 +372,3 @@ class StsService:
                 f'  </{action}Result>\n  <ResponseMetadata>\n'
                 f'    <RequestId>{request_id}</RequestId>\n'
                 f'  </ResponseMetadata>\n</{action}Response>\n').encode()
-
-    @staticmethod
-    def now_epoch():
-        return time.time()
