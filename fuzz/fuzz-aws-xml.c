@@ -27,8 +27,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const paths[] = {
 	    "AssumeRoleResponse/AssumeRoleResult/Credentials/SessionToken",
-	    "AssumeRoleResponse/AssumeRoleResult/AssumedRoleUser/Arn",
-	    "ErrorResponse/Error/Code", "a", "a/b/c/d/e/f/g/h"};
+	    "AssumeRoleResponse/AssumeRoleResult/AssumedRoleUser/Arn", "ErrorResponse/Error/Code",
+	    "a", "a/b/c/d/e/f/g/h"};
 	acmb_secbuf *text;
 	acmb_err err = {0};
 	size_t i;

@@ -404,8 +404,46 @@ setup(void **state)
 	return 0;
 }
 
+/*
+ * --dump FILE NAME...: prints, for each NAME that is a section in either
+ * style, "STYLE|NAME|present" and "STYLE|NAME|KEY|VALUE" for a few keys
+ * (newlines in values as \n), or "ERROR" when the file is refused: what
+ * tests/aws/test-ini-botocore.sh compares with botocore's own reading.
+ */
+static int
+dump(int argc, char **argv)
+{
+	static const char *const keys[] = {"a", "b", "c", "k", "region"};
+	acmb_aws_ini *ini = NULL;
+	acmb_err err = {0};
+	const char *v, *q;
+	size_t n, k;
+	int i, style;
+
+	if (acmb_aws_ini_load(argv[2], &ini, &err) != ACMB_OK || ini == NULL) {
+		printf("ERROR\n");
+		return 0;
+	}
+	for (i = 3; i < argc; i++)
+		for (style = ACMB_AWS_INI_CONFIG; style <= ACMB_AWS_INI_CREDENTIALS; style++) {
+			if (!acmb_aws_ini_has_profile(ini, style, argv[i]))
+				continue;
+			printf("%d|%s|present\n", style, argv[i]);
+			for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+				if (!acmb_aws_ini_get(ini, style, argv[i], keys[k], &v, &n))
+					continue;
+				printf("%d|%s|%s|", style, argv[i], keys[k]);
+				for (q = v; *q != '\0'; q++)
+					fputs(*q == '\n' ? "\\n" : (char[]){*q, '\0'}, stdout);
+				putchar('\n');
+			}
+		}
+	acmb_aws_ini_free(ini);
+	return 0;
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_sections_and_styles, setup),
@@ -427,6 +465,11 @@ main(void)
 	if (acmb_init(NULL, &err) != ACMB_OK) {
 		fprintf(stderr, "acmb_init: %s\n", err.msg);
 		return 1;
+	}
+	if (argc >= 3 && strcmp(argv[1], "--dump") == 0) {
+		rc = dump(argc, argv);
+		acmb_shutdown();
+		return rc;
 	}
 	snprintf(tmpdir, sizeof(tmpdir), "%s/acmb-aws-ini-XXXXXX",
 	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");

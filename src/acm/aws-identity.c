@@ -73,7 +73,6 @@ struct acmb_aws_identities {
 	char *env_key_id;
 	char *env_secret; /* secure heap */
 	char *env_token;  /* secure heap */
-	int env_partial;  /* one of the two keys only */
 	struct cache_entry *cache;
 	size_t ncache, capcache;
 	time_t (*now)(void *);
@@ -224,7 +223,6 @@ acmb_aws_identities_new(
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 		goto out;
 	}
-	ids->env_partial = (ids->env_key_id != NULL) != (ids->env_secret != NULL);
 	/* Endpoints and credentials are read with libcurl: without it, say so
 	 * now rather than fail later as "out of memory". */
 	if ((r = acmb_aws_transport_require(err)) != ACMB_OK ||
@@ -659,7 +657,7 @@ environment_set(struct acmb_aws_identities *ids, struct cred_set **out, acmb_err
 	*out = NULL;
 	if (ids->env_key_id == NULL && ids->env_secret == NULL)
 		return ACMB_OK;
-	if (ids->env_partial)
+	if (ids->env_key_id == NULL || ids->env_secret == NULL)
 		return acmb_error(err, ACMB_E_CONFIG, "environment: %s is set but %s is not",
 		    ids->env_key_id != NULL ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
 		    ids->env_key_id != NULL ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");

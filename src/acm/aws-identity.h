@@ -27,8 +27,8 @@
  * 15-minute sessions are not fetched again at every use). A refresh that
  * fails while more than ACMB_AWS_IDENTITY_MANDATORY_SECONDS are left keeps
  * the current credentials. */
-#define ACMB_AWS_IDENTITY_REFRESH_SECONDS (15 * 60)
-#define ACMB_AWS_IDENTITY_MANDATORY_SECONDS 60
+#define ACMB_AWS_IDENTITY_REFRESH_SECONDS ((time_t)15 * 60)
+#define ACMB_AWS_IDENTITY_MANDATORY_SECONDS ((time_t)60)
 #define ACMB_AWS_IDENTITY_CHAIN_MAX 16 /* profiles in one source_profile chain */
 
 struct acmb_aws_identities;

@@ -308,10 +308,10 @@ acmb_aws_settings_new(
 		    s->credentials_path[0] != '\0' ? s->credentials_path : "(no credentials file)");
 		goto out;
 	}
-	if (!s->fips && (v = env("AWS_USE_FIPS_ENDPOINT")) != NULL)
-		s->fips = strcasecmp(v, "true") == 0;
-	else if (!s->fips &&
-	         acmb_aws_settings_get(s, s->profile, "use_fips_endpoint", &v, &n, NULL))
+	/* The variable, when set, wins over the profile either way. */
+	if (!s->fips &&
+	    ((v = env("AWS_USE_FIPS_ENDPOINT")) != NULL ||
+	        acmb_aws_settings_get(s, s->profile, "use_fips_endpoint", &v, &n, NULL)))
 		s->fips = strcasecmp(v, "true") == 0;
 	if ((r = resolve_transport(s, opts, err)) != ACMB_OK)
 		goto out;

@@ -17,7 +17,7 @@
 #include "aws-settings.h"
 #include "error.h"
 
-#define ACMB_AWS_SSO_REFRESH_SECONDS (15 * 60)
+#define ACMB_AWS_SSO_REFRESH_SECONDS ((time_t)15 * 60)
 #define ACMB_AWS_SSO_CACHE_MAX ((size_t)64 << 10)
 
 /* A profile's SSO settings (strings owned; acmb_aws_sso_profile_clear()). */

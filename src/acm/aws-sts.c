@@ -386,8 +386,8 @@ acmb_aws_sts_get_caller_identity(const struct acmb_aws_sts_target *t,
 		    fields[i]);
 		acmb_secbuf_free(v);
 		v = NULL;
-		if ((r = acmb_aws_xml_text(acmb_secbuf_str(ans.body), acmb_secbuf_len(ans.body),
-		         path, &v, &why)) != ACMB_OK) {
+		if (acmb_aws_xml_text(acmb_secbuf_str(ans.body), acmb_secbuf_len(ans.body), path,
+		        &v, &why) != ACMB_OK) {
 			r = acmb_error(err, ACMB_E_AWS, "STS GetCallerIdentity: %s", why.msg);
 			goto out;
 		}
