@@ -104,5 +104,57 @@ show /usr/bin/aws acm describe-certificate "${EP[@]}" --certificate-arn "$ARN" \
 	--query 'Certificate.[CertificateArn,Type,Serial,KeyAlgorithm,Status]' --output text
 show /usr/bin/aws acm list-tags-for-certificate "${EP[@]}" --certificate-arn "$ARN" --output text
 
+step "A small fleet: a manifest of three certificates in two regions (files, a cert-manager Secret folder, Private CA)"
+mat_cert shop --issuer inter --key rsa:2048 --san DNS:shop.example.com --eku serverAuth >/dev/null
+mat_cert ingress --issuer inter --key rsa:2048 --san DNS:ingress.example.com --eku serverAuth >/dev/null
+mkdir -p "$D/ingress-tls"
+cat "$D/ingress.pem" "$D/inter.pem" >"$D/ingress-tls/tls.crt"
+cp "$D/ingress.key" "$D/ingress-tls/tls.key"
+cp "$D/root.pem" "$D/ingress-tls/ca.crt"
+chmod 600 "$D"/*.key "$D/ingress-tls/tls.key"
+cat >"$D/fleet.yaml" <<YAML
+version: 1
+defaults:
+  destinations: [{region: us-east-1}, {region: eu-west-1}]
+  renew-before: 30d
+  tags: {team: edge}
+certificates:
+  - name: shop
+    files: {certificate: shop.pem, private-key: shop.key, certificate-chain: inter.pem}
+    services: [cloudfront, alb]
+  - name: ingress
+    dir: ingress-tls
+  - name: internal
+    private-ca:
+      certificate-authority-arn: $(pca_ca_arn ecp256)
+      dns-names: [internal.example.com]
+      validity: 90d
+    destinations: [{region: eu-west-1}]
+YAML
+sed "s|$D/||g" "$D/fleet.yaml"
+
+FLEET=(sync "${EP[@]}" --pca-endpoint-url "$ACMB_ENDPOINT_URL" --manifest "$D/fleet.yaml" --output text)
+step "sync --dry-run: the plan, nothing changed (exit 10: changes pending, expected)"
+set +e
+show "$A" "${FLEET[@]}" --dry-run
+echo "exit code: $?"
+set -e
+
+step "sync: each key loaded once, imported into each of its regions, wiped before the next"
+show "$A" "${FLEET[@]}"
+
+step "sync again: nothing to do, nothing sent but the listing"
+show "$A" "${FLEET[@]}"
+
+step "cert-manager renews the ingress certificate: the next sync reimports it into the same ARNs"
+cp "$D/ingress.key" "$D/ingress-kept.key"
+mat_cert ingress --issuer inter --keyfile "$D/ingress-kept.key" --san DNS:ingress.example.com --eku serverAuth \
+	--not-after "+400 days" >/dev/null
+cat "$D/ingress.pem" "$D/inter.pem" >"$D/ingress-tls/tls.crt"
+show "$A" "${FLEET[@]}"
+
+step "status: what ACM holds, what expires when, what acmbridge manages"
+show "$A" status "${EP[@]}" --manifest "$D/fleet.yaml" --output text
+
 ISSUED=$(grep -o 'arn:aws:acm:[^"]*' "$D/issue.out" | tail -1)
-step "Done: issued from Private CA and imported as $ISSUED; file import kept $ARN"
+step "Done: issued from Private CA and imported as $ISSUED; file import kept $ARN; a fleet of 3 kept by sync"

@@ -6,11 +6,13 @@ set -euo pipefail
 PKGS=(
 	build-essential cmake pkg-config clang libclang-rt-14-dev
 	openssl libssl-dev libcurl4-openssl-dev curl libjansson-dev
-	libp11-kit-dev p11-kit libp11-dev softhsm2 opensc
+	libp11-kit-dev p11-kit libp11-dev softhsm2 opensc libyaml-dev
 	libcmocka-dev
 	python3 python3-botocore python3-cryptography awscli
 	gdb strace valgrind hyperfine time jq
+	chromium prometheus
 	cppcheck clang-tidy clang-format
+	dpkg-dev debhelper lintian scdoc mandoc man-db groff-base bash-completion zsh systemd
 )
 
 missing=()

@@ -23,6 +23,7 @@
 #include "input.h"
 #include "material.h"
 #include "bridge/source-files.h"
+#include "test-util.h"
 
 static char dir[] = "/tmp/acmb-test-input-XXXXXX";
 static char path_buf[8][512];
@@ -38,8 +39,7 @@ P(const char *name)
 	return p;
 }
 
-static void __attribute__((format(printf, 1, 2)))
-sh(const char *fmt, ...)
+static void __attribute__((format(printf, 1, 2))) sh(const char *fmt, ...)
 {
 	char cmd[4096];
 	va_list ap;
@@ -503,6 +503,7 @@ test_encrypted_keys(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		test_case("key %zu: %s", i, keys[i]);
 		memset(&spec, 0, sizeof(spec));
 		spec.certificate = P("leaf.pem");
 		spec.private_key = P(keys[i]);
@@ -531,6 +532,7 @@ test_encrypted_keys(void **state)
 		assert_non_null(strstr(err.msg, "wrong passphrase for private key"));
 		assert_non_null(strstr(err.msg, keys[i]));
 	}
+	test_case_end();
 }
 
 static void
@@ -580,6 +582,7 @@ test_pkcs12_bundles(void **state)
 
 	(void)state;
 	for (i = 0; i < 2; i++) {
+		test_case("bundle %zu: %s", i, bundles[i]);
 		memset(&spec, 0, sizeof(spec));
 		spec.pkcs12 = P(bundles[i]);
 		spec.passphrase_file = P("pass.txt");
@@ -616,6 +619,7 @@ test_pkcs12_bundles(void **state)
 		assert_non_null(strstr(err.msg, "--passphrase-file"));
 		assert_null(m);
 	}
+	test_case_end();
 }
 
 static void
@@ -744,6 +748,83 @@ test_key_pem_is_pkcs8_in_secure_heap(void **state)
 	acmb_material_free(m);
 }
 
+/* A leading UTF-8 byte-order mark (Windows Notepad) is dropped and flagged
+ * for pem-hygiene, in every field; the AWS CLI imports such files. */
+static void
+test_bom_dropped(void **state)
+{
+	struct acmb_files_spec spec = {0};
+	struct acmb_material *m;
+	static const char bom[] = "\xEF\xBB\xBF";
+	const char *names[] = {"leaf.pem", "leaf.key", "chain.pem"};
+	char bomname[32];
+	char *d;
+	size_t i, len;
+	FILE *f;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		d = read_file(names[i], &len);
+		snprintf(bomname, sizeof(bomname), "bom-%s", names[i]);
+		f = fopen(P(bomname), "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(bom, 1, 3, f), 3);
+		assert_int_equal(fwrite(d, 1, len, f), len);
+		assert_int_equal(fclose(f), 0);
+		free(d);
+	}
+	assert_int_equal(chmod(P("bom-leaf.key"), 0600), 0);
+	spec.certificate = P("bom-leaf.pem");
+	spec.private_key = P("bom-leaf.key");
+	spec.certificate_chain = P("bom-chain.pem");
+	m = load_ok(&spec);
+	assert_field_ok(m, ACMB_FIELD_CERT);
+	assert_field_ok(m, ACMB_FIELD_KEY);
+	assert_field_ok(m, ACMB_FIELD_CHAIN);
+	assert_int_equal(m->info[ACMB_FIELD_CERT].flags, ACMB_IN_BOM);
+	assert_int_equal(m->info[ACMB_FIELD_CHAIN].flags, ACMB_IN_BOM);
+	assert_true(m->info[ACMB_FIELD_KEY].flags & ACMB_IN_BOM);
+	assert_int_equal(sk_X509_num(m->chain), 2);
+	assert_key_matches(m);
+	acmb_material_free(m);
+}
+
+/* OpenSSH's rule for key files: a warning for one that others may access,
+ * a refusal with strict_permissions; the certificate is never judged. */
+static void
+test_key_file_permissions(void **state)
+{
+	struct acmb_files_spec spec = {0};
+	struct acmb_material *m = NULL;
+	acmb_err err = {0};
+	char *d;
+	size_t len;
+
+	(void)state;
+	d = read_file("leaf.key", &len);
+	write_file("open.key", d, len);
+	free(d);
+	assert_int_equal(chmod(P("open.key"), 0604), 0);
+	assert_int_equal(chmod(P("leaf.pem"), 0644), 0);
+	spec.certificate = P("leaf.pem");
+	spec.private_key = P("open.key");
+	m = load_ok(&spec);
+	assert_field_ok(m, ACMB_FIELD_KEY);
+	assert_non_null(strstr(
+	    m->info[ACMB_FIELD_KEY].warning, "UNPROTECTED PRIVATE KEY FILE: permissions 0604 for"));
+	assert_string_equal(m->info[ACMB_FIELD_CERT].warning, "");
+	acmb_material_free(m);
+	m = NULL;
+	spec.strict_permissions = 1;
+	assert_int_equal(acmb_files_load(&spec, &m, &err), ACMB_E_USAGE);
+	assert_null(m);
+	assert_non_null(strstr(err.msg, "refused (--strict-permissions)"));
+	assert_int_equal(chmod(P("open.key"), 0600), 0);
+	m = load_ok(&spec);
+	assert_string_equal(m->info[ACMB_FIELD_KEY].warning, "");
+	acmb_material_free(m);
+}
+
 int
 main(void)
 {
@@ -751,7 +832,7 @@ main(void)
 	    cmocka_unit_test(test_plain_pem_paths),
 	    /* First of the decrypting tests: it checks that only the legacy
 	     * bundle loads OpenSSL's legacy provider. */
-	    cmocka_unit_test(test_pkcs12_bundles),
+	    case_unit_test(test_pkcs12_bundles),
 	    cmocka_unit_test(test_fileb_and_file_urls),
 	    cmocka_unit_test(test_stdin_pipe),
 	    cmocka_unit_test(test_stdin_stream_over_limit),
@@ -761,12 +842,14 @@ main(void)
 	    cmocka_unit_test(test_broken_certificate_fields),
 	    cmocka_unit_test(test_private_key_in_certificate_field),
 	    cmocka_unit_test(test_two_certificates_counted),
-	    cmocka_unit_test(test_encrypted_keys),
+	    case_unit_test(test_encrypted_keys),
 	    cmocka_unit_test(test_passphrase_env_wiped),
 	    cmocka_unit_test(test_pkcs12_conflicts),
 	    cmocka_unit_test(test_passphrase_from_stdin),
 	    cmocka_unit_test(test_der_certificate_and_key),
 	    cmocka_unit_test(test_key_pem_is_pkcs8_in_secure_heap),
+	    cmocka_unit_test(test_bom_dropped),
+	    cmocka_unit_test(test_key_file_permissions),
 	};
 	acmb_err err = {0};
 

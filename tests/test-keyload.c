@@ -20,6 +20,7 @@
 #include "init.h"
 #include "keyload.h"
 #include "secmem.h"
+#include "test-util.h"
 
 static EVP_PKEY *rsa_key, *ec_key;
 static const char pass[] = "correct horse";
@@ -74,12 +75,23 @@ encoded_free(struct encoded *e)
 	OPENSSL_clear_free(e->data, e->len);
 }
 
+/* The type on the PEM's BEGIN line. The encoder's output is not a C string
+ * (no NUL after its e->len bytes): every search is bounded by e->len. A
+ * strstr() here was issue 15's SIGSEGV: AddressSanitizer's strstr measures
+ * the whole haystack with strlen() first, which ran past the buffer into
+ * whatever followed it, and off the end of a mapping about once in a
+ * hundred runs (tests/CMakeLists.txt now sets strict_string_checks=1, which
+ * reports any such read every time). */
 static const char *
 pem_type_of(const struct encoded *e, char *buf, size_t size)
 {
-	const char *p = (const char *)e->data + strlen("-----BEGIN ");
-	const char *end = strstr(p, "-----");
+	static const char begin[] = "-----BEGIN ";
+	const char *p = (const char *)e->data + strlen(begin);
+	const char *end;
 
+	assert_true(e->len > strlen(begin));
+	assert_memory_equal(e->data, begin, strlen(begin));
+	end = memmem(p, e->len - strlen(begin), "-----", 5);
 	assert_non_null(end);
 	assert_true((size_t)(end - p) < size);
 	memcpy(buf, p, (size_t)(end - p));
@@ -134,8 +146,10 @@ test_pre_openssl3_encryption_loads_legacy_provider(void **state)
 
 	(void)state;
 	for (i = 0; i < 2; i++) {
-		struct encoded e = command_output(cmds[i]);
+		struct encoded e;
 
+		test_case("case %zu: %s from the openssl command", i, types[i]);
+		e = command_output(cmds[i]);
 		/* Until such a key needs it, the legacy provider stays out. */
 		assert_int_equal(OSSL_PROVIDER_available(NULL, "legacy"), (int)i);
 		if (acmb_keyload_decode(
@@ -147,6 +161,7 @@ test_pre_openssl3_encryption_loads_legacy_provider(void **state)
 		k = NULL;
 		encoded_free(&e);
 	}
+	test_case_end();
 	assert_int_equal(acmb_keyload_legacy_provider(), 0);
 }
 
@@ -175,12 +190,15 @@ test_every_format(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct format_case *c = &cases[i];
-		struct encoded e = encode(*c->key, c->output, c->structure, c->cipher);
+		struct encoded e;
 		const char *t = NULL;
 		acmb_err err = {0};
 		EVP_PKEY *k = NULL;
 		int r;
 
+		test_case("case %zu: %s %s %s%s", i, EVP_PKEY_get0_type_name(*c->key), c->output,
+		    c->structure, c->cipher ? " AES-256-CBC" : "");
+		e = encode(*c->key, c->output, c->structure, c->cipher);
 		if (c->pem_type != NULL) {
 			t = pem_type_of(&e, type, sizeof(type));
 			assert_string_equal(t, c->pem_type);
@@ -195,6 +213,8 @@ test_every_format(void **state)
 		assert_int_equal(EVP_PKEY_eq(k, *c->key), 1);
 		EVP_PKEY_free(k);
 		if (c->cipher) {
+			test_case("case %zu: %s %s %s AES-256-CBC, no or a wrong passphrase", i,
+			    EVP_PKEY_get0_type_name(*c->key), c->output, c->structure);
 			/* Missing passphrase: a rule status, not a prompt. */
 			r = acmb_keyload_decode(e.data, e.len, t, NULL, 0, &k, &info, &err);
 			assert_int_equal(r, ACMB_E_RULE);
@@ -207,6 +227,7 @@ test_every_format(void **state)
 		}
 		encoded_free(&e);
 	}
+	test_case_end();
 }
 
 static void
@@ -291,6 +312,7 @@ test_pkcs8_pem_from_secure_heap(void **state)
 	keys[0] = rsa_key;
 	keys[1] = ec_key;
 	for (i = 0; i < 2; i++) {
+		test_case("key %zu: %s", i, EVP_PKEY_get0_type_name(keys[i]));
 		assert_int_equal(acmb_keyload_pkcs8_pem(keys[i], &pem, &err), ACMB_OK);
 		assert_true(CRYPTO_secure_allocated(acmb_secbuf_ptr(pem)));
 		assert_int_equal(
@@ -305,6 +327,7 @@ test_pkcs8_pem_from_secure_heap(void **state)
 		acmb_secbuf_free(pem);
 		pem = NULL;
 	}
+	test_case_end();
 	assert_int_equal(acmb_keyload_pkcs8_pem(NULL, &pem, &err), ACMB_E_INTERNAL);
 	assert_null(pem);
 }
@@ -328,6 +351,8 @@ test_pkcs8_pem_len_matches_encoder(void **state)
 	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
 		for (j = 0; j < 2; j++) {
 			for (inc = 0; inc <= 1; inc++) {
+				test_case(
+				    "%s, %s point, include-public %d", curves[i], forms[j], inc);
 				assert_non_null(k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curves[i]));
 				assert_true(
 				    EVP_PKEY_set_utf8_string_param(k, "point-format", forms[j]));
@@ -342,6 +367,7 @@ test_pkcs8_pem_len_matches_encoder(void **state)
 			}
 		}
 	}
+	test_case_end();
 	assert_int_equal(acmb_keyload_pkcs8_pem_len(rsa_key, &len, &err), ACMB_OK);
 	assert_int_equal(acmb_keyload_pkcs8_pem(rsa_key, &pem, &err), ACMB_OK);
 	assert_int_equal(len, acmb_secbuf_len(pem));
@@ -353,13 +379,13 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    /* First: it needs the legacy provider not loaded yet. */
-	    cmocka_unit_test(test_pre_openssl3_encryption_loads_legacy_provider),
-	    cmocka_unit_test(test_every_format),
+	    case_unit_test(test_pre_openssl3_encryption_loads_legacy_provider),
+	    case_unit_test(test_every_format),
 	    cmocka_unit_test(test_not_a_private_key),
 	    cmocka_unit_test(test_public_key_refused),
 	    cmocka_unit_test(test_trailing_bytes_after_der_refused),
-	    cmocka_unit_test(test_pkcs8_pem_from_secure_heap),
-	    cmocka_unit_test(test_pkcs8_pem_len_matches_encoder),
+	    case_unit_test(test_pkcs8_pem_from_secure_heap),
+	    case_unit_test(test_pkcs8_pem_len_matches_encoder),
 	};
 	acmb_err err = {0};
 

@@ -19,6 +19,7 @@
 
 #include "init.h"
 #include "pkcs11/p11-export.h"
+#include "test-util.h"
 
 #ifdef ACMB_TEST_HOOKS
 
@@ -145,8 +146,10 @@ test_ec_named_curves(void **state)
 	(void)state;
 	assert_int_equal(acmb_p11_exporter_new(&x, &err), ACMB_OK);
 	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
-		EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curves[i]);
+		EVP_PKEY *k;
 
+		test_case("case %zu: %s", i, curves[i]);
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curves[i]);
 		assert_non_null(k);
 		pkcs8_der(k, 0, NULL, &d);
 		assert_decodes_to(x, &d, CKK_EC, k, 1);
@@ -154,6 +157,7 @@ test_ec_named_curves(void **state)
 		assert_decodes_to(x, &d, CKK_EC, k, 1);
 		EVP_PKEY_free(k);
 	}
+	test_case_end();
 	acmb_p11_exporter_free(x);
 }
 
@@ -292,7 +296,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ec_named_curves),
+	    case_unit_test(test_ec_named_curves),
 	    cmocka_unit_test(test_ec_padding),
 	    cmocka_unit_test(test_ec_stored_point_not_trusted),
 	    cmocka_unit_test(test_ec_other_shapes),

@@ -18,6 +18,7 @@
 #include "init.h"
 #include "bridge/csr.h"
 #include "bridge/issue.h"
+#include "test-util.h"
 
 static void
 test_validity_forms(void **state)
@@ -42,11 +43,13 @@ test_validity_forms(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		test_case("form %zu: %s", i, good[i].text);
 		assert_int_equal(
 		    acmb_issue_parse_validity(good[i].text, &type, &value, &err), ACMB_OK);
 		assert_string_equal(type, good[i].type);
 		assert_true(value == good[i].value);
 	}
+	test_case_end();
 }
 
 static void
@@ -62,11 +65,13 @@ test_validity_refused(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		test_case("form %zu: '%s'", i, bad[i] != NULL ? bad[i] : "(NULL)");
 		assert_int_equal(
 		    acmb_issue_parse_validity(bad[i], &type, &value, &err), ACMB_E_USAGE);
 		assert_null(type);
 		assert_non_null(strstr(err.msg, "--validity"));
 	}
+	test_case_end();
 }
 
 static void
@@ -87,6 +92,7 @@ test_key_algorithm_auto_takes_the_cas(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		test_case("case %zu: CA key %s", i, cases[i].ca);
 		assert_int_equal(
 		    acmb_issue_pick_key_algorithm(cases[i].ca, "auto", &alg, &err), ACMB_OK);
 		assert_int_equal(alg, cases[i].alg);
@@ -94,6 +100,7 @@ test_key_algorithm_auto_takes_the_cas(void **state)
 		    acmb_issue_pick_key_algorithm(cases[i].ca, NULL, &alg, &err), ACMB_OK);
 		assert_int_equal(alg, cases[i].alg);
 	}
+	test_case_end();
 }
 
 static void
@@ -276,9 +283,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_validity_forms),
-	    cmocka_unit_test(test_validity_refused),
-	    cmocka_unit_test(test_key_algorithm_auto_takes_the_cas),
+	    case_unit_test(test_validity_forms),
+	    case_unit_test(test_validity_refused),
+	    case_unit_test(test_key_algorithm_auto_takes_the_cas),
 	    cmocka_unit_test(test_key_algorithm_family_must_match),
 	    cmocka_unit_test(test_signing_algorithm),
 	    cmocka_unit_test(test_subject),

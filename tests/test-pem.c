@@ -22,6 +22,7 @@
 #include "init.h"
 #include "material.h"
 #include "pem.h"
+#include "test-util.h"
 
 /* A P-256 key's EC PARAMETERS block (the named curve's OID), as
  * `openssl ecparam -genkey` writes it before the key. */
@@ -522,6 +523,7 @@ test_der_garbage_and_empty(void **state)
 
 	(void)state;
 	for (f = 0; f < ACMB_FIELD_COUNT; f++) {
+		test_case("field %d", (int)f);
 		assert_int_equal(
 		    acmb_files_decode_field(m, f, der_junk, sizeof(der_junk), NULL, 0, &err),
 		    ACMB_OK);
@@ -533,6 +535,7 @@ test_der_garbage_and_empty(void **state)
 		assert_int_equal(m->info[f].status, ACMB_E_PARSE);
 		assert_non_null(strstr(m->info[f].message, "is empty"));
 	}
+	test_case_end();
 	assert_null(m->certs);
 	assert_null(m->chain);
 	assert_null(m->key);
@@ -556,7 +559,7 @@ main(void)
 	    cmocka_unit_test(test_empty_chain_pem_is_empty_string),
 	    cmocka_unit_test(test_thousands_of_sans),
 	    cmocka_unit_test(test_decoding_again_replaces_the_field),
-	    cmocka_unit_test(test_der_garbage_and_empty),
+	    case_unit_test(test_der_garbage_and_empty),
 	};
 	acmb_err err = {0};
 

@@ -23,6 +23,7 @@
 #include "init.h"
 #include "material.h"
 #include "zalloc.h"
+#include "test-util.h"
 
 #define DAY 86400L
 
@@ -198,11 +199,13 @@ test_key_algorithms(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		test_case("case %zu: %s", i, cases[i].spec);
 		k = gen_key(cases[i].spec);
 		assert_int_equal(acmb_rules_key_algorithm(k, name, sizeof(name)), cases[i].alg);
 		assert_string_equal(name, cases[i].name);
 		EVP_PKEY_free(k);
 	}
+	test_case_end();
 	assert_int_equal(acmb_rules_key_algorithm(NULL, name, sizeof(name)), ACMB_ALG_NONE);
 }
 
@@ -552,6 +555,7 @@ test_chain_memo(void **state)
 	assert_non_null(memo);
 	make_hierarchy(&h, leaf_key);
 	for (i = 0; i < 3; i++) {
+		test_case("judgement %d of the same chain", i + 1);
 		assert_int_equal(X509_up_ref(h.leaf), 1);
 		m = make_material(h.leaf, leaf_key, stack_of(2, h.inter, h.root));
 		assert_int_equal(acmb_rules_judge_memo(m, time(NULL), memo, &rep, &err), ACMB_OK);
@@ -559,6 +563,7 @@ test_chain_memo(void **state)
 		assert_true(acmb_rules_find(&rep, "chain-complete")->ok);
 		acmb_material_free(m);
 	}
+	test_case_end();
 	/* Same issuer name, signed by another key: the memo must not vouch for it. */
 	stranger = make_cert(
 	    "www.example.com", "Test Intermediate", leaf_key, rsa_key, -DAY, DAY, 0, NULL);
@@ -679,7 +684,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_key_algorithms),
+	    case_unit_test(test_key_algorithms),
 	    cmocka_unit_test(test_services),
 	    cmocka_unit_test(test_good_material_passes_every_rule),
 	    cmocka_unit_test(test_validity_and_at),
@@ -691,7 +696,7 @@ main(void)
 	    cmocka_unit_test(test_chain_loop),
 	    cmocka_unit_test(test_chain_500_reversed),
 	    cmocka_unit_test(test_chain_too_long_is_bounded),
-	    cmocka_unit_test(test_chain_memo),
+	    case_unit_test(test_chain_memo),
 	    cmocka_unit_test(test_algorithm_match_and_ocsp),
 	    cmocka_unit_test(test_report_json),
 	    cmocka_unit_test(test_parse_time),

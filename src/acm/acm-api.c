@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -57,7 +58,7 @@ utf8_chars(const char *s)
 int
 acmb_acm_tags_check(const struct acmb_acm_tag *tags, size_t count, acmb_err *err)
 {
-	size_t i;
+	size_t i, j;
 	json_t *probe;
 
 	if (count > ACMB_ACM_TAGS_MAX)
@@ -70,11 +71,20 @@ acmb_acm_tags_check(const struct acmb_acm_tag *tags, size_t count, acmb_err *err
 			    "tag %zu: the key must be 1 to %d "
 			    "characters long",
 			    i + 1, ACMB_ACM_TAG_KEY_MAX);
-		if (strncmp(tags[i].key, "aws:", 4) == 0)
+		/* AWS reserves the prefix in any case: ACM refuses "AWS:x" too. */
+		if (strncasecmp(tags[i].key, "aws:", 4) == 0)
 			return acmb_error(err, ACMB_E_USAGE,
-			    "tag %zu: keys starting with \"aws:\" "
+			    "tag %zu: keys starting with \"aws:\" (in any case) "
 			    "are reserved by AWS",
 			    i + 1);
+		/* A key given twice would be sent as given, and every rerun would
+		 * find it "changed"; ACM's keys are case-sensitive. */
+		for (j = 0; j < i; j++)
+			if (strcmp(tags[j].key, tags[i].key) == 0)
+				return acmb_error(err, ACMB_E_USAGE,
+				    "tag '%s' is given twice (tags %zu and %zu); give each key "
+				    "once",
+				    tags[i].key, j + 1, i + 1);
 		if (tags[i].value != NULL && utf8_chars(tags[i].value) > ACMB_ACM_TAG_VALUE_MAX)
 			return acmb_error(err, ACMB_E_USAGE,
 			    "tag '%s': the value must be 0 to %d "
@@ -325,6 +335,24 @@ time_field(json_t *o, const char *name)
 	return v != NULL && json_is_number(v) ? (time_t)json_number_value(v) : 0;
 }
 
+/* A JSON 1.1 timestamp with its fraction: the order of two imports in one
+ * second is in the milliseconds. */
+static double
+precise_time_field(json_t *o, const char *name)
+{
+	json_t *v = json_object_get(o, name);
+
+	return v != NULL && json_is_number(v) ? json_number_value(v) : 0.0;
+}
+
+static int
+bool_field(json_t *o, const char *name)
+{
+	json_t *v = json_object_get(o, name);
+
+	return v != NULL && json_is_boolean(v) ? json_is_true(v) : -1;
+}
+
 void
 acmb_acm_certificate_clear(struct acmb_acm_certificate *c)
 {
@@ -387,6 +415,7 @@ acmb_acm_describe_certificate(const struct acmb_aws_config *cfg, const char *arn
 	c.not_before = time_field(d, "NotBefore");
 	c.not_after = time_field(d, "NotAfter");
 	c.imported_at = time_field(d, "ImportedAt");
+	c.imported_at_exact = precise_time_field(d, "ImportedAt");
 	*out = c;
 	memset(&c, 0, sizeof(c));
 	r = ACMB_OK;
@@ -473,6 +502,8 @@ summaries_append(struct acmb_acm_summary_list *l, json_t *a)
 		    dup_field(e, "Type", &s->type) != ACMB_OK)
 			return ACMB_E_NOMEM;
 		s->not_after = time_field(e, "NotAfter");
+		s->imported_at = precise_time_field(e, "ImportedAt");
+		s->in_use = bool_field(e, "InUse");
 	}
 	return ACMB_OK;
 }
@@ -664,5 +695,152 @@ acmb_acm_delete_certificate(const struct acmb_aws_config *cfg, const char *arn,
 	r = call_json(cfg, "DeleteCertificate", req, 0, &resp, info, err);
 	json_decref(req);
 	json_decref(resp);
+	return r;
+}
+
+int
+acmb_acm_call_json(const struct acmb_aws_config *cfg, const char *op, json_t *req, unsigned flags,
+    json_t **resp, struct acmb_aws_call_info *info, acmb_err *err)
+{
+	return call_json(cfg, op, req, flags, resp, info, err);
+}
+
+void
+acmb_acm_search_hits_clear(struct acmb_acm_search_hits *h)
+{
+	size_t i;
+
+	if (h == NULL)
+		return;
+	for (i = 0; h->items != NULL && i < h->count; i++) {
+		free(h->items[i].arn);
+		free(h->items[i].serial);
+		free(h->items[i].type);
+	}
+	free(h->items);
+	memset(h, 0, sizeof(*h));
+}
+
+static int
+hits_append(struct acmb_acm_search_hits *h, json_t *a)
+{
+	struct acmb_acm_search_hit *grown, *s;
+	json_t *e, *x509, *meta;
+	size_t i, add;
+
+	if (a == NULL || !json_is_array(a) || (add = json_array_size(a)) == 0)
+		return ACMB_OK;
+	if (add > SIZE_MAX / sizeof(*grown) - h->count)
+		return ACMB_E_TOO_BIG;
+	if ((grown = realloc(h->items, (h->count + add) * sizeof(*grown))) == NULL)
+		return ACMB_E_NOMEM;
+	h->items = grown;
+	json_array_foreach(a, i, e)
+	{
+		if (!json_is_object(e))
+			continue;
+		x509 = json_object_get(e, "X509Attributes");
+		meta = json_object_get(
+		    json_object_get(e, "CertificateMetadata"), "AcmCertificateMetadata");
+		s = &h->items[h->count];
+		memset(s, 0, sizeof(*s));
+		h->count++;
+		if (dup_field(e, "CertificateArn", &s->arn) != ACMB_OK ||
+		    dup_field(x509, "SerialNumber", &s->serial) != ACMB_OK ||
+		    dup_field(meta, "Type", &s->type) != ACMB_OK)
+			return ACMB_E_NOMEM;
+		s->imported_at = precise_time_field(meta, "ImportedAt");
+		s->in_use = bool_field(meta, "InUse");
+		if (s->arn == NULL) {
+			free(s->serial);
+			free(s->type);
+			h->count--;
+		}
+	}
+	return ACMB_OK;
+}
+
+/* The model's SerialNumber pattern: [0-9a-f]{2}(:[0-9a-f]{2}){1,19}. */
+static int
+search_serial_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n < 5 || n > ACMB_ACM_SEARCH_SERIAL_MAX || n % 3 != 2)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (i % 3 == 2 ? s[i] != ':'
+		               : !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	}
+	return 1;
+}
+
+int
+acmb_acm_search_by_serial(const struct acmb_aws_config *cfg, const char *serial,
+    struct acmb_acm_search_hits *out, struct acmb_aws_call_info *info, acmb_err *err)
+{
+	struct acmb_acm_search_hits h;
+	json_t *req = NULL, *resp = NULL, *next, *by_serial = NULL;
+	char *token = NULL, padded[ACMB_ACM_SEARCH_SERIAL_MAX + 4];
+	size_t page;
+	int r = ACMB_E_INTERNAL;
+
+	memset(out, 0, sizeof(*out));
+	memset(&h, 0, sizeof(h));
+	if (serial == NULL || !search_serial_ok(serial))
+		return acmb_error(err, ACMB_E_USAGE,
+		    "SearchCertificates: serial '%s' is not 2 to 20 octets as aa:bb:...",
+		    serial != NULL ? serial : "");
+	/* A serial whose first octet has the top bit set has a zero octet in
+	 * front of it in DER: ask for both spellings. */
+	snprintf(padded, sizeof(padded), "00:%s", serial);
+	if (strchr("89abcdef", serial[0]) != NULL && search_serial_ok(padded))
+		by_serial = json_pack("{s:[{s:{s:{s:s}}},{s:{s:{s:s}}}]}", "Or", "Filter",
+		    "X509AttributeFilter", "SerialNumber", serial, "Filter", "X509AttributeFilter",
+		    "SerialNumber", padded);
+	else
+		by_serial = json_pack(
+		    "{s:{s:{s:s}}}", "Filter", "X509AttributeFilter", "SerialNumber", serial);
+	if (by_serial == NULL)
+		goto nomem;
+	for (page = 0; page < ACMB_ACM_LIST_MAX_PAGES; page++) {
+		json_decref(req);
+		if ((req = json_pack("{s:{s:[O,{s:{s:{s:s}}}]},s:i}", "FilterStatement", "And",
+		         by_serial, "Filter", "AcmCertificateMetadataFilter", "Type", "IMPORTED",
+		         "MaxResults", 500)) == NULL ||
+		    (token != NULL &&
+		        json_object_set_new(req, "NextToken", json_string(token)) != 0))
+			goto nomem;
+		json_decref(resp);
+		if ((r = call_json(cfg, "SearchCertificates", req, 0, &resp, info, err)) != ACMB_OK)
+			goto out;
+		if ((r = hits_append(&h, json_object_get(resp, "Results"))) != ACMB_OK) {
+			r = acmb_error(err, r, "SearchCertificates: cannot keep the answer");
+			goto out;
+		}
+		free(token);
+		token = NULL;
+		next = json_object_get(resp, "NextToken");
+		if (next == NULL || !json_is_string(next) || json_string_length(next) == 0) {
+			*out = h;
+			memset(&h, 0, sizeof(h));
+			r = ACMB_OK;
+			goto out;
+		}
+		if ((token = strdup(json_string_value(next))) == NULL)
+			goto nomem;
+	}
+	r = acmb_error(err, ACMB_E_AWS, "SearchCertificates: more than %d pages; giving up",
+	    ACMB_ACM_LIST_MAX_PAGES);
+	goto out;
+nomem:
+	r = acmb_error(err, ACMB_E_NOMEM, "SearchCertificates: out of memory");
+out:
+	free(token);
+	json_decref(by_serial);
+	json_decref(req);
+	json_decref(resp);
+	acmb_acm_search_hits_clear(&h);
 	return r;
 }

@@ -41,8 +41,8 @@ struct acmb_acm_tag_list {
 void acmb_acm_tag_list_clear(struct acmb_acm_tag_list *l);
 
 /* Checks tags against ACM's limits (count, key 1-128 and value 0-256
- * characters, valid UTF-8, no "aws:" key prefix). ACMB_E_USAGE names the
- * tag and the rule. */
+ * characters, valid UTF-8, no "aws:" key prefix in any case, no key twice).
+ * ACMB_E_USAGE names the tag and the rule. */
 int acmb_acm_tags_check(const struct acmb_acm_tag *tags, size_t count, acmb_err *err);
 
 /* ImportCertificate. cert_pem: one certificate; chain_pem: NULL or ""
@@ -77,8 +77,9 @@ struct acmb_acm_certificate {
 	time_t not_before;
 	time_t not_after;
 	time_t imported_at;
-	struct acmb_acm_strings domain_names;        /* SubjectAlternativeNames */
-	struct acmb_acm_strings key_usages;          /* KeyUsages[].Name */
+	double imported_at_exact;             /* ImportedAt with ACM's fraction of a second */
+	struct acmb_acm_strings domain_names; /* SubjectAlternativeNames */
+	struct acmb_acm_strings key_usages;   /* KeyUsages[].Name */
 	struct acmb_acm_strings extended_key_usages; /* ExtendedKeyUsages[].Name */
 	struct acmb_acm_strings in_use_by;
 };
@@ -103,6 +104,8 @@ struct acmb_acm_summary {
 	char *status;
 	char *type;
 	time_t not_after;
+	double imported_at; /* epoch seconds with ACM's fraction; 0 when absent */
+	int in_use;         /* 1 or 0; -1 when ACM did not say */
 };
 
 struct acmb_acm_summary_list {
@@ -132,8 +135,47 @@ int acmb_acm_add_tags(const struct acmb_aws_config *cfg, const char *arn,
 int acmb_acm_remove_tags(const struct acmb_aws_config *cfg, const char *arn,
     const struct acmb_acm_tag *tags, size_t ntags, struct acmb_aws_call_info *info, acmb_err *err);
 
-/* DeleteCertificate. */
+/* One ACM call whose request holds no secret: req is serialised into the
+ * secure heap as acmb_aws_call() wants it; flags and errors as there. On
+ * success *resp is the answer (caller json_decref()s). For operations this
+ * header has no function of its own for (SearchCertificates pages). */
+int acmb_acm_call_json(const struct acmb_aws_config *cfg, const char *op, json_t *req,
+    unsigned flags, json_t **resp, struct acmb_aws_call_info *info, acmb_err *err);
+
+/* DeleteCertificate. ACM refuses a certificate in use with ACMB_E_AWS and
+ * info->error_code "ResourceInUseException" (info must then be given). */
 int acmb_acm_delete_certificate(const struct acmb_aws_config *cfg, const char *arn,
     struct acmb_aws_call_info *info, acmb_err *err);
+
+/* One result of SearchCertificates. */
+struct acmb_acm_search_hit {
+	char *arn;
+	char *serial;       /* X509Attributes.SerialNumber ("0a:1b:..."), or NULL */
+	char *type;         /* IMPORTED, AMAZON_ISSUED, PRIVATE, or NULL */
+	double imported_at; /* epoch seconds with ACM's fraction; 0 when absent */
+	int in_use;         /* 1 or 0; -1 when ACM did not say */
+};
+
+struct acmb_acm_search_hits {
+	struct acmb_acm_search_hit *items;
+	size_t count;
+};
+
+/* Frees the items; the struct itself is the caller's. Accepts NULL. */
+void acmb_acm_search_hits_clear(struct acmb_acm_search_hits *h);
+
+/* The longest serial SearchCertificates' SerialNumber filter takes: 20
+ * octets as "aa:bb:...". */
+#define ACMB_ACM_SEARCH_SERIAL_MAX 59
+
+/* SearchCertificates for the IMPORTED certificates whose serial is `serial`
+ * (lowercase hex octets joined by ':', 2 to 20 octets, as ACM shows serials;
+ * others are ACMB_E_USAGE before anything is sent), every page. *out is
+ * cleared first; caller clears it. An endpoint without the operation answers
+ * ACMB_E_AWS with info->error_code e.g. "UnknownOperationException" and an
+ * IAM policy without acm:SearchCertificates "AccessDeniedException": callers
+ * fall back to acmb_acm_list_certificates(). */
+int acmb_acm_search_by_serial(const struct acmb_aws_config *cfg, const char *serial,
+    struct acmb_acm_search_hits *out, struct acmb_aws_call_info *info, acmb_err *err);
 
 #endif

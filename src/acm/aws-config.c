@@ -92,16 +92,25 @@ acmb_aws_config_derive(const struct acmb_aws_config *base, const struct acmb_aws
 	struct acmb_aws_transport t;
 	struct acmb_aws_config *c = NULL;
 	char url[ACMB_AWS_URL_MAX];
+	const char *region;
 	int r = ACMB_E_INTERNAL;
 
 	*out = NULL;
+	/* opts->region moves the copy to another region (sync's destinations);
+	 * the credentials are the same in every region. */
+	region = opts != NULL && opts->region != NULL ? opts->region : base->region;
+	if (!acmb_aws_region_ok(region)) {
+		r = acmb_error(err, ACMB_E_CONFIG, "'%s' is not a valid AWS region name",
+		    strlen(region) > 64 ? "(too long)" : region);
+		goto out;
+	}
 	/* Only the endpoint is the service's own (AWS_ENDPOINT_URL_<SVC>, the
 	 * profile's use_fips_endpoint); the settings are read again for it. */
 	acmb_aws_config_transport(base, &t);
 	if ((r = acmb_aws_settings_new(opts, &s, err)) != ACMB_OK ||
-	    (r = acmb_aws_settings_endpoint(s, svc, base->region,
+	    (r = acmb_aws_settings_endpoint(s, svc, region,
 	         opts != NULL ? opts->endpoint_url : NULL, url, sizeof(url), err)) != ACMB_OK ||
-	    (r = config_new(svc, base->region, url, &t, &c, err)) != ACMB_OK ||
+	    (r = config_new(svc, region, url, &t, &c, err)) != ACMB_OK ||
 	    (r = acmb_aws_credentials_copy(&c->creds, &base->creds, err)) != ACMB_OK)
 		goto out;
 	snprintf(c->creds.source, sizeof(c->creds.source), "%s", base->creds.source);

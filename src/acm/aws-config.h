@@ -39,8 +39,9 @@ int acmb_aws_config_for(struct acmb_aws_identities *ids, const struct acmb_aws_i
 
 /* A configuration for another service from base: the same credentials
  * (copied, nothing resolved again: no second credential_process or metadata
- * call, and the environment's secrets are already gone), region and
- * transport; the endpoint resolved for svc from opts (its --endpoint-url),
+ * call, and the environment's secrets are already gone) and transport; the
+ * region of opts (when given) or base's; the endpoint resolved for svc from
+ * opts (its --endpoint-url),
  * AWS_ENDPOINT_URL_<SVC>, AWS_ENDPOINT_URL or the default. Caller frees *out
  * with acmb_aws_config_free(). */
 int acmb_aws_config_derive(const struct acmb_aws_config *base, const struct acmb_aws_options *opts,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -59,6 +60,22 @@ error_hint(const char *code, const struct acmb_aws_service *svc, const char *ope
 	if (acmb_aws_retry_classify(0, code) == ACMB_AWS_RETRY_THROTTLE)
 		return "the service is throttling; try again later or raise --max-attempts";
 	return "see the service's message";
+}
+
+/* An HTTP Date (RFC 9110 IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT", the
+ * only form a server may send), or 0. strptime's %a and %b read English
+ * names: the process never calls setlocale(), so it is in the C locale. */
+static time_t
+http_date(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s[0] == '\0' || (end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm)) == NULL ||
+	    *end != '\0')
+		return 0;
+	return timegm(&tm);
 }
 
 /* The outcome of one attempt. */
@@ -178,6 +195,8 @@ attempt_once(const struct acmb_aws_config *cfg, const char *url, const char *sig
 		return ACMB_OK;
 	}
 	info->http_status = a->ans.status;
+	info->local_date = time(NULL);
+	info->server_date = http_date(a->ans.date);
 	snprintf(info->request_id, sizeof(info->request_id), "%s", a->ans.request_id);
 	acmb_aws_transport_debug(t, "< HTTP %ld, request id %s", a->ans.status,
 	    a->ans.request_id[0] != '\0' ? a->ans.request_id : "(none)");
@@ -379,4 +398,16 @@ acmb_aws_json_blob(const void *data, size_t len)
 	j = json_string((const char *)b64);
 	free(b64);
 	return j;
+}
+
+int
+acmb_aws_http_require(acmb_err *err)
+{
+	return acmb_aws_transport_require(err);
+}
+
+const char *
+acmb_aws_http_curl_version(void)
+{
+	return acmb_aws_transport_curl_version();
 }

@@ -8,6 +8,7 @@
 #define ACMB_AWS_HTTP_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -32,6 +33,8 @@ struct acmb_aws_call_info {
 	int response_lost;                        /* NOT_IDEMPOTENT call may have been applied */
 	char error_code[ACMB_AWS_ERROR_CODE_MAX]; /* AWS code, "" when none */
 	char request_id[ACMB_AWS_REQUEST_ID_MAX]; /* x-amzn-RequestId, or "" */
+	time_t server_date;                       /* the last answer's Date header, 0 when none */
+	time_t local_date;                        /* our clock when that answer arrived */
 };
 
 /* Sends POST / with X-Amz-Target "<target_prefix>.<operation>" and body
@@ -57,5 +60,12 @@ json_t *acmb_aws_json_blob(const void *data, size_t len);
  * ACMB_AWS_PEM_FIELD_MAX bytes. A missing Certificate is an error, a missing
  * chain leaves *chain NULL. Caller frees *cert and *chain with free(). */
 int acmb_aws_json_cert_chain(json_t *resp, char **cert, char **chain, acmb_err *err);
+
+/* The transport's answers, for callers above it (doctor, versions):
+ * ACMB_OK when libcurl can be used (acmb_aws_transport_require()), and the
+ * version of the libcurl in use ("7.88.1"), loading it first; NULL when it
+ * cannot be loaded. The string is libcurl's own and lives until exit. */
+int acmb_aws_http_require(acmb_err *err);
+const char *acmb_aws_http_curl_version(void);
 
 #endif

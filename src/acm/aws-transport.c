@@ -137,6 +137,29 @@ curl_lib_ready(void)
 	return 1;
 }
 
+const char *
+acmb_aws_transport_curl_version(void)
+{
+	const curl_version_info_data *(*version_info)(CURLversion);
+	const curl_version_info_data *v;
+	const char *version = NULL;
+	void *lib;
+
+	if (!curl_lib_ready())
+		return NULL;
+	/* Not one of the shims below: only this asks, and only once. NOLOAD
+	 * hands back the library already open (one more reference, dropped
+	 * below; it stays loaded). */
+	if ((lib = dlopen(curl_library(), RTLD_NOW | RTLD_NOLOAD)) == NULL)
+		return NULL;
+	version_info =
+	    (const curl_version_info_data *(*)(CURLversion))dlsym(lib, "curl_version_info");
+	if (version_info != NULL && (v = version_info(CURLVERSION_NOW)) != NULL)
+		version = v->version;
+	dlclose(lib);
+	return version;
+}
+
 int
 acmb_aws_transport_require(acmb_err *err)
 {
@@ -272,6 +295,7 @@ struct response {
 	int too_big;
 	char request_id[ACMB_AWS_REQUEST_ID_MAX];
 	char error_type[ACMB_AWS_ERROR_CODE_MAX];
+	char date[64]; /* the Date header, for clock skew (doctor) */
 };
 
 struct debug_ctx {
@@ -337,7 +361,7 @@ response_header(char *p, size_t size, size_t nmemb, void *user)
 	struct response *rs = user;
 	size_t n = size * nmemb;
 	static const char rid[] = "x-amzn-requestid:", rid2[] = "x-amz-request-id:",
-	                  etype[] = "x-amzn-errortype:";
+	                  etype[] = "x-amzn-errortype:", date[] = "date:";
 
 	if (n > sizeof(rid) - 1 && strncasecmp(p, rid, sizeof(rid) - 1) == 0)
 		header_value(p, n, sizeof(rid) - 2, rs->request_id, sizeof(rs->request_id));
@@ -345,6 +369,8 @@ response_header(char *p, size_t size, size_t nmemb, void *user)
 		header_value(p, n, sizeof(rid2) - 2, rs->request_id, sizeof(rs->request_id));
 	else if (n > sizeof(etype) - 1 && strncasecmp(p, etype, sizeof(etype) - 1) == 0)
 		header_value(p, n, sizeof(etype) - 2, rs->error_type, sizeof(rs->error_type));
+	else if (n > sizeof(date) - 1 && strncasecmp(p, date, sizeof(date) - 1) == 0)
+		header_value(p, n, sizeof(date) - 2, rs->date, sizeof(rs->date));
 	return n;
 }
 
@@ -760,6 +786,7 @@ acmb_aws_transport_perform(
 	cc = curl_easy_perform(h);
 	snprintf(ans->request_id, sizeof(ans->request_id), "%s", rs.request_id);
 	snprintf(ans->error_type, sizeof(ans->error_type), "%s", rs.error_type);
+	snprintf(ans->date, sizeof(ans->date), "%s", rs.date);
 	if (cc != CURLE_OK) {
 		ans->sent = !failed_before_sending(h, cc);
 		ans->too_big = rs.too_big;

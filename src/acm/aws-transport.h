@@ -38,6 +38,11 @@ struct acmb_aws_transport {
  * used, else ACMB_E_INTERNAL with a message naming the library and why. */
 int acmb_aws_transport_require(acmb_err *err);
 
+/* The version of the libcurl in use ("7.88.1"), loading it first; NULL
+ * when it cannot be loaded (acmb_aws_transport_require() says why). The
+ * string is libcurl's own and lives until exit. */
+const char *acmb_aws_transport_curl_version(void);
+
 /* One request. headers: NULL-terminated "Name: value" lines (may hold
  * tokens: curl copies them into its wiping heap). body is sent from where
  * it is (the secure heap for secrets), never copied by us. With sigv4
@@ -77,6 +82,7 @@ struct acmb_aws_answer {
 	acmb_secbuf *body;                        /* answer when secret_answer (always set then) */
 	char request_id[ACMB_AWS_REQUEST_ID_MAX]; /* x-amzn-RequestId or x-amz-request-id */
 	char error_type[ACMB_AWS_ERROR_CODE_MAX]; /* X-Amzn-ErrorType, raw */
+	char date[64];                            /* the Date header, raw (clock skew) */
 	char error[ACMB_AWS_TRANSPORT_ERROR_MAX]; /* why there is no answer */
 };
 

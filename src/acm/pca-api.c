@@ -14,8 +14,8 @@
  * acmb_aws_call() takes every body in. Takes req (NULL: it could not be
  * built) and frees it. */
 static int
-pca_call(const struct acmb_aws_config *cfg, const char *op, json_t *req, json_t **resp,
-    struct acmb_aws_call_info *info, acmb_err *err)
+pca_call(const struct acmb_aws_config *cfg, const char *op, json_t *req, unsigned flags,
+    json_t **resp, struct acmb_aws_call_info *info, acmb_err *err)
 {
 	acmb_secbuf *body = NULL;
 	char *s = NULL;
@@ -32,7 +32,7 @@ pca_call(const struct acmb_aws_config *cfg, const char *op, json_t *req, json_t 
 		r = acmb_error(err, ACMB_E_NOMEM, "%s: out of secure memory", op);
 		goto out;
 	}
-	r = acmb_aws_call(cfg, op, body, 0, resp, info, err);
+	r = acmb_aws_call(cfg, op, body, flags, resp, info, err);
 out:
 	acmb_zfree(s);
 	acmb_secbuf_free(body);
@@ -57,7 +57,7 @@ acmb_pca_describe_authority(const struct acmb_aws_config *cfg, const char *ca_ar
 
 	memset(out, 0, sizeof(*out));
 	if ((r = pca_call(cfg, "DescribeCertificateAuthority",
-	         json_pack("{s:s}", "CertificateAuthorityArn", ca_arn), &resp, info, err)) !=
+	         json_pack("{s:s}", "CertificateAuthorityArn", ca_arn), 0, &resp, info, err)) !=
 	    ACMB_OK)
 		goto out;
 	ca = json_object_get(resp, "CertificateAuthority");
@@ -71,6 +71,9 @@ acmb_pca_describe_authority(const struct acmb_aws_config *cfg, const char *ca_ar
 	copy_member(ca, "Status", out->status, sizeof(out->status));
 	copy_member(ca, "Type", out->type, sizeof(out->type));
 	copy_member(ca, "UsageMode", out->usage_mode, sizeof(out->usage_mode));
+	/* A timestamp, seconds since the epoch (JSON 1.1 sends a number). */
+	if (json_is_number(json_object_get(ca, "NotAfter")))
+		out->not_after = (long long)json_number_value(json_object_get(ca, "NotAfter"));
 	copy_member(conf, "KeyAlgorithm", out->key_algorithm, sizeof(out->key_algorithm));
 	copy_member(
 	    conf, "SigningAlgorithm", out->signing_algorithm, sizeof(out->signing_algorithm));
@@ -120,7 +123,8 @@ acmb_pca_issue_certificate(const struct acmb_aws_config *cfg,
 		json_decref(req);
 		req = NULL;
 	}
-	r = pca_call(cfg, "IssueCertificate", req, &resp, info, err);
+	/* Resent by the caller, which keeps resends inside the token's window. */
+	r = pca_call(cfg, "IssueCertificate", req, ACMB_AWS_NOT_IDEMPOTENT, &resp, info, err);
 	req = NULL;
 	if (r != ACMB_OK)
 		goto out;
@@ -156,7 +160,7 @@ acmb_pca_get_certificate(const struct acmb_aws_config *cfg, const char *ca_arn,
 	if ((r = pca_call(cfg, "GetCertificate",
 	         json_pack(
 	             "{s:s, s:s}", "CertificateAuthorityArn", ca_arn, "CertificateArn", cert_arn),
-	         &resp, info, err)) != ACMB_OK)
+	         0, &resp, info, err)) != ACMB_OK)
 		goto out;
 	if ((r = acmb_aws_json_cert_chain(resp, &cert, &chain, err)) != ACMB_OK)
 		goto out;

@@ -29,6 +29,7 @@ struct acmb_pca_authority {
 	char key_algorithm[32];     /* RSA_2048, EC_prime256v1, ... */
 	char signing_algorithm[32]; /* SHA256WITHRSA, ... */
 	char usage_mode[32];        /* GENERAL_PURPOSE, SHORT_LIVED_CERTIFICATE */
+	long long not_after;        /* the CA certificate's NotAfter, epoch seconds; 0 if absent */
 };
 
 /* DescribeCertificateAuthority of ca_arn into *out. */
@@ -47,9 +48,16 @@ struct acmb_pca_issue_request {
 	const char *idempotency_token; /* 1-36 characters; makes retries safe */
 };
 
-/* IssueCertificate. Sent as idempotent: the token lets the HTTP layer resend
- * a request whose answer was lost without a second certificate. On success
- * *cert_arn is the Private CA certificate ARN; caller free()s it. */
+/* Private CA recognises an IdempotencyToken for 5 minutes (its model says
+ * so): a resend with the same token inside them gets the first request's
+ * certificate, whatever CSR it carries; after them it is a new request. */
+#define ACMB_PCA_TOKEN_WINDOW 300
+
+/* IssueCertificate, sent once: when the answer is lost (info->response_lost
+ * on ACMB_E_NETWORK) Private CA may have issued the certificate; the caller
+ * resends with the same token, inside ACMB_PCA_TOKEN_WINDOW of the first
+ * request, to learn its ARN. On success *cert_arn is the Private CA
+ * certificate ARN; caller free()s it. */
 int acmb_pca_issue_certificate(const struct acmb_aws_config *cfg,
     const struct acmb_pca_issue_request *req, char **cert_arn, struct acmb_aws_call_info *info,
     acmb_err *err);

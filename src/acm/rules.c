@@ -488,6 +488,7 @@ rules_hygiene(const struct acmb_material *m, struct acmb_rules_report *rep)
 	    {ACMB_IN_TRAILING_WS, "trailing spaces"},
 	    {ACMB_IN_TEXT_AROUND, "dropped text around the PEM blocks"},
 	    {ACMB_IN_EC_PARAMS, "dropped EC PARAMETERS block"},
+	    {ACMB_IN_BOM, "dropped UTF-8 byte-order mark"},
 	};
 	char done[ACMB_RULE_DETAIL_MAX] = "", other[ACMB_RULE_DETAIL_MAX] = "";
 	size_t i;
@@ -514,6 +515,18 @@ rules_hygiene(const struct acmb_material *m, struct acmb_rules_report *rep)
 		rule_add(rep, "pem-hygiene", 1, NULL, "normalised: %s", done);
 	else
 		rule_add(rep, "pem-hygiene", 1, NULL, "clean PEM");
+}
+
+/* Carries the fields' warnings into the report, which is what callers see. */
+static void
+rules_warnings(const struct acmb_material *m, struct acmb_rules_report *rep)
+{
+	int f;
+
+	for (f = 0; f < ACMB_FIELD_COUNT && rep->nwarnings < ACMB_REPORT_WARNINGS_MAX; f++)
+		if (m->info[f].warning[0] != '\0')
+			snprintf(rep->warnings[rep->nwarnings++], sizeof(rep->warnings[0]), "%s",
+			    m->info[f].warning);
 }
 
 static void
@@ -750,6 +763,7 @@ acmb_rules_judge_memo(struct acmb_material *m, time_t at, acmb_chain_memo *memo,
 	rules_certificate(m, leaf, at, rep);
 	rules_key(m, leaf, rep, err);
 	rules_hygiene(m, rep);
+	rules_warnings(m, rep);
 	if ((r = rules_chain(m, leaf, memo, rep, err)) != ACMB_OK)
 		return r;
 	if (leaf != NULL)

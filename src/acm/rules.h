@@ -45,6 +45,7 @@ const char *acmb_rules_alg_name(enum acmb_key_alg alg);
 #define ACMB_RULE_DETAIL_MAX 640
 #define ACMB_RULE_FIX_MAX 256
 #define ACMB_RULES_MAX 40
+#define ACMB_REPORT_WARNINGS_MAX ACMB_FIELD_COUNT
 
 struct acmb_rule_result {
 	const char *rule; /* stable kebab-case name, static */
@@ -78,6 +79,10 @@ struct acmb_rules_report {
 	size_t nresults;
 	struct acmb_rule_result results[ACMB_RULES_MAX];
 	struct acmb_service_result services[ACMB_SERVICE_COUNT];
+	/* What the material's fields warn about that is no ACM rule and fails
+	 * nothing (an unprotected private key file), one per field at most. */
+	size_t nwarnings;
+	char warnings[ACMB_REPORT_WARNINGS_MAX][ACMB_ERRMSG_MAX];
 };
 
 /* Judges every rule it can on m at time `at` (the validity rule uses it)

@@ -12,6 +12,7 @@
 #include "acm/rules-chain.h"
 #include "check.h"
 #include "input.h"
+#include "json-text.h"
 
 int
 acmb_check_source(struct acmb_source_spec *spec, time_t at, struct acmb_material **m_out,
@@ -168,8 +169,8 @@ acmb_check_report_json(const struct acmb_rules_report *rep)
 		if ((item = json_object()) == NULL ||
 		    !json_put(item, "rule", json_string(rep->results[i].rule)) ||
 		    !json_put(item, "ok", json_boolean(rep->results[i].ok)) ||
-		    !json_put(item, "detail", json_string(rep->results[i].detail)) ||
-		    !json_put(item, "fix", json_string(rep->results[i].fix)))
+		    !json_put(item, "detail", acmb_json_text(rep->results[i].detail)) ||
+		    !json_put(item, "fix", acmb_json_text(rep->results[i].fix)))
 			goto out;
 		if (json_array_append_new(checks, item) != 0) {
 			item = NULL;
@@ -182,7 +183,7 @@ acmb_check_report_json(const struct acmb_rules_report *rep)
 			continue;
 		if ((item = json_object()) == NULL ||
 		    !json_put(item, "ok", json_boolean(rep->services[i].ok)) ||
-		    !json_put(item, "detail", json_string(rep->services[i].detail)))
+		    !json_put(item, "detail", acmb_json_text(rep->services[i].detail)))
 			goto out;
 		if (json_object_set_new(services, rep->services[i].service, item) != 0) {
 			item = NULL;
@@ -208,6 +209,19 @@ acmb_check_report_json(const struct acmb_rules_report *rep)
 		goto out;
 	}
 	services = NULL;
+	/* Only when there is one: reports of protected files stay as they were. */
+	if (rep->nwarnings > 0) {
+		if ((item = json_array()) == NULL)
+			goto out;
+		for (i = 0; i < rep->nwarnings; i++)
+			if (json_array_append_new(item, acmb_json_text(rep->warnings[i])) != 0)
+				goto out;
+		if (json_object_set_new(root, "warnings", item) != 0) {
+			item = NULL;
+			goto out;
+		}
+		item = NULL;
+	}
 	ret = root;
 	root = NULL;
 out:

@@ -44,8 +44,10 @@ int acmb_check_batch_files(acmb_check_batch *b, const struct acmb_files_spec *sp
     struct acmb_rules_report *rep, acmb_err *err);
 
 /* Returns the report as a new JSON object ({"ok", "key_algorithm",
- * "not_after", "checks", "chain_order_changed", "services"}), or NULL when
- * out of memory. Caller frees with json_decref(). */
+ * "not_after", "checks", "chain_order_changed", "services"}, and
+ * "warnings" when there are any), or NULL when out of memory. Text that is
+ * not UTF-8 (a path in a detail) is escaped (json-text.h). Caller frees with
+ * json_decref(). */
 json_t *acmb_check_report_json(const struct acmb_rules_report *rep);
 
 /* Parses an RFC 3339 / ISO 8601 time ("2027-01-31T00:00:00Z",

@@ -13,11 +13,12 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "import-converge.h"
+#include "import-lock.h"
 #include "secmem.h"
-#include "x509-names.h"
 
-static void __attribute__((format(printf, 2, 3)))
-note(struct acmb_import_result *res, const char *fmt, ...)
+void
+acmb_import_note(struct acmb_import_result *res, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -27,6 +28,8 @@ note(struct acmb_import_result *res, const char *fmt, ...)
 	vsnprintf(res->notes[res->nnotes++], ACMB_IMPORT_NOTE_LEN, fmt, ap);
 	va_end(ap);
 }
+
+#define note acmb_import_note
 
 static double
 now_seconds(void)
@@ -117,82 +120,6 @@ fail:
 	BIO_free(b);
 	sk_X509_pop_free(sk, X509_free);
 	return NULL;
-}
-
-/* Does any of the leaf's names equal ACM's DomainName for a candidate? */
-static int
-name_matches(STACK_OF(OPENSSL_STRING) *names, const char *domain)
-{
-	int i;
-
-	if (sk_OPENSSL_STRING_num(names) == 0)
-		return 1;
-	for (i = 0; domain != NULL && i < sk_OPENSSL_STRING_num(names); i++)
-		if (strcasecmp(sk_OPENSSL_STRING_value(names, i), domain) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * ImportCertificate has no idempotency token. After a lost answer, find
- * whether the first attempt created the certificate: list every key type
- * (ACM's default listing shows only RSA_1024/RSA_2048, so RSA-4096 and EC
- * imports would be missed), keep imported certificates with one of the leaf's
- * names, and compare the certificate ACM returns by SHA-256. *arn_out is NULL
- * when nothing landed.
- */
-static int
-find_landed(
-    const struct acmb_aws_config *cfg, X509 *leaf, const char *fp, char **arn_out, acmb_err *err)
-{
-	struct acmb_acm_summary_list list = {0};
-	STACK_OF(OPENSSL_STRING) *names = NULL;
-	STACK_OF(X509) *got = NULL;
-	char *cert_pem = NULL, *chain_pem = NULL, other[65];
-	size_t i;
-	int r = ACMB_E_INTERNAL;
-
-	*arn_out = NULL;
-	if ((names = acmb_x509_domain_names(leaf)) == NULL) {
-		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((r = acmb_acm_list_certificates(cfg, &list, NULL, err)) != ACMB_OK)
-		goto out;
-	for (i = 0; i < list.count; i++) {
-		if (list.items[i].type != NULL && strcmp(list.items[i].type, "IMPORTED") != 0)
-			continue;
-		if (!name_matches(names, list.items[i].domain_name))
-			continue;
-		free(cert_pem);
-		free(chain_pem);
-		cert_pem = chain_pem = NULL;
-		if ((r = acmb_acm_get_certificate(
-		         cfg, list.items[i].arn, &cert_pem, &chain_pem, NULL, err)) != ACMB_OK) {
-			if (r == ACMB_E_AWS)
-				continue; /* deleted meanwhile, or not ours to read */
-			goto out;
-		}
-		sk_X509_pop_free(got, X509_free);
-		if ((got = parse_pem_certs(cert_pem)) == NULL || sk_X509_num(got) < 1)
-			continue;
-		if (fingerprint(sk_X509_value(got, 0), other) == ACMB_OK &&
-		    strcmp(other, fp) == 0) {
-			if ((*arn_out = strdup(list.items[i].arn)) == NULL) {
-				r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
-				goto out;
-			}
-			break;
-		}
-	}
-	r = ACMB_OK;
-out:
-	free(cert_pem);
-	free(chain_pem);
-	sk_X509_pop_free(got, X509_free);
-	acmb_x509_names_free(names);
-	acmb_acm_summary_list_clear(&list);
-	return r;
 }
 
 /* The tags a new import carries, or a reimport ends with: --tags plus the
@@ -420,50 +347,122 @@ out:
 	return r;
 }
 
+/* "12:34:56 UTC" for the wall clock now. */
+static const char *
+utc_now(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		snprintf(buf, len, "an unknown time");
+	else
+		snprintf(buf, len, "%02d:%02d:%02d UTC", tm.tm_hour, tm.tm_min, tm.tm_sec);
+	return buf;
+}
+
+/* What a run that gives up after lost answers can truthfully say: how many
+ * requests may still land, and what a rerun then does. */
+static int
+lost_for_good(int sent, int max, double looked, const char *since, struct acmb_import_result *res,
+    acmb_err *err)
+{
+	char until[32];
+
+	utc_now(until, sizeof(until));
+	if (sent == 1)
+		return acmb_error(err, ACMB_E_NETWORK,
+		    "ImportCertificate: the answer was lost (--max-attempts %d) and the "
+		    "certificate (SHA-256 %s) was not visible in ACM after %.0f s of looking "
+		    "(%s to %s); it may still land. If it lands later, a rerun of this import "
+		    "finds it and sends nothing, so ACM ends with one certificate",
+		    max, res->fingerprint, looked, since, until);
+	return acmb_error(err, ACMB_E_NETWORK,
+	    "ImportCertificate: %d requests were sent and every answer was lost "
+	    "(--max-attempts %d); the certificate (SHA-256 %s) was not visible in ACM "
+	    "after %.0f s of looking after each (last: %s to %s). They may still land: "
+	    "if more than one does, a rerun of this import keeps the earliest and names "
+	    "the others, which it does not delete",
+	    sent, max, res->fingerprint, looked, since, until);
+}
+
 /*
- * Sends ImportCertificate until it is known to have landed: a lost answer
- * to a new import is followed by a search for the certificate before any
- * resend, so a retry never creates a duplicate. A reimport names its ARN, so
- * resending it is harmless.
+ * Sends ImportCertificate until it is known to have landed. A reimport names
+ * its ARN, so resending it is harmless. A new import has no idempotency
+ * token: after a lost answer (timeout, dropped connection, 5xx, unreadable
+ * answer) ACM is watched for the certificate for f->landing_wait seconds
+ * before anything is sent again, so a slow import that lands late is found
+ * instead of duplicated. *own is this run's ARN (NULL when a lost answer
+ * landed among new copies of other runs, so that which is ours is unknown).
  */
 static int
-send_import(const struct acmb_aws_config *cfg, const struct acmb_material *m, const char *cert_pem,
+send_import(struct acmb_copy_finder *f, const struct acmb_copies *before, const char *cert_pem,
     const char *chain_pem, const acmb_secbuf *key_pem, const char *arn,
-    const struct acmb_acm_tag *tags, size_t ntags, struct acmb_import_result *res, acmb_err *err)
+    const struct acmb_acm_tag *tags, size_t ntags, char **own, struct acmb_import_result *res,
+    acmb_err *err)
 {
 	struct acmb_aws_call_info info;
-	int max = acmb_aws_config_max_attempts(cfg), r = ACMB_E_INTERNAL;
-	char *landed = NULL;
+	int max = acmb_aws_config_max_attempts(f->cfg), landed, r = ACMB_E_INTERNAL;
+	char sent_at[32], lost_at[32];
+	double looked;
 
+	*own = NULL;
 	for (;;) {
-		res->import_attempts++;
-		r = acmb_acm_import_certificate(cfg, cert_pem, chain_pem, key_pem, arn,
-		    arn != NULL ? NULL : tags, arn != NULL ? 0 : ntags, &res->arn, &info, err);
+		utc_now(sent_at, sizeof(sent_at));
+		r = acmb_acm_import_certificate(f->cfg, cert_pem, chain_pem, key_pem, arn,
+		    arn != NULL ? NULL : tags, arn != NULL ? 0 : ntags, own, &info, err);
+		/* Every request sent counts, throttled ones too. */
+		res->import_attempts += info.attempts;
 		if (r == ACMB_OK || !info.response_lost)
 			return r;
-		note(res, "attempt %d: the answer to ImportCertificate was lost (%s)",
-		    res->import_attempts, err->msg);
+		utc_now(lost_at, sizeof(lost_at));
+		note(res, "ImportCertificate request %d, sent at %s: the answer was lost (%.220s)",
+		    res->import_attempts, sent_at, err->msg);
 		if (arn == NULL) {
-			if ((r = find_landed(cfg, acmb_material_leaf(m), res->fingerprint, &landed,
-			         err)) != ACMB_OK)
+			if ((r = acmb_wait_for_landing(
+			         f, before, &landed, own, &looked, res, err)) != ACMB_OK)
 				return r;
-			if (landed != NULL) {
-				res->arn = landed;
+			if (landed) {
 				res->recovered = 1;
-				note(res, "the lost attempt had landed as %s; not sent again",
-				    landed);
+				note(res,
+				    "the lost import had landed: ACM showed it after %.0f s of "
+				    "looking; not sent again",
+				    looked);
 				return ACMB_OK;
 			}
-			note(res, "no certificate with SHA-256 %s in ACM; sending again",
-			    res->fingerprint);
-		}
-		if (res->import_attempts >= max)
+			if (res->import_attempts >= max)
+				return lost_for_good(
+				    res->import_attempts, max, looked, lost_at, res, err);
+			note(res,
+			    "not visible in ACM after %.0f s of looking; sending again "
+			    "(request %d of at most %d)",
+			    looked, res->import_attempts + 1, max);
+			res->resent_unseen++;
+		} else if (res->import_attempts >= max) {
 			return acmb_error(err, ACMB_E_NETWORK,
-			    "ImportCertificate: the answer was "
-			    "lost %d times (--max-attempts %d); ACM holds no certificate with "
-			    "SHA-256 %s, so nothing was duplicated",
-			    res->import_attempts, max, res->fingerprint);
+			    "ImportCertificate into %s: the answer was lost %d times "
+			    "(--max-attempts %d); a rerun of this import is safe (a reimport "
+			    "keeps the ARN)",
+			    arn, res->import_attempts, max);
+		}
 	}
+}
+
+/* The first of several copies found before importing is the one to use;
+ * the others are named, not deleted: this run made none of them. */
+static void
+note_copies(const struct acmb_copies *c, struct acmb_import_result *res)
+{
+	size_t i;
+
+	if (c->count < 2)
+		return;
+	note(res,
+	    "ACM holds %zu copies of this certificate; using the first imported, %s; the "
+	    "others were made by other runs and are left alone:",
+	    c->count, c->v[0].arn);
+	for (i = 1; i < c->count; i++)
+		note(res, "  also %s%s", c->v[i].arn, c->v[i].in_use > 0 ? " (in use)" : "");
 }
 
 int
@@ -471,13 +470,16 @@ acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
     const struct acmb_import_opts *o, struct acmb_import_result *res, acmb_err *err)
 {
 	struct acmb_acm_tag tags[ACMB_ACM_TAGS_MAX + 1];
+	struct acmb_copy_finder finder;
+	struct acmb_copies before = {0};
+	struct acmb_import_lock *lock = NULL;
 	acmb_secbuf *key_pem = NULL;
 	X509 *leaf = acmb_material_leaf(m);
-	char *cert_pem = NULL, *chain_pem = NULL;
+	char *cert_pem = NULL, *chain_pem = NULL, *own = NULL, *survivor = NULL, why[400];
 	size_t cert_len, chain_len, ntags;
-	double returned;
+	double returned, waited;
 	int nchain = m->chain != NULL ? sk_X509_num(m->chain) : 0;
-	int r = ACMB_E_INTERNAL;
+	int is_new = o->certificate_arn == NULL, r = ACMB_E_INTERNAL;
 
 	memset(res, 0, sizeof(*res));
 	if (leaf == NULL || m->key == NULL) {
@@ -494,38 +496,65 @@ acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
 	if ((r = acmb_material_cert_pem(m, &cert_pem, &cert_len, err)) != ACMB_OK ||
 	    (r = acmb_material_chain_pem(m, &chain_pem, &chain_len, err)) != ACMB_OK)
 		goto out;
+	if ((r = acmb_copy_finder_init(&finder, cfg, leaf, res->fingerprint, err)) != ACMB_OK)
+		goto out;
 
-	if (o->certificate_arn != NULL) {
+	if (!is_new) {
 		res->reimport = 1;
 		if ((r = judge_reimport(cfg, o->certificate_arn, leaf, res, err)) != ACMB_OK)
 			goto out;
 	}
-	if (o->certificate_arn == NULL && !o->allow_duplicate) {
-		if ((r = find_landed(cfg, leaf, res->fingerprint, &res->arn, err)) != ACMB_OK)
+	/* On this host, runs importing this certificate take turns from the
+	 * lookup on: the second one finds the first one's certificate. */
+	if (is_new && !o->dry_run) {
+		if ((r = acmb_import_lock_acquire(acmb_aws_config_endpoint(cfg),
+		         acmb_aws_config_region(cfg), res->fingerprint,
+		         ACMB_IMPORT_LOCK_WAIT_SECONDS, &lock, &waited, why, sizeof(why), err)) !=
+		    ACMB_OK)
 			goto out;
-		if (res->arn != NULL) {
-			res->already_present = 1;
+		if (lock == NULL)
 			note(res,
-			    "%s already holds this certificate (SHA-256 %s) as %s; not "
-			    "imported again (--allow-duplicate imports a second copy)",
-			    o->dry_run ? "plan: ACM" : "ACM", res->fingerprint, res->arn);
-			if ((r = apply_tag_changes(
-			         cfg, res->arn, tags, ntags, o->dry_run, res, err)) != ACMB_OK ||
-			    o->dry_run)
-				goto out;
-			r = verify_after_import(cfg, res->arn, m, res, err);
+			    "no same-host lock (%s); the check after the import still keeps "
+			    "one certificate",
+			    why);
+		else if (waited >= 0.1)
+			note(res,
+			    "waited %.1f s for another acmbridge on this host importing the same "
+			    "certificate",
+			    waited);
+	}
+	/* What ACM holds before: the answer for a rerun, and the baseline a
+	 * lost answer is judged against (--allow-duplicate too). */
+	if (is_new && (!o->allow_duplicate || !o->dry_run) &&
+	    (r = acmb_copies_find(&finder, NULL, &before, res, err)) != ACMB_OK)
+		goto out;
+	if (is_new && !o->allow_duplicate && before.count > 0) {
+		res->already_present = 1;
+		if ((res->arn = strdup(before.v[0].arn)) == NULL) {
+			r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 			goto out;
 		}
+		note(res,
+		    "%s already holds this certificate (SHA-256 %s) as %s; not "
+		    "imported again (--allow-duplicate imports a second copy)",
+		    o->dry_run ? "plan: ACM" : "ACM", res->fingerprint, res->arn);
+		note_copies(&before, res);
+		if ((r = apply_tag_changes(cfg, res->arn, tags, ntags, o->dry_run, res, err)) !=
+		        ACMB_OK ||
+		    o->dry_run)
+			goto out;
+		r = verify_after_import(cfg, res->arn, m, res, err);
+		goto out;
 	}
 	if (o->dry_run) {
-		if (o->certificate_arn != NULL)
+		if (!is_new)
 			note(res, "plan: reimport into %s, keeping the ARN", o->certificate_arn);
 		else
 			note(res, "plan: import as a new certificate (SHA-256 %s)",
 			    res->fingerprint);
 		note(res, "plan: chain of %d certificate%s, in the order checked", nchain,
 		    nchain == 1 ? "" : "s");
-		if (o->certificate_arn != NULL)
+		if (!is_new)
 			r = apply_tag_changes(cfg, o->certificate_arn, tags, ntags, 1, res, err);
 		else {
 			note(res, "plan: %zu tag%s sent with the import", ntags,
@@ -537,28 +566,69 @@ acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
 
 	if ((r = acmb_material_key_pem(m, &key_pem, err)) != ACMB_OK)
 		goto out;
-	r = send_import(
-	    cfg, m, cert_pem, chain_pem, key_pem, o->certificate_arn, tags, ntags, res, err);
+	r = send_import(&finder, &before, cert_pem, chain_pem, key_pem, o->certificate_arn, tags,
+	    ntags, &own, res, err);
 	/* The key's last use: wipe it now, whatever the answer was. */
 	returned = now_seconds();
 	acmb_secbuf_free(key_pem);
 	key_pem = NULL;
-	EVP_PKEY_free(m->key);
-	m->key = NULL;
+	if (!o->keep_key) {
+		EVP_PKEY_free(m->key);
+		m->key = NULL;
+	}
 	res->wipe_seconds = now_seconds() - returned;
 	if (r != ACMB_OK)
 		goto out;
-	note(res, "%s %s (%d ImportCertificate request%s)",
-	    o->certificate_arn != NULL ? "reimported into" : "imported as", res->arn,
-	    res->import_attempts, res->import_attempts == 1 ? "" : "s");
-	if (o->certificate_arn != NULL &&
-	    (r = apply_tag_changes(cfg, res->arn, tags, ntags, 0, res, err)) != ACMB_OK)
-		goto out;
+	if (own != NULL)
+		note(res, "%s %s (%d ImportCertificate request%s)",
+		    is_new ? "imported as" : "reimported into", own, res->import_attempts,
+		    res->import_attempts == 1 ? "" : "s");
+	if (!is_new) {
+		res->arn = own;
+		own = NULL;
+		if ((r = apply_tag_changes(cfg, res->arn, tags, ntags, 0, res, err)) != ACMB_OK)
+			goto out;
+	} else if (o->allow_duplicate) {
+		if (own == NULL) {
+			r = acmb_error(err, ACMB_E_NETWORK,
+			    "ImportCertificate's answer was lost and ACM shows several new copies "
+			    "of this certificate; this run cannot tell which is its own "
+			    "(--allow-duplicate)");
+			goto out;
+		}
+		res->arn = own;
+		own = NULL;
+	} else {
+		/* Other runs (other hosts, or no lock) may have imported it too:
+		 * every run keeps the same first copy and deletes its own newer one. */
+		r = acmb_converge(&finder, own, &survivor, res, err);
+		res->arn = survivor;
+		survivor = NULL;
+		if (r != ACMB_OK)
+			goto out;
+		if (own != NULL && strcmp(own, res->arn) != 0)
+			res->converged = 1;
+		if ((own == NULL || res->converged) &&
+		    (r = apply_tag_changes(cfg, res->arn, tags, ntags, 0, res, err)) != ACMB_OK)
+			goto out;
+	}
+	if (res->resent_unseen > 0)
+		note(res,
+		    "%d earlier ImportCertificate request%s never showed in ACM; if %s lands "
+		    "later, ACM holds a second copy: a rerun of this import names it",
+		    res->resent_unseen, res->resent_unseen == 1 ? "" : "s",
+		    res->resent_unseen == 1 ? "it" : "one");
 	r = verify_after_import(cfg, res->arn, m, res, err);
 out:
+	acmb_import_lock_release(lock);
+	acmb_copies_clear(&before);
 	acmb_secbuf_free(key_pem);
-	EVP_PKEY_free(m->key);
-	m->key = NULL;
+	if (!o->keep_key) {
+		EVP_PKEY_free(m->key);
+		m->key = NULL;
+	}
+	free(own);
+	free(survivor);
 	free(cert_pem);
 	free(chain_pem);
 	return r;

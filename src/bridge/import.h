@@ -26,6 +26,8 @@ struct acmb_import_opts {
 	int dry_run;           /* everything but the write calls */
 	int no_provenance_tag; /* do not add ACMB_PROVENANCE_TAG */
 	int allow_duplicate;   /* import even if ACM holds the same certificate */
+	int keep_key;          /* leave m->key for another destination (sync): only the
+	                        * PEM sent is wiped here; the caller frees the material */
 };
 
 #define ACMB_IMPORT_NOTES_MAX 24
@@ -36,7 +38,9 @@ struct acmb_import_result {
 	int reimport;        /* 1 when the ARN was kept */
 	int recovered;       /* a lost answer: the first attempt had landed */
 	int already_present; /* ACM held this certificate already; nothing sent */
-	int import_attempts; /* ImportCertificate requests sent */
+	int converged;       /* another run's earlier copy kept, this run's deleted */
+	int import_attempts; /* ImportCertificate requests sent (throttled ones too) */
+	int resent_unseen;   /* lost requests not seen in ACM before a resend */
 	int tags_added, tags_changed;
 	char fingerprint[65]; /* leaf SHA-256, hex */
 	double wipe_seconds;  /* ImportCertificate returned → key wiped */
@@ -58,5 +62,10 @@ int acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
 
 /* Frees what *res owns. Accepts NULL. */
 void acmb_import_result_clear(struct acmb_import_result *res);
+
+/* Adds a line to res->notes (dropped once ACMB_IMPORT_NOTES_MAX are held;
+ * truncated at ACMB_IMPORT_NOTE_LEN). For the import flow's own modules. */
+void acmb_import_note(struct acmb_import_result *res, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

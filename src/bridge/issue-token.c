@@ -22,7 +22,7 @@
 #define SIG_MAX 1024 /* an RSA-4096 signature or an r||s of P-521 */
 
 struct acmb_issue_token {
-	struct acmb_issue_token_spec *spec;
+	const struct acmb_token_spec *spec;
 	struct acmb_p11_modules *mods;
 	struct acmb_p11_uri *uri;
 	struct acmb_p11_token tok;
@@ -64,7 +64,7 @@ acmb_issue_token_close(struct acmb_issue_token *t)
 
 int
 acmb_issue_token_open(
-    struct acmb_issue_token_spec *spec, struct acmb_issue_token **out, acmb_err *err)
+    char *uri, const struct acmb_token_spec *spec, struct acmb_issue_token **out, acmb_err *err)
 {
 	struct acmb_issue_token *t = NULL;
 	struct acmb_p11_token toks[ACMB_P11_TOKENS_MAX];
@@ -82,7 +82,7 @@ acmb_issue_token_open(
 	t->spec = spec;
 	t->s = CK_INVALID_HANDLE;
 	t->priv = CK_INVALID_HANDLE;
-	if ((r = acmb_p11_uri_parse(spec->uri, &t->uri, NULL, err)) != ACMB_OK)
+	if ((r = acmb_p11_uri_parse(uri, &t->uri, NULL, err)) != ACMB_OK)
 		goto out;
 	a = p11_kit_uri_get_attribute(acmb_p11_uri_kit(t->uri), CKA_LABEL);
 	if (a == NULL || a->ulValueLen == 0 || a->ulValueLen > ACMB_P11_LABEL_MAX) {
@@ -620,10 +620,8 @@ acmb_issue_token_load(struct acmb_issue_token *t, const char *region, struct acm
 	memset(&ps, 0, sizeof(ps));
 	ps.certificate = cert_uri;
 	ps.certificate_chain = chain_uri;
-	ps.module = t->spec->module;
-	ps.pin = t->spec->pin;
-	ps.export_policy = t->spec->export_policy;
-	ps.audit_log = t->spec->audit_log;
+	ps.token = *t->spec;
+	ps.token.wrapping_key = NULL;
 	ps.region = region;
 	if ((r = acmb_audit_open(t->spec->audit_log, audit, err)) != ACMB_OK)
 		goto out;

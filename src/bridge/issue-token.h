@@ -17,27 +17,21 @@
 #include "error.h"
 #include "material.h"
 #include "pkcs11/p11-session.h"
-
-/* What the operator named. uri points into argv and is rewritten in place
- * when it carries a pin-value. The PIN must come from --pin-file or the
- * URI's pin-source: the token is logged in twice (here, then by the
- * PKCS#11 source for the export), and an environment PIN is gone after the
- * first read. */
-struct acmb_issue_token_spec {
-	char *uri;                    /* --key-store pkcs11:token=...;object=LABEL[;id=...] */
-	const char *module;           /* --module PATH, or NULL for p11-kit's modules */
-	struct acmb_p11_pin_spec pin; /* --pin-file */
-	const char *audit_log;        /* --audit-log, or NULL for the default */
-	const char *export_policy;    /* --export-policy, or NULL */
-};
+#include "token-spec.h"
 
 struct acmb_issue_token;
 
-/* Opens the one token the URI names, a read-write session, and logs in.
+/* Opens the one token the key store URI names (--key-store
+ * pkcs11:token=T;object=LABEL[;id=ID], rewritten in place when it carries a
+ * pin-value), a read-write session, and logs in with spec's module and PIN.
  * The URI must name the key's label (object=); id= is optional (a random
- * CKA_ID is made for a new key). Caller frees with acmb_issue_token_close(). */
+ * CKA_ID is made for a new key). The token is logged in twice (here, then by
+ * the PKCS#11 source for the export): the PIN must come from a file, the
+ * URI's pin-source or spec->pin.pin_value, as an environment PIN is gone
+ * after its first read. uri and spec must outlive the handle. Caller frees
+ * with acmb_issue_token_close(). */
 int acmb_issue_token_open(
-    struct acmb_issue_token_spec *spec, struct acmb_issue_token **out, acmb_err *err);
+    char *uri, const struct acmb_token_spec *spec, struct acmb_issue_token **out, acmb_err *err);
 
 /* Closes the session and the modules. Accepts NULL. */
 void acmb_issue_token_close(struct acmb_issue_token *t);

@@ -21,6 +21,9 @@
 #include "source-files.h"
 
 #define IN_PROGRESS "RequestInProgressException"
+/* Resends of IssueCertificate stay this far inside the token's window. */
+#define TOKEN_RESEND_LIMIT ((double)ACMB_PCA_TOKEN_WINDOW - 30.0)
+#define RESEND_STEP_MAX 8.0
 
 static const struct {
 	const char *name;
@@ -297,6 +300,101 @@ wait_issued(const struct acmb_aws_config *pca, const struct acmb_issue_opts *o,
 	}
 }
 
+static double
+monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * IssueCertificate until an answer arrives. A lost answer is followed by a
+ * resend with the same idempotency token, which is how Private CA tells a
+ * client what it issued (it has no listing of issued certificates): inside
+ * the token's 5 minutes the resend gets the first request's certificate.
+ * Resends stop before the window closes, since after it a resend would be
+ * a second certificate.
+ */
+static int
+issue_until_answered(const struct acmb_aws_config *pca, const struct acmb_pca_issue_request *q,
+    struct acmb_issue_result *res, acmb_err *err)
+{
+	struct acmb_aws_call_info info;
+	struct timespec ts;
+	time_t first_wall = time(NULL);
+	struct tm tm;
+	double first = monotonic_seconds(), step = 1.0;
+	int max = acmb_aws_config_max_attempts(pca), r;
+	char first_at[32] = "?";
+
+	if (gmtime_r(&first_wall, &tm) != NULL)
+		snprintf(first_at, sizeof(first_at), "%02d:%02d:%02d UTC", tm.tm_hour, tm.tm_min,
+		    tm.tm_sec);
+	for (;;) {
+		memset(&info, 0, sizeof(info));
+		r = acmb_pca_issue_certificate(pca, q, &res->pca_certificate_arn, &info, err);
+		res->issue_attempts += info.attempts;
+		if (r == ACMB_OK || !info.response_lost)
+			return r;
+		note(res, "IssueCertificate request %d got no usable answer: %.200s",
+		    res->issue_attempts, err->msg);
+		if (res->issue_attempts >= max ||
+		    monotonic_seconds() - first + step > TOKEN_RESEND_LIMIT)
+			return acmb_error(err, ACMB_E_NETWORK,
+			    "IssueCertificate: %d request%s with idempotency token %s (the first "
+			    "at %s) got no usable answer (--max-attempts %d); Private CA may have "
+			    "issued a certificate for it, whose ARN only its answer carries. "
+			    "Nothing "
+			    "was imported into ACM: a rerun makes a new key and a new request and "
+			    "imports one certificate",
+			    res->issue_attempts, res->issue_attempts == 1 ? "" : "s",
+			    q->idempotency_token, first_at, max);
+		ts.tv_sec = (time_t)step;
+		ts.tv_nsec = 0;
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !acmb_interrupted())
+			;
+		if ((r = check_interrupted(res, "before IssueCertificate was sent again", err)) !=
+		    ACMB_OK)
+			return r;
+		step = step * 2 > RESEND_STEP_MAX ? RESEND_STEP_MAX : step * 2;
+	}
+}
+
+/*
+ * The certificate must be for the key this run made. It is not when the
+ * idempotency token was used before, within Private CA's 5 minutes, for
+ * another request: Private CA then answers with that request's certificate.
+ */
+static int
+check_issued_key(X509 *issued, EVP_PKEY *ours, const struct acmb_issue_opts *o,
+    struct acmb_issue_result *res, acmb_err *err)
+{
+	EVP_PKEY *got = X509_get0_pubkey(issued);
+
+	if (got != NULL && ours != NULL && EVP_PKEY_eq(got, ours) == 1)
+		return ACMB_OK;
+	if (o->idempotency_token != NULL)
+		return acmb_error(err, ACMB_E_RULE,
+		    "Private CA returned %s, the certificate of an earlier request with "
+		    "--idempotency-token %s (tokens are remembered for 5 minutes), and it is "
+		    "for another key than the one made for this run; nothing was imported and "
+		    "the new key was wiped. Use a new token (or none: acmbridge derives one "
+		    "from the request), or --resume that certificate with the key store that "
+		    "holds its key",
+		    res->pca_certificate_arn, o->idempotency_token);
+	if (res->idempotency_token[0] != '\0')
+		return acmb_error(err, ACMB_E_AWS,
+		    "Private CA's certificate %s (idempotency token %s) is for another key than "
+		    "this run's; nothing was imported",
+		    res->pca_certificate_arn, res->idempotency_token);
+	return acmb_error(err, ACMB_E_AWS,
+	    "Private CA's certificate %s is for another key than this run's; nothing was "
+	    "imported",
+	    res->pca_certificate_arn);
+}
+
 static int
 token_signer(void *ctx, X509_REQ *req, acmb_err *err)
 {
@@ -357,7 +455,7 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 	EVP_PKEY *pub = NULL;
 	char *csr = NULL, *cert = NULL, *chain = NULL, cn[ACMB_CSR_SUBJECT_MAX + 8];
 	const char *vtype = NULL, *sig = NULL;
-	long long vvalue = 0;
+	long long vvalue = 0, vend = 0;
 	enum acmb_key_alg alg;
 	int r = ACMB_E_INTERNAL;
 
@@ -367,7 +465,8 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 		r = acmb_error(err, ACMB_E_USAGE, "--certificate-authority-arn is required");
 		goto out;
 	}
-	if ((r = acmb_issue_parse_validity(o->validity, &vtype, &vvalue, err)) != ACMB_OK)
+	if ((r = acmb_issue_parse_validity(o->validity, &vtype, &vvalue, err)) != ACMB_OK ||
+	    (r = acmb_issue_validity_end(vtype, vvalue, time(NULL), &vend, err)) != ACMB_OK)
 		goto out;
 	if (o->subject == NULL && o->ndns == 0 && o->resume == NULL) {
 		r = acmb_error(err, ACMB_E_USAGE,
@@ -382,8 +481,8 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 	if (o->idempotency_token != NULL && (r = check_token(o->idempotency_token, err)) != ACMB_OK)
 		goto out;
 	snprintf(res->key_store, sizeof(res->key_store), "%s",
-	    o->token != NULL ? o->token->uri : "memory");
-	if (o->resume != NULL && o->token == NULL) {
+	    o->key_store != NULL ? o->key_store : "memory");
+	if (o->resume != NULL && o->key_store == NULL) {
 		r = acmb_error(err, ACMB_E_USAGE,
 		    "--resume %s: a memory key store cannot be "
 		    "resumed, the key was wiped when the first run ended; run acmbridge issue "
@@ -409,7 +508,8 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 		    o->ca_arn, ca.status[0] != '\0' ? ca.status : "in an unknown state");
 		goto out;
 	}
-	if ((r = acmb_issue_pick_key_algorithm(ca.key_algorithm, o->key_algorithm, &alg, err)) !=
+	if ((r = acmb_issue_validity_check_ca(vend, ca.not_after, o->ca_arn, err)) != ACMB_OK ||
+	    (r = acmb_issue_pick_key_algorithm(ca.key_algorithm, o->key_algorithm, &alg, err)) !=
 	        ACMB_OK ||
 	    (r = acmb_issue_pick_signing_algorithm(ca.key_algorithm, ca.signing_algorithm,
 	         o->signing_algorithm, &sig, err)) != ACMB_OK)
@@ -417,8 +517,11 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 	snprintf(res->key_algorithm, sizeof(res->key_algorithm), "%s", acmb_rules_alg_name(alg));
 	snprintf(res->signing_algorithm, sizeof(res->signing_algorithm), "%s", sig);
 
-	if (o->token != NULL) {
-		if ((r = acmb_issue_token_open(o->token, &tok, err)) != ACMB_OK)
+	if (o->key_store != NULL) {
+		static const struct acmb_token_spec defaults;
+
+		if ((r = acmb_issue_token_open(o->key_store,
+		         o->token != NULL ? o->token : &defaults, &tok, err)) != ACMB_OK)
 			goto out;
 		snprintf(res->key_store, sizeof(res->key_store), "%s", acmb_issue_token_uri(tok));
 	}
@@ -486,10 +589,7 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 	q.template_arn = o->template_arn;
 	q.api_passthrough = o->api_passthrough;
 	q.idempotency_token = res->idempotency_token;
-	memset(&info, 0, sizeof(info));
-	r = acmb_pca_issue_certificate(pca, &q, &res->pca_certificate_arn, &info, err);
-	res->issue_attempts = info.attempts;
-	if (r != ACMB_OK)
+	if ((r = issue_until_answered(pca, &q, res, err)) != ACMB_OK)
 		goto out;
 wait:
 	if ((r = wait_issued(pca, o, res, &cert, &chain, err)) != ACMB_OK)
@@ -497,6 +597,9 @@ wait:
 
 	if (tok == NULL) {
 		if ((r = build_material(cert, chain, o->ca_arn, &key, &m, err)) != ACMB_OK)
+			goto out;
+		if (acmb_material_leaf(m) != NULL &&
+		    (r = check_issued_key(acmb_material_leaf(m), m->key, o, res, err)) != ACMB_OK)
 			goto out;
 	} else {
 		/* The token is the record: certificate and chain go there first,
@@ -510,6 +613,10 @@ wait:
 			    issued->info[ACMB_FIELD_CERT].message);
 			goto out;
 		}
+		/* Checked before anything is stored on the token. */
+		if ((r = check_issued_key(acmb_material_leaf(issued), issued->key, o, res, err)) !=
+		    ACMB_OK)
+			goto out;
 		if ((r = acmb_issue_token_store(
 		         tok, acmb_material_leaf(issued), issued->chain, err)) != ACMB_OK)
 			goto out;

@@ -8,6 +8,7 @@
 #define ACMB_ISSUE_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -40,7 +41,8 @@ struct acmb_issue_opts {
 	json_t *api_passthrough;             /* ApiPassthrough object or NULL; borrowed */
 	const char *idempotency_token;       /* NULL: derived from the CSR */
 	long wait_timeout;                   /* seconds of GetCertificate polling */
-	struct acmb_issue_token_spec *token; /* --key-store pkcs11:..., or NULL for memory */
+	char *key_store;                     /* --key-store pkcs11:URI, or NULL for memory */
+	const struct acmb_token_spec *token; /* the key store's module, PIN, policy, audit log */
 	const char *resume;                  /* --resume CERT_ARN (token key stores only) */
 	struct acmb_import_opts import;      /* reimport ARN, tags, dry_run */
 };
@@ -75,7 +77,7 @@ struct acmb_issue_result {
  * arrived (acmb_interrupted(); res->interrupted, and res->pca_certificate_arn
  * when the certificate had been requested); ACMB_E_TOKEN / ACMB_E_EXPORT for the token
  * key store; the errors of acmb_import(). The key is wiped on every path.
- * With o->token the key pair is made on the token, the certificate stored
+ * With o->key_store the key pair is made on the token, the certificate stored
  * there, and the key exported through the audited PKCS#11 source; with
  * o->resume the key is found there and the wait resumes. With
  * import.dry_run nothing is issued, generated or imported. */
@@ -92,6 +94,21 @@ void acmb_issue_result_clear(struct acmb_issue_result *res);
  * (END_DATE), "@1790000000" (ABSOLUTE, epoch seconds). *type points to a
  * static string. */
 int acmb_issue_parse_validity(const char *text, const char **type, long long *value, acmb_err *err);
+
+/* The end of a parsed --validity (type and value from
+ * acmb_issue_parse_validity()) issued at now, in *end (epoch seconds).
+ * ACMB_E_USAGE when it ends at or before now, after 9999-12-31T23:59:59Z
+ * (the latest X.509 time, beyond which Private CA issues nothing; huge
+ * counts are refused before any arithmetic), or END_DATE is no calendar
+ * date. */
+int acmb_issue_validity_end(
+    const char *type, long long value, time_t now, long long *end, acmb_err *err);
+
+/* ACMB_E_USAGE when end (from acmb_issue_validity_end()) is after
+ * ca_not_after, the CA's own NotAfter (epoch seconds; 0 when unknown, which
+ * passes); ca_arn names the CA in the message. */
+int acmb_issue_validity_check_ca(
+    long long end, long long ca_not_after, const char *ca_arn, acmb_err *err);
 
 /* Chooses the key algorithm for a CA whose KeyAlgorithm is ca_key_alg:
  * "auto"/NULL picks the CA's own; another family is ACMB_E_RULE naming

@@ -244,6 +244,13 @@ acmb_files_decode_field(struct acmb_material *m, enum acmb_field f, const unsign
 	info->raw_len = len;
 	info->blocks = 0;
 	info->key_format[0] = '\0';
+	/* Windows Notepad saves UTF-8 with a byte-order mark, and the AWS CLI
+	 * imports such files: it is dropped, and check's pem-hygiene says so. */
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+		data += 3;
+		len -= 3;
+		info->flags |= ACMB_IN_BOM;
+	}
 	if (f == ACMB_FIELD_CERT) {
 		sk_X509_pop_free(m->certs, X509_free);
 		m->certs = NULL;
@@ -332,7 +339,7 @@ out:
  * field's status, an unreadable one a usage error. */
 static int
 load_field(struct acmb_material *m, enum acmb_field f, const char *arg, const acmb_secbuf *pass,
-    acmb_err *err)
+    int strict, acmb_err *err)
 {
 	struct acmb_field_info *info = &m->info[f];
 	acmb_secbuf *raw = NULL;
@@ -340,8 +347,13 @@ load_field(struct acmb_material *m, enum acmb_field f, const char *arg, const ac
 	int r;
 
 	info->present = 1;
-	r = acmb_input_read(
-	    arg, field_names[f], field_max[f], &raw, info->source, sizeof(info->source), &rerr);
+	if (f == ACMB_FIELD_KEY)
+		r = acmb_input_read_private(arg, field_names[f], field_max[f], strict, &raw,
+		    info->source, sizeof(info->source), info->warning, sizeof(info->warning),
+		    &rerr);
+	else
+		r = acmb_input_read(arg, field_names[f], field_max[f], &raw, info->source,
+		    sizeof(info->source), &rerr);
 	if (r == ACMB_E_TOO_BIG) {
 		info->status = ACMB_E_TOO_BIG;
 		snprintf(info->message, sizeof(info->message), "%s", rerr.msg);
@@ -385,8 +397,9 @@ load_pkcs12(struct acmb_material *m, const struct acmb_files_spec *spec, const a
 		m->info[f].present = 1;
 		m->info[f].flags |= ACMB_IN_PKCS12;
 	}
-	r = acmb_input_read(spec->pkcs12, "PKCS#12 bundle", ACMB_INPUT_MAX_PKCS12, &raw,
-	    m->info[ACMB_FIELD_CERT].source, ACMB_SOURCE_MAX, &perr);
+	r = acmb_input_read_private(spec->pkcs12, "PKCS#12 bundle", ACMB_INPUT_MAX_PKCS12,
+	    spec->strict_permissions, &raw, m->info[ACMB_FIELD_CERT].source, ACMB_SOURCE_MAX,
+	    m->info[ACMB_FIELD_KEY].warning, sizeof(m->info[ACMB_FIELD_KEY].warning), &perr);
 	for (f = 1; f < ACMB_FIELD_COUNT; f++)
 		memcpy(m->info[f].source, m->info[ACMB_FIELD_CERT].source, ACMB_SOURCE_MAX);
 	if (r == ACMB_E_TOO_BIG) {
@@ -446,7 +459,7 @@ load_pkcs12(struct acmb_material *m, const struct acmb_files_spec *spec, const a
 	m->info[ACMB_FIELD_CHAIN].blocks = (size_t)sk_X509_num(chain);
 	if (spec->certificate_chain != NULL) {
 		memset(&m->info[ACMB_FIELD_CHAIN], 0, sizeof(m->info[ACMB_FIELD_CHAIN]));
-		r = load_field(m, ACMB_FIELD_CHAIN, spec->certificate_chain, NULL, err);
+		r = load_field(m, ACMB_FIELD_CHAIN, spec->certificate_chain, NULL, 0, err);
 		goto out;
 	}
 	if (sk_X509_num(chain) > 0) {
@@ -511,11 +524,12 @@ acmb_files_load(const struct acmb_files_spec *spec, struct acmb_material **out, 
 		r = load_pkcs12(m, spec, pass, err);
 	} else {
 		/* The key last, so that the passphrase is wiped right after it. */
-		r = load_field(m, ACMB_FIELD_CERT, spec->certificate, NULL, err);
+		r = load_field(m, ACMB_FIELD_CERT, spec->certificate, NULL, 0, err);
 		if (r == ACMB_OK && spec->certificate_chain != NULL)
-			r = load_field(m, ACMB_FIELD_CHAIN, spec->certificate_chain, NULL, err);
+			r = load_field(m, ACMB_FIELD_CHAIN, spec->certificate_chain, NULL, 0, err);
 		if (r == ACMB_OK && spec->private_key != NULL)
-			r = load_field(m, ACMB_FIELD_KEY, spec->private_key, pass, err);
+			r = load_field(m, ACMB_FIELD_KEY, spec->private_key, pass,
+			    spec->strict_permissions, err);
 	}
 	/* The passphrase's last use is behind us. */
 	acmb_secbuf_free(pass);

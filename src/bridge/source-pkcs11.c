@@ -14,6 +14,7 @@
 #include "pkcs11/p11-export.h"
 #include "pkcs11/p11-module.h"
 #include "pkcs11/p11-object.h"
+#include "pkcs11/p11-pair.h"
 #include "pkcs11/p11-session.h"
 #include "pkcs11/p11-uri.h"
 
@@ -55,7 +56,7 @@ spec_field(struct acmb_pkcs11_spec *spec, int i)
 	case U_CHAIN:
 		return &spec->certificate_chain;
 	}
-	return &spec->wrapping_key;
+	return &spec->token.wrapping_key;
 }
 
 int
@@ -86,7 +87,7 @@ acmb_pkcs11_spec_prepare(struct acmb_pkcs11_spec *spec, acmb_err *err)
 		}
 		spec->pin_value_seen |= seen;
 	}
-	if (spec->wrapping_key != NULL && spec->parsed[U_WRAP] == NULL) {
+	if (spec->token.wrapping_key != NULL && spec->parsed[U_WRAP] == NULL) {
 		acmb_pkcs11_spec_clear(spec);
 		return acmb_error(err, ACMB_E_USAGE, "--wrapping-key must be a pkcs11: URI");
 	}
@@ -121,7 +122,7 @@ ctx_close(struct ctx *c)
 static int
 ctx_open_modules(struct ctx *c, acmb_err *err)
 {
-	const char *path = c->spec->module, *p;
+	const char *path = c->spec->token.module, *p;
 	int i;
 
 	for (i = U_CERT; i <= U_WRAP && path == NULL; i++) {
@@ -167,7 +168,7 @@ token_login(struct ctx *c, struct open_token *ot, struct acmb_p11_uri *uri, acmb
 
 	if (ot->logged_in)
 		return ACMB_OK;
-	if ((r = acmb_p11_login(&ot->tok, ot->s, &c->spec->pin, uri, err)) != ACMB_OK)
+	if ((r = acmb_p11_login(&ot->tok, ot->s, &c->spec->token.pin, uri, err)) != ACMB_OK)
 		return r;
 	ot->logged_in = 1;
 	return ACMB_OK;
@@ -300,124 +301,21 @@ find_one(struct ctx *c, int field, CK_OBJECT_CLASS cls, int login, struct found 
 	    field_name[field], acmb_p11_uri_text(c->spec->parsed[field]), total, list);
 }
 
-/* The bytes of the certificate key's RSA modulus or EC point, to compare
- * with a token key's CKA_MODULUS / CKA_EC_POINT. */
-static int
-pub_bytes(EVP_PKEY *pub, unsigned char *buf, size_t max, size_t *len)
-{
-	BIGNUM *n = NULL;
-	int ok = 0;
-
-	*len = 0;
-	if (EVP_PKEY_is_a(pub, "RSA")) {
-		if (EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &n) == 1 &&
-		    (size_t)BN_num_bytes(n) <= max) {
-			*len = (size_t)BN_bn2bin(n, buf);
-			ok = 1;
-		}
-		BN_free(n);
-		return ok;
-	}
-	return EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, buf, max, len) == 1;
-}
-
-/* Strips leading zeros (CKA_MODULUS may carry them) or a DER OCTET STRING
- * header (CKA_EC_POINT usually has one), then compares. */
-static int
-same_public(
-    const unsigned char *want, size_t wlen, const unsigned char *got, size_t glen, int is_rsa)
-{
-	const unsigned char *p = got;
-	ASN1_OCTET_STRING *os = NULL;
-	int same;
-
-	if (is_rsa) {
-		while (glen > 0 && *got == 0) {
-			got++;
-			glen--;
-		}
-		return glen == wlen && memcmp(got, want, wlen) == 0;
-	}
-	if (glen == wlen && memcmp(got, want, wlen) == 0)
-		return 1;
-	if ((os = d2i_ASN1_OCTET_STRING(NULL, &p, (long)glen)) == NULL)
-		return 0;
-	same = (size_t)ASN1_STRING_length(os) == wlen &&
-	       memcmp(ASN1_STRING_get0_data(os), want, wlen) == 0;
-	ASN1_OCTET_STRING_free(os);
-	return same;
-}
-
 /*
- * Pairs the certificate with its key on the same token: same CKA_ID first,
- * then the public key (CKA_MODULUS, or CKA_EC_POINT of the private key or of
- * a public key object whose CKA_ID then names the private key).
+ * Pairs the certificate with its key on the same token, as `list` does
+ * (acmb_p11_pair_key(): same CKA_ID first, then the public key).
  */
 static int
 pair_key(struct ctx *c, struct open_token *ot, X509 *leaf, const struct acmb_p11_object *cert,
     CK_OBJECT_HANDLE *key, acmb_err *err)
 {
-	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY, pubc = CKO_PUBLIC_KEY;
-	CK_ATTRIBUTE by_id[] = {
-	    {CKA_CLASS, &priv, sizeof(priv)},
-	    {CKA_ID, (void *)cert->id, cert->id_len},
-	};
-	CK_ATTRIBUTE by_class[] = {{CKA_CLASS, &priv, sizeof(priv)}};
-	CK_OBJECT_HANDLE h[64];
-	struct acmb_p11_object o;
-	unsigned char want[1100], *got = NULL;
-	EVP_PKEY *pub = X509_get0_pubkey(leaf);
-	size_t n = 0, i, wlen, glen;
-	int r, is_rsa;
+	int r;
 
 	*key = CK_INVALID_HANDLE;
-	if ((r = token_login(c, ot, c->spec->parsed[U_CERT], err)) != ACMB_OK)
+	if ((r = token_login(c, ot, c->spec->parsed[U_CERT], err)) != ACMB_OK ||
+	    (r = acmb_p11_pair_key(&ot->tok, ot->s, leaf, cert->id, cert->id_len, key, err)) !=
+	        ACMB_OK)
 		return r;
-	if (cert->id_len > 0) {
-		if ((r = acmb_p11_find(&ot->tok, ot->s, by_id, 2, h, 64, &n, err)) != ACMB_OK)
-			return r;
-		if (n == 1) {
-			*key = h[0];
-			return ACMB_OK;
-		}
-	}
-	if (pub == NULL || !pub_bytes(pub, want, sizeof(want), &wlen))
-		return acmb_error(err, ACMB_E_PARSE,
-		    "the certificate's public key cannot be read "
-		    "to find its private key");
-	is_rsa = EVP_PKEY_is_a(pub, "RSA");
-	for (int pass = 0; pass < 2 && *key == CK_INVALID_HANDLE; pass++) {
-		by_class[0].pValue = pass == 0 ? &priv : &pubc;
-		if ((r = acmb_p11_find(&ot->tok, ot->s, by_class, 1, h, 64, &n, err)) != ACMB_OK)
-			return r;
-		for (i = 0; i < n && i < 64 && *key == CK_INVALID_HANDLE; i++) {
-			free(got);
-			got = NULL;
-			if (acmb_p11_attr_get(&ot->tok, ot->s, h[i],
-			        is_rsa ? CKA_MODULUS : CKA_EC_POINT, &got, &glen, NULL) != ACMB_OK)
-				continue;
-			if (!same_public(want, wlen, got, glen, is_rsa))
-				continue;
-			if (pass == 0) {
-				*key = h[i];
-				break;
-			}
-			/* The token's own failure, not "no key pairs" below. */
-			if ((r = acmb_p11_object_describe(&ot->tok, ot->s, h[i], &o, err)) !=
-			    ACMB_OK) {
-				free(got);
-				return r;
-			}
-			by_id[1].pValue = o.id;
-			by_id[1].ulValueLen = o.id_len;
-			if (o.id_len > 0 &&
-			    acmb_p11_find(&ot->tok, ot->s, by_id, 2, h, 1, &n, err) == ACMB_OK &&
-			    n == 1)
-				*key = h[0];
-			break;
-		}
-	}
-	free(got);
 	if (*key == CK_INVALID_HANDLE)
 		return acmb_error(err, ACMB_E_TOKEN,
 		    "no private key on token '%s' pairs with the "
@@ -670,8 +568,8 @@ acmb_pkcs11_load(struct acmb_pkcs11_spec *spec, struct acmb_material **out,
 		r = acmb_error(err, ACMB_E_USAGE, "no pkcs11: URI given");
 		goto out;
 	}
-	if (spec->export_policy != NULL &&
-	    (r = acmb_export_policy_load(spec->export_policy, &policy, err)) != ACMB_OK)
+	if (spec->token.export_policy != NULL &&
+	    (r = acmb_export_policy_load(spec->token.export_policy, &policy, err)) != ACMB_OK)
 		goto out;
 	if ((m = acmb_material_new()) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");

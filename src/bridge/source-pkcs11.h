@@ -14,6 +14,7 @@
 #include "error.h"
 #include "material.h"
 #include "pkcs11/p11-session.h"
+#include "token-spec.h"
 
 struct acmb_p11_uri;
 
@@ -23,11 +24,7 @@ struct acmb_pkcs11_spec {
 	char *certificate;       /* --certificate: pkcs11: URI (anything else is ignored here) */
 	char *private_key;       /* --private-key: pkcs11: URI, or NULL to pair from the cert */
 	char *certificate_chain; /* --certificate-chain: pkcs11: URI, or NULL for the token's CAs */
-	const char *module;      /* --module PATH, or NULL for p11-kit's registered modules */
-	struct acmb_p11_pin_spec pin; /* --pin-file, --pin-env */
-	char *wrapping_key;           /* --wrapping-key pkcs11: URI of a CKA_TRUSTED key, or NULL */
-	const char *export_policy;    /* --export-policy PATH, or NULL for the default */
-	const char *audit_log;        /* --audit-log PATH|syslog, or NULL (see audit.h) */
+	struct acmb_token_spec token; /* module, PIN, wrapping key, policy, audit log */
 	const char *region;           /* destination, for the policy and the audit record */
 	const char *account;
 	X509 *certificate_hint; /* the leaf when --certificate is a file (borrowed, or

@@ -64,7 +64,7 @@ acmb_source_load(struct acmb_source_spec *spec, struct acmb_material **out,
 		    "with the certificate); only --certificate-chain may be a file");
 		goto out;
 	}
-	if ((r = acmb_audit_open(spec->p11.audit_log, audit, err)) != ACMB_OK)
+	if ((r = acmb_audit_open(spec->p11.token.audit_log, audit, err)) != ACMB_OK)
 		goto out;
 	if ((r = acmb_pkcs11_load(&spec->p11, &m, *audit, err)) != ACMB_OK)
 		goto out;

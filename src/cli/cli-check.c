@@ -10,61 +10,53 @@
 
 #include <jansson.h>
 
+#include "bridge/check-batch.h"
 #include "bridge/check.h"
-#include "cli-input.h"
+#include "cli-options.h"
 #include "cli-pkcs11.h"
-#include "cli-source.h"
 #include "cli.h"
 #include "init.h"
 #include "zalloc.h"
 
-/* A batch line holds up to three paths; longer lines are refused. */
-#define BATCH_LINE_MAX 8192
-
-enum output_mode { OUTPUT_DEFAULT, OUTPUT_TEXT, OUTPUT_JSON };
-
 static void
 check_usage(FILE *f)
 {
-	fprintf(f,
-	    "usage: acmbridge check --certificate SRC [--private-key SRC]\n"
-	    "           [--certificate-chain SRC] [--at TIME] [--output text|json]\n"
-	    "       acmbridge check --pkcs12 PATH (--passphrase-file PATH | --passphrase-env VAR)\n"
-	    "       acmbridge check --batch FILE [--passphrase-file PATH] [--at TIME]\n\n"
-	    "Checks the certificate, its chain and its private key against every ACM\n"
-	    "import rule without contacting AWS, and says for each rule PASS or FAIL\n"
-	    "with a one-line fix. Rule names are stable (docs/rules.md). A chain given\n"
-	    "out of order or with duplicates is put right, and the report says so.\n\n"
-	    "Options:\n%s"
-	    "                             --certificate, --private-key and\n"
-	    "                             --certificate-chain may be pkcs11: URIs (RFC 7512)\n"
-	    "  --at TIME                  judge validity at TIME instead of now, e.g. a\n"
-	    "                             planned import: 2027-01-31 or 2027-01-31T00:00:00Z\n"
-	    "  --output text|json         a table (default on a terminal) or one JSON object\n"
-	    "                             (default otherwise): {\"ok\", \"key_algorithm\",\n"
-	    "                             \"not_after\", \"checks\": [{\"rule\", \"ok\", "
-	    "\"detail\",\n"
-	    "                             \"fix\"}], \"chain_order_changed\", \"services\"}\n"
-	    "  --batch FILE               check many sets in one run: one set per line,\n"
-	    "                             \"CERT KEY [CHAIN]\" paths separated by blanks\n"
-	    "                             ('#' starts a comment); prints one JSON line per set\n"
-	    "                             and a summary on stderr; exit 3 if any set fails\n"
-	    "  --help                     this text\n\n"
-	    "Service lines (alb, nlb, cloudfront, apigateway-edge) say whether the\n"
-	    "certificate's key attaches to each service; they are information and do not\n"
-	    "change the exit code.\n\n"
-	    "Check's exit codes: 0 every rule passes; 3 a rule fails; 2 usage error\n"
-	    "(bad option, unreadable file, wrong or missing passphrase); 4 the token\n"
-	    "refused the key export or failed.\n\n%s%s\n%s",
-	    acmb_cli_input_help, acmb_cli_source_p11_help, acmb_cli_pkcs11_help,
-	    acmb_cli_exit_codes);
-}
-
-static int
-check_takes_value(const char *opt)
-{
-	return acmb_cli_source_takes_value(opt) || strcmp(opt, "--at") == 0 ||
-	       strcmp(opt, "--output") == 0 || strcmp(opt, "--batch") == 0;
+	fputs("usage: acmbridge check --certificate SRC [--private-key SRC]\n"
+	      "           [--certificate-chain SRC] [--at TIME] [--output text|json]\n"
+	      "       acmbridge check --pkcs12 PATH (--passphrase-file PATH | --passphrase-env "
+	      "VAR)\n"
+	      "       acmbridge check --batch FILE [--passphrase-file PATH] [--at TIME]\n\n"
+	      "Checks the certificate, its chain and its private key against every ACM\n"
+	      "import rule without contacting AWS, and says for each rule PASS or FAIL\n"
+	      "with a one-line fix. Rule names are stable (docs/rules.md). A chain given\n"
+	      "out of order or with duplicates is put right, and the report says so.\n\n"
+	      "Options:\n",
+	    f);
+	acmb_cli_help_group(f, ACMB_CLI_CHECK, ACMB_CLI_GROUP_SOURCE);
+	fputs("                             --certificate, --private-key and\n"
+	      "                             --certificate-chain may be pkcs11: URIs (RFC 7512)\n"
+	      "  --at TIME                  judge validity at TIME instead of now, e.g. a\n"
+	      "                             planned import: 2027-01-31 or 2027-01-31T00:00:00Z\n"
+	      "  --output text|json         a table (default on a terminal) or one JSON object\n"
+	      "                             (default otherwise): {\"ok\", \"key_algorithm\",\n"
+	      "                             \"not_after\", \"checks\": [{\"rule\", \"ok\", "
+	      "\"detail\",\n"
+	      "                             \"fix\"}], \"chain_order_changed\", \"services\"}\n"
+	      "  --batch FILE               check many sets in one run: one set per line,\n"
+	      "                             \"CERT KEY [CHAIN]\" paths separated by blanks\n"
+	      "                             ('#' starts a comment); prints one JSON line per set\n"
+	      "                             and a summary on stderr; exit 3 if any set fails\n"
+	      "  --help                     this text\n\n"
+	      "Service lines (alb, nlb, cloudfront, apigateway-edge) say whether the\n"
+	      "certificate's key attaches to each service; they are information and do not\n"
+	      "change the exit code.\n\n"
+	      "Check's exit codes: 0 every rule passes; 3 a rule fails; 2 usage error\n"
+	      "(bad option, unreadable file, wrong or missing passphrase); 4 the token\n"
+	      "refused the key export or failed.\n\n"
+	      "Token options (when --certificate is a pkcs11: URI, RFC 7512):\n",
+	    f);
+	acmb_cli_pkcs11_help(f, ACMB_CLI_CHECK);
+	fprintf(f, "\n%s", acmb_cli_exit_codes);
 }
 
 static void
@@ -127,187 +119,84 @@ print_batch_line(json_t *obj)
 	return 0;
 }
 
-/* Splits a batch line into at most three blank-separated paths. */
+/* Prints each set's line of a --batch run. */
 static int
-batch_split(char *line, char **fields, int max)
+emit_batch_line(void *arg, json_t *line)
 {
-	char *save = NULL, *tok;
-	int n = 0;
-
-	for (tok = strtok_r(line, " \t\r\n", &save); tok != NULL;
-	     tok = strtok_r(NULL, " \t\r\n", &save)) {
-		if (tok[0] == '#')
-			break;
-		if (n == max)
-			return -1;
-		fields[n++] = tok;
-	}
-	return n;
+	(void)arg;
+	return print_batch_line(line);
 }
 
 static int
-check_batch(const char *path, const struct acmb_files_spec *base, time_t at)
+check_batch(const char *path, const struct acmb_source_spec *base, time_t at)
 {
-	char line[BATCH_LINE_MAX];
-	char *fields[3];
-	struct acmb_files_spec spec;
-	struct acmb_rules_report *rep = NULL;
-	acmb_check_batch *batch = NULL;
-	struct timespec t0, t1;
-	json_t *obj = NULL;
-	acmb_err err;
-	FILE *f = NULL;
-	size_t lineno = 0, sets = 0, passed = 0, failed = 0, unusable = 0;
-	double secs;
-	int n, rc;
+	struct acmb_check_batch_summary sum;
+	acmb_err err = {0, ""};
 
-	if ((f = fopen(path, "r")) == NULL)
-		return acmb_cli_usage_error("--batch: cannot read '%s'", path);
-	if ((batch = acmb_check_batch_new()) == NULL || (rep = calloc(1, sizeof(*rep))) == NULL) {
-		acmb_check_batch_free(batch);
-		fclose(f);
-		fprintf(stderr, "acmbridge: out of memory\n");
-		return ACMB_EXIT_FAILURE;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			fclose(f);
-			acmb_check_batch_free(batch);
-			free(rep);
-			return acmb_cli_usage_error("--batch: line %zu is longer than %d bytes",
-			    lineno, BATCH_LINE_MAX - 1);
-		}
-		if ((n = batch_split(line, fields, 3)) == 0)
-			continue;
-		sets++;
-		memset(&err, 0, sizeof(err));
-		obj = NULL;
-		if (n < 2) {
-			rc = acmb_error(
-			    &err, ACMB_E_USAGE, "line %zu: expected CERT KEY [CHAIN]", lineno);
-		} else {
-			spec = *base;
-			spec.certificate = fields[0];
-			spec.private_key = fields[1];
-			spec.certificate_chain = n == 3 ? fields[2] : NULL;
-			rc = acmb_check_batch_files(batch, &spec, at, rep, &err);
-		}
-		if (rc == ACMB_OK) {
-			obj = acmb_check_report_json(rep);
-			if (rep->ok)
-				passed++;
-			else
-				failed++;
-		} else {
-			unusable++;
-			if ((obj = json_object()) != NULL &&
-			    (json_object_set_new(obj, "ok", json_false()) != 0 ||
-			        json_object_set_new(obj, "error", json_string(err.msg)) != 0)) {
-				json_decref(obj);
-				obj = NULL;
-			}
-		}
-		if (obj == NULL ||
-		    json_object_set_new(obj, "line", json_integer((json_int_t)lineno)) != 0 ||
-		    json_object_set_new(obj, "certificate", json_string(n > 0 ? fields[0] : "")) !=
-		        0 ||
-		    print_batch_line(obj) != 0) {
-			json_decref(obj);
-			fclose(f);
-			acmb_check_batch_free(batch);
-			free(rep);
-			fprintf(stderr, "acmbridge: out of memory writing the report\n");
-			return ACMB_EXIT_FAILURE;
-		}
-		json_decref(obj);
-	}
-	fclose(f);
-	acmb_check_batch_free(batch);
-	free(rep);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (acmb_check_batch_run(path, base, at, emit_batch_line, NULL, &sum, &err) != ACMB_OK)
+		return acmb_cli_fail(&err);
 	fprintf(stderr,
 	    "acmbridge: checked %zu sets: %zu passed, %zu failed, %zu unusable "
 	    "in %.3f s (%.0f sets/s)\n",
-	    sets, passed, failed, unusable, secs, secs > 0 ? (double)sets / secs : 0.0);
-	return failed > 0 || unusable > 0 ? ACMB_EXIT_RULE : ACMB_EXIT_OK;
+	    sum.sets, sum.passed, sum.failed, sum.unusable, sum.seconds,
+	    sum.seconds > 0 ? (double)sum.sets / sum.seconds : 0.0);
+	return sum.failed > 0 || sum.unusable > 0 ? ACMB_EXIT_RULE : ACMB_EXIT_OK;
+}
+
+/* Warnings that are no rule (an unprotected key file), as OpenSSH gives them:
+ * on stderr, whatever the output format. */
+static void
+print_warnings(const struct acmb_rules_report *rep)
+{
+	size_t i;
+
+	for (i = 0; i < rep->nwarnings; i++)
+		fprintf(stderr, "acmbridge: warning: %s\n", rep->warnings[i]);
 }
 
 int
 acmb_cli_check(int argc, char **argv)
 {
-	struct acmb_source_spec src = {0};
-	struct acmb_files_spec spec = {0};
+	struct acmb_cli_args args;
 	struct acmb_rules_report *rep = NULL;
 	struct acmb_audit *audit = NULL;
-	enum output_mode mode = OUTPUT_DEFAULT;
-	const char *at_str = NULL, *batch = NULL, *val;
-	char opt[64];
+	enum acmb_cli_output mode;
 	acmb_err err = {0};
 	json_t *obj = NULL;
 	time_t at;
-	int i, k, rc;
+	int rc;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--debug") == 0)
-			continue;
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+	acmb_cli_args_init(&args);
+	if ((rc = acmb_cli_parse(ACMB_CLI_CHECK, argc, argv, &args, &err)) != ACMB_OK) {
+		if (rc == ACMB_CLI_HELP)
 			check_usage(stdout);
-			return ACMB_EXIT_OK;
-		}
-		if (acmb_cli_split_option(
-		        argc, argv, &i, check_takes_value, opt, sizeof(opt), &val) != 0)
-			return ACMB_EXIT_USAGE;
-		if ((k = acmb_cli_source_option(opt, (char *)val, &src)) < 0)
-			return ACMB_EXIT_USAGE;
-		if (k > 0)
-			continue;
-		if (strcmp(opt, "--at") == 0)
-			at_str = val;
-		else if (strcmp(opt, "--batch") == 0)
-			batch = val;
-		else if (strcmp(opt, "--output") == 0 && strcmp(val, "text") == 0)
-			mode = OUTPUT_TEXT;
-		else if (strcmp(opt, "--output") == 0 && strcmp(val, "json") == 0)
-			mode = OUTPUT_JSON;
-		else if (strcmp(opt, "--output") == 0)
-			return acmb_cli_usage_error("--output takes text or json, not '%s'", val);
-		else
-			return acmb_cli_usage_error(
-			    "check: unknown option '%s' (try --help)", argv[i]);
+		rc = rc == ACMB_CLI_HELP ? ACMB_EXIT_OK : acmb_cli_fail(&err);
+		goto out;
 	}
-	spec = src.files;
-	if ((rc = acmb_cli_source_prepare(&src)) != 0) {
-		acmb_pkcs11_spec_clear(&src.p11);
-		return rc;
-	}
+	mode = args.output;
+	if ((rc = acmb_cli_pkcs11_prepare(&args.src.p11)) != 0)
+		goto out;
 	at = time(NULL);
-	if (at_str != NULL && acmb_check_parse_time(at_str, &at, &err) != ACMB_OK)
-		return acmb_cli_fail(&err);
-	if (batch != NULL) {
-		if (spec.certificate != NULL || spec.private_key != NULL ||
-		    spec.certificate_chain != NULL || spec.pkcs12 != NULL ||
-		    acmb_pkcs11_spec_wanted(&src.p11))
-			return acmb_cli_usage_error(
-			    "--batch takes its paths from the file; "
-			    "drop --certificate, --private-key, --certificate-chain, --pkcs12");
-		/* The loader wipes and unsets the variable after its first read. */
-		if (spec.passphrase_env != NULL)
-			return acmb_cli_usage_error("--batch reads the passphrase once per set: "
-			                            "use --passphrase-file");
-		if (mode == OUTPUT_TEXT)
-			return acmb_cli_usage_error(
-			    "--batch writes JSON lines; drop --output text");
-		return check_batch(batch, &spec, at);
+	if (args.at != NULL && acmb_check_parse_time(args.at, &at, &err) != ACMB_OK) {
+		rc = acmb_cli_fail(&err);
+		goto out;
 	}
-	if (spec.certificate == NULL && spec.pkcs12 == NULL && !acmb_pkcs11_spec_wanted(&src.p11))
-		return acmb_cli_usage_error("check needs --certificate or --pkcs12 (try --help)");
-	if (mode == OUTPUT_DEFAULT)
-		mode = isatty(STDOUT_FILENO) ? OUTPUT_TEXT : OUTPUT_JSON;
+	if (args.batch != NULL) {
+		if (mode == ACMB_CLI_OUTPUT_TEXT)
+			rc = acmb_cli_usage_error("--batch writes JSON lines; drop --output text");
+		else
+			rc = check_batch(args.batch, &args.src, at);
+		goto out;
+	}
+	if (args.src.files.certificate == NULL && args.src.files.pkcs12 == NULL &&
+	    !acmb_pkcs11_spec_wanted(&args.src.p11)) {
+		rc = acmb_cli_usage_error("check needs --certificate or --pkcs12 (try --help)");
+		goto out;
+	}
+	if (mode == ACMB_CLI_OUTPUT_DEFAULT)
+		mode = isatty(STDOUT_FILENO) ? ACMB_CLI_OUTPUT_TEXT : ACMB_CLI_OUTPUT_JSON;
 
-	if (acmb_check_source(&src, at, NULL, &rep, &audit, &err) != ACMB_OK) {
+	if (acmb_check_source(&args.src, at, NULL, &rep, &audit, &err) != ACMB_OK) {
 		rc = acmb_cli_fail(&err);
 		goto out;
 	}
@@ -321,7 +210,8 @@ acmb_cli_check(int argc, char **argv)
 	if (audit != NULL && acmb_audit_finish(audit, NULL, NULL, &err) != ACMB_OK)
 		fprintf(
 		    stderr, "acmbridge: warning: the audit outcome was not written: %s\n", err.msg);
-	if (mode == OUTPUT_TEXT) {
+	print_warnings(rep);
+	if (mode == ACMB_CLI_OUTPUT_TEXT) {
 		print_text(stdout, rep);
 	} else if ((obj = acmb_check_report_json(rep)) == NULL || print_json_line(obj, 1) != 0) {
 		fprintf(stderr, "acmbridge: out of memory writing the report\n");
@@ -331,7 +221,7 @@ acmb_cli_check(int argc, char **argv)
 	rc = rep->ok ? ACMB_EXIT_OK : ACMB_EXIT_RULE;
 out:
 	acmb_audit_close(audit);
-	acmb_pkcs11_spec_clear(&src.p11);
+	acmb_cli_args_clear(&args);
 	json_decref(obj);
 	free(rep);
 	return rc;

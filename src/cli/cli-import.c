@@ -3,49 +3,30 @@
  * it (or reimport it, keeping the ARN), apply tag changes, and verify what
  * ACM stored. Options and output follow `aws acm import-certificate`.
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "acm/acm-api.h"
 #include "acm/aws-config.h"
 #include "bridge/check.h"
-#include "cli-aws.h"
-#include "cli-input.h"
-#include "cli-pkcs11.h"
-#include "cli-source.h"
-#include "cli-tags.h"
-#include "cli.h"
+#include "bridge/import-input.h"
 #include "bridge/import.h"
+#include "cli-aws.h"
+#include "cli-options.h"
+#include "cli-pkcs11.h"
+#include "cli.h"
 #include "init.h"
-#include "input.h"
-#include "secmem.h"
+#include "json-text.h"
 #include "zalloc.h"
 
-/* --cli-input-json holds at most a certificate, a 2 MiB chain and a key,
- * base64-encoded, plus tags. */
-#define CLI_INPUT_JSON_MAX ((size_t)4 << 20)
-
-enum output_mode { OUTPUT_JSON, OUTPUT_TEXT };
-
-/* Prints one usage line and evaluates to -1, the parsers' failure value. */
-#define USAGE_FAIL(...) (acmb_cli_usage_error(__VA_ARGS__), -1)
-
 struct import_cli {
-	struct acmb_source_spec src;
-	struct acmb_aws_options aws;
-	char account[16]; /* from --certificate-arn, for the export policy */
-	struct acmb_import_opts opts;
-	struct acmb_cli_tags tags;
+	struct acmb_cli_args args;
+	char account[16];   /* from --certificate-arn, for the export policy */
 	json_t *input_json; /* --cli-input-json document */
-	const char *input_json_arg;
-	const char *skeleton; /* --generate-cli-skeleton value, or NULL */
-	enum output_mode output;
 };
 
 static void
@@ -72,7 +53,10 @@ import_usage(FILE *f)
 	    "must\n"
 	    "show the serial, NotAfter and chain that were sent. The private key is\n"
 	    "wiped from memory as soon as ImportCertificate returns.\n\n"
-	    "Options:\n%s"
+	    "Options:\n",
+	    ACMB_PROVENANCE_TAG);
+	acmb_cli_help_group(f, ACMB_CLI_IMPORT, ACMB_CLI_GROUP_SOURCE);
+	fprintf(f,
 	    "                             Each may also be a pkcs11: URI (RFC 7512): the key\n"
 	    "                             is exported from the token under its rules and the\n"
 	    "                             export policy, and recorded in the audit log\n"
@@ -94,18 +78,15 @@ import_usage(FILE *f)
 	    "                             nothing is written\n"
 	    "  --output json|text         json (default): {\"CertificateArn\": \"...\"} as the\n"
 	    "                             AWS CLI prints it; text: the ARN alone\n"
-	    "  --help                     this text\n\n%s%s\n%s\n"
-	    "Reports (reordered chain, tag changes, a recovered lost answer) go to stderr.\n\n%s",
-	    ACMB_PROVENANCE_TAG, acmb_cli_input_help, ACMB_PROVENANCE_TAG, acmb_cli_source_p11_help,
-	    acmb_cli_pkcs11_help, acmb_cli_aws_usage, acmb_cli_exit_codes);
-}
-
-static int
-import_takes_value(const char *opt)
-{
-	return acmb_cli_source_takes_value(opt) || acmb_cli_aws_option_has_arg(opt) ||
-	       strcmp(opt, "--certificate-arn") == 0 || strcmp(opt, "--output") == 0 ||
-	       strcmp(opt, "--cli-input-json") == 0;
+	    "  --help                     this text\n\n"
+	    "Token options (when --certificate is a pkcs11: URI, RFC 7512):\n",
+	    ACMB_PROVENANCE_TAG);
+	acmb_cli_pkcs11_help(f, ACMB_CLI_IMPORT);
+	fputs("\n", f);
+	acmb_cli_aws_usage(f, ACMB_CLI_IMPORT);
+	fprintf(f,
+	    "\nReports (reordered chain, tag changes, a recovered lost answer) go to stderr.\n\n%s",
+	    acmb_cli_exit_codes);
 }
 
 static int
@@ -134,219 +115,12 @@ print_skeleton(const char *which)
 	return ACMB_EXIT_OK;
 }
 
-/* Reads the --cli-input-json document. Inline JSON may not carry a key:
- * argv is visible to every user of the machine. */
-static int
-load_input_json(struct import_cli *c, acmb_err *err)
-{
-	acmb_secbuf *raw = NULL;
-	json_error_t jerr;
-	const char *arg = c->input_json_arg;
-	char source[ACMB_SOURCE_MAX];
-	int r = ACMB_E_INTERNAL;
-
-	if (strncmp(arg, "file://", 7) == 0 || strncmp(arg, "fileb://", 8) == 0) {
-		if ((r = acmb_input_read(arg, "--cli-input-json", CLI_INPUT_JSON_MAX, &raw, source,
-		         sizeof(source), err)) != ACMB_OK)
-			goto out;
-		c->input_json = json_loadb(acmb_secbuf_str(raw), acmb_secbuf_len(raw), 0, &jerr);
-	} else {
-		c->input_json = json_loads(arg, 0, &jerr);
-		if (c->input_json != NULL && json_object_get(c->input_json, "PrivateKey") != NULL &&
-		    !json_is_null(json_object_get(c->input_json, "PrivateKey"))) {
-			r = acmb_error(err, ACMB_E_USAGE,
-			    "--cli-input-json: a PrivateKey on the "
-			    "command line is visible to every user (ps); put the document in a "
-			    "file and pass file://PATH");
-			goto out;
-		}
-	}
-	if (c->input_json == NULL || !json_is_object(c->input_json)) {
-		r = acmb_error(err, ACMB_E_USAGE,
-		    "--cli-input-json: not a JSON object (%s, line "
-		    "%d)",
-		    c->input_json == NULL ? jerr.text : "wrong type", jerr.line);
-		goto out;
-	}
-	r = ACMB_OK;
-out:
-	acmb_secbuf_free(raw);
-	return r;
-}
-
-static const char *
-json_field(json_t *doc, const char *name)
-{
-	json_t *v = json_object_get(doc, name);
-
-	return json_is_string(v) && json_string_length(v) > 0 ? json_string_value(v) : NULL;
-}
-
-/*
- * Decodes one material field given in the JSON document: PEM text as the
- * AWS CLI's raw-in-base64-out format has it, or base64 of the file as its
- * default base64 format has it. Decoded bytes of the key live in the
- * secure heap.
- */
-static int
-decode_json_field(
-    struct acmb_material *m, enum acmb_field f, const char *name, const char *value, acmb_err *err)
-{
-	acmb_secbuf *bin = NULL;
-	unsigned char *dst;
-	size_t vlen = strlen(value), pad = 0;
-	int n, r = ACMB_E_INTERNAL;
-
-	snprintf(m->info[f].source, sizeof(m->info[f].source), "--cli-input-json %s", name);
-	if (strncmp(value, "-----BEGIN", 10) == 0)
-		return acmb_files_decode_field(
-		    m, f, (const unsigned char *)value, vlen, NULL, 0, err);
-	/* One-shot EVP_DecodeBlock: an EVP_ENCODE_CTX would keep key bytes in a
-	 * context that EVP_ENCODE_CTX_free does not cleanse. */
-	if (vlen > (size_t)INT_MAX || vlen % 4 != 0) {
-		r = acmb_error(err, ACMB_E_USAGE,
-		    "--cli-input-json: %s is neither PEM text nor "
-		    "base64",
-		    name);
-		goto out;
-	}
-	if ((bin = acmb_secbuf_new(vlen)) == NULL ||
-	    (dst = acmb_secbuf_reserve(bin, vlen)) == NULL) {
-		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((n = EVP_DecodeBlock(dst, (const unsigned char *)value, (int)vlen)) < 0) {
-		r = acmb_error(err, ACMB_E_USAGE,
-		    "--cli-input-json: %s is neither PEM text nor "
-		    "base64",
-		    name);
-		goto out;
-	}
-	/* EVP_DecodeBlock counts the bytes the '=' padding stands for. */
-	while (pad < 2 && vlen > pad && value[vlen - 1 - pad] == '=')
-		pad++;
-	acmb_secbuf_commit(bin, (size_t)n - pad);
-	r = acmb_files_decode_field(m, f, acmb_secbuf_ptr(bin), acmb_secbuf_len(bin), NULL, 0, err);
-out:
-	acmb_secbuf_free(bin);
-	return r;
-}
-
-/* Applies the JSON document: ARN and tags unless given as options, and the
- * material, which may come from the document or from options but not both. */
-static int
-apply_input_json(struct import_cli *c, struct acmb_material **mp, acmb_err *err)
-{
-	static const struct {
-		const char *name;
-		enum acmb_field field;
-	} fields[] = {
-	    {"Certificate", ACMB_FIELD_CERT},
-	    {"PrivateKey", ACMB_FIELD_KEY},
-	    {"CertificateChain", ACMB_FIELD_CHAIN},
-	};
-	struct acmb_material *m = NULL;
-	const char *v;
-	size_t i;
-	int r = ACMB_E_INTERNAL, any = 0;
-
-	*mp = NULL;
-	if (c->opts.certificate_arn == NULL)
-		c->opts.certificate_arn = json_field(c->input_json, "CertificateArn");
-	if (c->tags.ntags == 0 && json_object_get(c->input_json, "Tags") != NULL &&
-	    acmb_cli_tags_add_json(
-	        &c->tags, json_object_get(c->input_json, "Tags"), "--cli-input-json") < 0)
-		return acmb_error(err, ACMB_E_USAGE, "--cli-input-json: bad Tags");
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		any |= json_field(c->input_json, fields[i].name) != NULL;
-	if (!any)
-		return ACMB_OK;
-	if (c->src.files.certificate != NULL || c->src.files.private_key != NULL ||
-	    c->src.files.certificate_chain != NULL || c->src.files.pkcs12 != NULL ||
-	    acmb_pkcs11_spec_wanted(&c->src.p11))
-		return acmb_error(err, ACMB_E_USAGE,
-		    "give the certificate, key and chain either "
-		    "in --cli-input-json or as options, not both");
-	if ((m = acmb_material_new()) == NULL)
-		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		if ((v = json_field(c->input_json, fields[i].name)) == NULL)
-			continue;
-		if ((r = decode_json_field(m, fields[i].field, fields[i].name, v, err)) != ACMB_OK)
-			goto out;
-	}
-	*mp = m;
-	m = NULL;
-	r = ACMB_OK;
-out:
-	acmb_material_free(m);
-	return r;
-}
-
-static int
-parse_args(struct import_cli *c, int argc, char **argv)
-{
-	char opt[64];
-	const char *val;
-	int i, r;
-
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			import_usage(stdout);
-			return 1;
-		}
-		if (strcmp(argv[i], "--tags") == 0) {
-			if (acmb_cli_tags_parse(&c->tags, argc, argv, &i) < 0)
-				return -1;
-			continue;
-		}
-		if (strcmp(argv[i], "--generate-cli-skeleton") == 0) {
-			c->skeleton = "input";
-			if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
-				c->skeleton = argv[++i];
-			continue;
-		}
-		if (acmb_cli_split_option(
-		        argc, argv, &i, import_takes_value, opt, sizeof(opt), &val) < 0)
-			return -1;
-		if ((r = acmb_cli_source_option(opt, (char *)val, &c->src)) == 0)
-			r = acmb_cli_aws_option(opt, val, &c->aws);
-		if (r < 0)
-			return -1;
-		if (r > 0)
-			continue;
-		if (strcmp(opt, "--certificate-arn") == 0) {
-			c->opts.certificate_arn = val;
-		} else if (strcmp(opt, "--cli-input-json") == 0) {
-			c->input_json_arg = val;
-		} else if (strcmp(opt, "--dry-run") == 0) {
-			c->opts.dry_run = 1;
-		} else if (strcmp(opt, "--allow-duplicate") == 0) {
-			c->opts.allow_duplicate = 1;
-		} else if (strcmp(opt, "--no-provenance-tag") == 0) {
-			c->opts.no_provenance_tag = 1;
-		} else if (strcmp(opt, "--output") == 0) {
-			if (strcmp(val, "json") == 0)
-				c->output = OUTPUT_JSON;
-			else if (strcmp(val, "text") == 0)
-				c->output = OUTPUT_TEXT;
-			else
-				return USAGE_FAIL("--output takes json or text, not '%s'", val);
-		} else {
-			return USAGE_FAIL("import: unknown option '%s' (see acmbridge "
-			                  "import --help)",
-			    opt);
-		}
-	}
-	return 0;
-}
-
 /* What the operator should know whatever the outcome; printed only once the
  * key and the credentials are wiped. */
 static void
 print_notices(const struct import_cli *c, const struct acmb_rules_report *rep)
 {
-	if (c->opts.certificate_arn != NULL && c->tags.ntags > 0)
+	if (c->args.import.certificate_arn != NULL && c->args.tags.ntags > 0)
 		fprintf(stderr, "acmbridge: ACM refuses tags on a reimport; they are applied "
 		                "after it with AddTagsToCertificate\n");
 	if (rep != NULL && rep->chain_order_changed)
@@ -361,26 +135,27 @@ print_result(const struct import_cli *c, const struct acmb_import_result *res)
 	char *s;
 	size_t i;
 
-	if (c->opts.dry_run) {
-		if (c->output == OUTPUT_TEXT) {
+	if (c->args.import.dry_run) {
+		if (c->args.output == ACMB_CLI_OUTPUT_TEXT) {
 			for (i = 0; i < res->nnotes; i++)
 				printf("%s\n", res->notes[i]);
 			return;
 		}
 		plan = json_array();
 		for (i = 0; i < res->nnotes; i++)
-			json_array_append_new(plan, json_string(res->notes[i]));
+			json_array_append_new(plan, acmb_json_text(res->notes[i]));
 		o = json_pack("{s:b, s:s, s:s?, s:s, s:o}", "DryRun", 1, "Action",
-		    res->already_present              ? "none"
-		    : c->opts.certificate_arn != NULL ? "reimport"
-		                                      : "import",
+		    res->already_present                     ? "none"
+		    : c->args.import.certificate_arn != NULL ? "reimport"
+		                                             : "import",
 		    "CertificateArn",
-		    c->opts.certificate_arn != NULL ? c->opts.certificate_arn : res->arn, "Sha256",
-		    res->fingerprint, "Plan", plan);
+		    c->args.import.certificate_arn != NULL ? c->args.import.certificate_arn
+		                                           : res->arn,
+		    "Sha256", res->fingerprint, "Plan", plan);
 	} else {
 		for (i = 0; i < res->nnotes; i++)
 			fprintf(stderr, "acmbridge: %s\n", res->notes[i]);
-		if (c->output == OUTPUT_TEXT) {
+		if (c->args.output == ACMB_CLI_OUTPUT_TEXT) {
 			printf("%s\n", res->arn);
 			return;
 		}
@@ -391,6 +166,17 @@ print_result(const struct import_cli *c, const struct acmb_import_result *res)
 		acmb_zfree(s);
 	}
 	json_decref(o);
+}
+
+/* Warnings that are no rule (an unprotected key file), as OpenSSH gives
+ * them, before anything is sent. */
+static void
+print_warnings(const struct acmb_rules_report *rep)
+{
+	size_t i;
+
+	for (i = 0; rep != NULL && i < rep->nwarnings; i++)
+		fprintf(stderr, "acmbridge: warning: %s\n", rep->warnings[i]);
 }
 
 /* The account of an ARN (arn:PARTITION:acm:REGION:ACCOUNT:...), or "". */
@@ -417,9 +203,9 @@ resolve_aws(struct import_cli *c, struct acmb_aws_config **cfg, acmb_err *err)
 	char desc[512];
 	int r;
 
-	if ((r = acmb_aws_config_resolve(&c->aws, &acmb_aws_service_acm, cfg, err)) != ACMB_OK)
+	if ((r = acmb_aws_config_resolve(&c->args.aws, &acmb_aws_service_acm, cfg, err)) != ACMB_OK)
 		return r;
-	if (c->aws.no_verify_ssl)
+	if (c->args.aws.no_verify_ssl)
 		fprintf(stderr,
 		    "acmbridge: warning: --no-verify-ssl: the endpoint's TLS "
 		    "certificate is not verified; the private key could go to an impostor\n");
@@ -445,47 +231,48 @@ acmb_cli_import(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	memset(&res, 0, sizeof(res));
-	acmb_aws_options_init(&c.aws);
-	c.output = OUTPUT_JSON;
-	if ((r = parse_args(&c, argc, argv)) != 0) {
-		exit_code = r > 0 ? ACMB_EXIT_OK : ACMB_EXIT_USAGE;
+	acmb_cli_args_init(&c.args);
+	if ((r = acmb_cli_parse(ACMB_CLI_IMPORT, argc, argv, &c.args, &err)) != ACMB_OK) {
+		if (r == ACMB_CLI_HELP)
+			import_usage(stdout);
+		exit_code = r == ACMB_CLI_HELP ? ACMB_EXIT_OK : acmb_cli_fail(&err);
 		goto out;
 	}
-	if (c.skeleton != NULL) {
-		exit_code = print_skeleton(c.skeleton);
+	if (c.args.skeleton != NULL) {
+		exit_code = print_skeleton(c.args.skeleton);
 		goto out;
 	}
 	/* pin-value leaves argv before anything else happens. */
-	if ((r = acmb_cli_source_prepare(&c.src)) != 0) {
+	if ((r = acmb_cli_pkcs11_prepare(&c.args.src.p11)) != 0) {
 		exit_code = r;
 		goto out;
 	}
-	c.aws.debug = acmb_cli_debug;
+	c.args.aws.debug = acmb_cli_debug;
 	/* AWS first: the environment's secrets move into the secure heap and
 	 * leave the environment now, whatever happens next (nothing is sent). */
 	if (resolve_aws(&c, &cfg, &err) != ACMB_OK)
 		goto fail;
-	if (c.input_json_arg != NULL) {
-		if (load_input_json(&c, &err) != ACMB_OK ||
-		    apply_input_json(&c, &m, &err) != ACMB_OK)
-			goto fail;
-	}
-	c.opts.tags = c.tags.tags;
-	c.opts.ntags = c.tags.ntags;
-	if (acmb_acm_tags_check(c.tags.tags, c.tags.ntags, &err) != ACMB_OK)
+	if (c.args.cli_input_json != NULL &&
+	    (acmb_import_input_load(c.args.cli_input_json, &c.input_json, &err) != ACMB_OK ||
+	        acmb_import_input_apply(c.input_json, &c.args.src, &c.args.import.certificate_arn,
+	            &c.args.tags, &m, &err) != ACMB_OK))
+		goto fail;
+	c.args.import.tags = c.args.tags.tags;
+	c.args.import.ntags = c.args.tags.ntags;
+	if (acmb_acm_tags_check(c.args.tags.tags, c.args.tags.ntags, &err) != ACMB_OK)
 		goto fail;
 
 	/* A token export names its destination (export policy, audit record). */
-	if (m == NULL && acmb_pkcs11_spec_wanted(&c.src.p11)) {
-		c.src.p11.region = acmb_aws_config_region(cfg);
-		if (c.opts.certificate_arn != NULL) {
-			arn_account(c.opts.certificate_arn, c.account, sizeof(c.account));
-			c.src.p11.account = c.account[0] != '\0' ? c.account : NULL;
+	if (m == NULL && acmb_pkcs11_spec_wanted(&c.args.src.p11)) {
+		c.args.src.p11.region = acmb_aws_config_region(cfg);
+		if (c.args.import.certificate_arn != NULL) {
+			arn_account(c.args.import.certificate_arn, c.account, sizeof(c.account));
+			c.args.src.p11.account = c.account[0] != '\0' ? c.account : NULL;
 		}
 	}
 	/* Every ACM rule first, offline: on a failure nothing is sent. */
 	if (m == NULL) {
-		if (acmb_check_source(&c.src, time(NULL), &m, &rep, &audit, &err) != ACMB_OK)
+		if (acmb_check_source(&c.args.src, time(NULL), &m, &rep, &audit, &err) != ACMB_OK)
 			goto fail;
 	} else if ((rep = calloc(1, sizeof(*rep))) == NULL ||
 	           acmb_rules_judge(m, time(NULL), rep, &err) != ACMB_OK) {
@@ -493,6 +280,7 @@ acmb_cli_import(int argc, char **argv)
 			acmb_error(&err, ACMB_E_NOMEM, "out of memory");
 		goto fail;
 	}
+	print_warnings(rep);
 	if (acmb_interrupted()) {
 		acmb_error(&err, ACMB_E_INTERRUPTED,
 		    "interrupted by signal %d before anything was "
@@ -506,11 +294,11 @@ acmb_cli_import(int argc, char **argv)
 		    "was sent (acmbridge check shows every rule)");
 		goto fail;
 	}
-	r = acmb_import(cfg, m, &c.opts, &res, &err);
+	r = acmb_import(cfg, m, &c.args.import, &res, &err);
 	/* The credentials' last use: wipe them before anything is printed. */
 	acmb_aws_config_free(cfg);
 	cfg = NULL;
-	if (acmb_cli_debug && !c.opts.dry_run)
+	if (acmb_cli_debug && !c.args.import.dry_run)
 		fprintf(stderr, "debug: key wiped %.6f s after ImportCertificate returned\n",
 		    res.wipe_seconds);
 	if (r != ACMB_OK)
@@ -544,12 +332,11 @@ out:
 		fprintf(stderr, "acmbridge: warning: the audit outcome was not written: %s\n",
 		    aerr.msg);
 	acmb_audit_close(audit);
-	acmb_pkcs11_spec_clear(&c.src.p11);
 	acmb_import_result_clear(&res);
 	acmb_aws_config_free(cfg);
 	acmb_material_free(m);
 	free(rep);
-	acmb_cli_tags_clear(&c.tags);
+	acmb_cli_args_clear(&c.args);
 	json_decref(c.input_json);
 	return exit_code;
 }

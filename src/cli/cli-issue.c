@@ -13,35 +13,22 @@
 
 #include "acm/acm-api.h"
 #include "acm/aws-config.h"
-#include "cli-aws.h"
-#include "cli-input.h"
-#include "cli.h"
-#include "cli-tags.h"
 #include "bridge/csr.h"
-#include "input.h"
 #include "bridge/issue.h"
+#include "cli-aws.h"
+#include "cli-options.h"
+#include "cli.h"
+#include "input.h"
+#include "json-text.h"
 #include "secmem.h"
 #include "zalloc.h"
 
 #define PASSTHROUGH_MAX ((size_t)64 << 10)
 
-enum output_mode { OUTPUT_JSON, OUTPUT_TEXT };
-
-#define USAGE_FAIL(...) (acmb_cli_usage_error(__VA_ARGS__), -1)
-
 struct issue_cli {
-	struct acmb_issue_opts opts;
-	struct acmb_aws_options aws;
-	const char *pca_endpoint_url;
-	const char *dns[ACMB_CSR_NAMES_MAX];
-	const char *ips[ACMB_CSR_NAMES_MAX];
-	struct acmb_cli_tags tags;
-	const char *passthrough_arg;
-	struct acmb_issue_token_spec token;
+	struct acmb_cli_args args;
 	const char *pin_env; /* --pin-env VAR, read once for both logins */
 	char *pin;           /* its PIN, secure heap, until acmb_issue() returns */
-	int token_wanted;
-	enum output_mode output;
 };
 
 static void
@@ -111,147 +98,10 @@ issue_usage(FILE *f)
 	    "                             \"PrivateCaCertificateArn\"}; text: the ACM ARN\n"
 	    "  --pca-endpoint-url URL     Private CA's endpoint (else AWS_ENDPOINT_URL_ACM_PCA,\n"
 	    "                             AWS_ENDPOINT_URL); --endpoint-url is ACM's\n"
-	    "  --help                     this text\n\n%s\n%s",
-	    ACMB_ISSUE_RULE_ALG_MATCH, ACMB_ISSUE_DEFAULT_WAIT, ACMB_PROVENANCE_TAG,
-	    acmb_cli_aws_usage, acmb_cli_exit_codes);
-}
-
-static int
-issue_takes_value(const char *opt)
-{
-	static const char *const with_value[] = {"--certificate-authority-arn", "--subject",
-	    "--dns-name", "--ip-address", "--key-algorithm", "--signing-algorithm", "--validity",
-	    "--template-arn", "--api-passthrough", "--idempotency-token", "--key-store",
-	    "--wait-timeout", "--resume", "--certificate-arn", "--output", "--pca-endpoint-url",
-	    "--module", "--pin-file", "--pin-env", "--audit-log", "--export-policy"};
-	size_t i;
-
-	for (i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
-		if (strcmp(opt, with_value[i]) == 0)
-			return 1;
-	return acmb_cli_aws_option_has_arg(opt);
-}
-
-static int
-parse_wait(const char *val, long *out)
-{
-	char *end = NULL;
-	long n;
-
-	n = strtol(val, &end, 10);
-	if (end == val || *end != '\0' || n < 1 || n > ACMB_ISSUE_WAIT_MAX)
-		return USAGE_FAIL(
-		    "--wait-timeout takes 1 to %ld seconds, not '%s'", ACMB_ISSUE_WAIT_MAX, val);
-	*out = n;
-	return 0;
-}
-
-static int
-parse_value_option(struct issue_cli *c, const char *opt, const char *val)
-{
-	struct acmb_issue_opts *o = &c->opts;
-
-	if (strcmp(opt, "--certificate-authority-arn") == 0)
-		o->ca_arn = val;
-	else if (strcmp(opt, "--subject") == 0)
-		o->subject = val;
-	else if (strcmp(opt, "--dns-name") == 0 || strcmp(opt, "--ip-address") == 0) {
-		if (o->ndns + o->nips >= ACMB_CSR_NAMES_MAX)
-			return USAGE_FAIL(
-			    "at most %d --dns-name and --ip-address in all", ACMB_CSR_NAMES_MAX);
-		if (opt[2] == 'd')
-			c->dns[o->ndns++] = val;
-		else
-			c->ips[o->nips++] = val;
-	} else if (strcmp(opt, "--key-algorithm") == 0)
-		o->key_algorithm = val;
-	else if (strcmp(opt, "--signing-algorithm") == 0)
-		o->signing_algorithm = val;
-	else if (strcmp(opt, "--validity") == 0)
-		o->validity = val;
-	else if (strcmp(opt, "--template-arn") == 0)
-		o->template_arn = val;
-	else if (strcmp(opt, "--api-passthrough") == 0)
-		c->passthrough_arg = val;
-	else if (strcmp(opt, "--idempotency-token") == 0)
-		o->idempotency_token = val;
-	else if (strcmp(opt, "--key-store") == 0) {
-		if (strcmp(val, "memory") == 0)
-			c->token_wanted = 0;
-		else if (strncasecmp(val, "pkcs11:", 7) == 0) {
-			/* Rewritten in place when it carries a pin-value: argv is ours. */
-			c->token.uri = (char *)val;
-			c->token_wanted = 1;
-		} else
-			return USAGE_FAIL(
-			    "--key-store takes memory or a pkcs11: URI, not '%s'", val);
-	} else if (strcmp(opt, "--module") == 0)
-		c->token.module = val;
-	else if (strcmp(opt, "--pin-file") == 0)
-		c->token.pin.pin_file = val;
-	else if (strcmp(opt, "--pin-env") == 0) {
-		if (val[0] == '\0' || strchr(val, '=') != NULL)
-			return USAGE_FAIL("--pin-env takes a variable name, not a value");
-		c->pin_env = val;
-	} else if (strcmp(opt, "--audit-log") == 0)
-		c->token.audit_log = val;
-	else if (strcmp(opt, "--export-policy") == 0)
-		c->token.export_policy = val;
-	else if (strcmp(opt, "--wait-timeout") == 0)
-		return parse_wait(val, &o->wait_timeout);
-	else if (strcmp(opt, "--resume") == 0)
-		c->opts.resume = val;
-	else if (strcmp(opt, "--certificate-arn") == 0)
-		o->import.certificate_arn = val;
-	else if (strcmp(opt, "--pca-endpoint-url") == 0)
-		c->pca_endpoint_url = val;
-	else if (strcmp(opt, "--output") == 0) {
-		if (strcmp(val, "json") == 0)
-			c->output = OUTPUT_JSON;
-		else if (strcmp(val, "text") == 0)
-			c->output = OUTPUT_TEXT;
-		else
-			return USAGE_FAIL("--output takes json or text, not '%s'", val);
-	} else
-		return USAGE_FAIL("issue: unknown option '%s' (see acmbridge issue --help)", opt);
-	return 0;
-}
-
-static int
-parse_args(struct issue_cli *c, int argc, char **argv)
-{
-	char opt[64];
-	const char *val;
-	int i, r;
-
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			issue_usage(stdout);
-			return 1;
-		}
-		if (strcmp(argv[i], "--tags") == 0) {
-			if (acmb_cli_tags_parse(&c->tags, argc, argv, &i) < 0)
-				return -1;
-			continue;
-		}
-		if (acmb_cli_split_option(
-		        argc, argv, &i, issue_takes_value, opt, sizeof(opt), &val) < 0)
-			return -1;
-		if ((r = acmb_cli_aws_option(opt, val, &c->aws)) != 0) {
-			if (r < 0)
-				return -1;
-		} else if (strcmp(opt, "--dry-run") == 0) {
-			c->opts.import.dry_run = 1;
-		} else if (strcmp(opt, "--no-provenance-tag") == 0) {
-			c->opts.import.no_provenance_tag = 1;
-		} else if (val == NULL) {
-			return USAGE_FAIL(
-			    "issue: unknown option '%s' (see acmbridge issue --help)", opt);
-		} else if (parse_value_option(c, opt, val) < 0) {
-			return -1;
-		}
-	}
-	return 0;
+	    "  --help                     this text\n\n",
+	    ACMB_ISSUE_RULE_ALG_MATCH, ACMB_ISSUE_DEFAULT_WAIT, ACMB_PROVENANCE_TAG);
+	acmb_cli_aws_usage(f, ACMB_CLI_ISSUE);
+	fprintf(f, "\n%s", acmb_cli_exit_codes);
 }
 
 /* --api-passthrough: inline JSON or file://PATH, an object. */
@@ -261,16 +111,17 @@ load_passthrough(struct issue_cli *c, acmb_err *err)
 	acmb_secbuf *raw = NULL;
 	json_error_t jerr;
 	json_t *doc = NULL;
+	const char *arg = c->args.api_passthrough;
 	char source[ACMB_SOURCE_MAX];
 	int r = ACMB_E_INTERNAL;
 
-	if (strncmp(c->passthrough_arg, "file://", 7) == 0) {
-		if ((r = acmb_input_read(c->passthrough_arg, "--api-passthrough", PASSTHROUGH_MAX,
-		         &raw, source, sizeof(source), err)) != ACMB_OK)
+	if (strncmp(arg, "file://", 7) == 0) {
+		if ((r = acmb_input_read(arg, "--api-passthrough", PASSTHROUGH_MAX, &raw, source,
+		         sizeof(source), err)) != ACMB_OK)
 			goto out;
 		doc = json_loadb(acmb_secbuf_str(raw), acmb_secbuf_len(raw), 0, &jerr);
 	} else {
-		doc = json_loads(c->passthrough_arg, 0, &jerr);
+		doc = json_loads(arg, 0, &jerr);
 	}
 	if (doc == NULL || !json_is_object(doc)) {
 		r = acmb_error(err, ACMB_E_USAGE,
@@ -279,7 +130,7 @@ load_passthrough(struct issue_cli *c, acmb_err *err)
 		    doc == NULL ? jerr.text : "wrong type");
 		goto out;
 	}
-	c->opts.api_passthrough = doc;
+	c->args.issue.api_passthrough = doc;
 	doc = NULL;
 	r = ACMB_OK;
 out:
@@ -297,13 +148,13 @@ static int
 resolve_configs(const struct issue_cli *c, struct acmb_aws_config **pca,
     struct acmb_aws_config **acm, acmb_err *err)
 {
-	struct acmb_aws_options popts = c->aws;
+	struct acmb_aws_options popts = c->args.aws;
 	int r = ACMB_E_INTERNAL;
 
 	*pca = *acm = NULL;
-	if ((r = acmb_aws_config_resolve(&c->aws, &acmb_aws_service_acm, acm, err)) != ACMB_OK)
+	if ((r = acmb_aws_config_resolve(&c->args.aws, &acmb_aws_service_acm, acm, err)) != ACMB_OK)
 		goto out;
-	popts.endpoint_url = c->pca_endpoint_url;
+	popts.endpoint_url = c->args.pca_endpoint_url;
 	r = acmb_aws_config_derive(*acm, &popts, &acmb_aws_service_acm_pca, pca, err);
 out:
 	if (r != ACMB_OK) {
@@ -317,72 +168,140 @@ out:
 static void
 print_result(const struct issue_cli *c, const struct acmb_issue_result *res)
 {
-	json_t *o = NULL, *plan;
+	const struct acmb_issue_opts *o = &c->args.issue;
+	json_t *obj = NULL, *plan;
 	char *s;
 	size_t i;
 
-	if (c->opts.import.dry_run) {
-		if (c->output == OUTPUT_TEXT) {
+	if (o->import.dry_run) {
+		if (c->args.output == ACMB_CLI_OUTPUT_TEXT) {
 			for (i = 0; i < res->nnotes; i++)
 				printf("%s\n", res->notes[i]);
 			return;
 		}
 		plan = json_array();
 		for (i = 0; i < res->nnotes; i++)
-			json_array_append_new(plan, json_string(res->notes[i]));
-		o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:o}", "DryRun", 1,
+			json_array_append_new(plan, acmb_json_text(res->notes[i]));
+		obj = json_pack("{s:b, s:s, s:s, s:s, s:s, s:o}", "DryRun", 1,
 		    "CertificateAuthorityStatus", res->ca_status, "KeyAlgorithm",
 		    res->key_algorithm, "SigningAlgorithm", res->signing_algorithm,
 		    "IdempotencyToken", res->idempotency_token, "Plan", plan);
 	} else {
 		for (i = 0; i < res->import.nnotes; i++)
 			fprintf(stderr, "acmbridge: %s\n", res->import.notes[i]);
-		if (c->output == OUTPUT_TEXT) {
+		if (c->args.output == ACMB_CLI_OUTPUT_TEXT) {
 			printf("%s\n", res->import.arn);
 			return;
 		}
 		for (i = 0; i < res->nnotes; i++)
 			fprintf(stderr, "acmbridge: %s\n", res->notes[i]);
-		o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:i}", "CertificateArn", res->import.arn,
+		obj = json_pack("{s:s, s:s, s:s, s:s, s:b, s:i}", "CertificateArn", res->import.arn,
 		    "PrivateCaCertificateArn", res->pca_certificate_arn, "KeyAlgorithm",
 		    res->key_algorithm, "KeyStore",
-		    c->opts.token != NULL ? res->key_store : "memory", "StoredOnToken",
+		    o->key_store != NULL ? res->key_store : "memory", "StoredOnToken",
 		    res->stored_on_token, "GetCertificatePolls", res->polls);
 	}
-	if (o != NULL && (s = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) != NULL) {
+	if (obj != NULL && (s = json_dumps(obj, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) != NULL) {
 		puts(s);
 		acmb_zfree(s);
 	}
-	json_decref(o);
+	json_decref(obj);
 }
 
+/* " --opt VALUE" for a shell: VALUE in single quotes unless it is plain. */
+static void
+print_word(FILE *f, const char *opt, const char *value)
+{
+	const char *p;
+
+	if (value == NULL)
+		return;
+	fprintf(f, " %s ", opt);
+	if (value[0] != '\0' &&
+	    strspn(
+	        value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+-:=@,") ==
+	        strlen(value)) {
+		fputs(value, f);
+		return;
+	}
+	fputc('\'', f);
+	for (p = value; *p != '\0'; p++) {
+		if (*p == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*p, f);
+	}
+	fputc('\'', f);
+}
+
+/* The command that finishes the issue: the same token options (a PIN
+ * option names its file or variable, never the PIN), so that the resumed
+ * run logs in and exports under the same policy and audit log. */
 static void
 print_resume_hint(const struct issue_cli *c, const struct acmb_issue_result *res)
 {
+	const struct acmb_issue_opts *o = &c->args.issue;
+	const struct acmb_token_spec *t = &c->args.src.p11.token;
+
 	fprintf(stderr, "acmbridge: Private CA certificate ARN: %s\n", res->pca_certificate_arn);
-	if (c->opts.token != NULL) {
+	if (o->key_store != NULL) {
 		fprintf(stderr,
 		    "acmbridge: the key stays on the token; finish with:\n"
 		    "  acmbridge issue --resume %s --certificate-authority-arn %s --key-store "
-		    "'%s'%s%s --validity %s --wait-timeout SECONDS\n",
-		    res->pca_certificate_arn, c->opts.ca_arn, res->key_store,
-		    c->token.module != NULL ? " --module " : "",
-		    c->token.module != NULL ? c->token.module : "", c->opts.validity);
+		    "'%s'",
+		    res->pca_certificate_arn, o->ca_arn, res->key_store);
+		print_word(stderr, "--module", t->module);
+		print_word(stderr, "--pin-file", t->pin.pin_file);
+		print_word(stderr, "--pin-env", c->pin_env);
+		print_word(stderr, "--export-policy", t->export_policy);
+		print_word(stderr, "--audit-log", t->audit_log);
+		fprintf(stderr, " --validity %s --wait-timeout SECONDS\n", o->validity);
 		return;
 	}
 	fprintf(stderr,
 	    "acmbridge: the key was made in memory and was wiped with this run, so "
 	    "this issue cannot be resumed: run acmbridge issue again with a longer "
 	    "--wait-timeout (now %ld s)%s\n",
-	    c->opts.wait_timeout,
+	    o->wait_timeout,
 	    " (a token key store would keep the key for `acmbridge issue --resume CERT_ARN "
 	    "--certificate-authority-arn ... --key-store pkcs11:...`)");
+}
+
+/* The token key store is logged in twice (key pair, then the audited
+ * export): a file is read twice, an environment PIN is read once and held,
+ * and there is no prompt. */
+static int
+prepare_token(struct issue_cli *c, acmb_err *err)
+{
+	struct acmb_token_spec *t = &c->args.src.p11.token;
+
+	if (c->args.issue.key_store == NULL) {
+		if (t->module != NULL || t->pin.pin_file != NULL || t->pin.pin_env != NULL ||
+		    t->audit_log != NULL || t->export_policy != NULL)
+			return acmb_error(err, ACMB_E_USAGE,
+			    "--module, --pin-file, --pin-env, --audit-log and "
+			    "--export-policy go with --key-store pkcs11:URI");
+		return ACMB_OK;
+	}
+	t->pin.no_prompt = 1;
+	c->args.issue.token = t;
+	if (t->pin.pin_env != NULL && t->pin.pin_file != NULL)
+		return acmb_error(err, ACMB_E_USAGE, "give --pin-file or --pin-env, not both");
+	if (t->pin.pin_env == NULL)
+		return ACMB_OK;
+	c->pin_env = t->pin.pin_env;
+	t->pin.pin_env = NULL;
+	if (acmb_p11_pin_from_env(c->pin_env, &c->pin, err) != ACMB_OK)
+		return err != NULL ? err->rc : ACMB_E_USAGE;
+	t->pin.pin_value = c->pin;
+	return ACMB_OK;
 }
 
 int
 acmb_cli_issue(int argc, char **argv)
 {
 	struct issue_cli c;
+	struct acmb_issue_opts *o = &c.args.issue;
 	struct acmb_aws_config *pca = NULL, *acm = NULL;
 	struct acmb_issue_result res;
 	acmb_err err = {0};
@@ -391,51 +310,31 @@ acmb_cli_issue(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	memset(&res, 0, sizeof(res));
-	acmb_aws_options_init(&c.aws);
-	c.output = OUTPUT_JSON;
-	c.opts.wait_timeout = ACMB_ISSUE_DEFAULT_WAIT;
-	if ((r = parse_args(&c, argc, argv)) != 0) {
-		exit_code = r > 0 ? ACMB_EXIT_OK : ACMB_EXIT_USAGE;
+	acmb_cli_args_init(&c.args);
+	if ((r = acmb_cli_parse(ACMB_CLI_ISSUE, argc, argv, &c.args, &err)) != ACMB_OK) {
+		if (r == ACMB_CLI_HELP)
+			issue_usage(stdout);
+		exit_code = r == ACMB_CLI_HELP ? ACMB_EXIT_OK : acmb_cli_fail(&err);
 		goto out;
 	}
-	c.aws.debug = acmb_cli_debug;
-	c.opts.dns_names = c.dns;
-	c.opts.ip_addresses = c.ips;
-	c.opts.import.tags = c.tags.tags;
-	c.opts.import.ntags = c.tags.ntags;
-	if (c.token_wanted) {
-		/* The token is logged in twice (key pair, then the audited export):
-		 * a file is read twice, an environment PIN is read once and held,
-		 * and there is no prompt. */
-		c.token.pin.no_prompt = 1;
-		c.opts.token = &c.token;
-		if (c.pin_env != NULL && c.token.pin.pin_file != NULL) {
-			exit_code = acmb_cli_usage_error("give --pin-file or --pin-env, not both");
-			goto out;
-		}
-		if (c.pin_env != NULL) {
-			if (acmb_p11_pin_from_env(c.pin_env, &c.pin, &err) != ACMB_OK) {
-				exit_code = acmb_cli_fail(&err);
-				goto out;
-			}
-			c.token.pin.pin_value = c.pin;
-		}
-	} else if (c.token.module != NULL || c.token.pin.pin_file != NULL || c.pin_env != NULL ||
-	           c.token.audit_log != NULL || c.token.export_policy != NULL) {
-		exit_code = acmb_cli_usage_error("--module, --pin-file, --pin-env, --audit-log and "
-		                                 "--export-policy go with --key-store pkcs11:URI");
+	c.args.aws.debug = acmb_cli_debug;
+	o->import = c.args.import;
+	o->import.tags = c.args.tags.tags;
+	o->import.ntags = c.args.tags.ntags;
+	if (prepare_token(&c, &err) != ACMB_OK) {
+		exit_code = acmb_cli_fail(&err);
 		goto out;
 	}
-	if (c.opts.validity == NULL) {
+	if (o->validity == NULL) {
 		exit_code = acmb_cli_usage_error("--validity is required (e.g. 90d, 12m, 1y, "
 		                                 "2027-06-30)");
 		goto out;
 	}
-	if (c.passthrough_arg != NULL && load_passthrough(&c, &err) != ACMB_OK) {
+	if (c.args.api_passthrough != NULL && load_passthrough(&c, &err) != ACMB_OK) {
 		exit_code = acmb_cli_fail(&err);
 		goto out;
 	}
-	if (acmb_acm_tags_check(c.tags.tags, c.tags.ntags, &err) != ACMB_OK) {
+	if (acmb_acm_tags_check(c.args.tags.tags, c.args.tags.ntags, &err) != ACMB_OK) {
 		exit_code = acmb_cli_fail(&err);
 		goto out;
 	}
@@ -443,7 +342,7 @@ acmb_cli_issue(int argc, char **argv)
 		exit_code = acmb_cli_fail(&err);
 		goto out;
 	}
-	if (c.aws.no_verify_ssl)
+	if (c.args.aws.no_verify_ssl)
 		fprintf(stderr,
 		    "acmbridge: warning: --no-verify-ssl: the endpoints' TLS "
 		    "certificates are not verified; the private key could go to an impostor\n");
@@ -455,7 +354,7 @@ acmb_cli_issue(int argc, char **argv)
 		fprintf(stderr, "debug: %s\n", acmb_aws_config_describe(pca, desc, sizeof(desc)));
 		fprintf(stderr, "debug: %s\n", acmb_aws_config_describe(acm, desc, sizeof(desc)));
 	}
-	r = acmb_issue(pca, acm, &c.opts, &res, &err);
+	r = acmb_issue(pca, acm, o, &res, &err);
 	/* The credentials' and the PIN's last use: wiped before anything is
 	 * printed. */
 	acmb_aws_config_free(pca);
@@ -463,7 +362,7 @@ acmb_cli_issue(int argc, char **argv)
 	pca = acm = NULL;
 	acmb_secstr_free(c.pin);
 	c.pin = NULL;
-	c.token.pin.pin_value = NULL;
+	c.args.src.p11.token.pin.pin_value = NULL;
 	if (r != ACMB_OK) {
 		acmb_cli_print_failed_rules(res.rules);
 		for (i = 0; i < res.import.nnotes; i++)
@@ -482,7 +381,7 @@ out:
 	acmb_issue_result_clear(&res);
 	acmb_aws_config_free(pca);
 	acmb_aws_config_free(acm);
-	json_decref(c.opts.api_passthrough);
-	acmb_cli_tags_clear(&c.tags);
+	json_decref(o->api_passthrough);
+	acmb_cli_args_clear(&c.args);
 	return exit_code;
 }

@@ -1,39 +1,22 @@
 /*
  * acmbridge list [pkcs11:URI]: the tokens, and on each the certificates and
  * keys with what an import needs to know (label, id, algorithm, NotAfter,
- * pairing, and whether and how the key could be exported). Read-only.
+ * pairing, and whether and how the key could be exported). Read-only. The
+ * listing, pairing included, is the library's (bridge/token-list.h): list
+ * and import judge a token the same way.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/objects.h>
-#include <openssl/x509.h>
 
+#include "bridge/token-list.h"
+#include "cli-options.h"
 #include "cli-pkcs11.h"
 #include "cli.h"
+#include "json-text.h"
 #include "zalloc.h"
-#include "pkcs11/p11-export.h"
-#include "pkcs11/p11-module.h"
-#include "pkcs11/p11-object.h"
-#include "pkcs11/p11-session.h"
-#include "pkcs11/p11-uri.h"
-
-#define LIST_OBJECTS_MAX 256
-
-enum { OPT_OUTPUT = 0x1200, OPT_LOGIN, OPT_HELP };
-
-struct listing {
-	struct acmb_p11_uri *uri;
-	const struct acmb_pkcs11_spec *spec;
-	int login;
-	int json;
-	json_t *tokens; /* JSON output */
-};
 
 static void
 usage(FILE *f)
@@ -45,74 +28,9 @@ usage(FILE *f)
 	    "Private objects (keys, usually) are shown after login: give a PIN option or\n"
 	    "--login to be asked on the terminal.\n\n"
 	    "  --output text|json    output format (default text)\n"
-	    "  --login               log in (prompting for the PIN) to see private objects\n"
-	    "%s\n%s",
-	    acmb_cli_pkcs11_help, acmb_cli_exit_codes);
-}
-
-/* Algorithm of a key object: "RSA-2048", "EC-prime256v1". */
-static void
-key_algorithm(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, const struct acmb_p11_object *o,
-    char *buf, size_t len)
-{
-	unsigned char *v = NULL;
-	const unsigned char *p;
-	ASN1_OBJECT *oid = NULL;
-	size_t n = 0, i = 0;
-
-	snprintf(buf, len, "%s", acmb_p11_key_type_name(o->key_type));
-	if (o->key_type == CKK_RSA &&
-	    acmb_p11_attr_get(t, s, o->handle, CKA_MODULUS, &v, &n, NULL) == ACMB_OK) {
-		while (i < n && v[i] == 0)
-			i++;
-		snprintf(buf, len, "RSA-%zu", (n - i) * 8);
-	} else if (o->key_type == CKK_EC &&
-	           acmb_p11_attr_get(t, s, o->handle, CKA_EC_PARAMS, &v, &n, NULL) == ACMB_OK) {
-		p = v;
-		if ((oid = d2i_ASN1_OBJECT(NULL, &p, (long)n)) != NULL &&
-		    OBJ_obj2nid(oid) != NID_undef)
-			snprintf(buf, len, "EC-%s", OBJ_nid2sn(OBJ_obj2nid(oid)));
-	}
-	ASN1_OBJECT_free(oid);
-	free(v);
-}
-
-static void
-cert_details(
-    X509 *x, char *alg, size_t alen, char *not_after, size_t nlen, char *subject, size_t slen)
-{
-	EVP_PKEY *pub = X509_get0_pubkey(x);
-	char group[48];
-	struct tm tm;
-
-	snprintf(alg, alen, "unknown");
-	if (pub != NULL && EVP_PKEY_is_a(pub, "RSA"))
-		snprintf(alg, alen, "RSA-%d", EVP_PKEY_get_bits(pub));
-	else if (pub != NULL && EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME,
-	                            group, sizeof(group), NULL) == 1)
-		snprintf(alg, alen, "EC-%s", group);
-	if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
-		strftime(not_after, nlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	else
-		snprintf(not_after, nlen, "unknown");
-	X509_NAME_oneline(X509_get_subject_name(x), subject, (int)slen);
-}
-
-/* 1 when an object of class other has the same non-empty CKA_ID. */
-static int
-has_partner(const struct acmb_p11_token *t, CK_SESSION_HANDLE s, const struct acmb_p11_object *o,
-    CK_OBJECT_CLASS other)
-{
-	CK_ATTRIBUTE tmpl[] = {
-	    {CKA_CLASS, &other, sizeof(other)},
-	    {CKA_ID, (void *)o->id, o->id_len},
-	};
-	CK_OBJECT_HANDLE h;
-	size_t n = 0;
-
-	if (o->id_len == 0 || acmb_p11_find(t, s, tmpl, 2, &h, 1, &n, NULL) != ACMB_OK)
-		return 0;
-	return n > 0;
+	    "  --login               log in (prompting for the PIN) to see private objects\n");
+	acmb_cli_pkcs11_help(f, ACMB_CLI_LIST);
+	fprintf(f, "\n%s", acmb_cli_exit_codes);
 }
 
 static const char *
@@ -127,259 +45,167 @@ json_flag(int v)
 	return v < 0 ? json_null() : json_boolean(v);
 }
 
-static int
-list_object(struct listing *l, const struct acmb_p11_token *t, CK_SESSION_HANDLE s,
-    CK_OBJECT_HANDLE h, json_t *objs, acmb_err *err)
+static void
+print_object_text(const struct acmb_p11_listed_object *o)
 {
-	struct acmb_p11_object o;
-	enum acmb_p11_export_path path;
-	char id[2 * ACMB_P11_ID_MAX + 1], alg[64], na[32], subj[256], exp[64];
-	X509 *x = NULL;
-	json_t *j = NULL;
-	int r, paired;
+	const char *id = o->id[0] != '\0' ? o->id : "(none)";
 
-	if ((r = acmb_p11_object_describe(t, s, h, &o, err)) != ACMB_OK)
-		return r;
-	acmb_p11_id_hex(o.id, o.id_len, id, sizeof(id));
-	if (o.cls == CKO_CERTIFICATE) {
-		if (acmb_p11_cert_x509(t, s, h, &x, NULL) != ACMB_OK)
-			return ACMB_OK;
-		cert_details(x, alg, sizeof(alg), na, sizeof(na), subj, sizeof(subj));
-		X509_free(x);
-		paired = has_partner(t, s, &o, CKO_PRIVATE_KEY);
-		if (!l->json) {
-			printf("  certificate  id=%s label='%s'  %s  not-after %s  %s  key: %s%s\n",
-			    id[0] ? id : "(none)", o.label, alg, na, subj, paired ? "yes" : "no",
-			    o.cert_category == 2 ? "  (CA)" : "");
-			return ACMB_OK;
-		}
-		j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "class", "certificate",
-		    "label", o.label, "id", id, "algorithm", alg, "not_after", na, "subject", subj,
-		    "paired_key", paired, "ca", o.cert_category == 2);
-	} else {
-		key_algorithm(t, s, &o, alg, sizeof(alg));
-		paired = o.cls == CKO_PRIVATE_KEY && has_partner(t, s, &o, CKO_CERTIFICATE);
-		if (o.cls == CKO_PRIVATE_KEY) {
-			acmb_err why = {0, ""};
-
-			acmb_p11_export_plan(t, &o, 0, &path, &why);
-			if (path != ACMB_P11_EXPORT_REFUSED)
-				snprintf(exp, sizeof(exp), "%s", acmb_p11_export_path_name(path));
-			else if (o.wrap_with_trusted == 1 && o.extractable == 1 &&
-			         o.never_extractable != 1)
-				snprintf(exp, sizeof(exp), "needs --wrapping-key");
-			else
-				snprintf(exp, sizeof(exp), "refused");
-		} else {
-			snprintf(exp, sizeof(exp), "n/a");
-		}
-		if (!l->json) {
-			printf("  %s  id=%s label='%s'  %s  extractable=%s sensitive=%s "
-			       "never-extractable=%s wrap-with-trusted=%s  export: %s%s\n",
-			    o.cls == CKO_PRIVATE_KEY ? "private key" : "secret key ",
-			    id[0] ? id : "(none)", o.label, alg, flag_text(o.extractable),
-			    flag_text(o.sensitive), flag_text(o.never_extractable),
-			    flag_text(o.wrap_with_trusted), exp,
-			    o.cls == CKO_PRIVATE_KEY
-			        ? (paired ? "  certificate: yes" : "  certificate: no")
-			        : "");
-			return ACMB_OK;
-		}
-		j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s}", "class",
-		    o.cls == CKO_PRIVATE_KEY ? "private-key" : "secret-key", "label", o.label, "id",
-		    id, "algorithm", alg, "extractable", json_flag(o.extractable), "sensitive",
-		    json_flag(o.sensitive), "never_extractable", json_flag(o.never_extractable),
-		    "wrap_with_trusted", json_flag(o.wrap_with_trusted), "export", exp);
-		if (j != NULL && o.cls == CKO_PRIVATE_KEY)
-			json_object_set_new(j, "paired_certificate", json_boolean(paired));
+	if (o->kind == ACMB_P11_LISTED_CERTIFICATE) {
+		printf("  certificate  id=%s label='%s'  %s  not-after %s  %s  key: %s%s\n", id,
+		    o->label, o->algorithm, o->not_after, o->subject, o->paired ? "yes" : "no",
+		    o->ca ? "  (CA)" : "");
+		return;
 	}
-	if (j == NULL || json_array_append_new(objs, j) != 0)
-		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
-	return ACMB_OK;
+	printf("  %s  id=%s label='%s'  %s  extractable=%s sensitive=%s "
+	       "never-extractable=%s wrap-with-trusted=%s  export: %s%s\n",
+	    o->kind == ACMB_P11_LISTED_PRIVATE_KEY ? "private key" : "secret key ", id, o->label,
+	    o->algorithm, flag_text(o->extractable), flag_text(o->sensitive),
+	    flag_text(o->never_extractable), flag_text(o->wrap_with_trusted), o->export,
+	    o->kind == ACMB_P11_LISTED_PRIVATE_KEY
+	        ? (o->paired ? "  certificate: yes" : "  certificate: no")
+	        : "");
+}
+
+static void
+print_token_text(const struct acmb_p11_listed_token *t)
+{
+	size_t i;
+
+	printf("token '%s' serial %s (%s %s) slot %lu module %s%s\n", t->label, t->serial,
+	    t->manufacturer, t->model, t->slot, t->module,
+	    t->logged_in ? "" : "  [not logged in: private objects not shown]");
+	for (i = 0; i < t->nobjects; i++)
+		print_object_text(&t->objects[i]);
+}
+
+/* Adds key: text to obj; labels and subjects are token bytes, not always
+ * UTF-8 (json-text.h). Returns 0, or -1 when out of memory. */
+static int
+put_text(json_t *obj, const char *key, const char *text)
+{
+	return json_object_set_new(obj, key, acmb_json_text(text));
+}
+
+static json_t *
+object_json(const struct acmb_p11_listed_object *o)
+{
+	json_t *j = json_object();
+	int bad;
+
+	if (j == NULL)
+		return NULL;
+	if (o->kind == ACMB_P11_LISTED_CERTIFICATE) {
+		bad = put_text(j, "class", "certificate") | put_text(j, "label", o->label) |
+		      put_text(j, "id", o->id) | put_text(j, "algorithm", o->algorithm) |
+		      put_text(j, "not_after", o->not_after) | put_text(j, "subject", o->subject) |
+		      json_object_set_new(j, "paired_key", json_boolean(o->paired)) |
+		      json_object_set_new(j, "ca", json_boolean(o->ca));
+	} else {
+		bad = put_text(j, "class",
+		          o->kind == ACMB_P11_LISTED_PRIVATE_KEY ? "private-key" : "secret-key") |
+		      put_text(j, "label", o->label) | put_text(j, "id", o->id) |
+		      put_text(j, "algorithm", o->algorithm) |
+		      json_object_set_new(j, "extractable", json_flag(o->extractable)) |
+		      json_object_set_new(j, "sensitive", json_flag(o->sensitive)) |
+		      json_object_set_new(j, "never_extractable", json_flag(o->never_extractable)) |
+		      json_object_set_new(j, "wrap_with_trusted", json_flag(o->wrap_with_trusted)) |
+		      put_text(j, "export", o->export);
+		if (o->kind == ACMB_P11_LISTED_PRIVATE_KEY)
+			bad |=
+			    json_object_set_new(j, "paired_certificate", json_boolean(o->paired));
+	}
+	if (bad) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+static json_t *
+token_json(const struct acmb_p11_listed_token *t)
+{
+	json_t *j = json_object(), *objs = json_array(), *o;
+	size_t i;
+	int bad = j == NULL || objs == NULL;
+
+	if (!bad)
+		bad = put_text(j, "label", t->label) | put_text(j, "serial", t->serial) |
+		      put_text(j, "manufacturer", t->manufacturer) |
+		      put_text(j, "model", t->model) | put_text(j, "module", t->module) |
+		      json_object_set_new(j, "slot", json_integer((json_int_t)t->slot)) |
+		      json_object_set_new(j, "logged_in", json_boolean(t->logged_in));
+	for (i = 0; !bad && i < t->nobjects; i++)
+		bad = (o = object_json(&t->objects[i])) == NULL ||
+		      json_array_append_new(objs, o) != 0;
+	if (!bad && json_object_set(j, "objects", objs) != 0)
+		bad = 1;
+	json_decref(objs);
+	if (bad) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
 static int
-list_token(struct listing *l, const struct acmb_p11_token *t, acmb_err *err)
+print_json(const struct acmb_token_listing *l)
 {
-	static const CK_OBJECT_CLASS classes[] = {CKO_CERTIFICATE, CKO_PRIVATE_KEY, CKO_SECRET_KEY};
-	CK_OBJECT_HANDLE h[LIST_OBJECTS_MAX];
-	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
-	json_t *tok = NULL, *objs = NULL;
-	size_t c, i, n;
-	int r = ACMB_E_INTERNAL, logged_in = 0;
+	json_t *doc = json_object(), *toks = json_array(), *t;
+	char *out = NULL;
+	size_t i;
+	int bad = doc == NULL || toks == NULL;
 
-	if ((r = acmb_p11_session_open(t, &s, err)) != ACMB_OK)
-		goto out;
-	if (l->login) {
-		if ((r = acmb_p11_login(t, s, &l->spec->pin, l->uri, err)) != ACMB_OK)
-			goto out;
-		logged_in = 1;
-	}
-	if (l->json) {
-		if ((objs = json_array()) == NULL ||
-		    (tok = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "label", t->label,
-		         "serial", t->serial, "manufacturer", t->manufacturer, "model", t->model,
-		         "module", t->module, "slot", (json_int_t)t->slot, "logged_in",
-		         logged_in)) == NULL) {
-			r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
-			goto out;
-		}
-	} else {
-		printf("token '%s' serial %s (%s %s) slot %lu module %s%s\n", t->label, t->serial,
-		    t->manufacturer, t->model, (unsigned long)t->slot, t->module,
-		    logged_in ? "" : "  [not logged in: private objects not shown]");
-	}
-	for (c = 0; c < sizeof(classes) / sizeof(classes[0]); c++) {
-		if (l->uri != NULL)
-			r = acmb_p11_find_uri(
-			    t, s, l->uri, classes[c], h, LIST_OBJECTS_MAX, &n, err);
-		else {
-			CK_OBJECT_CLASS cls = classes[c];
-			CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof(cls)}};
-
-			r = acmb_p11_find(t, s, tmpl, 1, h, LIST_OBJECTS_MAX, &n, err);
-		}
-		if (r != ACMB_OK)
-			goto out;
-		for (i = 0; i < n && i < LIST_OBJECTS_MAX; i++)
-			if ((r = list_object(l, t, s, h[i], objs, err)) != ACMB_OK)
-				goto out;
-	}
-	if (l->json) {
-		if (json_object_set(tok, "objects", objs) != 0 ||
-		    json_array_append(l->tokens, tok) != 0) {
-			r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
-			goto out;
-		}
-	}
-	r = ACMB_OK;
-out:
-	json_decref(objs);
-	json_decref(tok);
-	acmb_p11_session_close(t, s);
-	return r;
+	for (i = 0; !bad && i < l->ntokens; i++)
+		bad =
+		    (t = token_json(&l->tokens[i])) == NULL || json_array_append_new(toks, t) != 0;
+	if (!bad && (json_object_set(doc, "tokens", toks) != 0 ||
+	                (out = json_dumps(doc, JSON_INDENT(2))) == NULL))
+		bad = 1;
+	if (!bad)
+		printf("%s\n", out);
+	acmb_zfree(out); /* from json_dumps: the wiping allocator */
+	json_decref(toks);
+	json_decref(doc);
+	return bad ? -1 : 0;
 }
 
 int
 acmb_cli_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"output", required_argument, NULL, OPT_OUTPUT},
-	    {"login", no_argument, NULL, OPT_LOGIN},
-	    {"help", no_argument, NULL, OPT_HELP},
-	    {"debug", no_argument, NULL, 'd'},
-	    ACMB_CLI_PKCS11_LONGOPTS,
-	    {NULL, 0, NULL, 0},
-	};
-	struct acmb_pkcs11_spec spec;
-	struct listing l;
-	struct acmb_p11_modules *mods = NULL;
-	struct acmb_p11_token toks[ACMB_P11_TOKENS_MAX];
+	struct acmb_cli_args args;
+	struct acmb_token_listing *l = NULL;
 	acmb_err err = {0, ""};
-	const char *module;
-	size_t n = 0, i;
-	char *out = NULL;
-	int opt, rc = ACMB_EXIT_FAILURE, seen = 0;
+	size_t i;
+	int rc, seen = 0;
 
-	memset(&spec, 0, sizeof(spec));
-	memset(&l, 0, sizeof(l));
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if ((rc = acmb_cli_pkcs11_option(opt, optarg, &spec)) == 1)
-			continue;
-		if (rc != 0)
-			goto out;
-		switch (opt) {
-		case OPT_OUTPUT:
-			if (strcmp(optarg, "json") == 0)
-				l.json = 1;
-			else if (strcmp(optarg, "text") != 0) {
-				rc = acmb_cli_usage_error(
-				    "--output takes text or json, not '%s'", optarg);
-				goto out;
-			}
-			break;
-		case OPT_LOGIN:
-			l.login = 1;
-			break;
-		case 'd':
-			break;
-		case OPT_HELP:
+	acmb_cli_args_init(&args);
+	if ((rc = acmb_cli_parse(ACMB_CLI_LIST, argc, argv, &args, &err)) != ACMB_OK) {
+		if (rc == ACMB_CLI_HELP)
 			usage(stdout);
-			rc = ACMB_EXIT_OK;
-			goto out;
-		default:
-			rc = acmb_cli_usage_error("try 'acmbridge list --help'");
-			goto out;
-		}
-	}
-	if (spec.wrapping_key != NULL || spec.export_policy != NULL || spec.audit_log != NULL) {
-		rc = acmb_cli_usage_error("list exports nothing: --wrapping-key, --export-policy "
-		                          "and --audit-log do not apply");
+		rc = rc == ACMB_CLI_HELP ? ACMB_EXIT_OK : acmb_cli_fail(&err);
 		goto out;
 	}
-	if (argc - optind > 1) {
-		rc = acmb_cli_usage_error("list takes at most one pkcs11: URI");
-		goto out;
-	}
-	if (argc - optind == 1) {
-		if (!acmb_p11_uri_is(argv[optind])) {
-			rc = acmb_cli_usage_error("'%s' is not a pkcs11: URI", argv[optind]);
-			goto out;
-		}
-		if (acmb_p11_uri_parse(argv[optind], &l.uri, &seen, &err) != ACMB_OK) {
-			rc = acmb_cli_fail(&err);
-			goto out;
-		}
-		if (seen)
-			fprintf(stderr,
-			    "acmbridge: warning: pin-value in a pkcs11: URI is visible "
-			    "to other processes; use pin-source=, --pin-file or --pin-env\n");
-	}
-	if (spec.pin.pin_file != NULL || spec.pin.pin_env != NULL || seen ||
-	    (l.uri != NULL && p11_kit_uri_get_pin_source(acmb_p11_uri_kit(l.uri)) != NULL))
-		l.login = 1;
-	l.spec = &spec;
-	module = spec.module;
-	if (module == NULL && l.uri != NULL)
-		module = p11_kit_uri_get_module_path(acmb_p11_uri_kit(l.uri));
-	if (acmb_p11_modules_open(module, &mods, &err) != ACMB_OK ||
-	    acmb_p11_tokens_find(mods, l.uri, toks, ACMB_P11_TOKENS_MAX, &n, &err) != ACMB_OK) {
+	rc = acmb_token_list(
+	    &args.src.p11.token, args.nargs > 0 ? args.args[0] : NULL, args.login, &l, &seen, &err);
+	if (seen)
+		acmb_cli_pkcs11_pin_value_warning();
+	if (rc != ACMB_OK) {
 		rc = acmb_cli_fail(&err);
 		goto out;
 	}
-	if (n == 0) {
-		acmb_error(&err, ACMB_E_TOKEN, "token not present: no token matches %s",
-		    l.uri != NULL ? acmb_p11_uri_text(l.uri) : "(any)");
-		rc = acmb_cli_fail(&err);
-		goto out;
-	}
-	if (l.json && (l.tokens = json_array()) == NULL) {
-		rc = ACMB_EXIT_FAILURE;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		if (list_token(&l, &toks[i], &err) != ACMB_OK) {
-			rc = acmb_cli_fail(&err);
-			goto out;
-		}
-	}
-	if (l.json) {
-		json_t *doc = json_pack("{s:O}", "tokens", l.tokens);
-
-		if (doc == NULL || (out = json_dumps(doc, JSON_INDENT(2))) == NULL) {
-			json_decref(doc);
+	if (args.output == ACMB_CLI_OUTPUT_JSON) {
+		if (print_json(l) != 0) {
+			fprintf(stderr, "acmbridge: out of memory writing the listing\n");
 			rc = ACMB_EXIT_FAILURE;
 			goto out;
 		}
-		json_decref(doc);
-		printf("%s\n", out);
+	} else {
+		for (i = 0; i < l->ntokens; i++)
+			print_token_text(&l->tokens[i]);
 	}
 	rc = ACMB_EXIT_OK;
 out:
-	acmb_zfree(out); /* from json_dumps: the wiping allocator */
-	json_decref(l.tokens);
-	acmb_p11_uri_free(l.uri);
-	acmb_p11_modules_close(mods);
+	acmb_token_listing_free(l);
+	acmb_cli_args_clear(&args);
 	return rc;
 }

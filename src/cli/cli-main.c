@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "acm/rules.h"
+#include "bridge/versions.h"
 #include "cli.h"
 #include "init.h"
 
@@ -31,6 +32,12 @@ static const struct {
     {"issue", acmb_cli_issue,
         "have AWS Private CA issue a certificate for a new key, then import it"},
     {"list", acmb_cli_list, "list PKCS#11 tokens, their certificates and keys (read-only)"},
+    {"sync", acmb_cli_sync,
+        "keep the fleet a manifest declares in ACM: plan, then import, reimport, renew"},
+    {"status", acmb_cli_status,
+        "what ACM holds, what expires when, what acmbridge manages (text, json, prometheus, html)"},
+    {"doctor", acmb_cli_doctor,
+        "check that this host can run acmbridge (memory, clock, AWS, tokens), with fixes"},
     {"whoami", acmb_cli_whoami,
         "show the AWS account, ARN and credential source a profile resolves to"},
 };
@@ -46,8 +53,31 @@ usage(FILE *f)
 	           "and are wiped as soon as the import returns.\n\nCommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].what);
-	fprintf(f, "\nRun 'acmbridge COMMAND --help' for a command's options.\n\n%s",
+	fprintf(f,
+	    "\nOptions:\n"
+	    "  --version  acmbridge's version and those of the libraries it runs with\n"
+	    "  --debug    log what happens (never secrets) to stderr\n"
+	    "  --help     this text\n"
+	    "\nRun 'acmbridge COMMAND --help' for a command's options.\n\n%s",
 	    acmb_cli_exit_codes);
+}
+
+/* What a bug report needs: our version and the libraries actually loaded. */
+static void
+print_versions(void)
+{
+	struct acmb_versions v;
+
+	acmb_versions_get(&v);
+	printf("acmbridge %s\n", v.acmbridge);
+	printf("OpenSSL %s (built with %s)\n", v.openssl, v.openssl_build);
+	if (v.libcurl[0] != '\0')
+		printf("libcurl %s\n", v.libcurl);
+	else
+		printf("libcurl not loaded: %s\n", v.libcurl_why);
+	printf("p11-kit %s (built with; p11-kit has no run-time version call)%s%s\n", v.p11kit,
+	    v.p11kit_library[0] != '\0' ? ", running " : "", v.p11kit_library);
+	printf("jansson %s\n", v.jansson);
 }
 
 int
@@ -108,7 +138,7 @@ main(int argc, char **argv)
 		return argc < 2 ? ACMB_EXIT_USAGE : ACMB_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("acmbridge %s\n", ACMB_VERSION);
+		print_versions();
 		acmb_shutdown();
 		return ACMB_EXIT_OK;
 	}

@@ -12,6 +12,9 @@ int acmb_cli_check(int argc, char **argv);
 int acmb_cli_import(int argc, char **argv);
 int acmb_cli_issue(int argc, char **argv);
 int acmb_cli_list(int argc, char **argv);
+int acmb_cli_sync(int argc, char **argv);
+int acmb_cli_status(int argc, char **argv);
+int acmb_cli_doctor(int argc, char **argv);
 int acmb_cli_whoami(int argc, char **argv);
 
 /* Set by --debug anywhere on the command line. Debug output never contains

@@ -100,9 +100,71 @@ read_stream(int fd, acmb_secbuf *b, size_t first, const char *what, const char *
 	}
 }
 
+/*
+ * OpenSSH's rule for private key files (sshkey_perm_ok): nobody but the
+ * owner may have any access, and the owner is the user running us. Pipes
+ * have no lasting file to protect; standard input is the caller's choice
+ * (its file, if any, has no name here), so it is not judged either.
+ */
+static int
+check_private(const struct stat *st, const char *name, int strict, char *warning,
+    size_t warning_size, acmb_err *err)
+{
+	char why[ACMB_ERRMSG_MAX];
+
+	if (!S_ISREG(st->st_mode))
+		return ACMB_OK;
+	if ((st->st_mode & 077) != 0)
+		snprintf(why, sizeof(why),
+		    "UNPROTECTED PRIVATE KEY FILE: permissions %04o for '%s' are too open; "
+		    "private key files must not be accessible by others (chmod 600 '%s')",
+		    (unsigned)(st->st_mode & 07777), name, name);
+	else if (st->st_uid != geteuid())
+		snprintf(why, sizeof(why),
+		    "UNPROTECTED PRIVATE KEY FILE: '%s' is owned by uid %lu, not by this user "
+		    "(uid %lu); private key files must belong to the user who reads them",
+		    name, (unsigned long)st->st_uid, (unsigned long)geteuid());
+	else
+		return ACMB_OK;
+	if (strict)
+		return acmb_error(err, ACMB_E_USAGE, "%s; refused (--strict-permissions)", why);
+	if (warning != NULL && warning_size > 0)
+		snprintf(warning, warning_size, "%s", why);
+	return ACMB_OK;
+}
+
+struct read_private {
+	int strict;
+	char *warning;
+	size_t warning_size;
+};
+
+static int read_input(const char *arg, const char *what, size_t max,
+    const struct read_private *priv, acmb_secbuf **out, char *source, size_t source_size,
+    acmb_err *err);
+
 int
 acmb_input_read(const char *arg, const char *what, size_t max, acmb_secbuf **out, char *source,
     size_t source_size, acmb_err *err)
+{
+	return read_input(arg, what, max, NULL, out, source, source_size, err);
+}
+
+int
+acmb_input_read_private(const char *arg, const char *what, size_t max, int strict,
+    acmb_secbuf **out, char *source, size_t source_size, char *warning, size_t warning_size,
+    acmb_err *err)
+{
+	struct read_private priv = {strict, warning, warning_size};
+
+	if (warning != NULL && warning_size > 0)
+		warning[0] = '\0';
+	return read_input(arg, what, max, &priv, out, source, source_size, err);
+}
+
+static int
+read_input(const char *arg, const char *what, size_t max, const struct read_private *priv,
+    acmb_secbuf **out, char *source, size_t source_size, acmb_err *err)
 {
 	const char *path, *name;
 	acmb_secbuf *b = NULL;
@@ -141,6 +203,11 @@ acmb_input_read(const char *arg, const char *what, size_t max, acmb_secbuf **out
 		goto out;
 	}
 	if ((r = check_file_type(&st, fd, what, name, err)) != ACMB_OK)
+		goto out;
+	/* Judged on the open file, so that what is judged is what is read. */
+	if (priv != NULL && fd != STDIN_FILENO &&
+	    (r = check_private(&st, name, priv->strict, priv->warning, priv->warning_size, err)) !=
+	        ACMB_OK)
 		goto out;
 	if (S_ISREG(st.st_mode) && (st.st_size < 0 || (unsigned long long)st.st_size > max)) {
 		r = too_big(err, what, name, max, 1);

@@ -33,4 +33,14 @@ int acmb_input_is_stdin(const char *arg);
 int acmb_input_read(const char *arg, const char *what, size_t max, acmb_secbuf **out, char *source,
     size_t source_size, acmb_err *err);
 
+/* As acmb_input_read() for a file that holds a private key (a key file, a
+ * PKCS#12 bundle): a regular file that group or others may access, or that
+ * another user owns, gets a warning in OpenSSH's words ("UNPROTECTED
+ * PRIVATE KEY FILE: ...") in warning (warning_size bytes; "" when the file
+ * is protected), or with strict is refused unread (ACMB_E_USAGE). Standard
+ * input and pipes are not judged. */
+int acmb_input_read_private(const char *arg, const char *what, size_t max, int strict,
+    acmb_secbuf **out, char *source, size_t source_size, char *warning, size_t warning_size,
+    acmb_err *err);
+
 #endif

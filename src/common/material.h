@@ -37,6 +37,7 @@ enum acmb_field {
 #define ACMB_IN_PKCS12 0x0080u       /* taken from a PKCS#12 bundle */
 #define ACMB_IN_REENCODED 0x0100u    /* key re-encoded as unencrypted PKCS#8 */
 #define ACMB_IN_OTHER_BLOCKS 0x0200u /* PEM blocks of another type, dropped */
+#define ACMB_IN_BOM 0x0400u          /* a leading UTF-8 byte-order mark, dropped */
 
 #define ACMB_SOURCE_MAX 256
 
@@ -49,6 +50,8 @@ struct acmb_field_info {
 	size_t raw_len;                /* bytes read */
 	size_t blocks;                 /* PEM blocks of the field's own type found */
 	char key_format[16];           /* keys: "PKCS#1", "PKCS#8", "SEC1" as given */
+	char warning[ACMB_ERRMSG_MAX]; /* what the operator should know that is no rule
+	                                * ("UNPROTECTED PRIVATE KEY FILE ..."), or "" */
 };
 
 struct acmb_material {

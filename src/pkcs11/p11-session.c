@@ -199,8 +199,9 @@ pin_from_fd(int fd, const char *what, char **pin, acmb_err *err)
 		if (got == 0 || c == '\n')
 			break;
 		if (n == ACMB_P11_PIN_MAX) {
-			r = acmb_error(err, ACMB_E_TOO_BIG,
-			    "the PIN from %s is longer than %d bytes", what, ACMB_P11_PIN_MAX);
+			/* A configuration mistake (exit 2), not material (exit 3). */
+			r = acmb_error(err, ACMB_E_USAGE, "the PIN from %s is longer than %d bytes",
+			    what, ACMB_P11_PIN_MAX);
 			goto out;
 		}
 		buf[n++] = c;
@@ -260,8 +261,8 @@ acmb_p11_pin_from_env(const char *var, char **pin, acmb_err *err)
 	if (n > ACMB_P11_PIN_MAX) {
 		acmb_wipe(v, n);
 		unsetenv(var);
-		return acmb_error(err, ACMB_E_TOO_BIG, "--pin-env %s: longer than %d bytes", var,
-		    ACMB_P11_PIN_MAX);
+		return acmb_error(
+		    err, ACMB_E_USAGE, "--pin-env %s: longer than %d bytes", var, ACMB_P11_PIN_MAX);
 	}
 	*pin = acmb_secstr_dup(v, n);
 	/* The environment block is ordinary memory readable in /proc/PID/environ:

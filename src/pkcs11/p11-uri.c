@@ -57,7 +57,7 @@ decode_pin(const char *s, size_t n, char **out, acmb_err *err)
 
 	*out = NULL;
 	if (n > (size_t)3 * ACMB_P11_PIN_MAX) {
-		r = acmb_error(err, ACMB_E_TOO_BIG, "pin-value in the pkcs11: URI is too long");
+		r = acmb_error(err, ACMB_E_USAGE, "pin-value in the pkcs11: URI is too long");
 		goto out;
 	}
 	if ((pin = OPENSSL_secure_zalloc(n + 1)) == NULL) {
@@ -204,8 +204,9 @@ acmb_p11_uri_parse(char *text, struct acmb_p11_uri **out, int *had_pin_value, ac
 	if (had_pin_value != NULL)
 		*had_pin_value = 0;
 	if (strnlen(text, ACMB_P11_URI_MAX + 1) > ACMB_P11_URI_MAX) {
+		/* A configuration mistake (exit 2), not material (exit 3). */
 		r = acmb_error(
-		    err, ACMB_E_TOO_BIG, "pkcs11: URI longer than %d bytes", ACMB_P11_URI_MAX);
+		    err, ACMB_E_USAGE, "pkcs11: URI longer than %d bytes", ACMB_P11_URI_MAX);
 		goto out;
 	}
 	if ((u = calloc(1, sizeof(*u))) == NULL) {

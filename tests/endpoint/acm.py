@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import re
+import time
 import uuid
 
 from cryptography import x509
@@ -27,7 +28,9 @@ from model import ServiceJudge
 SECTION = "acm"
 MAX_TAGS = 50
 DEFAULT_PAGE = 1000
+DEFAULT_SEARCH_PAGE = 100
 MAX_SAN_SUMMARIES = 100
+MAX_LAG = 600.0
 
 RSA_SIZES = (1024, 2048, 3072, 4096)
 EC_CURVES = {"secp256r1": "prime256v1", "secp384r1": "secp384r1",
@@ -345,6 +348,119 @@ def _issuer_label(cert):
             or cert.issuer.rfc4514_string())
 
 
+# ---- SearchCertificates helpers ------------------------------------------
+
+_DN_ATTRIBUTES = (
+    (NameOID.COMMON_NAME, "CommonName"),
+    (NameOID.COUNTRY_NAME, "Country"),
+    (NameOID.LOCALITY_NAME, "Locality"),
+    (NameOID.ORGANIZATION_NAME, "Organization"),
+    (NameOID.ORGANIZATIONAL_UNIT_NAME, "OrganizationalUnit"),
+    (NameOID.STATE_OR_PROVINCE_NAME, "State"),
+    (NameOID.SERIAL_NUMBER, "SerialNumber"),
+    (NameOID.GIVEN_NAME, "GivenName"),
+    (NameOID.SURNAME, "Surname"),
+    (NameOID.TITLE, "Title"),
+)
+
+
+def _distinguished_name(name):
+    out = {}
+    for oid, member in _DN_ATTRIBUTES:
+        value = _first_attribute(name, oid)
+        if value is not None:
+            out[member] = value
+    dcs = [a.value for a in name.get_attributes_for_oid(
+        NameOID.DOMAIN_COMPONENT)]
+    if dcs:
+        out["DomainComponents"] = dcs
+    return out
+
+
+def _compare(filter_, value):
+    """A CommonNameFilter / DnsNameFilter against one value (DNS names
+    compare case-insensitively)."""
+    if value is None:
+        return False
+    want, have = filter_["Value"].lower(), value.lower()
+    if filter_["ComparisonOperator"] == "EQUALS":
+        return have == want
+    return want in have
+
+
+def _in_range(range_, epoch):
+    start, end = range_.get("Start"), range_.get("End")
+    if start is not None and epoch < _epoch(start):
+        return False
+    if end is not None and epoch > _epoch(end):
+        return False
+    return True
+
+
+def _x509_filter_matches(f, r):
+    (name, want), = f.items()
+    if name == "Subject":
+        cert = x509.load_pem_x509_certificate(r["certificate"].encode())
+        return _compare(want["CommonName"], _first_attribute(
+            cert.subject, NameOID.COMMON_NAME))
+    if name == "SubjectAlternativeName":
+        cert = x509.load_pem_x509_certificate(r["certificate"].encode())
+        try:
+            dns = cert.extensions.get_extension_for_class(
+                x509.SubjectAlternativeName).value.get_values_for_type(
+                    x509.DNSName)
+        except x509.ExtensionNotFound:
+            dns = []
+        return any(_compare(want["DnsName"], d) for d in dns)
+    if name == "ExtendedKeyUsage":
+        names = {e["Name"] for e in r["extended_key_usages"]} or {"NONE"}
+        return want in names
+    if name == "KeyUsage":
+        return want in r["key_usages"]
+    if name == "KeyAlgorithm":
+        return r["key_algorithm"] == want
+    if name == "SerialNumber":
+        return r["serial"] == want
+    if name == "NotAfter":
+        return _in_range(want, r["not_after"])
+    if name == "NotBefore":
+        return _in_range(want, r["not_before"])
+    return False
+
+
+def _search_metadata(r, status):
+    """AcmCertificateMetadata of an imported certificate; None is absent."""
+    return {
+        "ImportedAt": r["imported_at"],
+        "InUse": bool(r.get("in_use_by")),
+        "Status": status,
+        "Type": r["type"],
+        "RenewalEligibility": "INELIGIBLE",
+        "Exported": False,
+        "ExportOption": "DISABLED",
+        "CertificateKeyPairOrigin": "CUSTOMER_PROVIDED",
+        "RenewalStatus": None,
+        "ManagedBy": None,
+        "ValidationMethod": None,
+        "AcmeEndpointArn": None,
+        "AcmeAccountId": None,
+    }
+
+
+_SEARCH_SORT_KEYS = {
+    "CREATED_AT": lambda r, s: r["created_at"],
+    "IMPORTED_AT": lambda r, s: r["imported_at"],
+    "NOT_AFTER": lambda r, s: r["not_after"],
+    "NOT_BEFORE": lambda r, s: r["not_before"],
+    "CERTIFICATE_ARN": lambda r, s: r["arn"],
+    "COMMON_NAME": lambda r, s: r["domain"] or "",
+    "KEY_ALGORITHM": lambda r, s: r["key_algorithm"],
+    "STATUS": lambda r, s: s,
+    "TYPE": lambda r, s: r["type"],
+    "IN_USE": lambda r, s: bool(r.get("in_use_by")),
+}
+
+
 # ---- the service --------------------------------------------------------
 
 class AcmService:
@@ -354,6 +470,9 @@ class AcmService:
         self.judge = ServiceJudge("acm")
         self.state = state
         self.account = account
+        # Seconds a new certificate stays out of ListCertificates and
+        # SearchCertificates (ACM's listing is eventually consistent).
+        self.visibility_lag = 0.0
         self.handlers = {
             "ImportCertificate": self.import_certificate,
             "DescribeCertificate": self.describe_certificate,
@@ -363,6 +482,7 @@ class AcmService:
             "AddTagsToCertificate": self.add_tags,
             "RemoveTagsFromCertificate": self.remove_tags,
             "DeleteCertificate": self.delete_certificate,
+            "SearchCertificates": self.search_certificates,
         }
 
     # -- helpers --
@@ -472,9 +592,11 @@ class AcmService:
             "not_after": _epoch(leaf.not_valid_after),
             "key_usages": key_usages,
             "extended_key_usages": ekus,
-            "imported_at": _epoch(now),
         }
         with self.state.transaction() as root:
+            # Stamped when the change is made, under the lock: ImportedAt
+            # order is the order in which imports became visible.
+            detail["imported_at"] = _epoch(ctx.clock())
             if arn is not None:
                 record = self._find(root, arn, ctx.region, ctx.account)
                 if record["type"] != "IMPORTED":
@@ -499,6 +621,9 @@ class AcmService:
                 record.update({"arn": arn, "region": ctx.region,
                                "type": "IMPORTED",
                                "created_at": detail["imported_at"],
+                               "visible_at": time.time() +
+                               self.visibility_lag,
+                               "in_use_by": [],
                                "import_count": 1,
                                "tags": self._merge_tags([], tags)})
                 certs_by_arn[arn] = record
@@ -520,7 +645,7 @@ class AcmService:
             "NotAfter": r["not_after"],
             "KeyAlgorithm": _describe_algorithm(r["key_algorithm"]),
             "SignatureAlgorithm": r["signature_algorithm"],
-            "InUseBy": [],
+            "InUseBy": list(r.get("in_use_by", [])),
             "Type": r["type"],
             "KeyUsages": [{"Name": n} for n in r["key_usages"]],
             "ExtendedKeyUsages": r["extended_key_usages"],
@@ -550,7 +675,7 @@ class AcmService:
             "KeyUsages": list(r["key_usages"]),
             "ExtendedKeyUsages": [e["Name"] for e in
                                   r["extended_key_usages"]],
-            "InUse": False,
+            "InUse": bool(r.get("in_use_by")),
             "RenewalEligibility": "INELIGIBLE",
             "NotBefore": r["not_before"],
             "NotAfter": r["not_after"],
@@ -574,10 +699,7 @@ class AcmService:
         start = 0
         if "NextToken" in params:
             start = self._decode_token(params["NextToken"])
-        with self.state.reading() as root:
-            records = [dict(r) for r in self._certs(root).values()
-                       if r["region"] == ctx.region and
-                       r["arn"].split(":")[4] == (ctx.account or self.account)]
+        records = self._visible(ctx.region, ctx.account)
         records.sort(key=lambda r: (r["created_at"], r["arn"]),
                      reverse=descending)
         chosen = []
@@ -646,10 +768,133 @@ class AcmService:
         return {}
 
     def delete_certificate(self, params, ctx):
+        arn = params["CertificateArn"]
         with self.state.transaction() as root:
-            self._find(root, params["CertificateArn"], ctx.region, ctx.account)
-            del self._certs(root)[params["CertificateArn"]]
+            record = self._find(root, arn, ctx.region, ctx.account)
+            if record.get("in_use_by"):
+                raise ServiceError("ResourceInUseException",
+                                   f"Certificate {arn} is in use.")
+            del self._certs(root)[arn]
         return {}
+
+    def _visible(self, region, account=None):
+        """Copies of the region's records of the caller's account that
+        ListCertificates and SearchCertificates show now (see
+        visibility_lag)."""
+        now = time.time()
+        account = account or self.account
+        with self.state.reading() as root:
+            return [dict(r) for r in self._certs(root).values()
+                    if r["region"] == region and r["arn"].split(":")[4] == account and
+                    r.get("visible_at", 0) <= now]
+
+    # -- SearchCertificates (newest model, models/acm-newest.json) --
+
+    def search_certificates(self, params, ctx):
+        statement = params.get("FilterStatement")
+        limit = params.get("MaxResults", DEFAULT_SEARCH_PAGE)
+        start = 0
+        if "NextToken" in params:
+            try:
+                start = self._decode_token(params["NextToken"])
+            except ServiceError:
+                raise _validation("The NextToken is not valid.")
+        records = self._visible(ctx.region, ctx.account)
+        records.sort(key=lambda r: (r["created_at"], r["arn"]))
+        chosen = [r for r in records if statement is None or
+                  self._search_matches(statement, r, ctx.now)]
+        sort_by = params.get("SortBy")
+        if sort_by is not None:
+            key = _SEARCH_SORT_KEYS.get(sort_by, lambda r, s: 0)
+            chosen.sort(key=lambda r: key(r, self._status(r, ctx.now)),
+                        reverse=params.get("SortOrder") == "DESCENDING")
+        page = chosen[start:start + limit]
+        out = {"Results": [self._search_result(r, ctx.now) for r in page]}
+        if start + limit < len(chosen):
+            out["NextToken"] = base64.b64encode(json.dumps(
+                {"offset": start + limit}).encode()).decode()
+        return out
+
+    def _search_matches(self, st, r, now):
+        if "And" in st:
+            return all(self._search_matches(s, r, now) for s in st["And"])
+        if "Or" in st:
+            return any(self._search_matches(s, r, now) for s in st["Or"])
+        if "Not" in st:
+            return not self._search_matches(st["Not"], r, now)
+        f = st["Filter"]
+        if "CertificateArn" in f:
+            return r["arn"] == f["CertificateArn"]
+        if "X509AttributeFilter" in f:
+            return _x509_filter_matches(f["X509AttributeFilter"], r)
+        meta = _search_metadata(r, self._status(r, now))
+        (name, want), = f["AcmCertificateMetadataFilter"].items()
+        return meta.get(name) == want
+
+    def _search_result(self, r, now):
+        cert = x509.load_pem_x509_certificate(r["certificate"].encode())
+        try:
+            san = cert.extensions.get_extension_for_class(
+                x509.SubjectAlternativeName).value
+        except x509.ExtensionNotFound:
+            san = []
+        names = []
+        for n in san:
+            if isinstance(n, x509.DNSName):
+                names.append({"DnsName": n.value})
+            elif isinstance(n, x509.IPAddress):
+                names.append({"IpAddress": str(n.value)})
+            elif isinstance(n, x509.RFC822Name):
+                names.append({"Rfc822Name": n.value})
+            elif isinstance(n, x509.UniformResourceIdentifier):
+                names.append({"UniformResourceIdentifier": n.value})
+        attributes = {
+            "Issuer": _distinguished_name(cert.issuer),
+            "Subject": _distinguished_name(cert.subject),
+            "SubjectAlternativeNames": names,
+            "ExtendedKeyUsages": [e["Name"] for e in
+                                  r["extended_key_usages"]],
+            "KeyAlgorithm": r["key_algorithm"],
+            "KeyUsages": list(r["key_usages"]),
+            "SerialNumber": r["serial"],
+            "NotAfter": r["not_after"],
+            "NotBefore": r["not_before"],
+        }
+        meta = _search_metadata(r, self._status(r, now))
+        meta = {k: v for k, v in meta.items() if v is not None}
+        return {"CertificateArn": r["arn"], "X509Attributes": attributes,
+                "CertificateMetadata": {"AcmCertificateMetadata": meta}}
+
+    def control(self, method, body):
+        """GET /__control/acm shows the settings; POST sets
+        {"visibility_lag": seconds} (new certificates stay out of the
+        listing and search that long) and/or {"in_use": {ARN: [resource
+        ARNs]}} (InUseBy; an empty list frees the certificate)."""
+        if method == "POST":
+            doc = json.loads(body.decode("utf-8") or "{}")
+            if not isinstance(doc, dict) or set(doc) - {"visibility_lag",
+                                                        "in_use"}:
+                raise ValueError("give visibility_lag and/or in_use")
+            lag = doc.get("visibility_lag", self.visibility_lag)
+            if isinstance(lag, bool) or not isinstance(lag, (int, float)) \
+                    or not 0 <= lag <= MAX_LAG:
+                raise ValueError(f"visibility_lag must be 0 to {MAX_LAG:g} "
+                                 "seconds")
+            in_use = doc.get("in_use", {})
+            if not isinstance(in_use, dict) or not all(
+                    isinstance(v, list) and all(isinstance(x, str) for x in v)
+                    for v in in_use.values()):
+                raise ValueError("in_use maps certificate ARNs to lists of "
+                                 "resource ARNs")
+            with self.state.transaction() as root:
+                certs = self._certs(root)
+                missing = [a for a in in_use if a not in certs]
+                if missing:
+                    raise ValueError(f"no certificate {missing[0]}")
+                for arn, users in in_use.items():
+                    certs[arn]["in_use_by"] = list(users)
+            self.visibility_lag = float(lag)
+        return {"visibility_lag": self.visibility_lag}
 
     def control_listing(self):
         """Every stored certificate, for GET /__control/certificates."""
@@ -661,5 +906,6 @@ class AcmService:
             "key_algorithm": r["key_algorithm"], "domain": r["domain"],
             "tags": r["tags"], "import_count": r["import_count"],
             "imported_at": r["imported_at"], "has_chain": bool(r["chain"]),
+            "in_use_by": r.get("in_use_by", []),
         } for r in sorted(records.values(),
                           key=lambda r: (r["created_at"], r["arn"]))]

@@ -11,9 +11,12 @@ import threading
 
 # Faults that answer without applying the operation.
 REFUSING = {"throttle", "limit", "500", "502", "503", "504",
-            "request-timeout", "drop-before"}
-# Faults that apply the operation and then spoil or delay the answer.
-APPLYING = {"drop-after", "slow", "malformed"}
+            "request-timeout", "drop-before", "access-denied",
+            "unknown-operation", "redirect"}
+# Faults that apply the operation and then spoil or delay the answer
+# ("slow-land" holds the request for `delay` seconds before applying it, so
+# a client whose read timeout is shorter gives up before it lands).
+APPLYING = {"drop-after", "slow", "slow-land", "malformed", "oversized"}
 KINDS = REFUSING | APPLYING
 
 MAX_RULES = 1000

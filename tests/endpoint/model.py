@@ -10,8 +10,11 @@ constraint: ...". The member paths use AWS's lowerCamel.index.member form."""
 
 import base64
 import binascii
+import datetime
 import json
+import os
 import re
+import sys
 import unicodedata
 
 import botocore.loaders
@@ -19,6 +22,13 @@ import botocore.model
 from botocore.validate import ParamValidator
 
 from awserror import ServiceError
+
+# Operations newer than Debian's botocore (1.29, 2022), with the shapes they
+# reach, taken from the newest published model (models/SERVICE-newest.json,
+# made by extract_operations() below). Their shapes replace botocore's of the
+# same name, as the newest model defines them.
+NEWEST_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "models")
 
 # Characters of a private-use range stand for Unicode categories, because
 # Python's re has no \p{..}: each input character of category L, Z or N is
@@ -54,6 +64,8 @@ class ServiceJudge:
     def __init__(self, service_name):
         loader = botocore.loaders.create_loader()
         data = loader.load_service_model(service_name, "service-2")
+        data = merge_newest(data, os.path.join(NEWEST_DIR,
+                                               f"{service_name}-newest.json"))
         self.model = botocore.model.ServiceModel(data, service_name)
         self.target_prefix = self.model.metadata["targetPrefix"]
         self.signing_name = self.model.metadata.get(
@@ -168,6 +180,17 @@ class ServiceJudge:
             if not isinstance(value, str):
                 errors.append(f"Expected a string at '{where}'.")
             return value
+        if kind == "timestamp":
+            # JSON 1.1 sends epoch seconds; ParamValidator wants datetimes.
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                errors.append(f"Expected epoch seconds at '{where}'.")
+                return value
+            try:
+                return datetime.datetime.fromtimestamp(
+                    value, datetime.timezone.utc)
+            except (OverflowError, OSError, ValueError):
+                errors.append(f"Value at '{where}' is not a valid time.")
+                return value
         return value
 
     def _botocore_violations(self, params, shape):
@@ -183,6 +206,10 @@ class ServiceJudge:
                 out.append(f"Unknown member '{extra['unknown_param']}' at "
                            f"'{at or 'the request'}': valid members are "
                            + ", ".join(extra["valid_names"]))
+            elif reason in ("more than one input", "empty input"):
+                out.append(f"Value at '{at or 'the request'}' failed to "
+                           "satisfy constraint: Member must have exactly "
+                           "one of: " + ", ".join(extra["members"]))
             elif reason in ("invalid length", "invalid range"):
                 what = "length" if reason == "invalid length" else "value"
                 out.append(f"Value {_render(extra.get('param'))} at '{at}' "
@@ -264,3 +291,69 @@ def _render(value, shape=None):
     if isinstance(value, str) and len(value) > 256:
         value = value[:256] + "..."
     return f"'{value}'"
+
+
+def merge_newest(data, path):
+    """Adds the operations of a models/SERVICE-newest.json file (when there
+    is one) to botocore's model data, with their shapes."""
+    if not os.path.exists(path):
+        return data
+    with open(path, encoding="utf-8") as f:
+        newest = json.load(f)
+    data = dict(data)
+    data["operations"] = dict(data["operations"])
+    data["shapes"] = dict(data["shapes"])
+    for name, op in newest["operations"].items():
+        data["operations"].setdefault(name, op)
+    data["shapes"].update(newest["shapes"])
+    return data
+
+
+def extract_operations(model, names):
+    """The operations `names` of a service model (dict) and every shape they
+    reach, without documentation: what models/SERVICE-newest.json holds."""
+    shapes = model["shapes"]
+    seen = []
+
+    def walk(name):
+        if name in seen:
+            return
+        seen.append(name)
+        shape = shapes[name]
+        for member in shape.get("members", {}).values():
+            walk(member["shape"])
+        for key in ("member", "key", "value"):
+            if key in shape:
+                walk(shape[key]["shape"])
+
+    def strip(x):
+        if isinstance(x, dict):
+            return {k: strip(v) for k, v in x.items() if k != "documentation"}
+        if isinstance(x, list):
+            return [strip(v) for v in x]
+        return x
+
+    for name in names:
+        op = model["operations"][name]
+        walk(op["input"]["shape"])
+        walk(op["output"]["shape"])
+        for e in op.get("errors", []):
+            walk(e["shape"])
+    return {"operations": {n: strip(model["operations"][n]) for n in names},
+            "shapes": {n: strip(shapes[n]) for n in sorted(seen)}}
+
+
+if __name__ == "__main__":
+    # model.py --extract SERVICE-2.JSON OPERATION...: prints the subset.
+    if len(sys.argv) < 4 or sys.argv[1] != "--extract":
+        sys.exit("usage: model.py --extract SERVICE-2.JSON OPERATION...")
+    with open(sys.argv[2], encoding="utf-8") as f:
+        subset = extract_operations(json.load(f), sys.argv[3:])
+    subset["_source"] = (
+        ", ".join(sys.argv[3:]) + " and the shapes they reach, "
+        "documentation left out, from the newest published botocore model "
+        "(botocore commit 0e6e2404b, 2026-08-07; Apache-2.0). Regenerate "
+        "with: tests/endpoint/model.py --extract " + sys.argv[2] + " "
+        + " ".join(sys.argv[3:]))
+    json.dump(subset, sys.stdout, indent=1, sort_keys=True)
+    print()

@@ -16,8 +16,10 @@ GetCertificate answers RequestInProgressException for `pending_polls`
 polls after each issue (server flag --pca-pending-polls, or POST
 /__control/pca {"pending_polls": N}; {"release": true} issues every pending
 certificate now). IssueCertificate honours the
-IdempotencyToken for 5 minutes: the same token and the same CSR on the same
-CA give the same certificate ARN."""
+IdempotencyToken for 5 minutes as its model documents: the same token on the
+same CA gives the first request's certificate ARN, whatever CSR the later
+request carries (a reused token with a new key gets a certificate for the
+old key)."""
 
 import datetime
 import hashlib
@@ -466,7 +468,7 @@ class PcaService:
             for k in [k for k, v in tokens.items()
                       if now_epoch - v["time"] > IDEMPOTENCY_SECONDS]:
                 del tokens[k]
-            token_key = f"{ca.arn} {token} {csr_sha}"
+            token_key = f"{ca.arn} {token}"
             if token is not None and token_key in tokens:
                 return {"CertificateArn": tokens[token_key]["arn"]}
             cert = self._sign(ca, csr, params, ctx.now)

@@ -5,6 +5,7 @@ JSON 1.1, STS over its Query protocol, the SSO portal and SSO-OIDC.
 Usage: /usr/bin/python3 tests/endpoint/server.py --state-dir DIR
        --ready-file FILE [--tls] [--host 127.0.0.1] [--port 0]
        [--account 123456789012] [--fault JSON]... [--fixed-time T]
+       [--clock-offset SECONDS]
 
 Every request is authenticated (sigv4.py), judged against botocore's model
 of the service (model.py), then handled by the service module (acm.py).
@@ -40,10 +41,12 @@ from pca import PcaService  # noqa: E402
 from sso import SsoService  # noqa: E402
 from sts import StsError, StsService, xml_error  # noqa: E402
 from faults import FaultError, Faults  # noqa: E402
+from quotas import Quotas  # noqa: E402
 from sigv4 import AMZ_DATE_FORMAT, AuthInfo, Verifier  # noqa: E402
 from state import State  # noqa: E402
 
 MAX_BODY = 8 * 1024 * 1024
+OVERSIZED_ANSWER = 9 * 1024 * 1024
 MAX_CONTROL_BODY = 1024 * 1024
 JSON_11 = "application/x-amz-json-1.1"
 IDLE_TIMEOUT = 120
@@ -53,12 +56,15 @@ SERVICES = (AcmService, PcaService)
 
 
 class RequestContext:
-    """What a handler may know about the request besides its params."""
+    """What a handler may know about the request besides its params: now is
+    when it arrived, clock() the time at any later moment (e.g. when a
+    change is committed)."""
 
-    def __init__(self, region, now, request_id, account=None):
+    def __init__(self, region, now, request_id, clock, account=None):
         self.region = region
         self.now = now
         self.request_id = request_id
+        self.clock = clock
         self.account = account
 
 
@@ -74,6 +80,7 @@ class Endpoint:
         self.account = account
         self.clock = clock
         self.faults = Faults()
+        self.quotas = Quotas()
         self.verifier = Verifier(clock=clock, lookup=self._lookup)
         self.sts = StsService(state, account, clock, self.verifier.static_credentials)
         self.sso = SsoService(state, clock, self.sts)
@@ -100,6 +107,15 @@ class Handler(BaseHTTPRequestHandler):
 
     def version_string(self):
         return self.server_version
+
+    def date_time_string(self, timestamp=None):
+        # The Date header follows the endpoint's clock (--fixed-time,
+        # --clock-offset), as a real server's follows its own: clients
+        # measure their clock skew by it (acmbridge doctor).
+        if timestamp is None:
+            timestamp = self.server.endpoint.clock().replace(
+                tzinfo=datetime.timezone.utc).timestamp()
+        return super().date_time_string(timestamp)
     timeout = IDLE_TIMEOUT
 
     # The request log in DIR is the record; stderr stays quiet.
@@ -154,7 +170,7 @@ class Handler(BaseHTTPRequestHandler):
         self.server.endpoint.state.log_request(log)
 
     def _send(self, status, payload, content_type=JSON_11, request_id=None,
-              error_type=None):
+              error_type=None, headers=()):
         self._write_log()
         data = payload if isinstance(payload, bytes) else \
             json.dumps(payload).encode()
@@ -164,6 +180,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("x-amzn-RequestId", request_id or str(uuid.uuid4()))
         if error_type:
             self.send_header("x-amzn-ErrorType", error_type)
+        for name, value in headers:
+            self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
@@ -256,6 +274,33 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(400, {"error": str(e)}, "application/json")
                 return
             self._send(200, answer, "application/json")
+        elif route == ("GET", "/__control/quotas"):
+            self._send(200, endpoint.quotas.snapshot(), "application/json")
+        elif route == ("POST", "/__control/quotas"):
+            try:
+                conf = json.loads(body.decode("utf-8") or "{}")
+                endpoint.quotas.enabled = bool(conf.get("enabled", True))
+                endpoint.quotas.scale = float(conf.get("scale", 1.0))
+                if endpoint.quotas.scale <= 0:
+                    raise ValueError("scale must be positive")
+                endpoint.quotas.reset()
+                endpoint.quotas.freeze(bool(conf.get("frozen", False)))
+            except (ValueError, AttributeError) as e:
+                self._send(400, {"error": f"bad quota settings: {e}"},
+                           "application/json")
+                return
+            self._send(200, endpoint.quotas.snapshot(), "application/json")
+        elif route == ("DELETE", "/__control/quotas"):
+            endpoint.quotas.reset()
+            self._send(200, endpoint.quotas.snapshot(), "application/json")
+        elif route[1] == "/__control/acm" and route[0] in ("GET", "POST"):
+            try:
+                answer = endpoint.services["CertificateManager"].control(
+                    route[0], body)
+            except ValueError as e:
+                self._send(400, {"error": str(e)}, "application/json")
+                return
+            self._send(200, answer, "application/json")
         elif route[1] in ("/__control/sts", "/__control/sso") and \
                 route[0] in ("GET", "POST"):
             service = endpoint.sts if route[1] == "/__control/sts" else endpoint.sso
@@ -309,7 +354,7 @@ class Handler(BaseHTTPRequestHandler):
             log["fault"] = rule.fault
             if rule.fault != "slow" and rule.delay:
                 time.sleep(rule.delay)
-            if self._refuse(rule, request_id, log):
+            if self._refuse(rule, request_id, log, service, operation.name):
                 return
 
         try:
@@ -338,6 +383,13 @@ class Handler(BaseHTTPRequestHandler):
             log["status"] = 200
             self._send(200, b'{"CertificateArn": "arn:aws:acm:', JSON_11,
                        request_id)
+            return
+        if rule is not None and rule.fault == "oversized" and status == 200:
+            # Above the 8 MiB every client here refuses: a broken proxy or
+            # something that is not the service.
+            log["status"] = 200
+            padded = dict(payload, Padding="x" * OVERSIZED_ANSWER)
+            self._send(200, padded, request_id=request_id)
             return
         log["status"] = status
         self._send(status, payload, request_id=request_id, error_type=error)
@@ -394,7 +446,8 @@ class Handler(BaseHTTPRequestHandler):
                         raise sts_faults[rule.fault]
                     if self._refuse(rule, request_id, log):
                         return
-                ctx = RequestContext(auth.region, endpoint.clock(), request_id)
+                ctx = RequestContext(auth.region, endpoint.clock(), request_id,
+                                     endpoint.clock)
                 answer = endpoint.sts.handle(op, params, auth.access_key_id, ctx)
             except ServiceError as e:
                 if not isinstance(e, StsError):
@@ -487,9 +540,28 @@ class Handler(BaseHTTPRequestHandler):
         operation = service.judge.operation(name)
         return service, operation
 
-    def _refuse(self, rule, request_id, log):
+    def _refuse(self, rule, request_id, log, service, operation):
         """Answers a fault that refuses the request; False for faults that
         let the operation run."""
+        if rule.fault == "access-denied":
+            # IAM's wording: the caller lacks the action.
+            prefix = service.judge.signing_name
+            e = service.judge.error(
+                "AccessDeniedException",
+                f"User: arn:aws:iam::{self.server.endpoint.account}:user/"
+                f"acmbridge-test is not authorized to perform: "
+                f"{prefix}:{operation} because no identity-based policy "
+                f"allows the {prefix}:{operation} action")
+            log["status"], log["error"] = e.status, e.code
+            self._send_error(e, request_id)
+            return True
+        if rule.fault == "redirect":
+            location = "https://acm.us-west-2.amazonaws.com/"
+            log["status"], log["error"] = 307, "redirect"
+            self._send(307, b"<html><body>Temporary Redirect</body></html>\n",
+                       "text/html", request_id, headers=[("Location",
+                                                         location)])
+            return True
         simple = {
             "throttle": ServiceError("ThrottlingException", "Rate exceeded"),
             "limit": ServiceError(
@@ -504,6 +576,17 @@ class Handler(BaseHTTPRequestHandler):
             "request-timeout": ServiceError(
                 "RequestTimeout", "Your socket connection to the server was "
                 "not read from or written to within the timeout period."),
+            "access-denied": ServiceError(
+                "AccessDeniedException",
+                f"User: arn:aws:iam::{self.server.endpoint.account}:user/"
+                f"acmbridge-test is not authorized to perform: "
+                f"acm:{log['operation']} because no identity-based policy "
+                f"allows the acm:{log['operation']} action"),
+            # What a client sees from an endpoint that lacks the operation
+            # (an older or emulated service).
+            "unknown-operation": ServiceError(
+                "UnknownOperationException",
+                f"{operation} is not supported by this endpoint."),
         }
         if rule.fault in simple:
             e = simple[rule.fault]
@@ -534,8 +617,12 @@ class Handler(BaseHTTPRequestHandler):
             raise ServiceError("UnknownOperationException",
                                f"{operation.name} is in the model but this "
                                "test endpoint does not implement it.")
+        account = endpoint.sts.account_of(auth.access_key_id)
+        if service.judge.target_prefix == "CertificateManager":
+            # After validation, as AWS counts only well-formed calls.
+            endpoint.quotas.take(account, auth.region, operation.name)
         ctx = RequestContext(auth.region, endpoint.clock(), request_id,
-                             endpoint.sts.account_of(auth.access_key_id))
+                             endpoint.clock, account)
         return handler(params, ctx)
 
 
@@ -580,8 +667,15 @@ def main(argv=None):
     p.add_argument("--fixed-time", metavar="YYYYMMDDTHHMMSSZ",
                    help="use this as the current time (SigV4 skew and "
                         "certificate validity), for deterministic tests")
+    p.add_argument("--clock-offset", type=int, default=0, metavar="SECONDS",
+                   help="run the clock this far ahead (negative: behind), "
+                        "for clock-skew tests")
     p.add_argument("--verbose", action="store_true")
     p.add_argument("--pca-pending-polls", type=int, default=0, metavar="N")
+    p.add_argument("--quotas", action="store_true",
+                   help="enforce ACM's per-operation request quotas")
+    p.add_argument("--quota-scale", type=float, default=1.0, metavar="N",
+                   help="multiply every quota by N (tests of fleets)")
     args = p.parse_args(argv)
 
     if args.host not in ("127.0.0.1", "::1", "localhost"):
@@ -599,13 +693,19 @@ def main(argv=None):
         def clock():
             return fixed
     else:
+        offset = datetime.timedelta(seconds=args.clock_offset)
+
         def clock():
             return datetime.datetime.now(
-                datetime.timezone.utc).replace(tzinfo=None)
+                datetime.timezone.utc).replace(tzinfo=None) + offset
 
     state_dir = os.path.abspath(args.state_dir)
     endpoint = Endpoint(State(state_dir), args.account, clock)
     endpoint.services["ACMPrivateCA"].pending_polls = args.pca_pending_polls
+    if args.quota_scale <= 0:
+        p.error("--quota-scale must be positive")
+    endpoint.quotas.enabled = args.quotas
+    endpoint.quotas.scale = args.quota_scale
     for text in args.fault:
         try:
             endpoint.faults.add(Faults.parse(json.loads(text)))

@@ -74,6 +74,7 @@ done <<-'EOF'
 	503 503 ServiceUnavailable
 	504 504 -
 	request-timeout 400 RequestTimeout
+	access-denied 400 AccessDeniedException
 EOF
 
 echo "# connection drops"

@@ -98,6 +98,9 @@ endpoint_start() {
 	: >"$_ACMB_ENDPOINT_TMP/aws-credentials"
 	export AWS_CONFIG_FILE="$_ACMB_ENDPOINT_TMP/aws-config"
 	export AWS_SHARED_CREDENTIALS_FILE="$_ACMB_ENDPOINT_TMP/aws-credentials"
+	# acmbridge import's same-host lock files go here, not to the machine's.
+	mkdir -p -m 700 "$_ACMB_ENDPOINT_TMP/run"
+	export XDG_RUNTIME_DIR="$_ACMB_ENDPOINT_TMP/run"
 }
 
 # endpoint_stop: SIGTERM the server and wait for it; no-op when not running.
@@ -132,6 +135,10 @@ endpoint_requests() { _endpoint_control GET /__control/requests; echo; }
 
 # endpoint_reset: forget every certificate and the request log.
 endpoint_reset() { _endpoint_control POST /__control/reset >/dev/null; }
+
+# endpoint_acm_control 'JSON': POST to /__control/acm ({"visibility_lag": S}
+# and/or {"in_use": {ARN: [resource ARNs]}}).
+endpoint_acm_control() { _endpoint_control POST /__control/acm "$1" >/dev/null; }
 
 # endpoint_cert_count: print how many certificates are stored.
 endpoint_cert_count() {

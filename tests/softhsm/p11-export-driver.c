@@ -112,7 +112,7 @@ main(int argc, char **argv)
 	memset(&spec, 0, sizeof(spec));
 	memset(&io, 0, sizeof(io));
 	memset(&res, 0, sizeof(res));
-	spec.pin.no_prompt = 1;
+	spec.token.pin.no_prompt = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -125,22 +125,22 @@ main(int argc, char **argv)
 			spec.certificate_chain = optarg;
 			break;
 		case 'm':
-			spec.module = optarg;
+			spec.token.module = optarg;
 			break;
 		case 'p':
-			spec.pin.pin_file = optarg;
+			spec.token.pin.pin_file = optarg;
 			break;
 		case 'e':
-			spec.pin.pin_env = optarg;
+			spec.token.pin.pin_env = optarg;
 			break;
 		case 'w':
-			spec.wrapping_key = optarg;
+			spec.token.wrapping_key = optarg;
 			break;
 		case 'P':
-			spec.export_policy = optarg;
+			spec.token.export_policy = optarg;
 			break;
 		case 'a':
-			spec.audit_log = optarg;
+			spec.token.audit_log = optarg;
 			break;
 		case 'r':
 			spec.region = optarg;
@@ -179,7 +179,7 @@ main(int argc, char **argv)
 		goto out;
 	if (spec.pin_value_seen)
 		fprintf(stderr, "warning: pin-value seen\n");
-	if ((rc = acmb_audit_open(spec.audit_log, &audit, &err)) != ACMB_OK)
+	if ((rc = acmb_audit_open(spec.token.audit_log, &audit, &err)) != ACMB_OK)
 		goto out;
 	if ((rc = acmb_pkcs11_load(&spec, &m, audit, &err)) != ACMB_OK)
 		goto out;

@@ -58,8 +58,7 @@ release_all(void)
 }
 static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 
-static void __attribute__((noreturn))
-die(const char *what, CK_RV rv)
+static void __attribute__((noreturn)) die(const char *what, CK_RV rv)
 {
 	fprintf(stderr, "p11-fixture: %s: 0x%lx\n", what, (unsigned long)rv);
 	exit(1);

@@ -1,0 +1,86 @@
+/*
+ * A decision as data: one plan item says what would be done to one
+ * certificate in one destination, and why, before anything is done. Items
+ * print as text, save and load as JSON, compare, and are applied later by the
+ * same code that makes them (import --dry-run and sync --dry-run stop right
+ * before the apply step).
+ */
+#ifndef ACMB_PLAN_H
+#define ACMB_PLAN_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "error.h"
+
+enum acmb_plan_action {
+	ACMB_PLAN_UNCHANGED = 0, /* ACM holds this certificate already */
+	ACMB_PLAN_CREATE,        /* a new import */
+	ACMB_PLAN_REIMPORT,      /* the source's certificate changed: same ARN, new certificate */
+	ACMB_PLAN_RENEW,         /* Private CA: issue, then reimport into the same ARN */
+	ACMB_PLAN_BLOCKED,       /* a rule, a reimport rule, a service or ownership stops it */
+	ACMB_PLAN_PRUNE,         /* its name left the manifest: delete (only when not in use) */
+	ACMB_PLAN_ACTION_COUNT
+};
+
+#define ACMB_PLAN_REASON_MAX 320
+#define ACMB_PLAN_TAGS_MAX 52 /* ACM's 50 and acmbridge's own two */
+/* A serial as hex pairs with colons: 53 bytes, far past the 20 RFC 5280 allows. */
+#define ACMB_PLAN_SERIAL_MAX 160
+
+struct acmb_plan_tag_change {
+	char key[129];
+	char value[257];
+	char old_value[257]; /* for a changed tag */
+	int op;              /* '+' add, '~' change, '-' remove */
+};
+
+struct acmb_plan_item {
+	enum acmb_plan_action action;
+	char name[129];      /* the manifest entry, or "" for a one-off import */
+	char region[33];     /* destination */
+	char profile[129];   /* destination profile, or "" */
+	char role_arn[2049]; /* destination role, or "" */
+	char arn[2049];      /* target ARN (reimport, renew, unchanged, prune), or "" */
+	char sha256[65];     /* leaf SHA-256 (hex) of what would be in ACM, or "" */
+	char serial[ACMB_PLAN_SERIAL_MAX]; /* its serial (hex, colon-separated), or "" */
+	time_t not_after;                  /* of the certificate in ACM now (0: none) */
+	time_t renew_at;                   /* when a renewal falls due (0: not applicable) */
+	int imports;                       /* ImportCertificate calls it spends (0 or 1) */
+	char reason[ACMB_PLAN_REASON_MAX];
+	size_t ntags;
+	struct acmb_plan_tag_change tags[ACMB_PLAN_TAGS_MAX];
+};
+
+/* "unchanged", "create", "reimport", "renew", "blocked", "prune". */
+const char *acmb_plan_action_name(enum acmb_plan_action a);
+
+/* The action for a name, or -1. */
+int acmb_plan_action_from_name(const char *name);
+
+/* Writes the reason with printf formatting (truncated to fit). */
+void acmb_plan_reason(struct acmb_plan_item *it, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Adds a tag change; returns ACMB_E_TOO_BIG past ACMB_PLAN_TAGS_MAX. */
+int acmb_plan_tag_change(
+    struct acmb_plan_item *it, int op, const char *key, const char *value, const char *old_value);
+
+/* The item as a JSON object (new reference; NULL when out of memory). Keys
+ * are the AWS CLI's style: Action, Name, Region, CertificateArn, ... */
+json_t *acmb_plan_item_to_json(const struct acmb_plan_item *it);
+
+/* Reads an item back from acmb_plan_item_to_json()'s form (a saved plan).
+ * ACMB_E_PARSE naming the field for anything else. */
+int acmb_plan_item_from_json(const json_t *j, struct acmb_plan_item *it, acmb_err *err);
+
+/* One line for people: "reimport www eu-west-1 arn:...: serial 4f:.. → 9a:..". */
+void acmb_plan_item_print(FILE *f, const struct acmb_plan_item *it);
+
+/* 1 when a and b decide the same thing (action, target, certificate, tag
+ * changes); reasons and times are not compared. */
+int acmb_plan_item_same(const struct acmb_plan_item *a, const struct acmb_plan_item *b);
+
+#endif

@@ -1,0 +1,315 @@
+/*
+ * acmbridge status: what ACM holds, what expires when, what acmbridge
+ * manages (src/bridge/status.h builds the rows, status-render.c prints them).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "acm/aws-config.h"
+#include "bridge/check.h"
+#include "bridge/inventory.h"
+#include "bridge/manifest.h"
+#include "bridge/status.h"
+#include "bridge/sync-source.h"
+#include "cli-aws.h"
+#include "cli-options.h"
+#include "cli.h"
+#include "init.h"
+#include "status-render.h"
+
+#define REGIONS_MAX 64
+
+enum out_fmt { FMT_TEXT, FMT_JSON, FMT_PROMETHEUS, FMT_HTML };
+
+/* ACM's commercial regions (for --all-regions). A region not enabled for
+ * the account answers with an error; status reports it and goes on. */
+static const char *const all_regions[] = {"us-east-1", "us-east-2", "us-west-1", "us-west-2",
+    "af-south-1", "ap-east-1", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2",
+    "ap-southeast-3", "ap-southeast-4", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+    "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2",
+    "eu-west-3", "eu-south-1", "eu-south-2", "eu-north-1", "il-central-1", "me-south-1",
+    "me-central-1", "sa-east-1"};
+
+struct status_cli {
+	const char *regions[REGIONS_MAX];
+	size_t nregions;
+};
+
+static void
+help(void)
+{
+	printf("usage: acmbridge status [--manifest PATH] [--region R ...] [--all-regions]\n"
+	       "                        [--output text|json|prometheus|html] [--output-file PATH]\n"
+	       "                        [AWS options]\n\n"
+	       "Shows every certificate ACM holds in the regions asked for (the manifest's\n"
+	       "destinations, --region, or the configured region): its name (acmbridge:name) or\n"
+	       "'unmanaged', domain, key, type, ManagedBy, NotAfter and days left, in use or not.\n"
+	       "With --manifest, what the next sync would do and when the renewal falls due;\n"
+	       "unmanaged imported certificates whose domain is an entry's are 'adoptable'.\n"
+	       "One listing per region; tags are read for imported certificates only (a call\n"
+	       "each); no key and no source is read but the manifest's certificates.\n\n"
+	       "Options:\n"
+	       "  --manifest PATH   the sync manifest (regions and names from it)\n"
+	       "  --region R        a region to look at (repeatable)\n"
+	       "  --all-regions     every commercial region ACM is in\n"
+	       "  --output FMT      text (a table sorted by days left; colour on a terminal\n"
+	       "                    unless NO_COLOR is set), json, prometheus (node_exporter\n"
+	       "                    textfile format), html (one self-contained page with an\n"
+	       "                    expiry timeline per region)\n"
+	       "  --output-file PATH  write there instead of standard output, atomically\n"
+	       "                    (a temporary file renamed into place)\n\n"
+	       "  --at TIME         days left and renewals as of TIME instead of now\n"
+	       "  --help            this text\n\n");
+	acmb_cli_aws_usage(stdout, ACMB_CLI_STATUS);
+	printf("\n%s", acmb_cli_exit_codes);
+}
+
+static int
+add_region(struct status_cli *c, const char *r)
+{
+	size_t i;
+
+	for (i = 0; i < c->nregions; i++)
+		if (strcmp(c->regions[i], r) == 0)
+			return 0;
+	if (c->nregions == REGIONS_MAX)
+		return -1;
+	c->regions[c->nregions++] = r;
+	return 0;
+}
+
+/* Writes to a temporary file beside path, then renames it into place, so a
+ * collector never reads half a file. */
+static FILE *
+open_atomic(const char *path, char *tmp, size_t size, acmb_err *err)
+{
+	int fd;
+	FILE *f;
+
+	if ((size_t)snprintf(tmp, size, "%s.tmp.XXXXXX", path) >= size) {
+		acmb_error(err, ACMB_E_USAGE, "--output-file: path too long");
+		return NULL;
+	}
+	if ((fd = mkstemp(tmp)) < 0) {
+		acmb_error(err, ACMB_E_IO, "--output-file %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fchmod(fd, 0644) != 0 || (f = fdopen(fd, "w")) == NULL) {
+		acmb_error(err, ACMB_E_IO, "--output-file %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return NULL;
+	}
+	return f;
+}
+
+/* Every entry's certificate (no key) for the plan column. */
+static int
+peek_all(const struct acmb_manifest *m, struct acmb_sync_peek **out, acmb_err *err)
+{
+	struct acmb_sync_peek *p;
+	size_t i, n = acmb_manifest_count(m);
+
+	*out = NULL;
+	if (n == 0)
+		return ACMB_OK;
+	if ((p = calloc(n, sizeof(*p))) == NULL)
+		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		acmb_err e = {0};
+
+		/* A source that cannot be read leaves its entry without a plan
+		 * column; status is for looking, not for failing. */
+		if (acmb_sync_peek(acmb_manifest_entry(m, i), &p[i], &e) != ACMB_OK)
+			fprintf(stderr, "acmbridge: warning: %s\n", e.msg);
+	}
+	*out = p;
+	return ACMB_OK;
+}
+
+int
+acmb_cli_status(int argc, char **argv)
+{
+	struct acmb_cli_args args;
+	struct status_cli c;
+	struct acmb_manifest *m = NULL;
+	struct acmb_inventory inv[REGIONS_MAX];
+	struct acmb_inventory *invs[REGIONS_MAX];
+	struct acmb_aws_config *base = NULL, *cfgs[REGIONS_MAX];
+	struct acmb_sync_peek *peeks = NULL;
+	struct acmb_sync_source *sources = NULL;
+	struct acmb_status_row *rows = NULL;
+	struct acmb_status_summary sum;
+	enum out_fmt fmt;
+	size_t i, k, nrows = 0, ninv = 0;
+	char tmp[4096];
+	FILE *f = stdout;
+	acmb_err err = {0};
+	time_t now = time(NULL);
+	int r, exit_code = ACMB_EXIT_FAILURE, failed_regions = 0;
+
+	memset(&c, 0, sizeof(c));
+	memset(inv, 0, sizeof(inv));
+	memset(cfgs, 0, sizeof(cfgs));
+	acmb_cli_args_init(&args);
+	if ((r = acmb_cli_parse(ACMB_CLI_STATUS, argc, argv, &args, &err)) != ACMB_OK) {
+		if (r == ACMB_CLI_HELP)
+			help();
+		exit_code = r == ACMB_CLI_HELP ? ACMB_EXIT_OK : acmb_cli_fail(&err);
+		goto out;
+	}
+	fmt = isatty(STDOUT_FILENO) ? FMT_TEXT : FMT_JSON;
+	if (args.fleet_output != NULL) {
+		static const char *const names[] = {"text", "json", "prometheus", "html"};
+
+		for (i = 0; i < 4 && strcmp(args.fleet_output, names[i]) != 0; i++)
+			;
+		if (i == 4) {
+			exit_code = acmb_cli_usage_error(
+			    "--output takes text, json, prometheus or html, not '%s'",
+			    args.fleet_output);
+			goto out;
+		}
+		fmt = (enum out_fmt)i;
+	}
+	if (args.all_regions && args.nregions > 0) {
+		exit_code = acmb_cli_usage_error("--all-regions or --region, not both");
+		goto out;
+	}
+	for (i = 0; i < args.nregions; i++)
+		if (add_region(&c, args.regions[i]) != 0) {
+			exit_code = acmb_cli_usage_error("at most %d regions", REGIONS_MAX);
+			goto out;
+		}
+	args.aws.debug = acmb_cli_debug;
+	if (args.at != NULL && acmb_check_parse_time(args.at, &now, &err) != ACMB_OK)
+		goto fail;
+	if (args.manifest != NULL && acmb_manifest_load(args.manifest, &m, &err) != ACMB_OK)
+		goto fail;
+	if (args.all_regions)
+		for (i = 0; i < sizeof(all_regions) / sizeof(all_regions[0]); i++)
+			add_region(&c, all_regions[i]);
+	if (c.nregions == 0 && m != NULL)
+		for (i = 0; i < acmb_manifest_count(m); i++)
+			for (k = 0; k < acmb_manifest_entry(m, i)->ndestinations; k++)
+				if (add_region(&c,
+				        acmb_manifest_entry(m, i)->destinations[k].region) != 0) {
+					acmb_error(&err, ACMB_E_USAGE, "more than %d regions",
+					    REGIONS_MAX);
+					goto fail;
+				}
+	if ((r = acmb_aws_config_resolve(&args.aws, &acmb_aws_service_acm, &base, &err)) != ACMB_OK)
+		goto fail;
+	if (acmb_cli_debug)
+		acmb_aws_config_set_debug(base, acmb_cli_aws_debug, NULL);
+	if (c.nregions == 0)
+		c.regions[c.nregions++] = acmb_aws_config_region(base);
+	for (i = 0; i < c.nregions; i++) {
+		struct acmb_aws_options o = args.aws;
+		acmb_err e = {0};
+
+		o.region = c.regions[i];
+		if (acmb_aws_config_derive(base, &o, &acmb_aws_service_acm, &cfgs[i], &e) !=
+		        ACMB_OK ||
+		    acmb_inventory_load(cfgs[i], 0, &inv[ninv], &e) != ACMB_OK) {
+			/* One region down is said, not fatal: the others are shown. */
+			fprintf(stderr, "acmbridge: %s: %s\n", c.regions[i], e.msg);
+			acmb_inventory_clear(&inv[ninv]);
+			failed_regions++;
+			err = e;
+			continue;
+		}
+		/* Names: the tags of imported certificates (only those can be
+		 * acmbridge's). */
+		for (k = 0; k < inv[ninv].n; k++)
+			if (inv[ninv].certs[k].type != NULL &&
+			    strcmp(inv[ninv].certs[k].type, "IMPORTED") == 0 &&
+			    acmb_inventory_read_tags(cfgs[i], &inv[ninv], k, &e) != ACMB_OK) {
+				fprintf(stderr, "acmbridge: %s: %s\n", c.regions[i], e.msg);
+				break;
+			}
+		invs[ninv] = &inv[ninv];
+		ninv++;
+		if (acmb_interrupted())
+			break;
+	}
+	for (i = 0; i < c.nregions; i++)
+		acmb_aws_config_free(cfgs[i]);
+	acmb_aws_config_free(base);
+	base = NULL;
+	if (acmb_interrupted()) {
+		acmb_error(
+		    &err, ACMB_E_INTERRUPTED, "interrupted by signal %d", acmb_interrupted());
+		goto fail;
+	}
+	if (ninv == 0 && failed_regions > 0)
+		goto fail;
+	if (m != NULL) {
+		if (peek_all(m, &peeks, &err) != ACMB_OK)
+			goto fail;
+		if (acmb_manifest_count(m) > 0 &&
+		    (sources = calloc(acmb_manifest_count(m), sizeof(*sources))) == NULL) {
+			acmb_error(&err, ACMB_E_NOMEM, "out of memory");
+			goto fail;
+		}
+		for (i = 0; i < acmb_manifest_count(m); i++)
+			sources[i] = peeks[i].src;
+	}
+	if (acmb_status_rows(invs, ninv, m, sources, now, &rows, &nrows, &sum, &err) != ACMB_OK)
+		goto fail;
+	if (args.output_file != NULL &&
+	    (f = open_atomic(args.output_file, tmp, sizeof(tmp), &err)) == NULL)
+		goto fail;
+	switch (fmt) {
+	case FMT_TEXT:
+		acmb_status_render_text(f, rows, nrows, &sum, now,
+		    f == stdout && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL);
+		break;
+	case FMT_JSON:
+		if (acmb_status_render_json(f, rows, nrows, &sum, now) != 0)
+			acmb_error(&err, ACMB_E_NOMEM, "out of memory writing the report");
+		break;
+	case FMT_PROMETHEUS:
+		acmb_status_render_prometheus(f, rows, nrows, c.regions, c.nregions, now);
+		break;
+	case FMT_HTML:
+		acmb_status_render_html(f, rows, nrows, &sum, c.regions, c.nregions, now);
+		break;
+	}
+	if (f != stdout) {
+		int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+
+		if (fclose(f) != 0 || bad || err.rc != ACMB_OK ||
+		    rename(tmp, args.output_file) != 0) {
+			if (err.rc == ACMB_OK)
+				acmb_error(&err, ACMB_E_IO, "--output-file %s: %s",
+				    args.output_file, strerror(errno));
+			unlink(tmp);
+			goto fail;
+		}
+	} else if (err.rc != ACMB_OK) {
+		goto fail;
+	}
+	/* A region that could not be listed makes the picture incomplete. */
+	exit_code = failed_regions > 0 ? acmb_exit_code(err.rc) : ACMB_EXIT_OK;
+	goto out;
+fail:
+	exit_code = acmb_cli_fail(&err);
+out:
+	for (i = 0; m != NULL && peeks != NULL && i < acmb_manifest_count(m); i++)
+		acmb_sync_peek_clear(&peeks[i]);
+	free(peeks);
+	free(sources);
+	free(rows);
+	for (i = 0; i < REGIONS_MAX; i++)
+		acmb_inventory_clear(&inv[i]);
+	acmb_aws_config_free(base);
+	acmb_manifest_free(m);
+	acmb_cli_args_clear(&args);
+	return exit_code;
+}

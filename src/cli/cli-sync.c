@@ -1,0 +1,353 @@
+/*
+ * acmbridge sync: options, progress, the plan or what was done, and the
+ * exit code (src/bridge/sync.h does the work).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "acm/aws-config.h"
+#include "bridge/check.h"
+#include "bridge/manifest.h"
+#include "bridge/sync.h"
+#include "cli-aws.h"
+#include "cli-options.h"
+#include "cli.h"
+#include "init.h"
+
+static void
+help(void)
+{
+	printf(
+	    "usage: acmbridge sync --manifest PATH [--dry-run] [--only NAME ...]\n"
+	    "                      [--region R ...] [--shard I/N] [--prune] [--refresh-tags]\n"
+	    "                      [--max-parallel N] [--output text|json] [AWS options]\n\n"
+	    "Keeps the fleet a manifest declares in ACM: for every certificate and each of\n"
+	    "its destinations (region, profile, role) it decides one action and, without\n"
+	    "--dry-run, carries it out:\n"
+	    "  create     not in ACM yet: import it (tagged acmbridge:name=NAME)\n"
+	    "  reimport   the source's certificate changed: import into the same ARN\n"
+	    "  renew      private-ca entry inside renew-before: issue, reimport, same ARN\n"
+	    "  unchanged  ACM holds the source's certificate (tags added if missing)\n"
+	    "  blocked    a rule, a reimport rule, a service or ownership stops it (why)\n"
+	    "  prune      with --prune: its name left the manifest and it is not in use\n\n"
+	    "Options:\n"
+	    "  --manifest PATH   the manifest (YAML or JSON; docs/sync.md, acmbridge.yaml(5))\n"
+	    "  --dry-run         print the plan, change nothing; the exit code says whether\n"
+	    "                    anything would change (see below)\n"
+	    "  --only NAME       only this certificate (repeatable)\n"
+	    "  --region R        only destinations in R (repeatable)\n"
+	    "  --shard I/N       only the pairs of shard I of N (0 <= I < N): N runs with\n"
+	    "                    I = 0..N-1 cover every pair once\n"
+	    "  --prune           delete certificates tagged acmbridge:name whose name left the\n"
+	    "                    manifest, when ACM says they are not in use (reads the tags\n"
+	    "                    of every imported certificate: a call each)\n"
+	    "  --refresh-tags    compare the tags of unchanged certificates too (a call each)\n"
+	    "  --max-parallel N  at most N entries' keys in memory at once (1..64); this\n"
+	    "                    version works on one entry at a time, taking its\n"
+	    "                    destinations in turn, so at most one key exists\n"
+	    "  --output text|json  text on a terminal, json otherwise\n"
+	    "  --pca-endpoint-url URL  Private CA's endpoint (private-ca entries), as for issue\n"
+	    "  --at TIME         plan as if it were TIME (2027-01-31 or 2027-01-31T00:00:00Z):\n"
+	    "                    what would be due then\n"
+	    "  --help            this text\n\n"
+	    "The calls keep ACM's quotas (ImportCertificate and the listing: 1 request/s per\n"
+	    "account and region). A rerun converges and never duplicates. SIGINT/SIGTERM stop\n"
+	    "between calls; the summary says what was done.\n\n");
+	acmb_cli_aws_usage(stdout, ACMB_CLI_SYNC);
+	printf("\n%s"
+	       "  8  some item is blocked (see its reason)\n"
+	       "  10 --dry-run: changes are pending (0: nothing would change)\n",
+	    acmb_cli_exit_codes);
+}
+
+static int
+parse_shard(const char *s, unsigned *shard, unsigned *nshards)
+{
+	char *end;
+	unsigned long i, n;
+
+	i = strtoul(s, &end, 10);
+	if (end == s || *end != '/')
+		return -1;
+	n = strtoul(end + 1, &end, 10);
+	if (*end != '\0' || n < 1 || n > 1000 || i >= n)
+		return -1;
+	*shard = (unsigned)i;
+	*nshards = (unsigned)n;
+	return 0;
+}
+
+/* The run's identity: one configuration per service and region, resolved
+ * once (the environment's secrets are read the first time and gone after),
+ * each later one derived with the same credentials. */
+struct configs {
+	const struct acmb_aws_options *opts;
+	const char *pca_endpoint_url;
+	struct acmb_aws_config *base;
+	struct {
+		const struct acmb_aws_service *svc;
+		char region[64];
+		struct acmb_aws_config *cfg;
+	} made[128];
+	size_t n;
+};
+
+static int
+config_for(void *arg, const struct acmb_aws_service *svc, const char *region,
+    const struct acmb_manifest_destination *d, const struct acmb_aws_config **out, acmb_err *err)
+{
+	struct configs *cs = arg;
+	struct acmb_aws_options o = *cs->opts;
+	size_t i;
+	int r;
+
+	*out = NULL;
+	if (d != NULL &&
+	    (d->role_arn != NULL ||
+	        (d->profile != NULL &&
+	            (cs->opts->profile == NULL || strcmp(d->profile, cs->opts->profile) != 0))))
+		return acmb_error(err, ACMB_E_CONFIG,
+		    "destination %s: profile and role-arn per destination need the identity layer "
+		    "(assume-role); this run uses one identity (--profile)",
+		    d->region);
+	for (i = 0; i < cs->n; i++)
+		if (cs->made[i].svc == svc && strcmp(cs->made[i].region, region) == 0) {
+			*out = cs->made[i].cfg;
+			return ACMB_OK;
+		}
+	if (cs->n == sizeof(cs->made) / sizeof(cs->made[0]))
+		return acmb_error(err, ACMB_E_CONFIG,
+		    "more than %zu service and region pairs in one run",
+		    sizeof(cs->made) / sizeof(cs->made[0]));
+	o.region = region;
+	if (svc == &acmb_aws_service_acm_pca)
+		o.endpoint_url = cs->pca_endpoint_url;
+	if (cs->base == NULL)
+		r = acmb_aws_config_resolve(&o, svc, &cs->made[cs->n].cfg, err);
+	else
+		r = acmb_aws_config_derive(cs->base, &o, svc, &cs->made[cs->n].cfg, err);
+	if (r != ACMB_OK)
+		return r;
+	if (cs->base == NULL)
+		cs->base = cs->made[cs->n].cfg;
+	if (acmb_cli_debug)
+		acmb_aws_config_set_debug(cs->made[cs->n].cfg, acmb_cli_aws_debug, NULL);
+	cs->made[cs->n].svc = svc;
+	snprintf(cs->made[cs->n].region, sizeof(cs->made[cs->n].region), "%s", region);
+	*out = cs->made[cs->n].cfg;
+	cs->n++;
+	return ACMB_OK;
+}
+
+static void
+configs_free(struct configs *cs)
+{
+	size_t i;
+
+	for (i = 0; i < cs->n; i++)
+		acmb_aws_config_free(cs->made[i].cfg);
+	cs->n = 0;
+	cs->base = NULL;
+}
+
+static int
+interrupted(void *arg)
+{
+	(void)arg;
+	return acmb_interrupted();
+}
+
+static void
+progress(void *arg, size_t done, size_t total, const struct acmb_sync_item *it, int applied)
+{
+	(void)arg;
+	/* One line, rewritten in place; only on a terminal. */
+	fprintf(stderr, "\r\033[K%s %zu/%zu %s %s", applied ? "applying" : "planning", done, total,
+	    it->plan.name, it->plan.region);
+	fflush(stderr);
+}
+
+static void
+print_text(const struct acmb_sync_result *res, int dry_run)
+{
+	size_t i, a;
+
+	for (i = 0; i < res->n; i++) {
+		const struct acmb_sync_item *it = &res->items[i];
+
+		if (dry_run || it->rc == ACMB_OK)
+			acmb_plan_item_print(stdout, &it->plan);
+		else
+			printf("%-9s %s %s: FAILED: %s\n", acmb_plan_action_name(it->plan.action),
+			    it->plan.name, it->plan.region, it->error ? it->error : "?");
+		if (!dry_run && it->rc == ACMB_OK && it->arn != NULL && it->plan.arn[0] == '\0')
+			printf("          -> %s\n", it->arn);
+	}
+	printf("%s:", dry_run ? "plan" : "sync");
+	for (a = 0; a < ACMB_PLAN_ACTION_COUNT; a++)
+		if (res->planned[a] > 0)
+			printf(" %zu %s", res->planned[a],
+			    acmb_plan_action_name((enum acmb_plan_action)a));
+	if (res->n == 0)
+		printf(" nothing selected");
+	printf("; %zu ImportCertificate call%s %s", res->imports, res->imports == 1 ? "" : "s",
+	    dry_run ? "planned" : "planned");
+	if (!dry_run)
+		printf("; %zu done, %zu failed, %zu not done", res->applied, res->failed,
+		    res->not_done);
+	printf("\n");
+}
+
+static int
+print_json(const struct acmb_sync_result *res, int dry_run)
+{
+	json_t *root = json_object(), *items = json_array(), *counts = json_object();
+	size_t i, a;
+	int rc = -1;
+
+	if (root == NULL || items == NULL || counts == NULL)
+		goto out;
+	for (i = 0; i < res->n; i++) {
+		const struct acmb_sync_item *it = &res->items[i];
+		json_t *o = acmb_plan_item_to_json(&it->plan);
+
+		if (o == NULL)
+			goto out;
+		if (!dry_run) {
+			json_object_set_new(o, "Result",
+			    json_string(it->rc == ACMB_E_INTERRUPTED ? "not-done"
+			                : it->rc != ACMB_OK          ? "failed"
+			                : it->applied                ? "done"
+			                                             : "skipped"));
+			if (it->error != NULL)
+				json_object_set_new(o, "Error", json_string(it->error));
+			if (it->arn != NULL && it->plan.arn[0] == '\0')
+				json_object_set_new(o, "CertificateArn", json_string(it->arn));
+		}
+		if (json_array_append_new(items, o) != 0)
+			goto out;
+	}
+	for (a = 0; a < ACMB_PLAN_ACTION_COUNT; a++)
+		json_object_set_new(counts, acmb_plan_action_name((enum acmb_plan_action)a),
+		    json_integer((json_int_t)res->planned[a]));
+	json_object_set_new(root, "DryRun", json_boolean(dry_run));
+	json_object_set_new(root, "Items", items);
+	items = NULL;
+	json_object_set_new(root, "Actions", counts);
+	counts = NULL;
+	json_object_set_new(root, "ImportCalls", json_integer((json_int_t)res->imports));
+	json_object_set_new(root, "ListingCalls", json_integer(res->listing_calls));
+	json_object_set_new(root, "TagCalls", json_integer(res->tag_calls));
+	if (!dry_run) {
+		json_object_set_new(root, "Done", json_integer((json_int_t)res->applied));
+		json_object_set_new(root, "Failed", json_integer((json_int_t)res->failed));
+		json_object_set_new(root, "NotDone", json_integer((json_int_t)res->not_done));
+	}
+	if (json_dumpf(root, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) != 0)
+		goto out;
+	putchar('\n');
+	rc = 0;
+out:
+	json_decref(items);
+	json_decref(counts);
+	json_decref(root);
+	return rc;
+}
+
+int
+acmb_cli_sync(int argc, char **argv)
+{
+	struct acmb_cli_args args;
+	struct acmb_manifest *m = NULL;
+	struct acmb_sync_opts o;
+	struct acmb_sync_result res;
+	struct configs cs;
+	acmb_err err = {0};
+	int r, json, exit_code;
+
+	memset(&res, 0, sizeof(res));
+	memset(&cs, 0, sizeof(cs));
+	memset(&o, 0, sizeof(o));
+	acmb_cli_args_init(&args);
+	if ((r = acmb_cli_parse(ACMB_CLI_SYNC, argc, argv, &args, &err)) != ACMB_OK) {
+		if (r == ACMB_CLI_HELP)
+			help();
+		exit_code = r == ACMB_CLI_HELP ? ACMB_EXIT_OK : acmb_cli_fail(&err);
+		goto out;
+	}
+	json = !isatty(STDOUT_FILENO);
+	if (args.fleet_output != NULL) {
+		if (strcmp(args.fleet_output, "json") == 0)
+			json = 1;
+		else if (strcmp(args.fleet_output, "text") == 0)
+			json = 0;
+		else {
+			exit_code = acmb_cli_usage_error(
+			    "--output takes text or json, not '%s'", args.fleet_output);
+			goto out;
+		}
+	}
+	if (args.manifest == NULL) {
+		exit_code =
+		    acmb_cli_usage_error("sync needs --manifest PATH (see acmbridge sync --help)");
+		goto out;
+	}
+	if (args.shard != NULL && parse_shard(args.shard, &o.shard, &o.nshards) != 0) {
+		exit_code = acmb_cli_usage_error(
+		    "--shard '%s': write I/N with 0 <= I < N <= 1000", args.shard);
+		goto out;
+	}
+	args.aws.debug = acmb_cli_debug;
+	if (acmb_manifest_load(args.manifest, &m, &err) != ACMB_OK) {
+		exit_code = acmb_cli_fail(&err);
+		goto out;
+	}
+	o.manifest = m;
+	o.only = args.nonly > 0 ? args.only : NULL;
+	o.nonly = args.nonly;
+	o.regions = args.nregions > 0 ? args.regions : NULL;
+	o.nregions = args.nregions;
+	o.dry_run = args.import.dry_run;
+	o.prune = args.prune;
+	o.refresh_tags = args.refresh_tags;
+	o.now = time(NULL);
+	if (args.at != NULL && acmb_check_parse_time(args.at, &o.now, &err) != ACMB_OK) {
+		exit_code = acmb_cli_fail(&err);
+		goto out;
+	}
+	cs.opts = &args.aws;
+	cs.pca_endpoint_url = args.pca_endpoint_url;
+	o.config_for = config_for;
+	o.config_arg = &cs;
+	o.cancelled = interrupted;
+	if (isatty(STDERR_FILENO))
+		o.progress = progress;
+	r = acmb_sync_run(&o, &res, &err);
+	/* Credentials' last use: wiped before anything is printed. */
+	configs_free(&cs);
+	if (o.progress != NULL)
+		fputs("\r\033[K", stderr);
+	if (r != ACMB_OK && r != ACMB_E_INTERRUPTED) {
+		exit_code = acmb_cli_fail(&err);
+		goto out;
+	}
+	if (json)
+		print_json(&res, o.dry_run);
+	else
+		print_text(&res, o.dry_run);
+	if (r == ACMB_E_INTERRUPTED) {
+		exit_code = acmb_cli_fail(&err);
+		goto out;
+	}
+	exit_code = acmb_sync_exit_code(&res, o.dry_run);
+out:
+	configs_free(&cs);
+	acmb_sync_result_clear(&res);
+	acmb_manifest_free(m);
+	acmb_cli_args_clear(&args);
+	return exit_code;
+}

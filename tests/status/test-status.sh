@@ -1,0 +1,121 @@
+#!/bin/bash
+# acmbridge status against the local ACM endpoint: a seeded two-region
+# inventory (managed by sync, unmanaged, adoptable, RSA and EC, expired with
+# a later clock), in text, JSON, Prometheus (promtool check metrics) and HTML
+# (headless Chromium: no console error, a screenshot, one mark per
+# certificate, a <script> domain shown as text).
+set -u
+
+: "${ACMBRIDGE:?path of the built acmbridge}"
+: "${ACMB_TESTS_DIR:?tests/ source dir}"
+PY=${PYTHON3:-/usr/bin/python3}
+PYTHON3=$PY
+export ACMB_TEST_NO_BACKOFF=1
+# shellcheck source=../lib/material.sh
+. "$ACMB_TESTS_DIR/lib/material.sh"
+# shellcheck source=../lib/endpoint.sh
+. "$ACMB_TESTS_DIR/lib/endpoint.sh"
+
+mat_setup
+D=$MAT_DIR
+trap 'mat_cleanup; _endpoint_on_exit' EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+bad() {
+	echo "FAIL: $*" >&2
+	failed=$((failed + 1))
+}
+expect_eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', wanted '$3'"; fi; }
+
+endpoint_start --tls
+AWS=(--endpoint-url "$ACMB_ENDPOINT_URL" --ca-bundle "$ACMB_ENDPOINT_CA")
+
+mat_cert root --ca --subj "/CN=Status Root" >/dev/null
+mat_cert www --issuer root --subj /CN=www.example.test --san DNS:www.example.test --not-after "+30 days" >/dev/null
+mat_cert rroot --ca --key rsa:2048 --subj "/CN=Status RSA Root" >/dev/null
+mat_cert api --issuer rroot --key rsa:2048 --subj /CN=api.example.test --san DNS:api.example.test >/dev/null
+mat_cert old --issuer root --subj /CN=old.example.test --san DNS:old.example.test >/dev/null
+# A subject ACM's tag rules would refuse but a certificate can carry.
+mat_cert xss --issuer root --subj "/CN=<script>alert(1)<\\/script>" --san 'DNS:x.example.test' >/dev/null
+chmod 600 "$D"/*.key
+cat >"$D/fleet.yaml" <<YAML
+version: 1
+defaults: {destinations: [{region: us-east-1}, {region: eu-west-1}], renew-before: 30%}
+certificates:
+  - name: www
+    files: {certificate: www.pem, private-key: www.key, certificate-chain: root.pem}
+  - name: api
+    files: {certificate: api.pem, private-key: api.key, certificate-chain: rroot.pem}
+    destinations: [{region: eu-west-1}]
+  - name: old
+    files: {certificate: old.pem, private-key: old.key, certificate-chain: root.pem}
+    destinations: [{region: eu-west-1}]
+YAML
+"$ACMBRIDGE" sync "${AWS[@]}" --manifest "$D/fleet.yaml" --only www --only api --output json >/dev/null 2>"$D/stderr" ||
+	bad "seeding sync: $(cat "$D/stderr") $("$ACMBRIDGE" sync "${AWS[@]}" --manifest "$D/fleet.yaml" --output json --dry-run 2>&1 | head -c 800)"
+# 'old' imported by hand: unmanaged, and adoptable by the manifest's entry.
+"$ACMBRIDGE" import "${AWS[@]}" --region eu-west-1 --certificate "$D/old.pem" --private-key "$D/old.key" --certificate-chain "$D/root.pem" \
+	--output json >/dev/null 2>>"$D/stderr" || bad "seeding import: $(tail -3 "$D/stderr")"
+"$ACMBRIDGE" import "${AWS[@]}" --region us-east-1 --certificate "$D/xss.pem" --private-key "$D/xss.key" --certificate-chain "$D/root.pem" \
+	--output json >/dev/null 2>>"$D/stderr" ||
+	bad "seeding the hostile tag: $(tail -1 "$D/stderr")"
+
+echo "# JSON"
+out=$("$ACMBRIDGE" status "${AWS[@]}" --manifest "$D/fleet.yaml" --output json 2>"$D/stderr")
+expect_eq "json: exit 0" "$?" 0
+expect_eq "json: 5 certificates in 2 regions" "$(printf '%s' "$out" | jq -r '[.Summary.Certificates, (.Certificates | map(.Region) | unique | length)] | join(" ")')" "5 2"
+expect_eq "json: unmanaged old is adoptable by old" "$(printf '%s' "$out" | jq -r '.Certificates[] | select(.Domains[0] == "old.example.test") | "\(.Name) \(.AdoptableBy)"')" "null old"
+expect_eq "json: sorted by days left, www first" "$(printf '%s' "$out" | jq -r '.Certificates[0].Name')" www
+expect_eq "json: next action for www" "$(printf '%s' "$out" | jq -r '.Certificates[0].NextAction')" unchanged
+expect_eq "json: RSA and EC" "$(printf '%s' "$out" | jq -r '[.Certificates[].KeyAlgorithm] | unique | length')" 2
+
+echo "# a later clock: www expired"
+out=$("$ACMBRIDGE" status "${AWS[@]}" --manifest "$D/fleet.yaml" --output json --at "$(date -u -d '+40 days' +%Y-%m-%dT%H:%M:%SZ)" 2>"$D/stderr")
+expect_eq "expired count" "$(printf '%s' "$out" | jq -r .Summary.Expired)" 2
+expect_eq "expired days left negative" "$(printf '%s' "$out" | jq -r '[.Certificates[] | select(.Name == "www") | .DaysLeft < 0] | all')" true
+
+echo "# text"
+out=$("$ACMBRIDGE" status "${AWS[@]}" --manifest "$D/fleet.yaml" --output text 2>"$D/stderr")
+expect_eq "text: no line over 80 columns" "$(printf '%s\n' "$out" | grep -v '^[0-9]* certificates:' | awk 'length > 80' | wc -l)" 0
+expect_eq "text: no colour off a terminal" "$(printf '%s' "$out" | grep -c $'\033')" 0
+expect_eq "text: the hostile subject is shown as text" "$(printf '%s' "$out" | grep -c '<script>alert(1)</s')" 1
+
+echo "# Prometheus, atomically into a file"
+"$ACMBRIDGE" status "${AWS[@]}" --manifest "$D/fleet.yaml" --output prometheus --output-file "$D/acmbridge.prom" 2>"$D/stderr"
+expect_eq "prometheus: exit 0" "$?" 0
+expect_eq "prometheus: no temporary file left" "$(ls "$D" | grep -c 'acmbridge.prom.tmp')" 0
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$D/acmbridge.prom" >"$D/promtool.out" 2>&1
+	expect_eq "promtool check metrics: clean" "$?:$(cat "$D/promtool.out")" "0:"
+else
+	bad "promtool is not installed (scripts/deps.sh installs prometheus)"
+fi
+expect_eq "prometheus: one not_after per certificate" "$(grep -c '^acmbridge_certificate_not_after_seconds{' "$D/acmbridge.prom")" 5
+
+echo "# HTML in headless Chromium"
+"$ACMBRIDGE" status "${AWS[@]}" --manifest "$D/fleet.yaml" --output html --output-file "$D/status.html" 2>"$D/stderr"
+expect_eq "html: exit 0" "$?" 0
+expect_eq "html: the hostile subject escaped" "$(grep -c '&lt;script&gt;alert(1)&lt;/script&gt;' "$D/status.html"):$(grep -c '<script' "$D/status.html")" "2:0"
+if command -v chromium >/dev/null; then
+	flags=(--headless --no-sandbox --disable-gpu --no-first-run --user-data-dir="$D/chromium")
+	timeout 120 chromium "${flags[@]}" --enable-logging=stderr --v=0 --window-size=1000,800 \
+		--screenshot="$D/status.png" "file://$D/status.html" >"$D/chromium.out" 2>&1
+	expect_eq "html: screenshot taken" "$([ -s "$D/status.png" ] && echo yes)" yes
+	expect_eq "html: no console error" "$(grep -c 'CONSOLE' "$D/chromium.out")" 0
+	marks=$(timeout 120 chromium "${flags[@]}" --dump-dom "file://$D/status.html" 2>/dev/null |
+		grep -o '<circle class="mark' | wc -l)
+	expect_eq "html: one mark per certificate" "$marks" 5
+	[ -n "${ACMB_STATUS_SCREENSHOT:-}" ] && cp "$D/status.png" "$ACMB_STATUS_SCREENSHOT"
+else
+	bad "chromium is not installed (scripts/deps.sh installs it)"
+fi
+
+echo "# a region that cannot be listed is said, the others shown"
+out=$("$ACMBRIDGE" status "${AWS[@]}" --region eu-west-1 --region Bad_Region --output json 2>"$D/stderr")
+rc=$?
+expect_eq "bad region: non-zero exit" "$([ $rc -ne 0 ] && echo yes)" yes
+expect_eq "bad region: named on stderr" "$(grep -c 'Bad_Region' "$D/stderr")" 1
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
