@@ -27,6 +27,7 @@
 #include "acm/aws-config.h"
 #include "acm/aws-http.h"
 #include "acm/aws-identity.h"
+#include "acm/aws-sts.h"
 #include "init.h"
 
 static char tmpdir[256];
@@ -384,15 +385,67 @@ test_refresh_before_expiry_with_test_clock(void **state)
 	acmb_aws_identities_free(ids);
 }
 
-/* Real short-lived credentials (the endpoint hands out 4-second sessions and
- * refuses them after): a run that outlives them keeps working because they
- * are fetched again before use; the stale ones are refused by ACM. */
+/* A configuration made once for a long run (a sync keeps one per
+ * destination): each call refreshes its credentials when they are about to
+ * expire, without the caller asking. */
+static void
+test_configuration_refreshed_before_a_call(void **state)
+{
+	struct acmb_aws_identity_key dest = {NULL, ROLE_B, NULL};
+	struct acmb_aws_identities *ids;
+	struct acmb_aws_config *cfg = NULL, *derived = NULL;
+	struct acmb_aws_options o;
+	acmb_err err = {0};
+	char first[64];
+
+	(void)state;
+	if (endpoint_url == NULL)
+		skip();
+	write_file(credentials_path, base_credentials);
+	write_file(config_path, "[profile prod]\nrole_arn = " ROLE_A "\nsource_profile = base\n");
+	ids = identities("prod");
+	if (acmb_aws_config_for(
+	        ids, &dest, &acmb_aws_service_acm, NULL, endpoint_url, &cfg, &err) != ACMB_OK)
+		fail_msg("config_for: %s", err.msg);
+	acmb_aws_options_init(&o);
+	o.region = "eu-west-1";
+	o.endpoint_url = endpoint_url;
+	if (acmb_aws_config_derive(cfg, &o, &acmb_aws_service_acm, &derived, &err) != ACMB_OK)
+		fail_msg("derive: %s", err.msg);
+	snprintf(first, sizeof(first), "%s", acmb_aws_config_access_key_id(cfg));
+	assert_int_equal(acmb_aws_identities_fetches(ids), 2); /* role A, then B */
+	assert_int_equal(acm_list(cfg, NULL, &err), ACMB_OK);
+	assert_int_equal(acmb_aws_identities_fetches(ids), 2);
+	clock_offset = 50 * 60;
+	if (acm_list(cfg, NULL, &err) != ACMB_OK)
+		fail_msg("list after the clock moved: %s", err.msg);
+	/* B was fetched again (and A, its source, first). */
+	assert_int_equal(acmb_aws_identities_fetches(ids), 4);
+	assert_string_not_equal(acmb_aws_config_access_key_id(cfg), first);
+	/* A configuration derived for another region follows the same set. */
+	if (acm_list(derived, NULL, &err) != ACMB_OK)
+		fail_msg("list in the derived region: %s", err.msg);
+	assert_int_equal(acmb_aws_identities_fetches(ids), 4);
+	assert_string_equal(
+	    acmb_aws_config_access_key_id(derived), acmb_aws_config_access_key_id(cfg));
+	acmb_aws_config_free(derived);
+	acmb_aws_config_free(cfg);
+	acmb_aws_identities_free(ids);
+}
+
+/* Real short-lived credentials (the endpoint hands out 4-second sessions
+ * and refuses them after): a run that outlives them keeps working with the
+ * same configuration, which fetches new ones before the call; the old ones
+ * are refused by then. */
 static void
 test_credentials_expiring_mid_run_are_refreshed(void **state)
 {
 	struct acmb_aws_identities *ids;
-	struct acmb_aws_config *cfg = NULL, *stale = NULL;
-	struct acmb_aws_call_info info;
+	struct acmb_aws_config *cfg = NULL;
+	struct acmb_aws_credentials old;
+	struct acmb_aws_caller_identity who;
+	struct acmb_aws_sts_target t;
+	struct acmb_aws_transport tr;
 	acmb_err err = {0};
 
 	(void)state;
@@ -401,25 +454,29 @@ test_credentials_expiring_mid_run_are_refreshed(void **state)
 	write_file(credentials_path, base_credentials);
 	write_file(config_path, "[profile prod]\nrole_arn = " ROLE_A "\nsource_profile = base\n");
 	json_decref(control("POST", "/__control/sts", "{\"credential_lifetime\": 4}"));
+	memset(&old, 0, sizeof(old));
 	ids = identities("prod");
 	acmb_aws_identities_set_clock(ids, NULL, NULL); /* the real clock */
-	if (acmb_aws_config_for(
-	        ids, NULL, &acmb_aws_service_acm, NULL, endpoint_url, &stale, &err) != ACMB_OK)
-		fail_msg("config_for: %s", err.msg);
-	assert_int_equal(acm_list(stale, NULL, &err), ACMB_OK);
-	sleep(5);
-	assert_int_equal(acm_list(stale, &info, &err), ACMB_E_AWS);
-	assert_string_equal(info.error_code, "ExpiredTokenException");
 	if (acmb_aws_config_for(ids, NULL, &acmb_aws_service_acm, NULL, endpoint_url, &cfg, &err) !=
 	    ACMB_OK)
-		fail_msg("config_for after expiry: %s", err.msg);
-	assert_int_equal(acmb_aws_identities_fetches(ids), 2);
-	assert_string_not_equal(
-	    acmb_aws_config_access_key_id(cfg), acmb_aws_config_access_key_id(stale));
+		fail_msg("config_for: %s", err.msg);
+	assert_int_equal(acm_list(cfg, NULL, &err), ACMB_OK);
+	assert_int_equal(
+	    acmb_aws_credentials_copy(&old, acmb_aws_config_credentials(cfg), &err), ACMB_OK);
+	sleep(5);
 	if (acm_list(cfg, NULL, &err) != ACMB_OK)
-		fail_msg("list with refreshed credentials: %s", err.msg);
+		fail_msg("list after the credentials expired: %s", err.msg);
+	assert_int_equal(acmb_aws_identities_fetches(ids), 2);
+	assert_string_not_equal(acmb_aws_config_access_key_id(cfg), old.access_key_id);
+	/* The old set is refused now: the refresh was needed. */
+	acmb_aws_config_transport(cfg, &tr);
+	t.endpoint = endpoint_url;
+	t.region = "us-east-1";
+	t.transport = &tr;
+	assert_int_equal(acmb_aws_sts_get_caller_identity(&t, &old, &who, &err), ACMB_E_AWS);
+	assert_non_null(strstr(err.msg, "ExpiredTokenException"));
+	acmb_aws_credentials_clear(&old);
 	acmb_aws_config_free(cfg);
-	acmb_aws_config_free(stale);
 	acmb_aws_identities_free(ids);
 }
 
@@ -613,6 +670,7 @@ main(void)
 	    cmocka_unit_test_setup(test_mfa_code_must_be_six_digits, reset_env),
 	    cmocka_unit_test_setup(test_cache_resolves_each_key_once, online),
 	    cmocka_unit_test_setup(test_refresh_before_expiry_with_test_clock, online),
+	    cmocka_unit_test_setup(test_configuration_refreshed_before_a_call, online),
 	    cmocka_unit_test_setup(test_credentials_expiring_mid_run_are_refreshed, online),
 	    cmocka_unit_test_setup(test_failed_refresh_keeps_valid_credentials, online),
 	    cmocka_unit_test_setup(test_web_identity_token_read_at_each_refresh, online),

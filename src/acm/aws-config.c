@@ -16,7 +16,34 @@ struct acmb_aws_config {
 	struct acmb_aws_credentials creds;
 	acmb_aws_debug_fn debug_fn;
 	void *debug_ctx;
+	/* Where fresh credentials come from (acmb_aws_config_for()), or NULL
+	 * (acmb_aws_config_resolve(): a one-shot set). Not owned. */
+	struct acmb_aws_identities *ids;
+	char *key_profile;
+	char *key_role_arn;
+	char *key_external_id;
 };
+
+static int
+dup_or_null(const char *s, char **out)
+{
+	*out = NULL;
+	return s == NULL || (*out = strdup(s)) != NULL;
+}
+
+/* Remembers where c's credentials come from, so that they are fetched again
+ * before they expire (acmb_aws_config_refresh()). */
+static int
+link_identity(struct acmb_aws_config *c, struct acmb_aws_identities *ids,
+    const struct acmb_aws_identity_key *key, acmb_err *err)
+{
+	c->ids = ids;
+	if (key != NULL && (!dup_or_null(key->profile, &c->key_profile) ||
+	                       !dup_or_null(key->role_arn, &c->key_role_arn) ||
+	                       !dup_or_null(key->external_id, &c->key_external_id)))
+		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
+	return ACMB_OK;
+}
 
 static int
 config_new(const struct acmb_aws_service *svc, const char *region, const char *endpoint,
@@ -59,7 +86,8 @@ acmb_aws_config_for(struct acmb_aws_identities *ids, const struct acmb_aws_ident
 	    (r = acmb_aws_settings_endpoint(s, svc, reg, endpoint_url, url, sizeof(url), err)) !=
 	        ACMB_OK ||
 	    (r = config_new(svc, reg, url, acmb_aws_settings_transport(s), &c, err)) != ACMB_OK ||
-	    (r = acmb_aws_identities_get(ids, key, reg, &c->creds, err)) != ACMB_OK)
+	    (r = acmb_aws_identities_get(ids, key, reg, &c->creds, err)) != ACMB_OK ||
+	    (r = link_identity(c, ids, key, err)) != ACMB_OK)
 		goto out;
 	*out = c;
 	c = NULL;
@@ -77,9 +105,10 @@ acmb_aws_config_resolve(const struct acmb_aws_options *opts, const struct acmb_a
 	int r;
 
 	*out = NULL;
-	if ((r = acmb_aws_identities_new(opts, &ids, err)) == ACMB_OK)
-		r = acmb_aws_config_for(
-		    ids, NULL, svc, NULL, opts != NULL ? opts->endpoint_url : NULL, out, err);
+	if ((r = acmb_aws_identities_new(opts, &ids, err)) == ACMB_OK &&
+	    (r = acmb_aws_config_for(ids, NULL, svc, NULL, opts != NULL ? opts->endpoint_url : NULL,
+	         out, err)) == ACMB_OK)
+		(*out)->ids = NULL; /* ids goes now: a one-shot set */
 	acmb_aws_identities_free(ids);
 	return r;
 }
@@ -113,6 +142,13 @@ acmb_aws_config_derive(const struct acmb_aws_config *base, const struct acmb_aws
 	    (r = config_new(svc, region, url, &t, &c, err)) != ACMB_OK ||
 	    (r = acmb_aws_credentials_copy(&c->creds, &base->creds, err)) != ACMB_OK)
 		goto out;
+	if (base->ids != NULL) {
+		struct acmb_aws_identity_key k = {
+		    base->key_profile, base->key_role_arn, base->key_external_id};
+
+		if ((r = link_identity(c, base->ids, &k, err)) != ACMB_OK)
+			goto out;
+	}
 	snprintf(c->creds.source, sizeof(c->creds.source), "%s", base->creds.source);
 	*out = c;
 	c = NULL;
@@ -132,7 +168,34 @@ acmb_aws_config_free(struct acmb_aws_config *c)
 	free(c->region);
 	free(c->endpoint);
 	free(c->ca_bundle);
+	free(c->key_profile);
+	free(c->key_role_arn);
+	free(c->key_external_id);
 	free(c);
+}
+
+int
+acmb_aws_config_refresh(const struct acmb_aws_config *cc, acmb_err *err)
+{
+	/* The credentials are the one mutable part of a configuration: they
+	 * are replaced here, between calls, never during one. */
+	struct acmb_aws_config *c = (struct acmb_aws_config *)cc;
+	struct acmb_aws_identity_key k = {c->key_profile, c->key_role_arn, c->key_external_id};
+	struct acmb_aws_credentials fresh;
+	int r;
+
+	if (c->ids == NULL || c->creds.expiration == 0 ||
+	    c->creds.expiration - acmb_aws_identities_now(c->ids) >=
+	        ACMB_AWS_IDENTITY_REFRESH_SECONDS)
+		return ACMB_OK;
+	memset(&fresh, 0, sizeof(fresh));
+	if ((r = acmb_aws_identities_get(c->ids, &k, c->region, &fresh, err)) != ACMB_OK) {
+		acmb_aws_credentials_clear(&fresh);
+		return r;
+	}
+	acmb_aws_credentials_clear(&c->creds);
+	c->creds = fresh;
+	return ACMB_OK;
 }
 
 const struct acmb_aws_service *

@@ -29,10 +29,13 @@ int acmb_aws_config_resolve(const struct acmb_aws_options *opts, const struct ac
 
 /* A configuration for svc in region (NULL: the run's region) with the
  * credentials of key (NULL: the run's identity) from ids, refreshed first
- * if they expire soon: long runs call this again before each operation, or
- * at least every few minutes. endpoint_url overrides svc's endpoint (the
- * command's --endpoint-url) or is NULL. Caller frees *out with
- * acmb_aws_config_free(); it does not refer to ids (either may be freed first). */
+ * if they expire soon. endpoint_url overrides svc's endpoint (the command's
+ * --endpoint-url) or is NULL. The configuration keeps a link to ids and
+ * takes fresh credentials from it before each call that would otherwise
+ * sign with credentials about to expire (acmb_aws_config_refresh()), so a
+ * long run keeps working across their expiry. Caller frees *out with
+ * acmb_aws_config_free().
+ * WARNING: ids must outlive *out and every configuration derived from it. */
 int acmb_aws_config_for(struct acmb_aws_identities *ids, const struct acmb_aws_identity_key *key,
     const struct acmb_aws_service *svc, const char *region, const char *endpoint_url,
     struct acmb_aws_config **out, acmb_err *err);
@@ -49,6 +52,14 @@ int acmb_aws_config_derive(const struct acmb_aws_config *base, const struct acmb
 
 /* Wipes the credentials and frees. Accepts NULL. */
 void acmb_aws_config_free(struct acmb_aws_config *c);
+
+/* For a configuration made by acmb_aws_config_for() (or derived from one):
+ * when its credentials expire within ACMB_AWS_IDENTITY_REFRESH_SECONDS,
+ * replaces them with the identity cache's current ones (fetched again if
+ * due). Accessor pointers to the old secret and token become invalid.
+ * acmb_aws_call() does this before each call; others who sign with c's
+ * credentials call it first. A no-op for acmb_aws_config_resolve()'s. */
+int acmb_aws_config_refresh(const struct acmb_aws_config *c, acmb_err *err);
 
 /* Accessors. Returned strings live as long as c. Secrets (secret key,
  * session token) are in the secure heap: never copy them to plain memory. */

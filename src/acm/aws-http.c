@@ -241,6 +241,9 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 	memset(info, 0, sizeof(*info));
 	if ((r = acmb_aws_transport_require(err)) != ACMB_OK)
 		return r;
+	/* Fresh credentials before signing: a long run outlives a session. */
+	if ((r = acmb_aws_config_refresh(cfg, err)) != ACMB_OK)
+		return r;
 	acmb_aws_config_transport(cfg, &t);
 	if ((size_t)snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:%s", acmb_aws_config_region(cfg),
 	        svc->signing_name) >= sizeof(sigv4))

@@ -270,6 +270,12 @@ acmb_aws_identities_set_clock(struct acmb_aws_identities *ids, time_t (*now)(voi
 	ids->now_ctx = ctx;
 }
 
+time_t
+acmb_aws_identities_now(const struct acmb_aws_identities *ids)
+{
+	return now_of(ids);
+}
+
 void
 acmb_aws_identities_set_mfa_prompt(
     struct acmb_aws_identities *ids, acmb_aws_mfa_prompt_fn fn, void *ctx)

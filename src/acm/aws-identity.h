@@ -61,6 +61,9 @@ const struct acmb_aws_settings *acmb_aws_identities_settings(const struct acmb_a
 void acmb_aws_identities_set_clock(
     struct acmb_aws_identities *ids, time_t (*now)(void *ctx), void *ctx);
 
+/* The time on ids's clock. */
+time_t acmb_aws_identities_now(const struct acmb_aws_identities *ids);
+
 /* Asks the operator for the MFA code of serial and appends it to code (a
  * secure buffer). The default reads /dev/tty without echo and fails with
  * ACMB_E_CONFIG when there is no terminal. */

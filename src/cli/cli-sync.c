@@ -81,68 +81,77 @@ parse_shard(const char *s, unsigned *shard, unsigned *nshards)
 	return 0;
 }
 
-/* The run's identity: one configuration per service and region, resolved
- * once (the environment's secrets are read the first time and gone after),
- * each later one derived with the same credentials. */
+/* The run's identities (acm/aws-identity.h: resolved once, the
+ * environment's secrets read the first time and gone after) and one
+ * configuration per service, region and destination identity (profile,
+ * role-arn, external-id), each made once; every call refreshes its
+ * credentials before they expire, so a long run outlives a role session. */
 struct configs {
 	const struct acmb_aws_options *opts;
 	const char *pca_endpoint_url;
-	struct acmb_aws_config *base;
+	struct acmb_aws_identities *ids;
 	struct {
 		const struct acmb_aws_service *svc;
 		char region[64];
+		struct acmb_aws_identity_key key; /* strings of the manifest */
 		struct acmb_aws_config *cfg;
 	} made[128];
 	size_t n;
 };
 
 static int
+same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static int
 config_for(void *arg, const struct acmb_aws_service *svc, const char *region,
     const struct acmb_manifest_destination *d, const struct acmb_aws_config **out, acmb_err *err)
 {
 	struct configs *cs = arg;
-	struct acmb_aws_options o = *cs->opts;
+	struct acmb_aws_identity_key key = {NULL, NULL, NULL};
 	size_t i;
 	int r;
 
 	*out = NULL;
-	if (d != NULL &&
-	    (d->role_arn != NULL ||
-	        (d->profile != NULL &&
-	            (cs->opts->profile == NULL || strcmp(d->profile, cs->opts->profile) != 0))))
-		return acmb_error(err, ACMB_E_CONFIG,
-		    "destination %s: profile and role-arn per destination need the identity layer "
-		    "(assume-role); this run uses one identity (--profile)",
-		    d->region);
+	if (d != NULL) {
+		/* The run's own profile is the run's identity. */
+		if (d->profile != NULL &&
+		    (cs->opts->profile == NULL || strcmp(d->profile, cs->opts->profile) != 0))
+			key.profile = d->profile;
+		key.role_arn = d->role_arn;
+		key.external_id = d->external_id;
+	}
 	for (i = 0; i < cs->n; i++)
-		if (cs->made[i].svc == svc && strcmp(cs->made[i].region, region) == 0) {
+		if (cs->made[i].svc == svc && strcmp(cs->made[i].region, region) == 0 &&
+		    same_str(cs->made[i].key.profile, key.profile) &&
+		    same_str(cs->made[i].key.role_arn, key.role_arn) &&
+		    same_str(cs->made[i].key.external_id, key.external_id)) {
 			*out = cs->made[i].cfg;
 			return ACMB_OK;
 		}
 	if (cs->n == sizeof(cs->made) / sizeof(cs->made[0]))
 		return acmb_error(err, ACMB_E_CONFIG,
-		    "more than %zu service and region pairs in one run",
+		    "more than %zu service, region and identity combinations in one run",
 		    sizeof(cs->made) / sizeof(cs->made[0]));
-	o.region = region;
-	if (svc == &acmb_aws_service_acm_pca)
-		o.endpoint_url = cs->pca_endpoint_url;
-	if (cs->base == NULL)
-		r = acmb_aws_config_resolve(&o, svc, &cs->made[cs->n].cfg, err);
-	else
-		r = acmb_aws_config_derive(cs->base, &o, svc, &cs->made[cs->n].cfg, err);
-	if (r != ACMB_OK)
+	if (cs->ids == NULL && (r = acmb_aws_identities_new(cs->opts, &cs->ids, err)) != ACMB_OK)
 		return r;
-	if (cs->base == NULL)
-		cs->base = cs->made[cs->n].cfg;
+	if ((r = acmb_aws_config_for(cs->ids, &key, svc, region,
+	         svc == &acmb_aws_service_acm_pca ? cs->pca_endpoint_url : cs->opts->endpoint_url,
+	         &cs->made[cs->n].cfg, err)) != ACMB_OK)
+		return r;
 	if (acmb_cli_debug)
 		acmb_aws_config_set_debug(cs->made[cs->n].cfg, acmb_cli_aws_debug, NULL);
 	cs->made[cs->n].svc = svc;
+	cs->made[cs->n].key = key;
 	snprintf(cs->made[cs->n].region, sizeof(cs->made[cs->n].region), "%s", region);
 	*out = cs->made[cs->n].cfg;
 	cs->n++;
 	return ACMB_OK;
 }
 
+/* The configurations first: they refer to the identities. */
 static void
 configs_free(struct configs *cs)
 {
@@ -151,7 +160,8 @@ configs_free(struct configs *cs)
 	for (i = 0; i < cs->n; i++)
 		acmb_aws_config_free(cs->made[i].cfg);
 	cs->n = 0;
-	cs->base = NULL;
+	acmb_aws_identities_free(cs->ids);
+	cs->ids = NULL;
 }
 
 static int
@@ -302,6 +312,8 @@ acmb_cli_sync(int argc, char **argv)
 		goto out;
 	}
 	args.aws.debug = acmb_cli_debug;
+	if (args.aws.debug)
+		args.aws.debug_fn = acmb_cli_aws_debug;
 	if (acmb_manifest_load(args.manifest, &m, &err) != ACMB_OK) {
 		exit_code = acmb_cli_fail(&err);
 		goto out;

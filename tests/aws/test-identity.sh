@@ -381,6 +381,38 @@ if run importrole 0 -- import --profile prod --certificate "$P/rsa.pem" \
 verdict $r "import --profile prod: the certificate is in the role's account (222222222222)"
 ARN=$(field importrole CertificateArn 2>/dev/null || true)
 
+# --- sync: each destination's identity, assumed from the run's ------------
+
+curl -sS -X POST "$URL/__control/sts" -d \
+	'{"roles": {"arn:aws:iam::888888888888:role/fleet-importer": {"external_id": "fleet-7"}}}' >/dev/null
+mkdir -p "$WORK/fleet"
+cp "$P/rsa2.pem" "$P/rsa2.key" "$P/chain.pem" "$WORK/fleet/"
+chmod 600 "$WORK/fleet/rsa2.key"
+cat >"$WORK/fleet/fleet.yaml" <<'YAML'
+version: 1
+certificates:
+  - name: fleet-www
+    files: {certificate: rsa2.pem, private-key: rsa2.key, certificate-chain: chain.pem}
+    destinations:
+      - {region: us-east-1, role-arn: "arn:aws:iam::888888888888:role/fleet-importer", external-id: fleet-7}
+      - {region: eu-west-1, profile: prod}
+      - {region: us-west-2}
+YAML
+if run sync 0 -- sync --manifest "$WORK/fleet/fleet.yaml" --profile base --endpoint-url "$URL" \
+	--output json && "$PYTHON3" - "$WORK/sync.out" "$STATIC_ID" <<'PY' &&
+import json, sys
+items = {i["Region"]: i["CertificateArn"] for i in json.load(open(sys.argv[1]))["Items"]}
+assert items["us-east-1"].startswith("arn:aws:acm:us-east-1:888888888888:"), items
+assert items["eu-west-1"].startswith("arn:aws:acm:eu-west-1:222222222222:"), items
+assert items["us-west-2"].startswith("arn:aws:acm:us-west-2:123456789012:"), items
+PY
+	sts_sessions | "$PYTHON3" -c '
+import json, sys
+s = [e for e in json.load(sys.stdin)["sessions"] if e["role_arn"].endswith("role/fleet-importer")]
+assert len(s) == 1 and s[0]["external_id"] and s[0]["session_name"].startswith("acmbridge-"), s
+assert s[0]["source_access_key_id"] == sys.argv[1], s' "$STATIC_ID"; then r=0; else r=1; fi
+verdict $r "sync: a destination's role-arn + external-id assumed from the run's identity, a destination's profile, the run's own: three accounts"
+
 # --- the aws CLI as a second client of the same STS ------------------------
 # (aws-cli 2.9 has no AWS_ENDPOINT_URL_STS: it is pointed at the endpoint
 # with --endpoint-url, and never resolves a role profile itself, which would
