@@ -129,8 +129,9 @@ acmb_aws_config_derive(const struct acmb_aws_config *base, const struct acmb_aws
 	 * the credentials are the same in every region. */
 	region = opts != NULL && opts->region != NULL ? opts->region : base->region;
 	if (!acmb_aws_region_ok(region)) {
-		r = acmb_error(err, ACMB_E_CONFIG, "'%s' is not a valid AWS region name",
-		    strlen(region) > 64 ? "(too long)" : region);
+		/* Not repeated here: callers name the region they asked for. */
+		r = acmb_error(err, ACMB_E_CONFIG,
+		    "not a valid AWS region name (lower-case letters, digits and '-')");
 		goto out;
 	}
 	/* Only the endpoint is the service's own (AWS_ENDPOINT_URL_<SVC>, the
