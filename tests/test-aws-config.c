@@ -17,7 +17,6 @@
 #include "acm/aws-config.h"
 #include "acm/aws-credentials.h"
 #include "acm/aws-http.h"
-#include "acm/aws-ini.h"
 #include "init.h"
 
 static char tmpdir[256];
@@ -93,74 +92,108 @@ resolve_err(const struct acmb_aws_options *o, acmb_err *err)
 	return r;
 }
 
-/* --- INI reading --- */
-
-static void
-test_ini_sections_and_styles(void **state)
-{
-	acmb_secbuf *t = NULL;
-	acmb_err err = {0};
-	const char *v;
-	size_t n;
-
-	(void)state;
-	write_file(config_path,
-	    "# comment\n[default]\nregion = eu-west-1\n\n"
-	    "[profile prod]\n  ; indented comment\nREGION: ap-south-1\n"
-	    "s3 =\n  region = nested-must-not-match\ncredential_process = /bin/echo a=b\n"
-	    "[prod]\nregion = wrong-style\n[sso-session x]\nregion = no\n",
-	    0600);
-	assert_int_equal(acmb_aws_ini_load(config_path, &t, &err), ACMB_OK);
-	assert_true(acmb_aws_ini_get(t, ACMB_AWS_INI_CONFIG, "default", "region", &v, &n));
-	assert_int_equal(n, 9);
-	assert_memory_equal(v, "eu-west-1", 9);
-	/* Keys are case-insensitive and ':' separates like '='. */
-	assert_true(acmb_aws_ini_get(t, ACMB_AWS_INI_CONFIG, "prod", "region", &v, &n));
-	assert_memory_equal(v, "ap-south-1", n);
-	/* The value keeps its '=' after the first separator. */
-	assert_true(acmb_aws_ini_get(t, ACMB_AWS_INI_CONFIG, "prod", "credential_process", &v, &n));
-	assert_int_equal(n, strlen("/bin/echo a=b"));
-	/* Credentials-file style names sections without "profile". */
-	assert_true(acmb_aws_ini_get(t, ACMB_AWS_INI_CREDENTIALS, "prod", "region", &v, &n));
-	assert_memory_equal(v, "wrong-style", n);
-	assert_false(acmb_aws_ini_has_profile(t, ACMB_AWS_INI_CONFIG, "x"));
-	assert_false(acmb_aws_ini_get(t, ACMB_AWS_INI_CONFIG, "default", "missing", &v, &n));
-	/* The file may hold secrets: it lives in the secure heap. */
-	assert_true(CRYPTO_secure_allocated(acmb_secbuf_ptr(t)));
-	acmb_secbuf_free(t);
-}
-
-static void
-test_ini_bounds(void **state)
-{
-	acmb_secbuf *t = NULL;
-	acmb_err err = {0};
-	char *big;
-
-	(void)state;
-	big = malloc(ACMB_AWS_INI_MAX_LINE + 100);
-	assert_non_null(big);
-	memset(big, 'a', ACMB_AWS_INI_MAX_LINE + 98);
-	big[ACMB_AWS_INI_MAX_LINE + 98] = '\n';
-	big[ACMB_AWS_INI_MAX_LINE + 99] = '\0';
-	write_file(config_path, big, 0600);
-	free(big);
-	assert_int_equal(acmb_aws_ini_load(config_path, &t, &err), ACMB_E_PARSE);
-	assert_non_null(strstr(err.msg, "line 1 is longer"));
-	assert_null(t);
-	assert_int_equal(truncate(config_path, (off_t)ACMB_AWS_INI_MAX_FILE + 1), 0);
-	assert_int_equal(acmb_aws_ini_load(config_path, &t, &err), ACMB_E_TOO_BIG);
-	/* A missing file is no error: the CLI works without ~/.aws. */
-	assert_int_equal(acmb_aws_ini_load("/nonexistent/acmb/config", &t, &err), ACMB_OK);
-	assert_null(t);
-}
-
 /* --- region and endpoint --- */
 
-/* The default endpoint of each partition, and FIPS. */
 static void
-test_default_endpoints(void **state)
+test_region_order(void **state)
 {
+	struct acmb_aws_options o;
+	struct acmb_aws_config *c;
+
+	(void)state;
+	acmb_aws_options_init(&o);
+	write_file(config_path, "[default]\nregion = eu-north-1\n", 0600);
+	env_keys();
+	c = resolve_ok(&o);
+	assert_string_equal(acmb_aws_config_region(c), "eu-north-1");
+	acmb_aws_config_free(c);
+
+	env_keys();
+	setenv("AWS_DEFAULT_REGION", "eu-west-3", 1);
+	c = resolve_ok(&o);
+	assert_string_equal(acmb_aws_config_region(c), "eu-west-3");
+	acmb_aws_config_free(c);
+
+	env_keys();
+	setenv("AWS_REGION", "ap-northeast-1", 1);
+	c = resolve_ok(&o);
+	assert_string_equal(acmb_aws_config_region(c), "ap-northeast-1");
+	acmb_aws_config_free(c);
+
+	env_keys();
+	o.region = "sa-east-1";
+	c = resolve_ok(&o);
+	assert_string_equal(acmb_aws_config_region(c), "sa-east-1");
+	assert_string_equal(acmb_aws_config_endpoint(c), "https://acm.sa-east-1.amazonaws.com");
+	acmb_aws_config_free(c);
+}
+
+static void
+test_region_missing_or_bad(void **state)
+{
+	struct acmb_aws_options o;
+	acmb_err err = {0};
+
+	(void)state;
+	acmb_aws_options_init(&o);
+	env_keys();
+	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
+	assert_non_null(strstr(err.msg, "no AWS region"));
+	assert_int_equal(acmb_exit_code(err.rc), ACMB_EXIT_USAGE);
+	/* Even a failed resolution leaves no secret in the environment. */
+	assert_null(getenv("AWS_SECRET_ACCESS_KEY"));
+	o.region = "us-east-1/../evil";
+	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
+	assert_non_null(strstr(err.msg, "--region"));
+}
+
+static void
+test_endpoint_order(void **state)
+{
+	struct acmb_aws_options o;
+	struct acmb_aws_config *c;
+	struct acmb_aws_config *pca = NULL;
+	acmb_err err = {0};
+
+	(void)state;
+	acmb_aws_options_init(&o);
+	o.region = "us-west-2";
+	env_keys();
+	setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1111", 1);
+	c = resolve_ok(&o);
+	assert_string_equal(acmb_aws_config_endpoint(c), "http://127.0.0.1:1111");
+	acmb_aws_config_free(c);
+
+	env_keys();
+	setenv("AWS_ENDPOINT_URL_ACM", "http://127.0.0.1:2222", 1);
+	setenv("AWS_ENDPOINT_URL_ACM_PCA", "http://127.0.0.1:3333", 1);
+	c = resolve_ok(&o);
+	assert_string_equal(acmb_aws_config_endpoint(c), "http://127.0.0.1:2222");
+	acmb_aws_config_free(c);
+	/* The service-specific variable follows the service. */
+	env_keys();
+	assert_int_equal(
+	    acmb_aws_config_resolve(&o, &acmb_aws_service_acm_pca, &pca, &err), ACMB_OK);
+	assert_string_equal(acmb_aws_config_endpoint(pca), "http://127.0.0.1:3333");
+	acmb_aws_config_free(pca);
+
+	env_keys();
+	o.endpoint_url = "https://localhost:4566";
+	c = resolve_ok(&o);
+	assert_string_equal(acmb_aws_config_endpoint(c), "https://localhost:4566");
+	acmb_aws_config_free(c);
+
+	env_keys();
+	o.endpoint_url = "ftp://example.com";
+	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
+	assert_non_null(strstr(err.msg, "--endpoint-url"));
+}
+
+static void
+test_endpoint_fips_and_china(void **state)
+{
+	struct acmb_aws_options o;
+	struct acmb_aws_config *c;
 	char buf[256];
 	acmb_err err = {0};
 
@@ -173,140 +206,31 @@ test_default_endpoints(void **state)
 	                     &acmb_aws_service_acm_pca, "us-east-2", 1, buf, sizeof(buf), &err),
 	    ACMB_OK);
 	assert_string_equal(buf, "https://acm-pca-fips.us-east-2.amazonaws.com");
-}
 
-/* --- one resolution per row: region, endpoint, transport --- */
+	acmb_aws_options_init(&o);
+	o.region = "us-gov-west-1";
+	env_keys();
+	setenv("AWS_USE_FIPS_ENDPOINT", "true", 1);
+	c = resolve_ok(&o);
+	assert_string_equal(
+	    acmb_aws_config_endpoint(c), "https://acm-fips.us-gov-west-1.amazonaws.com");
+	acmb_aws_config_free(c);
+	unsetenv("AWS_USE_FIPS_ENDPOINT");
 
-#define NO_ERROR NULL
+	env_keys();
+	o.fips = 1;
+	o.region = "us-east-1";
+	c = resolve_ok(&o);
+	assert_string_equal(
+	    acmb_aws_config_endpoint(c), "https://acm-fips.us-east-1.amazonaws.com");
+	acmb_aws_config_free(c);
 
-/* Every row starts from reset_env() and the environment keys, then sets its
- * variables and options, resolves for svc, and checks what it names. */
-static const struct resolve_case {
-	const char *name;
-	const char *config; /* the config file, or NULL for an empty one */
-	const char *env[4]; /* NAME=value */
-	const char *region; /* --region */
-	const char *endpoint_url;
-	int fips;
-	int max_attempts;
-	const struct acmb_aws_service *svc; /* NULL: ACM */
-	int rc;
-	const char *want_region;   /* NULL: not checked */
-	const char *want_endpoint; /* NULL: not checked */
-	int want_max_attempts;     /* 0: not checked */
-	const char *msg;           /* in err.msg when rc is not ACMB_OK */
-} resolve_cases[] = {
-    /* The region: --region, AWS_REGION, AWS_DEFAULT_REGION, the profile. */
-    {"region from the profile", "[default]\nregion = eu-north-1\n", {NULL}, NULL, NULL, 0, 0, NULL,
-        ACMB_OK, "eu-north-1", NULL, 0, NO_ERROR},
-    {"AWS_DEFAULT_REGION beats the profile", "[default]\nregion = eu-north-1\n",
-        {"AWS_DEFAULT_REGION=eu-west-3"}, NULL, NULL, 0, 0, NULL, ACMB_OK, "eu-west-3", NULL, 0,
-        NO_ERROR},
-    {"AWS_REGION beats AWS_DEFAULT_REGION", "[default]\nregion = eu-north-1\n",
-        {"AWS_DEFAULT_REGION=eu-west-3", "AWS_REGION=ap-northeast-1"}, NULL, NULL, 0, 0, NULL,
-        ACMB_OK, "ap-northeast-1", NULL, 0, NO_ERROR},
-    {"--region beats everything, and names the endpoint", "[default]\nregion = eu-north-1\n",
-        {"AWS_DEFAULT_REGION=eu-west-3", "AWS_REGION=ap-northeast-1"}, "sa-east-1", NULL, 0, 0,
-        NULL, ACMB_OK, "sa-east-1", "https://acm.sa-east-1.amazonaws.com", 0, NO_ERROR},
-    {"no region anywhere", NULL, {NULL}, NULL, NULL, 0, 0, NULL, ACMB_E_CONFIG, NULL, NULL, 0,
-        "no AWS region"},
-    {"a region that is no region name", NULL, {NULL}, "us-east-1/../evil", NULL, 0, 0, NULL,
-        ACMB_E_CONFIG, NULL, NULL, 0, "--region"},
-    /* The endpoint: --endpoint-url, AWS_ENDPOINT_URL_<SVC>, AWS_ENDPOINT_URL. */
-    {"AWS_ENDPOINT_URL", NULL, {"AWS_ENDPOINT_URL=http://127.0.0.1:1111"}, "us-west-2", NULL, 0, 0,
-        NULL, ACMB_OK, NULL, "http://127.0.0.1:1111", 0, NO_ERROR},
-    {"AWS_ENDPOINT_URL_ACM beats AWS_ENDPOINT_URL", NULL,
-        {"AWS_ENDPOINT_URL=http://127.0.0.1:1111", "AWS_ENDPOINT_URL_ACM=http://127.0.0.1:2222",
-            "AWS_ENDPOINT_URL_ACM_PCA=http://127.0.0.1:3333"},
-        "us-west-2", NULL, 0, 0, NULL, ACMB_OK, NULL, "http://127.0.0.1:2222", 0, NO_ERROR},
-    {"the service's own variable follows the service", NULL,
-        {"AWS_ENDPOINT_URL=http://127.0.0.1:1111", "AWS_ENDPOINT_URL_ACM=http://127.0.0.1:2222",
-            "AWS_ENDPOINT_URL_ACM_PCA=http://127.0.0.1:3333"},
-        "us-west-2", NULL, 0, 0, &acmb_aws_service_acm_pca, ACMB_OK, NULL, "http://127.0.0.1:3333",
-        0, NO_ERROR},
-    {"--endpoint-url beats the variables", NULL,
-        {"AWS_ENDPOINT_URL=http://127.0.0.1:1111", "AWS_ENDPOINT_URL_ACM=http://127.0.0.1:2222"},
-        "us-west-2", "https://localhost:4566", 0, 0, NULL, ACMB_OK, NULL, "https://localhost:4566",
-        0, NO_ERROR},
-    {"an endpoint that is not http(s)", NULL, {NULL}, "us-west-2", "ftp://example.com", 0, 0, NULL,
-        ACMB_E_CONFIG, NULL, NULL, 0, "--endpoint-url"},
-    {"AWS_USE_FIPS_ENDPOINT", NULL, {"AWS_USE_FIPS_ENDPOINT=true"}, "us-gov-west-1", NULL, 0, 0,
-        NULL, ACMB_OK, NULL, "https://acm-fips.us-gov-west-1.amazonaws.com", 0, NO_ERROR},
-    {"--fips", NULL, {NULL}, "us-east-1", NULL, 1, 0, NULL, ACMB_OK, NULL,
-        "https://acm-fips.us-east-1.amazonaws.com", 0, NO_ERROR},
-    /* An explicit endpoint wins over --fips, as in the CLI. */
-    {"--endpoint-url beats --fips", NULL, {NULL}, "us-east-1", "http://127.0.0.1:9", 1, 0, NULL,
-        ACMB_OK, NULL, "http://127.0.0.1:9", 0, NO_ERROR},
-    /* Retries: --max-attempts, AWS_MAX_ATTEMPTS, 3. */
-    {"three attempts by default", NULL, {NULL}, "us-east-1", NULL, 0, 0, NULL, ACMB_OK, NULL, NULL,
-        3, NO_ERROR},
-    {"AWS_MAX_ATTEMPTS", NULL, {"AWS_MAX_ATTEMPTS=7"}, "us-east-1", NULL, 0, 0, NULL, ACMB_OK, NULL,
-        NULL, 7, NO_ERROR},
-    {"--max-attempts beats AWS_MAX_ATTEMPTS", NULL, {"AWS_MAX_ATTEMPTS=7"}, "us-east-1", NULL, 0, 2,
-        NULL, ACMB_OK, NULL, NULL, 2, NO_ERROR},
-    {"AWS_MAX_ATTEMPTS that is no number", NULL, {"AWS_MAX_ATTEMPTS=zero"}, "us-east-1", NULL, 0, 0,
-        NULL, ACMB_E_CONFIG, NULL, NULL, 0, "AWS_MAX_ATTEMPTS must be a number"},
-    {"a CA bundle that does not exist", NULL, {"AWS_CA_BUNDLE=/nonexistent/ca.pem"}, "us-east-1",
-        NULL, 0, 0, NULL, ACMB_E_CONFIG, NULL, NULL, 0, "CA bundle /nonexistent/ca.pem"},
-};
-
-static void
-test_resolve_cases(void **state)
-{
-	const struct resolve_case *rc;
-	struct acmb_aws_options o;
-	struct acmb_aws_config *c;
-	char name[64];
-	const char *eq;
-	acmb_err err;
-	size_t i, k;
-	int r;
-
-	for (i = 0; i < sizeof(resolve_cases) / sizeof(resolve_cases[0]); i++) {
-		rc = &resolve_cases[i];
-		reset_env(state);
-		if (rc->config != NULL)
-			write_file(config_path, rc->config, 0600);
-		env_keys();
-		for (k = 0; k < 4 && rc->env[k] != NULL; k++) {
-			eq = strchr(rc->env[k], '=');
-			snprintf(name, sizeof(name), "%.*s", (int)(eq - rc->env[k]), rc->env[k]);
-			setenv(name, eq + 1, 1);
-		}
-		acmb_aws_options_init(&o);
-		o.region = rc->region;
-		o.endpoint_url = rc->endpoint_url;
-		o.fips = rc->fips;
-		o.max_attempts = rc->max_attempts;
-		c = NULL;
-		memset(&err, 0, sizeof(err));
-		r = acmb_aws_config_resolve(
-		    &o, rc->svc != NULL ? rc->svc : &acmb_aws_service_acm, &c, &err);
-		if (r != rc->rc)
-			fail_msg("%s: rc %d, wanted %d (%s)", rc->name, r, rc->rc, err.msg);
-		/* Resolved or not, the secret is gone from the environment. */
-		if (getenv("AWS_SECRET_ACCESS_KEY") != NULL)
-			fail_msg("%s: AWS_SECRET_ACCESS_KEY is still set", rc->name);
-		if (r != ACMB_OK) {
-			if (c != NULL || strstr(err.msg, rc->msg) == NULL ||
-			    acmb_exit_code(err.rc) != ACMB_EXIT_USAGE)
-				fail_msg("%s: message '%s' lacks '%s'", rc->name, err.msg, rc->msg);
-			continue;
-		}
-		if ((rc->want_region != NULL &&
-		        strcmp(acmb_aws_config_region(c), rc->want_region) != 0) ||
-		    (rc->want_endpoint != NULL &&
-		        strcmp(acmb_aws_config_endpoint(c), rc->want_endpoint) != 0) ||
-		    (rc->want_max_attempts != 0 &&
-		        acmb_aws_config_max_attempts(c) != rc->want_max_attempts))
-			fail_msg("%s: region %s, endpoint %s, %d attempts", rc->name,
-			    acmb_aws_config_region(c), acmb_aws_config_endpoint(c),
-			    acmb_aws_config_max_attempts(c));
-		/* Timeouts not given are the CLI's 60 s. */
-		assert_int_equal(acmb_aws_config_connect_timeout(c), 60);
-		assert_int_equal(acmb_aws_config_read_timeout(c), 60);
-		acmb_aws_config_free(c);
-	}
+	/* An explicit endpoint wins over --fips, as in the CLI. */
+	env_keys();
+	o.endpoint_url = "http://127.0.0.1:9";
+	c = resolve_ok(&o);
+	assert_string_equal(acmb_aws_config_endpoint(c), "http://127.0.0.1:9");
+	acmb_aws_config_free(c);
 }
 
 /* --- credential sources --- */
@@ -620,6 +544,54 @@ test_backoff(void **state)
 	assert_true(acmb_aws_backoff_seconds(1, 0.0) == 0.0);
 }
 
+static void
+test_max_attempts_resolution(void **state)
+{
+	struct acmb_aws_options o;
+	struct acmb_aws_config *c;
+	acmb_err err = {0};
+
+	(void)state;
+	acmb_aws_options_init(&o);
+	o.region = "us-east-1";
+	env_keys();
+	c = resolve_ok(&o);
+	assert_int_equal(acmb_aws_config_max_attempts(c), 3);
+	assert_int_equal(acmb_aws_config_connect_timeout(c), 60);
+	assert_int_equal(acmb_aws_config_read_timeout(c), 60);
+	acmb_aws_config_free(c);
+	env_keys();
+	setenv("AWS_MAX_ATTEMPTS", "7", 1);
+	c = resolve_ok(&o);
+	assert_int_equal(acmb_aws_config_max_attempts(c), 7);
+	acmb_aws_config_free(c);
+	env_keys();
+	o.max_attempts = 2;
+	c = resolve_ok(&o);
+	assert_int_equal(acmb_aws_config_max_attempts(c), 2);
+	acmb_aws_config_free(c);
+	env_keys();
+	o.max_attempts = 0;
+	setenv("AWS_MAX_ATTEMPTS", "zero", 1);
+	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
+	assert_non_null(strstr(err.msg, "AWS_MAX_ATTEMPTS must be a number"));
+}
+
+static void
+test_ca_bundle_must_exist(void **state)
+{
+	struct acmb_aws_options o;
+	acmb_err err = {0};
+
+	(void)state;
+	acmb_aws_options_init(&o);
+	o.region = "us-east-1";
+	env_keys();
+	setenv("AWS_CA_BUNDLE", "/nonexistent/ca.pem", 1);
+	assert_int_equal(resolve_err(&o, &err), ACMB_E_CONFIG);
+	assert_non_null(strstr(err.msg, "CA bundle /nonexistent/ca.pem"));
+}
+
 /* One credential resolution serves two services: the Private CA config is
  * derived from ACM's with the same keys and its own endpoint, after the
  * environment's secret is already gone. */
@@ -659,10 +631,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup(test_ini_sections_and_styles, reset_env),
-	    cmocka_unit_test_setup(test_ini_bounds, reset_env),
-	    cmocka_unit_test_setup(test_resolve_cases, reset_env),
-	    cmocka_unit_test_setup(test_default_endpoints, reset_env),
+	    cmocka_unit_test_setup(test_region_order, reset_env),
+	    cmocka_unit_test_setup(test_region_missing_or_bad, reset_env),
+	    cmocka_unit_test_setup(test_endpoint_order, reset_env),
+	    cmocka_unit_test_setup(test_endpoint_fips_and_china, reset_env),
 	    cmocka_unit_test_setup(test_env_credentials_wiped_from_environment, reset_env),
 	    cmocka_unit_test_setup(test_env_partial_is_error, reset_env),
 	    cmocka_unit_test_setup(test_profile_credentials_file_beats_config, reset_env),
@@ -676,6 +648,8 @@ main(void)
 	    cmocka_unit_test(test_error_code_normalize),
 	    cmocka_unit_test(test_retry_classify),
 	    cmocka_unit_test(test_backoff),
+	    cmocka_unit_test_setup(test_max_attempts_resolution, reset_env),
+	    cmocka_unit_test_setup(test_ca_bundle_must_exist, reset_env),
 	    cmocka_unit_test_setup(test_derive_for_another_service, reset_env),
 	};
 	acmb_err err = {0};

@@ -16,7 +16,7 @@
 #include "aws-curl.h"
 #include <jansson.h>
 
-#include "aws-http.h"
+#include "aws-transport.h"
 
 #define CONTAINER_HOST "169.254.170.2"
 #define IMDS_DEFAULT "http://169.254.169.254"
@@ -90,6 +90,21 @@ acmb_aws_credentials_set(struct acmb_aws_credentials *c, const char *key_id, siz
 out:
 	acmb_aws_credentials_clear(&n);
 	return r;
+}
+
+int
+acmb_aws_credentials_copy(
+    struct acmb_aws_credentials *dst, const struct acmb_aws_credentials *src, acmb_err *err)
+{
+	int r;
+
+	if ((r = acmb_aws_credentials_set(dst, src->access_key_id, strlen(src->access_key_id),
+	         src->secret_access_key, strlen(src->secret_access_key), src->session_token,
+	         src->session_token != NULL ? strlen(src->session_token) : 0, src->source, err)) !=
+	    ACMB_OK)
+		return r;
+	dst->expiration = src->expiration;
+	return ACMB_OK;
 }
 
 int
@@ -204,6 +219,7 @@ read_child(
 {
 	struct pollfd pfd;
 	unsigned char *dst;
+	size_t want;
 	ssize_t n;
 	int pr;
 
@@ -222,16 +238,16 @@ read_child(
 			    "%s: no answer within %ld seconds; "
 			    "the process was killed",
 			    what, process_timeout_seconds());
-		if ((dst = acmb_secbuf_reserve(out, 4096)) == NULL &&
-		    (dst = acmb_secbuf_reserve(out, 1)) == NULL)
+		/* Room for exactly what is read: never more than reserved. */
+		want = acmb_secbuf_max(out) - acmb_secbuf_len(out);
+		if (want > 4096)
+			want = 4096;
+		if (want == 0 || (dst = acmb_secbuf_reserve(out, want)) == NULL)
 			return acmb_error(err, ACMB_E_CONFIG,
 			    "%s: the output is larger than "
 			    "%zu bytes",
 			    what, acmb_secbuf_max(out));
-		n = read(fd, dst,
-		    acmb_secbuf_max(out) - acmb_secbuf_len(out) < 4096
-		        ? acmb_secbuf_max(out) - acmb_secbuf_len(out)
-		        : 4096);
+		n = read(fd, dst, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -483,7 +499,7 @@ acmb_aws_credentials_container(struct acmb_aws_credentials *c, int *found, acmb_
 	}
 	*found = 1;
 	snprintf(what, sizeof(what), "container credentials endpoint");
-	if (acmb_aws_http_fetch("GET", url, headers, ACMB_AWS_CONTAINER_TIMEOUT_SECONDS,
+	if (acmb_aws_transport_fetch("GET", url, headers, ACMB_AWS_CONTAINER_TIMEOUT_SECONDS,
 	        ACMB_AWS_METADATA_MAX, &status, &body, &why) != ACMB_OK) {
 		r = acmb_error(err, ACMB_E_CONFIG,
 		    "the container credentials endpoint did not "
@@ -536,7 +552,7 @@ acmb_aws_credentials_imds(struct acmb_aws_credentials *c, int *found, acmb_err *
 	/* IMDSv2: a session token first. No answer means "not on EC2". */
 	snprintf(url, sizeof(url), "%.*s/latest/api/token", (int)baselen, base);
 	hdr[0] = "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL;
-	if (acmb_aws_http_fetch("PUT", url, hdr, ACMB_AWS_IMDS_TIMEOUT_SECONDS, 4096, &status,
+	if (acmb_aws_transport_fetch("PUT", url, hdr, ACMB_AWS_IMDS_TIMEOUT_SECONDS, 4096, &status,
 	        &token, &ignored) != ACMB_OK ||
 	    status != 200) {
 		r = ACMB_OK;
@@ -555,7 +571,7 @@ acmb_aws_credentials_imds(struct acmb_aws_credentials *c, int *found, acmb_err *
 	hdr[0] = acmb_secbuf_str(tokhdr);
 	snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/", (int)baselen,
 	    base);
-	if (acmb_aws_http_fetch("GET", url, hdr, ACMB_AWS_IMDS_TIMEOUT_SECONDS, 4096, &status,
+	if (acmb_aws_transport_fetch("GET", url, hdr, ACMB_AWS_IMDS_TIMEOUT_SECONDS, 4096, &status,
 	        &roles, &ignored) != ACMB_OK ||
 	    status != 200) {
 		r = ACMB_OK; /* an instance without a role */
@@ -579,7 +595,7 @@ acmb_aws_credentials_imds(struct acmb_aws_credentials *c, int *found, acmb_err *
 	*found = 1;
 	snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/%s",
 	    (int)baselen, base, role);
-	if ((r = acmb_aws_http_fetch("GET", url, hdr, ACMB_AWS_IMDS_TIMEOUT_SECONDS,
+	if ((r = acmb_aws_transport_fetch("GET", url, hdr, ACMB_AWS_IMDS_TIMEOUT_SECONDS,
 	         ACMB_AWS_METADATA_MAX, &status, &doc, err)) != ACMB_OK)
 		goto out;
 	if (status != 200) {

@@ -2,7 +2,7 @@
  * AWS credentials and the sources that hand them out besides the
  * environment and static profile keys: credential_process, the ECS
  * container endpoint and EC2 instance metadata (IMDSv2). Used by
- * aws-config.c; the rest of the tree sees only struct acmb_aws_config.
+ * aws-identity.c; the rest of the tree sees only struct acmb_aws_config.
  */
 #ifndef ACMB_AWS_CREDENTIALS_H
 #define ACMB_AWS_CREDENTIALS_H
@@ -13,7 +13,7 @@
 #include "error.h"
 #include "secmem.h"
 
-#define ACMB_AWS_CRED_SOURCE_MAX 160
+#define ACMB_AWS_CRED_SOURCE_MAX 512
 #define ACMB_AWS_CRED_FIELD_MAX 4096 /* longest key id, secret or token accepted */
 #define ACMB_AWS_PROCESS_OUTPUT_MAX ((size_t)64 << 10)
 #define ACMB_AWS_PROCESS_TIMEOUT_SECONDS 60
@@ -38,6 +38,11 @@ void acmb_aws_credentials_clear(struct acmb_aws_credentials *c);
 int acmb_aws_credentials_set(struct acmb_aws_credentials *c, const char *key_id, size_t key_id_len,
     const char *secret, size_t secret_len, const char *token, size_t token_len, const char *what,
     acmb_err *err);
+
+/* Replaces dst with a copy of src (secrets copied within the secure heap,
+ * expiration and source kept). On error dst is unchanged. */
+int acmb_aws_credentials_copy(
+    struct acmb_aws_credentials *dst, const struct acmb_aws_credentials *src, acmb_err *err);
 
 /* Runs command with /bin/sh -c (stdin /dev/null, stderr inherited), reads
  * its JSON stdout into the secure heap (bounded, with a timeout) and fills c.

@@ -1,7 +1,8 @@
 /*
  * One AWS JSON 1.1 call over HTTPS: SigV4 through libcurl, AWS's standard
  * retry mode, and AWS errors translated into acmb_err. Service-generic:
- * the service (ACM, Private CA) comes from the resolved configuration.
+ * the service (ACM, Private CA) comes from the resolved configuration. The
+ * wire (libcurl, answers, the retry policy's pieces) is aws-transport.h.
  */
 #ifndef ACMB_AWS_HTTP_H
 #define ACMB_AWS_HTTP_H
@@ -12,12 +13,11 @@
 #include <jansson.h>
 
 #include "aws-config.h"
+#include "aws-transport.h"
 #include "error.h"
 #include "secmem.h"
 
 #define ACMB_AWS_MAX_RESPONSE ((size_t)8 << 20) /* larger answers are refused */
-#define ACMB_AWS_ERROR_CODE_MAX 128
-#define ACMB_AWS_REQUEST_ID_MAX 128
 
 /* Flags for acmb_aws_call(). */
 /* The operation has no idempotency token (ImportCertificate): when the
@@ -71,42 +71,11 @@ int acmb_aws_cancelled(const struct acmb_aws_config *cfg);
  * the caller sees that with acmb_aws_cancelled(). */
 void acmb_aws_sleep(const struct acmb_aws_config *cfg, double seconds);
 
-/* ACMB_OK when libcurl (loaded on first use, see aws-http.c) can be used,
- * else ACMB_E_INTERNAL with a message naming the library and why. */
+/* The transport's answers, for callers above it (doctor, versions):
+ * ACMB_OK when libcurl can be used (acmb_aws_transport_require()), and the
+ * version of the libcurl in use ("7.88.1"), loading it first; NULL when it
+ * cannot be loaded. The string is libcurl's own and lives until exit. */
 int acmb_aws_http_require(acmb_err *err);
-
-/* The version of the libcurl in use ("7.88.1"), loading it first; NULL
- * when it cannot be loaded (acmb_aws_http_require() says why). The string
- * is libcurl's own and lives until exit. */
 const char *acmb_aws_http_curl_version(void);
-
-/* An unsigned request to a metadata service (container credentials, IMDS).
- * headers: NULL-terminated "Name: value" lines (may hold tokens; curl copies
- * them into its wiping heap). Answers over max bytes are refused. On ACMB_OK,
- * *status is the HTTP status and *body a new secure buffer (caller frees
- * with acmb_secbuf_free()). Network failures: ACMB_E_NETWORK. */
-int acmb_aws_http_fetch(const char *method, const char *url, const char *const *headers,
-    long timeout_seconds, size_t max, long *status, acmb_secbuf **body, acmb_err *err);
-
-/* Exposed for the tests: the pieces of the retry policy. */
-
-/* Copies the AWS error code out of a raw __type or X-Amzn-ErrorType value:
- * strips a "namespace#" prefix and a ":suffix" (e.g.
- * "com.amazon.coral#ThrottlingException:http://..." -> "ThrottlingException"). */
-void acmb_aws_error_code_normalize(const char *raw, char *out, size_t outlen);
-
-enum acmb_aws_retry_class {
-	ACMB_AWS_NO_RETRY = 0,
-	ACMB_AWS_RETRY_THROTTLE = 1,  /* the service refused before acting */
-	ACMB_AWS_RETRY_TRANSIENT = 2, /* the service may or may not have acted */
-};
-
-/* Classifies an HTTP status and AWS error code as the standard mode does;
- * LimitExceededException (a hard quota) is never retried. */
-enum acmb_aws_retry_class acmb_aws_retry_classify(long http_status, const char *code);
-
-/* Standard mode backoff before retry number `attempt` (1 = first retry),
- * given unit_random in [0,1): min(unit_random * 2^(attempt-1), 20) seconds. */
-double acmb_aws_backoff_seconds(int attempt, double unit_random);
 
 #endif

@@ -12,9 +12,15 @@
 #define REGION_LEN_MAX 64
 #define ACCOUNT_LEN_MAX 128
 
+/* One configuration handed out: its service, region and identity (the
+ * key's strings owned), and the hooks its calls get: the run's limits,
+ * clock and cancel flag, with the rate buckets of its own account. */
 struct config_slot {
 	const struct acmb_aws_service *svc;
 	char region[REGION_LEN_MAX + 1];
+	char *profile, *role_arn, *external_id;
+	char account[ACCOUNT_LEN_MAX + 1];
+	struct acmb_aws_hooks hooks;
 	struct acmb_aws_config *cfg;
 };
 
@@ -46,10 +52,12 @@ struct acmb_ctx {
 	size_t nendpoints;
 	acmb_aws_debug_fn debug_fn;
 	void *debug_arg;
+	/* The run's identities (acm/aws-identity.h), made at the first
+	 * configuration: credentials resolved once per identity and refreshed
+	 * before they expire. */
+	struct acmb_aws_identities *ids;
 	struct config_slot cfgs[CONFIGS_MAX];
 	size_t ncfgs;
-	char account[ACCOUNT_LEN_MAX + 1];
-	struct acmb_aws_hooks hooks;
 	struct policy_slot policies[POLICIES_MAX];
 	size_t npolicies;
 	struct audit_slot audits[AUDITS_MAX];
@@ -75,10 +83,6 @@ acmb_ctx_new(struct acmb_ctx **out, acmb_err *err)
 		goto out;
 	}
 	acmb_aws_options_init(&ctx->aws);
-	ctx->hooks.limits = ctx->limits;
-	ctx->hooks.clock = ctx->clock;
-	ctx->hooks.cancel = &ctx->cancel;
-	ctx->hooks.account = ctx->account;
 #ifdef ACMB_TEST_HOOKS
 	{
 		const char *rates = getenv("ACMB_TEST_AWS_RATES");
@@ -101,10 +105,17 @@ free_configs(struct acmb_ctx *ctx)
 {
 	size_t i;
 
-	for (i = 0; i < ctx->ncfgs; i++)
+	/* The configurations first: they refer to the identities. */
+	for (i = 0; i < ctx->ncfgs; i++) {
 		acmb_aws_config_free(ctx->cfgs[i].cfg);
+		free(ctx->cfgs[i].profile);
+		free(ctx->cfgs[i].role_arn);
+		free(ctx->cfgs[i].external_id);
+	}
 	memset(ctx->cfgs, 0, sizeof(ctx->cfgs));
 	ctx->ncfgs = 0;
+	acmb_aws_identities_free(ctx->ids);
+	ctx->ids = NULL;
 }
 
 void
@@ -341,55 +352,129 @@ endpoint_of(const struct acmb_ctx *ctx, const struct acmb_aws_service *svc)
 	return NULL;
 }
 
-int
-acmb_aws_config_for(struct acmb_ctx *ctx, const struct acmb_aws_service *svc, const char *region,
-    const struct acmb_aws_config **out, acmb_err *err)
+static int
+same_str(const char *a, const char *b)
 {
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static int
+slot_is(const struct config_slot *s, const struct acmb_aws_service *svc, const char *region,
+    const struct acmb_aws_identity_key *key)
+{
+	return s->svc == svc && strcmp(s->region, region) == 0 && same_str(s->profile, key->profile) &&
+	       same_str(s->role_arn, key->role_arn) && same_str(s->external_id, key->external_id);
+}
+
+/* The rate buckets' account: a role's account (its ARN names it), else the
+ * profile, else the run identity's access key id. Keys of one account under
+ * two names share nothing; the adaptive rate absorbs the difference. */
+static void
+slot_account(struct config_slot *s)
+{
+	const char *a, *e;
+
+	if (s->role_arn != NULL && strncmp(s->role_arn, "arn:", 4) == 0 &&
+	    (a = strchr(s->role_arn + 4, ':')) != NULL && (a = strchr(a + 1, ':')) != NULL &&
+	    (a = strchr(a + 1, ':')) != NULL && (e = strchr(a + 1, ':')) != NULL && e > a + 1)
+		snprintf(s->account, sizeof(s->account), "%.*s", (int)(e - a - 1), a + 1);
+	else if (s->profile != NULL)
+		snprintf(s->account, sizeof(s->account), "profile:%s", s->profile);
+	else
+		snprintf(s->account, sizeof(s->account), "%s",
+		    acmb_aws_config_access_key_id(s->cfg) != NULL ? acmb_aws_config_access_key_id(s->cfg)
+		                                                 : "unsigned");
+}
+
+/* The identities' expiry clock: the run's (a test clock in test builds). */
+static time_t
+ids_now(void *arg)
+{
+	return acmb_clock_wall(arg);
+}
+
+int
+acmb_ctx_aws_config_as(struct acmb_ctx *ctx, const struct acmb_aws_identity_key *key,
+    const struct acmb_aws_service *svc, const char *region, const struct acmb_aws_config **out,
+    acmb_err *err)
+{
+	static const struct acmb_aws_identity_key run = {NULL, NULL, NULL};
 	struct acmb_aws_options o = ctx->aws;
-	struct acmb_aws_config *cfg = NULL;
-	const char *want;
+	struct config_slot *s;
+	char want[REGION_LEN_MAX + 1];
 	size_t i;
 	int r = ACMB_E_INTERNAL;
 
 	*out = NULL;
+	if (key == NULL)
+		key = &run;
 	if (region != NULL && strlen(region) > REGION_LEN_MAX)
 		return acmb_error(err, ACMB_E_CONFIG, "region name too long");
+	if (ctx->ids == NULL) {
+		/* WARNING: takes AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN
+		 * out of the environment (wiped there): once per run. */
+		o.endpoint_url = NULL;
+		o.debug_fn = ctx->debug_fn;
+		o.debug_ctx = ctx->debug_arg;
+		o.cancel = &ctx->cancel;
+		o.clock = ctx->clock;
+		if ((r = acmb_aws_identities_new(&o, &ctx->ids, err)) != ACMB_OK)
+			return r;
+		acmb_aws_identities_set_clock(ctx->ids, ids_now, ctx->clock);
+	}
+	if ((r = acmb_aws_settings_region(acmb_aws_identities_settings(ctx->ids), region, want,
+	         sizeof(want), err)) != ACMB_OK)
+		return r;
 	for (i = 0; i < ctx->ncfgs; i++) {
-		want = region != NULL ? region : acmb_aws_config_region(ctx->cfgs[0].cfg);
-		if (ctx->cfgs[i].svc == svc && strcmp(ctx->cfgs[i].region, want) == 0) {
+		if (slot_is(&ctx->cfgs[i], svc, want, key)) {
 			*out = ctx->cfgs[i].cfg;
 			return ACMB_OK;
 		}
 	}
 	if (ctx->ncfgs == CONFIGS_MAX)
 		return acmb_error(err, ACMB_E_TOO_BIG,
-		    "more than %d service and region combinations in one run", CONFIGS_MAX);
-	if (region != NULL)
-		o.region = region;
-	o.endpoint_url = endpoint_of(ctx, svc);
-	if (ctx->ncfgs == 0) {
-		if ((r = acmb_aws_config_resolve(&o, svc, &cfg, err)) != ACMB_OK)
-			goto out;
-		/* The buckets' account key: the access key id until the account
-		 * itself is known (keys of one account then share nothing, and
-		 * the adaptive rate absorbs the difference). */
-		snprintf(
-		    ctx->account, sizeof(ctx->account), "%s", acmb_aws_config_access_key_id(cfg));
-		acmb_aws_config_set_hooks(cfg, &ctx->hooks);
-		acmb_aws_config_set_debug(cfg, ctx->debug_fn, ctx->debug_arg);
-	} else if ((r = acmb_aws_config_derive(ctx->cfgs[0].cfg, &o, svc, &cfg, err)) != ACMB_OK) {
+		    "more than %d service, region and identity combinations in one run",
+		    CONFIGS_MAX);
+	s = &ctx->cfgs[ctx->ncfgs];
+	memset(s, 0, sizeof(*s));
+	if ((key->profile != NULL && (s->profile = strdup(key->profile)) == NULL) ||
+	    (key->role_arn != NULL && (s->role_arn = strdup(key->role_arn)) == NULL) ||
+	    (key->external_id != NULL && (s->external_id = strdup(key->external_id)) == NULL)) {
+		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 		goto out;
 	}
-	ctx->cfgs[ctx->ncfgs].svc = svc;
-	snprintf(ctx->cfgs[ctx->ncfgs].region, sizeof(ctx->cfgs[0].region), "%s",
-	    acmb_aws_config_region(cfg));
-	ctx->cfgs[ctx->ncfgs++].cfg = cfg;
-	*out = cfg;
-	cfg = NULL;
+	if ((r = acmb_aws_config_new(ctx->ids, key, svc, want, endpoint_of(ctx, svc), &s->cfg,
+	         err)) != ACMB_OK)
+		goto out;
+	snprintf(s->region, sizeof(s->region), "%s", want);
+	s->svc = svc;
+	slot_account(s);
+	s->hooks.limits = ctx->limits;
+	s->hooks.clock = ctx->clock;
+	s->hooks.cancel = &ctx->cancel;
+	s->hooks.account = s->account;
+	acmb_aws_config_set_hooks(s->cfg, &s->hooks);
+	acmb_aws_config_set_debug(s->cfg, ctx->debug_fn, ctx->debug_arg);
+	ctx->ncfgs++;
+	*out = s->cfg;
+	s = NULL;
 	r = ACMB_OK;
 out:
-	acmb_aws_config_free(cfg);
+	if (s != NULL) {
+		acmb_aws_config_free(s->cfg);
+		free(s->profile);
+		free(s->role_arn);
+		free(s->external_id);
+		memset(s, 0, sizeof(*s));
+	}
 	return r;
+}
+
+int
+acmb_aws_config_for(struct acmb_ctx *ctx, const struct acmb_aws_service *svc, const char *region,
+    const struct acmb_aws_config **out, acmb_err *err)
+{
+	return acmb_ctx_aws_config_as(ctx, NULL, svc, region, out, err);
 }
 
 void

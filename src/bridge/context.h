@@ -4,10 +4,11 @@
  * host linking libacmbridge) makes one after acmb_init() and passes it to
  * every flow of the run:
  *
- * - AWS: the options, and configurations resolved ONCE (credentials read
- *   into the secure heap at the first acmb_aws_config_for(), then copied
- *   for every other service and region: the environment's secrets are gone
- *   after that first read);
+ * - AWS: the options, and the run's identities (acm/aws-identity.h):
+ *   each identity's credentials resolved ONCE into the secure heap (the
+ *   environment's secrets are gone after the first configuration) and
+ *   refreshed before they expire; one configuration per service, region
+ *   and identity;
  * - rate limits: one token bucket per account, region and operation at
  *   ACM's published rates, taken before every attempt (acm/aws-limit.h);
  * - a clock (a test clock in test builds, ACMB_TEST_CLOCK) and a cancel
@@ -76,15 +77,22 @@ int acmb_ctx_set_endpoint(
 void acmb_ctx_set_aws_debug(struct acmb_ctx *ctx, acmb_aws_debug_fn fn, void *arg);
 
 /* The configuration for svc in region (NULL: the region the options, the
- * environment or the profile name). The first call resolves credentials,
- * region and transport (acmb_aws_config_resolve(): WARNING, it takes
- * AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN out of the environment and
- * wipes them there); later calls copy those credentials for another service
- * or region without resolving again. Every configuration carries ctx's rate
- * limits, clock and cancel flag. *out is owned by ctx and lives until
- * acmb_ctx_wipe_secrets() or acmb_ctx_free(). */
+ * environment or the profile name) with the run's identity. The first call
+ * makes the run's identities (WARNING: that takes AWS_SECRET_ACCESS_KEY and
+ * AWS_SESSION_TOKEN out of the environment and wipes them there); each
+ * identity's credentials are fetched once and refreshed before they expire
+ * (acmb_aws_config_refresh()). Every configuration carries ctx's rate
+ * limits (buckets per account), clock and cancel flag. *out is owned by ctx
+ * and lives until acmb_ctx_wipe_secrets() or acmb_ctx_free(). */
 int acmb_aws_config_for(struct acmb_ctx *ctx, const struct acmb_aws_service *svc,
     const char *region, const struct acmb_aws_config **out, acmb_err *err);
+
+/* The same with another identity: key's profile (resolved as `--profile`
+ * would be) and, with role_arn, that role assumed from it (sync's
+ * destinations). key NULL is the run's identity. */
+int acmb_ctx_aws_config_as(struct acmb_ctx *ctx, const struct acmb_aws_identity_key *key,
+    const struct acmb_aws_service *svc, const char *region, const struct acmb_aws_config **out,
+    acmb_err *err);
 
 /* The rate limits (for --debug and the tests). Owned by ctx. */
 struct acmb_aws_limits *acmb_ctx_limits(struct acmb_ctx *ctx);

@@ -42,6 +42,8 @@ static const struct {
     {"doctor", acmb_cli_doctor,
         "check that this host can run acmbridge (memory, clock, AWS, tokens), with fixes"},
     {"query", acmb_cli_query, "evaluate a JMESPath expression (--query) over a JSON document"},
+    {"whoami", acmb_cli_whoami,
+        "show the AWS account, ARN and credential source a profile resolves to"},
 };
 
 static void

@@ -191,6 +191,7 @@ set_skeleton(struct acmb_cli_args *a, const struct acmb_cli_option *o, char *val
 #define C_SYNC ACMB_CLI_SYNC
 #define C_STATUS ACMB_CLI_STATUS
 #define C_DOCTOR ACMB_CLI_DOCTOR
+#define C_WHOAMI ACMB_CLI_WHOAMI
 #define FLT ACMB_CLI_GROUP_FLEET
 
 /* clang-format off */
@@ -241,34 +242,38 @@ static const struct acmb_cli_option options[] = {
         "                        (default $XDG_STATE_HOME/acmbridge/audit.log)\n"},
 
     /* AWS, as the AWS CLI names it. */
-    {"--region", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_DOCTOR, FIELD(aws.region), NULL, 0, 0,
+    {"--region", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_DOCTOR | C_WHOAMI, FIELD(aws.region), NULL, 0, 0,
         "  --region REGION             AWS region (else AWS_REGION, AWS_DEFAULT_REGION, profile)\n"},
-    {"--profile", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.profile), NULL, 0, 0,
+    {"--profile", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR | C_WHOAMI, FIELD(aws.profile), NULL, 0, 0,
         "  --profile NAME              profile of ~/.aws/credentials and ~/.aws/config\n"},
-    {"--endpoint-url", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.endpoint_url), NULL,
+    {"--endpoint-url", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR | C_WHOAMI, FIELD(aws.endpoint_url), NULL,
         0, 0,
         "  --endpoint-url URL          service endpoint (else AWS_ENDPOINT_URL_ACM, AWS_ENDPOINT_URL)\n"},
-    {"--ca-bundle", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.ca_bundle), NULL, 0, 0,
+    {"--ca-bundle", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR | C_WHOAMI, FIELD(aws.ca_bundle), NULL, 0, 0,
         "  --ca-bundle FILE            CA certificates to verify the endpoint (else AWS_CA_BUNDLE)\n"},
-    {"--no-verify-ssl", ACMB_CLI_FLAG, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.no_verify_ssl), NULL,
+    {"--no-verify-ssl", ACMB_CLI_FLAG, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR | C_WHOAMI, FIELD(aws.no_verify_ssl), NULL,
         0, 0,
         "  --no-verify-ssl             do not verify the endpoint's TLS certificate (unsafe)\n"},
-    {"--cli-connect-timeout", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR,
+    {"--cli-connect-timeout", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR | C_WHOAMI,
         FIELD(aws.connect_timeout), set_long, 0, 86400,
         "  --cli-connect-timeout SECS  connect timeout, 0 = none (default 60)\n"},
-    {"--cli-read-timeout", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.read_timeout),
+    {"--cli-read-timeout", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR | C_WHOAMI, FIELD(aws.read_timeout),
         set_long, 0, 86400,
         "  --cli-read-timeout SECS     read timeout, 0 = none (default 60)\n"},
-    {"--max-attempts", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.max_attempts),
+    {"--max-attempts", ACMB_CLI_VALUE, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR | C_WHOAMI, FIELD(aws.max_attempts),
         set_int, 1, ACMB_AWS_MAX_MAX_ATTEMPTS,
         "  --max-attempts N            attempts per request, 1-20 (else AWS_MAX_ATTEMPTS; 3)\n"},
-    {"--fips", ACMB_CLI_FLAG, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.fips), NULL, 0, 0,
+    {"--fips", ACMB_CLI_FLAG, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR | C_WHOAMI, FIELD(aws.fips), NULL, 0, 0,
         "  --fips                      use the FIPS endpoint (else AWS_USE_FIPS_ENDPOINT=true)\n"},
-    {"--debug", ACMB_CLI_FLAG, AWS, ACMB_CLI_ALL | C_SYNC | C_STATUS | C_DOCTOR, FIELD(aws.debug), NULL, 0, 0,
+    {"--debug", ACMB_CLI_FLAG, AWS, ACMB_CLI_ALL | C_SYNC | C_STATUS | C_DOCTOR | C_WHOAMI, FIELD(aws.debug), NULL, 0, 0,
         "  --debug                     log requests (never secrets or bodies) to stderr\n"},
 
     /* Output: each command words its formats in its own --help. */
-    {"--output", ACMB_CLI_VALUE, OUT, ACMB_CLI_ALL, FIELD(output), set_output, 0, 0, NULL},
+    {"--output", ACMB_CLI_VALUE, OUT, ACMB_CLI_ALL | C_WHOAMI, FIELD(output), set_output, 0, 0, NULL},
+
+    /* whoami's own: a role to assume from the profile's identity. */
+    {"--role-arn", ACMB_CLI_VALUE, AWS, C_WHOAMI, FIELD(role_arn), NULL, 0, 0, NULL},
+    {"--external-id", ACMB_CLI_VALUE, AWS, C_WHOAMI, FIELD(external_id), NULL, 0, 0, NULL},
 
     /* What an import does. */
     {"--certificate-arn", ACMB_CLI_VALUE, IMP, C_IMPORT | C_ISSUE,
@@ -349,6 +354,7 @@ static const struct {
     {ACMB_CLI_SYNC, "sync", 0, NULL},
     {ACMB_CLI_STATUS, "status", 0, NULL},
     {ACMB_CLI_DOCTOR, "doctor", 0, NULL},
+    {ACMB_CLI_WHOAMI, "whoami", 0, NULL},
 };
 
 void

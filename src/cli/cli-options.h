@@ -54,6 +54,7 @@ enum acmb_cli_cmd {
 	ACMB_CLI_SYNC = 1u << 4,
 	ACMB_CLI_STATUS = 1u << 5,
 	ACMB_CLI_DOCTOR = 1u << 6,
+	ACMB_CLI_WHOAMI = 1u << 7,
 };
 
 /* The commands that read certificates and keys. */
@@ -125,6 +126,9 @@ struct acmb_cli_args {
 	long max_parallel;             /* sync --max-parallel */
 	const char *fleet_output;      /* sync and status --output (their formats) */
 	const char *output_file;       /* status --output-file */
+	/* whoami */
+	const char *role_arn;    /* --role-arn */
+	const char *external_id; /* --external-id */
 	char *args[ACMB_CLI_ARGS_MAX]; /* plain arguments, in order (list's URI) */
 	size_t nargs;
 	unsigned char seen[ACMB_CLI_ROWS_MAX]; /* times each row was given */

@@ -82,7 +82,7 @@ acmb_cli_profile_setting(const char *profile, const char *key, char *buf, size_t
 	    {"AWS_CONFIG_FILE", "~/.aws/config", ACMB_AWS_INI_CONFIG},
 	};
 	char path[4096];
-	acmb_secbuf *text = NULL;
+	acmb_aws_ini *text = NULL;
 	acmb_err err = {0};
 	const char *val;
 	size_t i, vlen;
@@ -101,7 +101,7 @@ acmb_cli_profile_setting(const char *profile, const char *key, char *buf, size_t
 			memcpy(buf, val, vlen);
 			buf[vlen] = '\0';
 		}
-		acmb_secbuf_free(text);
+		acmb_aws_ini_free(text);
 		text = NULL;
 	}
 	return r;

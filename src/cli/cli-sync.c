@@ -82,10 +82,12 @@ parse_shard(const char *s, unsigned *shard, unsigned *nshards)
 	return 0;
 }
 
-/* The run's identity: the context's configurations, one per service and
- * region, resolved once (the environment's secrets are read the first time
- * and gone after), each later one a copy with the same credentials; every
- * call is paced by the context's rate limits. */
+/* The run's identities: the context's configurations, one per service,
+ * region and destination identity (profile, role-arn, external-id), each
+ * made once; credentials are resolved once per identity (the environment's
+ * secrets read the first time and gone after) and refreshed before they
+ * expire, so a long run outlives a role session; every call is paced by the
+ * context's rate limits (buckets per account). */
 struct configs {
 	const struct acmb_aws_options *opts;
 	const char *pca_endpoint_url;
@@ -96,17 +98,18 @@ config_for(void *arg, const struct acmb_aws_service *svc, const char *region,
     const struct acmb_manifest_destination *d, const struct acmb_aws_config **out, acmb_err *err)
 {
 	struct configs *cs = arg;
+	struct acmb_aws_identity_key key = {NULL, NULL, NULL};
 
 	*out = NULL;
-	if (d != NULL &&
-	    (d->role_arn != NULL ||
-	        (d->profile != NULL &&
-	            (cs->opts->profile == NULL || strcmp(d->profile, cs->opts->profile) != 0))))
-		return acmb_error(err, ACMB_E_CONFIG,
-		    "destination %s: profile and role-arn per destination need the identity layer "
-		    "(assume-role); this run uses one identity (--profile)",
-		    d->region);
-	return acmb_aws_config_for(acmb_cli_ctx, svc, region, out, err);
+	if (d != NULL) {
+		/* The run's own profile is the run's identity. */
+		if (d->profile != NULL &&
+		    (cs->opts->profile == NULL || strcmp(d->profile, cs->opts->profile) != 0))
+			key.profile = d->profile;
+		key.role_arn = d->role_arn;
+		key.external_id = d->external_id;
+	}
+	return acmb_ctx_aws_config_as(acmb_cli_ctx, &key, svc, region, out, err);
 }
 
 /* The options of every configuration config_for() hands out. */
@@ -279,6 +282,8 @@ acmb_cli_sync(int argc, char **argv)
 		goto out;
 	}
 	args.aws.debug = acmb_cli_debug;
+	if (args.aws.debug)
+		args.aws.debug_fn = acmb_cli_aws_debug;
 	if (acmb_manifest_load(args.manifest, &m, &err) != ACMB_OK) {
 		exit_code = acmb_cli_fail(&err);
 		goto out;

@@ -18,6 +18,7 @@ int acmb_cli_sync(int argc, char **argv);
 int acmb_cli_status(int argc, char **argv);
 int acmb_cli_doctor(int argc, char **argv);
 int acmb_cli_query(int argc, char **argv);
+int acmb_cli_whoami(int argc, char **argv);
 
 /* Set by --debug anywhere on the command line. Debug output never contains
  * secrets. */

@@ -7,7 +7,8 @@
                   with IMDSv1 turned off.
 --mode container  ECS container credentials at any path; with --token, the
                   Authorization header must carry exactly that token (401
-                  otherwise).
+                  otherwise); with --token-file, the token the file holds at
+                  the time of the request (EKS Pod Identity rotates it).
 --mode denied     An AWS JSON 1.1 service that answers every POST with
                   AccessDeniedException, the code given the way real services
                   do ("namespace#Code" in __type, "Code:url" in
@@ -15,11 +16,14 @@
 
 Credentials handed out are the endpoint's temporary set (ACMB_TEST_STS_* from
 tests/endpoint/credentials.env), so a client that got them can prove it by
-calling the local ACM endpoint. Every request is appended to --log as one
-JSON line. When listening, writes {"url": ...} to --ready-file.
+calling the local ACM endpoint; they expire after --lifetime seconds (6 h).
+Every request is appended to --log as one JSON line (header names, and the
+SHA-256 of an Authorization value, never the value). When listening, writes
+{"url": ...} to --ready-file.
 """
 import argparse
 import datetime
+import hashlib
 import http.server
 import json
 import os
@@ -30,9 +34,9 @@ import threading
 ROLE = "acmbridge-test-role"
 
 
-def credentials(token_field):
+def credentials(token_field, lifetime):
     exp = (datetime.datetime.now(datetime.timezone.utc) +
-           datetime.timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%SZ")
+           datetime.timedelta(seconds=lifetime)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "AccessKeyId": os.environ["ACMB_TEST_STS_ACCESS_KEY_ID"],
         "SecretAccessKey": os.environ["ACMB_TEST_STS_SECRET_ACCESS_KEY"],
@@ -50,6 +54,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _record(self, status):
         entry = {"method": self.command, "path": self.path, "status": status,
                  "headers": sorted(h.lower() for h in self.headers.keys())}
+        if self.headers.get("Authorization") is not None:
+            entry["authorization_sha256"] = hashlib.sha256(
+                self.headers["Authorization"].encode()).hexdigest()
         with self.server.lock, open(self.server.args.log, "a") as f:
             f.write(json.dumps(entry) + "\n")
 
@@ -89,15 +96,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self._send(200, ROLE)
             if self.path == base + ROLE:
                 doc = dict(Code="Success", Type="AWS-HMAC",
-                           LastUpdated="2026-01-01T00:00:00Z", **credentials("Token"))
+                           LastUpdated="2026-01-01T00:00:00Z", **credentials("Token", args.lifetime))
                 return self._send(200, json.dumps(doc), "application/json")
             return self._send(404, "not found")
         if args.mode == "container":
-            if args.token is not None and self.headers.get("Authorization") != args.token:
+            want = args.token
+            if args.token_file is not None:
+                with open(args.token_file) as f:
+                    want = f.read()
+            if want is not None and self.headers.get("Authorization") != want:
                 return self._send(401, json.dumps({"message": "bad token"}),
                                   "application/json")
             doc = dict(RoleArn="arn:aws:iam::123456789012:role/" + ROLE,
-                       **credentials("Token"))
+                       **credentials("Token", args.lifetime))
             return self._send(200, json.dumps(doc), "application/json")
         self._send(404, "not found")
 
@@ -121,6 +132,8 @@ def main():
     p.add_argument("--ready-file", required=True)
     p.add_argument("--log", required=True)
     p.add_argument("--token")
+    p.add_argument("--token-file")
+    p.add_argument("--lifetime", type=int, default=6 * 3600)
     args = p.parse_args()
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.args = args

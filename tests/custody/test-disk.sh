@@ -32,6 +32,7 @@ run_flow() {
 	env "${UNSET_TEST_SECRETS[@]}" "${F_ENV[@]}" "${TRACE[@]}" -o "$WORK/$F_NAME.strace" \
 		"${F_PROG[@]}" "${F_ARGS[@]}" <"${F_STDIN:-/dev/null}" >"$WORK/$F_NAME.out" 2>&1
 	rc=$?
+	flow_after || rc=99
 	out=$("${CHECK[@]}" strace "$WORK/$F_NAME.strace" "${F_SECRETS[@]}")
 	crc=$?
 	sed 's/^/    /' <<<"$out"

@@ -23,7 +23,9 @@ run_flow() {
 	flow_setup
 	env "${UNSET_TEST_SECRETS[@]}" "${F_ENV[@]}" "${F_PROG[@]}" --debug "${F_ARGS[@]}" \
 		<"${F_STDIN:-/dev/null}" >"$WORK/$F_NAME.log" 2>&1
-	judge_debug_log "$F_NAME" "$WORK/$F_NAME.log" $? "$F_EXIT" "${F_SECRETS[@]}"
+	rc=$?
+	flow_after || rc=99
+	judge_debug_log "$F_NAME" "$WORK/$F_NAME.log" $rc "$F_EXIT" "${F_SECRETS[@]}"
 }
 
 while IFS= read -r line; do run_flow "$line"; done < <(check_flows)

@@ -21,6 +21,7 @@ run_flow() {
 	for e in "${F_ENV[@]}"; do env_opts+=(--env "$e"); done
 	scan "mem-$F_NAME" "${F_SECRETS[@]}" "${opts[@]}" "${env_opts[@]}" -- "${F_PROG[@]}" "${F_ARGS[@]}"
 	rc=$?
+	if [ "$rc" -eq 0 ] && ! flow_after; then rc=2; fi
 	case $rc in
 	0) ok "$F_NAME: zero hits at result and exit, exit code $F_EXIT" ;;
 	1) fail "$F_NAME: secret copies found (see HIT and ORIGIN lines above)" ;;

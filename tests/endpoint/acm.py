@@ -491,14 +491,15 @@ class AcmService:
     def _certs(root):
         return root.setdefault(SECTION, {}).setdefault("certificates", {})
 
-    def _find(self, root, arn, region):
+    def _find(self, root, arn, region, account=None):
+        account = account or self.account
         m = _ARN.fullmatch(arn)
         if m is None:
             raise ServiceError("InvalidArnException",
                                f"String '{arn}' is not a valid ARN.")
         record = self._certs(root).get(arn)
         if record is None or m.group(1) != region or \
-                m.group(2) != self.account:
+                m.group(2) != account:
             raise ServiceError("ResourceNotFoundException",
                                f"Could not find certificate {arn}.")
         return record
@@ -597,7 +598,7 @@ class AcmService:
             # order is the order in which imports became visible.
             detail["imported_at"] = _epoch(ctx.clock())
             if arn is not None:
-                record = self._find(root, arn, ctx.region)
+                record = self._find(root, arn, ctx.region, ctx.account)
                 if record["type"] != "IMPORTED":
                     raise _validation(f"Certificate {arn} was not imported; "
                                       "only imported certificates can be "
@@ -613,7 +614,8 @@ class AcmService:
                 record["import_count"] += 1
             else:
                 certs_by_arn = self._certs(root)
-                arn = (f"arn:aws:acm:{ctx.region}:{self.account}:"
+                # The caller's account: STS's temporary credentials name theirs.
+                arn = (f"arn:aws:acm:{ctx.region}:{ctx.account or self.account}:"
                        f"certificate/{uuid.uuid4()}")
                 record = dict(detail)
                 record.update({"arn": arn, "region": ctx.region,
@@ -629,7 +631,8 @@ class AcmService:
 
     def describe_certificate(self, params, ctx):
         with self.state.reading() as root:
-            r = dict(self._find(root, params["CertificateArn"], ctx.region))
+            r = dict(self._find(root, params["CertificateArn"], ctx.region,
+                                ctx.account))
         detail = {
             "CertificateArn": r["arn"],
             "Subject": r["subject"],
@@ -654,7 +657,7 @@ class AcmService:
 
     def get_certificate(self, params, ctx):
         with self.state.reading() as root:
-            r = self._find(root, params["CertificateArn"], ctx.region)
+            r = self._find(root, params["CertificateArn"], ctx.region, ctx.account)
             out = {"Certificate": r["certificate"]}
             if r["chain"]:
                 out["CertificateChain"] = r["chain"]
@@ -696,7 +699,7 @@ class AcmService:
         start = 0
         if "NextToken" in params:
             start = self._decode_token(params["NextToken"])
-        records = self._visible(ctx.region)
+        records = self._visible(ctx.region, ctx.account)
         records.sort(key=lambda r: (r["created_at"], r["arn"]),
                      reverse=descending)
         chosen = []
@@ -740,20 +743,20 @@ class AcmService:
 
     def list_tags(self, params, ctx):
         with self.state.reading() as root:
-            r = self._find(root, params["CertificateArn"], ctx.region)
+            r = self._find(root, params["CertificateArn"], ctx.region, ctx.account)
             tags = [dict(t) for t in r["tags"]]
         return {"Tags": tags} if tags else {}
 
     def add_tags(self, params, ctx):
         self._check_tags(params["Tags"])
         with self.state.transaction() as root:
-            r = self._find(root, params["CertificateArn"], ctx.region)
+            r = self._find(root, params["CertificateArn"], ctx.region, ctx.account)
             r["tags"] = self._merge_tags(r["tags"], params["Tags"])
         return {}
 
     def remove_tags(self, params, ctx):
         with self.state.transaction() as root:
-            r = self._find(root, params["CertificateArn"], ctx.region)
+            r = self._find(root, params["CertificateArn"], ctx.region, ctx.account)
             kept = []
             for t in r["tags"]:
                 if any(t["Key"] == d["Key"] and
@@ -767,20 +770,22 @@ class AcmService:
     def delete_certificate(self, params, ctx):
         arn = params["CertificateArn"]
         with self.state.transaction() as root:
-            record = self._find(root, arn, ctx.region)
+            record = self._find(root, arn, ctx.region, ctx.account)
             if record.get("in_use_by"):
                 raise ServiceError("ResourceInUseException",
                                    f"Certificate {arn} is in use.")
             del self._certs(root)[arn]
         return {}
 
-    def _visible(self, region):
-        """Copies of the region's records that ListCertificates and
-        SearchCertificates show now (see visibility_lag)."""
+    def _visible(self, region, account=None):
+        """Copies of the region's records of the caller's account that
+        ListCertificates and SearchCertificates show now (see
+        visibility_lag)."""
         now = time.time()
+        account = account or self.account
         with self.state.reading() as root:
             return [dict(r) for r in self._certs(root).values()
-                    if r["region"] == region and
+                    if r["region"] == region and r["arn"].split(":")[4] == account and
                     r.get("visible_at", 0) <= now]
 
     # -- SearchCertificates (newest model, models/acm-newest.json) --
@@ -794,7 +799,7 @@ class AcmService:
                 start = self._decode_token(params["NextToken"])
             except ServiceError:
                 raise _validation("The NextToken is not valid.")
-        records = self._visible(ctx.region)
+        records = self._visible(ctx.region, ctx.account)
         records.sort(key=lambda r: (r["created_at"], r["arn"]))
         chosen = [r for r in records if statement is None or
                   self._search_matches(statement, r, ctx.now)]

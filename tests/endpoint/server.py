@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Local AWS endpoint for acmbridge tests: ACM over SigV4-signed JSON 1.1.
+"""Local AWS endpoint for acmbridge tests: ACM and Private CA over SigV4-signed
+JSON 1.1, STS over its Query protocol, the SSO portal and SSO-OIDC.
 
 Usage: /usr/bin/python3 tests/endpoint/server.py --state-dir DIR
        --ready-file FILE [--tls] [--host 127.0.0.1] [--port 0]
@@ -9,8 +10,12 @@ Usage: /usr/bin/python3 tests/endpoint/server.py --state-dir DIR
 Every request is authenticated (sigv4.py), judged against botocore's model
 of the service (model.py), then handled by the service module (acm.py).
 Services are found by their X-Amz-Target prefix, so another service
-(ACMPrivateCA) is one more module in SERVICES. The unsigned control API
-under /__control/ serves tests (see README.md)."""
+(ACMPrivateCA) is one more module in SERVICES. STS (sts.py: form POST to /
+without X-Amz-Target), the SSO portal (GET /federation/credentials) and
+SSO-OIDC (POST /token) are routed by path; the temporary credentials STS and
+the portal hand out are accepted by the verifier and name their account, in
+which ACM stores certificates. The unsigned control API under /__control/
+serves tests (see README.md)."""
 
 import argparse
 import datetime
@@ -33,6 +38,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from acm import AcmService  # noqa: E402
 from awserror import ServiceError  # noqa: E402
 from pca import PcaService  # noqa: E402
+from sso import SsoService  # noqa: E402
+from sts import StsError, StsService, xml_error  # noqa: E402
 from faults import FaultError, Faults  # noqa: E402
 from quotas import Quotas  # noqa: E402
 from sigv4 import AMZ_DATE_FORMAT, AuthInfo, Verifier  # noqa: E402
@@ -53,11 +60,12 @@ class RequestContext:
     when it arrived, clock() the time at any later moment (e.g. when a
     change is committed)."""
 
-    def __init__(self, region, now, request_id, clock):
+    def __init__(self, region, now, request_id, clock, account=None):
         self.region = region
         self.now = now
         self.request_id = request_id
         self.clock = clock
+        self.account = account
 
 
 class _Dropped(Exception):
@@ -73,11 +81,16 @@ class Endpoint:
         self.clock = clock
         self.faults = Faults()
         self.quotas = Quotas()
-        self.verifier = Verifier(clock=clock)
+        self.verifier = Verifier(clock=clock, lookup=self._lookup)
+        self.sts = StsService(state, account, clock, self.verifier.static_credentials)
+        self.sso = SsoService(state, clock, self.sts)
         self.services = {}
         for cls in SERVICES:
             service = cls(state, account)
             self.services[service.judge.target_prefix] = service
+
+    def _lookup(self, akid):
+        return self.sts.lookup(akid)
 
     def certificate_listing(self):
         out = []
@@ -203,8 +216,18 @@ class Handler(BaseHTTPRequestHandler):
         self._route()
 
     def _route(self):
+        path = self.path.split("?", 1)[0]
         if self.path.startswith("/__control/"):
             self._control()
+        elif self.command == "GET" and path == "/federation/credentials":
+            self._rest_json("sso", "GetRoleCredentials")
+        elif self.command == "POST" and path == "/token":
+            self._rest_json("sso-oidc", "CreateToken")
+        elif self.command == "POST" and self.path == "/" and \
+                self.headers.get("X-Amz-Target") is None and \
+                self.headers.get("Content-Type", "").split(";")[0].strip().lower() == \
+                "application/x-www-form-urlencoded":
+            self._query()
         else:
             self._aws()
 
@@ -275,6 +298,15 @@ class Handler(BaseHTTPRequestHandler):
                 answer = endpoint.services["CertificateManager"].control(
                     route[0], body)
             except ValueError as e:
+                self._send(400, {"error": str(e)}, "application/json")
+                return
+            self._send(200, answer, "application/json")
+        elif route[1] in ("/__control/sts", "/__control/sso") and \
+                route[0] in ("GET", "POST"):
+            service = endpoint.sts if route[1] == "/__control/sts" else endpoint.sso
+            try:
+                answer = service.control(route[0], body)
+            except (ValueError, UnicodeDecodeError) as e:
                 self._send(400, {"error": str(e)}, "application/json")
                 return
             self._send(200, answer, "application/json")
@@ -361,6 +393,133 @@ class Handler(BaseHTTPRequestHandler):
             return
         log["status"] = status
         self._send(status, payload, request_id=request_id, error_type=error)
+
+    # -- STS (Query protocol) --
+
+    def _query(self):
+        endpoint = self.server.endpoint
+        request_id = str(uuid.uuid4())
+        auth = AuthInfo()
+        log = {"time": time.time(), "request_id": request_id,
+               "method": self.command, "path": self.path, "target": None,
+               "operation": None, "status": None, "error": None,
+               "fault": None, "applied": False}
+        self._pending_log = (log, auth)
+        try:
+            try:
+                body = self._read_body(MAX_BODY)
+                params = StsService.parse_form(body)
+                log["operation"] = params.get("Action")
+                op = endpoint.sts.operation(params)
+                if self.headers.get("Authorization") is None and \
+                        op.name == "AssumeRoleWithWebIdentity":
+                    auth.result = "unsigned"
+                else:
+                    try:
+                        endpoint.verifier.verify(self.command, self.path,
+                                                 self.headers, body, "sts", auth)
+                    except StsError:
+                        raise
+                    except ServiceError as e:
+                        code = {"UnrecognizedClientException": "InvalidClientTokenId",
+                                "InvalidSignatureException": "SignatureDoesNotMatch",
+                                "MissingAuthenticationTokenException":
+                                    "MissingAuthenticationToken",
+                                "IncompleteSignatureException": "IncompleteSignature",
+                                }.get(e.code, e.code)
+                        raise StsError(code, e.message, status=403 if code !=
+                                       "ExpiredTokenException" else 400)
+                rule = endpoint.faults.take(op.name)
+                if rule is not None:
+                    log["fault"] = rule.fault
+                    if rule.delay:
+                        time.sleep(rule.delay)
+                    # STS answers its own errors in XML.
+                    sts_faults = {
+                        "throttle": StsError("Throttling", "Rate exceeded"),
+                        "500": StsError("InternalFailure", "An internal error "
+                                        "occurred.", status=500, sender=False),
+                        "503": StsError("ServiceUnavailable", "Service is "
+                                        "unavailable.", status=503, sender=False),
+                    }
+                    if rule.fault in sts_faults:
+                        raise sts_faults[rule.fault]
+                    if self._refuse(rule, request_id, log):
+                        return
+                ctx = RequestContext(auth.region, endpoint.clock(), request_id,
+                                     endpoint.clock)
+                answer = endpoint.sts.handle(op, params, auth.access_key_id, ctx)
+            except ServiceError as e:
+                if not isinstance(e, StsError):
+                    e = StsError(e.code, e.message, status=e.status)
+                log["status"], log["error"] = e.status, e.code
+                self._send(e.status, xml_error(e, request_id), "text/xml",
+                           request_id)
+                return
+            except Exception:
+                traceback.print_exc()
+                e = StsError("InternalFailure", "The test endpoint failed on this "
+                             "request; see its stderr.", status=500, sender=False)
+                log["status"], log["error"] = 500, "InternalFailure (endpoint bug)"
+                self._send(500, xml_error(e, request_id), "text/xml", request_id)
+                return
+            log["applied"] = True
+            log["status"] = 200
+            self._send(200, answer, "text/xml", request_id)
+        finally:
+            self._write_log()
+
+    # -- SSO portal and SSO-OIDC (unsigned REST-JSON) --
+
+    def _rest_json(self, service, operation):
+        endpoint = self.server.endpoint
+        request_id = str(uuid.uuid4())
+        auth = AuthInfo()
+        auth.result = "unsigned"
+        log = {"time": time.time(), "request_id": request_id,
+               "method": self.command, "path": self.path.split("?", 1)[0],
+               "target": None, "operation": operation, "status": None,
+               "error": None, "fault": None, "applied": False}
+        self._pending_log = (log, auth)
+        try:
+            try:
+                body = self._read_body(MAX_BODY)
+                rule = endpoint.faults.take(operation)
+                if rule is not None:
+                    log["fault"] = rule.fault
+                    if rule.delay:
+                        time.sleep(rule.delay)
+                    if self._refuse(rule, request_id, log):
+                        return
+                if operation == "GetRoleCredentials":
+                    answer = endpoint.sso.get_role_credentials(
+                        self.path.split("?", 1)[1] if "?" in self.path else "",
+                        {k.lower(): v for k, v in self.headers.items()})
+                else:
+                    answer = endpoint.sso.create_token(body)
+            except ServiceError as e:
+                log["status"], log["error"] = e.status, e.code
+                if service == "sso-oidc":
+                    oauth = {"InvalidGrantException": "invalid_grant",
+                             "UnsupportedGrantTypeException": "unsupported_grant_type"}
+                    payload = {"error": oauth.get(e.code, "invalid_request"),
+                               "error_description": e.message}
+                else:
+                    payload = {"message": e.message}
+                self._send(e.status, payload, "application/json", request_id,
+                           error_type=e.code)
+                return
+            except Exception:
+                traceback.print_exc()
+                log["status"], log["error"] = 500, "InternalFailure (endpoint bug)"
+                self._send(500, {"message": "The test endpoint failed on this request"},
+                           "application/json", request_id, error_type="InternalFailure")
+                return
+            log["applied"] = True
+            log["status"] = 200
+            self._send(200, answer, "application/json", request_id)
+        finally:
+            self._write_log()
 
     def _resolve(self, endpoint):
         """Returns (service, OperationModel) named by X-Amz-Target."""
@@ -458,13 +617,12 @@ class Handler(BaseHTTPRequestHandler):
             raise ServiceError("UnknownOperationException",
                                f"{operation.name} is in the model but this "
                                "test endpoint does not implement it.")
+        account = endpoint.sts.account_of(auth.access_key_id)
         if service.judge.target_prefix == "CertificateManager":
             # After validation, as AWS counts only well-formed calls.
-            endpoint.quotas.take(getattr(auth, "account", None) or
-                                 endpoint.account, auth.region,
-                                 operation.name)
+            endpoint.quotas.take(account, auth.region, operation.name)
         ctx = RequestContext(auth.region, endpoint.clock(), request_id,
-                             endpoint.clock)
+                             endpoint.clock, account)
         return handler(params, ctx)
 
 

@@ -104,10 +104,17 @@ class AuthInfo:
 class Verifier:
     """Judges the SigV4 signature of requests against the test credentials."""
 
-    def __init__(self, credentials=None, clock=None):
+    def __init__(self, credentials=None, clock=None, lookup=None):
         self._credentials = credentials or load_test_credentials()
         self._clock = clock or (lambda: datetime.datetime.now(
             datetime.timezone.utc).replace(tzinfo=None))
+        # lookup(akid) -> (secret, token, expired) for keys handed out at run
+        # time (sts.py), or None.
+        self._lookup = lookup
+
+    @property
+    def static_credentials(self):
+        return dict(self._credentials)
 
     def verify(self, method, raw_path, headers, body, expected_service, info):
         """Raises ServiceError unless the request is signed correctly for
@@ -142,15 +149,24 @@ class Verifier:
     def _check(self, method, raw_path, headers, body, expected_service, m,
                signed):
         akid = m.group("akid")
-        if akid not in self._credentials:
-            raise ServiceError("UnrecognizedClientException", INVALID_TOKEN)
-        secret, token = self._credentials[akid]
+        expired = False
+        if akid in self._credentials:
+            secret, token = self._credentials[akid]
+        else:
+            found = self._lookup(akid) if self._lookup is not None else None
+            if found is None:
+                raise ServiceError("UnrecognizedClientException", INVALID_TOKEN)
+            secret, token, expired = found
         sent_token = headers.get("X-Amz-Security-Token")
         if token is None and sent_token is not None:
             raise ServiceError("UnrecognizedClientException", INVALID_TOKEN)
         if token is not None and (sent_token is None or not hmac.compare_digest(
                 sent_token.encode(), token.encode())):
             raise ServiceError("UnrecognizedClientException", INVALID_TOKEN)
+        if expired:
+            raise ServiceError("ExpiredTokenException",
+                               "The security token included in the request is "
+                               "expired")
 
         if signed != sorted(set(signed)):
             raise ServiceError(
