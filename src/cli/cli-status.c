@@ -17,6 +17,7 @@
 #include "bridge/status.h"
 #include "bridge/sync-source.h"
 #include "cli-aws.h"
+#include "cli-file.h"
 #include "cli-options.h"
 #include "bridge/context.h"
 #include "cli.h"
@@ -84,31 +85,6 @@ add_region(struct status_cli *c, const char *r)
 	return 0;
 }
 
-/* Writes to a temporary file beside path, then renames it into place, so a
- * collector never reads half a file. */
-static FILE *
-open_atomic(const char *path, char *tmp, size_t size, acmb_err *err)
-{
-	int fd;
-	FILE *f;
-
-	if ((size_t)snprintf(tmp, size, "%s.tmp.XXXXXX", path) >= size) {
-		acmb_error(err, ACMB_E_USAGE, "--output-file: path too long");
-		return NULL;
-	}
-	if ((fd = mkstemp(tmp)) < 0) {
-		acmb_error(err, ACMB_E_IO, "--output-file %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fchmod(fd, 0644) != 0 || (f = fdopen(fd, "w")) == NULL) {
-		acmb_error(err, ACMB_E_IO, "--output-file %s: %s", path, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return NULL;
-	}
-	return f;
-}
-
 /* Every entry's certificate (no key) for the plan column. */
 static int
 peek_all(const struct acmb_manifest *m, struct acmb_sync_peek **out, acmb_err *err)
@@ -148,7 +124,7 @@ acmb_cli_status(int argc, char **argv)
 	struct acmb_status_summary sum;
 	enum out_fmt fmt;
 	size_t i, k, nrows = 0, ninv = 0;
-	char tmp[4096];
+	struct acmb_cli_file out;
 	FILE *f = stdout;
 	acmb_err err = {0};
 	time_t now = acmb_ctx_now(acmb_cli_ctx);
@@ -264,9 +240,11 @@ acmb_cli_status(int argc, char **argv)
 	}
 	if (acmb_status_rows(invs, ninv, m, sources, now, &rows, &nrows, &sum, &err) != ACMB_OK)
 		goto fail;
-	if (args.output_file != NULL &&
-	    (f = open_atomic(args.output_file, tmp, sizeof(tmp), &err)) == NULL)
-		goto fail;
+	if (args.output_file != NULL) {
+		if (acmb_cli_file_open(&out, args.output_file, "--output-file", &err) != ACMB_OK)
+			goto fail;
+		f = out.f;
+	}
 	switch (fmt) {
 	case FMT_TEXT:
 		acmb_status_render_text(f, rows, nrows, &sum, now,
@@ -284,16 +262,8 @@ acmb_cli_status(int argc, char **argv)
 		break;
 	}
 	if (f != stdout) {
-		int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-
-		if (fclose(f) != 0 || bad || err.rc != ACMB_OK ||
-		    rename(tmp, args.output_file) != 0) {
-			if (err.rc == ACMB_OK)
-				acmb_error(&err, ACMB_E_IO, "--output-file %s: %s",
-				    args.output_file, strerror(errno));
-			unlink(tmp);
+		if (acmb_cli_file_commit(&out, err.rc == ACMB_OK, &err) != ACMB_OK)
 			goto fail;
-		}
 	} else if (err.rc != ACMB_OK) {
 		goto fail;
 	}
