@@ -226,7 +226,7 @@ plan_entry(struct run *r, size_t first, size_t last, acmb_err *err)
 	int peek_rc;
 
 	memset(&peek, 0, sizeof(peek));
-	peek_rc = acmb_sync_peek(e, &peek, &perr);
+	peek_rc = acmb_sync_peek(e, r->o->ctx, &peek, &perr);
 	for (p = first; p < last; p++) {
 		struct acmb_sync_item *it = &r->res->items[p];
 		struct dest *ds = r->pairs[p].ds;

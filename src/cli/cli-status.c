@@ -102,7 +102,7 @@ peek_all(const struct acmb_manifest *m, struct acmb_sync_peek **out, acmb_err *e
 
 		/* A source that cannot be read leaves its entry without a plan
 		 * column; status is for looking, not for failing. */
-		if (acmb_sync_peek(acmb_manifest_entry(m, i), &p[i], &e) != ACMB_OK)
+		if (acmb_sync_peek(acmb_manifest_entry(m, i), acmb_cli_ctx, &p[i], &e) != ACMB_OK)
 			fprintf(stderr, "acmbridge: warning: %s\n", e.msg);
 	}
 	*out = p;
