@@ -53,8 +53,10 @@ help(void)
 	       "'unmanaged', domain, key, type, ManagedBy, NotAfter and days left, in use or not.\n"
 	       "With --manifest, what the next sync would do and when the renewal falls due;\n"
 	       "unmanaged imported certificates whose domain is an entry's are 'adoptable'.\n"
-	       "One listing per region; tags are read for imported certificates only (a call\n"
-	       "each); no key and no source is read but the manifest's certificates.\n\n"
+	       "One listing per region. Without --manifest, the tags of every imported\n"
+	       "certificate are read (a call each); with it, only those of the certificates\n"
+	       "sync itself would look at (same serial or domain as an entry's certificate).\n"
+	       "No key and no source is read but the manifest's certificates.\n\n"
 	       "Options:\n"
 	       "  --manifest PATH   the sync manifest (regions and names from it)\n"
 	       "  --region R        a region to look at (repeatable)\n"
@@ -83,6 +85,50 @@ add_region(struct status_cli *c, const char *r)
 		return -1;
 	c->regions[c->nregions++] = r;
 	return 0;
+}
+
+/* Reads the name tags status needs in inv: every imported certificate's
+ * without a manifest; with one, only those of the candidates of each entry
+ * with a destination in inv's region: the ones sync would read, and the
+ * ones holding the entry's very serial (sync needs no tag there, but only
+ * the tag tells sync's own import from an adoptable one made by hand). */
+static int
+read_names(const struct acmb_aws_config *cfg, struct acmb_inventory *inv,
+    const struct acmb_manifest *m, const struct acmb_sync_source *sources, acmb_err *err)
+{
+	static const struct acmb_sync_source none = {0};
+	size_t idx[256], i, d, k, n;
+	int r;
+
+	if (m == NULL) {
+		for (k = 0; k < inv->n; k++)
+			if (inv->certs[k].type != NULL &&
+			    strcmp(inv->certs[k].type, "IMPORTED") == 0 &&
+			    (r = acmb_inventory_read_tags(cfg, inv, k, err)) != ACMB_OK)
+				return r;
+		return ACMB_OK;
+	}
+	for (i = 0; i < acmb_manifest_count(m); i++) {
+		const struct acmb_manifest_entry *e = acmb_manifest_entry(m, i);
+
+		for (d = 0; d < e->ndestinations; d++) {
+			if (strcmp(e->destinations[d].region, inv->region) != 0)
+				continue;
+			n = acmb_sync_candidates(e, d, sources != NULL ? &sources[i] : &none, inv,
+			    idx, sizeof(idx) / sizeof(idx[0]));
+			for (k = 0; n == 0 && sources != NULL && sources[i].known && k < inv->n;
+			     k++)
+				if (inv->certs[k].serial != NULL &&
+				    strcmp(inv->certs[k].serial, sources[i].serial) == 0 &&
+				    n < sizeof(idx) / sizeof(idx[0]))
+					idx[n++] = k;
+			for (k = 0; k < n; k++)
+				if ((r = acmb_inventory_read_tags(cfg, inv, idx[k], err)) !=
+				    ACMB_OK)
+					return r;
+		}
+	}
+	return ACMB_OK;
 }
 
 /* Every entry's certificate (no key) for the plan column. */
@@ -180,6 +226,19 @@ acmb_cli_status(int argc, char **argv)
 					    REGIONS_MAX);
 					goto fail;
 				}
+	/* The manifest's certificates first (no AWS call): they say which of
+	 * ACM's certificates are candidates whose tags are worth a call. */
+	if (m != NULL) {
+		if (peek_all(m, &peeks, &err) != ACMB_OK)
+			goto fail;
+		if (acmb_manifest_count(m) > 0 &&
+		    (sources = calloc(acmb_manifest_count(m), sizeof(*sources))) == NULL) {
+			acmb_error(&err, ACMB_E_NOMEM, "out of memory");
+			goto fail;
+		}
+		for (i = 0; sources != NULL && peeks != NULL && i < acmb_manifest_count(m); i++)
+			sources[i] = peeks[i].src;
+	}
 	/* One identity for every region: the context resolves it once and
 	 * paces the listings by its rate limits. */
 	if (acmb_cli_debug)
@@ -203,15 +262,11 @@ acmb_cli_status(int argc, char **argv)
 			err = e;
 			continue;
 		}
-		/* Names: the tags of imported certificates (only those can be
-		 * acmbridge's). */
-		for (k = 0; k < inv[ninv].n; k++)
-			if (inv[ninv].certs[k].type != NULL &&
-			    strcmp(inv[ninv].certs[k].type, "IMPORTED") == 0 &&
-			    acmb_inventory_read_tags(cfgs[i], &inv[ninv], k, &e) != ACMB_OK) {
-				fprintf(stderr, "acmbridge: %s: %s\n", c.regions[i], e.msg);
-				break;
-			}
+		/* Names: without a manifest, the tags of every imported
+		 * certificate (only those can be acmbridge's); with one, only of
+		 * the candidates sync itself would read. */
+		if (read_names(cfgs[i], &inv[ninv], m, sources, &e) != ACMB_OK)
+			fprintf(stderr, "acmbridge: %s: %s\n", c.regions[i], e.msg);
 		invs[ninv] = &inv[ninv];
 		ninv++;
 		if (acmb_ctx_cancelled(acmb_cli_ctx))
@@ -227,17 +282,6 @@ acmb_cli_status(int argc, char **argv)
 	}
 	if (ninv == 0 && failed_regions > 0)
 		goto fail;
-	if (m != NULL) {
-		if (peek_all(m, &peeks, &err) != ACMB_OK)
-			goto fail;
-		if (acmb_manifest_count(m) > 0 &&
-		    (sources = calloc(acmb_manifest_count(m), sizeof(*sources))) == NULL) {
-			acmb_error(&err, ACMB_E_NOMEM, "out of memory");
-			goto fail;
-		}
-		for (i = 0; sources != NULL && peeks != NULL && i < acmb_manifest_count(m); i++)
-			sources[i] = peeks[i].src;
-	}
 	if (acmb_status_rows(invs, ninv, m, sources, now, &rows, &nrows, &sum, &err) != ACMB_OK)
 		goto fail;
 	if (args.output_file != NULL) {

@@ -142,4 +142,16 @@ out=$("$ACMBRIDGE" sync "${AWS[@]}" --manifest "$D/cf.yaml" --dry-run --output j
 expect_eq "sync: the CloudFront-managed certificate is blocked (exit 8)" "$?" 8
 expect_in "sync: its reason names ManagedBy" "ManagedBy CLOUDFRONT" "$(printf '%s' "$out" | jq -r '.Items[0].Reason')"
 
+echo "# tags: only the candidates' with a manifest"
+tag_calls() { endpoint_requests | jq '[.requests[] | select(.operation == "ListTagsForCertificate")] | length'; }
+n0=$(tag_calls)
+"$ACMBRIDGE" status "${AWS[@]}" --manifest "$D/fleet.yaml" --output json >/dev/null 2>"$D/stderr"
+n1=$(tag_calls)
+"$ACMBRIDGE" status "${AWS[@]}" --region us-east-1 --region eu-west-1 --output json >/dev/null 2>"$D/stderr"
+n2=$(tag_calls)
+# us-east-1 holds www, the hostile subject and the CloudFront one; eu-west-1
+# www, api and old: the manifest names www, api and old.
+expect_eq "with the manifest: 4 tag reads (www twice, api, old)" "$((n1 - n0))" 4
+expect_eq "without it: every imported certificate's, 6" "$((n2 - n1))" 6
+
 finish
