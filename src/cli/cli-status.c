@@ -243,9 +243,8 @@ acmb_cli_status(int argc, char **argv)
 	 * paces the listings by its rate limits. */
 	if (acmb_cli_debug)
 		acmb_ctx_set_aws_debug(acmb_cli_ctx, acmb_cli_aws_debug, NULL);
-	if ((r = acmb_ctx_set_aws_options(acmb_cli_ctx, &args.aws, &err)) != ACMB_OK ||
-	    (r = acmb_aws_config_for(acmb_cli_ctx, &acmb_aws_service_acm, NULL, &base, &err)) !=
-	        ACMB_OK)
+	if (acmb_ctx_set_aws_options(acmb_cli_ctx, &args.aws, &err) != ACMB_OK ||
+	    acmb_aws_config_for(acmb_cli_ctx, &acmb_aws_service_acm, NULL, &base, &err) != ACMB_OK)
 		goto fail;
 	if (c.nregions == 0)
 		c.regions[c.nregions++] = acmb_aws_config_region(base);
