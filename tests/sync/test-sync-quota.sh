@@ -70,4 +70,25 @@ expect_eq "rerun: exit 0" "$rc" 0
 expect_eq "  3 imports, all into us-east-1" "$(($(imports) - n0))" 3
 expect_eq "  one certificate per entry and region" "$(endpoint_cert_count)" 6
 
+# Throttling mid-sync: the endpoint enforces ACM's quotas (1 import and 1
+# listing call a second) while this client is told it may send 50: every
+# item still lands once, and --debug names the throttling reasons ACM gave.
+endpoint_reset
+_endpoint_control POST /__control/quotas '{"enabled": true, "scale": 1}' >/dev/null
+n0=$(imports)
+out=$(env -u ACMB_TEST_NO_BACKOFF ACMB_TEST_AWS_RATES="acm:ImportCertificate=50,acm:SearchCertificates=50,acm:ListCertificates=50" \
+	"$ACMBRIDGE" --debug sync --endpoint-url "$ACMB_ENDPOINT_URL" --ca-bundle "$ACMB_ENDPOINT_CA" \
+	--manifest "$D/fleet.yaml" --output json --max-attempts 10 2>"$D/debug")
+rc=$?
+_endpoint_control POST /__control/quotas '{"enabled": false}' >/dev/null
+expect_eq "throttled sync: exit 0" "$rc" 0
+expect_eq "  6 creates done" "$(jq -r '[.Items[] | select(.Result == "done")] | length' <<<"$out")" 6
+expect_eq "  one certificate per entry and region (no duplicate)" "$(endpoint_cert_count)" 6
+throttled=$(grep -c "ThrottlingException (throttling reasons: RATE_EXCEEDED on " "$D/debug")
+if [ "$throttled" -ge 1 ]; then
+	ok "  --debug names the throttling reasons ($throttled throttled attempts)"
+else
+	fail "  --debug names the throttling reasons" "$(grep -i thrott "$D/debug" | head -3)"
+fi
+
 finish
