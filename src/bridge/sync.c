@@ -564,33 +564,34 @@ apply_entry(struct run *r, size_t first, size_t last)
 		struct acmb_sync_item *it = &r->res->items[p];
 		int sig;
 
-		if (it->rc != ACMB_OK || it->applied)
-			continue;
-		switch (it->plan.action) {
-		case ACMB_PLAN_UNCHANGED:
-			if (it->plan.ntags > 0) {
+		/* Imported above, or failed: only the progress line is left. */
+		if (it->rc == ACMB_OK && !it->applied) {
+			switch (it->plan.action) {
+			case ACMB_PLAN_UNCHANGED:
+				if (it->plan.ntags > 0) {
+					if ((sig = cancelled(r)) != 0)
+						item_fail(it, ACMB_E_INTERRUPTED,
+						    "not done: interrupted by signal %d", sig);
+					else
+						apply_tags(r, it, r->pairs[p].ds);
+				} else {
+					it->applied = 1;
+					it->arn = it->plan.arn[0] ? strdup(it->plan.arn) : NULL;
+				}
+				break;
+			case ACMB_PLAN_CREATE:
+			case ACMB_PLAN_RENEW:
+				if (e->source != ACMB_MANIFEST_PRIVATE_CA)
+					break;
 				if ((sig = cancelled(r)) != 0)
 					item_fail(it, ACMB_E_INTERRUPTED,
 					    "not done: interrupted by signal %d", sig);
-				else
-					apply_tags(r, it, r->pairs[p].ds);
-			} else {
-				it->applied = 1;
-				it->arn = it->plan.arn[0] ? strdup(it->plan.arn) : NULL;
-			}
-			break;
-		case ACMB_PLAN_CREATE:
-		case ACMB_PLAN_RENEW:
-			if (e->source != ACMB_MANIFEST_PRIVATE_CA)
+				else if (!quota_stopped(r->pairs[p].ds, it))
+					apply_issue(r, e, it, r->pairs[p].ds);
 				break;
-			if ((sig = cancelled(r)) != 0)
-				item_fail(it, ACMB_E_INTERRUPTED,
-				    "not done: interrupted by signal %d", sig);
-			else if (!quota_stopped(r->pairs[p].ds, it))
-				apply_issue(r, e, it, r->pairs[p].ds);
-			break;
-		default:
-			break;
+			default:
+				break;
+			}
 		}
 		if (r->o->progress != NULL)
 			r->o->progress(r->o->progress_arg, p + 1, r->res->n, it, 1);

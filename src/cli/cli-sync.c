@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "acm/aws-config.h"
+#include "acm/aws-limit.h"
 #include "bridge/check.h"
 #include "bridge/manifest.h"
 #include "bridge/sync.h"
@@ -152,10 +153,40 @@ interrupted(void *arg)
 static void
 progress(void *arg, size_t done, size_t total, const struct acmb_sync_item *it, int applied)
 {
-	(void)arg;
+	const struct acmb_sync_result *res = arg;
+	double rate = acmb_aws_limits_published("acm", "ImportCertificate"), eta = 0;
+	struct {
+		const char *region;
+		size_t n;
+	} per[32];
+	size_t i, k, nper = 0;
+
+	/* The ETA from the quotas: the imports still to send in the busiest
+	 * region at ACM's rate there (regions run side by side on their own
+	 * quotas). Items are applied in order, so those after done remain. */
+	for (i = done; applied && rate > 0 && res != NULL && i < res->n; i++) {
+		const struct acmb_plan_item *p = &res->items[i].plan;
+
+		if (p->action != ACMB_PLAN_CREATE && p->action != ACMB_PLAN_REIMPORT &&
+		    p->action != ACMB_PLAN_RENEW)
+			continue;
+		for (k = 0; k < nper && strcmp(per[k].region, p->region) != 0; k++)
+			;
+		if (k == nper) {
+			if (nper == sizeof(per) / sizeof(per[0]))
+				continue;
+			per[nper].region = p->region;
+			per[nper++].n = 0;
+		}
+		if ((double)++per[k].n / rate > eta)
+			eta = (double)per[k].n / rate;
+	}
 	/* One line, rewritten in place; only on a terminal. */
 	fprintf(stderr, "\r\033[K%s %zu/%zu %s %s", applied ? "applying" : "planning", done, total,
 	    it->plan.name, it->plan.region);
+	if (eta >= 1)
+		fprintf(stderr, " (about %ldm%02lds left at ACM's import quota)", (long)eta / 60,
+		    (long)eta % 60);
 	fflush(stderr);
 }
 
@@ -423,8 +454,10 @@ acmb_cli_sync(int argc, char **argv)
 	/* Entries on different tokens may share one --pin-env PIN: the
 	 * context keeps it for the run (wiped with the credentials). */
 	acmb_p11_cache_keep_env_pin(acmb_ctx_tokens(acmb_cli_ctx), 1);
-	if (isatty(STDERR_FILENO))
+	if (isatty(STDERR_FILENO)) {
 		o.progress = progress;
+		o.progress_arg = &res;
+	}
 	started = acmb_ctx_now(acmb_cli_ctx);
 	r = acmb_sync_run(&o, &res, &err);
 	/* Credentials' last use: wiped before anything is printed. */

@@ -91,4 +91,12 @@ else
 	fail "  --debug names the throttling reasons" "$(grep -i thrott "$D/debug" | head -3)"
 fi
 
+# On a terminal: a progress line with an ETA from the quotas.
+endpoint_reset
+script -qec "\"$ACMBRIDGE\" sync --endpoint-url \"$ACMB_ENDPOINT_URL\" --ca-bundle \"$ACMB_ENDPOINT_CA\" --manifest \"$D/fleet.yaml\"" \
+	/dev/null >"$D/tty.out" 2>&1
+expect_in "a terminal shows the progress line" "applying 1/6" "$(tr '\r' '\n' <"$D/tty.out")"
+expect_in "  with an ETA from ACM's import quota" "left at ACM's import quota" "$(cat "$D/tty.out")"
+expect_not_in "off a terminal there is none" "applying" "$(cat "$D/debug")"
+
 finish
