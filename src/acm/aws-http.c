@@ -389,6 +389,18 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 			goto out;
 		}
 		snprintf(info->error_code, sizeof(info->error_code), "%s", a.code);
+		if (a.ans.too_big) {
+			/* Not a network failure and not worth a resend: something
+			 * answered with more than any ACM or Private CA answer holds. */
+			info->response_lost = not_idempotent;
+			r = acmb_error(err, not_idempotent ? ACMB_E_NETWORK : ACMB_E_AWS,
+			    "%s: %s answered HTTP %ld with more than %zu bytes, more than any "
+			    "answer of the service holds, so it was refused unread (a proxy in "
+			    "the way, or an --endpoint-url that is not the service?)%s",
+			    operation, endpoint, a.ans.status, (size_t)ACMB_AWS_MAX_RESPONSE,
+			    not_idempotent ? "; the request may have been applied" : "");
+			goto out;
+		}
 		if (a.malformed) {
 			/* A 2xx means the service acted; its answer is unreadable. */
 			info->response_lost = not_idempotent;
@@ -441,6 +453,18 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 	if (a.ans.transfer != ACMB_AWS_TRANSFER_OK) {
 		r = acmb_error(err, ACMB_E_NETWORK, "%s: cannot reach %s (curl: %s)%s", operation,
 		    endpoint, a.ans.error, attempt > 1 ? "; gave up after the last attempt" : "");
+		goto out;
+	}
+	if (a.ans.status >= 300 && a.ans.status < 400) {
+		/* A signed request is valid only for the host it was signed for,
+		 * so redirects are not followed (and were not acted on). */
+		r = acmb_error(err, ACMB_E_AWS,
+		    "%s: %s answered HTTP %ld, a redirect to %s, which acmbridge does not "
+		    "follow: a signed request is only good for the endpoint it was signed for. "
+		    "Check --endpoint-url and the region%s",
+		    operation, endpoint, a.ans.status,
+		    a.ans.location[0] != '\0' ? a.ans.location : "nowhere (no Location header)",
+		    attempt > 1 ? " (gave up after the last attempt)" : "");
 		goto out;
 	}
 	r = acmb_error(err, ACMB_E_AWS, "%s: %s: %s — %s%s", operation, a.code,

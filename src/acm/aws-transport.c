@@ -47,7 +47,8 @@ struct response {
 	int too_big;
 	char request_id[ACMB_AWS_REQUEST_ID_MAX];
 	char error_type[ACMB_AWS_ERROR_CODE_MAX];
-	char date[64]; /* the Date header, for clock skew (doctor) */
+	char date[64];                        /* the Date header, for clock skew (doctor) */
+	char location[ACMB_AWS_LOCATION_MAX]; /* Location of a redirect */
 };
 
 struct debug_ctx {
@@ -113,7 +114,7 @@ response_header(char *p, size_t size, size_t nmemb, void *user)
 	struct response *rs = user;
 	size_t n = size * nmemb;
 	static const char rid[] = "x-amzn-requestid:", rid2[] = "x-amz-request-id:",
-	                  etype[] = "x-amzn-errortype:", date[] = "date:";
+	                  etype[] = "x-amzn-errortype:", date[] = "date:", loc[] = "location:";
 
 	if (n > sizeof(rid) - 1 && strncasecmp(p, rid, sizeof(rid) - 1) == 0)
 		header_value(p, n, sizeof(rid) - 2, rs->request_id, sizeof(rs->request_id));
@@ -123,6 +124,8 @@ response_header(char *p, size_t size, size_t nmemb, void *user)
 		header_value(p, n, sizeof(etype) - 2, rs->error_type, sizeof(rs->error_type));
 	else if (n > sizeof(date) - 1 && strncasecmp(p, date, sizeof(date) - 1) == 0)
 		header_value(p, n, sizeof(date) - 2, rs->date, sizeof(rs->date));
+	else if (n > sizeof(loc) - 1 && strncasecmp(p, loc, sizeof(loc) - 1) == 0)
+		header_value(p, n, sizeof(loc) - 2, rs->location, sizeof(rs->location));
 	return n;
 }
 
@@ -555,9 +558,13 @@ acmb_aws_transport_perform(
 	snprintf(ans->request_id, sizeof(ans->request_id), "%s", rs.request_id);
 	snprintf(ans->error_type, sizeof(ans->error_type), "%s", rs.error_type);
 	snprintf(ans->date, sizeof(ans->date), "%s", rs.date);
+	snprintf(ans->location, sizeof(ans->location), "%s", rs.location);
 	if (cc != CURLE_OK) {
 		ans->sent = !failed_before_sending(h, cc);
 		ans->too_big = rs.too_big;
+		/* The service answered: its status is known, its body refused. */
+		if (rs.too_big)
+			acmb_curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &ans->status);
 		ans->idle = watch.fired;
 		if (cc == CURLE_ABORTED_BY_CALLBACK && acmb_cancel_signal(t->cancel))
 			ans->transfer = ACMB_AWS_TRANSFER_INTERRUPTED;

@@ -20,6 +20,7 @@
 #define ACMB_AWS_REQUEST_ID_MAX 128
 #define ACMB_AWS_TRANSPORT_ERROR_MAX 256
 #define ACMB_AWS_TRANSPORT_DEFAULT_TIMEOUT 60L
+#define ACMB_AWS_LOCATION_MAX 256 /* a redirect's Location, as shown to the operator */
 
 /* Debug sink: one line per call, never containing a secret. */
 typedef void (*acmb_aws_debug_fn)(void *ctx, const char *line);
@@ -91,6 +92,7 @@ struct acmb_aws_answer {
 	char request_id[ACMB_AWS_REQUEST_ID_MAX]; /* x-amzn-RequestId or x-amz-request-id */
 	char error_type[ACMB_AWS_ERROR_CODE_MAX]; /* X-Amzn-ErrorType, raw */
 	char date[64];                            /* the Date header, raw (clock skew) */
+	char location[ACMB_AWS_LOCATION_MAX];     /* a redirect's Location header, or "" */
 	char error[ACMB_AWS_TRANSPORT_ERROR_MAX]; /* why there is no answer */
 };
 
