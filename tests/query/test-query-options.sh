@@ -174,7 +174,9 @@ expect_rc "--cli-binary-format base32 refused" 2 "base64 or raw-in-base64-out"
 run imp "${RSA[@]}" --certificate-arn "$arn" --no-paginate --no-cli-pager --output text
 expect_rc "--no-paginate --no-cli-pager" 0
 run "$ACMBRIDGE" import "${RSA[@]}" --version
-check "--version after a command" "$rc $(cat "$WORK/out")" "0 acmbridge $("$ACMBRIDGE" --version | cut -d' ' -f2)"
+check "--version after a command" "$rc $(head -1 "$WORK/out")" "0 $("$ACMBRIDGE" --version | head -1)"
+run "$ACMBRIDGE" query -- --version
+expect_rc "after --, --version is an argument" 2 "JMESPath syntax error"
 
 # --no-sign-request: no credentials needed, the request goes unsigned (the
 # endpoint, as AWS, refuses it: MissingAuthenticationToken, exit 5).
@@ -207,6 +209,15 @@ else
 	fail "--no-cli-auto-prompt over the profile" "rc $rc: $(tail -c 300 "$WORK/out")"
 fi
 : >"$AWS_CONFIG_FILE"
+
+# whoami: --query over GetCallerIdentity's answer; its JSON as before.
+run "$ACMBRIDGE" whoami --endpoint-url "$ACMB_ENDPOINT_URL" --output json
+expect_rc "whoami --output json" 0
+acct=$("$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["Account"])' "$WORK/out")
+run "$ACMBRIDGE" whoami --endpoint-url "$ACMB_ENDPOINT_URL" --query Account --output text
+check "whoami --query Account --output text" "$rc $(cat "$WORK/out")" "0 $acct"
+run "$ACMBRIDGE" whoami --endpoint-url "$ACMB_ENDPOINT_URL" --output yaml --query '{a: Account}'
+check "whoami --output yaml --query" "$rc $(cat "$WORK/out")" "0 a: '$acct'"
 
 # check: the new formats; its own text and JSON as before.
 run "$ACMBRIDGE" check "${RSA[@]}" --query ok --output text

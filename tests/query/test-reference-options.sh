@@ -11,11 +11,13 @@ set -euo pipefail
 export PYTHON3=${PYTHON3:-/usr/bin/python3}
 source "$ACMB_TESTS_DIR/lib/endpoint.sh"
 source "$ACMB_TESTS_DIR/endpoint/pki.sh"
+# shellcheck source=../lib/assert.sh
+source "$ACMB_TESTS_DIR/lib/assert.sh"
 
 ref=${ACMB_REFERENCE_DIR:-$ACMB_TESTS_DIR/../../shared/reference}/aws-cli-acm-import-certificate.txt
 if [ ! -f "$ref" ]; then
-	echo "not ok - the reference page is not at $ref (set ACMB_REFERENCE_DIR)" >&2
-	exit 1
+	fail "the reference page is not at $ref (set ACMB_REFERENCE_DIR)"
+	finish
 fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/acmb-refopts.XXXXXX")
 trap 'endpoint_stop; rm -rf "$WORK"' EXIT
@@ -38,4 +40,21 @@ with open(d + "/input.yaml", "w") as f:
                  ("CertificateChain", "chain-ec.pem")):
         f.write("%s: !!binary '%s'\n" % (k, base64.b64encode(open("%s/%s" % (d, n), "rb").read()).decode()))
 PY
-"$PYTHON3" "$ACMB_TESTS_DIR/query/reference_options.py" "$ref" "$ACMBRIDGE" "$P" "$arn"
+# The walk prints one "ok - OPTION" or "not ok - OPTION: why" line per option
+# of the page, in assert.sh's format; counted here.
+walk=$("$PYTHON3" "$ACMB_TESTS_DIR/query/reference_options.py" "$ref" "$ACMBRIDGE" "$P" "$arn") || true
+echo "$walk"
+ASSERT_PASSED=$(grep -c '^ok - ' <<<"$walk" || true)
+ASSERT_FAILED=$(grep -c '^not ok - ' <<<"$walk" || true)
+expect_in "the walk's closing line" "acmbridge import takes" "$walk"
+# The walk must be able to fail: an option acmbridge does not take.
+printf '[--no-such-option <value>]\n--no-such-option (string)\n' >"$WORK/page.txt"
+grep -E '^\[?--' "$ref" >>"$WORK/page.txt"
+if "$PYTHON3" "$ACMB_TESTS_DIR/query/reference_options.py" "$WORK/page.txt" "$ACMBRIDGE" \
+	"$P" "$arn" >"$WORK/walk2" 2>&1; then
+	fail "a page with an option acmbridge lacks fails the walk"
+else
+	expect_in "a page with an option acmbridge lacks fails the walk" \
+		"not ok - --no-such-option" "$(cat "$WORK/walk2")"
+fi
+finish
