@@ -313,7 +313,6 @@ acmb_cli_import(int argc, char **argv)
 	    (exit_code = prompt_missing(&c)) != 0)
 		goto out;
 	c.args.src.files.file_base64 = c.args.g.binary == ACMB_BINARY_BASE64;
-	exit_code = ACMB_EXIT_FAILURE;
 	/* pin-value leaves argv before anything else happens. */
 	if ((r = acmb_cli_pkcs11_prepare(&c.args.src.p11)) != 0) {
 		exit_code = r;

@@ -341,7 +341,6 @@ acmb_cli_issue(int argc, char **argv)
 	         &c.args.out, ACMB_OUTPUT_JSON, 1, c.args.aws.profile)) != 0 ||
 	    (exit_code = acmb_cli_global_prepare(&c.args.g, c.args.aws.profile)) != 0)
 		goto out;
-	exit_code = ACMB_EXIT_FAILURE;
 	/* --cli-auto-prompt: the two required parameters, when missing. */
 	if (c.args.g.prompt && o->ca_arn == NULL && o->resume == NULL &&
 	    (c.prompted[0] = acmb_cli_prompt("--certificate-authority-arn",

@@ -109,7 +109,6 @@ acmb_cli_whoami(int argc, char **argv)
 	/* A bad --query is refused before anything is sent. */
 	if ((exit_code = acmb_cli_output_prepare(&args.out, ACMB_OUTPUT_JSON, 0, NULL)) != 0)
 		goto out;
-	exit_code = ACMB_EXIT_FAILURE;
 	if (args.external_id != NULL && args.role_arn == NULL) {
 		acmb_error(&err, ACMB_E_USAGE, "--external-id goes with --role-arn");
 		goto fail;
