@@ -361,9 +361,9 @@ read_mfa_code(
 	*out = NULL;
 	if ((code = acmb_secbuf_new(MFA_CODE_MAX)) == NULL)
 		return acmb_error(err, ACMB_E_NOMEM, "out of secure memory");
-	if ((r = (ids->mfa_prompt != NULL ? ids->mfa_prompt : tty_prompt)(ids->mfa_prompt != NULL
-	                 ? ids->mfa_ctx
-	                 : (void *)acmb_aws_settings_transport(ids->settings),
+	if ((r = (ids->mfa_prompt != NULL ? ids->mfa_prompt : tty_prompt)(
+	         ids->mfa_prompt != NULL ? ids->mfa_ctx
+	                                 : (void *)acmb_aws_settings_transport(ids->settings),
 	         s->profile != NULL ? s->profile : "(none)", s->mfa_serial, code, err)) != ACMB_OK)
 		goto out;
 	if (acmb_secbuf_put(code, "", 0) != ACMB_OK) {

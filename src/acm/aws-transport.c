@@ -320,7 +320,8 @@ failed_before_sending(CURL *h, CURLcode cc)
 	if (cc == CURLE_COULDNT_RESOLVE_HOST || cc == CURLE_COULDNT_RESOLVE_PROXY ||
 	    cc == CURLE_COULDNT_CONNECT || is_tls_error(cc))
 		return 1;
-	if (acmb_curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &reqsize) == CURLE_OK && reqsize == 0 &&
+	if (acmb_curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &reqsize) == CURLE_OK &&
+	    reqsize == 0 &&
 	    acmb_curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &pretransfer) == CURLE_OK &&
 	    pretransfer == 0)
 		return 1;
@@ -396,7 +397,7 @@ setup_transport(CURL *h, const char *url, long connect_timeout, struct idle_watc
 #define SET(opt, val)                                                                              \
 	do {                                                                                       \
 		if (cc == CURLE_OK)                                                                \
-			cc = acmb_curl_easy_setopt(h, opt, val);                                        \
+			cc = acmb_curl_easy_setopt(h, opt, val);                                   \
 	} while (0)
 	SET(CURLOPT_URL, url);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -514,7 +515,7 @@ acmb_aws_transport_perform(
 #define SET(opt, val)                                                                              \
 	do {                                                                                       \
 		if (cc == CURLE_OK)                                                                \
-			cc = acmb_curl_easy_setopt(h, opt, val);                                        \
+			cc = acmb_curl_easy_setopt(h, opt, val);                                   \
 	} while (0)
 	SET(CURLOPT_HTTPHEADER, hl);
 	if (req->total_timeout > 0)

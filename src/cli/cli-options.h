@@ -123,6 +123,7 @@ struct acmb_cli_args {
 	long max_parallel;        /* sync --max-parallel */
 	const char *fleet_output; /* sync and status --output (their formats) */
 	const char *output_file;  /* status --output-file */
+	const char *metrics_file; /* sync --metrics-file */
 	/* whoami */
 	const char *role_arn;          /* --role-arn */
 	const char *external_id;       /* --external-id */

@@ -13,6 +13,7 @@
 
 #include "acm/aws-config.h"
 #include "acm/aws-sts.h"
+#include "bridge/context.h"
 #include "cli-aws.h"
 #include "cli-options.h"
 #include "cli.h"
@@ -89,23 +90,17 @@ acmb_cli_whoami(int argc, char **argv)
 {
 	struct acmb_cli_args args;
 	struct acmb_aws_identity_key key;
-	struct acmb_aws_identities *ids = NULL;
-	struct acmb_aws_config *cfg = NULL;
+	const struct acmb_aws_config *cfg = NULL;
 	struct acmb_aws_caller_identity who;
 	struct acmb_aws_sts_target t;
 	struct acmb_aws_transport tr;
 	acmb_err err = {0, ""};
 	char desc[1024];
-	int r, exit_code = ACMB_EXIT_FAILURE;
+	int exit_code = ACMB_EXIT_FAILURE;
 
 	memset(&who, 0, sizeof(who));
-	acmb_cli_args_init(&args);
-	if ((r = acmb_cli_parse(ACMB_CLI_WHOAMI, argc, argv, &args, &err)) != ACMB_OK) {
-		if (r == ACMB_CLI_HELP)
-			whoami_usage(stdout);
-		exit_code = r == ACMB_CLI_HELP ? ACMB_EXIT_OK : acmb_cli_fail(&err);
+	if ((exit_code = acmb_cli_start(ACMB_CLI_WHOAMI, argc, argv, &args, whoami_usage)) >= 0)
 		goto out;
-	}
 	/* A bad --query is refused before anything is sent. */
 	if ((exit_code = acmb_cli_output_prepare(&args.out, ACMB_OUTPUT_JSON, 0, NULL)) != 0)
 		goto out;
@@ -115,15 +110,20 @@ acmb_cli_whoami(int argc, char **argv)
 	}
 	args.aws.debug |= acmb_cli_debug;
 	if (args.aws.debug)
-		args.aws.debug_fn = acmb_cli_aws_debug;
+		acmb_ctx_set_aws_debug(acmb_cli_ctx, acmb_cli_aws_debug, NULL);
 	/* A named --profile is the key's profile: resolved as the CLI does
 	 * with --profile (the environment's keys do not count). */
 	key.profile = args.aws.profile;
 	key.role_arn = args.role_arn;
 	key.external_id = args.external_id;
-	if (acmb_aws_identities_new(&args.aws, &ids, &err) != ACMB_OK ||
-	    acmb_aws_config_new(ids, &key, &acmb_aws_service_sts, NULL, args.aws.endpoint_url, &cfg,
-	        &err) != ACMB_OK)
+	/* The run's context: its identities, cancel flag and clock. Here
+	 * --endpoint-url is STS's, not ACM's. */
+	if (acmb_ctx_set_aws_options(acmb_cli_ctx, &args.aws, &err) != ACMB_OK ||
+	    acmb_ctx_set_endpoint(acmb_cli_ctx, &acmb_aws_service_acm, NULL, &err) != ACMB_OK ||
+	    acmb_ctx_set_endpoint(
+	        acmb_cli_ctx, &acmb_aws_service_sts, args.aws.endpoint_url, &err) != ACMB_OK ||
+	    acmb_ctx_aws_config_as(acmb_cli_ctx, &key, &acmb_aws_service_sts, NULL, &cfg, &err) !=
+	        ACMB_OK)
 		goto fail;
 	if (args.aws.no_verify_ssl)
 		fprintf(stderr,
@@ -143,8 +143,7 @@ acmb_cli_whoami(int argc, char **argv)
 fail:
 	exit_code = acmb_cli_fail(&err);
 out:
-	acmb_aws_config_free(cfg);
-	acmb_aws_identities_free(ids);
+	acmb_ctx_wipe_secrets(acmb_cli_ctx);
 	acmb_cli_args_clear(&args);
 	return exit_code;
 }

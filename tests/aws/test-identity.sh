@@ -13,10 +13,8 @@ AWS=/usr/bin/aws
 # shellcheck source=../lib/endpoint.sh
 source "$ACMB_TESTS_DIR/lib/endpoint.sh"
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
+# shellcheck source=../lib/assert.sh
+source "$ACMB_TESTS_DIR/lib/assert.sh"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/acmb-identity-test.XXXXXX")
 MY_PIDS=()
@@ -126,12 +124,12 @@ run() {
 	[ "$rc" -eq "$want" ]
 }
 
-# verdict WHAT: after an `if` over run(s), ok or bad with what the last run said.
+# verdict WHAT: after an `if` over run(s), ok or fail with what the last run said.
 verdict() {
 	if [ "$1" = 0 ]; then
 		ok "$2"
 	else
-		bad "$2 (last run $LAST: exit $(cat "$WORK/$LAST.rc" 2>/dev/null): $(head -c 600 "$WORK/$LAST.err" 2>/dev/null))"
+		fail "$2 (last run $LAST: exit $(cat "$WORK/$LAST.rc" 2>/dev/null): $(head -c 600 "$WORK/$LAST.err" 2>/dev/null))"
 	fi
 }
 
@@ -241,12 +239,12 @@ PY
 then
 	ok "mfa_serial: the code read from the terminal without echo"
 else
-	bad "MFA on a terminal: $(cat "$WORK/mfa-tty.out" 2>/dev/null | tr -d '\r' | head -c 400)"
+	fail "MFA on a terminal: $(cat "$WORK/mfa-tty.out" 2>/dev/null | tr -d '\r' | head -c 400)"
 fi
 # setsid: no controlling terminal, as under cron or in CI.
 if setsid -w "$ACMBRIDGE" whoami --profile mfa </dev/null >"$WORK/mfa-notty.out" \
 	2>"$WORK/mfa-notty.err"; then
-	bad "MFA without a terminal succeeded"
+	fail "MFA without a terminal succeeded"
 else
 	rc=$?
 	if [ "$rc" -eq 2 ] && grep -q "no terminal to ask for it" "$WORK/mfa-notty.err" &&
@@ -255,7 +253,7 @@ import json, sys
 assert not [s for s in json.load(sys.stdin)["sessions"] if s["mfa"] and not s["role_arn"].endswith("mfa-guarded")]'; then
 		ok "MFA without a terminal: exit 2, a clear line, nothing sent"
 	else
-		bad "MFA without a terminal: exit $rc: $(cat "$WORK/mfa-notty.err")"
+		fail "MFA without a terminal: exit $rc: $(cat "$WORK/mfa-notty.err")"
 	fi
 fi
 
@@ -448,7 +446,7 @@ print("export T_ID=%s T_SECRET=%s T_TOKEN=%s" % tuple(shlex.quote(c[k]) for k in
 	grep -qF "$ARN"; then
 	ok "aws sts assume-role: the role's account lists acmbridge's import, the caller's does not"
 else
-	bad "aws CLI assume-role + list: $(cat "$WORK/aws-assume.err" "$WORK/aws-list.err" 2>/dev/null | head -c 400)"
+	fail "aws CLI assume-role + list: $(cat "$WORK/aws-assume.err" "$WORK/aws-list.err" 2>/dev/null | head -c 400)"
 fi
 # The custody harness presets the secret parts STS hands out next (so that
 # it knows what to search memory for): they must be what a client gets.
@@ -465,16 +463,16 @@ PY
 	sts_sessions | "$PYTHON3" -c 'import json,sys; sys.exit(json.load(sys.stdin)["next_credentials"])'; then
 	ok "preset STS credentials (custody harness) are handed out once, as given"
 else
-	bad "preset STS credentials: $(head -c 300 "$WORK/aws-preset.err")"
+	fail "preset STS credentials: $(head -c 300 "$WORK/aws-preset.err")"
 fi
 if AWS_ACCESS_KEY_ID=$STATIC_ID AWS_SECRET_ACCESS_KEY=$STATIC_SECRET awsx sts assume-role \
 	--role-arn arn:aws:iam::222222222222:role/DeniedImporter --role-session-name cli-check \
 	>/dev/null 2>"$WORK/aws-denied.err"; then
-	bad "aws sts assume-role of a Denied role succeeded"
+	fail "aws sts assume-role of a Denied role succeeded"
 elif grep -q "(AccessDenied) when calling the AssumeRole operation" "$WORK/aws-denied.err"; then
 	ok "aws sts assume-role reads the endpoint's XML error as AccessDenied"
 else
-	bad "aws CLI AccessDenied: $(head -c 300 "$WORK/aws-denied.err")"
+	fail "aws CLI AccessDenied: $(head -c 300 "$WORK/aws-denied.err")"
 fi
 
 # --- HOME unset (cron, systemd), environment keys and AWS_REGION ----------
@@ -485,7 +483,7 @@ if env -u HOME -u AWS_CONFIG_FILE -u AWS_SHARED_CREDENTIALS_FILE AWS_ACCESS_KEY_
 	--certificate-chain "$P/chain-ec.pem" --endpoint-url "$URL" >"$WORK/nohome.out" 2>"$WORK/nohome.err"; then
 	ok "HOME unset with environment keys and AWS_REGION: the import works"
 else
-	bad "HOME unset: $(cat "$WORK/nohome.err")"
+	fail "HOME unset: $(cat "$WORK/nohome.err")"
 fi
 
 # --- the cache and its refresh (tests/test-aws-identity.c) -----------------
@@ -498,9 +496,8 @@ if ACMB_TEST_CONTAINER_FILE_URL="$CONTAINER_FILE_URL/v1/credentials" \
 	! grep -q '^\[  SKIPPED \] test_' "$WORK/unit.out"; then
 	ok "test-aws-identity with the endpoint: $(grep -c '^\[       OK \]' "$WORK/unit.out") cases"
 else
-	bad "test-aws-identity"
+	fail "test-aws-identity"
 	cat "$WORK/unit.out" >&2
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
