@@ -1,10 +1,11 @@
 # Builds one man page: the scdoc source IN with its %%NAME%% lines replaced
-# by the shared sections (aws-options, token-options, exit-status), written
+# by the shared sections (aws-options, token-options, exit-status,
+# output-options), written
 # to SCD, then scdoc SCD > OUT. Run by man/CMakeLists.txt:
 #   cmake -DIN=... -DSCD=... -DOUT=... -DSCDOC=... -P expand.cmake
 get_filename_component(dir "${IN}" DIRECTORY)
 file(READ "${IN}" text)
-foreach(part aws-options token-options exit-status)
+foreach(part aws-options token-options exit-status output-options)
   string(TOUPPER "${part}" tag)
   file(READ "${dir}/${part}.scd.in" body)
   string(REGEX REPLACE "\n$" "" body "${body}")

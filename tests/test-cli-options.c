@@ -45,6 +45,10 @@ good_value(const struct acmb_cli_option *o)
 {
 	if (strcmp(o->name, "--output") == 0)
 		return "json";
+	if (strcmp(o->name, "--color") == 0)
+		return "off";
+	if (strcmp(o->name, "--cli-binary-format") == 0)
+		return "base64";
 	if (strcmp(o->name, "--key-store") == 0)
 		return "pkcs11:token=t;object=k";
 	if (o->lo != 0 || o->hi != 0)
@@ -56,7 +60,8 @@ static void
 test_every_single_value_row_refused_twice(void **state)
 {
 	static const unsigned cmds[] = {ACMB_CLI_CHECK, ACMB_CLI_IMPORT, ACMB_CLI_ISSUE,
-	    ACMB_CLI_LIST, ACMB_CLI_SYNC, ACMB_CLI_STATUS, ACMB_CLI_DOCTOR};
+	    ACMB_CLI_LIST, ACMB_CLI_SYNC, ACMB_CLI_STATUS, ACMB_CLI_DOCTOR, ACMB_CLI_WHOAMI,
+	    ACMB_CLI_QUERY};
 	const struct acmb_cli_option *rows;
 	struct acmb_cli_args a;
 	acmb_err err;
@@ -141,7 +146,38 @@ test_values_fill_the_specs(void **state)
 	assert_string_equal(a.tags.tags[1].key, "b");
 	assert_null(a.tags.tags[1].value);
 	assert_string_equal(a.tags.tags[2].key, "c");
-	assert_int_equal(a.output, ACMB_CLI_OUTPUT_TEXT);
+	assert_string_equal(a.out.output, "text");
+	assert_null(a.out.query);
+	assert_int_equal(a.g.auto_prompt, -1);
+	acmb_cli_args_clear(&a);
+
+	/* The AWS CLI's global options (issue 16), each in its field. */
+	assert_int_equal(parse(ACMB_CLI_IMPORT, &a, &err, "--query", "CertificateArn", "--output",
+	                     "yaml-stream", "--color=on", "--no-sign-request", "--no-paginate",
+	                     "--no-cli-pager", "--cli-binary-format", "raw-in-base64-out",
+	                     "--cli-auto-prompt", "--cli-input-yaml", "file://in.yaml", NULL),
+	    ACMB_OK);
+	assert_string_equal(a.out.query, "CertificateArn");
+	assert_string_equal(a.out.output, "yaml-stream");
+	assert_string_equal(a.out.color, "on");
+	assert_int_equal(a.aws.no_sign_request, 1);
+	assert_int_equal(a.g.no_paginate, 1);
+	assert_int_equal(a.g.no_cli_pager, 1);
+	assert_string_equal(a.g.binary_format, "raw-in-base64-out");
+	assert_int_equal(a.g.auto_prompt, 1);
+	assert_string_equal(a.cli_input_yaml, "file://in.yaml");
+	acmb_cli_args_clear(&a);
+	assert_int_equal(parse(ACMB_CLI_ISSUE, &a, &err, "--no-cli-auto-prompt", NULL), ACMB_OK);
+	assert_int_equal(a.g.auto_prompt, 0);
+	acmb_cli_args_clear(&a);
+	/* query: its expression and file as plain arguments, --title its own. */
+	assert_int_equal(
+	    parse(ACMB_CLI_QUERY, &a, &err, "a.b", "-", "--title", "T", "--output", "table", NULL),
+	    ACMB_OK);
+	assert_int_equal(a.nargs, 2);
+	assert_string_equal(a.args[0], "a.b");
+	assert_string_equal(a.args[1], "-");
+	assert_string_equal(a.title, "T");
 	acmb_cli_args_clear(&a);
 
 	/* issue: the same token options, names repeatable, numbers in range. */
@@ -207,7 +243,19 @@ test_usage_errors_one_way(void **state)
 	    {ACMB_CLI_IMPORT, {"--certificate"}, "--certificate needs a value"},
 	    {ACMB_CLI_IMPORT, {"--certificate="}, "--certificate needs a value"},
 	    {ACMB_CLI_IMPORT, {"--dry-run=1"}, "--dry-run takes no value"},
-	    {ACMB_CLI_IMPORT, {"--output", "yaml"}, "--output takes json or text, not 'yaml'"},
+	    {ACMB_CLI_IMPORT, {"--output", "xml"},
+	        "--output takes json, text, table, yaml or yaml-stream, not 'xml'"},
+	    {ACMB_CLI_CHECK, {"--color", "blue"}, "--color takes on, off or auto, not 'blue'"},
+	    {ACMB_CLI_IMPORT, {"--cli-binary-format", "base32"},
+	        "--cli-binary-format takes base64 or raw-in-base64-out, not 'base32'"},
+	    {ACMB_CLI_IMPORT, {"--cli-input-yaml", "file://a", "--cli-input-json", "file://b"},
+	        "give one --cli-input-json or --cli-input-yaml, not both"},
+	    {ACMB_CLI_ISSUE, {"--no-cli-auto-prompt", "--cli-auto-prompt"},
+	        "give --cli-auto-prompt or --no-cli-auto-prompt, not both"},
+	    {ACMB_CLI_CHECK, {"--no-sign-request"},
+	        "check: unknown option '--no-sign-request' (see acmbridge check --help)"},
+	    {ACMB_CLI_QUERY, {"a", "b", "c"},
+	        "query takes an expression and at most one file (try --help)"},
 	    {ACMB_CLI_IMPORT, {"--tags"}, "--tags needs at least one Key=K,Value=V"},
 	    {ACMB_CLI_IMPORT, {"--tags", "Value=1"}, "--tags: a tag needs Key=K"},
 	    {ACMB_CLI_IMPORT, {"--passphrase-env", "A=b"},

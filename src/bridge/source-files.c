@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "base64-text.h"
 #include "input.h"
 #include "keyload.h"
 #include "passphrase.h"
@@ -336,10 +337,12 @@ out:
 }
 
 /* Reads one field's file and decodes it; a file over its bound becomes the
- * field's status, an unreadable one a usage error. */
+ * field's status, an unreadable one a usage error. With file_base64 a
+ * file:// input that is all base64 text is decoded first (the AWS CLI's
+ * --cli-binary-format base64). */
 static int
 load_field(struct acmb_material *m, enum acmb_field f, const char *arg, const acmb_secbuf *pass,
-    int strict, acmb_err *err)
+    int strict, int file_base64, acmb_err *err)
 {
 	struct acmb_field_info *info = &m->info[f];
 	acmb_secbuf *raw = NULL;
@@ -364,6 +367,9 @@ load_field(struct acmb_material *m, enum acmb_field f, const char *arg, const ac
 		r = acmb_error(err, r == ACMB_E_NOMEM ? r : ACMB_E_USAGE, "%s", rerr.msg);
 		goto out;
 	}
+	if (file_base64 && strncmp(arg, "file://", 7) == 0 &&
+	    (r = acmb_base64_text_decode(&raw, err)) < 0)
+		goto out;
 	r = acmb_files_decode_field(m, f, acmb_secbuf_ptr(raw), acmb_secbuf_len(raw),
 	    pass != NULL ? acmb_secbuf_str(pass) : NULL, pass != NULL ? acmb_secbuf_len(pass) : 0,
 	    err);
@@ -459,7 +465,8 @@ load_pkcs12(struct acmb_material *m, const struct acmb_files_spec *spec, const a
 	m->info[ACMB_FIELD_CHAIN].blocks = (size_t)sk_X509_num(chain);
 	if (spec->certificate_chain != NULL) {
 		memset(&m->info[ACMB_FIELD_CHAIN], 0, sizeof(m->info[ACMB_FIELD_CHAIN]));
-		r = load_field(m, ACMB_FIELD_CHAIN, spec->certificate_chain, NULL, 0, err);
+		r = load_field(
+		    m, ACMB_FIELD_CHAIN, spec->certificate_chain, NULL, 0, spec->file_base64, err);
 		goto out;
 	}
 	if (sk_X509_num(chain) > 0) {
@@ -524,12 +531,14 @@ acmb_files_load(const struct acmb_files_spec *spec, struct acmb_material **out, 
 		r = load_pkcs12(m, spec, pass, err);
 	} else {
 		/* The key last, so that the passphrase is wiped right after it. */
-		r = load_field(m, ACMB_FIELD_CERT, spec->certificate, NULL, 0, err);
+		r = load_field(
+		    m, ACMB_FIELD_CERT, spec->certificate, NULL, 0, spec->file_base64, err);
 		if (r == ACMB_OK && spec->certificate_chain != NULL)
-			r = load_field(m, ACMB_FIELD_CHAIN, spec->certificate_chain, NULL, 0, err);
+			r = load_field(m, ACMB_FIELD_CHAIN, spec->certificate_chain, NULL, 0,
+			    spec->file_base64, err);
 		if (r == ACMB_OK && spec->private_key != NULL)
 			r = load_field(m, ACMB_FIELD_KEY, spec->private_key, pass,
-			    spec->strict_permissions, err);
+			    spec->strict_permissions, spec->file_base64, err);
 	}
 	/* The passphrase's last use is behind us. */
 	acmb_secbuf_free(pass);

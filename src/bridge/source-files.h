@@ -19,6 +19,8 @@ struct acmb_files_spec {
 	int strict_permissions;        /* --strict-permissions: refuse a key file or bundle that
 	                                * others may access or another user owns (else a warning
 	                                * in the key field's info) */
+	int file_base64;               /* --cli-binary-format base64: a file:// input that is
+	                                * all base64 text is decoded */
 };
 
 /* Reads and decodes every field the spec names into a new material.

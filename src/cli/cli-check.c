@@ -22,7 +22,8 @@ static void
 check_usage(FILE *f)
 {
 	fputs("usage: acmbridge check --certificate SRC [--private-key SRC]\n"
-	      "           [--certificate-chain SRC] [--at TIME] [--output text|json]\n"
+	      "           [--certificate-chain SRC] [--at TIME] [--query EXPRESSION]\n"
+	      "           [--output text|json|table|yaml|yaml-stream]\n"
 	      "       acmbridge check --pkcs12 PATH (--passphrase-file PATH | --passphrase-env "
 	      "VAR)\n"
 	      "       acmbridge check --batch FILE [--passphrase-file PATH] [--at TIME]\n\n"
@@ -37,12 +38,18 @@ check_usage(FILE *f)
 	      "                             --certificate-chain may be pkcs11: URIs (RFC 7512)\n"
 	      "  --at TIME                  judge validity at TIME instead of now, e.g. a\n"
 	      "                             planned import: 2027-01-31 or 2027-01-31T00:00:00Z\n"
-	      "  --output text|json         a table (default on a terminal) or one JSON object\n"
-	      "                             (default otherwise): {\"ok\", \"key_algorithm\",\n"
+	      "  --output text|json|table|yaml|yaml-stream  text: a table (default on a\n"
+	      "                             terminal); json: one JSON object (default\n"
+	      "                             otherwise): {\"ok\", \"key_algorithm\",\n"
 	      "                             \"not_after\", \"checks\": [{\"rule\", \"ok\", "
 	      "\"detail\",\n"
-	      "                             \"fix\"}], \"chain_order_changed\", \"services\"}\n"
-	      "  --batch FILE               check many sets in one run: one set per line,\n"
+	      "                             \"fix\"}], \"chain_order_changed\", \"services\"};\n"
+	      "                             table, yaml, yaml-stream: that object as the AWS\n"
+	      "                             CLI lays one out. With --query every format is\n"
+	      "                             the AWS CLI's, json by default\n",
+	    f);
+	acmb_cli_help_group(f, ACMB_CLI_CHECK, ACMB_CLI_GROUP_OUTPUT);
+	fputs("  --batch FILE               check many sets in one run: one set per line,\n"
 	      "                             \"CERT KEY [CHAIN]\" paths separated by blanks\n"
 	      "                             ('#' starts a comment); prints one JSON line per set\n"
 	      "                             and a summary on stderr; exit 3 if any set fails\n"
@@ -160,7 +167,6 @@ acmb_cli_check(int argc, char **argv)
 	struct acmb_cli_args args;
 	struct acmb_rules_report *rep = NULL;
 	struct acmb_audit *audit = NULL;
-	enum acmb_cli_output mode;
 	acmb_err err = {0};
 	json_t *obj = NULL;
 	time_t at;
@@ -168,7 +174,6 @@ acmb_cli_check(int argc, char **argv)
 
 	if ((rc = acmb_cli_start(ACMB_CLI_CHECK, argc, argv, &args, check_usage)) >= 0)
 		goto out;
-	mode = args.output;
 	args.src.p11.ctx = acmb_cli_ctx;
 	if ((rc = acmb_cli_pkcs11_prepare(&args.src.p11)) != 0)
 		goto out;
@@ -178,8 +183,11 @@ acmb_cli_check(int argc, char **argv)
 		goto out;
 	}
 	if (args.batch != NULL) {
-		if (mode == ACMB_CLI_OUTPUT_TEXT)
-			rc = acmb_cli_usage_error("--batch writes JSON lines; drop --output text");
+		if (args.out.output != NULL && strcmp(args.out.output, "json") != 0)
+			rc = acmb_cli_usage_error(
+			    "--batch writes JSON lines; drop --output %s", args.out.output);
+		else if (args.out.query != NULL)
+			rc = acmb_cli_usage_error("--batch writes JSON lines; drop --query");
 		else
 			rc = check_batch(args.batch, &args.src, at);
 		goto out;
@@ -189,8 +197,13 @@ acmb_cli_check(int argc, char **argv)
 		rc = acmb_cli_usage_error("check needs --certificate or --pkcs12 (try --help)");
 		goto out;
 	}
-	if (mode == ACMB_CLI_OUTPUT_DEFAULT)
-		mode = isatty(STDOUT_FILENO) ? ACMB_CLI_OUTPUT_TEXT : ACMB_CLI_OUTPUT_JSON;
+	/* Without --output or --query: the table on a terminal, else JSON. A
+	 * bad --query is refused before any key is read. */
+	if ((rc = acmb_cli_output_prepare(&args.out,
+	         args.out.query == NULL && isatty(STDOUT_FILENO) ? ACMB_OUTPUT_TEXT
+	                                                         : ACMB_OUTPUT_JSON,
+	         0, NULL)) != 0)
+		goto out;
 
 	rc = acmb_check_source(&args.src, at, NULL, &rep, &audit, &err);
 	/* A kept PIN's last use: wiped before anything is printed. */
@@ -210,11 +223,16 @@ acmb_cli_check(int argc, char **argv)
 		fprintf(
 		    stderr, "acmbridge: warning: the audit outcome was not written: %s\n", err.msg);
 	print_warnings(rep);
-	if (mode == ACMB_CLI_OUTPUT_TEXT) {
+	if (acmb_cli_output_own_text(&args.out)) {
 		print_text(stdout, rep);
-	} else if ((obj = acmb_check_report_json(rep)) == NULL || print_json_line(obj, 1) != 0) {
+	} else if ((obj = acmb_check_report_json(rep)) == NULL ||
+	           (acmb_cli_output_own_json(&args.out) && print_json_line(obj, 1) != 0)) {
 		fprintf(stderr, "acmbridge: out of memory writing the report\n");
 		rc = ACMB_EXIT_FAILURE;
+		goto out;
+	} else if (!acmb_cli_output_own_json(&args.out) &&
+	           (rc = acmb_cli_output_print(&args.out, obj, "CheckCertificate")) !=
+	               ACMB_EXIT_OK) {
 		goto out;
 	}
 	rc = rep->ok ? ACMB_EXIT_OK : ACMB_EXIT_RULE;

@@ -14,19 +14,6 @@
 #include "cli-output.h"
 #include "cli.h"
 
-const char acmb_cli_global_help[] =
-    "  --no-sign-request          send unsigned requests; no credentials are loaded\n"
-    "  --cli-binary-format base64|raw-in-base64-out  how file:// text and\n"
-    "                             --cli-input-json/yaml strings for the certificate,\n"
-    "                             key and chain are read: base64 (default, else the\n"
-    "                             profile's cli_binary_format) decodes base64 text;\n"
-    "                             PEM text and fileb:// are taken as they are in both\n"
-    "  --cli-auto-prompt, --no-cli-auto-prompt  on a terminal, ask for missing\n"
-    "                             required parameters (else AWS_CLI_AUTO_PROMPT, the\n"
-    "                             profile's cli_auto_prompt)\n"
-    "  --no-paginate, --no-cli-pager  accepted: acmbridge pages internally and never\n"
-    "                             starts a pager\n";
-
 void
 acmb_cli_global_init(struct acmb_cli_global *g)
 {
@@ -35,45 +22,7 @@ acmb_cli_global_init(struct acmb_cli_global *g)
 }
 
 int
-acmb_cli_global_takes_value(const char *opt)
-{
-	return strcmp(opt, "--cli-binary-format") == 0;
-}
-
-int
-acmb_cli_global_option(struct acmb_cli_global *g, const char *opt, const char *val)
-{
-	if (strcmp(opt, "--no-paginate") == 0)
-		g->no_paginate = 1;
-	else if (strcmp(opt, "--no-cli-pager") == 0)
-		g->no_cli_pager = 1;
-	else if (strcmp(opt, "--no-sign-request") == 0)
-		g->no_sign_request = 1;
-	else if (strcmp(opt, "--cli-auto-prompt") == 0 ||
-	         strcmp(opt, "--no-cli-auto-prompt") == 0) {
-		if (g->auto_prompt >= 0) {
-			acmb_cli_usage_error("give --cli-auto-prompt or --no-cli-auto-prompt once");
-			return -1;
-		}
-		g->auto_prompt = opt[2] == 'c';
-	} else if (strcmp(opt, "--cli-binary-format") == 0) {
-		if (val == NULL) {
-			acmb_cli_usage_error("%s needs a value", opt);
-			return -1;
-		}
-		if (g->binary_format != NULL) {
-			acmb_cli_usage_error("%s given twice", opt);
-			return -1;
-		}
-		g->binary_format = val;
-	} else {
-		return 0;
-	}
-	return 1;
-}
-
-static int
-binary_format_parse(const char *name, enum acmb_binary_format *b)
+acmb_cli_binary_format_parse(const char *name, enum acmb_binary_format *b)
 {
 	if (strcmp(name, "base64") == 0)
 		*b = ACMB_BINARY_BASE64;
@@ -98,22 +47,21 @@ prompt_setting(const char *v, int *on)
 }
 
 int
-acmb_cli_global_prepare(struct acmb_cli_global *g, struct acmb_aws_options *aws)
+acmb_cli_global_prepare(struct acmb_cli_global *g, const char *profile)
 {
 	char setting[64];
 	const char *v;
 	int on = 0;
 
-	aws->no_sign_request = g->no_sign_request;
 	g->binary = ACMB_BINARY_BASE64;
 	if (g->binary_format != NULL) {
-		if (binary_format_parse(g->binary_format, &g->binary) != 0)
+		if (acmb_cli_binary_format_parse(g->binary_format, &g->binary) != 0)
 			return acmb_cli_usage_error("--cli-binary-format takes base64 or "
 			                            "raw-in-base64-out, not '%s'",
 			    g->binary_format);
 	} else if (acmb_cli_profile_setting(
-	               aws->profile, "cli_binary_format", setting, sizeof(setting)) == 1 &&
-	           binary_format_parse(setting, &g->binary) != 0) {
+	               profile, "cli_binary_format", setting, sizeof(setting)) == 1 &&
+	           acmb_cli_binary_format_parse(setting, &g->binary) != 0) {
 		return acmb_cli_usage_error(
 		    "the profile's cli_binary_format is '%s', not base64 or "
 		    "raw-in-base64-out",
@@ -125,8 +73,8 @@ acmb_cli_global_prepare(struct acmb_cli_global *g, struct acmb_aws_options *aws)
 		if (prompt_setting(v, &on) != 0)
 			return acmb_cli_usage_error(
 			    "AWS_CLI_AUTO_PROMPT is '%s', not on, on-partial or off", v);
-	} else if (acmb_cli_profile_setting(
-	               aws->profile, "cli_auto_prompt", setting, sizeof(setting)) == 1 &&
+	} else if (acmb_cli_profile_setting(profile, "cli_auto_prompt", setting, sizeof(setting)) ==
+	               1 &&
 	           prompt_setting(setting, &on) != 0) {
 		return acmb_cli_usage_error(
 		    "the profile's cli_auto_prompt is '%s', not on, on-partial or off", setting);

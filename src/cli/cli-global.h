@@ -1,8 +1,9 @@
 /*
- * The AWS CLI's remaining global options, for the commands that talk to AWS
- * (import, issue): --no-paginate and --no-cli-pager (accepted: acmbridge
- * pages internally and never starts a pager), --no-sign-request,
- * --cli-binary-format, --cli-auto-prompt / --no-cli-auto-prompt.
+ * The AWS CLI's remaining global options: --no-paginate and --no-cli-pager
+ * (accepted: acmbridge pages internally and never starts a pager), and for
+ * the commands that read material for AWS (import, issue)
+ * --cli-binary-format and --cli-auto-prompt / --no-cli-auto-prompt.
+ * --no-sign-request is a row of the AWS group (struct acmb_aws_options).
  */
 #ifndef ACMB_CLI_GLOBAL_H
 #define ACMB_CLI_GLOBAL_H
@@ -16,8 +17,10 @@ enum acmb_binary_format {
 	ACMB_BINARY_RAW_IN_BASE64_OUT, /* text is the bytes */
 };
 
+/* Filled by the option table's rows (cli-options.c); --no-sign-request
+ * goes straight to struct acmb_aws_options. */
 struct acmb_cli_global {
-	int no_paginate, no_cli_pager, no_sign_request;
+	int no_paginate, no_cli_pager;
 	int auto_prompt;           /* -1 not given, 0 --no-cli-auto-prompt, 1 --cli-auto-prompt */
 	const char *binary_format; /* --cli-binary-format as given, or NULL */
 	/* Set by acmb_cli_global_prepare(): */
@@ -25,29 +28,22 @@ struct acmb_cli_global {
 	int prompt; /* prompt for missing required parameters */
 };
 
-/* Usage lines, for each command's --help. */
-extern const char acmb_cli_global_help[];
+/* --cli-binary-format's word (base64, raw-in-base64-out) to *b. Returns 0,
+ * or -1 for any other word. */
+int acmb_cli_binary_format_parse(const char *name, enum acmb_binary_format *b);
 
 /* Sets every option to "not given". */
 void acmb_cli_global_init(struct acmb_cli_global *g);
-
-/* 1 when opt is one of these options and takes a value. */
-int acmb_cli_global_takes_value(const char *opt);
-
-/* Records opt (val: its value or NULL). Returns 1 when opt was one of the
- * options, 0 when not, -1 on a usage error (printed). */
-int acmb_cli_global_option(struct acmb_cli_global *g, const char *opt, const char *val);
 
 /*
  * Resolves, before anything is read or sent: the binary format
  * (--cli-binary-format, else the profile's cli_binary_format, else base64)
  * and prompting (--[no-]cli-auto-prompt, else AWS_CLI_AUTO_PROMPT, else the
  * profile's cli_auto_prompt: on or on-partial prompt, off does not; only
- * when standard input and standard error are terminals). Copies
- * --no-sign-request into aws. profile: --profile or NULL. Returns 0, or 2
- * after printing why.
+ * when standard input and standard error are terminals). profile: --profile
+ * or NULL. Returns 0, or 2 after printing why.
  */
-int acmb_cli_global_prepare(struct acmb_cli_global *g, struct acmb_aws_options *aws);
+int acmb_cli_global_prepare(struct acmb_cli_global *g, const char *profile);
 
 /* Asks on the terminal for a missing required parameter: prints
  * "--NAME (what): " and reads one line, with file-name completion (TAB)

@@ -17,6 +17,7 @@
 #include "bridge/import-input.h"
 #include "bridge/import.h"
 #include "cli-aws.h"
+#include "cli-input-yaml.h"
 #include "cli-options.h"
 #include "cli-pkcs11.h"
 #include "cli.h"
@@ -26,7 +27,8 @@
 struct import_cli {
 	struct acmb_cli_args args;
 	char account[16];   /* from --certificate-arn, for the export policy */
-	json_t *input_json; /* --cli-input-json document */
+	json_t *input_json; /* --cli-input-json (or --cli-input-yaml) document */
+	char *prompted[2];  /* --cli-auto-prompt's answers (certificate, key) */
 };
 
 static void
@@ -35,11 +37,12 @@ import_usage(FILE *f)
 	fprintf(f,
 	    "usage: acmbridge import --certificate SRC --private-key SRC\n"
 	    "           [--certificate-chain SRC] [--certificate-arn ARN]\n"
-	    "           [--tags Key=K,Value=V ...] [--dry-run] [--output json|text]\n"
-	    "           [AWS options]\n"
+	    "           [--tags Key=K,Value=V ...] [--dry-run] [--query EXPRESSION]\n"
+	    "           [--output json|text|table|yaml|yaml-stream] [AWS options]\n"
 	    "       acmbridge import --pkcs12 PATH --passphrase-file PATH [...]\n"
 	    "       acmbridge import --cli-input-json file://PATH [...]\n"
-	    "       acmbridge import --generate-cli-skeleton [input|output]\n\n"
+	    "       acmbridge import --cli-input-yaml file://PATH [...]\n"
+	    "       acmbridge import --generate-cli-skeleton [input|yaml-input|output]\n\n"
 	    "Checks the material against every ACM import rule (as `acmbridge check`;\n"
 	    "on a failure nothing is sent and the exit code is 3), then imports it into\n"
 	    "ACM. With --certificate-arn it reimports into that ARN, keeping it and the\n"
@@ -72,15 +75,33 @@ import_usage(FILE *f)
 	    "                             CertificateChain as PEM text or base64 of it.\n"
 	    "                             A document with a PrivateKey must come from a\n"
 	    "                             file, never from the command line\n"
-	    "  --generate-cli-skeleton [input|output]  print a JSON skeleton and exit\n"
+	    "  --cli-input-yaml file://PATH  the same as YAML (--generate-cli-skeleton\n"
+	    "                             yaml-input); !!binary values are base64\n"
+	    "  --generate-cli-skeleton [input|yaml-input|output]  print a skeleton and exit\n"
+	    "  --cli-binary-format base64|raw-in-base64-out  how file:// text is read:\n"
+	    "                             base64 (default, else the profile's\n"
+	    "                             cli_binary_format) decodes a file that is all\n"
+	    "                             base64 text; PEM text and fileb:// are taken as\n"
+	    "                             they are under both\n"
+	    "  --cli-auto-prompt, --no-cli-auto-prompt  on a terminal, ask for a missing\n"
+	    "                             --certificate and --private-key, TAB completing\n"
+	    "                             file names (else AWS_CLI_AUTO_PROMPT, the\n"
+	    "                             profile's cli_auto_prompt)\n"
 	    "  --dry-run                  check, read what ACM holds, and print the plan\n"
 	    "                             (import or reimport of ARN, chain, tag changes);\n"
 	    "                             nothing is written\n"
-	    "  --output json|text         json (default): {\"CertificateArn\": \"...\"} as the\n"
-	    "                             AWS CLI prints it; text: the ARN alone\n"
-	    "  --help                     this text\n\n"
-	    "Token options (when --certificate is a pkcs11: URI, RFC 7512):\n",
+	    "  --output json|text|table|yaml|yaml-stream  json (default, else\n"
+	    "                             AWS_DEFAULT_OUTPUT, the profile's output):\n"
+	    "                             {\"CertificateArn\": \"...\"} as the AWS CLI prints\n"
+	    "                             it (a dry run: {\"DryRun\", \"Action\",\n"
+	    "                             \"CertificateArn\", \"Sha256\", \"Plan\"}); text\n"
+	    "                             without --query: the ARN alone (a dry run: the plan\n"
+	    "                             lines); the others as the AWS CLI lays them out\n",
 	    ACMB_PROVENANCE_TAG);
+	acmb_cli_help_group(f, ACMB_CLI_IMPORT, ACMB_CLI_GROUP_OUTPUT);
+	fputs("  --help                     this text\n\n"
+	      "Token options (when --certificate is a pkcs11: URI, RFC 7512):\n",
+	    f);
 	acmb_cli_pkcs11_help(f, ACMB_CLI_IMPORT);
 	fputs("\n", f);
 	acmb_cli_aws_usage(f, ACMB_CLI_IMPORT);
@@ -95,6 +116,10 @@ print_skeleton(const char *which)
 	json_t *o;
 	char *s;
 
+	if (strcmp(which, "yaml-input") == 0) {
+		fputs(acmb_cli_input_yaml_skeleton, stdout);
+		return ACMB_EXIT_OK;
+	}
 	if (strcmp(which, "input") == 0)
 		o = json_pack("{s:s, s:n, s:n, s:n, s:[{s:s, s:s}]}", "CertificateArn", "",
 		    "Certificate", "PrivateKey", "CertificateChain", "Tags", "Key", "", "Value",
@@ -102,8 +127,8 @@ print_skeleton(const char *which)
 	else if (strcmp(which, "output") == 0)
 		o = json_pack("{s:s}", "CertificateArn", "CertificateArn");
 	else
-		return acmb_cli_usage_error("--generate-cli-skeleton takes input or output, "
-		                            "not '%s'",
+		return acmb_cli_usage_error("--generate-cli-skeleton takes input, yaml-input or "
+		                            "output, not '%s'",
 		    which);
 	if (o == NULL || (s = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) == NULL) {
 		json_decref(o);
@@ -128,18 +153,22 @@ print_notices(const struct import_cli *c, const struct acmb_rules_report *rep)
 		                "root last, duplicates dropped)\n");
 }
 
-static void
-print_result(const struct import_cli *c, const struct acmb_import_result *res)
+/* Prints the result as --query and --output say; without --query, json
+ * and text are the forms import always printed. Returns the exit code. */
+static int
+print_result(struct import_cli *c, const struct acmb_import_result *res)
 {
+	struct acmb_cli_output *out = &c->args.out;
 	json_t *o = NULL, *plan;
 	char *s;
 	size_t i;
+	int rc = ACMB_EXIT_OK;
 
 	if (c->args.import.dry_run) {
-		if (c->args.output == ACMB_CLI_OUTPUT_TEXT) {
+		if (acmb_cli_output_own_text(out)) {
 			for (i = 0; i < res->nnotes; i++)
 				printf("%s\n", res->notes[i]);
-			return;
+			return ACMB_EXIT_OK;
 		}
 		plan = json_array();
 		for (i = 0; i < res->nnotes; i++)
@@ -155,17 +184,53 @@ print_result(const struct import_cli *c, const struct acmb_import_result *res)
 	} else {
 		for (i = 0; i < res->nnotes; i++)
 			fprintf(stderr, "acmbridge: %s\n", res->notes[i]);
-		if (c->args.output == ACMB_CLI_OUTPUT_TEXT) {
+		if (acmb_cli_output_own_text(out)) {
 			printf("%s\n", res->arn);
-			return;
+			return ACMB_EXIT_OK;
 		}
 		o = json_pack("{s:s}", "CertificateArn", res->arn);
 	}
-	if (o != NULL && (s = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) != NULL) {
+	if (o == NULL) {
+		fprintf(stderr, "acmbridge: out of memory writing the result\n");
+		return ACMB_EXIT_FAILURE;
+	}
+	if (!acmb_cli_output_own_json(out)) {
+		rc = acmb_cli_output_print(out, o, "ImportCertificate");
+	} else if ((s = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) != NULL) {
 		puts(s);
 		acmb_zfree(s);
 	}
 	json_decref(o);
+	return rc;
+}
+
+/* --cli-auto-prompt: on a terminal, asks for the required parameters that
+ * are missing (the certificate and the key, unless a bundle, a token URI
+ * or an input document gives them). Returns 0, or the exit code. */
+static int
+prompt_missing(struct import_cli *c)
+{
+	static const char what[] = "PEM or DER file: PATH, fileb://PATH or a pkcs11: URI";
+	struct acmb_source_spec *src = &c->args.src;
+	const char **file[2] = {&src->files.certificate, &src->files.private_key};
+	char **uri[2] = {&src->p11.certificate, &src->p11.private_key};
+	static const char *const names[2] = {"--certificate", "--private-key"};
+	size_t i;
+
+	if (!c->args.g.prompt || c->args.cli_input_json != NULL || c->args.cli_input_yaml != NULL ||
+	    src->files.pkcs12 != NULL)
+		return 0;
+	for (i = 0; i < 2; i++) {
+		if (*file[i] != NULL || *uri[i] != NULL)
+			continue;
+		if ((c->prompted[i] = acmb_cli_prompt(names[i], what, 1)) == NULL)
+			return acmb_cli_usage_error("import needs %s", names[i]);
+		if (acmb_source_is_pkcs11(c->prompted[i]))
+			*uri[i] = c->prompted[i];
+		else
+			*file[i] = c->prompted[i];
+	}
+	return 0;
 }
 
 /* Warnings that are no rule (an unprotected key file), as OpenSSH gives
@@ -240,6 +305,14 @@ acmb_cli_import(int argc, char **argv)
 		exit_code = print_skeleton(c.args.skeleton);
 		goto out;
 	}
+	/* A bad --output, --query or profile setting is refused before anything
+	 * is read or sent. */
+	if ((exit_code = acmb_cli_output_prepare(
+	         &c.args.out, ACMB_OUTPUT_JSON, 1, c.args.aws.profile)) != 0 ||
+	    (exit_code = acmb_cli_global_prepare(&c.args.g, c.args.aws.profile)) != 0 ||
+	    (exit_code = prompt_missing(&c)) != 0)
+		goto out;
+	c.args.src.files.file_base64 = c.args.g.binary == ACMB_BINARY_BASE64;
 	/* pin-value leaves argv before anything else happens. */
 	if ((r = acmb_cli_pkcs11_prepare(&c.args.src.p11)) != 0) {
 		exit_code = r;
@@ -250,8 +323,11 @@ acmb_cli_import(int argc, char **argv)
 	 * leave the environment now, whatever happens next (nothing is sent). */
 	if (resolve_aws(&c, &cfg, &err) != ACMB_OK)
 		goto fail;
-	if (c.args.cli_input_json != NULL &&
-	    (acmb_import_input_load(c.args.cli_input_json, &c.input_json, &err) != ACMB_OK ||
+	if ((c.args.cli_input_json != NULL &&
+	        acmb_import_input_load(c.args.cli_input_json, &c.input_json, &err) != ACMB_OK) ||
+	    (c.args.cli_input_yaml != NULL &&
+	        acmb_cli_input_yaml_load(c.args.cli_input_yaml, &c.input_json, &err) != ACMB_OK) ||
+	    (c.input_json != NULL &&
 	        acmb_import_input_apply(c.input_json, &c.args.src, &c.args.import.certificate_arn,
 	            &c.args.tags, &m, &err) != ACMB_OK))
 		goto fail;
@@ -310,8 +386,7 @@ acmb_cli_import(int argc, char **argv)
 		    "%s\n",
 		    res.arn != NULL ? res.arn : "(dry run)", aerr.msg);
 	print_notices(&c, rep);
-	print_result(&c, &res);
-	exit_code = ACMB_EXIT_OK;
+	exit_code = print_result(&c, &res);
 	goto out;
 fail:
 	/* Secrets before words: the credentials and the key are wiped before
@@ -337,6 +412,8 @@ out:
 	acmb_material_free(m);
 	free(rep);
 	acmb_cli_args_clear(&c.args);
+	free(c.prompted[0]);
+	free(c.prompted[1]);
 	json_decref(c.input_json);
 	return exit_code;
 }

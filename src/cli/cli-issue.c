@@ -29,6 +29,7 @@ struct issue_cli {
 	struct acmb_cli_args args;
 	const char *pin_env; /* --pin-env VAR, read once for both logins */
 	char *pin;           /* its PIN, secure heap, until acmb_issue() returns */
+	char *prompted[2];   /* --cli-auto-prompt's answers (CA ARN, validity) */
 };
 
 static void
@@ -45,7 +46,8 @@ issue_usage(FILE *f)
 	    "           [--audit-log PATH] [--export-policy PATH]] [--wait-timeout SECONDS]\n"
 	    "           [--resume CERT_ARN]\n"
 	    "           [--certificate-arn ARN] [--tags Key=K,Value=V ...] [--dry-run]\n"
-	    "           [--output json|text] [--pca-endpoint-url URL] [AWS options]\n\n"
+	    "           [--query EXPRESSION] [--output json|text|table|yaml|yaml-stream]\n"
+	    "           [--pca-endpoint-url URL] [AWS options]\n\n"
 	    "Asks AWS Private CA (DescribeCertificateAuthority) which key it takes; the CA\n"
 	    "must be ACTIVE. Makes the key in locked memory and a CSR, has the CA issue\n"
 	    "the certificate (IssueCertificate, then GetCertificate every second, as the\n"
@@ -94,12 +96,20 @@ issue_usage(FILE *f)
 	    "  --tags TAG ...             Key=K,Value=V (one or more) or JSON\n"
 	    "  --no-provenance-tag        do not add the %s tag\n"
 	    "  --dry-run                  ask the CA and make the CSR, issue nothing\n"
-	    "  --output json|text         json (default): {\"CertificateArn\",\n"
-	    "                             \"PrivateCaCertificateArn\"}; text: the ACM ARN\n"
-	    "  --pca-endpoint-url URL     Private CA's endpoint (else AWS_ENDPOINT_URL_ACM_PCA,\n"
-	    "                             AWS_ENDPOINT_URL); --endpoint-url is ACM's\n"
-	    "  --help                     this text\n\n",
+	    "  --output json|text|table|yaml|yaml-stream  json (default, else\n"
+	    "                             AWS_DEFAULT_OUTPUT, the profile's output):\n"
+	    "                             {\"CertificateArn\", \"PrivateCaCertificateArn\", ...};\n"
+	    "                             text without --query: the ACM ARN (a dry run: the\n"
+	    "                             plan lines); the others as the AWS CLI lays them out\n",
 	    ACMB_ISSUE_RULE_ALG_MATCH, ACMB_ISSUE_DEFAULT_WAIT, ACMB_PROVENANCE_TAG);
+	acmb_cli_help_group(f, ACMB_CLI_ISSUE, ACMB_CLI_GROUP_OUTPUT);
+	fputs("  --cli-auto-prompt, --no-cli-auto-prompt  on a terminal, ask for a missing\n"
+	      "                             --certificate-authority-arn and --validity (else\n"
+	      "                             AWS_CLI_AUTO_PROMPT, the profile's cli_auto_prompt)\n"
+	      "  --pca-endpoint-url URL     Private CA's endpoint (else AWS_ENDPOINT_URL_ACM_PCA,\n"
+	      "                             AWS_ENDPOINT_URL); --endpoint-url is ACM's\n"
+	      "  --help                     this text\n\n",
+	    f);
 	acmb_cli_aws_usage(f, ACMB_CLI_ISSUE);
 	fprintf(f, "\n%s", acmb_cli_exit_codes);
 }
@@ -167,19 +177,23 @@ resolve_configs(const struct issue_cli *c, const struct acmb_aws_config **pca,
 	return ACMB_OK;
 }
 
-static void
-print_result(const struct issue_cli *c, const struct acmb_issue_result *res)
+/* Prints the result as --query and --output say; without --query, json
+ * and text are the forms issue always printed. Returns the exit code. */
+static int
+print_result(struct issue_cli *c, const struct acmb_issue_result *res)
 {
 	const struct acmb_issue_opts *o = &c->args.issue;
+	struct acmb_cli_output *out = &c->args.out;
 	json_t *obj = NULL, *plan;
 	char *s;
 	size_t i;
+	int rc = ACMB_EXIT_OK;
 
 	if (o->import.dry_run) {
-		if (c->args.output == ACMB_CLI_OUTPUT_TEXT) {
+		if (acmb_cli_output_own_text(out)) {
 			for (i = 0; i < res->nnotes; i++)
 				printf("%s\n", res->notes[i]);
-			return;
+			return ACMB_EXIT_OK;
 		}
 		plan = json_array();
 		for (i = 0; i < res->nnotes; i++)
@@ -191,9 +205,9 @@ print_result(const struct issue_cli *c, const struct acmb_issue_result *res)
 	} else {
 		for (i = 0; i < res->import.nnotes; i++)
 			fprintf(stderr, "acmbridge: %s\n", res->import.notes[i]);
-		if (c->args.output == ACMB_CLI_OUTPUT_TEXT) {
+		if (acmb_cli_output_own_text(out)) {
 			printf("%s\n", res->import.arn);
-			return;
+			return ACMB_EXIT_OK;
 		}
 		for (i = 0; i < res->nnotes; i++)
 			fprintf(stderr, "acmbridge: %s\n", res->notes[i]);
@@ -203,11 +217,18 @@ print_result(const struct issue_cli *c, const struct acmb_issue_result *res)
 		    o->key_store != NULL ? res->key_store : "memory", "StoredOnToken",
 		    res->stored_on_token, "GetCertificatePolls", res->polls);
 	}
-	if (obj != NULL && (s = json_dumps(obj, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) != NULL) {
+	if (obj == NULL) {
+		fprintf(stderr, "acmbridge: out of memory writing the result\n");
+		return ACMB_EXIT_FAILURE;
+	}
+	if (!acmb_cli_output_own_json(out)) {
+		rc = acmb_cli_output_print(out, obj, "IssueCertificate");
+	} else if ((s = json_dumps(obj, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) != NULL) {
 		puts(s);
 		acmb_zfree(s);
 	}
 	json_decref(obj);
+	return rc;
 }
 
 /* " --opt VALUE" for a shell: VALUE in single quotes unless it is plain. */
@@ -314,6 +335,21 @@ acmb_cli_issue(int argc, char **argv)
 	memset(&res, 0, sizeof(res));
 	if ((exit_code = acmb_cli_start(ACMB_CLI_ISSUE, argc, argv, &c.args, issue_usage)) >= 0)
 		goto out;
+	/* A bad --output, --query or profile setting is refused before anything
+	 * is sent. */
+	if ((exit_code = acmb_cli_output_prepare(
+	         &c.args.out, ACMB_OUTPUT_JSON, 1, c.args.aws.profile)) != 0 ||
+	    (exit_code = acmb_cli_global_prepare(&c.args.g, c.args.aws.profile)) != 0)
+		goto out;
+	/* --cli-auto-prompt: the two required parameters, when missing. */
+	if (c.args.g.prompt && o->ca_arn == NULL && o->resume == NULL &&
+	    (c.prompted[0] = acmb_cli_prompt("--certificate-authority-arn",
+	         "arn:aws:acm-pca:REGION:ACCOUNT:certificate-authority/ID", 0)) != NULL)
+		o->ca_arn = c.prompted[0];
+	if (c.args.g.prompt && o->validity == NULL &&
+	    (c.prompted[1] = acmb_cli_prompt("--validity", "90d, 12m, 1y or an end date", 0)) !=
+	        NULL)
+		o->validity = c.prompted[1];
 	c.args.aws.debug = acmb_cli_debug;
 	o->ctx = acmb_cli_ctx;
 	o->import = c.args.import;
@@ -369,9 +405,10 @@ acmb_cli_issue(int argc, char **argv)
 			print_resume_hint(&c, &res);
 		goto out;
 	}
-	print_result(&c, &res);
-	exit_code = ACMB_EXIT_OK;
+	exit_code = print_result(&c, &res);
 out:
+	free(c.prompted[0]);
+	free(c.prompted[1]);
 	acmb_secstr_free(c.pin);
 	acmb_issue_result_clear(&res);
 	json_decref(o->api_passthrough);

@@ -28,8 +28,12 @@ usage(FILE *f)
 	    "algorithm, NotAfter, pairing and exportability. Nothing is changed or exported.\n"
 	    "Private objects (keys, usually) are shown after login: give a PIN option or\n"
 	    "--login to be asked on the terminal.\n\n"
-	    "  --output text|json    output format (default text)\n"
-	    "  --login               log in (prompting for the PIN) to see private objects\n");
+	    "  --output text|json|table|yaml|yaml-stream  the listing (text, the default),\n"
+	    "                        {\"tokens\": [...]} (json), or that object as the AWS\n"
+	    "                        CLI lays a result out; with --query every format is\n"
+	    "                        the AWS CLI's, json by default\n");
+	acmb_cli_help_group(f, ACMB_CLI_LIST, ACMB_CLI_GROUP_OUTPUT);
+	fputs("  --login               log in (prompting for the PIN) to see private objects\n", f);
 	acmb_cli_pkcs11_help(f, ACMB_CLI_LIST);
 	fprintf(f, "\n%s", acmb_cli_exit_codes);
 }
@@ -148,26 +152,33 @@ token_json(const struct acmb_p11_listed_token *t)
 	return j;
 }
 
+/* {"tokens": [...]}: as list always printed it (2-space JSON), or through
+ * --query and --output. Returns the exit code. */
 static int
-print_json(const struct acmb_token_listing *l)
+print_json(const struct acmb_token_listing *l, struct acmb_cli_output *o)
 {
 	json_t *doc = json_object(), *toks = json_array(), *t;
 	char *out = NULL;
 	size_t i;
-	int bad = doc == NULL || toks == NULL;
+	int bad = doc == NULL || toks == NULL, rc = ACMB_EXIT_OK;
 
 	for (i = 0; !bad && i < l->ntokens; i++)
 		bad =
 		    (t = token_json(&l->tokens[i])) == NULL || json_array_append_new(toks, t) != 0;
-	if (!bad && (json_object_set(doc, "tokens", toks) != 0 ||
-	                (out = json_dumps(doc, JSON_INDENT(2))) == NULL))
+	if (!bad && json_object_set(doc, "tokens", toks) != 0)
 		bad = 1;
-	if (!bad)
+	if (!bad && !acmb_cli_output_own_json(o)) {
+		rc = acmb_cli_output_print(o, doc, "ListTokens");
+	} else if (!bad && (out = json_dumps(doc, JSON_INDENT(2))) != NULL) {
 		printf("%s\n", out);
+	} else {
+		fprintf(stderr, "acmbridge: out of memory writing the listing\n");
+		rc = ACMB_EXIT_FAILURE;
+	}
 	acmb_zfree(out); /* from json_dumps: the wiping allocator */
 	json_decref(toks);
 	json_decref(doc);
-	return bad ? -1 : 0;
+	return rc;
 }
 
 int
@@ -181,6 +192,10 @@ acmb_cli_list(int argc, char **argv)
 
 	if ((rc = acmb_cli_start(ACMB_CLI_LIST, argc, argv, &args, usage)) >= 0)
 		goto out;
+	/* A bad --query is refused before any token is opened. */
+	if ((rc = acmb_cli_output_prepare(&args.out,
+	         args.out.query != NULL ? ACMB_OUTPUT_JSON : ACMB_OUTPUT_TEXT, 0, NULL)) != 0)
+		goto out;
 	/* Ctrl-C at a PIN prompt: the run's cancel flag ends the read. */
 	args.src.p11.token.pin.cancel = acmb_ctx_cancel_flag(acmb_cli_ctx);
 	rc = acmb_token_list(
@@ -191,16 +206,12 @@ acmb_cli_list(int argc, char **argv)
 		rc = acmb_cli_fail(&err);
 		goto out;
 	}
-	if (args.output == ACMB_CLI_OUTPUT_JSON) {
-		if (print_json(l) != 0) {
-			fprintf(stderr, "acmbridge: out of memory writing the listing\n");
-			rc = ACMB_EXIT_FAILURE;
-			goto out;
-		}
-	} else {
-		for (i = 0; i < l->ntokens; i++)
-			print_token_text(&l->tokens[i]);
+	if (!acmb_cli_output_own_text(&args.out)) {
+		rc = print_json(l, &args.out);
+		goto out;
 	}
+	for (i = 0; i < l->ntokens; i++)
+		print_token_text(&l->tokens[i]);
 	rc = ACMB_EXIT_OK;
 out:
 	acmb_token_listing_free(l);

@@ -1,5 +1,4 @@
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -106,19 +105,6 @@ acmb_cli_print_failed_rules(const struct acmb_rules_report *rep)
 	}
 }
 
-int
-acmb_cli_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("acmbridge: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return ACMB_EXIT_USAGE;
-}
-
 /* Only records the signal in the run's context: wiping here would race the
  * code that owns the secrets and is not async-signal-safe; the owners see
  * the cancel, unwind and wipe on the way out. */
@@ -188,9 +174,13 @@ main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return finish(argc < 2 ? ACMB_EXIT_USAGE : ACMB_EXIT_OK);
 	}
-	if (strcmp(argv[1], "--version") == 0) {
-		print_versions();
-		return finish(ACMB_EXIT_OK);
+	/* --version is a global option, as in the AWS CLI: anywhere before a
+	 * "--", after a command too, it prints the versions and nothing runs. */
+	for (i = 1; i < (size_t)argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--version") == 0) {
+			print_versions();
+			return finish(ACMB_EXIT_OK);
+		}
 	}
 	for (i = 1; i < (size_t)argc; i++)
 		if (strcmp(argv[i], "--debug") == 0)

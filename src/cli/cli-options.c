@@ -94,16 +94,67 @@ set_source(struct acmb_cli_args *a, const struct acmb_cli_option *o, char *val, 
 	return acmb_error(err, ACMB_E_INTERNAL, "%s: no source field", o->name);
 }
 
+/* --output: one of the AWS CLI's formats (cli-output.c picks the default
+ * when it is not given). */
 static int
 set_output(struct acmb_cli_args *a, const struct acmb_cli_option *o, char *val, acmb_err *err)
 {
-	if (strcmp(val, "json") == 0)
-		a->output = ACMB_CLI_OUTPUT_JSON;
-	else if (strcmp(val, "text") == 0)
-		a->output = ACMB_CLI_OUTPUT_TEXT;
-	else
+	enum acmb_output_format fmt;
+
+	if (acmb_output_format_parse(val, &fmt) != 0)
+		return acmb_error(err, ACMB_E_USAGE,
+		    "%s takes json, text, table, yaml or yaml-stream, not '%s'", o->name, val);
+	a->out.output = val;
+	return ACMB_OK;
+}
+
+static int
+set_color(struct acmb_cli_args *a, const struct acmb_cli_option *o, char *val, acmb_err *err)
+{
+	enum acmb_output_color color;
+
+	if (acmb_output_color_parse(val, &color) != 0)
 		return acmb_error(
-		    err, ACMB_E_USAGE, "%s takes json or text, not '%s'", o->name, val);
+		    err, ACMB_E_USAGE, "%s takes on, off or auto, not '%s'", o->name, val);
+	a->out.color = val;
+	return ACMB_OK;
+}
+
+static int
+set_binary_format(
+    struct acmb_cli_args *a, const struct acmb_cli_option *o, char *val, acmb_err *err)
+{
+	enum acmb_binary_format b;
+
+	if (acmb_cli_binary_format_parse(val, &b) != 0)
+		return acmb_error(err, ACMB_E_USAGE,
+		    "%s takes base64 or raw-in-base64-out, not '%s'", o->name, val);
+	a->g.binary_format = val;
+	return ACMB_OK;
+}
+
+/* --cli-auto-prompt and --no-cli-auto-prompt: one or the other. */
+static int
+set_auto_prompt(struct acmb_cli_args *a, const struct acmb_cli_option *o, char *val, acmb_err *err)
+{
+	int on = strcmp(o->name, "--cli-auto-prompt") == 0;
+
+	(void)val;
+	if (a->g.auto_prompt >= 0 && a->g.auto_prompt != on)
+		return acmb_error(
+		    err, ACMB_E_USAGE, "give --cli-auto-prompt or --no-cli-auto-prompt, not both");
+	a->g.auto_prompt = on;
+	return ACMB_OK;
+}
+
+/* --cli-input-json and --cli-input-yaml: one document. */
+static int
+set_cli_input(struct acmb_cli_args *a, const struct acmb_cli_option *o, char *val, acmb_err *err)
+{
+	if (a->cli_input_json != NULL || a->cli_input_yaml != NULL)
+		return acmb_error(
+		    err, ACMB_E_USAGE, "give one --cli-input-json or --cli-input-yaml, not both");
+	*(const char **)field(a, o) = val;
 	return ACMB_OK;
 }
 
@@ -192,6 +243,7 @@ set_skeleton(struct acmb_cli_args *a, const struct acmb_cli_option *o, char *val
 #define C_STATUS ACMB_CLI_STATUS
 #define C_DOCTOR ACMB_CLI_DOCTOR
 #define C_WHOAMI ACMB_CLI_WHOAMI
+#define C_QUERY ACMB_CLI_QUERY
 #define FLT ACMB_CLI_GROUP_FLEET
 
 /* clang-format off */
@@ -265,11 +317,25 @@ static const struct acmb_cli_option options[] = {
         "  --max-attempts N            attempts per request, 1-20 (else AWS_MAX_ATTEMPTS; 3)\n"},
     {"--fips", ACMB_CLI_FLAG, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR | C_WHOAMI, FIELD(aws.fips), NULL, 0, 0,
         "  --fips                      use the FIPS endpoint (else AWS_USE_FIPS_ENDPOINT=true)\n"},
-    {"--debug", ACMB_CLI_FLAG, AWS, ACMB_CLI_ALL | C_SYNC | C_STATUS | C_DOCTOR | C_WHOAMI, FIELD(aws.debug), NULL, 0, 0,
+    {"--debug", ACMB_CLI_FLAG, AWS, ACMB_CLI_ALL | C_SYNC | C_STATUS | C_DOCTOR | C_WHOAMI | C_QUERY, FIELD(aws.debug), NULL, 0, 0,
         "  --debug                     log requests (never secrets or bodies) to stderr\n"},
+    {"--no-sign-request", ACMB_CLI_FLAG, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR | C_WHOAMI, FIELD(aws.no_sign_request), NULL, 0, 0,
+        "  --no-sign-request           send unsigned requests; no credentials are loaded\n"},
+    {"--no-paginate", ACMB_CLI_FLAG, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR | C_WHOAMI, FIELD(g.no_paginate), NULL, 0, 0,
+        "  --no-paginate               accepted: acmbridge pages through listings itself\n"},
+    {"--no-cli-pager", ACMB_CLI_FLAG, AWS, C_IMPORT | C_ISSUE | C_SYNC | C_STATUS | C_DOCTOR | C_WHOAMI, FIELD(g.no_cli_pager), NULL, 0, 0,
+        "  --no-cli-pager              accepted: acmbridge never starts a pager\n"},
 
-    /* Output: each command words its formats in its own --help. */
-    {"--output", ACMB_CLI_VALUE, OUT, ACMB_CLI_ALL | C_WHOAMI, FIELD(output), set_output, 0, 0, NULL},
+    /* Output: each command words --output's formats and default in its own
+     * --help; --query and --color are the same everywhere. */
+    {"--output", ACMB_CLI_VALUE, OUT, ACMB_CLI_ALL | C_WHOAMI | C_QUERY, FIELD(out.output), set_output, 0, 0, NULL},
+    {"--query", ACMB_CLI_VALUE, OUT, ACMB_CLI_ALL | C_WHOAMI, FIELD(out.query), NULL, 0, 0,
+        "  --query EXPRESSION         JMESPath over the result before it is printed, as\n"
+        "                             the AWS CLI's --query (acmbridge query tries one)\n"},
+    {"--color", ACMB_CLI_VALUE, OUT, ACMB_CLI_ALL | C_WHOAMI | C_QUERY, FIELD(out.color), set_color, 0, 0,
+        "  --color on|off|auto        colours of the table format (auto: on a terminal\n"
+        "                             unless NO_COLOR is set)\n"},
+    {"--title", ACMB_CLI_VALUE, OUT, C_QUERY, FIELD(title), NULL, 0, 0, NULL},
 
     /* whoami's own: a role to assume from the profile's identity. */
     {"--role-arn", ACMB_CLI_VALUE, AWS, C_WHOAMI, FIELD(role_arn), NULL, 0, 0, NULL},
@@ -285,8 +351,16 @@ static const struct acmb_cli_option options[] = {
         0, NULL},
     {"--dry-run", ACMB_CLI_FLAG, IMP, C_IMPORT | C_ISSUE | C_SYNC, FIELD(import.dry_run), NULL,
         0, 0, NULL},
-    {"--cli-input-json", ACMB_CLI_VALUE, IMP, C_IMPORT, FIELD(cli_input_json), NULL, 0, 0,
-        NULL},
+    {"--cli-input-json", ACMB_CLI_VALUE, IMP, C_IMPORT, FIELD(cli_input_json), set_cli_input,
+        0, 0, NULL},
+    {"--cli-input-yaml", ACMB_CLI_VALUE, IMP, C_IMPORT, FIELD(cli_input_yaml), set_cli_input,
+        0, 0, NULL},
+    {"--cli-binary-format", ACMB_CLI_VALUE, IMP, C_IMPORT, FIELD(g.binary_format),
+        set_binary_format, 0, 0, NULL},
+    {"--cli-auto-prompt", ACMB_CLI_FLAG, IMP, C_IMPORT | C_ISSUE, FIELD(g.auto_prompt),
+        set_auto_prompt, 0, 0, NULL},
+    {"--no-cli-auto-prompt", ACMB_CLI_FLAG, IMP, C_IMPORT | C_ISSUE, FIELD(g.auto_prompt),
+        set_auto_prompt, 0, 0, NULL},
     {"--generate-cli-skeleton", ACMB_CLI_OPTIONAL, IMP, C_IMPORT, FIELD(skeleton),
         set_skeleton, 0, 0, NULL},
 
@@ -356,6 +430,7 @@ static const struct {
     {ACMB_CLI_STATUS, "status", 0, NULL},
     {ACMB_CLI_DOCTOR, "doctor", 0, NULL},
     {ACMB_CLI_WHOAMI, "whoami", 0, NULL},
+    {ACMB_CLI_QUERY, "query", 2, "an expression and at most one file (try --help)"},
 };
 
 void
@@ -366,7 +441,7 @@ acmb_cli_args_init(struct acmb_cli_args *a)
 	a->issue.wait_timeout = ACMB_ISSUE_DEFAULT_WAIT;
 	a->issue.dns_names = a->dns;
 	a->issue.ip_addresses = a->ips;
-	a->output = ACMB_CLI_OUTPUT_DEFAULT;
+	acmb_cli_global_init(&a->g);
 }
 
 void
@@ -374,6 +449,7 @@ acmb_cli_args_clear(struct acmb_cli_args *a)
 {
 	acmb_pkcs11_spec_clear(&a->src.p11);
 	acmb_tag_set_clear(&a->tags);
+	acmb_cli_output_clear(&a->out);
 }
 
 const struct acmb_cli_option *

@@ -44,6 +44,8 @@
 #include "bridge/issue.h"
 #include "bridge/source.h"
 #include "bridge/tag-set.h"
+#include "cli-global.h"
+#include "cli-output.h"
 #include "error.h"
 
 enum acmb_cli_cmd {
@@ -55,6 +57,7 @@ enum acmb_cli_cmd {
 	ACMB_CLI_STATUS = 1u << 5,
 	ACMB_CLI_DOCTOR = 1u << 6,
 	ACMB_CLI_WHOAMI = 1u << 7,
+	ACMB_CLI_QUERY = 1u << 8,
 };
 
 /* The commands that read certificates and keys. */
@@ -80,14 +83,6 @@ enum acmb_cli_arg {
 	ACMB_CLI_OPTIONAL,
 };
 
-/* --output: the command's default (which may depend on the terminal), or
- * what was asked for. */
-enum acmb_cli_output {
-	ACMB_CLI_OUTPUT_DEFAULT = 0,
-	ACMB_CLI_OUTPUT_JSON,
-	ACMB_CLI_OUTPUT_TEXT,
-};
-
 /* Most table rows, and most plain (non-option) arguments kept. */
 #define ACMB_CLI_ROWS_MAX 96
 #define ACMB_CLI_ARGS_MAX 4
@@ -107,10 +102,12 @@ struct acmb_cli_args {
 	struct acmb_tag_set tags;       /* --tags */
 	const char *dns[ACMB_CSR_NAMES_MAX];
 	const char *ips[ACMB_CSR_NAMES_MAX];
-	enum acmb_cli_output output;
+	struct acmb_cli_output out;   /* --query, --output, --color (cli-output.h) */
+	struct acmb_cli_global g;     /* --cli-binary-format, --cli-auto-prompt, ... */
 	const char *at;               /* check --at */
 	const char *batch;            /* check --batch */
 	const char *cli_input_json;   /* import --cli-input-json */
+	const char *cli_input_yaml;   /* import --cli-input-yaml */
 	const char *skeleton;         /* import --generate-cli-skeleton: "input" by default */
 	const char *api_passthrough;  /* issue --api-passthrough */
 	const char *pca_endpoint_url; /* issue --pca-endpoint-url */
@@ -130,6 +127,7 @@ struct acmb_cli_args {
 	/* whoami */
 	const char *role_arn;          /* --role-arn */
 	const char *external_id;       /* --external-id */
+	const char *title;             /* query --title */
 	char *args[ACMB_CLI_ARGS_MAX]; /* plain arguments, in order (list's URI) */
 	size_t nargs;
 	unsigned char seen[ACMB_CLI_ROWS_MAX]; /* times each row was given */

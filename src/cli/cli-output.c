@@ -11,47 +11,6 @@
 #include "cli.h"
 #include "pyjson.h"
 
-const char acmb_cli_output_help[] =
-    "  --query EXPRESSION         JMESPath over the result before it is printed, as\n"
-    "                             the AWS CLI's --query (acmbridge query tries one)\n"
-    "  --output FORMAT            json, text, table, yaml or yaml-stream, laid out\n"
-    "                             as the AWS CLI lays them out (else\n"
-    "                             AWS_DEFAULT_OUTPUT, the profile's output, json)\n"
-    "  --color on|off|auto        colours of the table format (auto: on a terminal\n"
-    "                             unless NO_COLOR is set)\n";
-
-int
-acmb_cli_output_takes_value(const char *opt)
-{
-	return strcmp(opt, "--query") == 0 || strcmp(opt, "--output") == 0 ||
-	       strcmp(opt, "--color") == 0;
-}
-
-int
-acmb_cli_output_option(struct acmb_cli_output *o, const char *opt, const char *val)
-{
-	const char **slot;
-
-	if (strcmp(opt, "--query") == 0)
-		slot = &o->query;
-	else if (strcmp(opt, "--output") == 0)
-		slot = &o->output;
-	else if (strcmp(opt, "--color") == 0)
-		slot = &o->color;
-	else
-		return 0;
-	if (val == NULL) {
-		acmb_cli_usage_error("%s needs a value", opt);
-		return -1;
-	}
-	if (*slot != NULL) {
-		acmb_cli_usage_error("%s given twice", opt);
-		return -1;
-	}
-	*slot = val;
-	return 1;
-}
-
 /* Expands ~/ in a file setting as the AWS CLI does. */
 static int
 config_path(const char *var, const char *dflt, char *buf, size_t len)

@@ -20,6 +20,8 @@
 #include "jmespath.h"
 #include "output-format.h"
 
+/* Filled by the option table's rows (cli-options.c), which check the
+ * words of --output and --color. */
 struct acmb_cli_output {
 	const char *query;  /* --query EXPRESSION, borrowed from argv */
 	const char *output; /* --output FORMAT as given, or NULL */
@@ -29,16 +31,6 @@ struct acmb_cli_output {
 	enum acmb_output_color color_mode;
 	acmb_jmespath *compiled;
 };
-
-/* Usage lines for the options, for each command's --help. */
-extern const char acmb_cli_output_help[];
-
-/* 1 when opt is --query, --output or --color (they take a value). */
-int acmb_cli_output_takes_value(const char *opt);
-
-/* Records opt's value val (borrowed). Returns 1 when opt was one of the
- * options, 0 when not, -1 on a usage error (a repeated option; printed). */
-int acmb_cli_output_option(struct acmb_cli_output *o, const char *opt, const char *val);
 
 /*
  * Before anything is sent: checks --output and --color, picks the format

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "cli-options.h"
 #include "cli-output.h"
 #include "cli.h"
 
@@ -39,13 +40,6 @@ query_usage(FILE *f)
 	           "JMESPath compliance suite names them. Exit codes: 0 success; 2 a bad\n"
 	           "expression, a document that is not JSON, a result the format cannot lay\n"
 	           "out, or a bound reached; 1 an I/O error.\n");
-}
-
-static int
-query_takes_value(const char *opt)
-{
-	return strcmp(opt, "--output") == 0 || strcmp(opt, "--color") == 0 ||
-	       strcmp(opt, "--title") == 0;
 }
 
 /* Reads the document whole, at most QUERY_INPUT_MAX bytes. */
@@ -105,73 +99,24 @@ out:
 int
 acmb_cli_query(int argc, char **argv)
 {
-	struct acmb_cli_output out;
-	const char *expr = NULL, *path = NULL, *title = NULL, *val;
-	char opt[64];
+	struct acmb_cli_args args;
 	json_t *doc = NULL;
-	int i, k, rc = ACMB_EXIT_USAGE, positional_only = 0;
+	int rc;
 
-	memset(&out, 0, sizeof(out));
-	for (i = 1; i < argc; i++) {
-		if (!positional_only && strcmp(argv[i], "--") == 0) {
-			positional_only = 1;
-			continue;
-		}
-		if (positional_only || argv[i][0] != '-' || strcmp(argv[i], "-") == 0) {
-			if (expr == NULL)
-				expr = argv[i];
-			else if (path == NULL)
-				path = argv[i];
-			else
-				return acmb_cli_usage_error(
-				    "query takes an expression and at most one "
-				    "file (try --help)");
-			continue;
-		}
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			query_usage(stdout);
-			return ACMB_EXIT_OK;
-		}
-		if (strcmp(argv[i], "--debug") == 0)
-			continue;
-		/* "--opt=value" or "--opt value": query keeps its own small loop,
-		 * since its options are the output ones (cli-output.h) and --title. */
-		{
-			const char *eq = strchr(argv[i], '=');
-			size_t n = eq != NULL ? (size_t)(eq - argv[i]) : strlen(argv[i]);
-
-			if (n >= sizeof(opt))
-				return acmb_cli_usage_error("query: unknown option '%s'", argv[i]);
-			memcpy(opt, argv[i], n);
-			opt[n] = '\0';
-			val = eq != NULL ? eq + 1 : NULL;
-			if (val == NULL && query_takes_value(opt)) {
-				if (i + 1 >= argc)
-					return acmb_cli_usage_error("%s needs a value", opt);
-				val = argv[++i];
-			}
-		}
-		if (strcmp(opt, "--title") == 0) {
-			if (title != NULL)
-				return acmb_cli_usage_error("--title given twice");
-			title = val;
-			continue;
-		}
-		if ((k = acmb_cli_output_option(&out, opt, val)) < 0)
-			return ACMB_EXIT_USAGE;
-		if (k == 0)
-			return acmb_cli_usage_error("query: unknown option '%s' (try --help)", opt);
+	if ((rc = acmb_cli_start(ACMB_CLI_QUERY, argc, argv, &args, query_usage)) >= 0)
+		goto done;
+	if (args.nargs == 0) {
+		rc = acmb_cli_usage_error("query needs an expression (try --help)");
+		goto done;
 	}
-	if (expr == NULL)
-		return acmb_cli_usage_error("query needs an expression (try --help)");
-	out.query = expr;
-	if ((rc = acmb_cli_output_prepare(&out, ACMB_OUTPUT_JSON, 0, NULL)) != 0)
+	args.out.query = args.args[0];
+	if ((rc = acmb_cli_output_prepare(&args.out, ACMB_OUTPUT_JSON, 0, NULL)) != 0)
 		goto done;
-	if ((rc = read_document(path, &doc)) != 0)
+	if ((rc = read_document(args.nargs > 1 ? args.args[1] : NULL, &doc)) != 0)
 		goto done;
-	rc = acmb_cli_output_print(&out, doc, title != NULL ? title : "Query");
+	rc = acmb_cli_output_print(&args.out, doc, args.title != NULL ? args.title : "Query");
 done:
 	json_decref(doc);
-	acmb_cli_output_clear(&out);
+	acmb_cli_args_clear(&args);
 	return rc;
 }

@@ -23,7 +23,8 @@ static void
 whoami_usage(FILE *f)
 {
 	fputs("usage: acmbridge whoami [--profile NAME] [--role-arn ARN [--external-id ID]]\n"
-	      "           [--output json|text] [AWS options]\n\n"
+	      "           [--query EXPRESSION] [--output json|text|table|yaml|yaml-stream]\n"
+	      "           [AWS options]\n\n"
 	      "Resolves credentials as every command does (environment, profile, assumed\n"
 	      "roles, web identity, SSO, container, instance metadata), calls STS\n"
 	      "GetCallerIdentity with them and prints the account, the ARN, where the\n"
@@ -31,9 +32,13 @@ whoami_usage(FILE *f)
 	      "Options:\n"
 	      "  --role-arn ARN             assume this role from the profile's credentials\n"
 	      "  --external-id ID           the ExternalId the role's trust policy asks for\n"
-	      "  --output json|text         json (default) or tab-separated text: Account,\n"
-	      "                             Arn, UserId, CredentialSource, Expiration\n"
-	      "  --help                     this text\n\n"
+	      "  --output json|text|table|yaml|yaml-stream  json (default) or tab-separated\n"
+	      "                             text: Account, Arn, UserId, CredentialSource,\n"
+	      "                             Expiration; the others, and every format with\n"
+	      "                             --query, as the AWS CLI lays a result out\n",
+	    f);
+	acmb_cli_help_group(f, ACMB_CLI_WHOAMI, ACMB_CLI_GROUP_OUTPUT);
+	fputs("  --help                     this text\n\n"
 	      "--endpoint-url names the STS endpoint of the GetCallerIdentity call (roles\n"
 	      "are assumed through AWS_ENDPOINT_URL_STS or sts.REGION.amazonaws.com).\n\n",
 	    f);
@@ -41,19 +46,22 @@ whoami_usage(FILE *f)
 	fprintf(f, "\n%s", acmb_cli_exit_codes);
 }
 
+/* Prints the identity as --query and --output say; without --query, json
+ * and text are the forms whoami always printed. Returns the exit code. */
 static int
-print_identity(
-    int text, const struct acmb_aws_caller_identity *who, const struct acmb_aws_config *cfg)
+print_identity(struct acmb_cli_output *out, const struct acmb_aws_caller_identity *who,
+    const struct acmb_aws_config *cfg)
 {
 	time_t exp = acmb_aws_config_expiration(cfg);
 	char when[32] = "";
 	struct tm tm;
 	json_t *o;
 	char *s;
+	int rc;
 
 	if (exp != 0 && gmtime_r(&exp, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (text) {
+	if (acmb_cli_output_own_text(out)) {
 		printf("%s\t%s\t%s\t%s\t%s\n", who->account, who->arn, who->user_id,
 		    acmb_aws_config_credential_source(cfg), when[0] != '\0' ? when : "None");
 		return ACMB_EXIT_OK;
@@ -61,6 +69,11 @@ print_identity(
 	o = json_pack("{s:s, s:s, s:s, s:s, s:o}", "UserId", who->user_id, "Account", who->account,
 	    "Arn", who->arn, "CredentialSource", acmb_aws_config_credential_source(cfg),
 	    "Expiration", when[0] != '\0' ? json_string(when) : json_null());
+	if (o != NULL && !acmb_cli_output_own_json(out)) {
+		rc = acmb_cli_output_print(out, o, "GetCallerIdentity");
+		json_decref(o);
+		return rc;
+	}
 	if (o == NULL || (s = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) == NULL) {
 		json_decref(o);
 		fprintf(stderr, "acmbridge: out of memory writing the answer\n");
@@ -87,6 +100,9 @@ acmb_cli_whoami(int argc, char **argv)
 
 	memset(&who, 0, sizeof(who));
 	if ((exit_code = acmb_cli_start(ACMB_CLI_WHOAMI, argc, argv, &args, whoami_usage)) >= 0)
+		goto out;
+	/* A bad --query is refused before anything is sent. */
+	if ((exit_code = acmb_cli_output_prepare(&args.out, ACMB_OUTPUT_JSON, 0, NULL)) != 0)
 		goto out;
 	if (args.external_id != NULL && args.role_arn == NULL) {
 		acmb_error(&err, ACMB_E_USAGE, "--external-id goes with --role-arn");
@@ -122,7 +138,7 @@ acmb_cli_whoami(int argc, char **argv)
 	if (acmb_aws_sts_get_caller_identity(&t, acmb_aws_config_credentials(cfg), &who, &err) !=
 	    ACMB_OK)
 		goto fail;
-	exit_code = print_identity(args.output == ACMB_CLI_OUTPUT_TEXT, &who, cfg);
+	exit_code = print_identity(&args.out, &who, cfg);
 	goto out;
 fail:
 	exit_code = acmb_cli_fail(&err);

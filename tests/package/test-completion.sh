@@ -111,10 +111,12 @@ done
 expect "a prefix" "acmbridge import --certificate-" --certificate-arn --certificate-chain
 
 echo "# values"
-expect "--output of check" "acmbridge check --output " json text
+expect "--output of check" "acmbridge check --output " json table text yaml yaml-stream
 expect "--output of doctor" "acmbridge doctor --output j" json
-expect "--output= form" "acmbridge import --output=" json text
-expect "--generate-cli-skeleton" "acmbridge import --generate-cli-skeleton " input output
+expect "--output= form" "acmbridge import --output=" json table text yaml yaml-stream
+expect "--color" "acmbridge list --color " auto off on
+expect "--cli-binary-format" "acmbridge import --cli-binary-format " base64 raw-in-base64-out
+expect "--generate-cli-skeleton" "acmbridge import --generate-cli-skeleton " input output yaml-input
 expect "regions" "acmbridge import --region eu-west-" eu-west-1 eu-west-2 eu-west-3
 has "regions" "acmbridge doctor --region " us-east-1 ap-southeast-2 us-gov-west-1 cn-north-1
 expect "--key-store" "acmbridge issue --key-store " memory pkcs11:

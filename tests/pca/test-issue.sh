@@ -275,6 +275,23 @@ iss --certificate-authority-arn "$(pca_ca_arn ecp384)" --dns-name dry.example.co
 expect_rc "dry run" 0
 expect_eq "dry run: requests" "$(ops_since "$n")" "DescribeCertificateAuthority"
 [ "$rc" -ne 0 ] || expect_eq "dry run: key" "$(field KeyAlgorithm)" "EC_secp384r1"
+# --query and --output (issue 16): the AWS CLI's formats over the result.
+iss --certificate-authority-arn "$(pca_ca_arn ecp384)" --dns-name dry.example.com --validity 30d \
+	--dry-run --query KeyAlgorithm --output text
+expect_eq "dry run --query KeyAlgorithm --output text" "$rc $out" "0 EC_secp384r1"
+iss --certificate-authority-arn "$(pca_ca_arn ecp384)" --dns-name dry.example.com --validity 30d \
+	--dry-run --output yaml --query '{k: KeyAlgorithm}'
+expect_eq "dry run --output yaml --query" "$rc $out" "0 k: EC_secp384r1"
+iss --certificate-authority-arn "$(pca_ca_arn ecp256)" --dns-name q.example.com --validity 30d \
+	--query CertificateArn --output text
+expect_rc "issue --query CertificateArn --output text" 0
+expect_in "issue --query: the ACM ARN alone" "arn:aws:acm:" "$out"
+expect_not_in "issue --query: no JSON" "{" "$out"
+n=$(request_count)
+iss --certificate-authority-arn "$(pca_ca_arn ecp256)" --dns-name q.example.com --validity 30d \
+	--query 'CertificateArn['
+expect_rc "a bad --query" 2 "JMESPath syntax error"
+expect_eq "a bad --query: nothing sent" "$(ops_since "$n")" ""
 
 # 11. Usage errors, nothing sent.
 n=$(request_count)

@@ -21,6 +21,18 @@ expect_in "non-extractable key: refused" "label='p384-nonext'  EC-secp384r1  ext
 expect_in "certificate paired with its key" "label='p384-sens'  EC-secp384r1  not-after" "$OUT"
 
 fixture acmb-main gen-ec-nonext 0909 generated-nonext
+expect_run "--query over the listing" 0 L --pin-file "$W/pin" --output text \
+	--query 'tokens[].objects[?label==`generated-nonext`].export[]' "pkcs11:token=acmb-main"
+expect_eq "--query: the export verdict of one key, as text" "$OUT" "refused"
+expect_run "--output yaml without --query" 0 L --pin-file "$W/pin" --output yaml \
+	"pkcs11:token=acmb-main"
+expect_in "--output yaml: the listing as YAML" "label: acmb-main" "$OUT"
+expect_run "--output table" 0 L --pin-file "$W/pin" --output table --color off \
+	"pkcs11:token=acmb-main"
+expect_in "--output table: titled ListTokens" "ListTokens" "$OUT"
+expect_run "a bad --query: refused before any token is opened" 2 L --query 'tokens[' \
+	"pkcs11:token=nope"
+expect_in "a bad --query names its column" "column 7" "$ERR"
 expect_run "JSON output" 0 L --pin-file "$W/pin" --output json "pkcs11:token=acmb-main"
 check=$("$PYTHON3" - "$W/out" <<'PY'
 import json, sys
@@ -48,7 +60,8 @@ expect_in "narrowed listing has the object" "label='p384-plain'" "$OUT"
 expect_not_in "narrowed listing has nothing else" "rsa2048" "$OUT"
 expect_run "unknown token" 4 L "pkcs11:token=nope"
 expect_in "unknown token message" "token not present" "$ERR"
-expect_run "bad --output" 2 L --output yaml
+expect_run "bad --output" 2 L --output xml
+expect_in "bad --output names the formats" "json, text, table, yaml or yaml-stream" "$ERR"
 expect_run "empty PIN file" 2 L --pin-file /dev/null
 expect_in "empty PIN message" "is empty" "$ERR"
 echo 0000 >"$W/badpin"
