@@ -93,7 +93,7 @@ sync_run
 expect_rc "throttled sync exits 0" 0
 expect_eq "the endpoint throttled at least two imports" "$(($(op_faults ImportCertificate throttle) >= 2))" 1
 expect_eq "every item done" "$(jq_out '.Done'):$(jq_out '.Failed'):$(jq_out '.NotDone')" "$PAIRS:0:0"
-expect_eq "every item's result is done" "$(jq_out '[.Items[].Result] | unique | join(",")')" done
+expect_eq "every item's result is done" "$(jq_out '[.Items[].Result] | unique | join(",")')" "done"
 expect_eq "ImportCertificate applied once per pair" \
 	"$(endpoint_requests | jq '[.requests[] | select(.operation == "ImportCertificate" and .applied)] | length')" "$PAIRS"
 one_per_pair "after throttling"
