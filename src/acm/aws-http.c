@@ -83,8 +83,9 @@ struct attempt {
 	struct acmb_aws_answer ans;
 	char code[ACMB_AWS_ERROR_CODE_MAX];
 	char message[AWS_MESSAGE_MAX];
-	json_t *json;  /* parsed 2xx answer */
-	int malformed; /* 2xx that is not JSON */
+	char reasons[AWS_MESSAGE_MAX]; /* a ThrottlingException's throttlingReasons, or "" */
+	json_t *json;                  /* parsed 2xx answer */
+	int malformed;                 /* 2xx that is not JSON */
 };
 
 /* The request's own headers: target, content type and, for temporary
@@ -133,6 +134,36 @@ build_headers(const struct acmb_aws_config *cfg, const char *operation, struct c
 	return ACMB_OK;
 }
 
+/* The newest ACM model's ThrottlingException.throttlingReasons
+ * ([{"reason", "resource"}, ...]) as "REASON on RESOURCE; ...", cleaned
+ * for an operator's eyes, or "". For --debug: they say which quota. */
+static void
+throttling_reasons(const json_t *list, char *out, size_t outlen)
+{
+	char one[AWS_MESSAGE_MAX], part[2 * AWS_MESSAGE_MAX];
+	const char *reason, *resource;
+	size_t i, used = 0;
+
+	out[0] = '\0';
+	if (!json_is_array(list))
+		return;
+	for (i = 0; i < json_array_size(list) && used + 1 < outlen; i++) {
+		const json_t *r = json_array_get(list, i);
+
+		reason = json_string_value(json_object_get(r, "reason"));
+		resource = json_string_value(json_object_get(r, "resource"));
+		if (reason == NULL && resource == NULL)
+			continue;
+		snprintf(part, sizeof(part), "%s%s%s%s", used > 0 ? "; " : "",
+		    reason != NULL ? reason : "?", resource != NULL ? " on " : "",
+		    resource != NULL ? resource : "");
+		clean_message(part, one, sizeof(one));
+		used += (size_t)snprintf(out + used, outlen - used, "%s", one);
+		if (used >= outlen)
+			used = outlen - 1;
+	}
+}
+
 static void
 attempt_parse_error(struct attempt *a)
 {
@@ -141,6 +172,7 @@ attempt_parse_error(struct attempt *a)
 
 	a->code[0] = '\0';
 	a->message[0] = '\0';
+	a->reasons[0] = '\0';
 	if (a->ans.plain != NULL && a->ans.plain_len > 0 &&
 	    (j = json_loadb(a->ans.plain, a->ans.plain_len, 0, &jerr)) != NULL &&
 	    json_is_object(j)) {
@@ -150,6 +182,8 @@ attempt_parse_error(struct attempt *a)
 		if (((m = json_object_get(j, "message")) != NULL && json_is_string(m)) ||
 		    ((m = json_object_get(j, "Message")) != NULL && json_is_string(m)))
 			clean_message(json_string_value(m), a->message, sizeof(a->message));
+		throttling_reasons(
+		    json_object_get(j, "throttlingReasons"), a->reasons, sizeof(a->reasons));
 	}
 	json_decref(j);
 	if (a->code[0] == '\0' && a->ans.error_type[0] != '\0')
@@ -398,8 +432,10 @@ acmb_aws_call(const struct acmb_aws_config *cfg, const char *operation, const ac
 		if (rc == ACMB_AWS_NO_RETRY || attempt >= max_attempts)
 			break;
 		delay = acmb_aws_backoff_pick(attempt);
-		acmb_aws_transport_debug(&t, "%s: %s, retrying in %.2f s", operation,
-		    a.ans.transfer != ACMB_AWS_TRANSFER_OK ? a.ans.error : a.code, delay);
+		acmb_aws_transport_debug(&t, "%s: %s%s%s%s, retrying in %.2f s", operation,
+		    a.ans.transfer != ACMB_AWS_TRANSFER_OK ? a.ans.error : a.code,
+		    a.reasons[0] != '\0' ? " (throttling reasons: " : "", a.reasons,
+		    a.reasons[0] != '\0' ? ")" : "", delay);
 		acmb_aws_backoff_wait(&t, delay);
 	}
 	if (a.ans.transfer != ACMB_AWS_TRANSFER_OK) {

@@ -32,6 +32,9 @@ struct acmb_pkcs11_spec {
 	                         * NULL): audit fingerprint and EC public point */
 	struct acmb_ctx *ctx;   /* the run's tokens, policies and audit log (borrowed),
 	                         * or NULL: the call makes its own */
+	int certificate_only;   /* read the certificate and chain only: no key is
+	                         * looked up, paired or exported, so no audit
+	                         * record and no export policy (sync's planning) */
 	/* Filled by acmb_pkcs11_spec_prepare(); freed by acmb_pkcs11_spec_clear(). */
 	struct acmb_p11_uri *parsed[4];
 	int prepared;

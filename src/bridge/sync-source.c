@@ -214,8 +214,64 @@ out:
 	return r;
 }
 
+/* A pkcs11 entry's source spec. The URI parser edits its text in place (it
+ * takes pin-value out of it): it gets copies in uris[0..2] (the caller
+ * frees them), never the manifest's strings. */
+static int
+p11_spec(const struct acmb_manifest_entry *e, const char *region, const char *account,
+    struct acmb_ctx *ctx, char *uris[3], struct acmb_pkcs11_spec *spec, acmb_err *err)
+{
+	if ((uris[0] = strdup(e->pkcs11.certificate)) == NULL ||
+	    (e->pkcs11.private_key != NULL && (uris[1] = strdup(e->pkcs11.private_key)) == NULL) ||
+	    (e->pkcs11.wrapping_key != NULL && (uris[2] = strdup(e->pkcs11.wrapping_key)) == NULL))
+		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
+	spec->certificate = uris[0];
+	spec->private_key = uris[1];
+	spec->token.wrapping_key = uris[2];
+	spec->token.module = e->pkcs11.module;
+	spec->token.pin.pin_file = e->pkcs11.pin_file;
+	spec->token.pin.pin_env = e->pkcs11.pin_env;
+	spec->region = region;
+	spec->account = account;
+	spec->ctx = ctx;
+	return ACMB_OK;
+}
+
+/* A pkcs11 entry's certificate and chain, read from the token with the key
+ * left there (no export, no audit record): enough to plan. */
+static int
+peek_pkcs11(const struct acmb_manifest_entry *e, struct acmb_ctx *ctx, struct acmb_sync_peek *out,
+    acmb_err *err)
+{
+	struct acmb_pkcs11_spec spec;
+	struct acmb_material *m = NULL;
+	char *uris[3] = {NULL, NULL, NULL};
+	int r;
+
+	memset(&spec, 0, sizeof(spec));
+	if ((r = p11_spec(e, NULL, NULL, ctx, uris, &spec, err)) != ACMB_OK)
+		goto out;
+	spec.certificate_only = 1;
+	if ((r = acmb_pkcs11_load(&spec, &m, NULL, err)) != ACMB_OK) {
+		char msg[ACMB_ERRMSG_MAX];
+
+		snprintf(msg, sizeof(msg), "%s", err != NULL ? err->msg : "");
+		r = acmb_error(err, r, "certificate %s: %s", e->name, msg);
+		goto out;
+	}
+	r = acmb_sync_peek_material(m, out, err);
+out:
+	acmb_material_free(m);
+	acmb_pkcs11_spec_clear(&spec);
+	free(uris[0]);
+	free(uris[1]);
+	free(uris[2]);
+	return r;
+}
+
 int
-acmb_sync_peek(const struct acmb_manifest_entry *e, struct acmb_sync_peek *out, acmb_err *err)
+acmb_sync_peek(const struct acmb_manifest_entry *e, struct acmb_ctx *ctx,
+    struct acmb_sync_peek *out, acmb_err *err)
 {
 	struct acmb_files_spec s;
 	struct acmb_material *m = NULL;
@@ -225,14 +281,8 @@ acmb_sync_peek(const struct acmb_manifest_entry *e, struct acmb_sync_peek *out, 
 	acmb_sync_peek_clear(out);
 	if (e->source == ACMB_MANIFEST_PRIVATE_CA)
 		return ACMB_OK;
-	if (e->source == ACMB_MANIFEST_PKCS11) {
-		/* The token's certificate object: read through the PKCS#11 source
-		 * with nothing exported (see acmb_sync_load for the export). */
-		return acmb_error(err, ACMB_E_USAGE,
-		    "certificate %s: pkcs11 entries are planned from the token's certificate, "
-		    "which this build cannot read without an export",
-		    e->name);
-	}
+	if (e->source == ACMB_MANIFEST_PKCS11)
+		return peek_pkcs11(e, ctx, out, err);
 	files_spec(e, 0, crt, key, sizeof(crt), &s);
 	if ((r = acmb_files_load(&s, &m, err)) != ACMB_OK)
 		goto out;
@@ -270,26 +320,10 @@ acmb_sync_load(const struct acmb_manifest_entry *e, const char *region, const ch
 		spec.files.strict_permissions = e->strict_permissions;
 		break;
 	case ACMB_MANIFEST_PKCS11:
-		/* The URI parser edits its text in place (it takes pin-value out
-		 * of it): it gets copies, never the manifest's strings. */
-		if ((uris[0] = strdup(e->pkcs11.certificate)) == NULL ||
-		    (e->pkcs11.private_key != NULL &&
-		        (uris[1] = strdup(e->pkcs11.private_key)) == NULL) ||
-		    (e->pkcs11.wrapping_key != NULL &&
-		        (uris[2] = strdup(e->pkcs11.wrapping_key)) == NULL)) {
-			r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+		/* The certificate and key both come from the token (the files
+		 * source's fields stay empty, as import leaves them). */
+		if ((r = p11_spec(e, region, account, ctx, uris, &spec.p11, err)) != ACMB_OK)
 			goto out;
-		}
-		spec.p11.certificate = uris[0];
-		spec.p11.private_key = uris[1];
-		spec.p11.token.wrapping_key = uris[2];
-		spec.p11.token.module = e->pkcs11.module;
-		spec.p11.token.pin.pin_file = e->pkcs11.pin_file;
-		spec.p11.token.pin.pin_env = e->pkcs11.pin_env;
-		spec.p11.region = region;
-		spec.p11.account = account;
-		spec.p11.ctx = ctx;
-		spec.files.certificate = uris[0];
 		break;
 	case ACMB_MANIFEST_PRIVATE_CA:
 		return acmb_error(err, ACMB_E_INTERNAL,

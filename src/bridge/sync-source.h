@@ -22,13 +22,19 @@ struct acmb_sync_peek {
 	size_t ndomains;
 };
 
+struct acmb_ctx;
+
 /* Reads entry e's certificate (not its key) into *out (cleared first;
  * clear with acmb_sync_peek_clear()). A private-ca entry has none:
  * out->src.known = 0. A PKCS#12 bundle is decrypted to reach its
- * certificate; its key is wiped before this returns. Errors name the entry
- * and the file: ACMB_E_USAGE (missing or unreadable), ACMB_E_PARSE (no
- * certificate in it), ACMB_E_PASSPHRASE. */
-int acmb_sync_peek(const struct acmb_manifest_entry *e, struct acmb_sync_peek *out, acmb_err *err);
+ * certificate; its key is wiped before this returns. A pkcs11 entry's
+ * certificate (and chain) are read from the token through ctx's sessions
+ * (NULL: a session of its own); its key is not touched, so nothing is
+ * exported or audited. Errors name the entry and the file: ACMB_E_USAGE
+ * (missing or unreadable), ACMB_E_PARSE (no certificate in it),
+ * ACMB_E_PASSPHRASE, ACMB_E_TOKEN. */
+int acmb_sync_peek(const struct acmb_manifest_entry *e, struct acmb_ctx *ctx,
+    struct acmb_sync_peek *out, acmb_err *err);
 
 void acmb_sync_peek_clear(struct acmb_sync_peek *p);
 

@@ -24,6 +24,9 @@ struct dest {
 	struct acmb_inventory inv;
 	int rc; /* why the destination cannot be used, or ACMB_OK */
 	char error[ACMB_ERRMSG_MAX];
+	/* ACM's certificate quotas (2,500 imported, 5,000 imports a year) are
+	 * reached there: nothing more is sent to it this run. */
+	char quota_hit_by[256]; /* the entry whose import met it, or "" */
 };
 
 struct pair {
@@ -226,7 +229,7 @@ plan_entry(struct run *r, size_t first, size_t last, acmb_err *err)
 	int peek_rc;
 
 	memset(&peek, 0, sizeof(peek));
-	peek_rc = acmb_sync_peek(e, &peek, &perr);
+	peek_rc = acmb_sync_peek(e, r->o->ctx, &peek, &perr);
 	for (p = first; p < last; p++) {
 		struct acmb_sync_item *it = &r->res->items[p];
 		struct dest *ds = r->pairs[p].ds;
@@ -369,9 +372,41 @@ apply_prune(struct acmb_sync_item *it, const struct dest *ds)
 	it->applied = 1;
 }
 
+/* 1 when err is ACM's LimitExceededException, a quota and not a rate:
+ * retrying cannot help, and neither can the next item in that destination.
+ * acmb_err carries the AWS code only in its text (aws-http.c writes
+ * "OPERATION: CODE: message"), so the code is looked for there. */
+static int
+quota_reached(const acmb_err *err)
+{
+	return err->rc == ACMB_E_AWS && strstr(err->msg, ": LimitExceededException:") != NULL;
+}
+
+/* An import or issue into ds failed with err: a quota stops ds. */
 static void
-apply_issue(struct run *r, const struct acmb_manifest_entry *e, struct acmb_sync_item *it,
-    const struct dest *ds)
+note_quota(struct dest *ds, const struct acmb_manifest_entry *e, const acmb_err *err)
+{
+	if (ds->quota_hit_by[0] == '\0' && quota_reached(err))
+		snprintf(ds->quota_hit_by, sizeof(ds->quota_hit_by), "%s", e->name);
+}
+
+/* Fails it without a request when ds is stopped by a quota; returns 1 then. */
+static int
+quota_stopped(const struct dest *ds, struct acmb_sync_item *it)
+{
+	if (ds->quota_hit_by[0] == '\0')
+		return 0;
+	item_fail(it, ACMB_E_AWS,
+	    "not sent: ACM's certificate quota is reached in %s (LimitExceededException "
+	    "importing %s), so nothing more goes there this run; delete unused "
+	    "certificates or request a quota increase, then run sync again",
+	    ds->d->region, ds->quota_hit_by);
+	return 1;
+}
+
+static void
+apply_issue(
+    struct run *r, const struct acmb_manifest_entry *e, struct acmb_sync_item *it, struct dest *ds)
 {
 	struct acmb_acm_tag tags[ACMB_PLAN_TAGS_MAX];
 	struct acmb_issue_opts io;
@@ -411,6 +446,7 @@ apply_issue(struct run *r, const struct acmb_manifest_entry *e, struct acmb_sync
 	io.ctx = r->o->ctx;
 	if (acmb_issue(pca, ds->cfg, &io, &ir, &err) != ACMB_OK) {
 		item_fail(it, err.rc, "%s", err.msg);
+		note_quota(ds, e, &err);
 	} else {
 		it->applied = 1;
 		if (ir.import.arn != NULL)
@@ -445,7 +481,7 @@ apply_imports(struct run *r, const struct acmb_manifest_entry *e, size_t first, 
 		struct acmb_sync_item *it = &r->res->items[p];
 		struct acmb_import_opts io;
 		struct acmb_import_result ir;
-		const struct dest *ds = r->pairs[p].ds;
+		struct dest *ds = r->pairs[p].ds;
 		int sig;
 
 		if (it->rc != ACMB_OK ||
@@ -457,6 +493,8 @@ apply_imports(struct run *r, const struct acmb_manifest_entry *e, size_t first, 
 			    it, ACMB_E_INTERRUPTED, "not done: interrupted by signal %d", sig);
 			continue;
 		}
+		if (quota_stopped(ds, it))
+			continue;
 		if (!loaded) {
 			account_of(it->plan.arn, account, sizeof(account));
 			loaded = 1;
@@ -497,6 +535,7 @@ apply_imports(struct run *r, const struct acmb_manifest_entry *e, size_t first, 
 
 			if (acmb_import(ds->cfg, m, &io, &ir, &ierr) != ACMB_OK) {
 				item_fail(it, ierr.rc, "%s", ierr.msg);
+				note_quota(ds, e, &ierr);
 			} else {
 				it->applied = 1;
 				it->arn = ir.arn != NULL ? strdup(ir.arn) : NULL;
@@ -525,33 +564,34 @@ apply_entry(struct run *r, size_t first, size_t last)
 		struct acmb_sync_item *it = &r->res->items[p];
 		int sig;
 
-		if (it->rc != ACMB_OK || it->applied)
-			continue;
-		switch (it->plan.action) {
-		case ACMB_PLAN_UNCHANGED:
-			if (it->plan.ntags > 0) {
+		/* Imported above, or failed: only the progress line is left. */
+		if (it->rc == ACMB_OK && !it->applied) {
+			switch (it->plan.action) {
+			case ACMB_PLAN_UNCHANGED:
+				if (it->plan.ntags > 0) {
+					if ((sig = cancelled(r)) != 0)
+						item_fail(it, ACMB_E_INTERRUPTED,
+						    "not done: interrupted by signal %d", sig);
+					else
+						apply_tags(r, it, r->pairs[p].ds);
+				} else {
+					it->applied = 1;
+					it->arn = it->plan.arn[0] ? strdup(it->plan.arn) : NULL;
+				}
+				break;
+			case ACMB_PLAN_CREATE:
+			case ACMB_PLAN_RENEW:
+				if (e->source != ACMB_MANIFEST_PRIVATE_CA)
+					break;
 				if ((sig = cancelled(r)) != 0)
 					item_fail(it, ACMB_E_INTERRUPTED,
 					    "not done: interrupted by signal %d", sig);
-				else
-					apply_tags(r, it, r->pairs[p].ds);
-			} else {
-				it->applied = 1;
-				it->arn = it->plan.arn[0] ? strdup(it->plan.arn) : NULL;
-			}
-			break;
-		case ACMB_PLAN_CREATE:
-		case ACMB_PLAN_RENEW:
-			if (e->source != ACMB_MANIFEST_PRIVATE_CA)
+				else if (!quota_stopped(r->pairs[p].ds, it))
+					apply_issue(r, e, it, r->pairs[p].ds);
 				break;
-			if ((sig = cancelled(r)) != 0)
-				item_fail(it, ACMB_E_INTERRUPTED,
-				    "not done: interrupted by signal %d", sig);
-			else
-				apply_issue(r, e, it, r->pairs[p].ds);
-			break;
-		default:
-			break;
+			default:
+				break;
+			}
 		}
 		if (r->o->progress != NULL)
 			r->o->progress(r->o->progress_arg, p + 1, r->res->n, it, 1);

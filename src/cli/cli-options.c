@@ -332,6 +332,7 @@ static const struct acmb_cli_option options[] = {
     {"--max-parallel", ACMB_CLI_VALUE, FLT, C_SYNC, FIELD(max_parallel), set_long, 1, 64, NULL},
     {"--output", ACMB_CLI_VALUE, FLT, C_SYNC | C_STATUS | C_DOCTOR, FIELD(fleet_output), NULL, 0, 0, NULL},
     {"--output-file", ACMB_CLI_VALUE, FLT, C_STATUS, FIELD(output_file), NULL, 0, 0, NULL},
+    {"--metrics-file", ACMB_CLI_VALUE, FLT, C_SYNC, FIELD(metrics_file), NULL, 0, 0, NULL},
     {"--all-regions", ACMB_CLI_FLAG, FLT, C_STATUS, FIELD(all_regions), NULL, 0, 0, NULL},
 };
 /* clang-format on */
@@ -405,7 +406,8 @@ acmb_cli_help_group(FILE *f, unsigned cmd, enum acmb_cli_group g)
 	size_t i;
 
 	for (i = 0; i < NOPTIONS; i++)
-		if (options[i].group == g && acmb_cli_takes(cmd, &options[i]) && options[i].help != NULL)
+		if (options[i].group == g && acmb_cli_takes(cmd, &options[i]) &&
+		    options[i].help != NULL)
 			fputs(options[i].help, f);
 }
 

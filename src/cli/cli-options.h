@@ -123,12 +123,13 @@ struct acmb_cli_args {
 	size_t nregions;
 	const char *shard; /* sync --shard I/N */
 	int prune, refresh_tags, all_regions;
-	long max_parallel;             /* sync --max-parallel */
-	const char *fleet_output;      /* sync and status --output (their formats) */
-	const char *output_file;       /* status --output-file */
+	long max_parallel;        /* sync --max-parallel */
+	const char *fleet_output; /* sync and status --output (their formats) */
+	const char *output_file;  /* status --output-file */
+	const char *metrics_file; /* sync --metrics-file */
 	/* whoami */
-	const char *role_arn;    /* --role-arn */
-	const char *external_id; /* --external-id */
+	const char *role_arn;          /* --role-arn */
+	const char *external_id;       /* --external-id */
 	char *args[ACMB_CLI_ARGS_MAX]; /* plain arguments, in order (list's URI) */
 	size_t nargs;
 	unsigned char seen[ACMB_CLI_ROWS_MAX]; /* times each row was given */

@@ -17,6 +17,7 @@
 #include "bridge/status.h"
 #include "bridge/sync-source.h"
 #include "cli-aws.h"
+#include "cli-file.h"
 #include "cli-options.h"
 #include "bridge/context.h"
 #include "cli.h"
@@ -52,8 +53,10 @@ help(void)
 	       "'unmanaged', domain, key, type, ManagedBy, NotAfter and days left, in use or not.\n"
 	       "With --manifest, what the next sync would do and when the renewal falls due;\n"
 	       "unmanaged imported certificates whose domain is an entry's are 'adoptable'.\n"
-	       "One listing per region; tags are read for imported certificates only (a call\n"
-	       "each); no key and no source is read but the manifest's certificates.\n\n"
+	       "One listing per region. Without --manifest, the tags of every imported\n"
+	       "certificate are read (a call each); with it, only those of the certificates\n"
+	       "sync itself would look at (same serial or domain as an entry's certificate).\n"
+	       "No key and no source is read but the manifest's certificates.\n\n"
 	       "Options:\n"
 	       "  --manifest PATH   the sync manifest (regions and names from it)\n"
 	       "  --region R        a region to look at (repeatable)\n"
@@ -84,29 +87,48 @@ add_region(struct status_cli *c, const char *r)
 	return 0;
 }
 
-/* Writes to a temporary file beside path, then renames it into place, so a
- * collector never reads half a file. */
-static FILE *
-open_atomic(const char *path, char *tmp, size_t size, acmb_err *err)
+/* Reads the name tags status needs in inv: every imported certificate's
+ * without a manifest; with one, only those of the candidates of each entry
+ * with a destination in inv's region: the ones sync would read, and the
+ * ones holding the entry's very serial (sync needs no tag there, but only
+ * the tag tells sync's own import from an adoptable one made by hand). */
+static int
+read_names(const struct acmb_aws_config *cfg, struct acmb_inventory *inv,
+    const struct acmb_manifest *m, const struct acmb_sync_source *sources, acmb_err *err)
 {
-	int fd;
-	FILE *f;
+	static const struct acmb_sync_source none = {0};
+	size_t idx[256], i, d, k, n;
+	int r;
 
-	if ((size_t)snprintf(tmp, size, "%s.tmp.XXXXXX", path) >= size) {
-		acmb_error(err, ACMB_E_USAGE, "--output-file: path too long");
-		return NULL;
+	if (m == NULL) {
+		for (k = 0; k < inv->n; k++)
+			if (inv->certs[k].type != NULL &&
+			    strcmp(inv->certs[k].type, "IMPORTED") == 0 &&
+			    (r = acmb_inventory_read_tags(cfg, inv, k, err)) != ACMB_OK)
+				return r;
+		return ACMB_OK;
 	}
-	if ((fd = mkstemp(tmp)) < 0) {
-		acmb_error(err, ACMB_E_IO, "--output-file %s: %s", path, strerror(errno));
-		return NULL;
+	for (i = 0; i < acmb_manifest_count(m); i++) {
+		const struct acmb_manifest_entry *e = acmb_manifest_entry(m, i);
+
+		for (d = 0; d < e->ndestinations; d++) {
+			if (strcmp(e->destinations[d].region, inv->region) != 0)
+				continue;
+			n = acmb_sync_candidates(e, d, sources != NULL ? &sources[i] : &none, inv,
+			    idx, sizeof(idx) / sizeof(idx[0]));
+			for (k = 0; n == 0 && sources != NULL && sources[i].known && k < inv->n;
+			     k++)
+				if (inv->certs[k].serial != NULL &&
+				    strcmp(inv->certs[k].serial, sources[i].serial) == 0 &&
+				    n < sizeof(idx) / sizeof(idx[0]))
+					idx[n++] = k;
+			for (k = 0; k < n; k++)
+				if ((r = acmb_inventory_read_tags(cfg, inv, idx[k], err)) !=
+				    ACMB_OK)
+					return r;
+		}
 	}
-	if (fchmod(fd, 0644) != 0 || (f = fdopen(fd, "w")) == NULL) {
-		acmb_error(err, ACMB_E_IO, "--output-file %s: %s", path, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return NULL;
-	}
-	return f;
+	return ACMB_OK;
 }
 
 /* Every entry's certificate (no key) for the plan column. */
@@ -126,7 +148,7 @@ peek_all(const struct acmb_manifest *m, struct acmb_sync_peek **out, acmb_err *e
 
 		/* A source that cannot be read leaves its entry without a plan
 		 * column; status is for looking, not for failing. */
-		if (acmb_sync_peek(acmb_manifest_entry(m, i), &p[i], &e) != ACMB_OK)
+		if (acmb_sync_peek(acmb_manifest_entry(m, i), acmb_cli_ctx, &p[i], &e) != ACMB_OK)
 			fprintf(stderr, "acmbridge: warning: %s\n", e.msg);
 	}
 	*out = p;
@@ -148,7 +170,7 @@ acmb_cli_status(int argc, char **argv)
 	struct acmb_status_summary sum;
 	enum out_fmt fmt;
 	size_t i, k, nrows = 0, ninv = 0;
-	char tmp[4096];
+	struct acmb_cli_file out;
 	FILE *f = stdout;
 	acmb_err err = {0};
 	time_t now = acmb_ctx_now(acmb_cli_ctx);
@@ -204,13 +226,25 @@ acmb_cli_status(int argc, char **argv)
 					    REGIONS_MAX);
 					goto fail;
 				}
+	/* The manifest's certificates first (no AWS call): they say which of
+	 * ACM's certificates are candidates whose tags are worth a call. */
+	if (m != NULL) {
+		if (peek_all(m, &peeks, &err) != ACMB_OK)
+			goto fail;
+		if (acmb_manifest_count(m) > 0 &&
+		    (sources = calloc(acmb_manifest_count(m), sizeof(*sources))) == NULL) {
+			acmb_error(&err, ACMB_E_NOMEM, "out of memory");
+			goto fail;
+		}
+		for (i = 0; sources != NULL && peeks != NULL && i < acmb_manifest_count(m); i++)
+			sources[i] = peeks[i].src;
+	}
 	/* One identity for every region: the context resolves it once and
 	 * paces the listings by its rate limits. */
 	if (acmb_cli_debug)
 		acmb_ctx_set_aws_debug(acmb_cli_ctx, acmb_cli_aws_debug, NULL);
-	if ((r = acmb_ctx_set_aws_options(acmb_cli_ctx, &args.aws, &err)) != ACMB_OK ||
-	    (r = acmb_aws_config_for(acmb_cli_ctx, &acmb_aws_service_acm, NULL, &base, &err)) !=
-	        ACMB_OK)
+	if (acmb_ctx_set_aws_options(acmb_cli_ctx, &args.aws, &err) != ACMB_OK ||
+	    acmb_aws_config_for(acmb_cli_ctx, &acmb_aws_service_acm, NULL, &base, &err) != ACMB_OK)
 		goto fail;
 	if (c.nregions == 0)
 		c.regions[c.nregions++] = acmb_aws_config_region(base);
@@ -227,15 +261,11 @@ acmb_cli_status(int argc, char **argv)
 			err = e;
 			continue;
 		}
-		/* Names: the tags of imported certificates (only those can be
-		 * acmbridge's). */
-		for (k = 0; k < inv[ninv].n; k++)
-			if (inv[ninv].certs[k].type != NULL &&
-			    strcmp(inv[ninv].certs[k].type, "IMPORTED") == 0 &&
-			    acmb_inventory_read_tags(cfgs[i], &inv[ninv], k, &e) != ACMB_OK) {
-				fprintf(stderr, "acmbridge: %s: %s\n", c.regions[i], e.msg);
-				break;
-			}
+		/* Names: without a manifest, the tags of every imported
+		 * certificate (only those can be acmbridge's); with one, only of
+		 * the candidates sync itself would read. */
+		if (read_names(cfgs[i], &inv[ninv], m, sources, &e) != ACMB_OK)
+			fprintf(stderr, "acmbridge: %s: %s\n", c.regions[i], e.msg);
 		invs[ninv] = &inv[ninv];
 		ninv++;
 		if (acmb_ctx_cancelled(acmb_cli_ctx))
@@ -251,22 +281,13 @@ acmb_cli_status(int argc, char **argv)
 	}
 	if (ninv == 0 && failed_regions > 0)
 		goto fail;
-	if (m != NULL) {
-		if (peek_all(m, &peeks, &err) != ACMB_OK)
-			goto fail;
-		if (acmb_manifest_count(m) > 0 &&
-		    (sources = calloc(acmb_manifest_count(m), sizeof(*sources))) == NULL) {
-			acmb_error(&err, ACMB_E_NOMEM, "out of memory");
-			goto fail;
-		}
-		for (i = 0; sources != NULL && peeks != NULL && i < acmb_manifest_count(m); i++)
-			sources[i] = peeks[i].src;
-	}
 	if (acmb_status_rows(invs, ninv, m, sources, now, &rows, &nrows, &sum, &err) != ACMB_OK)
 		goto fail;
-	if (args.output_file != NULL &&
-	    (f = open_atomic(args.output_file, tmp, sizeof(tmp), &err)) == NULL)
-		goto fail;
+	if (args.output_file != NULL) {
+		if (acmb_cli_file_open(&out, args.output_file, "--output-file", &err) != ACMB_OK)
+			goto fail;
+		f = out.f;
+	}
 	switch (fmt) {
 	case FMT_TEXT:
 		acmb_status_render_text(f, rows, nrows, &sum, now,
@@ -284,16 +305,8 @@ acmb_cli_status(int argc, char **argv)
 		break;
 	}
 	if (f != stdout) {
-		int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-
-		if (fclose(f) != 0 || bad || err.rc != ACMB_OK ||
-		    rename(tmp, args.output_file) != 0) {
-			if (err.rc == ACMB_OK)
-				acmb_error(&err, ACMB_E_IO, "--output-file %s: %s",
-				    args.output_file, strerror(errno));
-			unlink(tmp);
+		if (acmb_cli_file_commit(&out, err.rc == ACMB_OK, &err) != ACMB_OK)
 			goto fail;
-		}
 	} else if (err.rc != ACMB_OK) {
 		goto fail;
 	}

@@ -2,18 +2,22 @@
  * acmbridge sync: options, progress, the plan or what was done, and the
  * exit code (src/bridge/sync.h does the work).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "acm/aws-config.h"
+#include "acm/aws-limit.h"
 #include "bridge/check.h"
 #include "bridge/manifest.h"
 #include "bridge/sync.h"
 #include "cli-aws.h"
+#include "cli-file.h"
 #include "cli-options.h"
 #include "bridge/context.h"
 #include "cli.h"
@@ -25,7 +29,8 @@ help(void)
 	printf(
 	    "usage: acmbridge sync --manifest PATH [--dry-run] [--only NAME ...]\n"
 	    "                      [--region R ...] [--shard I/N] [--prune] [--refresh-tags]\n"
-	    "                      [--max-parallel N] [--output text|json] [AWS options]\n\n"
+	    "                      [--max-parallel N] [--output text|json]\n"
+	    "                      [--metrics-file PATH] [AWS options]\n\n"
 	    "Keeps the fleet a manifest declares in ACM: for every certificate and each of\n"
 	    "its destinations (region, profile, role) it decides one action and, without\n"
 	    "--dry-run, carries it out:\n"
@@ -51,6 +56,10 @@ help(void)
 	    "                    version works on one entry at a time, taking its\n"
 	    "                    destinations in turn, so at most one key exists\n"
 	    "  --output text|json  text on a terminal, json otherwise\n"
+	    "  --metrics-file PATH  after a run (not a dry run), write its metrics there in\n"
+	    "                    node_exporter's textfile format, atomically:\n"
+	    "                    acmbridge_last_sync_timestamp_seconds, _exit_code,\n"
+	    "                    _duration_seconds, _items{action,result}, _import_calls\n"
 	    "  --pca-endpoint-url URL  Private CA's endpoint (private-ca entries), as for issue\n"
 	    "  --at TIME         plan as if it were TIME (2027-01-31 or 2027-01-31T00:00:00Z):\n"
 	    "                    what would be due then\n"
@@ -144,10 +153,40 @@ interrupted(void *arg)
 static void
 progress(void *arg, size_t done, size_t total, const struct acmb_sync_item *it, int applied)
 {
-	(void)arg;
+	const struct acmb_sync_result *res = arg;
+	double rate = acmb_aws_limits_published("acm", "ImportCertificate"), eta = 0;
+	struct {
+		const char *region;
+		size_t n;
+	} per[32];
+	size_t i, k, nper = 0;
+
+	/* The ETA from the quotas: the imports still to send in the busiest
+	 * region at ACM's rate there (regions run side by side on their own
+	 * quotas). Items are applied in order, so those after done remain. */
+	for (i = done; applied && rate > 0 && res != NULL && i < res->n; i++) {
+		const struct acmb_plan_item *p = &res->items[i].plan;
+
+		if (p->action != ACMB_PLAN_CREATE && p->action != ACMB_PLAN_REIMPORT &&
+		    p->action != ACMB_PLAN_RENEW)
+			continue;
+		for (k = 0; k < nper && strcmp(per[k].region, p->region) != 0; k++)
+			;
+		if (k == nper) {
+			if (nper == sizeof(per) / sizeof(per[0]))
+				continue;
+			per[nper].region = p->region;
+			per[nper++].n = 0;
+		}
+		if ((double)++per[k].n / rate > eta)
+			eta = (double)per[k].n / rate;
+	}
 	/* One line, rewritten in place; only on a terminal. */
 	fprintf(stderr, "\r\033[K%s %zu/%zu %s %s", applied ? "applying" : "planning", done, total,
 	    it->plan.name, it->plan.region);
+	if (eta >= 1)
+		fprintf(stderr, " (about %ldm%02lds left at ACM's import quota)", (long)eta / 60,
+		    (long)eta % 60);
 	fflush(stderr);
 }
 
@@ -182,6 +221,102 @@ print_text(const struct acmb_sync_result *res, int dry_run)
 	printf("\n");
 }
 
+/* The result of an item for people and metrics. */
+static const char *
+item_result(const struct acmb_sync_item *it)
+{
+	return it->rc == ACMB_E_INTERRUPTED ? "not-done"
+	       : it->rc != ACMB_OK          ? "failed"
+	       : it->applied                ? "done"
+	                                    : "skipped";
+}
+
+/* The run in node_exporter's textfile format (status writes the
+ * certificates' metrics; this file says when sync last ran and how it
+ * went). One series per action and result that occurred, so an alert can
+ * say "3 failed creates". */
+static void
+print_metrics(
+    FILE *f, const struct acmb_sync_result *res, time_t finished, double duration, int exit_code)
+{
+	static const char *const results[] = {"done", "skipped", "failed", "not-done"};
+	size_t a, k, i, n;
+
+	fprintf(f,
+	    "# HELP acmbridge_last_sync_timestamp_seconds When the last sync run (not a dry run) "
+	    "finished, in seconds since the epoch.\n"
+	    "# TYPE acmbridge_last_sync_timestamp_seconds gauge\n"
+	    "acmbridge_last_sync_timestamp_seconds %lld\n"
+	    "# HELP acmbridge_last_sync_exit_code The exit code of the last sync run (0: every "
+	    "item "
+	    "done; 8: some blocked; see acmbridge-sync(1)).\n"
+	    "# TYPE acmbridge_last_sync_exit_code gauge\n"
+	    "acmbridge_last_sync_exit_code %d\n"
+	    "# HELP acmbridge_last_sync_duration_seconds How long the last sync run took.\n"
+	    "# TYPE acmbridge_last_sync_duration_seconds gauge\n"
+	    "acmbridge_last_sync_duration_seconds %.3f\n"
+	    "# HELP acmbridge_last_sync_import_calls ImportCertificate calls the last sync run "
+	    "spent.\n"
+	    "# TYPE acmbridge_last_sync_import_calls gauge\n"
+	    "acmbridge_last_sync_import_calls %zu\n"
+	    "# HELP acmbridge_last_sync_items Items of the last sync run by planned action and "
+	    "result.\n"
+	    "# TYPE acmbridge_last_sync_items gauge\n",
+	    (long long)finished, exit_code, duration, res->imports);
+	for (a = 0; a < ACMB_PLAN_ACTION_COUNT; a++) {
+		for (k = 0; k < sizeof(results) / sizeof(results[0]); k++) {
+			for (i = 0, n = 0; i < res->n; i++)
+				if (res->items[i].plan.action == (enum acmb_plan_action)a &&
+				    strcmp(item_result(&res->items[i]), results[k]) == 0)
+					n++;
+			if (n > 0)
+				fprintf(f,
+				    "acmbridge_last_sync_items{action=\"%s\",result=\"%s\"} %zu\n",
+				    acmb_plan_action_name((enum acmb_plan_action)a), results[k], n);
+		}
+	}
+}
+
+/* 1 when the folder path names (its dirname) can take a new file. */
+static int
+writable_folder(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return access(".", W_OK | X_OK) == 0;
+	if ((size_t)(slash - path) >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	return access(dir, W_OK | X_OK) == 0;
+}
+
+/* Writes the metrics file; a failure to write it is reported but does not
+ * change what the run did. */
+static int
+write_metrics(const char *path, const struct acmb_sync_result *res, time_t started, int exit_code)
+{
+	struct acmb_cli_file cf;
+	acmb_err err = {0};
+	time_t finished = acmb_ctx_now(acmb_cli_ctx);
+
+	if (acmb_cli_file_open(&cf, path, "--metrics-file", &err) != ACMB_OK)
+		goto fail;
+	print_metrics(cf.f, res, finished, difftime(finished, started), exit_code);
+	if (acmb_cli_file_commit(&cf, !ferror(cf.f), &err) != ACMB_OK) {
+		if (err.rc == ACMB_OK)
+			acmb_error(&err, ACMB_E_IO, "--metrics-file %s: write error", path);
+		goto fail;
+	}
+	return 0;
+fail:
+	fprintf(stderr, "acmbridge: %s\n", err.msg);
+	return -1;
+}
+
 static int
 print_json(const struct acmb_sync_result *res, int dry_run)
 {
@@ -198,11 +333,7 @@ print_json(const struct acmb_sync_result *res, int dry_run)
 		if (o == NULL)
 			goto out;
 		if (!dry_run) {
-			json_object_set_new(o, "Result",
-			    json_string(it->rc == ACMB_E_INTERRUPTED ? "not-done"
-			                : it->rc != ACMB_OK          ? "failed"
-			                : it->applied                ? "done"
-			                                             : "skipped"));
+			json_object_set_new(o, "Result", json_string(item_result(it)));
 			if (it->error != NULL)
 				json_object_set_new(o, "Error", json_string(it->error));
 			if (it->arn != NULL && it->plan.arn[0] == '\0')
@@ -248,6 +379,7 @@ acmb_cli_sync(int argc, char **argv)
 	struct configs cs;
 	acmb_err err = {0};
 	int r, json, exit_code;
+	time_t started;
 
 	memset(&res, 0, sizeof(res));
 	memset(&cs, 0, sizeof(cs));
@@ -274,6 +406,14 @@ acmb_cli_sync(int argc, char **argv)
 	if (args.manifest == NULL) {
 		exit_code =
 		    acmb_cli_usage_error("sync needs --manifest PATH (see acmbridge sync --help)");
+		goto out;
+	}
+	/* The metrics file's folder is checked before anything is sent: a
+	 * typo there should not wait for the end of a long run. */
+	if (args.metrics_file != NULL && !writable_folder(args.metrics_file)) {
+		exit_code =
+		    acmb_cli_usage_error("--metrics-file %s: its folder is not writable: %s",
+		        args.metrics_file, strerror(errno));
 		goto out;
 	}
 	if (args.shard != NULL && parse_shard(args.shard, &o.shard, &o.nshards) != 0) {
@@ -314,8 +454,11 @@ acmb_cli_sync(int argc, char **argv)
 	/* Entries on different tokens may share one --pin-env PIN: the
 	 * context keeps it for the run (wiped with the credentials). */
 	acmb_p11_cache_keep_env_pin(acmb_ctx_tokens(acmb_cli_ctx), 1);
-	if (isatty(STDERR_FILENO))
+	if (isatty(STDERR_FILENO)) {
 		o.progress = progress;
+		o.progress_arg = &res;
+	}
+	started = acmb_ctx_now(acmb_cli_ctx);
 	r = acmb_sync_run(&o, &res, &err);
 	/* Credentials' last use: wiped before anything is printed. */
 	configs_free(&cs);
@@ -323,17 +466,22 @@ acmb_cli_sync(int argc, char **argv)
 		fputs("\r\033[K", stderr);
 	if (r != ACMB_OK && r != ACMB_E_INTERRUPTED) {
 		exit_code = acmb_cli_fail(&err);
-		goto out;
+		goto metrics;
 	}
 	if (json)
 		print_json(&res, o.dry_run);
 	else
 		print_text(&res, o.dry_run);
-	if (r == ACMB_E_INTERRUPTED) {
+	if (r == ACMB_E_INTERRUPTED)
 		exit_code = acmb_cli_fail(&err);
-		goto out;
-	}
-	exit_code = acmb_sync_exit_code(&res, o.dry_run);
+	else
+		exit_code = acmb_sync_exit_code(&res, o.dry_run);
+metrics:
+	/* Every run that was tried, interrupted and failed ones too: an alert
+	 * on the exit code or the age sees it. A dry run changes nothing and
+	 * says nothing here. */
+	if (args.metrics_file != NULL && !o.dry_run)
+		(void)write_metrics(args.metrics_file, &res, started, exit_code);
 out:
 	configs_free(&cs);
 	acmb_sync_result_clear(&res);

@@ -428,6 +428,21 @@ def _x509_filter_matches(f, r):
     return False
 
 
+# What the control can say about who holds a certificate (the newest model's
+# CertificateManagedBy and CertificateKeyPairOrigin).
+_MANAGED_BY = {"CLOUDFRONT"}
+_KEY_PAIR_ORIGINS = {"AWS_MANAGED", "ACME", "CUSTOMER_PROVIDED"}
+
+
+def _origin_members(out, r):
+    """ManagedBy and CertificateKeyPairOrigin of a summary or detail, only
+    when the control set them (older models lack both members)."""
+    if r.get("managed_by"):
+        out["ManagedBy"] = r["managed_by"]
+    if r.get("key_pair_origin"):
+        out["CertificateKeyPairOrigin"] = r["key_pair_origin"]
+
+
 def _search_metadata(r, status):
     """AcmCertificateMetadata of an imported certificate; None is absent."""
     return {
@@ -438,9 +453,9 @@ def _search_metadata(r, status):
         "RenewalEligibility": "INELIGIBLE",
         "Exported": False,
         "ExportOption": "DISABLED",
-        "CertificateKeyPairOrigin": "CUSTOMER_PROVIDED",
+        "CertificateKeyPairOrigin": r.get("key_pair_origin", "CUSTOMER_PROVIDED"),
         "RenewalStatus": None,
-        "ManagedBy": None,
+        "ManagedBy": r.get("managed_by"),
         "ValidationMethod": None,
         "AcmeEndpointArn": None,
         "AcmeAccountId": None,
@@ -651,6 +666,7 @@ class AcmService:
             "ExtendedKeyUsages": r["extended_key_usages"],
             "RenewalEligibility": "INELIGIBLE",
         }
+        _origin_members(detail, r)
         if r["domain"]:
             detail["DomainName"] = r["domain"]
         return {"Certificate": detail}
@@ -681,6 +697,7 @@ class AcmService:
             "NotAfter": r["not_after"],
             "ImportedAt": r["imported_at"],
         }
+        _origin_members(s, r)
         if r["domain"]:
             s["DomainName"] = r["domain"]
         return s
@@ -868,13 +885,29 @@ class AcmService:
     def control(self, method, body):
         """GET /__control/acm shows the settings; POST sets
         {"visibility_lag": seconds} (new certificates stay out of the
-        listing and search that long) and/or {"in_use": {ARN: [resource
-        ARNs]}} (InUseBy; an empty list frees the certificate)."""
+        listing and search that long), {"in_use": {ARN: [resource
+        ARNs]}} (InUseBy; an empty list frees the certificate),
+        {"managed_by": {ARN: "CLOUDFRONT" | null}} and/or
+        {"key_pair_origin": {ARN: "ACME" | "AWS_MANAGED" |
+        "CUSTOMER_PROVIDED"}} (what the newest model reports of a
+        certificate another service holds)."""
         if method == "POST":
             doc = json.loads(body.decode("utf-8") or "{}")
-            if not isinstance(doc, dict) or set(doc) - {"visibility_lag",
-                                                        "in_use"}:
-                raise ValueError("give visibility_lag and/or in_use")
+            if not isinstance(doc, dict) or set(doc) - {
+                    "visibility_lag", "in_use", "managed_by",
+                    "key_pair_origin"}:
+                raise ValueError("give visibility_lag, in_use, managed_by "
+                                 "and/or key_pair_origin")
+            managed = doc.get("managed_by", {})
+            origins = doc.get("key_pair_origin", {})
+            if not isinstance(managed, dict) or not all(
+                    v is None or v in _MANAGED_BY for v in managed.values()):
+                raise ValueError("managed_by maps certificate ARNs to "
+                                 "CLOUDFRONT or null")
+            if not isinstance(origins, dict) or not all(
+                    v in _KEY_PAIR_ORIGINS for v in origins.values()):
+                raise ValueError("key_pair_origin maps certificate ARNs to "
+                                 "AWS_MANAGED, ACME or CUSTOMER_PROVIDED")
             lag = doc.get("visibility_lag", self.visibility_lag)
             if isinstance(lag, bool) or not isinstance(lag, (int, float)) \
                     or not 0 <= lag <= MAX_LAG:
@@ -888,11 +921,16 @@ class AcmService:
                                  "resource ARNs")
             with self.state.transaction() as root:
                 certs = self._certs(root)
-                missing = [a for a in in_use if a not in certs]
+                missing = [a for a in (*in_use, *managed, *origins)
+                           if a not in certs]
                 if missing:
                     raise ValueError(f"no certificate {missing[0]}")
                 for arn, users in in_use.items():
                     certs[arn]["in_use_by"] = list(users)
+                for arn, by in managed.items():
+                    certs[arn]["managed_by"] = by
+                for arn, origin in origins.items():
+                    certs[arn]["key_pair_origin"] = origin
             self.visibility_lag = float(lag)
         return {"visibility_lag": self.visibility_lag}
 

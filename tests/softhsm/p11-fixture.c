@@ -9,6 +9,7 @@
  *   p11-fixture MODULE TOKEN import-cert CERT.pem IDHEX LABEL CATEGORY
  *   p11-fixture MODULE TOKEN gen-ec-nonext IDHEX LABEL
  *   p11-fixture MODULE TOKEN trusted-wrap-key IDHEX LABEL
+ *   p11-fixture MODULE TOKEN delete-cert LABEL   (every certificate with LABEL)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,6 +351,30 @@ trusted_wrap_key(CK_SESSION_HANDLE s, const char *idhex, const char *label)
 		die("create trusted key", rv);
 }
 
+/* A renewal on the token: the old certificate object goes. */
+static void
+delete_cert(CK_SESSION_HANDLE s, const char *label)
+{
+	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+	CK_ATTRIBUTE t[] = {
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_LABEL, (void *)label, strlen(label)},
+	};
+	CK_OBJECT_HANDLE h[16];
+	CK_ULONG n = 0, i;
+	CK_RV rv;
+
+	if ((rv = fn->C_FindObjectsInit(s, t, sizeof(t) / sizeof(t[0]))) != CKR_OK ||
+	    (rv = fn->C_FindObjects(s, h, sizeof(h) / sizeof(h[0]), &n)) != CKR_OK ||
+	    (rv = fn->C_FindObjectsFinal(s)) != CKR_OK)
+		die("find certificates", rv);
+	if (n == 0)
+		die("no certificate with that label", 0);
+	for (i = 0; i < n; i++)
+		if ((rv = fn->C_DestroyObject(s, h[i])) != CKR_OK)
+			die("destroy certificate", rv);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -370,6 +395,8 @@ main(int argc, char **argv)
 		gen_ec_nonext(s, argv[4], argv[5]);
 	else if (strcmp(argv[3], "trusted-wrap-key") == 0 && argc == 6)
 		trusted_wrap_key(s, argv[4], argv[5]);
+	else if (strcmp(argv[3], "delete-cert") == 0 && argc == 5)
+		delete_cert(s, argv[4]);
 	else
 		die("usage: see the top of p11-fixture.c", 0);
 	fn->C_Logout(s);

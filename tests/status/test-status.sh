@@ -113,4 +113,45 @@ expect_eq "bad region: non-zero exit" "$([ $rc -ne 0 ] && echo yes)" yes
 # region is refused before any request: the configuration checks its name).
 expect_eq "bad region: named on stderr" "$([ "$(grep -c 'Bad_Region' "$D/stderr")" -ge 1 ] && echo yes)" yes
 
+echo "# in use and CloudFront-managed certificates (seeded through the endpoint's control)"
+mat_cert cf --issuer root --subj /CN=cdn.example.test --san DNS:cdn.example.test >/dev/null
+chmod 600 "$D/cf.key"
+cf_arn=$("$ACMBRIDGE" import "${AWS[@]}" --region us-east-1 --certificate "$D/cf.pem" --private-key "$D/cf.key" \
+	--certificate-chain "$D/root.pem" --output json 2>>"$D/stderr" | jq -r .CertificateArn)
+xss_arn=$(endpoint_certs | jq -r '.certificates[] | select(.domain == "x.example.test" or (.domain | tostring | contains("script"))) | .arn' | head -1)
+endpoint_acm_control "{\"managed_by\": {\"$cf_arn\": \"CLOUDFRONT\"}, \"in_use\": {\"$xss_arn\": [\"arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/1\"]}}"
+out=$("$ACMBRIDGE" status "${AWS[@]}" --region us-east-1 --output json 2>"$D/stderr")
+expect_eq "json: the CloudFront-managed certificate says so" \
+	"$(printf '%s' "$out" | jq -r --arg a "$cf_arn" '.Certificates[] | select(.CertificateArn == $a) | .ManagedBy')" CLOUDFRONT
+expect_eq "json: the in-use certificate is in use" \
+	"$(printf '%s' "$out" | jq -r --arg a "$xss_arn" '.Certificates[] | select(.CertificateArn == $a) | .InUse')" true
+expect_eq "json: one in use in us-east-1" "$(printf '%s' "$out" | jq -r '[.Certificates[] | select(.InUse)] | length')" 1
+"$ACMBRIDGE" status "${AWS[@]}" --region us-east-1 --output prometheus --output-file "$D/inuse.prom" 2>"$D/stderr"
+expect_eq "prometheus: in_use 1 for the certificate a load balancer uses" \
+	"$(grep '^acmbridge_certificate_in_use{' "$D/inuse.prom" | grep -F "$xss_arn" | awk '{print $2}')" 1
+# A manifest entry for the CloudFront-managed certificate: sync never touches it.
+cat >"$D/cf.yaml" <<YAML
+version: 1
+certificates:
+  - name: cdn
+    files: {certificate: cf.pem, private-key: cf.key, certificate-chain: root.pem}
+    destinations: [{region: us-east-1}]
+    certificate-arn: {us-east-1: $cf_arn}
+YAML
+out=$("$ACMBRIDGE" sync "${AWS[@]}" --manifest "$D/cf.yaml" --dry-run --output json 2>"$D/stderr")
+expect_eq "sync: the CloudFront-managed certificate is blocked (exit 8)" "$?" 8
+expect_in "sync: its reason names ManagedBy" "ManagedBy CLOUDFRONT" "$(printf '%s' "$out" | jq -r '.Items[0].Reason')"
+
+echo "# tags: only the candidates' with a manifest"
+tag_calls() { endpoint_requests | jq '[.requests[] | select(.operation == "ListTagsForCertificate")] | length'; }
+n0=$(tag_calls)
+"$ACMBRIDGE" status "${AWS[@]}" --manifest "$D/fleet.yaml" --output json >/dev/null 2>"$D/stderr"
+n1=$(tag_calls)
+"$ACMBRIDGE" status "${AWS[@]}" --region us-east-1 --region eu-west-1 --output json >/dev/null 2>"$D/stderr"
+n2=$(tag_calls)
+# us-east-1 holds www, the hostile subject and the CloudFront one; eu-west-1
+# www, api and old: the manifest names www, api and old.
+expect_eq "with the manifest: 4 tag reads (www twice, api, old)" "$((n1 - n0))" 4
+expect_eq "without it: every imported certificate's, 6" "$((n2 - n1))" 6
+
 finish
