@@ -24,6 +24,14 @@ Run:
   --signal SIG@WHERE     SIG is INT or TERM; WHERE is syscall:NAME[:N] (at the
                          return of the Nth call) or break:FUNCTION[:N]
   --expect-exit N        the exit code the run must end with
+  --probe-at break:FUNCTION
+                         also scan at every call of FUNCTION (moments
+                         FUNCTION#1, #2, ...; repeatable); their hits are
+                         reported, not judged: the test reads report.json
+                         and judges each form (mid-run, the run's AWS
+                         credentials are rightly in its locked memory)
+  --bn-words             also search each key's private numbers as OpenSSL
+                         holds them in a BIGNUM (little-endian 64-bit words)
   --stdin PATH, --env K=V (for the program), --hardening, --no-line-buffer
   --figures FILE         append this run's figures as one JSON line
 Exit status: 0 both moments scanned and no secret found; 1 a secret found;
@@ -125,14 +133,16 @@ def run_gdb(cfg, cfg_path, env):
         return json.load(f)
 
 
-def find_origins(label, cfg, cfg_path, env, rep):
+def find_origins(label, cfg, cfg_path, env, rep, probe_funcs=()):
     """Reruns with a watchpoint on an 8-byte-aligned word inside each of the
     first hits, conditioned on the secret's bytes arriving there."""
     sys.path.insert(0, HERE)
     import secrets as acmb_secrets
     forms = dict(acmb_secrets.build_forms(cfg["secrets"]))
     done = 0
-    for moment in ("result", "exit"):
+    for moment in rep["moments"]:
+        if moment.rsplit("#", 1)[0] in probe_funcs:
+            continue
         for h in rep["moments"].get(moment, {}).get("hits", []):
             # A late key is a new key in every run: no rerun can watch it.
             if done >= 3 or h["address"] == "-" or h["form"] not in forms:
@@ -176,6 +186,8 @@ def main():
     ap.add_argument("--result-fd", type=int, default=1)
     ap.add_argument("--signal")
     ap.add_argument("--expect-exit", type=int)
+    ap.add_argument("--probe-at", action="append", default=[])
+    ap.add_argument("--bn-words", action="store_true")
     ap.add_argument("--stdin")
     ap.add_argument("--env", action="append", default=[])
     ap.add_argument("--unset-env", action="append", default=[])
@@ -206,7 +218,7 @@ def main():
         "keys": [{"path": k, "passphrase": a.key_passphrase} for k in a.key],
         "passphrases": passphrases, "pins": a.pin,
         "aws_secrets": a.aws_secret, "files": a.secret_file,
-        "public_files": a.public_file,
+        "public_files": a.public_file, "bn_words": a.bn_words,
     }
     work = a.workdir or tempfile.mkdtemp(prefix="custody-")
     os.makedirs(work, exist_ok=True)
@@ -232,6 +244,8 @@ def main():
         "inferior_env": inferior_env, "hardening": a.hardening,
         "backtrace_on_hit": a.backtrace_on_hit,
     }
+    cfg["moments_at"] = [{"at": x} for x in a.probe_at]
+    probe_funcs = {x.partition(":")[2] for x in a.probe_at}
     if bool(a.late_key) != bool(a.late_key_cmd):
         ap.error("--late-key and --late-key-cmd go together")
     if a.late_key:
@@ -281,8 +295,10 @@ def main():
     status = 0
     hits = 0
     asan = sanitizer_runtime(cmd[0])
-    for moment in ("result", "exit"):
+    extra = [k for k in rep["moments"] if k not in ("result", "exit")]
+    for moment in ["result"] + extra + ["exit"]:
         m = rep["moments"].get(moment)
+        probe = moment.rsplit("#", 1)[0] in probe_funcs
         for h in (m or {}).get("hits", []):
             # The sanitizer runtime reads /proc/self/environ into its own
             # buffer at start-up, before main() can wipe anything: that copy
@@ -302,6 +318,9 @@ def main():
             status = 2
             continue
         print_moment(a.label, m)
+        if probe:
+            print("custody: [%s]   (a probe: its hits are reported, not judged)" % a.label)
+            continue
         hits += sum(1 for h in m["hits"] if not h.get("excused"))
     # Keep the judgement (excused hits) for the tests that read the report.
     with open(cfg["report"], "w") as f:
@@ -330,7 +349,7 @@ def main():
                                           if not h.get("excused"))}
                             for k, v in rep["moments"].items()}}) + "\n")
     if hits and a.origin:
-        find_origins(a.label, cfg, cfg_path, env, rep)
+        find_origins(a.label, cfg, cfg_path, env, rep, probe_funcs)
     if hits:
         print("custody: [%s] FOUND %d copies of secrets" % (a.label, hits))
         return 1

@@ -8,7 +8,10 @@ mapping of the process and searches it for the run's secrets:
   exit    entry of exit_group().
 Optionally delivers a signal at a chosen point (the return of the Nth call of
 a syscall, or a breakpoint) and then scans at exit_group, and checks the
-process hardening (dumpable flag, core limit, secure-heap VmFlags).
+process hardening (dumpable flag, core limit, secure-heap VmFlags). More
+moments: cfg["moments_at"] lists {"at": "break:FUNCTION"}; every call of
+FUNCTION is a moment named FUNCTION#N (a sync's key loader: the keys of the
+entries done before must be gone).
 """
 
 import json
@@ -340,6 +343,14 @@ def main():
                 syscalls.append(rest)
         elif kind == "break":
             gdb.execute("break " + rest, to_string=True)
+    moment_funcs = {}
+    for mat in cfg.get("moments_at", []):
+        kind, _, func = mat["at"].partition(":")
+        if kind != "break" or not func:
+            raise ValueError("moments_at: write break:FUNCTION, not %r" % mat["at"])
+        if not sig or sig["at"] != mat["at"]:
+            gdb.execute("break " + func, to_string=True)
+        moment_funcs[func] = 0
     gdb.execute("catch syscall " + " ".join(syscalls), to_string=True)
 
     seen_result = False
@@ -396,6 +407,13 @@ def main():
         elif name in ("write", "writev") and not entry and want_hardening \
                 and seen_result and "hardening" not in report:
             report["hardening"] = hardening(pid)
+        elif is_bp and last_stop[2] in moment_funcs:
+            func = last_stop[2]
+            moment_funcs[func] += 1
+            mname = "%s#%d" % (func, moment_funcs[func])
+            report["moments"][mname] = scan(
+                cfg, needles, mname, "call %d of %s()" % (moment_funcs[func], func),
+                captures.setdefault(mname, []) if late else None)
         elif name == "exit_group" and entry:
             report["moments"]["exit"] = scan(
                 cfg, needles, "exit", "entry of exit_group()",
@@ -405,7 +423,7 @@ def main():
             if sig_syscall and name == sig_syscall and not entry:
                 sig_count += 1
                 hit = sig_count == sig.get("nth", 1)
-            elif is_bp and sig["at"].startswith("break:"):
+            elif is_bp and sig["at"] == "break:" + (last_stop[2] or ""):
                 sig_count += 1
                 hit = sig_count == sig.get("nth", 1)
             if hit:
@@ -415,6 +433,7 @@ def main():
                     sig["sig"], sig["at"], sig_count))
         last_stop[0] = None
         last_stop[1] = None
+        last_stop[2] = None
         gdb.execute("continue", to_string=True)
 
     def conv(name):
@@ -435,7 +454,7 @@ def main():
         json.dump(report, f, indent=1)
 
 
-last_stop = [None, None]
+last_stop = [None, None, None]  # event, kind, breakpoint location
 
 
 def syscall_number(name):
@@ -451,6 +470,7 @@ def on_stop(ev):
         bp = ev.breakpoints[0]
         if bp.type == gdb.BP_BREAKPOINT:
             last_stop[1] = "breakpoint"
+            last_stop[2] = bp.location
         elif bp.type in (gdb.BP_HARDWARE_WATCHPOINT, gdb.BP_WATCHPOINT):
             last_stop[1] = "watchpoint"
         else:

@@ -19,7 +19,14 @@ PAGE = 4096
 _ZERO_PAGE = bytes(PAGE)
 
 
-def _key_forms(key, prefix):
+def _bn_words(v):
+    """v as a BIGNUM holds it on a 64-bit little-endian machine: 8-byte
+    words, least significant first (the big-endian bytes reversed)."""
+    n = max(8, -(-((v.bit_length() + 7) // 8) // 8) * 8)
+    return v.to_bytes(n, "little").rstrip(b"\0") or b"\0"
+
+
+def _key_forms(key, prefix, bn_words=False):
     from cryptography.hazmat.primitives import serialization as ser
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -51,10 +58,14 @@ def _key_forms(key, prefix):
             v = getattr(nums, name)
             forms.append((prefix + "RSA " + name + " (raw)",
                           v.to_bytes((v.bit_length() + 7) // 8, "big")))
+            if bn_words:
+                forms.append((prefix + "RSA " + name + " (BIGNUM words)", _bn_words(v)))
     elif isinstance(key, ec.EllipticCurvePrivateKey):
         v = key.private_numbers().private_value
         size = (key.curve.key_size + 7) // 8
         forms.append((prefix + "EC d (raw)", v.to_bytes(size, "big")))
+        if bn_words:
+            forms.append((prefix + "EC d (BIGNUM words)", _bn_words(v)))
     return forms
 
 
@@ -148,7 +159,7 @@ def build_forms(spec):
         pw = k.get("passphrase")
         key = load_key(k["path"], pw.encode() if pw else None)
         prefix = "" if len(spec["keys"]) == 1 else "key%d " % (i + 1)
-        forms.extend(_key_forms(key, prefix))
+        forms.extend(_key_forms(key, prefix, spec.get("bn_words", False)))
     for p in spec.get("files", []):
         with open(p, "rb") as f:
             forms.append(("file " + p.rsplit("/", 1)[-1], f.read()))

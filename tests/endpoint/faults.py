@@ -1,10 +1,15 @@
 """Fault injection: rules that make chosen requests fail in chosen ways.
 
 A rule {"operation": "ImportCertificate" | "*", "fault": F, "times": N,
-"rate": 0.0-1.0, "seed": S, "delay": seconds} fires on matching requests that
-passed authentication, N times (default 1), or with probability rate (drawn
-from a generator seeded with seed, for repeatable runs). The first rule that
-fires wins."""
+"rate": 0.0-1.0, "seed": S, "seconds": S, "after": K, "delay": seconds} fires
+on matching requests that passed authentication, N times (default 1), or with
+probability rate (drawn from a generator seeded with seed, for repeatable
+runs), or on every one for S seconds from its first firing (a service that
+throttles for a while). "after": K lets the first K matching requests through
+untouched, so a fault lands mid-run (the third import of a fleet). The first
+rule that fires wins."""
+
+import time
 
 import random
 import threading
@@ -28,11 +33,11 @@ class FaultError(ValueError):
 
 
 class Rule:
-    def __init__(self, spec):
+    def __init__(self, spec, clock=time.monotonic):
         if not isinstance(spec, dict):
             raise FaultError("a fault rule must be a JSON object")
         unknown = set(spec) - {"operation", "fault", "times", "rate", "seed",
-                               "delay"}
+                               "seconds", "after", "delay"}
         if unknown:
             raise FaultError("unknown fault rule field(s): "
                              + ", ".join(sorted(unknown)))
@@ -44,9 +49,22 @@ class Rule:
             raise FaultError(f"'fault' must be one of: {', '.join(sorted(KINDS))}")
         self.rate = spec.get("rate")
         self.times = spec.get("times")
-        if self.rate is not None and self.times is not None:
-            raise FaultError("give either 'times' or 'rate', not both")
-        if self.rate is not None:
+        self.seconds = spec.get("seconds")
+        if sum(x is not None for x in (self.rate, self.times, self.seconds)) > 1:
+            raise FaultError("give one of 'times', 'rate' or 'seconds'")
+        self.after = spec.get("after", 0)
+        if isinstance(self.after, bool) or not isinstance(
+                self.after, int) or self.after < 0:
+            raise FaultError("'after' must be a non-negative integer")
+        self._clock = clock
+        self._until = None  # set by the first firing of a 'seconds' rule
+        if self.seconds is not None:
+            if isinstance(self.seconds, bool) or not isinstance(
+                    self.seconds, (int, float)) or not 0 < self.seconds <= MAX_DELAY:
+                raise FaultError(f"'seconds' must be over 0 and at most {MAX_DELAY:g}")
+            if "seed" in spec:
+                raise FaultError("'seed' goes with 'rate'")
+        elif self.rate is not None:
             if isinstance(self.rate, bool) or not isinstance(
                     self.rate, (int, float)) or not 0.0 <= self.rate <= 1.0:
                 raise FaultError("'rate' must be a number from 0.0 to 1.0")
@@ -74,16 +92,34 @@ class Rule:
              "delay": self.delay, "fired": self.fired}
         if self.rate is not None:
             d["rate"] = self.rate
+        elif self.seconds is not None:
+            d["seconds"] = self.seconds
         else:
             d["times_left"] = self.times
+        if self.after:
+            d["after_left"] = self.after
         return d
 
     def _fires(self, operation):
         if self.operation not in ("*", operation):
             return False
+        if self.after > 0:
+            self.after -= 1
+            return False
         if self.rate is not None:
             return self._random.random() < self.rate
+        if self.seconds is not None:
+            now = self._clock()
+            if self._until is None:
+                self._until = now + self.seconds
+            return now < self._until
         return self.times > 0
+
+    def spent(self):
+        """A rule that can never fire again."""
+        if self.seconds is not None:
+            return self._until is not None and self._clock() >= self._until
+        return self.rate is None and self.times == 0
 
 
 class Faults:
@@ -123,9 +159,11 @@ class Faults:
             for rule in self._rules:
                 if rule._fires(operation):
                     rule.fired += 1
-                    if rule.rate is None:
+                    if rule.times is not None:
                         rule.times -= 1
-                    if rule.rate is None and rule.times == 0:
+                    if rule.spent():
                         self._rules.remove(rule)
                     return rule
+            # A window that has closed is dropped on the next request.
+            self._rules = [r for r in self._rules if not r.spent()]
         return None

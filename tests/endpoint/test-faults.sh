@@ -165,10 +165,32 @@ else
 	fail "aws CLI: one throttle is retried away with 3 attempts" "$(head -c 300 "$WORK/err")"
 fi
 
+echo "# after: the first K requests pass; seconds: a window from the first firing"
+endpoint_fault '{"operation": "ListCertificates", "fault": "throttle", "after": 2}'
+call ListCertificates "$LIST"
+s1=$STATUS
+call ListCertificates "$LIST"
+s2=$STATUS
+call ListCertificates "$LIST"
+expect_eq "after 2: two requests pass, the third is throttled" "$s1 $s2 $STATUS $(error_type)" \
+	"200 200 400 ThrottlingException"
+call ListCertificates "$LIST"
+expect_eq "after 2: then spent (times 1)" "$STATUS" 200
+endpoint_fault '{"operation": "ListCertificates", "fault": "throttle", "seconds": 1.5}'
+call ListCertificates "$LIST"
+s1=$STATUS
+call ListCertificates "$LIST"
+expect_eq "seconds 1.5: every request inside the window is throttled" "$s1 $STATUS" "400 400"
+sleep 1.6
+call ListCertificates "$LIST"
+expect_eq "seconds 1.5: the window closes, the rule is gone" \
+	"$STATUS $(curl -sS "$ACMB_ENDPOINT_URL/__control/faults" | jq '.faults | length')" "200 0"
+
 echo "# control API refuses bad rules"
 for bad in '{"fault": "explode"}' '{"fault": "throttle", "times": 0}' \
 	'{"fault": "throttle", "rate": 2}' '{"fault": "throttle", "colour": "red"}' \
-	'{"fault": "throttle", "times": 1, "rate": 0.5}' 'not json'; do
+	'{"fault": "throttle", "times": 1, "rate": 0.5}' '{"fault": "throttle", "seconds": 0}' \
+	'{"fault": "throttle", "seconds": 2, "times": 1}' '{"fault": "throttle", "after": -1}' 'not json'; do
 	code=$(curl -sS -o "$WORK/ctl" -w '%{http_code}' -X POST \
 		--data-binary "$bad" "$ACMB_ENDPOINT_URL/__control/faults")
 	expect_eq "bad rule refused with 400: $bad" "$code" 400
