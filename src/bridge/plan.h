@@ -29,6 +29,8 @@ enum acmb_plan_action {
 #define ACMB_PLAN_TAGS_MAX 52 /* ACM's 50 and acmbridge's own two */
 /* A serial as hex pairs with colons: 53 bytes, far past the 20 RFC 5280 allows. */
 #define ACMB_PLAN_SERIAL_MAX 160
+/* A saved item's JSON, at most: 52 tag changes of 640 bytes and the rest. */
+#define ACMB_PLAN_ITEM_JSON_MAX 65536
 
 struct acmb_plan_tag_change {
 	char key[129];
@@ -52,6 +54,9 @@ struct acmb_plan_item {
 	char serial[ACMB_PLAN_SERIAL_MAX]; /* its serial (hex, colon-separated), or "" */
 	char reason[ACMB_PLAN_REASON_MAX];
 	struct acmb_plan_tag_change tags[ACMB_PLAN_TAGS_MAX];
+	/* Not in the JSON form (a saved plan reads back 0 for both): */
+	double listed_at; /* wall clock of the listing it was decided from (0: unknown) */
+	int tags_wanted;  /* tags the certificate should carry; 0 with none changed: no note */
 };
 
 /* "unchanged", "create", "reimport", "renew", "blocked", "prune". */
