@@ -267,8 +267,7 @@ int acmb_import_plan(struct acmb_ctx *ctx, const struct acmb_import_spec *spec,
  * WARNING: m's key is gone afterwards: apply a material once.
  */
 int acmb_import_apply(struct acmb_ctx *ctx, const struct acmb_plan_item *item,
-    const struct acmb_import_spec *spec, struct acmb_import_material *m, char **arn,
-    acmb_err *err);
+    const struct acmb_import_spec *spec, struct acmb_import_material *m, char **arn, acmb_err *err);
 
 /* The item as JSON (`import --dry-run --output json` prints it as "Item";
  * keys in the AWS CLI's style: Action, Region, CertificateArn, Sha256,

@@ -182,8 +182,7 @@ acmb_ctx_inventory(struct acmb_ctx *ctx, const struct acmb_aws_config *cfg,
 		}
 	}
 	if ((slot = calloc(1, sizeof(*slot))) == NULL || (slot->key = strdup(key)) == NULL ||
-	    (grown = realloc(ctx->inventories, (ctx->ninventories + 1) * sizeof(*grown))) ==
-	        NULL) {
+	    (grown = realloc(ctx->inventories, (ctx->ninventories + 1) * sizeof(*grown))) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -419,8 +418,9 @@ static int
 slot_is(const struct config_slot *s, const struct acmb_aws_service *svc, const char *region,
     const struct acmb_aws_identity_key *key)
 {
-	return s->svc == svc && strcmp(s->region, region) == 0 && same_str(s->profile, key->profile) &&
-	       same_str(s->role_arn, key->role_arn) && same_str(s->external_id, key->external_id);
+	return s->svc == svc && strcmp(s->region, region) == 0 &&
+	       same_str(s->profile, key->profile) && same_str(s->role_arn, key->role_arn) &&
+	       same_str(s->external_id, key->external_id);
 }
 
 /* The rate buckets' account: a role's account (its ARN names it), else the
@@ -439,8 +439,9 @@ slot_account(struct config_slot *s)
 		snprintf(s->account, sizeof(s->account), "profile:%s", s->profile);
 	else
 		snprintf(s->account, sizeof(s->account), "%s",
-		    acmb_aws_config_access_key_id(s->cfg) != NULL ? acmb_aws_config_access_key_id(s->cfg)
-		                                                 : "unsigned");
+		    acmb_aws_config_access_key_id(s->cfg) != NULL
+		        ? acmb_aws_config_access_key_id(s->cfg)
+		        : "unsigned");
 }
 
 /* The identities' expiry clock: the run's (a test clock in test builds). */
@@ -500,8 +501,8 @@ acmb_ctx_aws_config_as(struct acmb_ctx *ctx, const struct acmb_aws_identity_key 
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = acmb_aws_config_new(ctx->ids, key, svc, want, endpoint_of(ctx, svc), &s->cfg,
-	         err)) != ACMB_OK)
+	if ((r = acmb_aws_config_new(
+	         ctx->ids, key, svc, want, endpoint_of(ctx, svc), &s->cfg, err)) != ACMB_OK)
 		goto out;
 	snprintf(s->region, sizeof(s->region), "%s", want);
 	s->svc = svc;

@@ -198,9 +198,8 @@ plan_tag_changes(const struct acmb_aws_config *cfg, const char *arn,
 		old = tag_value(&cur, want[i].key, &found);
 		if (found && same_value(old, want[i].value))
 			continue;
-		if ((r = acmb_plan_tag_change(item, found ? '~' : '+', want[i].key,
-		         want[i].value != NULL ? want[i].value : "", found ? old : NULL)) !=
-		    ACMB_OK) {
+		if ((r = acmb_plan_tag_change(item, found ? '~' : '+', want[i].key, want[i].value,
+		         found ? old : NULL)) != ACMB_OK) {
 			r = acmb_error(err, r, "more tag changes than a plan holds");
 			goto out;
 		}
@@ -208,7 +207,8 @@ plan_tag_changes(const struct acmb_aws_config *cfg, const char *arn,
 			ndel++;
 			if (dry_run) {
 				note(res, "would change tag %s: '%s' -> '%s'", want[i].key,
-				    old != NULL ? old : "", want[i].value != NULL ? want[i].value : "");
+				    old != NULL ? old : "",
+				    want[i].value != NULL ? want[i].value : "");
 				res->tags_changed++;
 			}
 		} else if (dry_run) {
@@ -251,7 +251,7 @@ apply_item_tags(const struct acmb_aws_config *cfg, const char *arn,
 		t = &item->tags[i];
 		if (t->op == '~') {
 			del[ndel].key = t->key;
-			del[ndel++].value = t->old_value;
+			del[ndel++].value = t->no_old_value ? NULL : t->old_value;
 			note(res, "changed tag %s: '%s' -> '%s'", t->key, t->old_value, t->value);
 			res->tags_changed++;
 		} else if (t->op == '+') {
@@ -261,7 +261,7 @@ apply_item_tags(const struct acmb_aws_config *cfg, const char *arn,
 			continue; /* an import never removes a tag the operator did not name */
 		}
 		add[nadd].key = t->key;
-		add[nadd++].value = t->value;
+		add[nadd++].value = t->no_value ? NULL : t->value;
 	}
 	if (nadd == 0) {
 		if (item->tags_wanted > 0)
@@ -603,7 +603,8 @@ acmb_import_make_plan(const struct acmb_aws_config *cfg, const struct acmb_mater
 			note(res, "plan: chain of %d certificate%s, in the order checked", nchain,
 			    nchain == 1 ? "" : "s");
 		}
-		r = plan_tag_changes(cfg, o->certificate_arn, tags, ntags, o->dry_run, item, res, err);
+		r = plan_tag_changes(
+		    cfg, o->certificate_arn, tags, ntags, o->dry_run, item, res, err);
 		goto out;
 	}
 	/* What ACM holds already: the answer for a rerun. */
@@ -632,8 +633,8 @@ acmb_import_make_plan(const struct acmb_aws_config *cfg, const struct acmb_mater
 	item->tags_wanted = (int)ntags;
 	acmb_plan_reason(item, "import as a new certificate");
 	for (i = 0; i < ntags; i++) {
-		if ((r = acmb_plan_tag_change(item, '+', tags[i].key,
-		         tags[i].value != NULL ? tags[i].value : "", NULL)) != ACMB_OK) {
+		if ((r = acmb_plan_tag_change(item, '+', tags[i].key, tags[i].value, NULL)) !=
+		    ACMB_OK) {
 			r = acmb_error(err, r, "more tags than a plan holds");
 			goto out;
 		}
@@ -662,7 +663,8 @@ plan_is_stale(const struct acmb_plan_item *item, const struct acmb_import_lock *
 {
 	double last = acmb_import_lock_last_import(lock);
 
-	return item->listed_at <= 0 || o->allow_duplicate || (last > 0 && last + 1.0 >= item->listed_at);
+	return item->listed_at <= 0 || o->allow_duplicate ||
+	       (last > 0 && last + 1.0 >= item->listed_at);
 }
 
 /* The tags a new import sends: the plan's. tags[] holds ACMB_PLAN_TAGS_MAX. */
@@ -675,7 +677,7 @@ create_tags(const struct acmb_plan_item *item, struct acmb_acm_tag *tags)
 		if (item->tags[i].op != '+')
 			continue;
 		tags[n].key = item->tags[i].key;
-		tags[n++].value = item->tags[i].value;
+		tags[n++].value = item->tags[i].no_value ? NULL : item->tags[i].value;
 	}
 	return n;
 }
@@ -786,7 +788,8 @@ acmb_import_apply_plan(const struct acmb_aws_config *cfg, const struct acmb_plan
 			    "imported again (--allow-duplicate imports a second copy)",
 			    fp, res->arn);
 			note_copies(&before, res);
-			if ((r = apply_tag_changes(cfg, res->arn, tags, ntags, res, err)) != ACMB_OK)
+			if ((r = apply_tag_changes(cfg, res->arn, tags, ntags, res, err)) !=
+			    ACMB_OK)
 				goto out;
 			r = verify_after_import(cfg, res->arn, m, res, err);
 			goto out;
@@ -797,8 +800,8 @@ acmb_import_apply_plan(const struct acmb_aws_config *cfg, const struct acmb_plan
 
 	if ((r = acmb_material_key_pem(m, &key_pem, err)) != ACMB_OK)
 		goto out;
-	r = send_import(&finder, &before, cert_pem, chain_pem, key_pem, arn, tags, ntags, &own, res,
-	    err);
+	r = send_import(
+	    &finder, &before, cert_pem, chain_pem, key_pem, arn, tags, ntags, &own, res, err);
 	/* The key's last use: wipe it now, whatever the answer was. */
 	returned = now_seconds();
 	acmb_secbuf_free(key_pem);

@@ -29,7 +29,7 @@ struct acmb_inventory_cert {
 	char *key_origin;    /* CertificateKeyPairOrigin (e.g. ACME), or NULL */
 	time_t not_before, not_after, imported_at;
 	double imported_at_exact; /* ImportedAt with ACM's fraction of a second; 0: absent */
-	int in_use; /* 1, 0, or -1 when the listing did not say */
+	int in_use;               /* 1, 0, or -1 when the listing did not say */
 	char **sans;
 	size_t nsans;
 	int tags_read;    /* name_tag / sha256_tag below are what ACM says */

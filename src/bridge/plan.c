@@ -72,6 +72,8 @@ acmb_plan_tag_change(
 	    copy(c->old_value, sizeof(c->old_value), old_value) != 0)
 		return ACMB_E_TOO_BIG;
 	c->op = op;
+	c->no_value = value == NULL;
+	c->no_old_value = old_value == NULL;
 	it->ntags++;
 	return ACMB_OK;
 }
@@ -120,8 +122,8 @@ acmb_plan_item_to_json(const struct acmb_plan_item *it)
 		for (i = 0; i < it->ntags; i++) {
 			const struct acmb_plan_tag_change *c = &it->tags[i];
 			const char *op = c->op == '+' ? "add" : c->op == '~' ? "change" : "remove";
-			json_t *t = json_pack(
-			    "{s:s, s:s, s:s}", "Op", op, "Key", c->key, "Value", c->value);
+			json_t *t = json_pack("{s:s, s:s, s:o}", "Op", op, "Key", c->key, "Value",
+			    c->no_value ? json_null() : json_string(c->value));
 
 			if (t == NULL ||
 			    (c->op == '~' && set_str(t, "OldValue", c->old_value) != 0) ||
@@ -237,11 +239,13 @@ acmb_plan_item_from_json(const json_t *j, struct acmb_plan_item *it, acmb_err *e
 		{
 			const char *op = json_string_value(json_object_get(t, "Op"));
 			const char *k = json_string_value(json_object_get(t, "Key"));
-			const char *val = json_string_value(json_object_get(t, "Value"));
+			const json_t *jv = json_object_get(t, "Value");
+			const char *val = json_string_value(jv);
 			const char *old = json_string_value(json_object_get(t, "OldValue"));
 			int c;
 
-			if (op == NULL || k == NULL || val == NULL)
+			/* A tag without a value is null, not "". */
+			if (op == NULL || k == NULL || (val == NULL && !json_is_null(jv)))
 				return acmb_error(err, ACMB_E_PARSE,
 				    "plan item: TagChanges[%zu] needs Op, Key and Value", i);
 			c = strcmp(op, "add") == 0      ? '+'
@@ -332,8 +336,8 @@ acmb_plan_item_parse(const char *json, struct acmb_plan_item **item, acmb_err *e
 		goto out;
 	}
 	if ((j = json_loads(json, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-		r = acmb_error(err, ACMB_E_PARSE, "plan item: not JSON (line %d: %s)", jerr.line,
-		    jerr.text);
+		r = acmb_error(
+		    err, ACMB_E_PARSE, "plan item: not JSON (line %d: %s)", jerr.line, jerr.text);
 		goto out;
 	}
 	if ((it = calloc(1, sizeof(*it))) == NULL) {

@@ -37,6 +37,8 @@ struct acmb_plan_tag_change {
 	char value[257];
 	char old_value[257]; /* for a changed tag */
 	int op;              /* '+' add, '~' change, '-' remove */
+	int no_value;        /* the tag has no Value at all (not ""): JSON null */
+	int no_old_value;    /* the changed tag had none */
 };
 
 struct acmb_plan_item {
@@ -69,7 +71,8 @@ int acmb_plan_action_from_name(const char *name);
 void acmb_plan_reason(struct acmb_plan_item *it, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Adds a tag change; returns ACMB_E_TOO_BIG past ACMB_PLAN_TAGS_MAX. */
+/* Adds a tag change (value or old_value NULL: the tag has none); returns
+ * ACMB_E_TOO_BIG past ACMB_PLAN_TAGS_MAX. */
 int acmb_plan_tag_change(
     struct acmb_plan_item *it, int op, const char *key, const char *value, const char *old_value);
 

@@ -288,8 +288,7 @@ out:
 
 int
 acmb_import_apply(struct acmb_ctx *ctx, const struct acmb_plan_item *item,
-    const struct acmb_import_spec *spec, struct acmb_import_material *im, char **arn,
-    acmb_err *err)
+    const struct acmb_import_spec *spec, struct acmb_import_material *im, char **arn, acmb_err *err)
 {
 	struct acmb_import_result *res = NULL;
 	const struct acmb_aws_config *cfg = NULL;
