@@ -39,6 +39,9 @@ struct audit_slot {
 	struct acmb_audit *audit;
 };
 
+/* Regions times identities whose inventory one run keeps. */
+#define INVENTORIES_MAX 256
+
 struct inventory_slot {
 	char *key; /* endpoint, region and access key id, NUL-separated text */
 	struct acmb_inventory inv;
@@ -70,7 +73,7 @@ struct acmb_ctx {
 	char *token_options[5]; /* by token_option_names[] */
 	/* What ACM holds, per (endpoint, region, access key): listed by the
 	 * first import plan that needs it, shared by the rest of the run. */
-	struct inventory_slot **inventories;
+	struct inventory_slot *inventories[INVENTORIES_MAX];
 	size_t ninventories;
 };
 
@@ -155,7 +158,6 @@ acmb_ctx_free(struct acmb_ctx *ctx)
 		free(ctx->inventories[i]->key);
 		free(ctx->inventories[i]);
 	}
-	free(ctx->inventories);
 	acmb_aws_limits_free(ctx->limits);
 	acmb_clock_free(ctx->clock);
 	free(ctx);
@@ -165,7 +167,7 @@ int
 acmb_ctx_inventory(struct acmb_ctx *ctx, const struct acmb_aws_config *cfg,
     struct acmb_inventory **out, acmb_err *err)
 {
-	struct inventory_slot **grown, *slot = NULL;
+	struct inventory_slot *slot = NULL;
 	char key[1024];
 	size_t i;
 	int r = ACMB_E_INTERNAL;
@@ -181,12 +183,15 @@ acmb_ctx_inventory(struct acmb_ctx *ctx, const struct acmb_aws_config *cfg,
 			return ACMB_OK;
 		}
 	}
-	if ((slot = calloc(1, sizeof(*slot))) == NULL || (slot->key = strdup(key)) == NULL ||
-	    (grown = realloc(ctx->inventories, (ctx->ninventories + 1) * sizeof(*grown))) == NULL) {
+	if (ctx->ninventories == INVENTORIES_MAX) {
+		r = acmb_error(err, ACMB_E_TOO_BIG,
+		    "more than %d regions and identities listed in one run", INVENTORIES_MAX);
+		goto out;
+	}
+	if ((slot = calloc(1, sizeof(*slot))) == NULL || (slot->key = strdup(key)) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 		goto out;
 	}
-	ctx->inventories = grown;
 	if ((r = acmb_inventory_load(cfg, 1, &slot->inv, err)) != ACMB_OK)
 		goto out;
 	ctx->inventories[ctx->ninventories++] = slot;

@@ -267,6 +267,10 @@ acmb_import_plan(struct acmb_ctx *ctx, const struct acmb_import_spec *spec,
 
 	*item = NULL;
 	import_opts(ctx, spec, &o);
+	if (im == NULL || im->m == NULL) {
+		r = acmb_error(err, ACMB_E_USAGE, "import plan: no material");
+		goto out;
+	}
 	if ((it = calloc(1, sizeof(*it))) == NULL || (res = calloc(1, sizeof(*res))) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 		goto out;
@@ -297,6 +301,10 @@ acmb_import_apply(struct acmb_ctx *ctx, const struct acmb_plan_item *item,
 
 	*arn = NULL;
 	import_opts(ctx, spec, &o);
+	if (im == NULL || im->m == NULL || item == NULL) {
+		r = acmb_error(err, ACMB_E_USAGE, "import apply: no material or no plan item");
+		goto out;
+	}
 	if ((res = calloc(1, sizeof(*res))) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 		goto out;
@@ -316,7 +324,7 @@ acmb_import_apply(struct acmb_ctx *ctx, const struct acmb_plan_item *item,
 	r = ACMB_OK;
 out:
 	/* An export that did not end in an import is recorded with its error. */
-	if (r != ACMB_OK && im->audit != NULL)
+	if (r != ACMB_OK && im != NULL && im->audit != NULL)
 		(void)acmb_audit_finish(im->audit, NULL, err, NULL);
 	acmb_import_result_clear(res);
 	free(res);
