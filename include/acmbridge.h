@@ -208,6 +208,80 @@ int acmb_run_check(
 int acmb_run_import(struct acmb_ctx *ctx, const struct acmb_run_source *src,
     const char *certificate_arn, char **arn, acmb_err *err);
 
+/* --- import as data: plan one item, then apply it --- */
+
+/* A certificate, its chain and its private key, loaded and judged (opaque).
+ * The key lives in the secure heap; acmb_import_apply() wipes it right after
+ * ImportCertificate returns, acmb_import_material_free() whatever is left. */
+struct acmb_import_material;
+
+/* Loads src and judges it against every ACM import rule, as
+ * acmb_run_import() does (a token's export is audited, naming the
+ * context's region and certificate_arn's account; NULL: a new import).
+ * ACMB_E_RULE naming the rules that fail (nothing is kept). Caller frees
+ * *out with acmb_import_material_free(). */
+int acmb_import_material_load(struct acmb_ctx *ctx, const struct acmb_run_source *src,
+    const char *certificate_arn, struct acmb_import_material **out, acmb_err *err);
+
+/* Wipes the key (if still held), records an export that was not imported
+ * in the audit log, and frees. Accepts NULL. */
+void acmb_import_material_free(struct acmb_import_material *m);
+
+/* What to import as (strings borrowed for the call). */
+struct acmb_import_spec {
+	const char *certificate_arn; /* reimport into this ARN; NULL: a new import */
+	int allow_duplicate;         /* import even when ACM holds this certificate */
+	int no_provenance_tag;       /* no acmbridge:sha256 tag on a new import */
+};
+
+/* One decision (opaque): create, reimport, unchanged or blocked, the target
+ * ARN, region, the certificate's SHA-256 and serial, tag changes and the
+ * reason. It holds no secret. */
+struct acmb_plan_item;
+
+/*
+ * Decides, reading and writing nothing but ACM's answers, what importing m
+ * under spec into the context's region would do. A new import is decided
+ * from the context's inventory of the region: one listing
+ * (SearchCertificates, else ListCertificates over every key type) made by
+ * the first plan and shared by every later one of the context, so a run of
+ * many certificates lists each region once; a copy already there makes it
+ * "unchanged" with that ARN (unless spec->allow_duplicate). A reimport is
+ * judged by ACM's reimport rules against what the ARN holds. *item is the
+ * caller's (acmb_plan_item_free()); it is also set for a blocked item, with
+ * ACMB_E_RULE and the reason. Other errors leave it NULL.
+ */
+int acmb_import_plan(struct acmb_ctx *ctx, const struct acmb_import_spec *spec,
+    const struct acmb_import_material *m, struct acmb_plan_item **item, acmb_err *err);
+
+/*
+ * Carries item out in its region with m, whose leaf must be the item's
+ * certificate (ACMB_E_USAGE otherwise): ImportCertificate (the key wiped
+ * as soon as it returns, on every path), tag changes, then DescribeCertificate
+ * and GetCertificate must show what was sent. A new import takes the
+ * same-host lock and looks again when the plan may be stale (a saved plan,
+ * another import of this certificate on this host since the listing), so
+ * the no-duplicate guarantee of acmb_run_import() holds. *arn is the
+ * certificate's ARN; caller frees it with free(). A blocked item is
+ * ACMB_E_RULE with its reason.
+ * WARNING: m's key is gone afterwards: apply a material once.
+ */
+int acmb_import_apply(struct acmb_ctx *ctx, const struct acmb_plan_item *item,
+    const struct acmb_import_spec *spec, struct acmb_import_material *m, char **arn, acmb_err *err);
+
+/* The item as JSON (`import --dry-run --output json` prints it as "Item";
+ * keys in the AWS CLI's style: Action, Region, CertificateArn, Sha256,
+ * Serial, TagChanges, Reason). Caller frees *json with free(). */
+int acmb_plan_item_json(const struct acmb_plan_item *item, char **json, acmb_err *err);
+
+/* Reads an item back from acmb_plan_item_json()'s text (a saved plan).
+ * ACMB_E_PARSE naming the field. Caller frees *item with
+ * acmb_plan_item_free(). Its apply always looks at ACM again first. */
+int acmb_plan_item_parse(const char *json, struct acmb_plan_item **item, acmb_err *err);
+
+/* Frees an item. Accepts NULL. */
+void acmb_plan_item_free(struct acmb_plan_item *item);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,7 @@
 /* The same-host import lock: where it lives, what its file holds, that a
- * second holder waits and gives up with a reason, and that other
- * certificates, endpoints and regions do not wait. */
+ * second holder waits and gives up with a reason, that other certificates,
+ * endpoints and regions do not wait, and that it tells a later holder when
+ * an import was last sent under it (a plan listed before must look again). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -128,6 +130,46 @@ test_test_hook_turns_it_off(void **state)
 #endif
 }
 
+static double
+wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+test_marks_the_last_import_for_the_next_holder(void **state)
+{
+	struct acmb_import_lock *l;
+	char why[400];
+	double waited, before;
+
+	(void)state;
+	/* A new lock file: no import was ever sent under it. */
+	l = take(EP, "ap-south-1", FP_A, 1.0, &waited, why);
+	assert_non_null(l);
+	assert_true(acmb_import_lock_last_import(l) == 0.0);
+	acmb_import_lock_release(l);
+	/* Taken again without an import: still none. */
+	l = take(EP, "ap-south-1", FP_A, 1.0, &waited, why);
+	assert_true(acmb_import_lock_last_import(l) == 0.0);
+	before = wall_now();
+	acmb_import_lock_mark_import(l);
+	acmb_import_lock_release(l);
+	/* The next holder sees when (file times may lag the clock a little). */
+	l = take(EP, "ap-south-1", FP_A, 1.0, &waited, why);
+	assert_true(acmb_import_lock_last_import(l) > before - 1.0);
+	assert_true(acmb_import_lock_last_import(l) < wall_now() + 1.0);
+	acmb_import_lock_release(l);
+	/* Another certificate's lock is its own. */
+	l = take(EP, "ap-south-1", FP_B, 1.0, &waited, why);
+	assert_true(acmb_import_lock_last_import(l) == 0.0);
+	acmb_import_lock_release(l);
+	assert_true(acmb_import_lock_last_import(NULL) == 0.0);
+}
+
 int
 main(void)
 {
@@ -136,6 +178,7 @@ main(void)
 	    cmocka_unit_test(test_second_holder_waits_then_goes_on_with_a_reason),
 	    cmocka_unit_test(test_other_certificate_region_or_endpoint_does_not_wait),
 	    cmocka_unit_test(test_test_hook_turns_it_off),
+	    cmocka_unit_test(test_marks_the_last_import_for_the_next_holder),
 	};
 	char cmd[128];
 	acmb_err err;

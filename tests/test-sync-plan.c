@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -350,6 +351,51 @@ test_plan_json_round_trip(void **state)
 	json_decref(j);
 }
 
+/* An import's item through the public text form (a saved plan): a tag
+ * without a value stays without one (null, not ""), a tag change without a
+ * Value and an oversized text are refused by name. */
+static void
+test_import_item_text_round_trip(void **state)
+{
+	struct acmb_plan_item a = {.action = ACMB_PLAN_CREATE, .imports = 1};
+	struct acmb_plan_item *b = NULL;
+	acmb_err err = {0};
+	char *text = NULL, *big;
+
+	(void)state;
+	snprintf(a.region, sizeof(a.region), "us-east-1");
+	snprintf(a.sha256, sizeof(a.sha256), "%064d", 7);
+	snprintf(a.serial, sizeof(a.serial), "0a:1b");
+	assert_int_equal(acmb_plan_tag_change(&a, '+', "env", NULL, NULL), ACMB_OK);
+	assert_int_equal(acmb_plan_tag_change(&a, '+', "team", "", NULL), ACMB_OK);
+	assert_int_equal(acmb_plan_item_json(&a, &text, &err), ACMB_OK);
+	assert_non_null(strstr(text, "\"Action\":\"create\""));
+	assert_non_null(strstr(text, "\"Key\":\"env\",\"Value\":null"));
+	assert_non_null(strstr(text, "\"Key\":\"team\",\"Value\":\"\""));
+	assert_int_equal(acmb_plan_item_parse(text, &b, &err), ACMB_OK);
+	assert_true(acmb_plan_item_same(&a, b));
+	assert_int_equal(b->tags[0].no_value, 1);
+	assert_int_equal(b->tags[1].no_value, 0);
+	assert_string_equal(b->sha256, a.sha256);
+	assert_string_equal(b->serial, "0a:1b");
+	assert_true(b->listed_at == 0.0); /* a saved item always looks again */
+	acmb_plan_item_free(b);
+	b = NULL;
+	assert_int_equal(acmb_plan_item_parse("{\"Action\":\"create\",\"Region\":\"us-east-1\","
+	                                      "\"TagChanges\":[{\"Op\":\"add\",\"Key\":\"k\"}]}",
+	                     &b, &err),
+	    ACMB_E_PARSE);
+	assert_null(b);
+	assert_non_null(strstr(err.msg, "TagChanges[0] needs Op, Key and Value"));
+	assert_int_equal(acmb_plan_item_parse("{", &b, &err), ACMB_E_PARSE);
+	big = calloc(1, ACMB_PLAN_ITEM_JSON_MAX + 2);
+	assert_non_null(big);
+	memset(big, ' ', ACMB_PLAN_ITEM_JSON_MAX + 1);
+	assert_int_equal(acmb_plan_item_parse(big, &b, &err), ACMB_E_TOO_BIG);
+	free(big);
+	free(text);
+}
+
 static void
 test_serial_norm(void **state)
 {
@@ -375,6 +421,7 @@ main(void)
 	    cmocka_unit_test(test_prune),
 	    cmocka_unit_test(test_shards),
 	    cmocka_unit_test(test_plan_json_round_trip),
+	    cmocka_unit_test(test_import_item_text_round_trip),
 	    cmocka_unit_test(test_serial_norm),
 	};
 	acmb_err err = {0};

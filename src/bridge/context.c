@@ -39,6 +39,14 @@ struct audit_slot {
 	struct acmb_audit *audit;
 };
 
+/* Regions times identities whose inventory one run keeps. */
+#define INVENTORIES_MAX 256
+
+struct inventory_slot {
+	char *key; /* endpoint, region and access key id, NUL-separated text */
+	struct acmb_inventory inv;
+};
+
 struct acmb_ctx {
 	struct acmb_cancel cancel;
 	struct acmb_clock *clock;
@@ -63,6 +71,10 @@ struct acmb_ctx {
 	struct audit_slot audits[AUDITS_MAX];
 	size_t naudits;
 	char *token_options[5]; /* by token_option_names[] */
+	/* What ACM holds, per (endpoint, region, access key): listed by the
+	 * first import plan that needs it, shared by the rest of the run. */
+	struct inventory_slot *inventories[INVENTORIES_MAX];
+	size_t ninventories;
 };
 
 static const char *const token_option_names[] = {
@@ -141,9 +153,58 @@ acmb_ctx_free(struct acmb_ctx *ctx)
 		free(ctx->aws_strings[i]);
 	for (i = 0; i < sizeof(ctx->token_options) / sizeof(ctx->token_options[0]); i++)
 		free(ctx->token_options[i]);
+	for (i = 0; i < ctx->ninventories; i++) {
+		acmb_inventory_clear(&ctx->inventories[i]->inv);
+		free(ctx->inventories[i]->key);
+		free(ctx->inventories[i]);
+	}
 	acmb_aws_limits_free(ctx->limits);
 	acmb_clock_free(ctx->clock);
 	free(ctx);
+}
+
+int
+acmb_ctx_inventory(struct acmb_ctx *ctx, const struct acmb_aws_config *cfg,
+    struct acmb_inventory **out, acmb_err *err)
+{
+	struct inventory_slot *slot = NULL;
+	char key[1024];
+	size_t i;
+	int r = ACMB_E_INTERNAL;
+	const char *endpoint = acmb_aws_config_endpoint(cfg);
+	const char *key_id = acmb_aws_config_access_key_id(cfg);
+
+	*out = NULL;
+	snprintf(key, sizeof(key), "%s\n%s\n%s", endpoint != NULL ? endpoint : "",
+	    acmb_aws_config_region(cfg), key_id != NULL ? key_id : "");
+	for (i = 0; i < ctx->ninventories; i++) {
+		if (strcmp(ctx->inventories[i]->key, key) == 0) {
+			*out = &ctx->inventories[i]->inv;
+			return ACMB_OK;
+		}
+	}
+	if (ctx->ninventories == INVENTORIES_MAX) {
+		r = acmb_error(err, ACMB_E_TOO_BIG,
+		    "more than %d regions and identities listed in one run", INVENTORIES_MAX);
+		goto out;
+	}
+	if ((slot = calloc(1, sizeof(*slot))) == NULL || (slot->key = strdup(key)) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = acmb_inventory_load(cfg, 1, &slot->inv, err)) != ACMB_OK)
+		goto out;
+	ctx->inventories[ctx->ninventories++] = slot;
+	*out = &slot->inv;
+	slot = NULL;
+	r = ACMB_OK;
+out:
+	if (slot != NULL) {
+		acmb_inventory_clear(&slot->inv);
+		free(slot->key);
+		free(slot);
+	}
+	return r;
 }
 
 void

@@ -33,6 +33,7 @@
 #include "clock.h"
 #include "error.h"
 #include "export-policy.h"
+#include "inventory.h"
 #include "pkcs11/p11-cache.h"
 
 /* Public (include/acmbridge.h): acmb_ctx_new() (the default clock, ACM's
@@ -109,5 +110,14 @@ int acmb_ctx_export_policy(
  * once per place and shared: *out is a new holder; the caller drops it with
  * acmb_audit_close(), ctx closes the log when freed. */
 int acmb_ctx_audit(struct acmb_ctx *ctx, const char *where, struct acmb_audit **out, acmb_err *err);
+
+/* What ACM holds in cfg's region (IMPORTED certificates, as
+ * acmb_inventory_load() lists them), listed on the first call for cfg's
+ * endpoint, region and access key and shared by every later one: the run's
+ * import plans read one listing, however many certificates they decide.
+ * *out is owned by ctx and lives until acmb_ctx_free(). Errors as the
+ * listing's (nothing is kept; the next call lists again). */
+int acmb_ctx_inventory(struct acmb_ctx *ctx, const struct acmb_aws_config *cfg,
+    struct acmb_inventory **out, acmb_err *err);
 
 #endif

@@ -382,6 +382,56 @@ out:
 	return r;
 }
 
+int
+acmb_copies_from_inventory(struct acmb_copy_finder *f, const struct acmb_inventory *inv,
+    struct acmb_copies *out, struct acmb_import_result *res, acmb_err *err)
+{
+	struct acmb_copies c = {0};
+	STACK_OF(OPENSSL_STRING) *names = NULL;
+	const struct acmb_inventory_cert *ic;
+	size_t i;
+	int r = ACMB_E_INTERNAL;
+
+	memset(out, 0, sizeof(*out));
+	if (!inv->searched) {
+		/* The endpoint has no SearchCertificates for us: the convergence
+		 * after an import goes by the listing too, without asking again. */
+		if (!f->search_off)
+			snprintf(f->search_off_why, sizeof(f->search_off_why), "%s",
+			    inv->search_off_why[0] != '\0' ? inv->search_off_why
+			                                   : "SearchCertificates is unavailable");
+		f->search_off = 1;
+		if (!f->search_off_noted)
+			acmb_import_note(
+			    res, "%s; looking through ListCertificates instead", f->search_off_why);
+		f->search_off_noted = 1;
+		if ((names = acmb_x509_domain_names(f->leaf)) == NULL) {
+			r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	for (i = 0; i < inv->n; i++) {
+		ic = &inv->certs[i];
+		if (ic->type != NULL && strcmp(ic->type, "IMPORTED") != 0)
+			continue;
+		if (inv->searched ? ic->serial != NULL && !same_serial(ic->serial, f->serial)
+		                  : !name_matches(names, ic->domain))
+			continue;
+		if ((r = add_if_same(f, ic->arn, ic->imported_at_exact, ic->in_use, &c, err)) !=
+		    ACMB_OK)
+			goto out;
+	}
+	if (c.count > 1)
+		qsort(c.v, c.count, sizeof(*c.v), copy_order);
+	*out = c;
+	memset(&c, 0, sizeof(c));
+	r = ACMB_OK;
+out:
+	acmb_x509_names_free(names);
+	acmb_copies_clear(&c);
+	return r;
+}
+
 /* what: while doing what, and what that leaves behind. */
 static int
 interrupted(const struct acmb_copy_finder *f, const char *what, const char *arn, acmb_err *err)

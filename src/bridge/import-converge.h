@@ -18,6 +18,7 @@
 
 #include "acm/acm-api.h"
 #include "error.h"
+#include "inventory.h"
 
 struct acmb_import_result;
 
@@ -70,6 +71,15 @@ int acmb_copy_finder_init(struct acmb_copy_finder *f, const struct acmb_aws_conf
  * otherwise. The first fallback to the listing adds a note to res. */
 int acmb_copies_find(struct acmb_copy_finder *f, const char *own, struct acmb_copies *out,
     struct acmb_import_result *res, acmb_err *err);
+
+/* The copies among inv (the run's inventory of f->cfg's region), into *out
+ * (cleared first; caller clears it): IMPORTED certificates with the leaf's
+ * serial (a listing without serials: with one of its names) whose
+ * certificate GetCertificate shows to be this very leaf. Nothing is listed
+ * again; when inv came from ListCertificates, f notes that once, as
+ * acmb_copies_find() does, and later lookups of f go by the listing. */
+int acmb_copies_from_inventory(struct acmb_copy_finder *f, const struct acmb_inventory *inv,
+    struct acmb_copies *out, struct acmb_import_result *res, acmb_err *err);
 
 /*
  * After ImportCertificate's answer was lost at lost_at (wall clock): looks

@@ -127,6 +127,7 @@ acmb_import_lock_acquire(const char *endpoint, const char *region, const char *f
 {
 	struct acmb_import_lock *l = NULL;
 	struct timespec pause = {0, LOCK_POLL_NS};
+	const struct timespec never[2] = {{0, 0}, {0, 0}};
 	char dir[LOCK_PATH_MAX - 80], hex[65];
 	double start = monotonic_seconds();
 	int r = ACMB_E_INTERNAL;
@@ -146,8 +147,14 @@ acmb_import_lock_acquire(const char *endpoint, const char *region, const char *f
 		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
 	l->fd = -1;
 	snprintf(l->path, sizeof(l->path), "%s/import-%.32s.lock", dir, hex);
-	/* O_NOFOLLOW: the directory is ours, but never follow a planted link. */
-	if ((l->fd = open(l->path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+	/* O_NOFOLLOW: the directory is ours, but never follow a planted link.
+	 * A file made here starts at time 0: no import was sent under it yet
+	 * (one that another run stats before this is done only looks again). */
+	if ((l->fd = open(l->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0)
+		(void)futimens(l->fd, never);
+	else if (errno == EEXIST)
+		l->fd = open(l->path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (l->fd < 0) {
 		snprintf(why, whylen, "cannot open %s: %s", l->path, strerror(errno));
 		r = ACMB_OK;
 		goto out;
@@ -199,6 +206,23 @@ acmb_import_lock_release(struct acmb_import_lock *l)
 	if (l->fd >= 0)
 		close(l->fd);
 	free(l);
+}
+
+void
+acmb_import_lock_mark_import(struct acmb_import_lock *l)
+{
+	if (l != NULL && l->fd >= 0)
+		(void)futimens(l->fd, NULL);
+}
+
+double
+acmb_import_lock_last_import(const struct acmb_import_lock *l)
+{
+	struct stat st;
+
+	if (l == NULL || l->fd < 0 || fstat(l->fd, &st) != 0)
+		return 0.0;
+	return (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
 }
 
 const char *

@@ -4,7 +4,9 @@
  * (flock on a file under $XDG_RUNTIME_DIR or /run/lock), so the second one's
  * lookup sees the first one's certificate and no race starts. Across hosts
  * the import flow converges after the fact (import.c). The lock file is
- * empty and its name is a hash: it holds no secret.
+ * empty and its name is a hash: it holds no secret. Its modification time
+ * says when an import was last sent under it (0: never), so that a run
+ * whose plan is older looks again before it sends.
  */
 #ifndef ACMB_IMPORT_LOCK_H
 #define ACMB_IMPORT_LOCK_H
@@ -36,6 +38,15 @@ int acmb_import_lock_acquire(const char *endpoint, const char *region, const cha
 
 /* Releases and frees the lock. Accepts NULL. */
 void acmb_import_lock_release(struct acmb_import_lock *l);
+
+/* Records on the lock file (its modification time; it stays empty) that an
+ * ImportCertificate of this certificate was sent under the lock now. */
+void acmb_import_lock_mark_import(struct acmb_import_lock *l);
+
+/* When the last import under this lock was sent (wall clock, epoch
+ * seconds): a plan made from an inventory listed before then must look
+ * again. 0 when none was (a lock file this run made) or l is NULL. */
+double acmb_import_lock_last_import(const struct acmb_import_lock *l);
 
 /* The lock file's path (for notes and tests); lives as long as l. */
 const char *acmb_import_lock_path(const struct acmb_import_lock *l);

@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "context.h"
 #include "import-converge.h"
 #include "import-lock.h"
 #include "secmem.h"
@@ -174,18 +175,21 @@ same_value(const char *a, const char *b)
  * ACM refuses tags on a reimport, so tag changes follow it: new keys are
  * added, and a key whose value differs is removed with its old value and
  * added with the new one. Tags the operator did not name are left alone.
+ * The plan step: the changes against the tags arn carries now, into item
+ * (with dry_run, noted as the plan says them).
  */
 static int
-apply_tag_changes(const struct acmb_aws_config *cfg, const char *arn,
-    const struct acmb_acm_tag *want, size_t nwant, int dry_run, struct acmb_import_result *res,
-    acmb_err *err)
+plan_tag_changes(const struct acmb_aws_config *cfg, const char *arn,
+    const struct acmb_acm_tag *want, size_t nwant, int dry_run, struct acmb_plan_item *item,
+    struct acmb_import_result *res, acmb_err *err)
 {
 	struct acmb_acm_tag_list cur = {0};
-	struct acmb_acm_tag add[ACMB_ACM_TAGS_MAX + 1], del[ACMB_ACM_TAGS_MAX + 1];
 	size_t i, nadd = 0, ndel = 0;
 	const char *old;
 	int found, r = ACMB_E_INTERNAL;
 
+	item->ntags = 0;
+	item->tags_wanted = (int)nwant;
 	if (nwant == 0)
 		return ACMB_OK;
 	if ((r = acmb_acm_list_tags(cfg, arn, &cur, NULL, err)) != ACMB_OK)
@@ -194,22 +198,29 @@ apply_tag_changes(const struct acmb_aws_config *cfg, const char *arn,
 		old = tag_value(&cur, want[i].key, &found);
 		if (found && same_value(old, want[i].value))
 			continue;
+		if ((r = acmb_plan_tag_change(item, found ? '~' : '+', want[i].key, want[i].value,
+		         found ? old : NULL)) != ACMB_OK) {
+			r = acmb_error(err, r, "more tag changes than a plan holds");
+			goto out;
+		}
 		if (found) {
-			del[ndel].key = want[i].key;
-			del[ndel++].value = old;
-			note(res, "%s tag %s: '%s' -> '%s'", dry_run ? "would change" : "changed",
-			    want[i].key, old != NULL ? old : "",
-			    want[i].value != NULL ? want[i].value : "");
-			res->tags_changed++;
-		} else {
-			note(res, "%s tag %s='%s'", dry_run ? "would add" : "added", want[i].key,
+			ndel++;
+			if (dry_run) {
+				note(res, "would change tag %s: '%s' -> '%s'", want[i].key,
+				    old != NULL ? old : "",
+				    want[i].value != NULL ? want[i].value : "");
+				res->tags_changed++;
+			}
+		} else if (dry_run) {
+			note(res, "would add tag %s='%s'", want[i].key,
 			    want[i].value != NULL ? want[i].value : "");
 			res->tags_added++;
 		}
-		add[nadd++] = want[i];
+		nadd++;
 	}
 	if (nadd == 0) {
-		note(res, "tags already as asked; none changed");
+		if (dry_run)
+			note(res, "tags already as asked; none changed");
 		r = ACMB_OK;
 		goto out;
 	}
@@ -220,15 +231,62 @@ apply_tag_changes(const struct acmb_aws_config *cfg, const char *arn,
 		    cur.count - ndel + nadd, ACMB_ACM_TAGS_MAX);
 		goto out;
 	}
-	if (dry_run) {
-		r = ACMB_OK;
-		goto out;
-	}
-	if (ndel > 0 && (r = acmb_acm_remove_tags(cfg, arn, del, ndel, NULL, err)) != ACMB_OK)
-		goto out;
-	r = acmb_acm_add_tags(cfg, arn, add, nadd, NULL, err);
+	r = ACMB_OK;
 out:
 	acmb_acm_tag_list_clear(&cur);
+	return r;
+}
+
+/* The apply step of plan_tag_changes(): what item says, on arn. */
+static int
+apply_item_tags(const struct acmb_aws_config *cfg, const char *arn,
+    const struct acmb_plan_item *item, struct acmb_import_result *res, acmb_err *err)
+{
+	struct acmb_acm_tag add[ACMB_PLAN_TAGS_MAX], del[ACMB_PLAN_TAGS_MAX];
+	const struct acmb_plan_tag_change *t;
+	size_t i, nadd = 0, ndel = 0;
+	int r;
+
+	for (i = 0; i < item->ntags; i++) {
+		t = &item->tags[i];
+		if (t->op == '~') {
+			del[ndel].key = t->key;
+			del[ndel++].value = t->no_old_value ? NULL : t->old_value;
+			note(res, "changed tag %s: '%s' -> '%s'", t->key, t->old_value, t->value);
+			res->tags_changed++;
+		} else if (t->op == '+') {
+			note(res, "added tag %s='%s'", t->key, t->value);
+			res->tags_added++;
+		} else {
+			continue; /* an import never removes a tag the operator did not name */
+		}
+		add[nadd].key = t->key;
+		add[nadd++].value = t->no_value ? NULL : t->value;
+	}
+	if (nadd == 0) {
+		if (item->tags_wanted > 0)
+			note(res, "tags already as asked; none changed");
+		return ACMB_OK;
+	}
+	if (ndel > 0 && (r = acmb_acm_remove_tags(cfg, arn, del, ndel, NULL, err)) != ACMB_OK)
+		return r;
+	return acmb_acm_add_tags(cfg, arn, add, nadd, NULL, err);
+}
+
+/* Both steps at once, against the tags arn carries now (after an import
+ * whose outcome the plan could not know). */
+static int
+apply_tag_changes(const struct acmb_aws_config *cfg, const char *arn,
+    const struct acmb_acm_tag *want, size_t nwant, struct acmb_import_result *res, acmb_err *err)
+{
+	struct acmb_plan_item *now = calloc(1, sizeof(*now));
+	int r;
+
+	if (now == NULL)
+		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
+	if ((r = plan_tag_changes(cfg, arn, want, nwant, 0, now, res, err)) == ACMB_OK)
+		r = apply_item_tags(cfg, arn, now, res, err);
+	free(now);
 	return r;
 }
 
@@ -466,23 +524,54 @@ note_copies(const struct acmb_copies *c, struct acmb_import_result *res)
 		note(res, "  also %s%s", c->v[i].arn, c->v[i].in_use > 0 ? " (in use)" : "");
 }
 
+static double
+wall_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Where a new import's plan finds the copies ACM holds already: the run's
+ * inventory (one listing for every certificate of the run), or a lookup by
+ * serial for this one. item->listed_at says when the listing began. */
+static int
+find_copies_for_plan(const struct acmb_aws_config *cfg, const struct acmb_import_opts *o,
+    struct acmb_copy_finder *f, struct acmb_copies *before, struct acmb_plan_item *item,
+    struct acmb_import_result *res, acmb_err *err)
+{
+	struct acmb_inventory *inv = o->inventory;
+	int r;
+
+	if (inv == NULL && o->ctx != NULL &&
+	    (r = acmb_ctx_inventory(o->ctx, cfg, &inv, err)) != ACMB_OK)
+		return r;
+	if (inv == NULL) {
+		item->listed_at = wall_seconds();
+		return acmb_copies_find(f, NULL, before, res, err);
+	}
+	item->listed_at = inv->loaded_at;
+	return acmb_copies_from_inventory(f, inv, before, res, err);
+}
+
 int
-acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
-    const struct acmb_import_opts *o, struct acmb_import_result *res, acmb_err *err)
+acmb_import_make_plan(const struct acmb_aws_config *cfg, const struct acmb_material *m,
+    const struct acmb_import_opts *o, struct acmb_plan_item *item, struct acmb_import_result *res,
+    acmb_err *err)
 {
 	struct acmb_acm_tag tags[ACMB_ACM_TAGS_MAX + 1];
 	struct acmb_copy_finder finder;
 	struct acmb_copies before = {0};
-	struct acmb_import_lock *lock = NULL;
-	acmb_secbuf *key_pem = NULL;
 	X509 *leaf = acmb_material_leaf(m);
-	char *cert_pem = NULL, *chain_pem = NULL, *own = NULL, *survivor = NULL, why[400];
-	size_t cert_len, chain_len, ntags;
-	double returned, waited;
+	size_t i, ntags;
 	int nchain = m->chain != NULL ? sk_X509_num(m->chain) : 0;
 	int is_new = o->certificate_arn == NULL, r = ACMB_E_INTERNAL;
 
+	memset(item, 0, sizeof(*item));
 	memset(res, 0, sizeof(*res));
+	item->action = ACMB_PLAN_BLOCKED;
+	snprintf(item->region, sizeof(item->region), "%s", acmb_aws_config_region(cfg));
 	if (leaf == NULL || m->key == NULL) {
 		r = acmb_error(err, ACMB_E_USAGE, "import needs a certificate and its private key");
 		goto out;
@@ -491,26 +580,184 @@ acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
 		r = acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot fingerprint the certificate");
 		goto out;
 	}
+	snprintf(item->sha256, sizeof(item->sha256), "%s", res->fingerprint);
 	ntags = desired_tags(o, res->fingerprint, tags, res);
 	if ((r = acmb_acm_tags_check(tags, ntags, err)) != ACMB_OK)
 		goto out;
-	if ((r = acmb_material_cert_pem(m, &cert_pem, &cert_len, err)) != ACMB_OK ||
-	    (r = acmb_material_chain_pem(m, &chain_pem, &chain_len, err)) != ACMB_OK)
-		goto out;
 	if ((r = acmb_copy_finder_init(&finder, cfg, leaf, res->fingerprint, err)) != ACMB_OK)
 		goto out;
+	snprintf(item->serial, sizeof(item->serial), "%s", finder.serial);
 
 	if (!is_new) {
 		res->reimport = 1;
-		if ((r = judge_reimport(cfg, o->certificate_arn, leaf, res, err)) != ACMB_OK)
+		snprintf(item->arn, sizeof(item->arn), "%s", o->certificate_arn);
+		if ((r = judge_reimport(cfg, o->certificate_arn, leaf, res, err)) != ACMB_OK) {
+			acmb_plan_reason(item, "%s", err->msg);
 			goto out;
+		}
+		item->action = ACMB_PLAN_REIMPORT;
+		item->imports = 1;
+		acmb_plan_reason(item, "reimport into %s, keeping the ARN", o->certificate_arn);
+		if (o->dry_run) {
+			note(res, "plan: reimport into %s, keeping the ARN", o->certificate_arn);
+			note(res, "plan: chain of %d certificate%s, in the order checked", nchain,
+			    nchain == 1 ? "" : "s");
+		}
+		r = plan_tag_changes(
+		    cfg, o->certificate_arn, tags, ntags, o->dry_run, item, res, err);
+		goto out;
 	}
-	/* On this host, runs importing this certificate take turns from the
-	 * lookup on: the second one finds the first one's certificate. */
-	if (is_new && !o->dry_run) {
+	/* What ACM holds already: the answer for a rerun. */
+	if (!o->allow_duplicate &&
+	    (r = find_copies_for_plan(cfg, o, &finder, &before, item, res, err)) != ACMB_OK)
+		goto out;
+	if (!o->allow_duplicate && before.count > 0) {
+		res->already_present = 1;
+		item->action = ACMB_PLAN_UNCHANGED;
+		snprintf(item->arn, sizeof(item->arn), "%s", before.v[0].arn);
+		if ((res->arn = strdup(before.v[0].arn)) == NULL) {
+			r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+			goto out;
+		}
+		acmb_plan_reason(item, "ACM holds this certificate already");
+		note(res,
+		    "%s already holds this certificate (SHA-256 %s) as %s; not "
+		    "imported again (--allow-duplicate imports a second copy)",
+		    o->dry_run ? "plan: ACM" : "ACM", res->fingerprint, res->arn);
+		note_copies(&before, res);
+		r = plan_tag_changes(cfg, res->arn, tags, ntags, o->dry_run, item, res, err);
+		goto out;
+	}
+	item->action = ACMB_PLAN_CREATE;
+	item->imports = 1;
+	item->tags_wanted = (int)ntags;
+	acmb_plan_reason(item, "import as a new certificate");
+	for (i = 0; i < ntags; i++) {
+		if ((r = acmb_plan_tag_change(item, '+', tags[i].key, tags[i].value, NULL)) !=
+		    ACMB_OK) {
+			r = acmb_error(err, r, "more tags than a plan holds");
+			goto out;
+		}
+	}
+	if (o->dry_run) {
+		note(res, "plan: import as a new certificate (SHA-256 %s)", res->fingerprint);
+		note(res, "plan: chain of %d certificate%s, in the order checked", nchain,
+		    nchain == 1 ? "" : "s");
+		note(res, "plan: %zu tag%s sent with the import", ntags, ntags == 1 ? "" : "s");
+	}
+	r = ACMB_OK;
+out:
+	acmb_copies_clear(&before);
+	return r;
+}
+
+/* A new import, under the same-host lock: must the plan's lookup be done
+ * again? When the plan may be stale: read back from a saved plan, or made
+ * from a listing that began before (or within a second of: file times may
+ * run on a coarser clock) another import of this certificate under the lock,
+ * whose certificate the listing may miss. --allow-duplicate needs the
+ * copies as the baseline a lost answer is judged against. */
+static int
+plan_is_stale(const struct acmb_plan_item *item, const struct acmb_import_lock *lock,
+    const struct acmb_import_opts *o)
+{
+	double last = acmb_import_lock_last_import(lock);
+
+	return item->listed_at <= 0 || o->allow_duplicate ||
+	       (last > 0 && last + 1.0 >= item->listed_at);
+}
+
+/* The tags a new import sends: the plan's. tags[] holds ACMB_PLAN_TAGS_MAX. */
+static size_t
+create_tags(const struct acmb_plan_item *item, struct acmb_acm_tag *tags)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < item->ntags; i++) {
+		if (item->tags[i].op != '+')
+			continue;
+		tags[n].key = item->tags[i].key;
+		tags[n++].value = item->tags[i].no_value ? NULL : item->tags[i].value;
+	}
+	return n;
+}
+
+int
+acmb_import_apply_plan(const struct acmb_aws_config *cfg, const struct acmb_plan_item *item,
+    struct acmb_material *m, const struct acmb_import_opts *o, struct acmb_import_result *res,
+    acmb_err *err)
+{
+	struct acmb_acm_tag tags[ACMB_PLAN_TAGS_MAX];
+	struct acmb_copy_finder finder;
+	struct acmb_copies before = {0};
+	struct acmb_import_lock *lock = NULL;
+	acmb_secbuf *key_pem = NULL;
+	X509 *leaf = acmb_material_leaf(m);
+	char *cert_pem = NULL, *chain_pem = NULL, *own = NULL, *survivor = NULL, why[400];
+	char fp[65];
+	const char *arn = NULL;
+	size_t cert_len, chain_len, ntags = 0;
+	double returned, waited;
+	int is_new = item->action == ACMB_PLAN_CREATE, r = ACMB_E_INTERNAL;
+
+	if (leaf == NULL || m->key == NULL) {
+		r = acmb_error(err, ACMB_E_USAGE, "import needs a certificate and its private key");
+		goto out;
+	}
+	if (fingerprint(leaf, fp) != ACMB_OK) {
+		r = acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot fingerprint the certificate");
+		goto out;
+	}
+	if (strcmp(fp, item->sha256) != 0) {
+		r = acmb_error(err, ACMB_E_USAGE,
+		    "the plan is for the certificate with SHA-256 %s; the one given has %s",
+		    item->sha256[0] != '\0' ? item->sha256 : "(none)", fp);
+		goto out;
+	}
+	snprintf(res->fingerprint, sizeof(res->fingerprint), "%s", fp);
+	switch (item->action) {
+	case ACMB_PLAN_CREATE:
+		break;
+	case ACMB_PLAN_UNCHANGED:
+	case ACMB_PLAN_REIMPORT:
+		if (item->arn[0] == '\0') {
+			r = acmb_error(err, ACMB_E_USAGE, "the plan item names no CertificateArn");
+			goto out;
+		}
+		arn = item->arn;
+		break;
+	case ACMB_PLAN_BLOCKED:
+		r = acmb_error(err, ACMB_E_RULE, "the plan blocks this import: %s",
+		    item->reason[0] != '\0' ? item->reason : "(no reason given)");
+		goto out;
+	default:
+		r = acmb_error(err, ACMB_E_USAGE, "a plan item to %s is not an import",
+		    acmb_plan_action_name(item->action));
+		goto out;
+	}
+	if ((r = acmb_material_cert_pem(m, &cert_pem, &cert_len, err)) != ACMB_OK ||
+	    (r = acmb_material_chain_pem(m, &chain_pem, &chain_len, err)) != ACMB_OK)
+		goto out;
+	if ((r = acmb_copy_finder_init(&finder, cfg, leaf, fp, err)) != ACMB_OK)
+		goto out;
+
+	if (item->action == ACMB_PLAN_UNCHANGED) {
+		res->already_present = 1;
+		if (res->arn == NULL && (res->arn = strdup(arn)) == NULL) {
+			r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((r = apply_item_tags(cfg, res->arn, item, res, err)) != ACMB_OK)
+			goto out;
+		r = verify_after_import(cfg, res->arn, m, res, err);
+		goto out;
+	}
+	if (is_new) {
+		ntags = create_tags(item, tags);
+		/* On this host, runs importing this certificate take turns from
+		 * here on: the second one finds the first one's certificate. */
 		if ((r = acmb_import_lock_acquire(acmb_aws_config_endpoint(cfg),
-		         acmb_aws_config_region(cfg), res->fingerprint,
-		         ACMB_IMPORT_LOCK_WAIT_SECONDS,
+		         acmb_aws_config_region(cfg), fp, ACMB_IMPORT_LOCK_WAIT_SECONDS,
 		         acmb_aws_config_hooks(cfg) != NULL ? acmb_aws_config_hooks(cfg)->cancel
 		                                            : NULL,
 		         &lock, &waited, why, sizeof(why), err)) != ACMB_OK)
@@ -525,52 +772,36 @@ acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
 			    "waited %.1f s for another acmbridge on this host importing the same "
 			    "certificate",
 			    waited);
-	}
-	/* What ACM holds before: the answer for a rerun, and the baseline a
-	 * lost answer is judged against (--allow-duplicate too). */
-	if (is_new && (!o->allow_duplicate || !o->dry_run) &&
-	    (r = acmb_copies_find(&finder, NULL, &before, res, err)) != ACMB_OK)
-		goto out;
-	if (is_new && !o->allow_duplicate && before.count > 0) {
-		res->already_present = 1;
-		if ((res->arn = strdup(before.v[0].arn)) == NULL) {
-			r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+		/* The baseline a lost answer is judged against, and the answer
+		 * for a run that lost the race on this host. */
+		if (plan_is_stale(item, lock, o) &&
+		    (r = acmb_copies_find(&finder, NULL, &before, res, err)) != ACMB_OK)
+			goto out;
+		if (!o->allow_duplicate && before.count > 0) {
+			res->already_present = 1;
+			if ((res->arn = strdup(before.v[0].arn)) == NULL) {
+				r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+				goto out;
+			}
+			note(res,
+			    "ACM already holds this certificate (SHA-256 %s) as %s; not "
+			    "imported again (--allow-duplicate imports a second copy)",
+			    fp, res->arn);
+			note_copies(&before, res);
+			if ((r = apply_tag_changes(cfg, res->arn, tags, ntags, res, err)) !=
+			    ACMB_OK)
+				goto out;
+			r = verify_after_import(cfg, res->arn, m, res, err);
 			goto out;
 		}
-		note(res,
-		    "%s already holds this certificate (SHA-256 %s) as %s; not "
-		    "imported again (--allow-duplicate imports a second copy)",
-		    o->dry_run ? "plan: ACM" : "ACM", res->fingerprint, res->arn);
-		note_copies(&before, res);
-		if ((r = apply_tag_changes(cfg, res->arn, tags, ntags, o->dry_run, res, err)) !=
-		        ACMB_OK ||
-		    o->dry_run)
-			goto out;
-		r = verify_after_import(cfg, res->arn, m, res, err);
-		goto out;
-	}
-	if (o->dry_run) {
-		if (!is_new)
-			note(res, "plan: reimport into %s, keeping the ARN", o->certificate_arn);
-		else
-			note(res, "plan: import as a new certificate (SHA-256 %s)",
-			    res->fingerprint);
-		note(res, "plan: chain of %d certificate%s, in the order checked", nchain,
-		    nchain == 1 ? "" : "s");
-		if (!is_new)
-			r = apply_tag_changes(cfg, o->certificate_arn, tags, ntags, 1, res, err);
-		else {
-			note(res, "plan: %zu tag%s sent with the import", ntags,
-			    ntags == 1 ? "" : "s");
-			r = ACMB_OK;
-		}
-		goto out;
+	} else {
+		res->reimport = 1;
 	}
 
 	if ((r = acmb_material_key_pem(m, &key_pem, err)) != ACMB_OK)
 		goto out;
-	r = send_import(&finder, &before, cert_pem, chain_pem, key_pem, o->certificate_arn, tags,
-	    ntags, &own, res, err);
+	r = send_import(
+	    &finder, &before, cert_pem, chain_pem, key_pem, arn, tags, ntags, &own, res, err);
 	/* The key's last use: wipe it now, whatever the answer was. */
 	returned = now_seconds();
 	acmb_secbuf_free(key_pem);
@@ -589,7 +820,7 @@ acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
 	if (!is_new) {
 		res->arn = own;
 		own = NULL;
-		if ((r = apply_tag_changes(cfg, res->arn, tags, ntags, 0, res, err)) != ACMB_OK)
+		if ((r = apply_item_tags(cfg, res->arn, item, res, err)) != ACMB_OK)
 			goto out;
 	} else if (o->allow_duplicate) {
 		if (own == NULL) {
@@ -612,7 +843,7 @@ acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
 		if (own != NULL && strcmp(own, res->arn) != 0)
 			res->converged = 1;
 		if ((own == NULL || res->converged) &&
-		    (r = apply_tag_changes(cfg, res->arn, tags, ntags, 0, res, err)) != ACMB_OK)
+		    (r = apply_tag_changes(cfg, res->arn, tags, ntags, res, err)) != ACMB_OK)
 			goto out;
 	}
 	if (res->resent_unseen > 0)
@@ -623,6 +854,9 @@ acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
 		    res->resent_unseen == 1 ? "it" : "one");
 	r = verify_after_import(cfg, res->arn, m, res, err);
 out:
+	/* Sent under the lock: a run whose listing is older looks again. */
+	if (is_new && res->import_attempts > 0)
+		acmb_import_lock_mark_import(lock);
 	acmb_import_lock_release(lock);
 	acmb_copies_clear(&before);
 	acmb_secbuf_free(key_pem);
@@ -637,6 +871,31 @@ out:
 	return r;
 }
 
+int
+acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
+    const struct acmb_import_opts *o, struct acmb_import_result *res, acmb_err *err)
+{
+	struct acmb_plan_item *item = calloc(1, sizeof(*item));
+	int r;
+
+	if (item == NULL) {
+		memset(res, 0, sizeof(*res));
+		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+		goto out;
+	}
+	r = acmb_import_make_plan(cfg, m, o, item, res, err);
+	res->plan = item;
+	if (r == ACMB_OK && !o->dry_run)
+		r = acmb_import_apply_plan(cfg, item, m, o, res, err);
+out:
+	/* A dry run ends here, and a blocked plan: the key goes now too. */
+	if (!o->keep_key) {
+		EVP_PKEY_free(m->key);
+		m->key = NULL;
+	}
+	return r;
+}
+
 void
 acmb_import_result_clear(struct acmb_import_result *res)
 {
@@ -644,4 +903,6 @@ acmb_import_result_clear(struct acmb_import_result *res)
 		return;
 	free(res->arn);
 	res->arn = NULL;
+	free(res->plan);
+	res->plan = NULL;
 }

@@ -3,6 +3,11 @@
  * a reimport that keeps the ARN, without creating duplicates when a response
  * is lost, with tag changes applied the way ACM allows, and verified against
  * what ACM then shows. The key is wiped as soon as ImportCertificate returns.
+ *
+ * Two steps: acmb_import_make_plan() decides (one plan item: create,
+ * reimport, unchanged or blocked, with the tag changes) from what ACM holds,
+ * reading no key; acmb_import_apply_plan() carries the item out. A dry run
+ * is the first step alone; acmb_import() is both.
  */
 #ifndef ACMB_IMPORT_H
 #define ACMB_IMPORT_H
@@ -13,7 +18,11 @@
 #include "acm/reimport.h"
 #include "acm/rules.h"
 #include "error.h"
+#include "inventory.h"
 #include "material.h"
+#include "plan.h"
+
+struct acmb_ctx;
 
 /* The tag every new import carries so that an import whose answer was lost
  * can be recognised; its value is the leaf's SHA-256 fingerprint (hex). */
@@ -28,6 +37,13 @@ struct acmb_import_opts {
 	int allow_duplicate;   /* import even if ACM holds the same certificate */
 	int keep_key;          /* leave m->key for another destination (sync): only the
 	                        * PEM sent is wiped here; the caller frees the material */
+	/* Where a new import's plan looks for copies already in ACM: inventory
+	 * (borrowed; a listing of cfg's region the caller shares), else ctx's
+	 * inventory of cfg's region (loaded by the first plan, shared by every
+	 * later one of the run), else (both NULL) a lookup by serial for this
+	 * certificate alone. */
+	struct acmb_inventory *inventory;
+	struct acmb_ctx *ctx;
 };
 
 #define ACMB_IMPORT_NOTES_MAX 24
@@ -47,11 +63,14 @@ struct acmb_import_result {
 	struct acmb_reimport_report reimport_report;
 	size_t nnotes; /* what happened or, with dry_run, the plan */
 	char notes[ACMB_IMPORT_NOTES_MAX][ACMB_IMPORT_NOTE_LEN];
+	struct acmb_plan_item *plan; /* what acmb_import() decided, or NULL; owned */
 };
 
-/* Imports m under cfg (resolved for ACM). m must have passed every ACM rule
- * (acmb_rules_judge(); its chain is in the corrected order). Takes the key
- * out of m and wipes it right after ImportCertificate returns, on every path.
+/* Imports m under cfg (resolved for ACM): acmb_import_make_plan(), then
+ * (unless o->dry_run) acmb_import_apply_plan(); res->plan is the item. m
+ * must have passed every ACM rule (acmb_rules_judge(); its chain is in the
+ * corrected order). Takes the key out of m and wipes it right after
+ * ImportCertificate returns, on every path (with dry_run: before it returns).
  * A new import of a certificate ACM already holds (same SHA-256) returns that
  * ARN instead, so that running the same import twice is safe.
  * Fills *res (clear with acmb_import_result_clear()). Returns ACMB_OK,
@@ -59,6 +78,32 @@ struct acmb_import_result {
  * ACM does not show what was sent. */
 int acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
     const struct acmb_import_opts *o, struct acmb_import_result *res, acmb_err *err);
+
+/* The plan step: decides from what ACM holds what importing m under o
+ * would do, into *item (cleared first), reading no key and writing nothing.
+ * A new import: the copies of m's leaf among o's inventory (see
+ * struct acmb_import_opts) make it "unchanged" (their first ARN, tag changes
+ * against its tags) unless o->allow_duplicate, else "create". A reimport:
+ * ACM's reimport rules against what ACM holds under the ARN, then the tag
+ * changes. Clears and fills *res (the fingerprint, a reimport's report,
+ * notes: with o->dry_run the plan's wording as `import --dry-run` prints
+ * it). Returns ACMB_OK, or the error that blocks it (ACMB_E_RULE for a
+ * reimport rule, with item->action ACMB_PLAN_BLOCKED and the reason) or a
+ * lookup's error. */
+int acmb_import_make_plan(const struct acmb_aws_config *cfg, const struct acmb_material *m,
+    const struct acmb_import_opts *o, struct acmb_plan_item *item, struct acmb_import_result *res,
+    acmb_err *err);
+
+/* The apply step: carries item out with m (whose leaf must be the item's
+ * certificate, by SHA-256: ACMB_E_USAGE otherwise), continuing *res (from
+ * acmb_import_make_plan(), or zeroed). A new import first takes the
+ * same-host lock and looks again when the plan may be stale (a saved plan,
+ * another import of this certificate under the lock since the listing,
+ * o->allow_duplicate); then as acmb_import(). The key goes as in
+ * acmb_import(). An item that is blocked is ACMB_E_RULE with its reason. */
+int acmb_import_apply_plan(const struct acmb_aws_config *cfg, const struct acmb_plan_item *item,
+    struct acmb_material *m, const struct acmb_import_opts *o, struct acmb_import_result *res,
+    acmb_err *err);
 
 /* Frees what *res owns. Accepts NULL. */
 void acmb_import_result_clear(struct acmb_import_result *res);

@@ -5,8 +5,10 @@
  */
 #include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "acm/acm-api.h"
 #include "inventory.h"
@@ -19,6 +21,12 @@ static char *
 dup_or_null(const json_t *v)
 {
 	return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
+}
+
+static double
+epoch_exact(const json_t *v)
+{
+	return json_is_number(v) ? json_number_value(v) : 0.0;
 }
 
 static time_t
@@ -176,6 +184,7 @@ acmb_inventory_add_search_result(struct acmb_inventory *inv, const json_t *r, ac
 	c->managed_by = dup_or_null(json_object_get(meta, "ManagedBy"));
 	c->key_origin = dup_or_null(json_object_get(meta, "CertificateKeyPairOrigin"));
 	c->imported_at = epoch(json_object_get(meta, "ImportedAt"));
+	c->imported_at_exact = epoch_exact(json_object_get(meta, "ImportedAt"));
 	inuse = json_object_get(meta, "InUse");
 	c->in_use = json_is_boolean(inuse) ? json_is_true(inuse) : -1;
 	if (add_sans(c, json_object_get(x509, "SubjectAlternativeNames"), 1) != 0) {
@@ -206,6 +215,7 @@ acmb_inventory_add_summary(struct acmb_inventory *inv, const json_t *s, acmb_err
 	c->not_before = epoch(json_object_get(s, "NotBefore"));
 	c->not_after = epoch(json_object_get(s, "NotAfter"));
 	c->imported_at = epoch(json_object_get(s, "ImportedAt"));
+	c->imported_at_exact = epoch_exact(json_object_get(s, "ImportedAt"));
 	inuse = json_object_get(s, "InUse");
 	c->in_use = json_is_boolean(inuse) ? json_is_true(inuse) : -1;
 	if (add_sans(c, json_object_get(s, "SubjectAlternativeNameSummaries"), 0) != 0) {
@@ -274,12 +284,18 @@ acmb_inventory_clear(struct acmb_inventory *inv)
 }
 
 /* SearchCertificates is answered with these where the service or region
- * does not have it; anything else is a real failure. */
+ * does not have it (an older endpoint, an emulator), or where an IAM policy
+ * written before it does not allow it: the listing finds the same. Anything
+ * else is a real failure. */
 static int
 search_unavailable(const struct acmb_aws_call_info *info)
 {
 	return strcmp(info->error_code, "UnknownOperationException") == 0 ||
-	       strcmp(info->error_code, "InvalidAction") == 0 || info->http_status == 404;
+	       strcmp(info->error_code, "UnrecognizedOperationException") == 0 ||
+	       strcmp(info->error_code, "InvalidAction") == 0 ||
+	       strcmp(info->error_code, "NotImplemented") == 0 ||
+	       strstr(info->error_code, "AccessDenied") != NULL || info->http_status == 404 ||
+	       info->http_status == 501;
 }
 
 static int
@@ -368,12 +384,16 @@ acmb_inventory_load(
     const struct acmb_aws_config *cfg, int imported_only, struct acmb_inventory *inv, acmb_err *err)
 {
 	struct acmb_aws_call_info info;
+	struct timespec now;
 	acmb_err serr = {0};
 	int r;
 
 	acmb_inventory_clear(inv);
 	inv->listing_calls = inv->tag_calls = 0;
+	inv->search_off_why[0] = '\0';
 	snprintf(inv->region, sizeof(inv->region), "%s", acmb_aws_config_region(cfg));
+	clock_gettime(CLOCK_REALTIME, &now);
+	inv->loaded_at = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 	memset(&info, 0, sizeof(info));
 	if ((r = load_pages(cfg, 1, imported_only, inv, &info, &serr)) == ACMB_OK) {
 		inv->searched = 1;
@@ -385,6 +405,12 @@ acmb_inventory_load(
 		return r;
 	}
 	/* No SearchCertificates here: the listing, which has no serials. */
+	if (info.error_code[0] != '\0')
+		snprintf(inv->search_off_why, sizeof(inv->search_off_why),
+		    "SearchCertificates answered %s", info.error_code);
+	else
+		snprintf(inv->search_off_why, sizeof(inv->search_off_why),
+		    "SearchCertificates answered HTTP %ld", (long)info.http_status);
 	acmb_inventory_clear(inv);
 	inv->searched = 0;
 	memset(&info, 0, sizeof(info));

@@ -28,7 +28,8 @@ struct acmb_inventory_cert {
 	char *managed_by;    /* CLOUDFRONT, or NULL */
 	char *key_origin;    /* CertificateKeyPairOrigin (e.g. ACME), or NULL */
 	time_t not_before, not_after, imported_at;
-	int in_use; /* 1, 0, or -1 when the listing did not say */
+	double imported_at_exact; /* ImportedAt with ACM's fraction of a second; 0: absent */
+	int in_use;               /* 1, 0, or -1 when the listing did not say */
 	char **sans;
 	size_t nsans;
 	int tags_read;    /* name_tag / sha256_tag below are what ACM says */
@@ -42,7 +43,9 @@ struct acmb_inventory {
 	int searched;      /* filled from SearchCertificates (serials known) */
 	int listing_calls; /* pages fetched */
 	int tag_calls;     /* ListTagsForCertificate calls made for candidates */
+	double loaded_at;  /* wall clock (CLOCK_REALTIME) when the listing began */
 	char region[33];
+	char search_off_why[200]; /* why ListCertificates was used, or "" */
 };
 
 /* Adds one result of SearchCertificates (CertificateSearchResult) or one
@@ -68,8 +71,9 @@ int acmb_inventory_serial_norm(const char *in, char *out, size_t size);
 /* Fills inv (cleared first) with what ACM holds in cfg's region:
  * SearchCertificates, 500 per page, IMPORTED certificates only when
  * imported_only is 1; where the endpoint does not offer SearchCertificates
- * (an older region or endpoint), ListCertificates over every key type.
- * inv->listing_calls counts the pages. Errors as acmb_aws_call(). */
+ * (an older region or endpoint, or an IAM policy written before it: the
+ * answer is named in inv->search_off_why), ListCertificates over every key
+ * type. inv->listing_calls counts the pages. Errors as acmb_aws_call(). */
 int acmb_inventory_load(const struct acmb_aws_config *cfg, int imported_only,
     struct acmb_inventory *inv, acmb_err *err);
 

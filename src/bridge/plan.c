@@ -3,9 +3,11 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "plan.h"
+#include "zalloc.h"
 
 static const char *const action_names[ACMB_PLAN_ACTION_COUNT] = {
     [ACMB_PLAN_UNCHANGED] = "unchanged",
@@ -70,6 +72,8 @@ acmb_plan_tag_change(
 	    copy(c->old_value, sizeof(c->old_value), old_value) != 0)
 		return ACMB_E_TOO_BIG;
 	c->op = op;
+	c->no_value = value == NULL;
+	c->no_old_value = old_value == NULL;
 	it->ntags++;
 	return ACMB_OK;
 }
@@ -118,8 +122,8 @@ acmb_plan_item_to_json(const struct acmb_plan_item *it)
 		for (i = 0; i < it->ntags; i++) {
 			const struct acmb_plan_tag_change *c = &it->tags[i];
 			const char *op = c->op == '+' ? "add" : c->op == '~' ? "change" : "remove";
-			json_t *t = json_pack(
-			    "{s:s, s:s, s:s}", "Op", op, "Key", c->key, "Value", c->value);
+			json_t *t = json_pack("{s:s, s:s, s:o}", "Op", op, "Key", c->key, "Value",
+			    c->no_value ? json_null() : json_string(c->value));
 
 			if (t == NULL ||
 			    (c->op == '~' && set_str(t, "OldValue", c->old_value) != 0) ||
@@ -235,11 +239,13 @@ acmb_plan_item_from_json(const json_t *j, struct acmb_plan_item *it, acmb_err *e
 		{
 			const char *op = json_string_value(json_object_get(t, "Op"));
 			const char *k = json_string_value(json_object_get(t, "Key"));
-			const char *val = json_string_value(json_object_get(t, "Value"));
+			const json_t *jv = json_object_get(t, "Value");
+			const char *val = json_string_value(jv);
 			const char *old = json_string_value(json_object_get(t, "OldValue"));
 			int c;
 
-			if (op == NULL || k == NULL || val == NULL)
+			/* A tag without a value is null, not "". */
+			if (op == NULL || k == NULL || (val == NULL && !json_is_null(jv)))
 				return acmb_error(err, ACMB_E_PARSE,
 				    "plan item: TagChanges[%zu] needs Op, Key and Value", i);
 			c = strcmp(op, "add") == 0      ? '+'
@@ -295,4 +301,61 @@ acmb_plan_item_same(const struct acmb_plan_item *a, const struct acmb_plan_item 
 		    strcmp(a->tags[i].value, b->tags[i].value) != 0)
 			return 0;
 	return 1;
+}
+
+int
+acmb_plan_item_json(const struct acmb_plan_item *item, char **json, acmb_err *err)
+{
+	json_t *j = acmb_plan_item_to_json(item);
+	char *s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	*json = NULL;
+	json_decref(j);
+	if (s == NULL)
+		return acmb_error(err, ACMB_E_NOMEM, "out of memory writing the plan item");
+	/* jansson's allocator wipes; the caller's free() must be the C one. */
+	*json = strdup(s);
+	acmb_zfree(s);
+	if (*json == NULL)
+		return acmb_error(err, ACMB_E_NOMEM, "out of memory writing the plan item");
+	return ACMB_OK;
+}
+
+int
+acmb_plan_item_parse(const char *json, struct acmb_plan_item **item, acmb_err *err)
+{
+	struct acmb_plan_item *it = NULL;
+	json_error_t jerr;
+	json_t *j = NULL;
+	int r = ACMB_E_INTERNAL;
+
+	*item = NULL;
+	if (json == NULL || strlen(json) > ACMB_PLAN_ITEM_JSON_MAX) {
+		r = acmb_error(err, ACMB_E_TOO_BIG, "plan item: more than %d bytes of JSON",
+		    ACMB_PLAN_ITEM_JSON_MAX);
+		goto out;
+	}
+	if ((j = json_loads(json, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		r = acmb_error(
+		    err, ACMB_E_PARSE, "plan item: not JSON (line %d: %s)", jerr.line, jerr.text);
+		goto out;
+	}
+	if ((it = calloc(1, sizeof(*it))) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = acmb_plan_item_from_json(j, it, err)) != ACMB_OK)
+		goto out;
+	*item = it;
+	it = NULL;
+out:
+	free(it);
+	json_decref(j);
+	return r;
+}
+
+void
+acmb_plan_item_free(struct acmb_plan_item *item)
+{
+	free(item);
 }

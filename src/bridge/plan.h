@@ -29,12 +29,16 @@ enum acmb_plan_action {
 #define ACMB_PLAN_TAGS_MAX 52 /* ACM's 50 and acmbridge's own two */
 /* A serial as hex pairs with colons: 53 bytes, far past the 20 RFC 5280 allows. */
 #define ACMB_PLAN_SERIAL_MAX 160
+/* A saved item's JSON, at most: 52 tag changes of 640 bytes and the rest. */
+#define ACMB_PLAN_ITEM_JSON_MAX 65536
 
 struct acmb_plan_tag_change {
 	char key[129];
 	char value[257];
 	char old_value[257]; /* for a changed tag */
 	int op;              /* '+' add, '~' change, '-' remove */
+	int no_value;        /* the tag has no Value at all (not ""): JSON null */
+	int no_old_value;    /* the changed tag had none */
 };
 
 struct acmb_plan_item {
@@ -52,6 +56,9 @@ struct acmb_plan_item {
 	char serial[ACMB_PLAN_SERIAL_MAX]; /* its serial (hex, colon-separated), or "" */
 	char reason[ACMB_PLAN_REASON_MAX];
 	struct acmb_plan_tag_change tags[ACMB_PLAN_TAGS_MAX];
+	/* Not in the JSON form (a saved plan reads back 0 for both): */
+	double listed_at; /* wall clock of the listing it was decided from (0: unknown) */
+	int tags_wanted;  /* tags the certificate should carry; 0 with none changed: no note */
 };
 
 /* "unchanged", "create", "reimport", "renew", "blocked", "prune". */
@@ -64,7 +71,8 @@ int acmb_plan_action_from_name(const char *name);
 void acmb_plan_reason(struct acmb_plan_item *it, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Adds a tag change; returns ACMB_E_TOO_BIG past ACMB_PLAN_TAGS_MAX. */
+/* Adds a tag change (value or old_value NULL: the tag has none); returns
+ * ACMB_E_TOO_BIG past ACMB_PLAN_TAGS_MAX. */
 int acmb_plan_tag_change(
     struct acmb_plan_item *it, int op, const char *key, const char *value, const char *old_value);
 

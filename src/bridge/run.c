@@ -167,34 +167,55 @@ arn_account(const char *arn, char *out, size_t len)
 	out[n] = '\0';
 }
 
-int
-acmb_run_import(struct acmb_ctx *ctx, const struct acmb_run_source *src,
-    const char *certificate_arn, char **arn, acmb_err *err)
-{
+/* A loaded and judged material with what its export opened (the audit
+ * attempt, finished by the import or by the free). */
+struct acmb_import_material {
+	struct acmb_material *m;
+	struct acmb_audit *audit;
 	struct run_spec rs;
+};
+
+void
+acmb_import_material_free(struct acmb_import_material *im)
+{
+	if (im == NULL)
+		return;
+	/* An export that did not end in an import is recorded as such. */
+	if (im->audit != NULL)
+		(void)acmb_audit_finish(im->audit, NULL, NULL, NULL);
+	acmb_audit_close(im->audit);
+	acmb_material_free(im->m);
+	run_spec_clear(&im->rs);
+	free(im);
+}
+
+int
+acmb_import_material_load(struct acmb_ctx *ctx, const struct acmb_run_source *src,
+    const char *certificate_arn, struct acmb_import_material **out, acmb_err *err)
+{
+	struct acmb_import_material *im = NULL;
 	const struct acmb_aws_config *cfg = NULL;
-	struct acmb_material *m = NULL;
 	struct acmb_rules_report *rep = NULL;
-	struct acmb_audit *audit = NULL;
-	struct acmb_import_opts opts;
-	struct acmb_import_result res;
 	int r = ACMB_E_INTERNAL;
 
-	*arn = NULL;
-	memset(&res, 0, sizeof(res));
-	memset(&opts, 0, sizeof(opts));
-	if ((r = run_spec_build(ctx, src, &rs, err)) != ACMB_OK)
+	*out = NULL;
+	if ((im = calloc(1, sizeof(*im))) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = run_spec_build(ctx, src, &im->rs, err)) != ACMB_OK)
 		goto out;
 	/* AWS first: the environment's secrets leave it now, whatever happens
 	 * next (nothing is sent). */
 	if ((r = acmb_aws_config_for(ctx, &acmb_aws_service_acm, NULL, &cfg, err)) != ACMB_OK)
 		goto out;
-	rs.s.p11.region = acmb_aws_config_region(cfg);
+	im->rs.s.p11.region = acmb_aws_config_region(cfg);
 	if (certificate_arn != NULL) {
-		arn_account(certificate_arn, rs.account, sizeof(rs.account));
-		rs.s.p11.account = rs.account[0] != '\0' ? rs.account : NULL;
+		arn_account(certificate_arn, im->rs.account, sizeof(im->rs.account));
+		im->rs.s.p11.account = im->rs.account[0] != '\0' ? im->rs.account : NULL;
 	}
-	if ((r = acmb_check_source(&rs.s, acmb_ctx_now(ctx), &m, &rep, &audit, err)) != ACMB_OK)
+	if ((r = acmb_check_source(&im->rs.s, acmb_ctx_now(ctx), &im->m, &rep, &im->audit, err)) !=
+	    ACMB_OK)
 		goto out;
 	if (acmb_ctx_cancelled(ctx)) {
 		r = acmb_error(err, ACMB_E_INTERRUPTED,
@@ -206,24 +227,130 @@ acmb_run_import(struct acmb_ctx *ctx, const struct acmb_run_source *src,
 		r = rules_failed(rep, err);
 		goto out;
 	}
-	opts.certificate_arn = certificate_arn;
-	if ((r = acmb_import(cfg, m, &opts, &res, err)) != ACMB_OK)
+	*out = im;
+	im = NULL;
+	r = ACMB_OK;
+out:
+	/* A failed load is recorded with its error. */
+	if (im != NULL && im->audit != NULL)
+		(void)acmb_audit_finish(im->audit, NULL, err, NULL);
+	if (im != NULL) {
+		acmb_audit_close(im->audit);
+		im->audit = NULL;
+	}
+	acmb_import_material_free(im);
+	free(rep);
+	return r;
+}
+
+static void
+import_opts(struct acmb_ctx *ctx, const struct acmb_import_spec *spec, struct acmb_import_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->ctx = ctx;
+	if (spec == NULL)
+		return;
+	o->certificate_arn = spec->certificate_arn;
+	o->allow_duplicate = spec->allow_duplicate;
+	o->no_provenance_tag = spec->no_provenance_tag;
+}
+
+int
+acmb_import_plan(struct acmb_ctx *ctx, const struct acmb_import_spec *spec,
+    const struct acmb_import_material *im, struct acmb_plan_item **item, acmb_err *err)
+{
+	struct acmb_plan_item *it = NULL;
+	struct acmb_import_result *res = NULL;
+	const struct acmb_aws_config *cfg = NULL;
+	struct acmb_import_opts o;
+	int r = ACMB_E_INTERNAL;
+
+	*item = NULL;
+	import_opts(ctx, spec, &o);
+	if (im == NULL || im->m == NULL) {
+		r = acmb_error(err, ACMB_E_USAGE, "import plan: no material");
 		goto out;
-	if ((*arn = strdup(res.arn)) == NULL) {
+	}
+	if ((it = calloc(1, sizeof(*it))) == NULL || (res = calloc(1, sizeof(*res))) == NULL) {
 		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if (audit != NULL)
-		(void)acmb_audit_finish(audit, res.arn, NULL, NULL);
+	if ((r = acmb_aws_config_for(ctx, &acmb_aws_service_acm, NULL, &cfg, err)) != ACMB_OK)
+		goto out;
+	r = acmb_import_make_plan(cfg, im->m, &o, it, res, err);
+	/* A blocked item is a plan too: the caller may print or save it. */
+	if (r == ACMB_OK || it->action == ACMB_PLAN_BLOCKED) {
+		*item = it;
+		it = NULL;
+	}
+out:
+	acmb_import_result_clear(res);
+	free(res);
+	free(it);
+	return r;
+}
+
+int
+acmb_import_apply(struct acmb_ctx *ctx, const struct acmb_plan_item *item,
+    const struct acmb_import_spec *spec, struct acmb_import_material *im, char **arn, acmb_err *err)
+{
+	struct acmb_import_result *res = NULL;
+	const struct acmb_aws_config *cfg = NULL;
+	struct acmb_import_opts o;
+	int r = ACMB_E_INTERNAL;
+
+	*arn = NULL;
+	import_opts(ctx, spec, &o);
+	if (im == NULL || im->m == NULL || item == NULL) {
+		r = acmb_error(err, ACMB_E_USAGE, "import apply: no material or no plan item");
+		goto out;
+	}
+	if ((res = calloc(1, sizeof(*res))) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+		goto out;
+	}
+	/* The item's region: a saved plan goes where it was made for. */
+	if ((r = acmb_aws_config_for(ctx, &acmb_aws_service_acm,
+	         item->region[0] != '\0' ? item->region : NULL, &cfg, err)) != ACMB_OK)
+		goto out;
+	if ((r = acmb_import_apply_plan(cfg, item, im->m, &o, res, err)) != ACMB_OK)
+		goto out;
+	if ((*arn = strdup(res->arn)) == NULL) {
+		r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (im->audit != NULL)
+		(void)acmb_audit_finish(im->audit, res->arn, NULL, NULL);
 	r = ACMB_OK;
 out:
 	/* An export that did not end in an import is recorded with its error. */
-	if (audit != NULL && r != ACMB_OK)
-		(void)acmb_audit_finish(audit, NULL, err, NULL);
-	acmb_audit_close(audit);
-	acmb_import_result_clear(&res);
-	acmb_material_free(m);
-	run_spec_clear(&rs);
-	free(rep);
+	if (r != ACMB_OK && im != NULL && im->audit != NULL)
+		(void)acmb_audit_finish(im->audit, NULL, err, NULL);
+	acmb_import_result_clear(res);
+	free(res);
+	return r;
+}
+
+int
+acmb_run_import(struct acmb_ctx *ctx, const struct acmb_run_source *src,
+    const char *certificate_arn, char **arn, acmb_err *err)
+{
+	struct acmb_import_material *im = NULL;
+	struct acmb_plan_item *item = NULL;
+	struct acmb_import_spec spec;
+	int r;
+
+	*arn = NULL;
+	memset(&spec, 0, sizeof(spec));
+	spec.certificate_arn = certificate_arn;
+	/* Plan one item, then apply it: the plan reads the context's
+	 * inventory of the region, listed once for the whole run. */
+	if ((r = acmb_import_material_load(ctx, src, certificate_arn, &im, err)) == ACMB_OK &&
+	    (r = acmb_import_plan(ctx, &spec, im, &item, err)) == ACMB_OK)
+		r = acmb_import_apply(ctx, item, &spec, im, arn, err);
+	else if (im != NULL && im->audit != NULL)
+		(void)acmb_audit_finish(im->audit, NULL, err, NULL);
+	acmb_plan_item_free(item);
+	acmb_import_material_free(im);
 	return r;
 }

@@ -181,6 +181,9 @@ print_result(struct import_cli *c, const struct acmb_import_result *res)
 		    c->args.import.certificate_arn != NULL ? c->args.import.certificate_arn
 		                                           : res->arn,
 		    "Sha256", res->fingerprint, "Plan", plan);
+		/* The decision as data, as a saved plan holds it. */
+		if (o != NULL && res->plan != NULL)
+			json_object_set_new(o, "Item", acmb_plan_item_to_json(res->plan));
 	} else {
 		for (i = 0; i < res->nnotes; i++)
 			fprintf(stderr, "acmbridge: %s\n", res->notes[i]);
@@ -370,6 +373,8 @@ acmb_cli_import(int argc, char **argv)
 		    "was sent (acmbridge check shows every rule)");
 		goto fail;
 	}
+	/* Plan from the run's inventory of the region, then apply. */
+	c.args.import.ctx = acmb_cli_ctx;
 	r = acmb_import(cfg, m, &c.args.import, &res, &err);
 	/* The credentials' (and a kept PIN's) last use: wipe them before
 	 * anything is printed. */

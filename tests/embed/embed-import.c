@@ -6,7 +6,8 @@
  * then reads the endpoint's certificate list with its own libcurl calls.
  *
  *   embed-import CONTROL_URL CA_FILE CERT KEY CHAIN [CERT KEY CHAIN ...]
- *   (AWS options from the environment: ACMB_ENDPOINT_URL, AWS_REGION, keys)
+ *   (AWS options from the environment: ACMB_ENDPOINT_URL, AWS_REGION, keys;
+ *   EMBED_PLAN=1 or saved: through acmb_import_plan() and _apply())
  *
  * Prints one line per result; exit 0 only when everything held.
  */
@@ -67,6 +68,35 @@ host_get(const char *url, const char *ca, struct body *b)
 	return cc == CURLE_OK ? 0 : -1;
 }
 
+/* EMBED_PLAN=1: the certificate through acmb_import_plan(), its item
+ * printed as JSON, then acmb_import_apply(); EMBED_PLAN=saved: the item read
+ * back from that JSON first, as a saved plan is. */
+static int
+import_by_plan(const struct acmb_run_source *src, const char *mode, char **arn, acmb_err *err)
+{
+	struct acmb_import_material *m = NULL;
+	struct acmb_plan_item *item = NULL, *saved = NULL;
+	struct acmb_import_spec spec;
+	char *json = NULL;
+	int rc;
+
+	memset(&spec, 0, sizeof(spec));
+	if ((rc = acmb_import_material_load(run_ctx, src, NULL, &m, err)) != ACMB_OK ||
+	    (rc = acmb_import_plan(run_ctx, &spec, m, &item, err)) != ACMB_OK ||
+	    (rc = acmb_plan_item_json(item, &json, err)) != ACMB_OK)
+		goto out;
+	printf("plan %s: %s\n", src->certificate, json);
+	if (strcmp(mode, "saved") == 0 && (rc = acmb_plan_item_parse(json, &saved, err)) != ACMB_OK)
+		goto out;
+	rc = acmb_import_apply(run_ctx, saved != NULL ? saved : item, &spec, m, arn, err);
+out:
+	free(json);
+	acmb_plan_item_free(saved);
+	acmb_plan_item_free(item);
+	acmb_import_material_free(m);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -77,6 +107,7 @@ main(int argc, char **argv)
 	acmb_err err = {0, ""};
 	char *arn = NULL, *report = NULL, url[1024];
 	const char *endpoint = getenv("ACMB_ENDPOINT_URL");
+	const char *plan_mode = getenv("EMBED_PLAN");
 	int i, n = 0, bad = 0, rc;
 
 	if (argc < 6 || (argc - 3) % 3 != 0 || endpoint == NULL) {
@@ -115,7 +146,9 @@ main(int argc, char **argv)
 		src.private_key = argv[i + 1];
 		src.certificate_chain = argv[i + 2];
 		memset(&err, 0, sizeof(err));
-		if ((rc = acmb_run_import(run_ctx, &src, NULL, &arn, &err)) != ACMB_OK) {
+		if ((rc = plan_mode != NULL
+		              ? import_by_plan(&src, plan_mode, &arn, &err)
+		              : acmb_run_import(run_ctx, &src, NULL, &arn, &err)) != ACMB_OK) {
 			printf(
 			    "FAIL import %s: %s (exit %d)\n", argv[i], err.msg, acmb_exit_code(rc));
 			bad++;
