@@ -40,10 +40,10 @@ struct acmb_inventory_cert {
 struct acmb_inventory {
 	struct acmb_inventory_cert *certs;
 	size_t n, cap;
+	double loaded_at;  /* wall clock (CLOCK_REALTIME) when the listing began */
 	int searched;      /* filled from SearchCertificates (serials known) */
 	int listing_calls; /* pages fetched */
 	int tag_calls;     /* ListTagsForCertificate calls made for candidates */
-	double loaded_at;  /* wall clock (CLOCK_REALTIME) when the listing began */
 	char region[33];
 	char search_off_why[200]; /* why ListCertificates was used, or "" */
 };

@@ -329,7 +329,7 @@ static const struct acmb_cli_option options[] = {
     /* Output: each command words --output's formats and default in its own
      * --help; --query and --color are the same everywhere. */
     {"--output", ACMB_CLI_VALUE, OUT, ACMB_CLI_ALL | C_WHOAMI | C_QUERY, FIELD(out.output), set_output, 0, 0, NULL},
-    {"--query", ACMB_CLI_VALUE, OUT, ACMB_CLI_ALL | C_WHOAMI, FIELD(out.query), NULL, 0, 0,
+    {"--query", ACMB_CLI_VALUE, OUT, ACMB_CLI_ALL | C_WHOAMI | C_SYNC | C_STATUS, FIELD(out.query), NULL, 0, 0,
         "  --query EXPRESSION         JMESPath over the result before it is printed, as\n"
         "                             the AWS CLI's --query (acmbridge query tries one)\n"},
     {"--color", ACMB_CLI_VALUE, OUT, ACMB_CLI_ALL | C_WHOAMI | C_QUERY, FIELD(out.color), set_color, 0, 0,

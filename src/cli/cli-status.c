@@ -18,6 +18,7 @@
 #include "bridge/sync-source.h"
 #include "cli-aws.h"
 #include "cli-file.h"
+#include "cli-output.h"
 #include "cli-options.h"
 #include "bridge/context.h"
 #include "cli.h"
@@ -47,7 +48,7 @@ help(void)
 {
 	printf("usage: acmbridge status [--manifest PATH] [--region R ...] [--all-regions]\n"
 	       "                        [--output text|json|prometheus|html] [--output-file PATH]\n"
-	       "                        [AWS options]\n\n"
+	       "                        [--query EXPRESSION] [AWS options]\n\n"
 	       "Shows every certificate ACM holds in the regions asked for (the manifest's\n"
 	       "destinations, --region, or the configured region): its name (acmbridge:name) or\n"
 	       "'unmanaged', domain, key, type, ManagedBy, NotAfter and days left, in use or not.\n"
@@ -66,7 +67,10 @@ help(void)
 	       "                    textfile format), html (one self-contained page with an\n"
 	       "                    expiry timeline per region)\n"
 	       "  --output-file PATH  write there instead of standard output, atomically\n"
-	       "                    (a temporary file renamed into place)\n\n"
+	       "                    (a temporary file renamed into place)\n"
+	       "  --query EXPRESSION  JMESPath over the JSON form, printed as --output json or\n"
+	       "                    text says (e.g. 'Certificates[?DaysLeft < "
+	       "`30`].CertificateArn')\n\n"
 	       "  --at TIME         days left and renewals as of TIME instead of now\n"
 	       "  --help            this text\n\n");
 	acmb_cli_aws_usage(stdout, ACMB_CLI_STATUS);
@@ -200,6 +204,19 @@ acmb_cli_status(int argc, char **argv)
 		}
 		fmt = (enum out_fmt)i;
 	}
+	/* --query reads the JSON form and prints the answer, as json or text,
+	 * to standard output; it is compiled before any request. */
+	if (args.out.query != NULL) {
+		if ((fmt != FMT_JSON && fmt != FMT_TEXT) || args.output_file != NULL) {
+			exit_code = acmb_cli_usage_error("--query goes with --output json or text, "
+			                                 "on standard output (not --output-file)");
+			goto out;
+		}
+		args.out.output = fmt == FMT_JSON ? "json" : "text";
+		if ((exit_code = acmb_cli_output_prepare(&args.out, ACMB_OUTPUT_JSON, 0, NULL)) !=
+		    0)
+			goto out;
+	}
 	if (args.all_regions && args.nregions > 0) {
 		exit_code = acmb_cli_usage_error("--all-regions or --region, not both");
 		goto out;
@@ -283,6 +300,19 @@ acmb_cli_status(int argc, char **argv)
 		goto fail;
 	if (acmb_status_rows(invs, ninv, m, sources, now, &rows, &nrows, &sum, &err) != ACMB_OK)
 		goto fail;
+	if (args.out.query != NULL) {
+		json_t *doc = acmb_status_json(rows, nrows, &sum, now);
+
+		if (doc == NULL) {
+			acmb_error(&err, ACMB_E_NOMEM, "out of memory writing the report");
+			goto fail;
+		}
+		exit_code = acmb_cli_output_print(&args.out, doc, "Status");
+		json_decref(doc);
+		if (exit_code == ACMB_EXIT_OK && failed_regions > 0)
+			exit_code = acmb_exit_code(err.rc);
+		goto out;
+	}
 	if (args.output_file != NULL) {
 		if (acmb_cli_file_open(&out, args.output_file, "--output-file", &err) != ACMB_OK)
 			goto fail;

@@ -18,6 +18,7 @@
 #include "bridge/sync.h"
 #include "cli-aws.h"
 #include "cli-file.h"
+#include "cli-output.h"
 #include "cli-options.h"
 #include "bridge/context.h"
 #include "cli.h"
@@ -29,7 +30,7 @@ help(void)
 	printf(
 	    "usage: acmbridge sync --manifest PATH [--dry-run] [--only NAME ...]\n"
 	    "                      [--region R ...] [--shard I/N] [--prune] [--refresh-tags]\n"
-	    "                      [--max-parallel N] [--output text|json]\n"
+	    "                      [--max-parallel N] [--output text|json] [--query EXPRESSION]\n"
 	    "                      [--metrics-file PATH] [AWS options]\n\n"
 	    "Keeps the fleet a manifest declares in ACM: for every certificate and each of\n"
 	    "its destinations (region, profile, role) it decides one action and, without\n"
@@ -56,6 +57,8 @@ help(void)
 	    "                    version works on one entry at a time, taking its\n"
 	    "                    destinations in turn, so at most one key exists\n"
 	    "  --output text|json  text on a terminal, json otherwise\n"
+	    "  --query EXPRESSION  JMESPath over the JSON result, printed as --output says\n"
+	    "                    (e.g. 'Items[?Result==`failed`].Name')\n"
 	    "  --metrics-file PATH  after a run (not a dry run), write its metrics there in\n"
 	    "                    node_exporter's textfile format, atomically:\n"
 	    "                    acmbridge_last_sync_timestamp_seconds, _exit_code,\n"
@@ -317,12 +320,12 @@ fail:
 	return -1;
 }
 
-static int
-print_json(const struct acmb_sync_result *res, int dry_run)
+/* The run as one JSON object (--output json, and what --query reads). */
+static json_t *
+result_json(const struct acmb_sync_result *res, int dry_run)
 {
 	json_t *root = json_object(), *items = json_array(), *counts = json_object();
 	size_t i, a;
-	int rc = -1;
 
 	if (root == NULL || items == NULL || counts == NULL)
 		goto out;
@@ -358,13 +361,37 @@ print_json(const struct acmb_sync_result *res, int dry_run)
 		json_object_set_new(root, "Failed", json_integer((json_int_t)res->failed));
 		json_object_set_new(root, "NotDone", json_integer((json_int_t)res->not_done));
 	}
-	if (json_dumpf(root, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) != 0)
-		goto out;
-	putchar('\n');
-	rc = 0;
+	return root;
 out:
 	json_decref(items);
 	json_decref(counts);
+	json_decref(root);
+	return NULL;
+}
+
+/* Prints the run: with --query through JMESPath in --output's format, else
+ * as json or sync's own text. Returns 0, or an exit code when the answer
+ * could not be printed (the query failed on it, stdout failed). */
+static int
+print_result(struct acmb_cli_output *out, const struct acmb_sync_result *res, int dry_run, int json)
+{
+	json_t *root;
+	int rc = 0;
+
+	if (out->query == NULL && !json) {
+		print_text(res, dry_run);
+		return 0;
+	}
+	if ((root = result_json(res, dry_run)) == NULL) {
+		fprintf(stderr, "acmbridge: out of memory writing the result\n");
+		return ACMB_EXIT_FAILURE;
+	}
+	if (out->query != NULL)
+		rc = acmb_cli_output_print(out, root, "Sync");
+	else if (json_dumpf(
+	             root, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) != 0 ||
+	         putchar('\n') == EOF)
+		rc = ACMB_EXIT_FAILURE;
 	json_decref(root);
 	return rc;
 }
@@ -378,7 +405,7 @@ acmb_cli_sync(int argc, char **argv)
 	struct acmb_sync_result res;
 	struct configs cs;
 	acmb_err err = {0};
-	int r, json, exit_code;
+	int r, json, exit_code, print_rc;
 	time_t started;
 
 	memset(&res, 0, sizeof(res));
@@ -407,6 +434,14 @@ acmb_cli_sync(int argc, char **argv)
 		exit_code =
 		    acmb_cli_usage_error("sync needs --manifest PATH (see acmbridge sync --help)");
 		goto out;
+	}
+	/* --query reads the JSON result and prints in --output's format (json
+	 * or text); it is compiled before anything is read or sent. */
+	if (args.out.query != NULL) {
+		args.out.output = json ? "json" : "text";
+		if ((exit_code = acmb_cli_output_prepare(&args.out, ACMB_OUTPUT_JSON, 0, NULL)) !=
+		    0)
+			goto out;
 	}
 	/* The metrics file's folder is checked before anything is sent: a
 	 * typo there should not wait for the end of a long run. */
@@ -468,14 +503,14 @@ acmb_cli_sync(int argc, char **argv)
 		exit_code = acmb_cli_fail(&err);
 		goto metrics;
 	}
-	if (json)
-		print_json(&res, o.dry_run);
-	else
-		print_text(&res, o.dry_run);
+	print_rc = print_result(&args.out, &res, o.dry_run, json);
 	if (r == ACMB_E_INTERRUPTED)
 		exit_code = acmb_cli_fail(&err);
 	else
 		exit_code = acmb_sync_exit_code(&res, o.dry_run);
+	/* What was done stands; a result that could not be shown is said. */
+	if (exit_code == ACMB_EXIT_OK && print_rc != 0)
+		exit_code = print_rc;
 metrics:
 	/* Every run that was tried, interrupted and failed ones too: an alert
 	 * on the exit code or the age sees it. A dry run changes nothing and

@@ -182,14 +182,13 @@ fail_dom:
 	return NULL;
 }
 
-int
-acmb_status_render_json(FILE *f, const struct acmb_status_row *rows, size_t n,
-    const struct acmb_status_summary *sum, time_t now)
+json_t *
+acmb_status_json(
+    const struct acmb_status_row *rows, size_t n, const struct acmb_status_summary *sum, time_t now)
 {
 	json_t *root = NULL, *list = NULL, *s = NULL;
 	char buf[32];
 	size_t i;
-	int rc = -1;
 
 	iso(now, buf, sizeof(buf));
 	if ((list = json_array()) == NULL)
@@ -209,14 +208,25 @@ acmb_status_render_json(FILE *f, const struct acmb_status_row *rows, size_t n,
 		list = s = NULL; /* json_pack's "o" steals even on failure */
 		goto out;
 	}
-	list = s = NULL;
-	if (json_dumpf(root, f, JSON_INDENT(4) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) != 0)
-		goto out;
-	fputc('\n', f);
-	rc = 0;
+	return root;
 out:
 	json_decref(list);
 	json_decref(s);
+	json_decref(root);
+	return NULL;
+}
+
+int
+acmb_status_render_json(FILE *f, const struct acmb_status_row *rows, size_t n,
+    const struct acmb_status_summary *sum, time_t now)
+{
+	json_t *root = acmb_status_json(rows, n, sum, now);
+	int rc = -1;
+
+	if (root != NULL &&
+	    json_dumpf(root, f, JSON_INDENT(4) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) == 0 &&
+	    fputc('\n', f) != EOF)
+		rc = 0;
 	json_decref(root);
 	return rc;
 }

@@ -18,6 +18,11 @@
 void acmb_status_render_text(FILE *f, const struct acmb_status_row *rows, size_t n,
     const struct acmb_status_summary *sum, time_t now, int color);
 
+/* The JSON form as a new object (caller json_decref()s), or NULL when out of
+ * memory: what --query reads. */
+json_t *acmb_status_json(const struct acmb_status_row *rows, size_t n,
+    const struct acmb_status_summary *sum, time_t now);
+
 /* JSON: {"Certificates": [...], "Summary": {...}}. Returns 0, or -1 when out
  * of memory. */
 int acmb_status_render_json(FILE *f, const struct acmb_status_row *rows, size_t n,

@@ -142,6 +142,12 @@ out=$("$ACMBRIDGE" sync "${AWS[@]}" --manifest "$D/cf.yaml" --dry-run --output j
 expect_eq "sync: the CloudFront-managed certificate is blocked (exit 8)" "$?" 8
 expect_in "sync: its reason names ManagedBy" "ManagedBy CLOUDFRONT" "$(printf '%s' "$out" | jq -r '.Items[0].Reason')"
 
+echo "# --query"
+out=$("$ACMBRIDGE" status "${AWS[@]}" --manifest "$D/fleet.yaml" --output text --query 'Summary.Certificates' 2>"$D/stderr")
+expect_eq "--query over the JSON form, as text (6 certificates by now)" "$out" 6
+"$ACMBRIDGE" status "${AWS[@]}" --manifest "$D/fleet.yaml" --output prometheus --query 'Summary' >/dev/null 2>"$D/stderr"
+expect_eq "--query with --output prometheus: exit 2" "$?" 2
+
 echo "# tags: only the candidates' with a manifest"
 tag_calls() { endpoint_requests | jq '[.requests[] | select(.operation == "ListTagsForCertificate")] | length'; }
 n0=$(tag_calls)

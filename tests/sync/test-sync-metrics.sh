@@ -58,6 +58,21 @@ sync_run --metrics-file "$D/missing/sync.prom"
 expect_rc "a metrics file in a missing folder" 2 "--metrics-file"
 expect_eq "  nothing was sent" "$(requests)" 0
 
+# --query over the JSON result, compiled before anything is sent.
+n0=$(requests)
+sync_run --dry-run --query 'Items[?Action==`create`] | length(@)'
+expect_rc "--query on a dry run keeps the run's exit code" 10
+expect_eq "  the answer: 3 creates" "$out" 3
+out=$("$ACMBRIDGE" sync --endpoint-url "$ACMB_ENDPOINT_URL" --ca-bundle "$ACMB_ENDPOINT_CA" \
+	--manifest "$D/fleet.yaml" --dry-run --output text --query 'Items[].Name' 2>"$D/stderr")
+rc=$?
+expect_eq "  --output text lays it out as the AWS CLI does" "$out" "$(printf 'www\twww\tapi')"
+n1=$(requests)
+sync_run --query 'Items[?'
+expect_rc "a bad --query: exit 2" 2 "query"
+expect_eq "  nothing was sent for it" "$(($(requests) - n1))" 0
+expect_eq "  (the two dry runs listed, nothing more)" "$([ "$n1" -gt "$n0" ] && echo yes)" yes
+
 # A dry run says nothing there.
 sync_run --dry-run --metrics-file "$D/prom/sync.prom"
 expect_rc "dry run with changes pending" 10
