@@ -49,9 +49,11 @@ type_name(const json_t *v)
 
 /* The AWS CLI refuses an unknown parameter or a wrong type before it sends
  * anything; so do we, rather than silently ignoring a mistyped key. */
-static int
-validate(json_t *doc, acmb_err *err)
+int
+acmb_import_input_check(const json_t *cdoc, const char *opt, acmb_err *err)
 {
+	/* json_object_foreach takes no const object; nothing is changed. */
+	json_t *doc = (json_t *)cdoc;
 	const char *key;
 	json_t *v;
 	size_t i;
@@ -63,12 +65,12 @@ validate(json_t *doc, acmb_err *err)
 				break;
 		if (i == NPARAMS)
 			return acmb_error(err, ACMB_E_USAGE,
-			    "--cli-input-json: unknown parameter \"%s\": ImportCertificate takes "
+			    "%s: unknown parameter \"%s\": ImportCertificate takes "
 			    "CertificateArn, Certificate, PrivateKey, CertificateChain and Tags",
-			    key);
+			    opt, key);
 		if (json_is_null(v) || (params[i].list ? json_is_array(v) : json_is_string(v)))
 			continue;
-		return acmb_error(err, ACMB_E_USAGE, "--cli-input-json: %s must be %s, not %s", key,
+		return acmb_error(err, ACMB_E_USAGE, "%s: %s must be %s, not %s", opt, key,
 		    params[i].list ? "a list" : "a string", type_name(v));
 	}
 	return ACMB_OK;
@@ -105,7 +107,7 @@ acmb_import_input_load(const char *arg, json_t **doc, acmb_err *err)
 		    d == NULL ? jerr.text : "wrong type", jerr.line);
 		goto out;
 	}
-	if ((r = validate(d, err)) != ACMB_OK)
+	if ((r = acmb_import_input_check(d, "--cli-input-json", err)) != ACMB_OK)
 		goto out;
 	*doc = d;
 	d = NULL;

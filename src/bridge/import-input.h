@@ -27,6 +27,10 @@
  * for Tags (null counts as absent). Caller frees *doc with json_decref(). */
 int acmb_import_input_load(const char *arg, json_t **doc, acmb_err *err);
 
+/* The check acmb_import_input_load() makes of a document, for one read some
+ * other way (--cli-input-yaml); opt names the option in the message. */
+int acmb_import_input_check(const json_t *doc, const char *opt, acmb_err *err);
+
 /* Applies a loaded document: its CertificateArn to *certificate_arn unless
  * that is set (an option wins), its Tags to tags unless tags holds some, and
  * its Certificate, PrivateKey and CertificateChain to a new material in *m

@@ -23,44 +23,6 @@ const char acmb_cli_input_yaml_skeleton[] =
     "- Key: ''  # [REQUIRED] The key of the tag.\n"
     "  Value: '' # The value of the tag.\n";
 
-/* ImportCertificate's parameters, as bridge/import-input.c checks those of
- * --cli-input-json; its check is private to that file, and this one names
- * --cli-input-yaml in its messages. */
-static int
-check_params(json_t *doc, acmb_err *err)
-{
-	static const struct {
-		const char *name;
-		int list;
-	} params[] = {
-	    {"CertificateArn", 0},
-	    {"Certificate", 0},
-	    {"PrivateKey", 0},
-	    {"CertificateChain", 0},
-	    {"Tags", 1},
-	};
-	const char *key;
-	json_t *v;
-	size_t i;
-
-	json_object_foreach(doc, key, v)
-	{
-		for (i = 0; i < sizeof(params) / sizeof(params[0]); i++)
-			if (strcmp(key, params[i].name) == 0)
-				break;
-		if (i == sizeof(params) / sizeof(params[0]))
-			return acmb_error(err, ACMB_E_USAGE,
-			    "--cli-input-yaml: unknown parameter \"%s\": ImportCertificate takes "
-			    "CertificateArn, Certificate, PrivateKey, CertificateChain and Tags",
-			    key);
-		if (json_is_null(v) || (params[i].list ? json_is_array(v) : json_is_string(v)))
-			continue;
-		return acmb_error(err, ACMB_E_USAGE, "--cli-input-yaml: %s must be %s", key,
-		    params[i].list ? "a list" : "a string");
-	}
-	return ACMB_OK;
-}
-
 int
 acmb_cli_input_yaml_load(const char *arg, json_t **doc, acmb_err *err)
 {
@@ -97,7 +59,7 @@ acmb_cli_input_yaml_load(const char *arg, json_t **doc, acmb_err *err)
 		    opt);
 		goto out;
 	}
-	if ((r = check_params(d, err)) != ACMB_OK)
+	if ((r = acmb_import_input_check(d, opt, err)) != ACMB_OK)
 		goto out;
 	*doc = d;
 	d = NULL;
