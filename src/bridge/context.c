@@ -1,4 +1,5 @@
 #include "context.h"
+#include "acm/aws-arn.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -434,13 +435,10 @@ slot_is(const struct config_slot *s, const struct acmb_aws_service *svc, const c
 static void
 slot_account(struct config_slot *s)
 {
-	const char *a, *e;
-
 	if (s->role_arn != NULL && strncmp(s->role_arn, "arn:", 4) == 0 &&
-	    (a = strchr(s->role_arn + 4, ':')) != NULL && (a = strchr(a + 1, ':')) != NULL &&
-	    (a = strchr(a + 1, ':')) != NULL && (e = strchr(a + 1, ':')) != NULL && e > a + 1)
-		snprintf(s->account, sizeof(s->account), "%.*s", (int)(e - a - 1), a + 1);
-	else if (s->profile != NULL)
+	    acmb_arn_field(s->role_arn, ACMB_ARN_ACCOUNT, s->account, sizeof(s->account)))
+		return;
+	if (s->profile != NULL)
 		snprintf(s->account, sizeof(s->account), "profile:%s", s->profile);
 	else
 		snprintf(s->account, sizeof(s->account), "%s",

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "acm/acm-api.h"
+#include "acm/aws-arn.h"
 #include "check.h"
 #include "context.h"
 #include "import.h"
@@ -149,24 +150,6 @@ out:
 	return r;
 }
 
-/* The account of an ARN (arn:PARTITION:acm:REGION:ACCOUNT:...), or "". */
-static void
-arn_account(const char *arn, char *out, size_t len)
-{
-	const char *p = arn;
-	size_t n;
-	int i;
-
-	out[0] = '\0';
-	for (i = 0; p != NULL && i < 4; i++)
-		if ((p = strchr(p, ':')) != NULL)
-			p++;
-	if (p == NULL || (n = strcspn(p, ":")) == 0 || n >= len)
-		return;
-	memcpy(out, p, n);
-	out[n] = '\0';
-}
-
 /* A loaded and judged material with what its export opened (the audit
  * attempt, finished by the import or by the free). */
 struct acmb_import_material {
@@ -211,7 +194,8 @@ acmb_import_material_load(struct acmb_ctx *ctx, const struct acmb_run_source *sr
 		goto out;
 	im->rs.s.p11.region = acmb_aws_config_region(cfg);
 	if (certificate_arn != NULL) {
-		arn_account(certificate_arn, im->rs.account, sizeof(im->rs.account));
+		acmb_arn_field(
+		    certificate_arn, ACMB_ARN_ACCOUNT, im->rs.account, sizeof(im->rs.account));
 		im->rs.s.p11.account = im->rs.account[0] != '\0' ? im->rs.account : NULL;
 	}
 	if ((r = acmb_check_source(&im->rs.s, acmb_ctx_now(ctx), &im->m, &rep, &im->audit, err)) !=

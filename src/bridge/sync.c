@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "acm/acm-api.h"
+#include "acm/aws-arn.h"
 #include "audit.h"
 #include "import.h"
 #include "inventory.h"
@@ -301,25 +302,6 @@ plan_entry(struct run *r, size_t first, size_t last, acmb_err *err)
 	return ACMB_OK;
 }
 
-/* ---- apply ------------------------------------------------------------ */
-
-static void
-account_of(const char *arn, char *out, size_t size)
-{
-	const char *p = arn;
-	size_t n;
-	int i;
-
-	out[0] = '\0';
-	for (i = 0; p != NULL && i < 4; i++)
-		if ((p = strchr(p, ':')) != NULL)
-			p++;
-	if (p != NULL && (n = strcspn(p, ":")) > 0 && n < size) {
-		memcpy(out, p, n);
-		out[n] = '\0';
-	}
-}
-
 static void
 apply_tags(struct run *r, struct acmb_sync_item *it, const struct dest *ds)
 {
@@ -413,16 +395,11 @@ apply_issue(
 	struct acmb_issue_result ir;
 	const struct acmb_aws_config *pca = NULL;
 	char region[64] = "";
-	const char *p = e->private_ca.ca_arn;
 	acmb_err err = {0};
-	size_t n, i;
+	size_t n;
 
 	/* IssueCertificate goes to the CA's region, whatever the destination. */
-	for (i = 0; p != NULL && i < 3; i++)
-		if ((p = strchr(p, ':')) != NULL)
-			p++;
-	if (p != NULL && strcspn(p, ":") < sizeof(region))
-		snprintf(region, sizeof(region), "%.*s", (int)strcspn(p, ":"), p);
+	(void)acmb_arn_field(e->private_ca.ca_arn, ACMB_ARN_REGION, region, sizeof(region));
 	if (r->o->config_for(r->o->config_arg, &acmb_aws_service_acm_pca, region, ds->d, &pca,
 	        &err) != ACMB_OK) {
 		item_fail(it, err.rc, "%s", err.msg);
@@ -496,7 +473,7 @@ apply_imports(struct run *r, const struct acmb_manifest_entry *e, size_t first, 
 		if (quota_stopped(ds, it))
 			continue;
 		if (!loaded) {
-			account_of(it->plan.arn, account, sizeof(account));
+			acmb_arn_field(it->plan.arn, ACMB_ARN_ACCOUNT, account, sizeof(account));
 			loaded = 1;
 			if (acmb_sync_load(e, ds->d->region, account[0] ? account : NULL, r->o->now,
 			        r->o->ctx, &m, &rep, &audit, &err) != ACMB_OK) {

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "acm/acm-api.h"
+#include "acm/aws-arn.h"
 #include "acm/aws-config.h"
 #include "bridge/check.h"
 #include "bridge/context.h"
@@ -247,24 +248,6 @@ print_warnings(const struct acmb_rules_report *rep)
 		fprintf(stderr, "acmbridge: warning: %s\n", rep->warnings[i]);
 }
 
-/* The account of an ARN (arn:PARTITION:acm:REGION:ACCOUNT:...), or "". */
-static void
-arn_account(const char *arn, char *out, size_t len)
-{
-	const char *p = arn;
-	size_t n;
-	int i;
-
-	out[0] = '\0';
-	for (i = 0; p != NULL && i < 4; i++)
-		if ((p = strchr(p, ':')) != NULL)
-			p++;
-	if (p == NULL || (n = strcspn(p, ":")) == 0 || n >= len)
-		return;
-	memcpy(out, p, n);
-	out[n] = '\0';
-}
-
 /* The run's ACM configuration, resolved once in the context. */
 static int
 resolve_aws(struct import_cli *c, const struct acmb_aws_config **cfg, acmb_err *err)
@@ -344,7 +327,8 @@ acmb_cli_import(int argc, char **argv)
 	if (m == NULL && acmb_pkcs11_spec_wanted(&c.args.src.p11)) {
 		c.args.src.p11.region = acmb_aws_config_region(cfg);
 		if (c.args.import.certificate_arn != NULL) {
-			arn_account(c.args.import.certificate_arn, c.account, sizeof(c.account));
+			acmb_arn_field(c.args.import.certificate_arn, ACMB_ARN_ACCOUNT, c.account,
+			    sizeof(c.account));
 			c.args.src.p11.account = c.account[0] != '\0' ? c.account : NULL;
 		}
 	}
