@@ -67,6 +67,10 @@ struct apply {
 	struct load *loads;
 	size_t nloads;
 	size_t live_keys, max_keys;
+	/* Loads holding an audit record (token exports): the context's audit
+	 * log has one attempt open at a time, so the next key is loaded once
+	 * the attempt before it is finished or abandoned. */
+	size_t audits_live;
 	size_t done;   /* items finished, for the progress line */
 	int go;        /* workers wait for 1 (work) or -1 (leave: no thread may run) */
 	X509 **leaves; /* per pair: the leaf of a new import still to converge */
@@ -252,8 +256,13 @@ load_release(struct apply *a, struct load *l)
 	l->key_pem = NULL;
 	acmb_material_free(l->m);
 	l->m = NULL;
-	acmb_audit_close(l->audit);
-	l->audit = NULL;
+	if (l->audit != NULL) {
+		pthread_mutex_lock(&a->ctx_lock);
+		acmb_audit_close(l->audit);
+		pthread_mutex_unlock(&a->ctx_lock);
+		l->audit = NULL;
+		a->audits_live--;
+	}
 	a->live_keys--;
 	pthread_cond_broadcast(&a->changed);
 }
@@ -271,6 +280,7 @@ load_one(struct apply *a, struct load *l)
 	if (l->key_pem != NULL) {
 		l->refs = n;
 		l->state = LOAD_READY;
+		a->audits_live += l->audit != NULL;
 	} else {
 		l->state = LOAD_FAILED;
 		a->live_keys--;
@@ -293,7 +303,8 @@ load_all(struct apply *a)
 		if (l->state == LOAD_NONE)
 			continue;
 		pthread_mutex_lock(&a->lock);
-		while (a->live_keys >= a->max_keys && (sig = acmb_sync_cancelled(a->r)) == 0)
+		while ((a->live_keys >= a->max_keys || a->audits_live > 0) &&
+		       (sig = acmb_sync_cancelled(a->r)) == 0)
 			wait_changed(a);
 		if (sig == 0)
 			sig = acmb_sync_cancelled(a->r);
@@ -459,10 +470,11 @@ apply_import(struct apply *a, struct load *l, size_t p)
 	}
 	if (ir->import_attempts > 0 && it->plan.action == ACMB_PLAN_CREATE)
 		ds->last_import = mono_now();
-	pthread_mutex_lock(&a->lock);
-	if (l->audit != NULL)
+	if (l->audit != NULL) {
+		pthread_mutex_lock(&a->ctx_lock);
 		acmb_audit_finish(l->audit, ir->arn, it->applied ? NULL : &err, NULL);
-	pthread_mutex_unlock(&a->lock);
+		pthread_mutex_unlock(&a->ctx_lock);
+	}
 	acmb_import_result_clear(ir);
 out:
 	free(ir);

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,7 +112,10 @@ acmb_cli_print_failed_rules(const struct acmb_rules_report *rep)
 static void
 on_interrupt(int sig)
 {
+	int saved = errno;
+
 	acmb_ctx_cancel(acmb_cli_ctx, sig);
+	errno = saved;
 }
 
 /* The CLI owns the process's signals; the library only reads the context's

@@ -3,12 +3,14 @@
 void
 acmb_cancel_request(struct acmb_cancel *c, int sig)
 {
-	if (c != NULL && c->sig == 0 && sig > 0)
-		c->sig = sig;
+	int none = 0;
+
+	if (c != NULL && sig > 0)
+		(void)atomic_compare_exchange_strong(&c->sig, &none, sig);
 }
 
 int
 acmb_cancel_signal(const struct acmb_cancel *c)
 {
-	return c != NULL ? (int)c->sig : 0;
+	return c != NULL ? atomic_load(&c->sig) : 0;
 }

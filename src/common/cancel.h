@@ -9,15 +9,18 @@
 #define ACMB_CANCEL_H
 
 #include <signal.h>
+#include <stdatomic.h>
 
 /* Not opaque: a signal handler writes it, and it has no invariant beyond
  * "0 or the first signal number". Zero-initialise it. */
+/* An atomic int: set in a signal handler, read by every thread of the run
+ * (sync's workers); lock-free, so async-signal-safe. */
 struct acmb_cancel {
-	volatile sig_atomic_t sig;
+	atomic_int sig;
 };
 
 /* Records sig (> 0) unless a signal was recorded already. Async-signal-safe:
- * one store to a sig_atomic_t. c may be NULL. */
+ * one lock-free compare-and-swap. c may be NULL. */
 void acmb_cancel_request(struct acmb_cancel *c, int sig);
 
 /* The recorded signal number, or 0. c may be NULL (never cancelled). */
