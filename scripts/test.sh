@@ -45,6 +45,7 @@ hardened=(-DCMAKE_BUILD_TYPE=Release
 # import through the library by a program that embeds it, and a token
 # export. The whole suite runs in the builds above; this one is about what
 # -O3 and fortify change.
+tsan_subset='^test-context$|^sync-test-sync-parallel$|^sync-test-sync-signals$|^sync-test-sync-quota$|^softhsm-test-sync-pkcs11$'
 release_subset='^test-|^embed-test-embed$|^check-test-check$|^softhsm-test-import$'
 
 echo "== tests (RelWithDebInfo)"
@@ -52,6 +53,9 @@ run_suite build-test
 echo "== tests under ASan+UBSan (less the endpoint's own tests, which run no C code)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	run_suite build-asan -LE no-c -- -DACMB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+echo "== ThreadSanitizer: the tests whose runs start threads (sync's destinations)"
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	run_suite build-tsan -R "$tsan_subset" -- -DACMB_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
 echo "== Release build (GCC, hardening flags): unit tests and an integration subset"
 CC=gcc run_suite build-release -R "$release_subset" -- "${hardened[@]}"
 echo "== Release build (clang, hardening flags): unit tests"
