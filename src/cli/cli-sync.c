@@ -206,7 +206,7 @@ print_text(const struct acmb_sync_result *res, int dry_run)
 		else
 			printf("%-9s %s %s: FAILED: %s\n", acmb_plan_action_name(it->plan.action),
 			    it->plan.name, it->plan.region, it->error ? it->error : "?");
-		if (!dry_run && it->rc == ACMB_OK && it->arn != NULL && it->plan.arn[0] == '\0')
+		if (!dry_run && it->rc == ACMB_OK && it->arn != NULL && it->plan.arn == NULL)
 			printf("          -> %s\n", it->arn);
 	}
 	printf("%s:", dry_run ? "plan" : "sync");
@@ -339,7 +339,7 @@ result_json(const struct acmb_sync_result *res, int dry_run)
 			json_object_set_new(o, "Result", json_string(item_result(it)));
 			if (it->error != NULL)
 				json_object_set_new(o, "Error", json_string(it->error));
-			if (it->arn != NULL && it->plan.arn[0] == '\0')
+			if (it->arn != NULL && it->plan.arn == NULL)
 				json_object_set_new(o, "CertificateArn", json_string(it->arn));
 		}
 		if (json_array_append_new(items, o) != 0)
