@@ -54,7 +54,7 @@
 #      (target < 32 MiB: met; it still grows, 1.8 KiB per item). Before:
 #      175.6 / 94.3 / 33.4 MiB, 40.5 KiB per item: struct acmb_sync_item
 #      was 39,120 bytes (src/bridge/plan.h: 52 fixed tag-change slots of
-#      656 bytes, role_arn and arn 2,049 each); it is 944 now (tag changes
+#      656 bytes, role_arn and arn 2,049 each); it is 936 now (tag changes
 #      and ARNs on the heap, allocated only when there are some), and
 #      --output json writes its items one at a time instead of building the
 #      whole document (2.4 KiB per item as jansson objects). Per item now:

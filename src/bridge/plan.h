@@ -63,6 +63,9 @@ struct acmb_plan_item {
 	/* Set with acmb_plan_item_set_role_arn() / _set_arn(): NULL, never "". */
 	char *role_arn; /* destination role, or NULL */
 	char *arn;      /* target ARN (reimport, renew, unchanged, prune), or NULL */
+	/* Not in the JSON form (a saved plan reads back 0 for both): */
+	double listed_at; /* wall clock of the listing it was decided from (0: unknown) */
+	int tags_wanted;  /* tags the certificate should carry; 0 with none changed: no note */
 	enum acmb_plan_action action;
 	int imports;                       /* ImportCertificate calls it spends (0 or 1) */
 	char name[129];                    /* the manifest entry, or "" for a one-off import */
@@ -71,9 +74,6 @@ struct acmb_plan_item {
 	char sha256[65];                   /* leaf SHA-256 (hex) of what would be in ACM, or "" */
 	char serial[ACMB_PLAN_SERIAL_MAX]; /* its serial (hex, colon-separated), or "" */
 	char reason[ACMB_PLAN_REASON_MAX];
-	/* Not in the JSON form (a saved plan reads back 0 for both): */
-	double listed_at; /* wall clock of the listing it was decided from (0: unknown) */
-	int tags_wanted;  /* tags the certificate should carry; 0 with none changed: no note */
 };
 
 /* "unchanged", "create", "reimport", "renew", "blocked", "prune". */
