@@ -48,12 +48,21 @@
 #      quotas the 3 SearchCertificates per import (1/s, the listing's rate
 #      here) would bound a region at 1/3 import/s. Shell loop: 60 imports
 #      in 158 s, 0.38/s (0.01 of the bound).
-#  (c) peak RSS of the no-op: 173.9 MiB at 2,000 entries x 2 regions, 32.7
-#      MiB at 200 x 2 (target < 32 MiB and flat: MISSED, it grows ~37 KiB
-#      per item). Why: struct acmb_sync_item is 38,688 bytes (src/bridge/
-#      plan.h: 52 fixed tag-change slots of 648 bytes, role_arn and arn
-#      2,049 each), one per (entry, destination): 4,000 items = 148 MiB.
-#      (b)'s applying run (100 entries x 3): 24.7 MiB.
+#  (c) peak RSS of the no-op, 2026-12-02 after issue 12 (this script's
+#      seeding and runs, at three sizes, same machine): 24.7 MiB at 2,000
+#      entries x 2 regions, 21.5 MiB at 1,000 x 2, 18.3 MiB at 200 x 2
+#      (target < 32 MiB: met; it still grows, 1.8 KiB per item). Before:
+#      175.6 / 94.3 / 33.4 MiB, 40.5 KiB per item: struct acmb_sync_item
+#      was 39,120 bytes (src/bridge/plan.h: 52 fixed tag-change slots of
+#      656 bytes, role_arn and arn 2,049 each); it is 936 now (tag changes
+#      and ARNs on the heap, allocated only when there are some), and
+#      --output json writes its items one at a time instead of building the
+#      whole document (2.4 KiB per item as jansson objects). Per item now:
+#      the item (0.9 KiB), its ARN strings (0.2), the manifest entry it came
+#      from (~1.4 KiB per entry, held for the run). The ~17 MiB floor is the
+#      libraries and the 4,000-certificate inventory (it follows what ACM
+#      holds, not the manifest). (b)'s applying run (100 entries x 3,
+#      measured before issue 12): 24.7 MiB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-2000}

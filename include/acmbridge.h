@@ -279,7 +279,7 @@ int acmb_plan_item_json(const struct acmb_plan_item *item, char **json, acmb_err
  * acmb_plan_item_free(). Its apply always looks at ACM again first. */
 int acmb_plan_item_parse(const char *json, struct acmb_plan_item **item, acmb_err *err);
 
-/* Frees an item. Accepts NULL. */
+/* Frees an item and everything it holds. Accepts NULL. */
 void acmb_plan_item_free(struct acmb_plan_item *item);
 
 #ifdef __cplusplus

@@ -276,6 +276,30 @@ test_every_mistake(void **state)
 	}
 }
 
+/* A role ARN of IAM's 2048 characters is kept whole; one more is refused by
+ * name (a sync plan carries it: nothing may be cut). */
+static void
+test_role_arn_length(void **state)
+{
+	static const char head[] = "version: 1\ndefaults: {destinations: [{region: eu-west-1, "
+	                           "role-arn: 'arn:aws:iam::123456789012:role/";
+	static const char tail[] = "'}]}\ncertificates: []\n";
+	size_t path = 2048 - strlen("arn:aws:iam::123456789012:role/");
+	char text[sizeof(head) + 2049 + sizeof(tail)];
+	struct acmb_manifest *m = NULL;
+	acmb_err err = {0};
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s%0*d%s", head, (int)path, 0, tail);
+	assert_int_equal(parse(text, &m, &err), ACMB_OK);
+	acmb_manifest_free(m);
+	m = NULL;
+	snprintf(text, sizeof(text), "%s%0*d%s", head, (int)path + 1, 0, tail);
+	assert_int_equal(parse(text, &m, &err), ACMB_E_USAGE);
+	assert_null(m);
+	assert_non_null(strstr(err.msg, "role-arn is longer than 2048 characters"));
+}
+
 static void
 test_load_from_file(void **state)
 {
@@ -315,6 +339,7 @@ main(void)
 	    cmocka_unit_test(test_good_manifest),
 	    cmocka_unit_test(test_json_manifest),
 	    cmocka_unit_test(test_every_mistake),
+	    cmocka_unit_test(test_role_arn_length),
 	    cmocka_unit_test(test_load_from_file),
 	};
 	acmb_err err = {0};

@@ -130,7 +130,7 @@ test_create_unchanged_reimport(void **state)
 {
 	struct acmb_inventory inv = {.region = "eu-west-1", .searched = 1};
 	struct acmb_sync_source src = source("4F12", now - 10 * DAY, now + 80 * DAY);
-	struct acmb_plan_item it;
+	struct acmb_plan_item it = {0};
 	json_t *empty = json_array();
 	acmb_err err = {0};
 	size_t idx[4];
@@ -183,6 +183,7 @@ test_create_unchanged_reimport(void **state)
 	expect(&it, ACMB_PLAN_UNCHANGED, "the source has not renewed it yet");
 	acmb_inventory_clear(&inv);
 	json_decref(empty);
+	acmb_plan_item_clear(&it);
 }
 
 static void
@@ -190,7 +191,7 @@ test_blocked(void **state)
 {
 	struct acmb_inventory inv = {.region = "eu-west-1", .searched = 1};
 	struct acmb_sync_source src = source("4f12", now - 10 * DAY, now + 80 * DAY);
-	struct acmb_plan_item it;
+	struct acmb_plan_item it = {0};
 
 	(void)state;
 	/* CloudFront without a us-east-1 destination. */
@@ -220,6 +221,7 @@ test_blocked(void **state)
 	expect(&it, ACMB_PLAN_BLOCKED,
 	    "certificate-arn arn:aws:acm:eu-west-1:1:certificate/old is not");
 	acmb_inventory_clear(&inv);
+	acmb_plan_item_clear(&it);
 }
 
 static void
@@ -227,7 +229,7 @@ test_adopt(void **state)
 {
 	struct acmb_inventory inv = {.region = "eu-west-1", .searched = 1};
 	struct acmb_sync_source src = source("77", now - DAY, now + 60 * DAY);
-	struct acmb_plan_item it;
+	struct acmb_plan_item it = {0};
 
 	(void)state;
 	add(&inv, "arn:aws:acm:eu-west-1:1:certificate/old", "66", "other.example.com",
@@ -236,6 +238,7 @@ test_adopt(void **state)
 	expect(&it, ACMB_PLAN_REIMPORT, "serial 66 -> 77");
 	assert_string_equal(it.arn, "arn:aws:acm:eu-west-1:1:certificate/old");
 	acmb_inventory_clear(&inv);
+	acmb_plan_item_clear(&it);
 }
 
 static void
@@ -243,7 +246,7 @@ test_private_ca_renewal(void **state)
 {
 	struct acmb_inventory inv = {.region = "eu-west-1", .searched = 1};
 	struct acmb_sync_source none = {0};
-	struct acmb_plan_item it;
+	struct acmb_plan_item it = {0};
 	size_t idx[4];
 
 	(void)state;
@@ -270,13 +273,15 @@ test_private_ca_renewal(void **state)
 	decide("internal", 0, &none, &inv, &it);
 	expect(&it, ACMB_PLAN_RENEW, "expired 2 d ago");
 	acmb_inventory_clear(&inv);
+	acmb_plan_item_clear(&it);
 }
 
 static void
 test_prune(void **state)
 {
 	struct acmb_inventory inv = {.region = "eu-west-1", .searched = 1};
-	struct acmb_plan_item items[4];
+	struct acmb_plan_item items[4] = {{0}};
+	size_t i, n = 0;
 
 	(void)state;
 	add(&inv, "arn:aws:acm:eu-west-1:1:certificate/a", "01", "a", now, now, "IMPORTED", NULL,
@@ -288,10 +293,14 @@ test_prune(void **state)
 	tag(&inv, 0, "gone");
 	tag(&inv, 1, "gone-too");
 	tag(&inv, 2, "www");
-	assert_int_equal(acmb_sync_prune(m, &inv, items, 4), 2);
+	assert_int_equal(acmb_sync_prune(m, &inv, items, 4, &n), ACMB_OK);
+	assert_int_equal(n, 2);
 	expect(&items[0], ACMB_PLAN_PRUNE, "gone left the manifest and is not in use");
+	assert_string_equal(items[0].arn, "arn:aws:acm:eu-west-1:1:certificate/a");
 	expect(
 	    &items[1], ACMB_PLAN_BLOCKED, "gone-too left the manifest but ACM says it is in use");
+	for (i = 0; i < n; i++)
+		acmb_plan_item_clear(&items[i]);
 	acmb_inventory_clear(&inv);
 }
 
@@ -323,14 +332,15 @@ static void
 test_plan_json_round_trip(void **state)
 {
 	struct acmb_plan_item a = {.action = ACMB_PLAN_REIMPORT, .imports = 1, .not_after = now};
-	struct acmb_plan_item b;
+	struct acmb_plan_item b = {0};
 	acmb_err err = {0};
 	json_t *j;
 
 	(void)state;
 	snprintf(a.name, sizeof(a.name), "www");
 	snprintf(a.region, sizeof(a.region), "eu-west-1");
-	snprintf(a.arn, sizeof(a.arn), "arn:aws:acm:eu-west-1:1:certificate/a");
+	assert_int_equal(
+	    acmb_plan_item_set_arn(&a, "arn:aws:acm:eu-west-1:1:certificate/a"), ACMB_OK);
 	acmb_plan_reason(&a, "serial %s -> %s", "4f", "9a");
 	assert_int_equal(acmb_plan_tag_change(&a, '~', "team", "edge", "core"), ACMB_OK);
 	j = acmb_plan_item_to_json(&a);
@@ -349,6 +359,8 @@ test_plan_json_round_trip(void **state)
 	json_object_set_new(j, "Action", json_string("explode"));
 	assert_int_equal(acmb_plan_item_from_json(j, &b, &err), ACMB_E_PARSE);
 	json_decref(j);
+	acmb_plan_item_clear(&a);
+	acmb_plan_item_clear(&b);
 }
 
 /* An import's item through the public text form (a saved plan): a tag
@@ -394,6 +406,120 @@ test_import_item_text_round_trip(void **state)
 	assert_int_equal(acmb_plan_item_parse(big, &b, &err), ACMB_E_TOO_BIG);
 	free(big);
 	free(text);
+	acmb_plan_item_clear(&a);
+}
+
+/* Tag changes grow on demand to ACM's 50 and acmbridge's two, no further;
+ * clearing frees them (LeakSanitizer checks under ACMB_SANITIZE) and leaves
+ * an item that can be filled again. */
+static void
+test_plan_tags_grow_and_clear(void **state)
+{
+	struct acmb_plan_item it = {0};
+	char key[32], value[32], long_key[200];
+	int i;
+
+	(void)state;
+	assert_null(it.tags);
+	for (i = 0; i < ACMB_PLAN_TAGS_MAX; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		snprintf(value, sizeof(value), "v%d", i);
+		assert_int_equal(acmb_plan_tag_change(&it, '+', key, value, NULL), ACMB_OK);
+	}
+	assert_int_equal(it.ntags, 52);
+	/* Every change kept as it was added, across the array's growth. */
+	for (i = 0; i < ACMB_PLAN_TAGS_MAX; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		snprintf(value, sizeof(value), "v%d", i);
+		assert_string_equal(it.tags[i].key, key);
+		assert_string_equal(it.tags[i].value, value);
+		assert_int_equal(it.tags[i].op, '+');
+	}
+	assert_int_equal(acmb_plan_tag_change(&it, '+', "one-more", "x", NULL), ACMB_E_TOO_BIG);
+	assert_int_equal(it.ntags, 52);
+	assert_int_equal(
+	    acmb_plan_item_set_arn(&it, "arn:aws:acm:eu-west-1:1:certificate/a"), ACMB_OK);
+	acmb_plan_item_clear(&it);
+	assert_null(it.tags);
+	assert_null(it.arn);
+	assert_int_equal(it.ntags, 0);
+	/* A key longer than ACM's 128 characters is refused, not cut. */
+	memset(long_key, 'k', sizeof(long_key) - 1);
+	long_key[sizeof(long_key) - 1] = '\0';
+	assert_int_equal(acmb_plan_tag_change(&it, '+', long_key, "v", NULL), ACMB_E_TOO_BIG);
+	assert_int_equal(it.ntags, 0);
+	assert_int_equal(acmb_plan_tag_change(&it, '~', "team", "edge", "core"), ACMB_OK);
+	assert_string_equal(it.tags[0].old_value, "core");
+	acmb_plan_item_clear(&it);
+	acmb_plan_item_clear(NULL);
+}
+
+/* An ARN of every length AWS allows (ACM's CertificateArn and IAM's role
+ * ARN reach 2048) survives the plan's JSON and its saved text unchanged;
+ * one longer is refused by name, not cut. */
+static void
+test_plan_long_arns(void **state)
+{
+	static const char cert_prefix[] = "arn:aws:acm:eu-west-1:123456789012:certificate/";
+	static const char role_prefix[] = "arn:aws:iam::123456789012:role/";
+	struct acmb_plan_item a = {.action = ACMB_PLAN_REIMPORT, .imports = 1};
+	struct acmb_plan_item b = {0}, *c = NULL;
+	char arn[ACMB_PLAN_ARN_MAX + 2], role[1001];
+	acmb_err err = {0};
+	char *text = NULL;
+	json_t *j;
+
+	(void)state;
+	memset(arn, 'a', sizeof(arn));
+	memcpy(arn, cert_prefix, sizeof(cert_prefix) - 1);
+	arn[ACMB_PLAN_ARN_MAX] = '\0';
+	memset(role, 'r', sizeof(role));
+	memcpy(role, role_prefix, sizeof(role_prefix) - 1);
+	role[1000] = '\0';
+	snprintf(a.name, sizeof(a.name), "www");
+	snprintf(a.region, sizeof(a.region), "eu-west-1");
+	assert_int_equal(acmb_plan_item_set_arn(&a, arn), ACMB_OK);
+	assert_int_equal(acmb_plan_item_set_role_arn(&a, role), ACMB_OK);
+	assert_int_equal(strlen(a.arn), 2048);
+	assert_int_equal(acmb_plan_tag_change(&a, '+', "env", "prod", NULL), ACMB_OK);
+
+	j = acmb_plan_item_to_json(&a);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "CertificateArn")), arn);
+	assert_string_equal(json_string_value(json_object_get(j, "RoleArn")), role);
+	assert_int_equal(acmb_plan_item_from_json(j, &b, &err), ACMB_OK);
+	assert_string_equal(b.arn, arn);
+	assert_string_equal(b.role_arn, role);
+	assert_true(acmb_plan_item_same(&a, &b));
+	/* Read again into the same item: the first reading's heap is freed. */
+	assert_int_equal(acmb_plan_item_from_json(j, &b, &err), ACMB_OK);
+	assert_string_equal(b.arn, arn);
+
+	/* The saved text form (import --dry-run, a saved plan). */
+	assert_int_equal(acmb_plan_item_json(&a, &text, &err), ACMB_OK);
+	assert_int_equal(acmb_plan_item_parse(text, &c, &err), ACMB_OK);
+	assert_string_equal(c->arn, arn);
+	assert_string_equal(c->role_arn, role);
+	acmb_plan_item_free(c);
+	free(text);
+
+	/* One character more than AWS allows: refused, the field kept. */
+	arn[ACMB_PLAN_ARN_MAX] = 'a';
+	arn[ACMB_PLAN_ARN_MAX + 1] = '\0';
+	assert_int_equal(acmb_plan_item_set_arn(&a, arn), ACMB_E_TOO_BIG);
+	assert_int_equal(strlen(a.arn), 2048);
+	json_object_set_new(j, "CertificateArn", json_string(arn));
+	assert_int_equal(acmb_plan_item_from_json(j, &b, &err), ACMB_E_PARSE);
+	assert_non_null(strstr(err.msg, "CertificateArn is longer than 2048"));
+	assert_null(b.arn); /* a failed read leaves the item cleared */
+	assert_null(b.tags);
+
+	/* "" and NULL are no ARN. */
+	assert_int_equal(acmb_plan_item_set_role_arn(&a, ""), ACMB_OK);
+	assert_null(a.role_arn);
+	json_decref(j);
+	acmb_plan_item_clear(&a);
+	acmb_plan_item_clear(&b);
 }
 
 static void
@@ -422,6 +548,8 @@ main(void)
 	    cmocka_unit_test(test_shards),
 	    cmocka_unit_test(test_plan_json_round_trip),
 	    cmocka_unit_test(test_import_item_text_round_trip),
+	    cmocka_unit_test(test_plan_tags_grow_and_clear),
+	    cmocka_unit_test(test_plan_long_arns),
 	    cmocka_unit_test(test_serial_norm),
 	};
 	acmb_err err = {0};

@@ -286,7 +286,7 @@ apply_tag_changes(const struct acmb_aws_config *cfg, const char *arn,
 		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
 	if ((r = plan_tag_changes(cfg, arn, want, nwant, 0, now, res, err)) == ACMB_OK)
 		r = apply_item_tags(cfg, arn, now, res, err);
-	free(now);
+	acmb_plan_item_free(now);
 	return r;
 }
 
@@ -568,7 +568,7 @@ acmb_import_make_plan(const struct acmb_aws_config *cfg, const struct acmb_mater
 	int nchain = m->chain != NULL ? sk_X509_num(m->chain) : 0;
 	int is_new = o->certificate_arn == NULL, r = ACMB_E_INTERNAL;
 
-	memset(item, 0, sizeof(*item));
+	acmb_plan_item_clear(item);
 	memset(res, 0, sizeof(*res));
 	item->action = ACMB_PLAN_BLOCKED;
 	snprintf(item->region, sizeof(item->region), "%s", acmb_aws_config_region(cfg));
@@ -590,7 +590,14 @@ acmb_import_make_plan(const struct acmb_aws_config *cfg, const struct acmb_mater
 
 	if (!is_new) {
 		res->reimport = 1;
-		snprintf(item->arn, sizeof(item->arn), "%s", o->certificate_arn);
+		if ((r = acmb_plan_item_set_arn(item, o->certificate_arn)) != ACMB_OK) {
+			r = r == ACMB_E_TOO_BIG ? acmb_error(err, ACMB_E_USAGE,
+			                              "--certificate-arn is longer than %d "
+			                              "characters (ACM's CertificateArn limit)",
+			                              ACMB_PLAN_ARN_MAX)
+			                        : acmb_error(err, r, "out of memory");
+			goto out;
+		}
 		if ((r = judge_reimport(cfg, o->certificate_arn, leaf, res, err)) != ACMB_OK) {
 			acmb_plan_reason(item, "%s", err->msg);
 			goto out;
@@ -614,8 +621,8 @@ acmb_import_make_plan(const struct acmb_aws_config *cfg, const struct acmb_mater
 	if (!o->allow_duplicate && before.count > 0) {
 		res->already_present = 1;
 		item->action = ACMB_PLAN_UNCHANGED;
-		snprintf(item->arn, sizeof(item->arn), "%s", before.v[0].arn);
-		if ((res->arn = strdup(before.v[0].arn)) == NULL) {
+		if (acmb_plan_item_set_arn(item, before.v[0].arn) != ACMB_OK ||
+		    (res->arn = strdup(before.v[0].arn)) == NULL) {
 			r = acmb_error(err, ACMB_E_NOMEM, "out of memory");
 			goto out;
 		}
@@ -720,7 +727,7 @@ acmb_import_apply_plan(const struct acmb_aws_config *cfg, const struct acmb_plan
 		break;
 	case ACMB_PLAN_UNCHANGED:
 	case ACMB_PLAN_REIMPORT:
-		if (item->arn[0] == '\0') {
+		if (item->arn == NULL) {
 			r = acmb_error(err, ACMB_E_USAGE, "the plan item names no CertificateArn");
 			goto out;
 		}
@@ -940,6 +947,6 @@ acmb_import_result_clear(struct acmb_import_result *res)
 		return;
 	free(res->arn);
 	res->arn = NULL;
-	free(res->plan);
+	acmb_plan_item_free(res->plan);
 	res->plan = NULL;
 }

@@ -102,7 +102,8 @@ int acmb_import_converge_later(const struct acmb_aws_config *cfg, X509 *leaf, co
     acmb_err *err);
 
 /* The plan step: decides from what ACM holds what importing m under o
- * would do, into *item (cleared first), reading no key and writing nothing.
+ * would do, into *item (cleared first: zeroed or a valid item; the caller
+ * clears it), reading no key and writing nothing.
  * A new import: the copies of m's leaf among o's inventory (see
  * struct acmb_import_opts) make it "unchanged" (their first ARN, tag changes
  * against its tags) unless o->allow_duplicate, else "create". A reimport:

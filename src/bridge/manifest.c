@@ -490,6 +490,10 @@ parse_destinations(struct parse *p, const struct ynode *seq, const char *where,
 		if (!region_ok(d[i].region))
 			return bad(p, get(it, "region"), "%s: '%s' is not an AWS region name",
 			    where, d[i].region);
+		/* STS's RoleArn is at most 2048 characters: the plan keeps every one. */
+		if (d[i].role_arn != NULL && strlen(d[i].role_arn) > 2048)
+			return bad(p, get(it, "role-arn"),
+			    "%s: role-arn is longer than 2048 characters (IAM's limit)", where);
 		if (d[i].role_arn != NULL && (strncmp(d[i].role_arn, "arn:aws", 7) != 0 ||
 		                                 strstr(d[i].role_arn, ":role/") == NULL))
 			return bad(p, get(it, "role-arn"),

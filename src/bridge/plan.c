@@ -57,14 +57,65 @@ copy(char *dst, size_t size, const char *src)
 	return 0;
 }
 
+void
+acmb_plan_item_clear(struct acmb_plan_item *it)
+{
+	if (it == NULL)
+		return;
+	free(it->tags);
+	free(it->arn);
+	free(it->role_arn);
+	memset(it, 0, sizeof(*it));
+}
+
+/* *dst becomes a copy of src, NULL for NULL or "". */
+static int
+set_heap_str(char **dst, const char *src)
+{
+	char *copy = NULL;
+
+	if (src != NULL && src[0] != '\0') {
+		if (strlen(src) > ACMB_PLAN_ARN_MAX)
+			return ACMB_E_TOO_BIG;
+		if ((copy = strdup(src)) == NULL)
+			return ACMB_E_NOMEM;
+	}
+	free(*dst);
+	*dst = copy;
+	return ACMB_OK;
+}
+
+int
+acmb_plan_item_set_arn(struct acmb_plan_item *it, const char *arn)
+{
+	return set_heap_str(&it->arn, arn);
+}
+
+int
+acmb_plan_item_set_role_arn(struct acmb_plan_item *it, const char *role_arn)
+{
+	return set_heap_str(&it->role_arn, role_arn);
+}
+
 int
 acmb_plan_tag_change(
     struct acmb_plan_item *it, int op, const char *key, const char *value, const char *old_value)
 {
 	struct acmb_plan_tag_change *c;
 
-	if (it->ntags == ACMB_PLAN_TAGS_MAX)
+	if (it->ntags >= ACMB_PLAN_TAGS_MAX)
 		return ACMB_E_TOO_BIG;
+	if (it->ntags == it->tags_cap) {
+		/* Most items change no tag at all; a few change one or two. */
+		size_t cap = it->tags_cap == 0 ? 4 : it->tags_cap * 2;
+
+		if (cap > ACMB_PLAN_TAGS_MAX)
+			cap = ACMB_PLAN_TAGS_MAX;
+		if ((c = realloc(it->tags, cap * sizeof(*c))) == NULL)
+			return ACMB_E_NOMEM;
+		it->tags = c;
+		it->tags_cap = cap;
+	}
 	c = &it->tags[it->ntags];
 	memset(c, 0, sizeof(*c));
 	if (copy(c->key, sizeof(c->key), key) != 0 ||
@@ -164,6 +215,25 @@ get_str(const json_t *j, const char *key, char *dst, size_t size, int required, 
 	return ACMB_OK;
 }
 
+/* An ARN field: a heap copy into *dst, any length AWS allows. */
+static int
+get_arn(const json_t *j, const char *key, char **dst, acmb_err *err)
+{
+	const json_t *v = json_object_get(j, key);
+	int rc;
+
+	if (v == NULL)
+		return ACMB_OK;
+	if (!json_is_string(v))
+		return acmb_error(err, ACMB_E_PARSE, "plan item: %s must be a string", key);
+	if ((rc = set_heap_str(dst, json_string_value(v))) == ACMB_E_TOO_BIG)
+		return acmb_error(
+		    err, ACMB_E_PARSE, "plan item: %s is longer than %d", key, ACMB_PLAN_ARN_MAX);
+	if (rc != ACMB_OK)
+		return acmb_error(err, rc, "out of memory reading the plan item");
+	return ACMB_OK;
+}
+
 static int
 get_time(const json_t *j, const char *key, time_t *out, acmb_err *err)
 {
@@ -184,8 +254,9 @@ get_time(const json_t *j, const char *key, time_t *out, acmb_err *err)
 	return ACMB_OK;
 }
 
-int
-acmb_plan_item_from_json(const json_t *j, struct acmb_plan_item *it, acmb_err *err)
+/* acmb_plan_item_from_json() on a cleared item; on error *it may hold part. */
+static int
+item_from_json(const json_t *j, struct acmb_plan_item *it, acmb_err *err)
 {
 	static const char *const known[] = {"Action", "Name", "Region", "Profile", "RoleArn",
 	    "CertificateArn", "Sha256", "Serial", "NotAfter", "RenewAt", "Imports", "Reason",
@@ -196,7 +267,6 @@ acmb_plan_item_from_json(const json_t *j, struct acmb_plan_item *it, acmb_err *e
 	size_t i;
 	int a, rc;
 
-	memset(it, 0, sizeof(*it));
 	if (!json_is_object(j))
 		return acmb_error(err, ACMB_E_PARSE, "plan item: not a JSON object");
 	json_object_foreach((json_t *)j, key, v)
@@ -216,8 +286,8 @@ acmb_plan_item_from_json(const json_t *j, struct acmb_plan_item *it, acmb_err *e
 	if ((rc = get_str(j, "Name", it->name, sizeof(it->name), 0, err)) != ACMB_OK ||
 	    (rc = get_str(j, "Region", it->region, sizeof(it->region), 1, err)) != ACMB_OK ||
 	    (rc = get_str(j, "Profile", it->profile, sizeof(it->profile), 0, err)) != ACMB_OK ||
-	    (rc = get_str(j, "RoleArn", it->role_arn, sizeof(it->role_arn), 0, err)) != ACMB_OK ||
-	    (rc = get_str(j, "CertificateArn", it->arn, sizeof(it->arn), 0, err)) != ACMB_OK ||
+	    (rc = get_arn(j, "RoleArn", &it->role_arn, err)) != ACMB_OK ||
+	    (rc = get_arn(j, "CertificateArn", &it->arn, err)) != ACMB_OK ||
 	    (rc = get_str(j, "Sha256", it->sha256, sizeof(it->sha256), 0, err)) != ACMB_OK ||
 	    (rc = get_str(j, "Serial", it->serial, sizeof(it->serial), 0, err)) != ACMB_OK ||
 	    (rc = get_str(j, "Reason", it->reason, sizeof(it->reason), 0, err)) != ACMB_OK ||
@@ -256,12 +326,25 @@ acmb_plan_item_from_json(const json_t *j, struct acmb_plan_item *it, acmb_err *e
 				return acmb_error(err, ACMB_E_PARSE,
 				    "plan item: TagChanges[%zu].Op %s is not add, change or remove",
 				    i, op);
-			if (acmb_plan_tag_change(it, c, k, val, old) != ACMB_OK)
+			if ((rc = acmb_plan_tag_change(it, c, k, val, old)) == ACMB_E_NOMEM)
+				return acmb_error(err, rc, "out of memory reading the plan item");
+			if (rc != ACMB_OK)
 				return acmb_error(err, ACMB_E_PARSE,
 				    "plan item: TagChanges[%zu] too long or too many", i);
 		}
 	}
 	return ACMB_OK;
+}
+
+int
+acmb_plan_item_from_json(const json_t *j, struct acmb_plan_item *it, acmb_err *err)
+{
+	int rc;
+
+	acmb_plan_item_clear(it);
+	if ((rc = item_from_json(j, it, err)) != ACMB_OK)
+		acmb_plan_item_clear(it);
+	return rc;
 }
 
 void
@@ -271,7 +354,7 @@ acmb_plan_item_print(FILE *f, const struct acmb_plan_item *it)
 
 	fprintf(f, "%-9s %s %s", acmb_plan_action_name(it->action), it->name[0] ? it->name : "-",
 	    it->region);
-	if (it->arn[0] != '\0')
+	if (it->arn != NULL)
 		fprintf(f, " %s", it->arn);
 	if (it->reason[0] != '\0')
 		fprintf(f, ": %s", it->reason);
@@ -293,7 +376,8 @@ acmb_plan_item_same(const struct acmb_plan_item *a, const struct acmb_plan_item 
 	size_t i;
 
 	if (a->action != b->action || strcmp(a->name, b->name) != 0 ||
-	    strcmp(a->region, b->region) != 0 || strcmp(a->arn, b->arn) != 0 ||
+	    strcmp(a->region, b->region) != 0 ||
+	    strcmp(a->arn != NULL ? a->arn : "", b->arn != NULL ? b->arn : "") != 0 ||
 	    strcmp(a->sha256, b->sha256) != 0 || a->ntags != b->ntags)
 		return 0;
 	for (i = 0; i < a->ntags; i++)
@@ -349,7 +433,7 @@ acmb_plan_item_parse(const char *json, struct acmb_plan_item **item, acmb_err *e
 	*item = it;
 	it = NULL;
 out:
-	free(it);
+	acmb_plan_item_free(it);
 	json_decref(j);
 	return r;
 }
@@ -357,5 +441,6 @@ out:
 void
 acmb_plan_item_free(struct acmb_plan_item *item)
 {
+	acmb_plan_item_clear(item);
 	free(item);
 }

@@ -270,7 +270,7 @@ acmb_import_plan(struct acmb_ctx *ctx, const struct acmb_import_spec *spec,
 out:
 	acmb_import_result_clear(res);
 	free(res);
-	free(it);
+	acmb_plan_item_free(it);
 	return r;
 }
 

@@ -78,7 +78,7 @@ plan_row(struct acmb_status_row *r, const struct acmb_manifest *m,
 {
 	const struct acmb_manifest_entry *e = acmb_manifest_find(m, r->name);
 	struct acmb_sync_source none = {0};
-	struct acmb_plan_item it;
+	struct acmb_plan_item it = {0};
 	size_t d;
 
 	if (e == NULL) {
@@ -95,12 +95,13 @@ plan_row(struct acmb_status_row *r, const struct acmb_manifest *m,
 	if (d == e->ndestinations)
 		return; /* tagged with the name, in a region the entry no longer lists */
 	if (acmb_sync_decide(e, d, sources != NULL ? &sources[entry_index(m, e)] : &none, inv, now,
-	        &it) != ACMB_OK)
-		return;
-	r->has_plan = 1;
-	r->next_action = it.action;
-	r->renew_at = it.renew_at;
-	snprintf(r->reason, sizeof(r->reason), "%s", it.reason);
+	        &it) == ACMB_OK) {
+		r->has_plan = 1;
+		r->next_action = it.action;
+		r->renew_at = it.renew_at;
+		snprintf(r->reason, sizeof(r->reason), "%s", it.reason);
+	}
+	acmb_plan_item_clear(&it);
 }
 
 int

@@ -347,7 +347,7 @@ apply_tags(struct acmb_sync_item *it, const struct acmb_sync_dest *ds)
 		return;
 	}
 	it->applied = 1;
-	it->arn = strdup(it->plan.arn);
+	it->arn = it->plan.arn != NULL ? strdup(it->plan.arn) : NULL;
 }
 
 static void
@@ -503,7 +503,7 @@ apply_item(struct apply *a, struct load *l, size_t p)
 	case ACMB_PLAN_UNCHANGED:
 		if (it->plan.ntags == 0) {
 			it->applied = 1;
-			it->arn = it->plan.arn[0] ? strdup(it->plan.arn) : NULL;
+			it->arn = it->plan.arn != NULL ? strdup(it->plan.arn) : NULL;
 		} else if ((sig = acmb_sync_cancelled(r)) != 0) {
 			interrupted(it, sig);
 		} else {

@@ -91,18 +91,17 @@ acmb_sync_renew_at(const struct acmb_manifest_renew *rb, time_t nb, time_t na)
 	return na - (time_t)rb->seconds;
 }
 
-static void
+static int
 fill_destination(struct acmb_plan_item *it, const struct acmb_manifest_entry *e, size_t dest)
 {
 	const struct acmb_manifest_destination *d = &e->destinations[dest];
 
-	memset(it, 0, sizeof(*it));
+	acmb_plan_item_clear(it);
 	snprintf(it->name, sizeof(it->name), "%s", e->name);
 	snprintf(it->region, sizeof(it->region), "%s", d->region);
 	if (d->profile != NULL)
 		snprintf(it->profile, sizeof(it->profile), "%s", d->profile);
-	if (d->role_arn != NULL)
-		snprintf(it->role_arn, sizeof(it->role_arn), "%s", d->role_arn);
+	return acmb_plan_item_set_role_arn(it, d->role_arn);
 }
 
 static const char *
@@ -178,9 +177,12 @@ acmb_sync_decide(const struct acmb_manifest_entry *e, size_t dest,
 	size_t i, named = 0;
 	time_t renew_at;
 
+	int rc;
+
 	if (e == NULL || dest >= e->ndestinations || src == NULL || inv == NULL || it == NULL)
 		return ACMB_E_INTERNAL;
-	fill_destination(it, e, dest);
+	if ((rc = fill_destination(it, e, dest)) != ACMB_OK)
+		return rc;
 	if (src->known) {
 		snprintf(it->sha256, sizeof(it->sha256), "%s", src->sha256);
 		snprintf(it->serial, sizeof(it->serial), "%s", src->serial);
@@ -198,7 +200,8 @@ acmb_sync_decide(const struct acmb_manifest_entry *e, size_t dest,
 		if (target->tags_read && target->name_tag != NULL &&
 		    strcmp(target->name_tag, e->name) != 0) {
 			it->action = ACMB_PLAN_BLOCKED;
-			snprintf(it->arn, sizeof(it->arn), "%s", target->arn);
+			if ((rc = acmb_plan_item_set_arn(it, target->arn)) != ACMB_OK)
+				return rc;
 			acmb_plan_reason(it, "certificate-arn is tagged acmbridge:name=%s, not %s",
 			    target->name_tag, e->name);
 			return ACMB_OK;
@@ -213,7 +216,9 @@ acmb_sync_decide(const struct acmb_manifest_entry *e, size_t dest,
 					target = c;
 				} else {
 					it->action = ACMB_PLAN_BLOCKED;
-					snprintf(it->arn, sizeof(it->arn), "%s", target->arn);
+					if ((rc = acmb_plan_item_set_arn(it, target->arn)) !=
+					    ACMB_OK)
+						return rc;
 					acmb_plan_reason(it,
 					    "two certificates claim acmbridge:name=%s: %s and %s; "
 					    "delete or "
@@ -235,14 +240,17 @@ acmb_sync_decide(const struct acmb_manifest_entry *e, size_t dest,
 			 * name; whose tags were not read (no need), --refresh-tags
 			 * compares them. */
 			target = by_serial;
-			if (by_serial->tags_read)
-				acmb_plan_tag_change(it, '+', "acmbridge:name", e->name, NULL);
+			if (by_serial->tags_read &&
+			    (rc = acmb_plan_tag_change(it, '+', "acmbridge:name", e->name, NULL)) !=
+			        ACMB_OK)
+				return rc;
 		}
 	}
 
 	/* 2. May we touch it. */
 	if (target != NULL) {
-		snprintf(it->arn, sizeof(it->arn), "%s", target->arn);
+		if ((rc = acmb_plan_item_set_arn(it, target->arn)) != ACMB_OK)
+			return rc;
 		it->not_after = target->not_after;
 		if (target->managed_by != NULL && target->managed_by[0] != '\0') {
 			it->action = ACMB_PLAN_BLOCKED;
@@ -340,12 +348,14 @@ acmb_sync_decide(const struct acmb_manifest_entry *e, size_t dest,
 	return ACMB_OK;
 }
 
-size_t
+int
 acmb_sync_prune(const struct acmb_manifest *m, const struct acmb_inventory *inv,
-    struct acmb_plan_item *items, size_t max)
+    struct acmb_plan_item *items, size_t max, size_t *count)
 {
 	size_t i, n = 0;
+	int rc;
 
+	*count = 0;
 	for (i = 0; i < inv->n && n < max; i++) {
 		const struct acmb_inventory_cert *c = &inv->certs[i];
 		struct acmb_plan_item *it;
@@ -353,11 +363,14 @@ acmb_sync_prune(const struct acmb_manifest *m, const struct acmb_inventory *inv,
 		if (!c->tags_read || c->name_tag == NULL ||
 		    acmb_manifest_find(m, c->name_tag) != NULL)
 			continue;
-		it = &items[n++];
-		memset(it, 0, sizeof(*it));
+		it = &items[n];
+		acmb_plan_item_clear(it);
 		snprintf(it->name, sizeof(it->name), "%s", c->name_tag);
 		snprintf(it->region, sizeof(it->region), "%s", inv->region);
-		snprintf(it->arn, sizeof(it->arn), "%s", c->arn);
+		/* items[0..n) are the caller's to clear whatever happens. */
+		*count = ++n;
+		if ((rc = acmb_plan_item_set_arn(it, c->arn)) != ACMB_OK)
+			return rc;
 		it->not_after = c->not_after;
 		if (c->in_use != 0) {
 			it->action = ACMB_PLAN_BLOCKED;
@@ -368,7 +381,7 @@ acmb_sync_prune(const struct acmb_manifest *m, const struct acmb_inventory *inv,
 			acmb_plan_reason(it, "%s left the manifest and is not in use", c->name_tag);
 		}
 	}
-	return n;
+	return ACMB_OK;
 }
 
 static uint64_t

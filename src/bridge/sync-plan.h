@@ -39,19 +39,23 @@ size_t acmb_sync_candidates(const struct acmb_manifest_entry *e, size_t dest,
 /* When a certificate valid from nb to na falls due under rb. */
 time_t acmb_sync_renew_at(const struct acmb_manifest_renew *rb, time_t nb, time_t na);
 
-/* Decides the item for entry e in its destination dest. Fills *it.
+/* Decides the item for entry e in its destination dest. Fills *it, which
+ * is cleared first (zeroed or a valid item; the caller clears it after use).
  * A blocked item is a decision, not an error: returns ACMB_OK unless an
- * argument is wrong (ACMB_E_INTERNAL). */
+ * argument is wrong (ACMB_E_INTERNAL), memory runs out (ACMB_E_NOMEM) or an
+ * ARN is longer than AWS allows (ACMB_E_TOO_BIG). */
 int acmb_sync_decide(const struct acmb_manifest_entry *e, size_t dest,
     const struct acmb_sync_source *src, const struct acmb_inventory *inv, time_t now,
     struct acmb_plan_item *it);
 
 /* The prune items of one destination: every certificate whose
  * acmbridge:name tag (tags must have been read) names no manifest entry.
- * In use → blocked naming the use. Returns how many items it wrote (at most
- * max). */
-size_t acmb_sync_prune(const struct acmb_manifest *m, const struct acmb_inventory *inv,
-    struct acmb_plan_item *items, size_t max);
+ * In use → blocked naming the use. Writes at most max items (each zeroed or
+ * valid before: they are cleared first) and their number to *count; the
+ * caller clears items[0..*count), also when it fails (ACMB_E_NOMEM,
+ * ACMB_E_TOO_BIG for an ARN past ACMB_PLAN_ARN_MAX). */
+int acmb_sync_prune(const struct acmb_manifest *m, const struct acmb_inventory *inv,
+    struct acmb_plan_item *items, size_t max, size_t *count);
 
 /* Which of n shards (0..n-1) the pair (entry, destination) belongs to: a
  * stable hash (FNV-1a 64) of name, region, profile and role, so N runs

@@ -205,7 +205,7 @@ plan_entry(struct acmb_sync_run *r, size_t first, size_t last, acmb_err *err)
 		size_t n, k;
 
 		if (ds->rc != ACMB_OK || ds->cfg == NULL) {
-			memset(&it->plan, 0, sizeof(it->plan));
+			acmb_plan_item_clear(&it->plan);
 			snprintf(it->plan.name, sizeof(it->plan.name), "%s", e->name);
 			snprintf(it->plan.region, sizeof(it->plan.region), "%s", ds->d->region);
 			it->plan.action = ACMB_PLAN_BLOCKED;
@@ -215,7 +215,7 @@ plan_entry(struct acmb_sync_run *r, size_t first, size_t last, acmb_err *err)
 			continue;
 		}
 		if (peek_rc != ACMB_OK) {
-			memset(&it->plan, 0, sizeof(it->plan));
+			acmb_plan_item_clear(&it->plan);
 			snprintf(it->plan.name, sizeof(it->plan.name), "%s", e->name);
 			snprintf(it->plan.region, sizeof(it->plan.region), "%s", ds->d->region);
 			it->plan.action = ACMB_PLAN_BLOCKED;
@@ -359,7 +359,7 @@ acmb_sync_run(const struct acmb_sync_opts *o, struct acmb_sync_result *res, acmb
 			struct acmb_sync_dest *ds = &r.dests[i];
 			struct acmb_plan_item found[64];
 			struct acmb_sync_item *grown;
-			size_t k, n;
+			size_t k, n = 0;
 
 			if (ds->rc != ACMB_OK || ds->cfg == NULL)
 				continue;
@@ -374,8 +374,9 @@ acmb_sync_run(const struct acmb_sync_opts *o, struct acmb_sync_result *res, acmb
 				if (!tr)
 					res->tag_calls++;
 			}
-			n = acmb_sync_prune(o->manifest, &ds->inv, found, 64);
-			for (k = 0; k < n; k++) {
+			memset(found, 0, sizeof(found));
+			rc = acmb_sync_prune(o->manifest, &ds->inv, found, 64, &n);
+			for (k = 0; k < n && rc == ACMB_OK; k++) {
 				const struct acmb_manifest_destination d = {
 				    .region = found[k].region};
 
@@ -384,15 +385,23 @@ acmb_sync_run(const struct acmb_sync_opts *o, struct acmb_sync_result *res, acmb
 					continue;
 				if ((grown = realloc(res->items, (res->n + 1) * sizeof(*grown))) ==
 				    NULL) {
-					rc = acmb_error(err, ACMB_E_NOMEM, "out of memory");
-					goto out;
+					rc = ACMB_E_NOMEM;
+					break;
 				}
 				res->items = grown;
 				memset(&res->items[res->n], 0, sizeof(res->items[0]));
+				/* The copy moves what found[k] owns into the result. */
 				res->items[res->n].plan = found[k];
-				count_plan(res, &found[k]);
+				memset(&found[k], 0, sizeof(found[k]));
+				count_plan(res, &res->items[res->n].plan);
 				/* Apply finds the destination through the pair table. */
 				res->n++;
+			}
+			for (k = 0; k < n; k++)
+				acmb_plan_item_clear(&found[k]);
+			if (rc != ACMB_OK) {
+				rc = acmb_error(err, rc, "--prune: %s", acmb_strerror(rc));
+				goto out;
 			}
 		}
 	}
@@ -483,6 +492,7 @@ acmb_sync_result_clear(struct acmb_sync_result *res)
 	if (res == NULL)
 		return;
 	for (i = 0; i < res->n; i++) {
+		acmb_plan_item_clear(&res->items[i].plan);
 		free(res->items[i].error);
 		free(res->items[i].arn);
 	}

@@ -67,6 +67,7 @@ struct acmb_sync_opts {
 };
 
 struct acmb_sync_item {
+	/* Owned: acmb_sync_result_clear() clears it. */
 	struct acmb_plan_item plan;
 	int applied; /* the action was carried out (or there was nothing to do) */
 	int rc;      /* ACMB_OK, or why it was not done */

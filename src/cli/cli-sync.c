@@ -23,6 +23,7 @@
 #include "bridge/context.h"
 #include "cli.h"
 #include "init.h"
+#include "zalloc.h"
 
 static void
 help(void)
@@ -206,7 +207,7 @@ print_text(const struct acmb_sync_result *res, int dry_run)
 		else
 			printf("%-9s %s %s: FAILED: %s\n", acmb_plan_action_name(it->plan.action),
 			    it->plan.name, it->plan.region, it->error ? it->error : "?");
-		if (!dry_run && it->rc == ACMB_OK && it->arn != NULL && it->plan.arn[0] == '\0')
+		if (!dry_run && it->rc == ACMB_OK && it->arn != NULL && it->plan.arn == NULL)
 			printf("          -> %s\n", it->arn);
 	}
 	printf("%s:", dry_run ? "plan" : "sync");
@@ -320,29 +321,36 @@ fail:
 	return -1;
 }
 
-/* The run as one JSON object (--output json, and what --query reads). */
+/* One item of the run's JSON (new reference, or NULL). */
 static json_t *
-result_json(const struct acmb_sync_result *res, int dry_run)
+item_json(const struct acmb_sync_item *it, int dry_run)
+{
+	json_t *o = acmb_plan_item_to_json(&it->plan);
+
+	if (o != NULL && !dry_run) {
+		json_object_set_new(o, "Result", json_string(item_result(it)));
+		if (it->error != NULL)
+			json_object_set_new(o, "Error", json_string(it->error));
+		if (it->arn != NULL && it->plan.arn == NULL)
+			json_object_set_new(o, "CertificateArn", json_string(it->arn));
+	}
+	return o;
+}
+
+/* The run as one JSON object (--output json, and what --query reads);
+ * with_items 0: "Items" is left empty (print_json() streams them). */
+static json_t *
+result_json(const struct acmb_sync_result *res, int dry_run, int with_items)
 {
 	json_t *root = json_object(), *items = json_array(), *counts = json_object();
 	size_t i, a;
 
 	if (root == NULL || items == NULL || counts == NULL)
 		goto out;
-	for (i = 0; i < res->n; i++) {
-		const struct acmb_sync_item *it = &res->items[i];
-		json_t *o = acmb_plan_item_to_json(&it->plan);
+	for (i = 0; with_items && i < res->n; i++) {
+		json_t *o = item_json(&res->items[i], dry_run);
 
-		if (o == NULL)
-			goto out;
-		if (!dry_run) {
-			json_object_set_new(o, "Result", json_string(item_result(it)));
-			if (it->error != NULL)
-				json_object_set_new(o, "Error", json_string(it->error));
-			if (it->arn != NULL && it->plan.arn[0] == '\0')
-				json_object_set_new(o, "CertificateArn", json_string(it->arn));
-		}
-		if (json_array_append_new(items, o) != 0)
+		if (o == NULL || json_array_append_new(items, o) != 0)
 			goto out;
 	}
 	for (a = 0; a < ACMB_PLAN_ACTION_COUNT; a++)
@@ -369,6 +377,72 @@ out:
 	return NULL;
 }
 
+#define JSON_FLAGS (JSON_INDENT(4) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
+
+/* Writes text with INDENT spaces after each newline (a JSON dump has none
+ * inside its strings). */
+static int
+put_indented(const char *text, const char *indent)
+{
+	const char *nl;
+
+	for (; (nl = strchr(text, '\n')) != NULL; text = nl + 1)
+		if (fwrite(text, 1, (size_t)(nl - text) + 1, stdout) != (size_t)(nl - text) + 1 ||
+		    fputs(indent, stdout) == EOF)
+			return -1;
+	return fputs(text, stdout) == EOF ? -1 : 0;
+}
+
+/*
+ * --output json, byte for byte what json_dumpf() of result_json() writes,
+ * but one item at a time: a run of thousands of items never holds them all
+ * as JSON (bench/sync.sh (c): peak RSS must not grow with the fleet). The
+ * document is dumped with "Items" empty and the items written into its
+ * "[]" the way jansson lays out an array at depth 1.
+ */
+static int
+print_json(const struct acmb_sync_result *res, int dry_run)
+{
+	static const char *const items_key = "\"Items\": [";
+	json_t *root = result_json(res, dry_run, 0), *o = NULL;
+	char *doc = NULL, *one = NULL, *split;
+	size_t i;
+	int rc = ACMB_EXIT_FAILURE;
+
+	if (root == NULL || (doc = json_dumps(root, JSON_FLAGS)) == NULL ||
+	    (split = strstr(doc, items_key)) == NULL) {
+		fprintf(stderr, "acmbridge: out of memory writing the result\n");
+		goto out;
+	}
+	split += strlen(items_key);
+	if (fwrite(doc, 1, (size_t)(split - doc), stdout) != (size_t)(split - doc))
+		goto out;
+	for (i = 0; i < res->n; i++) {
+		if ((o = item_json(&res->items[i], dry_run)) == NULL ||
+		    (one = json_dumps(o, JSON_FLAGS)) == NULL) {
+			fprintf(stderr, "acmbridge: out of memory writing the result\n");
+			goto out;
+		}
+		if (fputs(i == 0 ? "\n        " : ",\n        ", stdout) == EOF ||
+		    put_indented(one, "        ") != 0)
+			goto out;
+		acmb_zfree(one);
+		one = NULL;
+		json_decref(o);
+		o = NULL;
+	}
+	if ((res->n > 0 && fputs("\n    ", stdout) == EOF) || fputs(split, stdout) == EOF ||
+	    putchar('\n') == EOF)
+		goto out;
+	rc = 0;
+out:
+	acmb_zfree(one);
+	acmb_zfree(doc);
+	json_decref(o);
+	json_decref(root);
+	return rc;
+}
+
 /* Prints the run: with --query through JMESPath in --output's format, else
  * as json or sync's own text. Returns 0, or an exit code when the answer
  * could not be printed (the query failed on it, stdout failed). */
@@ -382,16 +456,13 @@ print_result(struct acmb_cli_output *out, const struct acmb_sync_result *res, in
 		print_text(res, dry_run);
 		return 0;
 	}
-	if ((root = result_json(res, dry_run)) == NULL) {
+	if (out->query == NULL)
+		return print_json(res, dry_run);
+	if ((root = result_json(res, dry_run, 1)) == NULL) {
 		fprintf(stderr, "acmbridge: out of memory writing the result\n");
 		return ACMB_EXIT_FAILURE;
 	}
-	if (out->query != NULL)
-		rc = acmb_cli_output_print(out, root, "Sync");
-	else if (json_dumpf(
-	             root, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) != 0 ||
-	         putchar('\n') == EOF)
-		rc = ACMB_EXIT_FAILURE;
+	rc = acmb_cli_output_print(out, root, "Sync");
 	json_decref(root);
 	return rc;
 }

@@ -73,6 +73,20 @@ expect_rc "a bad --query: exit 2" 2 "query"
 expect_eq "  nothing was sent for it" "$(($(requests) - n1))" 0
 expect_eq "  (the two dry runs listed, nothing more)" "$([ "$n1" -gt "$n0" ] && echo yes)" yes
 
+# --output json writes its items one at a time (a fleet's run never holds
+# them all as JSON): the same document as the whole one --query '@' reads.
+sync_run --dry-run
+expect_rc "--output json of a dry run" 10
+whole=$(printf '%s' "$out" | jq -S .)
+expect_eq "  its 3 items" "$(printf '%s' "$whole" | jq '.Items | length')" 3
+sync_run --dry-run --query '@'
+expect_eq "  the same document as --query '@'" "$(printf '%s' "$out" | jq -S .)" "$whole"
+sync_run --dry-run --region ap-south-1
+expect_rc "--output json with no item" 0
+expect_eq "  Items is empty, laid out as before" \
+	"$(printf '%s' "$out" | grep -c '^    "Items": \[\],$')" 1
+expect_eq "  and the document still JSON" "$(printf '%s' "$out" | jq -c '.Items')" "[]"
+
 # A dry run says nothing there.
 sync_run --dry-run --metrics-file "$D/prom/sync.prom"
 expect_rc "dry run with changes pending" 10
