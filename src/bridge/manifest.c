@@ -718,7 +718,7 @@ parse_private_ca(
 {
 	static const char *const keys[] = {"certificate-authority-arn", "subject", "dns-names",
 	    "key-algorithm", "validity", "template-arn", "api-passthrough", "key-store",
-	    "rotate-key", NULL};
+	    "rotate-key", "module", "pin-file", "pin-env", NULL};
 	static const char *const algs[] = {"auto", "RSA_2048", "RSA_3072", "RSA_4096",
 	    "EC_prime256v1", "EC_secp384r1", "EC_secp521r1", NULL};
 	const struct ynode *dns, *pass;
@@ -733,11 +733,33 @@ parse_private_ca(
 	    (rc = get_str(p, v, "key-algorithm", where, &e->private_ca.key_algorithm)) != ACMB_OK ||
 	    (rc = get_str(p, v, "validity", where, &e->private_ca.validity)) != ACMB_OK ||
 	    (rc = get_str(p, v, "template-arn", where, &e->private_ca.template_arn)) != ACMB_OK ||
-	    (rc = get_str(p, v, "key-store", where, &e->private_ca.key_store)) != ACMB_OK)
+	    (rc = get_str(p, v, "key-store", where, &e->private_ca.key_store)) != ACMB_OK ||
+	    (rc = get_path(p, v, "module", where, 0, &e->private_ca.module)) != ACMB_OK ||
+	    (rc = get_path(p, v, "pin-file", where, 0, &e->private_ca.pin_file)) != ACMB_OK ||
+	    (rc = get_str(p, v, "pin-env", where, &e->private_ca.pin_env)) != ACMB_OK)
 		return rc;
 	e->private_ca.rotate_key = 1;
 	if ((rc = get_bool(p, v, "rotate-key", where, &e->private_ca.rotate_key)) != ACMB_OK)
 		return rc;
+	if (e->private_ca.key_store == NULL || strcmp(e->private_ca.key_store, "memory") == 0) {
+		/* The key made in memory is wiped once it is imported: nothing is
+		 * left for a renewal to keep. */
+		if (!e->private_ca.rotate_key)
+			return bad(p, get(v, "rotate-key"),
+			    "%s: rotate-key: false needs key-store: pkcs11:... (a key made in "
+			    "memory is wiped after its import, so a renewal cannot keep it)",
+			    where);
+		if (e->private_ca.module != NULL || e->private_ca.pin_file != NULL ||
+		    e->private_ca.pin_env != NULL)
+			return bad(p,
+			    get(v, e->private_ca.module != NULL     ? "module"
+			           : e->private_ca.pin_file != NULL ? "pin-file"
+			                                            : "pin-env"),
+			    "%s: module, pin-file and pin-env go with key-store: pkcs11:...",
+			    where);
+	}
+	if (e->private_ca.pin_file != NULL && e->private_ca.pin_env != NULL)
+		return bad(p, get(v, "pin-env"), "%s: pin-file or pin-env, not both", where);
 	if (e->private_ca.ca_arn == NULL)
 		return bad(p, v, "%s: private-ca needs certificate-authority-arn", where);
 	if (strncmp(e->private_ca.ca_arn, "arn:aws", 7) != 0 ||

@@ -13,6 +13,7 @@
 #include "inventory.h"
 #include "issue.h"
 #include "material.h"
+#include "sync-keystore.h"
 #include "sync-plan.h"
 #include "sync-source.h"
 #include "sync.h"
@@ -273,25 +274,7 @@ plan_entry(struct run *r, size_t first, size_t last, acmb_err *err)
 			return acmb_error(
 			    err, ACMB_E_INTERNAL, "certificate %s: no decision", e->name);
 		}
-		if (e->source == ACMB_MANIFEST_PRIVATE_CA && !e->private_ca.rotate_key &&
-		    (it->plan.action == ACMB_PLAN_RENEW || it->plan.action == ACMB_PLAN_CREATE)) {
-			it->plan.action = ACMB_PLAN_BLOCKED;
-			it->plan.imports = 0;
-			acmb_plan_reason(&it->plan, "rotate-key: false: sync issues every renewal "
-			                            "for a new key (a key in memory is "
-			                            "gone after its import); set rotate-key: true");
-		} else if (e->source == ACMB_MANIFEST_PRIVATE_CA &&
-		           e->private_ca.key_store != NULL &&
-		           strcmp(e->private_ca.key_store, "memory") != 0 &&
-		           (it->plan.action == ACMB_PLAN_RENEW ||
-		               it->plan.action == ACMB_PLAN_CREATE)) {
-			it->plan.action = ACMB_PLAN_BLOCKED;
-			it->plan.imports = 0;
-			acmb_plan_reason(&it->plan,
-			    "key-store pkcs11: a renewal needs a new token label per key; use "
-			    "acmbridge "
-			    "issue --key-store for this entry, or key-store: memory");
-		}
+		acmb_sync_key_store_reason(e, &it->plan);
 		if (r->o->refresh_tags && it->plan.action == ACMB_PLAN_UNCHANGED &&
 		    refresh_tags(ds, e, &it->plan, r->res, err) != ACMB_OK) {
 			acmb_sync_peek_clear(&peek);
@@ -393,6 +376,7 @@ apply_issue(
 	struct acmb_acm_tag tags[ACMB_PLAN_TAGS_MAX];
 	struct acmb_issue_opts io;
 	struct acmb_issue_result ir;
+	struct acmb_sync_key_store ks;
 	const struct acmb_aws_config *pca = NULL;
 	char region[64] = "";
 	acmb_err err = {0};
@@ -421,7 +405,8 @@ apply_issue(
 	io.import.tags = tags;
 	io.import.ntags = n;
 	io.ctx = r->o->ctx;
-	if (acmb_issue(pca, ds->cfg, &io, &ir, &err) != ACMB_OK) {
+	if (acmb_sync_key_store_opts(e, &ks, &io, &err) != ACMB_OK ||
+	    acmb_issue(pca, ds->cfg, &io, &ir, &err) != ACMB_OK) {
 		item_fail(it, err.rc, "%s", err.msg);
 		note_quota(ds, e, &err);
 	} else {
@@ -429,6 +414,7 @@ apply_issue(
 		if (ir.import.arn != NULL)
 			it->arn = strdup(ir.import.arn);
 	}
+	acmb_sync_key_store_clear(&ks);
 	acmb_issue_result_clear(&ir);
 }
 
