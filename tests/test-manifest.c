@@ -268,6 +268,16 @@ static const struct bad_case {
         "version: 1\ncertificates:\n  - name: a\n    private-ca: {certificate-authority-arn: "
         "'arn:aws:acm-pca:eu-west-1:1:certificate-authority/x', subject: CN=a, pin-env: P}\n",
         "module, pin-file and pin-env go with key-store: pkcs11:"},
+    {"key store without a label",
+        "version: 1\ncertificates:\n  - name: a\n    private-ca: {certificate-authority-arn: "
+        "'arn:aws:acm-pca:eu-west-1:1:certificate-authority/x', subject: CN=a, key-store: "
+        "'pkcs11:token=t;id=%01'}\n",
+        "key-store must name the key's label with object=LABEL"},
+    {"key store id with rotation",
+        "version: 1\ncertificates:\n  - name: a\n    private-ca: {certificate-authority-arn: "
+        "'arn:aws:acm-pca:eu-west-1:1:certificate-authority/x', subject: CN=a, key-store: "
+        "'pkcs11:token=t;object=a;id=%01'}\n",
+        "key-store names id=, but rotate-key: true makes each new key with a new id"},
     {"key store pin twice",
         "version: 1\ncertificates:\n  - name: a\n    private-ca: {certificate-authority-arn: "
         "'arn:aws:acm-pca:eu-west-1:1:certificate-authority/x', subject: CN=a, key-store: "

@@ -712,6 +712,42 @@ parse_pkcs11(
 	return ACMB_OK;
 }
 
+/* 1 when the pkcs11: URI has the attribute name= (in its path or query). A
+ * look at the text only: p11-kit parses it when the key store is opened;
+ * here it is enough to find the names sync relies on, before any request. */
+static int
+uri_has(const char *uri, const char *name)
+{
+	size_t n = strlen(name);
+	const char *s = uri + 7; /* after "pkcs11:", checked by check_uri() */
+
+	for (;;) {
+		if (strncmp(s, name, n) == 0 && s[n] == '=')
+			return 1;
+		s += strcspn(s, ";?&");
+		if (*s == '\0')
+			return 0;
+		s++;
+	}
+}
+
+/* The token key store's URI must name the key's label; and a rotation
+ * makes each new key with a new id, which an id= would pin. */
+static int
+check_key_store(
+    struct parse *p, const struct ynode *v, const char *where, const struct acmb_manifest_entry *e)
+{
+	if (!uri_has(e->private_ca.key_store, "object"))
+		return bad(p, get(v, "key-store"),
+		    "%s: key-store must name the key's label with object=LABEL", where);
+	if (e->private_ca.rotate_key && uri_has(e->private_ca.key_store, "id"))
+		return bad(p, get(v, "key-store"),
+		    "%s: key-store names id=, but rotate-key: true makes each new key with a "
+		    "new id; leave id= out (or set rotate-key: false)",
+		    where);
+	return ACMB_OK;
+}
+
 static int
 parse_private_ca(
     struct parse *p, const struct ynode *v, const char *where, struct acmb_manifest_entry *e)
@@ -810,7 +846,8 @@ parse_private_ca(
 			    strncmp(verr.msg, "--", 2) == 0 ? verr.msg + 2 : verr.msg);
 	}
 	if (e->private_ca.key_store != NULL && strcmp(e->private_ca.key_store, "memory") != 0 &&
-	    (rc = check_uri(p, v, "key-store", where, e->private_ca.key_store)) != ACMB_OK)
+	    ((rc = check_uri(p, v, "key-store", where, e->private_ca.key_store)) != ACMB_OK ||
+	        (rc = check_key_store(p, v, where, e)) != ACMB_OK))
 		return rc;
 	if ((pass = get(v, "api-passthrough")) != NULL) {
 		json_t *j;
