@@ -6,8 +6,9 @@
 # certificate; with rotate-key: false the token's pair signs a new
 # certificate for the same ARN; an import that fails mid-rotation is
 # finished by the rerun with the key it made (no second rotation, the key
-# ACM still uses kept); reruns are unchanged; memory with rotate-key: false
-# is a manifest error (exit 2, file:line:column).
+# ACM still uses kept); two destinations share one key through a rotation;
+# reruns are unchanged; memory with rotate-key: false is a manifest error
+# (exit 2, file:line:column).
 set -u
 
 : "${ACMBRIDGE:?path of the built acmbridge}"
@@ -235,7 +236,55 @@ S
 expect_rc "rerun" 0
 expect_eq "  all unchanged" "$(jq -r '[.Items[].Action] | unique | join(",")' <<<"$out")" unchanged
 
-echo "# 7. rotate-key: false with key-store: memory is a manifest mistake"
+echo "# 7. two destinations share the token's key; a rotation moves both to the new one"
+cat >"$D/multi.yaml" <<YAML
+version: 1
+certificates:
+  - name: both
+    private-ca:
+      certificate-authority-arn: $CA_ARN
+      dns-names: [both.example.test]
+      validity: 90d
+      key-store: "pkcs11:token=vault;object=both"
+      module: $MODULE
+      pin-file: $D/pin
+    destinations: [{region: us-east-1}, {region: eu-west-1}]
+    renew-before: 30d
+YAML
+M() {
+	out=$("$ACMBRIDGE" sync --endpoint-url "$ACMB_ENDPOINT_URL" --ca-bundle "$ACMB_ENDPOINT_CA" \
+		--pca-endpoint-url "$ACMB_ENDPOINT_URL" --manifest "$D/multi.yaml" --output json \
+		"$@" 2>"$D/stderr")
+	rc=$?
+}
+region_arn() { jq -r --arg r "$1" '.Items[] | select(.Region == $r) | .CertificateArn' <<<"$out"; }
+pubkey_in() {
+	AWS_CA_BUNDLE=$ACMB_ENDPOINT_CA /usr/bin/aws --endpoint-url "$ACMB_ENDPOINT_URL" \
+		--region "$1" acm get-certificate --certificate-arn "$2" --query Certificate --output text |
+		openssl x509 -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1
+}
+M
+expect_rc "create in two regions" 0
+ARN_US=$(region_arn us-east-1)
+ARN_EU=$(region_arn eu-west-1)
+B1=$(pubkey_of_label both)
+expect_eq "  one key on the token, in both regions" \
+	"$(pubkey_in us-east-1 "$ARN_US") $(pubkey_in eu-west-1 "$ARN_EU") $(objects both)" \
+	"$B1 $B1 Certificate PrivateKey:sensitive,extractable PublicKey"
+M --at "$DUE"
+expect_rc "renew in two regions" 0
+B2=$(pubkey_of_label both)
+[ -n "$B2" ] && [ "$B2" != "$B1" ] && ok "  a new key" || fail "  a new key" "$B1 -> $B2"
+expect_eq "  both regions hold the new key's certificates, same ARNs" \
+	"$(pubkey_in us-east-1 "$ARN_US") $(pubkey_in eu-west-1 "$ARN_EU") $(region_arn us-east-1) $(region_arn eu-west-1)" \
+	"$B2 $B2 $ARN_US $ARN_EU"
+expect_eq "  the old key retired once" "$(pubkey_of_label both-previous) $(objects both-previous)" \
+	"$B1 Certificate PrivateKey:sensitive,extractable PublicKey"
+M
+expect_rc "rerun" 0
+expect_eq "  unchanged in both regions" "$(jq -r '[.Items[].Action] | unique | join(",")' <<<"$out")" unchanged
+
+echo "# 8. rotate-key: false with key-store: memory is a manifest mistake"
 cat >"$D/memory.yaml" <<YAML
 version: 1
 certificates:
