@@ -278,6 +278,12 @@ static const struct bad_case {
         "'arn:aws:acm-pca:eu-west-1:1:certificate-authority/x', subject: CN=a, key-store: "
         "'pkcs11:token=t;object=a;id=%01'}\n",
         "key-store names id=, but rotate-key: true makes each new key with a new id"},
+    {"key store URI p11-kit does not understand",
+        "version: 1\ncertificates:\n  - name: a\n    private-ca: {certificate-authority-arn: "
+        "'arn:aws:acm-pca:eu-west-1:1:certificate-authority/x', subject: CN=a, key-store: "
+        "'pkcs11:token=t;object=a;bogus=1'}\n",
+        "certificate a: key-store: pkcs11: URI 'pkcs11:token=t;object=a;bogus=1' has attributes "
+        "that are not understood"},
     {"key store pin twice",
         "version: 1\ncertificates:\n  - name: a\n    private-ca: {certificate-authority-arn: "
         "'arn:aws:acm-pca:eu-west-1:1:certificate-authority/x', subject: CN=a, key-store: "

@@ -20,6 +20,7 @@
 
 #include "issue.h"
 #include "manifest.h"
+#include "pkcs11/p11-uri.h"
 
 /* ---- arena ------------------------------------------------------------ */
 
@@ -712,40 +713,44 @@ parse_pkcs11(
 	return ACMB_OK;
 }
 
-/* 1 when the pkcs11: URI has the attribute name= (in its path or query). A
- * look at the text only: p11-kit parses it when the key store is opened;
- * here it is enough to find the names sync relies on, before any request. */
-static int
-uri_has(const char *uri, const char *name)
-{
-	size_t n = strlen(name);
-	const char *s = uri + 7; /* after "pkcs11:", checked by check_uri() */
-
-	for (;;) {
-		if (strncmp(s, name, n) == 0 && s[n] == '=')
-			return 1;
-		s += strcspn(s, ";?&");
-		if (*s == '\0')
-			return 0;
-		s++;
-	}
-}
-
-/* The token key store's URI must name the key's label; and a rotation
- * makes each new key with a new id, which an id= would pin. */
+/* The token key store's URI, read by p11-kit as the run will read it: it
+ * must name the key's label; and a rotation makes each new key with a new
+ * id, which an id= would pin. */
 static int
 check_key_store(
     struct parse *p, const struct ynode *v, const char *where, const struct acmb_manifest_entry *e)
 {
-	if (!uri_has(e->private_ca.key_store, "object"))
-		return bad(p, get(v, "key-store"),
+	struct acmb_p11_uri *uri = NULL;
+	char *text = NULL, token[64], object[8];
+	acmb_err uerr = {0};
+	int rc = ACMB_E_INTERNAL;
+
+	/* The parser edits its text in place: a copy, never the manifest's. */
+	if ((text = strdup(e->private_ca.key_store)) == NULL) {
+		rc = acmb_error(p->err, ACMB_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (acmb_p11_uri_parse(text, &uri, NULL, &uerr) != ACMB_OK) {
+		rc = uerr.rc == ACMB_E_NOMEM
+		         ? acmb_error(p->err, ACMB_E_NOMEM, "out of memory")
+		         : bad(p, get(v, "key-store"), "%s: key-store: %s", where, uerr.msg);
+		goto out;
+	}
+	acmb_p11_uri_labels(uri, token, sizeof(token), object, sizeof(object));
+	if (object[0] == '\0')
+		rc = bad(p, get(v, "key-store"),
 		    "%s: key-store must name the key's label with object=LABEL", where);
-	if (e->private_ca.rotate_key && uri_has(e->private_ca.key_store, "id"))
-		return bad(p, get(v, "key-store"),
+	else if (e->private_ca.rotate_key && acmb_p11_uri_has_id(uri))
+		rc = bad(p, get(v, "key-store"),
 		    "%s: key-store names id=, but rotate-key: true makes each new key with a "
 		    "new id; leave id= out (or set rotate-key: false)",
 		    where);
-	return ACMB_OK;
+	else
+		rc = ACMB_OK;
+out:
+	acmb_p11_uri_free(uri);
+	free(text);
+	return rc;
 }
 
 static int

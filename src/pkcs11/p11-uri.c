@@ -294,6 +294,12 @@ acmb_p11_uri_labels(
 }
 
 int
+acmb_p11_uri_has_id(const struct acmb_p11_uri *uri)
+{
+	return p11_kit_uri_get_attribute(uri->kit, CKA_ID) != NULL;
+}
+
+int
 acmb_p11_uri_has_pin(const struct acmb_p11_uri *uri)
 {
 	return uri != NULL &&

@@ -44,6 +44,9 @@ const char *acmb_p11_uri_text(const struct acmb_p11_uri *uri);
 void acmb_p11_uri_labels(
     const struct acmb_p11_uri *uri, char *token, size_t tlen, char *object, size_t olen);
 
+/* 1 when uri names an object id (id=). */
+int acmb_p11_uri_has_id(const struct acmb_p11_uri *uri);
+
 /* 1 when uri (NULL allowed) brings its own PIN: a pin-value not yet taken,
  * or a pin-source. */
 int acmb_p11_uri_has_pin(const struct acmb_p11_uri *uri);
