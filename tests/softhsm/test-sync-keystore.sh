@@ -73,8 +73,8 @@ YAML
 # S ARGS...: sync the fleet; sets $out and $rc.
 S() {
 	out=$("$ACMBRIDGE" sync --endpoint-url "$ACMB_ENDPOINT_URL" --ca-bundle "$ACMB_ENDPOINT_CA" \
-		--pca-endpoint-url "$ACMB_ENDPOINT_URL" --manifest "$D/fleet.yaml" --output json \
-		"$@" 2>"$D/stderr")
+		--pca-endpoint-url "$ACMB_ENDPOINT_URL" --manifest "${FLEET:-$D/fleet.yaml}" \
+		--output json "$@" 2>"$D/stderr")
 	rc=$?
 }
 DUE=$(date -u -d '+75 days' +%Y-%m-%dT%H:%M:%SZ)
@@ -217,6 +217,7 @@ endpoint_fault '{"operation": "ImportCertificate", "fault": "access-denied", "ti
 S --at "$DUE" --only inner
 expect_rc "import refused mid-rotation" 5
 K3=$(pubkey_of_label inner)
+ID3=$(key_id inner)
 [ -n "$K3" ] && [ "$K3" != "$K2" ] && ok "  a new key was made" || fail "  a new key was made" "$K3"
 expect_eq "  ACM still holds the previous key's certificate" "$(pubkey_of_acm "$ARN_I")" "$K2"
 expect_eq "  and that key is kept as inner-previous" "$(pubkey_of_label inner-previous)" "$K2"
@@ -235,6 +236,29 @@ expect_eq "  three private keys on the token (inner, inner-previous, kept)" \
 S
 expect_rc "rerun" 0
 expect_eq "  all unchanged" "$(jq -r '[.Items[].Action] | unique | join(",")' <<<"$out")" unchanged
+
+echo "# 6b. a token that fails half-way through the retirement: the rerun finishes it"
+FAULTY=$ACMB_BUILD_DIR/tests/softhsm/libfaulty-p11.so
+sed "s|module: $MODULE|module: $FAULTY|" "$D/fleet.yaml" >"$D/faulty.yaml"
+# The certificate and the public key are relabelled, then the token fails.
+FLEET=$D/faulty.yaml ACMB_FAULT_P11=C_SetAttributeValue:CKR_DEVICE_ERROR:2 S --at "$DUE" --only inner
+expect_rc "token failure while retiring" 4 "cannot relabel key pair 'inner' to 'inner-previous'"
+expect_eq "  the private key is still under the label" "$(objects inner)" \
+	"PrivateKey:sensitive,extractable"
+expect_eq "  its certificate and public key moved; the older pair is gone" \
+	"$(objects inner-previous) $(pubkey_of_label inner-previous)" "Certificate PublicKey $K3"
+expect_eq "  ACM untouched" "$(pubkey_of_acm "$ARN_I")" "$K3"
+S --at "$DUE" --only inner
+expect_rc "rerun with the token back" 0
+K4=$(pubkey_of_label inner)
+[ -n "$K4" ] && [ "$K4" != "$K3" ] && ok "  a new key" || fail "  a new key" "$K3 -> $K4"
+expect_eq "  ACM holds it, same ARN" "$(pubkey_of_acm "$ARN_I") $(item inner .CertificateArn)" \
+	"$K4 $ARN_I"
+expect_eq "  the retirement finished: the whole old pair under inner-previous" \
+	"$(objects inner-previous) $(pubkey_of_label inner-previous) $(key_id inner-previous)" \
+	"Certificate PrivateKey:sensitive,extractable PublicKey $K3 $ID3"
+expect_eq "  one pair under the label" "$(objects inner)" \
+	"Certificate PrivateKey:sensitive,extractable PublicKey"
 
 echo "# 7. two destinations share the token's key; a rotation moves both to the new one"
 cat >"$D/multi.yaml" <<YAML
