@@ -1,6 +1,7 @@
 #include "aws-config.h"
 #include "aws-limit.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,10 @@ acmb_aws_config_free(struct acmb_aws_config *c)
 	free(c);
 }
 
+/* Recursive: fetching a role's credentials makes an STS call, whose own
+ * configuration may refresh on the way. */
+static pthread_mutex_t refresh_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
 int
 acmb_aws_config_refresh(const struct acmb_aws_config *cc, acmb_err *err)
 {
@@ -202,7 +207,13 @@ acmb_aws_config_refresh(const struct acmb_aws_config *cc, acmb_err *err)
 	        ACMB_AWS_IDENTITY_REFRESH_SECONDS)
 		return ACMB_OK;
 	memset(&fresh, 0, sizeof(fresh));
-	if ((r = acmb_aws_identities_get(c->ids, &k, c->region, &fresh, err)) != ACMB_OK) {
+	/* The identities' cache is shared by every configuration of a run, and
+	 * sync calls from a thread per destination (a configuration itself is
+	 * used by one thread at a time). */
+	pthread_mutex_lock(&refresh_lock);
+	r = acmb_aws_identities_get(c->ids, &k, c->region, &fresh, err);
+	pthread_mutex_unlock(&refresh_lock);
+	if (r != ACMB_OK) {
 		acmb_aws_credentials_clear(&fresh);
 		return r;
 	}

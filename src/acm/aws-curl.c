@@ -41,21 +41,21 @@ static struct {
 static void *
 counted_malloc(size_t n)
 {
-	curl_lib.allocs++;
+	__atomic_fetch_add(&curl_lib.allocs, 1, __ATOMIC_RELAXED); /* threads (sync) */
 	return acmb_zmalloc(n);
 }
 
 static void *
 counted_calloc(size_t nmemb, size_t size)
 {
-	curl_lib.allocs++;
+	__atomic_fetch_add(&curl_lib.allocs, 1, __ATOMIC_RELAXED); /* threads (sync) */
 	return acmb_zcalloc(nmemb, size);
 }
 
 static char *
 counted_strdup(const char *s)
 {
-	curl_lib.allocs++;
+	__atomic_fetch_add(&curl_lib.allocs, 1, __ATOMIC_RELAXED); /* threads (sync) */
 	return acmb_zstrdup(s);
 }
 

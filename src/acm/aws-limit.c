@@ -1,6 +1,7 @@
 #include "aws-limit.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,10 @@ struct override {
 	double rate;
 };
 
+/* Calls from several threads (sync's destinations run in parallel) share a
+ * limiter: the mutex guards the buckets, never a sleep. */
 struct acmb_aws_limits {
+	pthread_mutex_t lock;
 	struct acmb_clock *clock;
 	struct bucket *b;
 	size_t n, cap;
@@ -70,8 +74,13 @@ acmb_aws_limits_new(struct acmb_clock *clock)
 {
 	struct acmb_aws_limits *l = calloc(1, sizeof(*l));
 
-	if (l != NULL)
-		l->clock = clock;
+	if (l == NULL)
+		return NULL;
+	if (pthread_mutex_init(&l->lock, NULL) != 0) {
+		free(l);
+		return NULL;
+	}
+	l->clock = clock;
 	return l;
 }
 
@@ -80,6 +89,7 @@ acmb_aws_limits_free(struct acmb_aws_limits *l)
 {
 	if (l == NULL)
 		return;
+	pthread_mutex_destroy(&l->lock);
 	free(l->b);
 	free(l);
 }
@@ -90,9 +100,9 @@ name_ok(const char *s, size_t max)
 	return s != NULL && s[0] != '\0' && strlen(s) <= max;
 }
 
-int
-acmb_aws_limits_set_rate(struct acmb_aws_limits *l, const char *service, const char *operation,
-    double per_second, acmb_err *err)
+static int
+set_rate(struct acmb_aws_limits *l, const char *service, const char *operation, double per_second,
+    acmb_err *err)
 {
 	size_t i;
 
@@ -117,6 +127,18 @@ acmb_aws_limits_set_rate(struct acmb_aws_limits *l, const char *service, const c
 	}
 	l->o[i].rate = per_second;
 	return ACMB_OK;
+}
+
+int
+acmb_aws_limits_set_rate(struct acmb_aws_limits *l, const char *service, const char *operation,
+    double per_second, acmb_err *err)
+{
+	int r;
+
+	pthread_mutex_lock(&l->lock);
+	r = set_rate(l, service, operation, per_second, err);
+	pthread_mutex_unlock(&l->lock);
+	return r;
 }
 
 int
@@ -239,39 +261,52 @@ refill(const struct acmb_aws_limits *l, struct bucket *b)
 	b->last = now;
 }
 
+/*
+ * A token is reserved under the lock (the bucket may go below zero: the
+ * callers already waiting hold the tokens that are still to come) and the
+ * wait for it is slept outside, so that threads sharing a bucket take turns
+ * at its rate instead of all waking for the same token.
+ */
 int
 acmb_aws_limits_take(struct acmb_aws_limits *l, const char *account, const char *region,
     const char *service, const char *operation, const struct acmb_cancel *cancel, double *waited,
     acmb_err *err)
 {
 	struct bucket *b;
-	double wait;
+	double wait = 0.0;
 	int r;
 
 	if (waited != NULL)
 		*waited = 0.0;
-	if ((r = bucket_get(l, account, region, service, operation, &b, err)) != ACMB_OK)
+	pthread_mutex_lock(&l->lock);
+	if ((r = bucket_get(l, account, region, service, operation, &b, err)) != ACMB_OK) {
+		pthread_mutex_unlock(&l->lock);
 		return r;
-	l->taken++;
-	if (b->rate <= 0.0)
-		return ACMB_OK;
-	refill(l, b);
-	if (b->tokens < 1.0) {
-		wait = (1.0 - b->tokens) / b->rate;
-		if (acmb_clock_sleep(l->clock, wait, cancel) != ACMB_OK)
-			return acmb_error(err, ACMB_E_INTERRUPTED,
-			    "%s: interrupted by signal %d while waiting for the rate limit",
-			    operation, acmb_cancel_signal(cancel));
-		l->waited += wait;
-		if (waited != NULL)
-			*waited = wait;
-		refill(l, b);
-		/* The sleep covered the missing fraction; rounding must not
-		 * make the next caller pay for it twice. */
-		if (b->tokens < 1.0)
-			b->tokens = 1.0;
 	}
-	b->tokens -= 1.0;
+	l->taken++;
+	if (b->rate > 0.0) {
+		refill(l, b);
+		b->tokens -= 1.0;
+		if (b->tokens < 0.0) {
+			wait = -b->tokens / b->rate;
+			l->waited += wait;
+		}
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (wait <= 0.0)
+		return ACMB_OK;
+	if (acmb_clock_sleep(l->clock, wait, cancel) != ACMB_OK) {
+		/* The reserved token goes back: this call is not made. */
+		pthread_mutex_lock(&l->lock);
+		if (bucket_get(l, account, region, service, operation, &b, NULL) == ACMB_OK)
+			b->tokens += 1.0;
+		pthread_mutex_unlock(&l->lock);
+		return acmb_error(err, ACMB_E_INTERRUPTED,
+		    "%s: interrupted by signal %d while waiting for the rate limit", operation,
+		    acmb_cancel_signal(cancel));
+	}
+	if (waited != NULL)
+		*waited = wait;
 	return ACMB_OK;
 }
 
@@ -284,41 +319,54 @@ acmb_aws_limits_feedback(struct acmb_aws_limits *l, const char *account, const c
 
 	if (account == NULL || account[0] == '\0')
 		account = "-";
-	if (region == NULL || service == NULL || operation == NULL ||
-	    (b = find(l, account, region, service, operation)) == NULL || b->base <= 0.0)
+	if (region == NULL || service == NULL || operation == NULL)
 		return;
+	pthread_mutex_lock(&l->lock);
+	if ((b = find(l, account, region, service, operation)) == NULL || b->base <= 0.0)
+		goto out;
 	refill(l, b);
 	if (throttled) {
 		floor = b->base / RATE_FLOOR_DIVISOR;
 		b->rate = b->rate / 2.0 < floor ? floor : b->rate / 2.0;
 		if (b->tokens > 0.0)
 			b->tokens = 0.0;
-		return;
+		goto out;
 	}
 	if (b->rate < b->base) {
 		b->rate += b->base * RECOVER_FRACTION;
 		if (b->rate > b->base)
 			b->rate = b->base;
 	}
+out:
+	pthread_mutex_unlock(&l->lock);
 }
 
 double
 acmb_aws_limits_rate(const struct acmb_aws_limits *l, const char *account, const char *region,
     const char *service, const char *operation)
 {
+	struct acmb_aws_limits *m = (struct acmb_aws_limits *)l; /* the lock only */
 	const struct bucket *b;
+	double rate = -1.0;
 
 	if (account == NULL || account[0] == '\0')
 		account = "-";
-	if (region == NULL || service == NULL || operation == NULL ||
-	    (b = find(l, account, region, service, operation)) == NULL)
+	if (region == NULL || service == NULL || operation == NULL)
 		return -1.0;
-	return b->rate;
+	pthread_mutex_lock(&m->lock);
+	if ((b = find(l, account, region, service, operation)) != NULL)
+		rate = b->rate;
+	pthread_mutex_unlock(&m->lock);
+	return rate;
 }
 
 void
 acmb_aws_limits_stats(const struct acmb_aws_limits *l, unsigned long *taken, double *waited)
 {
+	struct acmb_aws_limits *m = (struct acmb_aws_limits *)l; /* the lock only */
+
+	pthread_mutex_lock(&m->lock);
 	*taken = l->taken;
 	*waited = l->waited;
+	pthread_mutex_unlock(&m->lock);
 }

@@ -125,6 +125,12 @@ wait_setting(const char *name, double def)
 	return def;
 }
 
+double
+acmb_import_settle_seconds(void)
+{
+	return wait_setting("ACMB_TEST_CONVERGE_SETTLE", ACMB_IMPORT_SETTLE);
+}
+
 /* The leaf's serial as ACM shows it: lowercase hex octets joined by ':',
  * without DER's leading zero octet. */
 static int
@@ -159,7 +165,7 @@ acmb_copy_finder_init(struct acmb_copy_finder *f, const struct acmb_aws_config *
 	if (acm_serial(leaf, f->serial, sizeof(f->serial)) != ACMB_OK)
 		return acmb_error(err, ACMB_E_NOMEM, "out of memory");
 	f->landing_wait = wait_setting("ACMB_TEST_LANDING_WAIT", ACMB_IMPORT_LANDING_WAIT);
-	f->settle = wait_setting("ACMB_TEST_CONVERGE_SETTLE", ACMB_IMPORT_SETTLE);
+	f->settle = acmb_import_settle_seconds();
 	/* SearchCertificates takes 2 to 20 octets; others go by the listing. */
 	if (strlen(f->serial) < 5 || strlen(f->serial) > ACMB_ACM_SEARCH_SERIAL_MAX) {
 		f->search_off = 1;

@@ -35,6 +35,10 @@ struct acmb_copy {
 	int in_use;         /* 1 or 0; -1 when ACM did not say */
 };
 
+/* The settling time a run waits: ACMB_IMPORT_SETTLE, or a test build's
+ * ACMB_TEST_CONVERGE_SETTLE. */
+double acmb_import_settle_seconds(void);
+
 /* Copies in (imported_at, arn) order; v[0] is the one every run keeps. */
 struct acmb_copies {
 	struct acmb_copy *v;

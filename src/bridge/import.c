@@ -572,7 +572,7 @@ acmb_import_make_plan(const struct acmb_aws_config *cfg, const struct acmb_mater
 	memset(res, 0, sizeof(*res));
 	item->action = ACMB_PLAN_BLOCKED;
 	snprintf(item->region, sizeof(item->region), "%s", acmb_aws_config_region(cfg));
-	if (leaf == NULL || m->key == NULL) {
+	if (leaf == NULL || (m->key == NULL && o->key_pem == NULL)) {
 		r = acmb_error(err, ACMB_E_USAGE, "import needs a certificate and its private key");
 		goto out;
 	}
@@ -700,7 +700,7 @@ acmb_import_apply_plan(const struct acmb_aws_config *cfg, const struct acmb_plan
 	double returned, waited;
 	int is_new = item->action == ACMB_PLAN_CREATE, r = ACMB_E_INTERNAL;
 
-	if (leaf == NULL || m->key == NULL) {
+	if (leaf == NULL || (m->key == NULL && o->key_pem == NULL)) {
 		r = acmb_error(err, ACMB_E_USAGE, "import needs a certificate and its private key");
 		goto out;
 	}
@@ -798,10 +798,10 @@ acmb_import_apply_plan(const struct acmb_aws_config *cfg, const struct acmb_plan
 		res->reimport = 1;
 	}
 
-	if ((r = acmb_material_key_pem(m, &key_pem, err)) != ACMB_OK)
+	if (o->key_pem == NULL && (r = acmb_material_key_pem(m, &key_pem, err)) != ACMB_OK)
 		goto out;
-	r = send_import(
-	    &finder, &before, cert_pem, chain_pem, key_pem, arn, tags, ntags, &own, res, err);
+	r = send_import(&finder, &before, cert_pem, chain_pem,
+	    o->key_pem != NULL ? o->key_pem : key_pem, arn, tags, ntags, &own, res, err);
 	/* The key's last use: wipe it now, whatever the answer was. */
 	returned = now_seconds();
 	acmb_secbuf_free(key_pem);
@@ -822,6 +822,11 @@ acmb_import_apply_plan(const struct acmb_aws_config *cfg, const struct acmb_plan
 		own = NULL;
 		if ((r = apply_item_tags(cfg, res->arn, item, res, err)) != ACMB_OK)
 			goto out;
+	} else if (o->defer_converge && own != NULL && !o->allow_duplicate) {
+		/* The caller converges later, once for all its imports. */
+		res->arn = own;
+		own = NULL;
+		res->converge_deferred = 1;
 	} else if (o->allow_duplicate) {
 		if (own == NULL) {
 			r = acmb_error(err, ACMB_E_NETWORK,
@@ -894,6 +899,38 @@ out:
 		m->key = NULL;
 	}
 	return r;
+}
+
+int
+acmb_import_converge_later(const struct acmb_aws_config *cfg, X509 *leaf, const char *own,
+    const struct acmb_acm_tag *tags, size_t ntags, char **survivor, struct acmb_import_result *res,
+    acmb_err *err)
+{
+	struct acmb_acm_tag all[ACMB_ACM_TAGS_MAX + 1];
+	struct acmb_import_opts o;
+	struct acmb_copy_finder finder;
+	size_t nall;
+	int r;
+
+	*survivor = NULL;
+	memset(res, 0, sizeof(*res));
+	memset(&o, 0, sizeof(o));
+	o.tags = tags;
+	o.ntags = ntags;
+	if (fingerprint(leaf, res->fingerprint) != ACMB_OK)
+		return acmb_error_ssl(err, ACMB_E_INTERNAL, "cannot fingerprint the certificate");
+	if ((r = acmb_copy_finder_init(&finder, cfg, leaf, res->fingerprint, err)) != ACMB_OK)
+		return r;
+	/* The caller has waited the settling time once for all its imports. */
+	finder.settle = 0;
+	if ((r = acmb_converge(&finder, own, survivor, res, err)) != ACMB_OK)
+		return r;
+	if (strcmp(*survivor, own) == 0)
+		return ACMB_OK;
+	res->converged = 1;
+	/* The tags the import sent, on the copy every run keeps. */
+	nall = desired_tags(&o, res->fingerprint, all, res);
+	return apply_tag_changes(cfg, *survivor, all, nall, res, err);
 }
 
 void

@@ -44,19 +44,28 @@ struct acmb_import_opts {
 	 * certificate alone. */
 	struct acmb_inventory *inventory;
 	struct acmb_ctx *ctx;
+	/* The key as PEM, encoded once by a caller that imports it into several
+	 * destinations at the same time (sync), borrowed and read-only; m->key
+	 * may then be NULL. NULL: the PEM is made from m->key and wiped here. */
+	const acmb_secbuf *key_pem;
+	/* A new import returns once ACM verified it, without the look that
+	 * converges racing runs on one copy: the caller makes that look later,
+	 * once for many imports, with acmb_import_converge_later(). */
+	int defer_converge;
 };
 
 #define ACMB_IMPORT_NOTES_MAX 24
 #define ACMB_IMPORT_NOTE_LEN 320
 
 struct acmb_import_result {
-	char *arn;           /* the certificate's ARN (NULL for a dry-run import) */
-	int reimport;        /* 1 when the ARN was kept */
-	int recovered;       /* a lost answer: the first attempt had landed */
-	int already_present; /* ACM held this certificate already; nothing sent */
-	int converged;       /* another run's earlier copy kept, this run's deleted */
-	int import_attempts; /* ImportCertificate requests sent (throttled ones too) */
-	int resent_unseen;   /* lost requests not seen in ACM before a resend */
+	char *arn;             /* the certificate's ARN (NULL for a dry-run import) */
+	int reimport;          /* 1 when the ARN was kept */
+	int recovered;         /* a lost answer: the first attempt had landed */
+	int already_present;   /* ACM held this certificate already; nothing sent */
+	int converged;         /* another run's earlier copy kept, this run's deleted */
+	int converge_deferred; /* defer_converge: acmb_import_converge_later() is due */
+	int import_attempts;   /* ImportCertificate requests sent (throttled ones too) */
+	int resent_unseen;     /* lost requests not seen in ACM before a resend */
 	int tags_added, tags_changed;
 	char fingerprint[65]; /* leaf SHA-256, hex */
 	double wipe_seconds;  /* ImportCertificate returned → key wiped */
@@ -78,6 +87,19 @@ struct acmb_import_result {
  * ACM does not show what was sent. */
 int acmb_import(const struct acmb_aws_config *cfg, struct acmb_material *m,
     const struct acmb_import_opts *o, struct acmb_import_result *res, acmb_err *err);
+
+/*
+ * The look a defer_converge import left out (see acmb_converge()), for own,
+ * the ARN that import returned, of the certificate leaf: made after the
+ * caller waited ACMB_IMPORT_SETTLE seconds past its last import into cfg's
+ * region. When other runs imported leaf too, every run keeps the first copy
+ * and this run's newer one is deleted; tags (the new import's) are then put
+ * on the copy kept. *survivor is the ARN to use (caller free()s it); res
+ * (cleared first) gets the notes. Errors as acmb_converge().
+ */
+int acmb_import_converge_later(const struct acmb_aws_config *cfg, X509 *leaf, const char *own,
+    const struct acmb_acm_tag *tags, size_t ntags, char **survivor, struct acmb_import_result *res,
+    acmb_err *err);
 
 /* The plan step: decides from what ACM holds what importing m under o
  * would do, into *item (cleared first), reading no key and writing nothing.

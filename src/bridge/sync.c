@@ -7,44 +7,12 @@
 #include <string.h>
 
 #include "acm/acm-api.h"
-#include "acm/aws-arn.h"
-#include "audit.h"
-#include "import.h"
 #include "inventory.h"
-#include "issue.h"
-#include "material.h"
 #include "sync-keystore.h"
 #include "sync-plan.h"
 #include "sync-source.h"
+#include "sync-run.h"
 #include "sync.h"
-
-#define NAME_TAG "acmbridge:name"
-
-struct dest {
-	const struct acmb_manifest_destination *d; /* first of its kind in the manifest */
-	const struct acmb_aws_config *cfg;
-	struct acmb_inventory inv;
-	int rc; /* why the destination cannot be used, or ACMB_OK */
-	char error[ACMB_ERRMSG_MAX];
-	/* ACM's certificate quotas (2,500 imported, 5,000 imports a year) are
-	 * reached there: nothing more is sent to it this run. */
-	char quota_hit_by[256]; /* the entry whose import met it, or "" */
-};
-
-struct pair {
-	size_t entry; /* manifest index */
-	size_t dest;  /* index into the entry's destinations */
-	struct dest *ds;
-};
-
-struct run {
-	const struct acmb_sync_opts *o;
-	struct acmb_sync_result *res;
-	struct dest *dests;
-	size_t ndests;
-	struct pair *pairs;
-	size_t npairs;
-};
 
 static int
 same_dest(const struct acmb_manifest_destination *a, const struct acmb_manifest_destination *b)
@@ -69,14 +37,14 @@ listed(const char *const *names, size_t n, const char *s)
 	return 0;
 }
 
-static int
-cancelled(const struct run *r)
+int
+acmb_sync_cancelled(const struct acmb_sync_run *r)
 {
 	return r->o->cancelled != NULL ? r->o->cancelled(r->o->cancel_arg) : 0;
 }
 
-static void __attribute__((format(printf, 3, 4)))
-item_fail(struct acmb_sync_item *it, int rc, const char *fmt, ...)
+void
+acmb_sync_item_fail(struct acmb_sync_item *it, int rc, const char *fmt, ...)
 {
 	char buf[ACMB_ERRMSG_MAX];
 	va_list ap;
@@ -91,7 +59,7 @@ item_fail(struct acmb_sync_item *it, int rc, const char *fmt, ...)
 
 /* The pairs this run covers and their destinations, in manifest order. */
 static int
-select_pairs(struct run *r, acmb_err *err)
+select_pairs(struct acmb_sync_run *r, acmb_err *err)
 {
 	const struct acmb_manifest *m = r->o->manifest;
 	size_t i, k, j, total = 0;
@@ -142,12 +110,12 @@ select_pairs(struct run *r, acmb_err *err)
 /* Each destination's configuration and inventory, once. A destination that
  * cannot be listed fails its items, not the run. */
 static void
-load_destinations(struct run *r)
+load_destinations(struct acmb_sync_run *r)
 {
 	size_t i;
 
-	for (i = 0; i < r->ndests && !cancelled(r); i++) {
-		struct dest *ds = &r->dests[i];
+	for (i = 0; i < r->ndests && !acmb_sync_cancelled(r); i++) {
+		struct acmb_sync_dest *ds = &r->dests[i];
 		acmb_err e = {0};
 
 		if ((ds->rc = r->o->config_for(r->o->config_arg, &acmb_aws_service_acm,
@@ -170,8 +138,8 @@ count_plan(struct acmb_sync_result *res, const struct acmb_plan_item *p)
 
 /* The tags an entry's certificates carry: the manifest's (defaults merged)
  * and acmbridge's name. */
-static size_t
-wanted_tags(const struct acmb_manifest_entry *e, struct acmb_acm_tag *out, size_t max)
+size_t
+acmb_sync_wanted_tags(const struct acmb_manifest_entry *e, struct acmb_acm_tag *out, size_t max)
 {
 	size_t i, n = 0;
 
@@ -180,7 +148,7 @@ wanted_tags(const struct acmb_manifest_entry *e, struct acmb_acm_tag *out, size_
 		out[n].value = e->tags[i].value;
 		n++;
 	}
-	out[n].key = NAME_TAG;
+	out[n].key = ACMB_SYNC_NAME_TAG;
 	out[n].value = e->name;
 	return n + 1;
 }
@@ -188,12 +156,12 @@ wanted_tags(const struct acmb_manifest_entry *e, struct acmb_acm_tag *out, size_
 /* --refresh-tags: what ACM's tags lack against the manifest, as plan tag
  * changes (added or changed; tags the manifest does not name are left). */
 static int
-refresh_tags(const struct dest *ds, const struct acmb_manifest_entry *e, struct acmb_plan_item *p,
-    struct acmb_sync_result *res, acmb_err *err)
+refresh_tags(const struct acmb_sync_dest *ds, const struct acmb_manifest_entry *e,
+    struct acmb_plan_item *p, struct acmb_sync_result *res, acmb_err *err)
 {
 	struct acmb_acm_tag want[ACMB_PLAN_TAGS_MAX];
 	struct acmb_acm_tag_list have;
-	size_t i, k, n = wanted_tags(e, want, ACMB_PLAN_TAGS_MAX);
+	size_t i, k, n = acmb_sync_wanted_tags(e, want, ACMB_PLAN_TAGS_MAX);
 	int r;
 
 	memset(&have, 0, sizeof(have));
@@ -212,7 +180,7 @@ refresh_tags(const struct dest *ds, const struct acmb_manifest_entry *e, struct 
 		if (found && strcmp(old, want[i].value) == 0)
 			continue;
 		/* The name tag an adoption adds is on the plan already. */
-		if (!found && strcmp(want[i].key, NAME_TAG) == 0 && p->ntags > 0)
+		if (!found && strcmp(want[i].key, ACMB_SYNC_NAME_TAG) == 0 && p->ntags > 0)
 			continue;
 		acmb_plan_tag_change(p, found ? '~' : '+', want[i].key, want[i].value, old);
 	}
@@ -221,7 +189,7 @@ refresh_tags(const struct dest *ds, const struct acmb_manifest_entry *e, struct 
 }
 
 static int
-plan_entry(struct run *r, size_t first, size_t last, acmb_err *err)
+plan_entry(struct acmb_sync_run *r, size_t first, size_t last, acmb_err *err)
 {
 	const struct acmb_manifest_entry *e =
 	    acmb_manifest_entry(r->o->manifest, r->pairs[first].entry);
@@ -234,7 +202,7 @@ plan_entry(struct run *r, size_t first, size_t last, acmb_err *err)
 	peek_rc = acmb_sync_peek(e, r->o->ctx, &peek, &perr);
 	for (p = first; p < last; p++) {
 		struct acmb_sync_item *it = &r->res->items[p];
-		struct dest *ds = r->pairs[p].ds;
+		struct acmb_sync_dest *ds = r->pairs[p].ds;
 		size_t n, k;
 
 		if (ds->rc != ACMB_OK || ds->cfg == NULL) {
@@ -243,8 +211,8 @@ plan_entry(struct run *r, size_t first, size_t last, acmb_err *err)
 			snprintf(it->plan.region, sizeof(it->plan.region), "%s", ds->d->region);
 			it->plan.action = ACMB_PLAN_BLOCKED;
 			acmb_plan_reason(&it->plan, "the destination could not be listed");
-			item_fail(it, ds->rc != ACMB_OK ? ds->rc : ACMB_E_INTERRUPTED, "%s",
-			    ds->error[0] ? ds->error : "interrupted before the listing");
+			acmb_sync_item_fail(it, ds->rc != ACMB_OK ? ds->rc : ACMB_E_INTERRUPTED,
+			    "%s", ds->error[0] ? ds->error : "interrupted before the listing");
 			continue;
 		}
 		if (peek_rc != ACMB_OK) {
@@ -253,7 +221,7 @@ plan_entry(struct run *r, size_t first, size_t last, acmb_err *err)
 			snprintf(it->plan.region, sizeof(it->plan.region), "%s", ds->d->region);
 			it->plan.action = ACMB_PLAN_BLOCKED;
 			acmb_plan_reason(&it->plan, "the source cannot be read: %s", perr.msg);
-			item_fail(it, peek_rc, "%s", perr.msg);
+			acmb_sync_item_fail(it, peek_rc, "%s", perr.msg);
 			continue;
 		}
 		/* Tags only for the few certificates that may be this entry's. */
@@ -286,32 +254,7 @@ plan_entry(struct run *r, size_t first, size_t last, acmb_err *err)
 }
 
 static void
-apply_tags(struct run *r, struct acmb_sync_item *it, const struct dest *ds)
-{
-	struct acmb_acm_tag add[ACMB_PLAN_TAGS_MAX];
-	size_t i, n = 0;
-	acmb_err e = {0};
-
-	for (i = 0; i < it->plan.ntags; i++)
-		if (it->plan.tags[i].op != '-') {
-			add[n].key = it->plan.tags[i].key;
-			add[n].value = it->plan.tags[i].value;
-			n++;
-		}
-	if (n > 0) {
-		/* AddTagsToCertificate overwrites a changed value in place. */
-		if (acmb_acm_add_tags(ds->cfg, it->plan.arn, add, n, NULL, &e) != ACMB_OK) {
-			item_fail(it, e.rc, "%s", e.msg);
-			return;
-		}
-	}
-	(void)r;
-	it->applied = 1;
-	it->arn = strdup(it->plan.arn);
-}
-
-static void
-apply_prune(struct acmb_sync_item *it, const struct dest *ds)
+apply_prune(struct acmb_sync_item *it, const struct acmb_sync_dest *ds)
 {
 	struct acmb_acm_certificate c;
 	acmb_err e = {0};
@@ -320,245 +263,21 @@ apply_prune(struct acmb_sync_item *it, const struct dest *ds)
 	 * minutes old. */
 	memset(&c, 0, sizeof(c));
 	if (acmb_acm_describe_certificate(ds->cfg, it->plan.arn, &c, NULL, &e) != ACMB_OK) {
-		item_fail(it, e.rc, "%s", e.msg);
+		acmb_sync_item_fail(it, e.rc, "%s", e.msg);
 		return;
 	}
 	if (c.in_use_by.count > 0) {
-		item_fail(it, ACMB_E_AWS, "not deleted: in use by %s%s", c.in_use_by.v[0],
+		acmb_sync_item_fail(it, ACMB_E_AWS, "not deleted: in use by %s%s", c.in_use_by.v[0],
 		    c.in_use_by.count > 1 ? " and others" : "");
 		acmb_acm_certificate_clear(&c);
 		return;
 	}
 	acmb_acm_certificate_clear(&c);
 	if (acmb_acm_delete_certificate(ds->cfg, it->plan.arn, NULL, &e) != ACMB_OK) {
-		item_fail(it, e.rc, "%s", e.msg);
+		acmb_sync_item_fail(it, e.rc, "%s", e.msg);
 		return;
 	}
 	it->applied = 1;
-}
-
-/* 1 when err is ACM's LimitExceededException, a quota and not a rate:
- * retrying cannot help, and neither can the next item in that destination.
- * acmb_err carries the AWS code only in its text (aws-http.c writes
- * "OPERATION: CODE: message"), so the code is looked for there. */
-static int
-quota_reached(const acmb_err *err)
-{
-	return err->rc == ACMB_E_AWS && strstr(err->msg, ": LimitExceededException:") != NULL;
-}
-
-/* An import or issue into ds failed with err: a quota stops ds. */
-static void
-note_quota(struct dest *ds, const struct acmb_manifest_entry *e, const acmb_err *err)
-{
-	if (ds->quota_hit_by[0] == '\0' && quota_reached(err))
-		snprintf(ds->quota_hit_by, sizeof(ds->quota_hit_by), "%s", e->name);
-}
-
-/* Fails it without a request when ds is stopped by a quota; returns 1 then. */
-static int
-quota_stopped(const struct dest *ds, struct acmb_sync_item *it)
-{
-	if (ds->quota_hit_by[0] == '\0')
-		return 0;
-	item_fail(it, ACMB_E_AWS,
-	    "not sent: ACM's certificate quota is reached in %s (LimitExceededException "
-	    "importing %s), so nothing more goes there this run; delete unused "
-	    "certificates or request a quota increase, then run sync again",
-	    ds->d->region, ds->quota_hit_by);
-	return 1;
-}
-
-static void
-apply_issue(
-    struct run *r, const struct acmb_manifest_entry *e, struct acmb_sync_item *it, struct dest *ds)
-{
-	struct acmb_acm_tag tags[ACMB_PLAN_TAGS_MAX];
-	struct acmb_issue_opts io;
-	struct acmb_issue_result ir;
-	struct acmb_sync_key_store ks;
-	const struct acmb_aws_config *pca = NULL;
-	char region[64] = "";
-	acmb_err err = {0};
-	size_t n;
-
-	/* IssueCertificate goes to the CA's region, whatever the destination. */
-	(void)acmb_arn_field(e->private_ca.ca_arn, ACMB_ARN_REGION, region, sizeof(region));
-	if (r->o->config_for(r->o->config_arg, &acmb_aws_service_acm_pca, region, ds->d, &pca,
-	        &err) != ACMB_OK) {
-		item_fail(it, err.rc, "%s", err.msg);
-		return;
-	}
-	n = wanted_tags(e, tags, ACMB_PLAN_TAGS_MAX);
-	memset(&io, 0, sizeof(io));
-	memset(&ir, 0, sizeof(ir));
-	io.ca_arn = e->private_ca.ca_arn;
-	io.subject = e->private_ca.subject;
-	io.dns_names = e->private_ca.dns_names;
-	io.ndns = e->private_ca.ndns;
-	io.key_algorithm = e->private_ca.key_algorithm;
-	io.validity = e->private_ca.validity != NULL ? e->private_ca.validity : "90d";
-	io.template_arn = e->private_ca.template_arn;
-	io.api_passthrough = (json_t *)e->private_ca.api_passthrough;
-	io.wait_timeout = ACMB_ISSUE_DEFAULT_WAIT;
-	io.import.certificate_arn = it->plan.action == ACMB_PLAN_RENEW ? it->plan.arn : NULL;
-	io.import.tags = tags;
-	io.import.ntags = n;
-	io.ctx = r->o->ctx;
-	if (acmb_sync_key_store_opts(e, &ks, &io, &err) != ACMB_OK ||
-	    acmb_issue(pca, ds->cfg, &io, &ir, &err) != ACMB_OK) {
-		item_fail(it, err.rc, "%s", err.msg);
-		note_quota(ds, e, &err);
-	} else {
-		it->applied = 1;
-		if (ir.import.arn != NULL)
-			it->arn = strdup(ir.import.arn);
-	}
-	acmb_sync_key_store_clear(&ks);
-	acmb_issue_result_clear(&ir);
-}
-
-/* One entry's imports: the key loaded once, imported into each destination
- * that needs it, wiped before the next entry. */
-static void
-apply_imports(struct run *r, const struct acmb_manifest_entry *e, size_t first, size_t last)
-{
-	struct acmb_material *m = NULL;
-	struct acmb_rules_report *rep = NULL;
-	struct acmb_audit *audit = NULL;
-	struct acmb_acm_tag tags[ACMB_PLAN_TAGS_MAX];
-	char account[32];
-	acmb_err err = {0};
-	size_t p, n, remaining = 0, k;
-	int loaded = 0;
-
-	n = wanted_tags(e, tags, ACMB_PLAN_TAGS_MAX);
-	for (p = first; p < last; p++) {
-		const struct acmb_plan_item *pl = &r->res->items[p].plan;
-
-		if (r->res->items[p].rc == ACMB_OK &&
-		    (pl->action == ACMB_PLAN_CREATE || pl->action == ACMB_PLAN_REIMPORT))
-			remaining++;
-	}
-	for (p = first; p < last && remaining > 0; p++) {
-		struct acmb_sync_item *it = &r->res->items[p];
-		struct acmb_import_opts io;
-		struct acmb_import_result ir;
-		struct dest *ds = r->pairs[p].ds;
-		int sig;
-
-		if (it->rc != ACMB_OK ||
-		    (it->plan.action != ACMB_PLAN_CREATE && it->plan.action != ACMB_PLAN_REIMPORT))
-			continue;
-		remaining--;
-		if ((sig = cancelled(r)) != 0) {
-			item_fail(
-			    it, ACMB_E_INTERRUPTED, "not done: interrupted by signal %d", sig);
-			continue;
-		}
-		if (quota_stopped(ds, it))
-			continue;
-		if (!loaded) {
-			acmb_arn_field(it->plan.arn, ACMB_ARN_ACCOUNT, account, sizeof(account));
-			loaded = 1;
-			if (acmb_sync_load(e, ds->d->region, account[0] ? account : NULL, r->o->now,
-			        r->o->ctx, &m, &rep, &audit, &err) != ACMB_OK) {
-				m = NULL;
-			} else if (!rep->ok) {
-				const char *broken = "?";
-
-				for (k = 0; k < rep->nresults; k++)
-					if (!rep->results[k].ok) {
-						broken = rep->results[k].rule;
-						break;
-					}
-				acmb_error(&err, ACMB_E_RULE,
-				    "the material breaks ACM's import rules (first: %s); nothing "
-				    "was sent "
-				    "(acmbridge check shows every rule)",
-				    broken);
-				acmb_material_free(m);
-				m = NULL;
-			}
-		}
-		if (m == NULL) {
-			item_fail(it, err.rc != ACMB_OK ? err.rc : ACMB_E_INTERNAL, "%s", err.msg);
-			continue;
-		}
-		memset(&io, 0, sizeof(io));
-		memset(&ir, 0, sizeof(ir));
-		io.certificate_arn = it->plan.action == ACMB_PLAN_REIMPORT ? it->plan.arn : NULL;
-		io.tags = tags;
-		io.ntags = n;
-		/* The key serves every destination of the entry; the last import
-		 * lets it go, and it is wiped below in any case. */
-		io.keep_key = remaining > 0;
-		{
-			acmb_err ierr = {0};
-
-			if (acmb_import(ds->cfg, m, &io, &ir, &ierr) != ACMB_OK) {
-				item_fail(it, ierr.rc, "%s", ierr.msg);
-				note_quota(ds, e, &ierr);
-			} else {
-				it->applied = 1;
-				it->arn = ir.arn != NULL ? strdup(ir.arn) : NULL;
-			}
-			if (audit != NULL)
-				acmb_audit_finish(audit, ir.arn, it->applied ? NULL : &ierr, NULL);
-		}
-		acmb_import_result_clear(&ir);
-	}
-	/* The entry's key is wiped before the next entry's is loaded. */
-	acmb_material_free(m);
-	free(rep);
-	acmb_audit_close(audit);
-}
-
-static void
-apply_entry(struct run *r, size_t first, size_t last)
-{
-	const struct acmb_manifest_entry *e =
-	    acmb_manifest_entry(r->o->manifest, r->pairs[first].entry);
-	size_t p;
-
-	if (e->source != ACMB_MANIFEST_PRIVATE_CA)
-		apply_imports(r, e, first, last);
-	for (p = first; p < last; p++) {
-		struct acmb_sync_item *it = &r->res->items[p];
-		int sig;
-
-		/* Imported above, or failed: only the progress line is left. */
-		if (it->rc == ACMB_OK && !it->applied) {
-			switch (it->plan.action) {
-			case ACMB_PLAN_UNCHANGED:
-				if (it->plan.ntags > 0) {
-					if ((sig = cancelled(r)) != 0)
-						item_fail(it, ACMB_E_INTERRUPTED,
-						    "not done: interrupted by signal %d", sig);
-					else
-						apply_tags(r, it, r->pairs[p].ds);
-				} else {
-					it->applied = 1;
-					it->arn = it->plan.arn[0] ? strdup(it->plan.arn) : NULL;
-				}
-				break;
-			case ACMB_PLAN_CREATE:
-			case ACMB_PLAN_RENEW:
-				if (e->source != ACMB_MANIFEST_PRIVATE_CA)
-					break;
-				if ((sig = cancelled(r)) != 0)
-					item_fail(it, ACMB_E_INTERRUPTED,
-					    "not done: interrupted by signal %d", sig);
-				else if (!quota_stopped(r->pairs[p].ds, it))
-					apply_issue(r, e, it, r->pairs[p].ds);
-				break;
-			default:
-				break;
-			}
-		}
-		if (r->o->progress != NULL)
-			r->o->progress(r->o->progress_arg, p + 1, r->res->n, it, 1);
-	}
 }
 
 static void
@@ -582,7 +301,7 @@ tally(struct acmb_sync_result *res)
 int
 acmb_sync_run(const struct acmb_sync_opts *o, struct acmb_sync_result *res, acmb_err *err)
 {
-	struct run r;
+	struct acmb_sync_run r;
 	size_t i, p, first;
 	int rc = ACMB_E_INTERNAL, sig;
 
@@ -608,7 +327,7 @@ acmb_sync_run(const struct acmb_sync_opts *o, struct acmb_sync_result *res, acmb
 	for (first = 0; first < r.npairs; first = p) {
 		for (p = first; p < r.npairs && r.pairs[p].entry == r.pairs[first].entry; p++)
 			;
-		if (cancelled(&r) != 0)
+		if (acmb_sync_cancelled(&r) != 0)
 			break;
 		if ((rc = plan_entry(&r, first, p, err)) != ACMB_OK)
 			goto out;
@@ -618,9 +337,9 @@ acmb_sync_run(const struct acmb_sync_opts *o, struct acmb_sync_result *res, acmb
 				o->progress(o->progress_arg, i + 1, r.npairs, &res->items[i], 0);
 		}
 	}
-	if (o->prune && !cancelled(&r)) {
+	if (o->prune && !acmb_sync_cancelled(&r)) {
 		for (i = 0; i < r.ndests; i++) {
-			struct dest *ds = &r.dests[i];
+			struct acmb_sync_dest *ds = &r.dests[i];
 			struct acmb_plan_item found[64];
 			struct acmb_sync_item *grown;
 			size_t k, n;
@@ -663,12 +382,12 @@ acmb_sync_run(const struct acmb_sync_opts *o, struct acmb_sync_result *res, acmb
 	res->listing_calls = 0;
 	for (i = 0; i < r.ndests; i++)
 		res->listing_calls += r.dests[i].inv.listing_calls;
-	if ((sig = cancelled(&r)) != 0) {
+	if ((sig = acmb_sync_cancelled(&r)) != 0) {
 		res->interrupted = sig;
 		for (i = 0; i < res->n; i++)
 			if (res->items[i].rc == ACMB_OK && !res->items[i].applied &&
 			    res->items[i].plan.region[0] == '\0')
-				item_fail(
+				acmb_sync_item_fail(
 				    &res->items[i], ACMB_E_INTERRUPTED, "not planned: interrupted");
 	}
 	if (o->dry_run || res->interrupted) {
@@ -680,20 +399,16 @@ acmb_sync_run(const struct acmb_sync_opts *o, struct acmb_sync_result *res, acmb
 		         : ACMB_OK;
 		goto out;
 	}
-	/* Apply, entry by entry. */
-	for (first = 0; first < r.npairs; first = p) {
-		for (p = first; p < r.npairs && r.pairs[p].entry == r.pairs[first].entry; p++)
-			;
-		apply_entry(&r, first, p);
-	}
+	/* Apply: the destinations in parallel (sync-apply.c). */
+	acmb_sync_apply(&r);
 	for (i = r.npairs; i < res->n; i++) {
 		struct acmb_sync_item *it = &res->items[i];
 		size_t k;
 
 		if (it->plan.action != ACMB_PLAN_PRUNE || it->rc != ACMB_OK)
 			continue;
-		if ((sig = cancelled(&r)) != 0) {
-			item_fail(
+		if ((sig = acmb_sync_cancelled(&r)) != 0) {
+			acmb_sync_item_fail(
 			    it, ACMB_E_INTERRUPTED, "not done: interrupted by signal %d", sig);
 			continue;
 		}
@@ -706,7 +421,7 @@ acmb_sync_run(const struct acmb_sync_opts *o, struct acmb_sync_result *res, acmb
 			o->progress(o->progress_arg, i + 1, res->n, it, 1);
 	}
 	tally(res);
-	if ((sig = cancelled(&r)) != 0) {
+	if ((sig = acmb_sync_cancelled(&r)) != 0) {
 		res->interrupted = sig;
 		rc = acmb_error(err, ACMB_E_INTERRUPTED,
 		    "interrupted by signal %d: %zu items done, %zu not done (a rerun converges)",

@@ -4,12 +4,14 @@
  * One run: pick the (entry, destination) pairs (--only, --region, --shard),
  * load each destination's inventory once (SearchCertificates, 500 a page),
  * read the source's certificate (never its key) and decide one plan item per
- * pair (sync-plan.h). A dry run stops there. Otherwise every entry is applied
- * in turn: its key is loaded once, judged by every ACM rule, imported into
- * each of its destinations (new, or reimported into the ARN ACM holds) and
- * wiped before the next entry's key is loaded; Private CA entries issue and
- * import through the issue flow. ACM's quotas are kept by the rate limits of
- * the AWS layer; SIGINT/SIGTERM stop the run between calls.
+ * pair (sync-plan.h). A dry run stops there. Otherwise the destinations are
+ * worked on in parallel, each at its own quota (sync-apply.c): every entry's
+ * key is loaded once, judged by every ACM rule, imported into each of its
+ * destinations that needs it (new, or reimported into the ARN ACM holds) and
+ * wiped when the last of them has it, at most max_parallel keys at a time;
+ * Private CA entries issue and import through the issue flow. ACM's quotas
+ * are kept by the rate limits of the AWS layer; SIGINT/SIGTERM stop the run
+ * between calls.
  */
 #ifndef ACMB_SYNC_H
 #define ACMB_SYNC_H
@@ -57,6 +59,8 @@ struct acmb_sync_opts {
 	acmb_sync_progress_fn progress; /* or NULL */
 	void *progress_arg;
 	int (*cancelled)(void *arg); /* signal number once the run must stop, else 0; or NULL */
+	unsigned max_parallel;       /* destinations worked on at once, and keys in memory
+	                                (--max-parallel); 0: every destination */
 	void *cancel_arg;
 	struct acmb_ctx *ctx; /* the run's tokens and cancel flag for the flows it calls
 	                       * (issue, token sources); NULL: each call makes its own */

@@ -53,9 +53,9 @@ help(void)
 	    "                    manifest, when ACM says they are not in use (reads the tags\n"
 	    "                    of every imported certificate: a call each)\n"
 	    "  --refresh-tags    compare the tags of unchanged certificates too (a call each)\n"
-	    "  --max-parallel N  at most N entries' keys in memory at once (1..64); this\n"
-	    "                    version works on one entry at a time, taking its\n"
-	    "                    destinations in turn, so at most one key exists\n"
+	    "  --max-parallel N  work on at most N destinations at once, each at its own\n"
+	    "                    quota, with at most N entries' keys in memory (1..64;\n"
+	    "                    default: every destination of the run)\n"
 	    "  --output text|json  text on a terminal, json otherwise\n"
 	    "  --query EXPRESSION  JMESPath over the JSON result, printed as --output says\n"
 	    "                    (e.g. 'Items[?Result==`failed`].Name')\n"
@@ -485,6 +485,7 @@ acmb_cli_sync(int argc, char **argv)
 	o.config_for = config_for;
 	o.config_arg = &cs;
 	o.cancelled = interrupted;
+	o.max_parallel = (unsigned)args.max_parallel;
 	o.ctx = acmb_cli_ctx;
 	/* Entries on different tokens may share one --pin-env PIN: the
 	 * context keeps it for the run (wiped with the credentials). */

@@ -1,11 +1,16 @@
 #include "clock.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 /* Longest a system sleep goes without looking at the cancel flag: a signal
  * that lands just before nanosleep() would not shorten it. */
 #define SLEEP_SLICE 0.1
+
+/* A test clock's time is shared by the threads of a run (sync's parallel
+ * destinations); one lock for every test clock is enough. */
+static pthread_mutex_t test_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct acmb_clock {
 	int test;
@@ -64,18 +69,28 @@ acmb_clock_is_test(const struct acmb_clock *c)
 time_t
 acmb_clock_wall(const struct acmb_clock *c)
 {
-	if (c->test)
-		return c->wall_start + (time_t)c->elapsed;
-	return time(NULL);
+	time_t t;
+
+	if (!c->test)
+		return time(NULL);
+	pthread_mutex_lock(&test_lock);
+	t = c->wall_start + (time_t)c->elapsed;
+	pthread_mutex_unlock(&test_lock);
+	return t;
 }
 
 double
 acmb_clock_mono(const struct acmb_clock *c)
 {
 	struct timespec ts;
+	double e;
 
-	if (c->test)
-		return c->elapsed;
+	if (c->test) {
+		pthread_mutex_lock(&test_lock);
+		e = c->elapsed;
+		pthread_mutex_unlock(&test_lock);
+		return e;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
@@ -83,8 +98,11 @@ acmb_clock_mono(const struct acmb_clock *c)
 void
 acmb_clock_advance(struct acmb_clock *c, double seconds)
 {
-	if (c->test && seconds > 0)
+	if (c->test && seconds > 0) {
+		pthread_mutex_lock(&test_lock);
 		c->elapsed += seconds;
+		pthread_mutex_unlock(&test_lock);
+	}
 }
 
 int
@@ -98,7 +116,7 @@ acmb_clock_sleep(struct acmb_clock *c, double seconds, const struct acmb_cancel 
 	if (seconds <= 0)
 		return ACMB_OK;
 	if (c->test) {
-		c->elapsed += seconds;
+		acmb_clock_advance(c, seconds);
 		return ACMB_OK;
 	}
 	end = acmb_clock_mono(c) + seconds;

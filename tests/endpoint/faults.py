@@ -6,8 +6,10 @@ on matching requests that passed authentication, N times (default 1), or with
 probability rate (drawn from a generator seeded with seed, for repeatable
 runs), or on every one for S seconds from its first firing (a service that
 throttles for a while). "after": K lets the first K matching requests through
-untouched, so a fault lands mid-run (the third import of a fleet). The first
-rule that fires wins."""
+untouched, so a fault lands mid-run (the third import of a fleet).
+"region": R limits a rule to requests signed for region R (a client that
+works on several regions at once sends in no fixed order). The first rule
+that fires wins."""
 
 import time
 
@@ -37,7 +39,7 @@ class Rule:
         if not isinstance(spec, dict):
             raise FaultError("a fault rule must be a JSON object")
         unknown = set(spec) - {"operation", "fault", "times", "rate", "seed",
-                               "seconds", "after", "delay"}
+                               "seconds", "after", "delay", "region"}
         if unknown:
             raise FaultError("unknown fault rule field(s): "
                              + ", ".join(sorted(unknown)))
@@ -53,6 +55,10 @@ class Rule:
         if sum(x is not None for x in (self.rate, self.times, self.seconds)) > 1:
             raise FaultError("give one of 'times', 'rate' or 'seconds'")
         self.after = spec.get("after", 0)
+        self.region = spec.get("region")
+        if self.region is not None and (not isinstance(self.region, str)
+                                        or not self.region):
+            raise FaultError("'region' must be a region name")
         if isinstance(self.after, bool) or not isinstance(
                 self.after, int) or self.after < 0:
             raise FaultError("'after' must be a non-negative integer")
@@ -90,6 +96,8 @@ class Rule:
     def describe(self):
         d = {"operation": self.operation, "fault": self.fault,
              "delay": self.delay, "fired": self.fired}
+        if self.region is not None:
+            d["region"] = self.region
         if self.rate is not None:
             d["rate"] = self.rate
         elif self.seconds is not None:
@@ -100,8 +108,10 @@ class Rule:
             d["after_left"] = self.after
         return d
 
-    def _fires(self, operation):
+    def _fires(self, operation, region):
         if self.operation not in ("*", operation):
+            return False
+        if self.region is not None and region != self.region:
             return False
         if self.after > 0:
             self.after -= 1
@@ -152,12 +162,12 @@ class Faults:
         with self._lock:
             return [r.describe() for r in self._rules]
 
-    def take(self, operation):
-        """Returns the Rule that fires for this request, or None; a rule
-        with times left is used up by one."""
+    def take(self, operation, region=None):
+        """Returns the Rule that fires for this request (signed for region,
+        when known), or None; a rule with times left is used up by one."""
         with self._lock:
             for rule in self._rules:
-                if rule._fires(operation):
+                if rule._fires(operation, region):
                     rule.fired += 1
                     if rule.times is not None:
                         rule.times -= 1

@@ -349,7 +349,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send_error(e, request_id)
             return
 
-        rule = endpoint.faults.take(operation.name)
+        rule = endpoint.faults.take(operation.name, auth.region)
         if rule is not None:
             log["fault"] = rule.fault
             if rule.fault != "slow" and rule.delay:

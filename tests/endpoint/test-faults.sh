@@ -186,11 +186,23 @@ call ListCertificates "$LIST"
 expect_eq "seconds 1.5: the window closes, the rule is gone" \
 	"$STATUS $(curl -sS "$ACMB_ENDPOINT_URL/__control/faults" | jq '.faults | length')" "200 0"
 
+echo "# region: a rule fires only for requests signed for that region"
+endpoint_fault '{"operation": "ListCertificates", "fault": "throttle", "region": "eu-west-1"}'
+call ListCertificates "$LIST"
+expect_eq "region eu-west-1: a us-east-1 request passes" "$STATUS" 200
+STATUS=$(curl -sS -o "$BODY" -w '%{http_code}' --aws-sigv4 "aws:amz:eu-west-1:acm" \
+	-u "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "Content-Type: application/x-amz-json-1.1" \
+	-H "X-Amz-Target: CertificateManager.ListCertificates" --data-binary "$LIST" \
+	"$ACMB_ENDPOINT_URL/" 2>"$WORK/curl-err") || true
+expect_eq "region eu-west-1: the eu-west-1 request is throttled" "$STATUS $(error_type)" \
+	"400 ThrottlingException"
+
 echo "# control API refuses bad rules"
 for bad in '{"fault": "explode"}' '{"fault": "throttle", "times": 0}' \
 	'{"fault": "throttle", "rate": 2}' '{"fault": "throttle", "colour": "red"}' \
 	'{"fault": "throttle", "times": 1, "rate": 0.5}' '{"fault": "throttle", "seconds": 0}' \
-	'{"fault": "throttle", "seconds": 2, "times": 1}' '{"fault": "throttle", "after": -1}' 'not json'; do
+	'{"fault": "throttle", "seconds": 2, "times": 1}' '{"fault": "throttle", "after": -1}' \
+	'{"fault": "throttle", "region": ""}' 'not json'; do
 	code=$(curl -sS -o "$WORK/ctl" -w '%{http_code}' -X POST \
 		--data-binary "$bad" "$ACMB_ENDPOINT_URL/__control/faults")
 	expect_eq "bad rule refused with 400: $bad" "$code" 400

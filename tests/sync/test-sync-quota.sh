@@ -49,8 +49,9 @@ certificates:
     files: {certificate: c.pem, private-key: c.key, certificate-chain: root.pem}
 YAML
 
-# The first import (a into us-east-1) meets the quota.
-endpoint_fault '{"operation": "ImportCertificate", "fault": "limit", "times": 1}'
+# The first import into us-east-1 (a: each destination takes the entries in
+# manifest order) meets the quota.
+endpoint_fault '{"operation": "ImportCertificate", "fault": "limit", "times": 1, "region": "us-east-1"}'
 sync_run
 endpoint_clear_faults
 expect_eq "the run reports ACM's refusal (exit 5)" "$rc" 5
