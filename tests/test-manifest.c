@@ -101,7 +101,8 @@ static const char good[] = "version: 1\n"
                            "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/0f\n"
                            "      dns-names: [a.internal, b.internal]\n"
                            "      validity: 90d\n"
-                           "      key-store: memory\n"
+                           "      key-store: 'pkcs11:token=vault;object=internal'\n"
+                           "      pin-env: VAULT_PIN\n"
                            "      rotate-key: false\n";
 
 static void
@@ -145,6 +146,9 @@ test_good_manifest(void **state)
 	assert_int_equal(e->source, ACMB_MANIFEST_PRIVATE_CA);
 	assert_int_equal(e->private_ca.ndns, 2);
 	assert_int_equal(e->private_ca.rotate_key, 0);
+	assert_string_equal(e->private_ca.key_store, "pkcs11:token=vault;object=internal");
+	assert_string_equal(e->private_ca.pin_env, "VAULT_PIN");
+	assert_null(e->private_ca.module);
 	assert_null(acmb_manifest_find(m, "nope"));
 	acmb_manifest_free(m);
 }
@@ -249,6 +253,42 @@ static const struct bad_case {
         "'arn:aws:acm-pca:eu-west-1:1:certificate-authority/x', subject: CN=a, rotate-key: "
         "yes}\n",
         "rotate-key must be true or false"},
+    {"rotate-key false in memory",
+        "version: 1\ncertificates:\n  - name: a\n    private-ca:\n      certificate-authority-arn: "
+        "'arn:aws:acm-pca:eu-west-1:1:certificate-authority/x'\n      subject: CN=a\n"
+        "      rotate-key: false\n",
+        "fleet.yaml:7:19: certificate a: rotate-key: false needs key-store: pkcs11:... (a key "
+        "made in memory is wiped after its import"},
+    {"rotate-key false, key-store memory",
+        "version: 1\ncertificates:\n  - name: a\n    private-ca: {certificate-authority-arn: "
+        "'arn:aws:acm-pca:eu-west-1:1:certificate-authority/x', subject: CN=a, key-store: "
+        "memory, rotate-key: false}\n",
+        "rotate-key: false needs key-store: pkcs11:"},
+    {"module without a token key store",
+        "version: 1\ncertificates:\n  - name: a\n    private-ca: {certificate-authority-arn: "
+        "'arn:aws:acm-pca:eu-west-1:1:certificate-authority/x', subject: CN=a, pin-env: P}\n",
+        "module, pin-file and pin-env go with key-store: pkcs11:"},
+    {"key store without a label",
+        "version: 1\ncertificates:\n  - name: a\n    private-ca: {certificate-authority-arn: "
+        "'arn:aws:acm-pca:eu-west-1:1:certificate-authority/x', subject: CN=a, key-store: "
+        "'pkcs11:token=t;id=%01'}\n",
+        "key-store must name the key's label with object=LABEL"},
+    {"key store id with rotation",
+        "version: 1\ncertificates:\n  - name: a\n    private-ca: {certificate-authority-arn: "
+        "'arn:aws:acm-pca:eu-west-1:1:certificate-authority/x', subject: CN=a, key-store: "
+        "'pkcs11:token=t;object=a;id=%01'}\n",
+        "key-store names id=, but rotate-key: true makes each new key with a new id"},
+    {"key store URI p11-kit does not understand",
+        "version: 1\ncertificates:\n  - name: a\n    private-ca: {certificate-authority-arn: "
+        "'arn:aws:acm-pca:eu-west-1:1:certificate-authority/x', subject: CN=a, key-store: "
+        "'pkcs11:token=t;object=a;bogus=1'}\n",
+        "certificate a: key-store: pkcs11: URI 'pkcs11:token=t;object=a;bogus=1' has attributes "
+        "that are not understood"},
+    {"key store pin twice",
+        "version: 1\ncertificates:\n  - name: a\n    private-ca: {certificate-authority-arn: "
+        "'arn:aws:acm-pca:eu-west-1:1:certificate-authority/x', subject: CN=a, key-store: "
+        "'pkcs11:token=t;object=a', pin-env: P, pin-file: pass.txt}\n",
+        "pin-file or pin-env, not both"},
     {"duplicate key", "version: 1\nversion: 1\ncertificates: []\n",
         "fleet.yaml:2:1: manifest: 'version' given twice (first at line 1)"},
     {"list for a value", "version: [1]\ncertificates: []\n",

@@ -100,6 +100,72 @@ acmb_issue_token_generate(
 }
 
 int
+acmb_issue_token_key(struct acmb_issue_token *t, enum acmb_issue_key_mode mode,
+    const EVP_PKEY *in_acm, enum acmb_key_alg alg, EVP_PKEY **pub, const char **what, acmb_err *err)
+{
+	char retired[ACMB_P11_LABEL_MAX + sizeof(ACMB_ISSUE_RETIRED_SUFFIX)];
+	const char *label = acmb_p11_keystore_key_label(t->ks);
+	EVP_PKEY *have = NULL;
+	size_t n = 0;
+	int r = ACMB_E_INTERNAL;
+
+	*pub = NULL;
+	*what = "a new key pair generated on the token";
+	if (mode == ACMB_ISSUE_KEY_NEW)
+		return acmb_issue_token_generate(t, alg, pub, err);
+	if ((r = acmb_p11_keystore_count(t->ks, &n, err)) != ACMB_OK)
+		return r;
+	if (n == 0)
+		return acmb_issue_token_generate(t, alg, pub, err);
+	if (n > 1)
+		return acmb_error(err, ACMB_E_TOKEN,
+		    "key store %s: %zu private keys are labelled '%s'; acmbridge keeps one, "
+		    "remove or relabel the others",
+		    acmb_issue_token_uri(t), n, label);
+	if ((r = acmb_p11_keystore_find(t->ks, &have, err)) != ACMB_OK)
+		goto out;
+	if (mode == ACMB_ISSUE_KEY_ROTATE && in_acm != NULL && EVP_PKEY_eq(have, in_acm) == 1) {
+		/* ACM's certificate uses this pair: it becomes the retired one,
+		 * and the older retired pair, which nothing here uses any more,
+		 * goes. */
+		snprintf(retired, sizeof(retired), "%s%s", label, ACMB_ISSUE_RETIRED_SUFFIX);
+		if ((r = acmb_p11_keystore_retire(t->ks, retired, err)) != ACMB_OK)
+			goto out;
+		*what = "the key pair ACM used was relabelled " ACMB_ISSUE_RETIRED_SUFFIX
+		        "; a new one generated on the token";
+		r = acmb_issue_token_generate(t, alg, pub, err);
+		goto out;
+	}
+	if (acmb_rules_key_algorithm(have, NULL, 0) != alg) {
+		char kind[64] = "";
+
+		(void)acmb_rules_key_algorithm(have, kind, sizeof(kind));
+		r = acmb_error(err, ACMB_E_TOKEN,
+		    "key store %s: the token's key '%s' is %s, not the %s this certificate "
+		    "asks for; relabel or remove it, or set key-algorithm to match",
+		    acmb_issue_token_uri(t), label, kind[0] ? kind : "of another kind",
+		    acmb_rules_alg_name(alg) != NULL ? acmb_rules_alg_name(alg) : "algorithm");
+		goto out;
+	}
+	*what = mode == ACMB_ISSUE_KEY_ROTATE
+	            ? "the token's key pair not yet in ACM (made by an earlier run) was kept"
+	            : "the token's key pair was kept";
+	*pub = have;
+	have = NULL;
+	r = ACMB_OK;
+out:
+	EVP_PKEY_free(have);
+	return r;
+}
+
+int
+acmb_issue_token_replace(
+    struct acmb_issue_token *t, X509 *leaf, STACK_OF(X509) *chain, acmb_err *err)
+{
+	return acmb_p11_keystore_replace(t->ks, leaf, chain, err);
+}
+
+int
 acmb_issue_token_find(struct acmb_issue_token *t, EVP_PKEY **pub, acmb_err *err)
 {
 	return acmb_p11_keystore_find(t->ks, pub, err);

@@ -24,6 +24,23 @@
 struct acmb_issue_token;
 struct acmb_ctx;
 
+/* Which key an issue into a token key store signs with. */
+enum acmb_issue_key_mode {
+	/* A new pair under the URI's label; a key already there is refused
+	 * (acmbridge issue --key-store: one label per key). */
+	ACMB_ISSUE_KEY_NEW = 0,
+	/* The pair under the label when there is one, else a new one (sync,
+	 * rotate-key: false). */
+	ACMB_ISSUE_KEY_REUSE,
+	/* A new pair, with the pair the certificate in ACM uses retired to
+	 * "LABEL-previous" first (sync, rotate-key: true); see
+	 * acmb_issue_token_key(). */
+	ACMB_ISSUE_KEY_ROTATE
+};
+
+/* The label a rotation moves the retired pair to: LABEL followed by this. */
+#define ACMB_ISSUE_RETIRED_SUFFIX "-previous"
+
 /* Opens the one token the key store URI names (--key-store
  * pkcs11:token=T;object=LABEL[;id=ID], rewritten in place when it carries a
  * pin-value), a read-write session, and logs in with spec's module and PIN,
@@ -45,6 +62,21 @@ void acmb_issue_token_close(struct acmb_issue_token *t);
 int acmb_issue_token_generate(
     struct acmb_issue_token *t, enum acmb_key_alg alg, EVP_PKEY **pub, acmb_err *err);
 
+/* The key pair this issue signs with, by mode, in *pub (caller frees):
+ * NEW generates (as _generate()). REUSE takes the pair under the URI's
+ * label, or generates one when there is none. ROTATE retires the pair under
+ * the label to "LABEL-previous" (acmb_p11_keystore_retire(), which destroys
+ * an older "-previous" pair) and generates a new one, but only when in_acm,
+ * the public key of the certificate ACM holds now, is that pair's; a pair
+ * under the label that ACM does not use yet (an earlier run stopped before
+ * its import) is taken as the new key, and the retired pair, which ACM
+ * still uses then, is kept. A kept key must be of alg. *what says what was
+ * done (a static string, for notes). ACMB_E_TOKEN when the label holds
+ * more than one private key or a kept key is not of alg. */
+int acmb_issue_token_key(struct acmb_issue_token *t, enum acmb_issue_key_mode mode,
+    const EVP_PKEY *in_acm, enum acmb_key_alg alg, EVP_PKEY **pub, const char **what,
+    acmb_err *err);
+
 /* Finds the existing key pair the URI names (for --resume). *pub as above. */
 int acmb_issue_token_find(struct acmb_issue_token *t, EVP_PKEY **pub, acmb_err *err);
 
@@ -57,6 +89,11 @@ int acmb_issue_token_sign_csr(struct acmb_issue_token *t, X509_REQ *req, acmb_er
  * "LABEL-chain", CA category) as certificate objects on the token; a
  * certificate already stored is not stored twice. */
 int acmb_issue_token_store(
+    struct acmb_issue_token *t, X509 *leaf, STACK_OF(X509) *chain, acmb_err *err);
+
+/* As _store(), but first removes the key's other leaf certificates: a new
+ * certificate for a key that was kept (ACMB_ISSUE_KEY_REUSE, ROTATE). */
+int acmb_issue_token_replace(
     struct acmb_issue_token *t, X509 *leaf, STACK_OF(X509) *chain, acmb_err *err);
 
 /* Loads certificate, chain and key from the token through the PKCS#11

@@ -8,9 +8,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "acm/acm-api.h"
 #include "acm/pca-api.h"
 #include "audit.h"
 #include "context.h"
@@ -381,6 +384,45 @@ token_signer(void *ctx, X509_REQ *req, acmb_err *err)
 	return acmb_issue_token_sign_csr(ctx, req, err);
 }
 
+/* The key a token key store signs with (acmb_issue_token_key()). A
+ * rotation first reads which key the certificate in ACM uses now, so that
+ * only a pair ACM no longer needs is ever given up. */
+static int
+token_key(const struct acmb_aws_config *acm, const struct acmb_issue_opts *o,
+    struct acmb_issue_token *tok, enum acmb_key_alg alg, struct acmb_issue_result *res,
+    EVP_PKEY **pub, acmb_err *err)
+{
+	const char *arn = o->import.certificate_arn, *what = NULL;
+	char *pem = NULL, *chain = NULL;
+	BIO *b = NULL;
+	X509 *x = NULL;
+	int r = ACMB_E_INTERNAL;
+
+	*pub = NULL;
+	if (o->key_mode == ACMB_ISSUE_KEY_ROTATE && arn != NULL) {
+		if ((r = acmb_acm_get_certificate(acm, arn, &pem, &chain, NULL, err)) != ACMB_OK)
+			goto out;
+		if ((b = BIO_new_mem_buf(pem, -1)) == NULL ||
+		    (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL) {
+			r = acmb_error_ssl(err, ACMB_E_AWS,
+			    "GetCertificate %s: ACM's certificate is not PEM; the token's keys "
+			    "were left as they are",
+			    arn);
+			goto out;
+		}
+	}
+	if ((r = acmb_issue_token_key(tok, o->key_mode, x != NULL ? X509_get0_pubkey(x) : NULL, alg,
+	         pub, &what, err)) != ACMB_OK)
+		goto out;
+	note(res, "%s (%s)", what, acmb_issue_token_uri(tok));
+out:
+	X509_free(x);
+	BIO_free(b);
+	free(pem);
+	free(chain);
+	return r;
+}
+
 /* The material as every source builds it: leaf and chain decoded exactly as
  * files are, the key handed over. */
 static int
@@ -535,7 +577,7 @@ acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
 		goto out;
 	}
 	if (tok != NULL) {
-		if ((r = acmb_issue_token_generate(tok, alg, &pub, err)) != ACMB_OK ||
+		if ((r = token_key(acm, o, tok, alg, res, &pub, err)) != ACMB_OK ||
 		    (r = acmb_csr_build(pub, subject, o->dns_names, o->ndns, o->ip_addresses,
 		         o->nips, token_signer, tok, &csr, err)) != ACMB_OK)
 			goto out;
@@ -602,8 +644,13 @@ wait:
 		if ((r = check_issued_key(acmb_material_leaf(issued), issued->key, o, res, err)) !=
 		    ACMB_OK)
 			goto out;
-		if ((r = acmb_issue_token_store(
-		         tok, acmb_material_leaf(issued), issued->chain, err)) != ACMB_OK)
+		if (o->key_mode == ACMB_ISSUE_KEY_NEW)
+			r = acmb_issue_token_store(
+			    tok, acmb_material_leaf(issued), issued->chain, err);
+		else
+			r = acmb_issue_token_replace(
+			    tok, acmb_material_leaf(issued), issued->chain, err);
+		if (r != ACMB_OK)
 			goto out;
 		res->stored_on_token = 1;
 		if ((r = acmb_issue_token_load(

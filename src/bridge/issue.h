@@ -46,6 +46,7 @@ struct acmb_issue_opts {
 	char *key_store;                     /* --key-store pkcs11:URI, or NULL for memory */
 	const struct acmb_token_spec *token; /* the key store's module, PIN, policy, audit log */
 	const char *resume;                  /* --resume CERT_ARN (token key stores only) */
+	enum acmb_issue_key_mode key_mode;   /* token key stores: new, kept or rotated key */
 	struct acmb_import_opts import;      /* reimport ARN, tags, dry_run */
 	struct acmb_ctx *ctx;                /* the run's cancel flag, clock and tokens (borrowed);
 	                                      * NULL: the call makes its own */
@@ -83,7 +84,10 @@ struct acmb_issue_result {
  * key store; the errors of acmb_import(). The key is wiped on every path.
  * With o->key_store the key pair is made on the token, the certificate stored
  * there, and the key exported through the audited PKCS#11 source; with
- * o->resume the key is found there and the wait resumes. With
+ * o->resume the key is found there and the wait resumes; o->key_mode says
+ * whether a key already under the label is refused, kept or rotated
+ * (acmb_issue_token_key(); a rotation reads ACM's certificate at
+ * o->import.certificate_arn first). With
  * import.dry_run nothing is issued, generated or imported. */
 int acmb_issue(const struct acmb_aws_config *pca, const struct acmb_aws_config *acm,
     const struct acmb_issue_opts *o, struct acmb_issue_result *res, acmb_err *err);

@@ -20,6 +20,7 @@
 
 #include "issue.h"
 #include "manifest.h"
+#include "pkcs11/p11-uri.h"
 
 /* ---- arena ------------------------------------------------------------ */
 
@@ -716,13 +717,53 @@ parse_pkcs11(
 	return ACMB_OK;
 }
 
+/* The token key store's URI, read by p11-kit as the run will read it: it
+ * must name the key's label; and a rotation makes each new key with a new
+ * id, which an id= would pin. */
+static int
+check_key_store(
+    struct parse *p, const struct ynode *v, const char *where, const struct acmb_manifest_entry *e)
+{
+	struct acmb_p11_uri *uri = NULL;
+	char *text = NULL, token[64], object[8];
+	acmb_err uerr = {0};
+	int rc = ACMB_E_INTERNAL;
+
+	/* The parser edits its text in place: a copy, never the manifest's. */
+	if ((text = strdup(e->private_ca.key_store)) == NULL) {
+		rc = acmb_error(p->err, ACMB_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (acmb_p11_uri_parse(text, &uri, NULL, &uerr) != ACMB_OK) {
+		rc = uerr.rc == ACMB_E_NOMEM
+		         ? acmb_error(p->err, ACMB_E_NOMEM, "out of memory")
+		         : bad(p, get(v, "key-store"), "%s: key-store: %s", where, uerr.msg);
+		goto out;
+	}
+	acmb_p11_uri_labels(uri, token, sizeof(token), object, sizeof(object));
+	if (object[0] == '\0')
+		rc = bad(p, get(v, "key-store"),
+		    "%s: key-store must name the key's label with object=LABEL", where);
+	else if (e->private_ca.rotate_key && acmb_p11_uri_has_id(uri))
+		rc = bad(p, get(v, "key-store"),
+		    "%s: key-store names id=, but rotate-key: true makes each new key with a "
+		    "new id; leave id= out (or set rotate-key: false)",
+		    where);
+	else
+		rc = ACMB_OK;
+out:
+	acmb_p11_uri_free(uri);
+	free(text);
+	return rc;
+}
+
 static int
 parse_private_ca(
     struct parse *p, const struct ynode *v, const char *where, struct acmb_manifest_entry *e)
 {
 	static const char *const keys[] = {"certificate-authority-arn", "subject", "dns-names",
 	    "key-algorithm", "validity", "template-arn", "api-passthrough", "key-store",
-	    "rotate-key", NULL};
+	    "rotate-key", "module", "pin-file", "pin-env", NULL};
 	static const char *const algs[] = {"auto", "RSA_2048", "RSA_3072", "RSA_4096",
 	    "EC_prime256v1", "EC_secp384r1", "EC_secp521r1", NULL};
 	const struct ynode *dns, *pass;
@@ -737,11 +778,33 @@ parse_private_ca(
 	    (rc = get_str(p, v, "key-algorithm", where, &e->private_ca.key_algorithm)) != ACMB_OK ||
 	    (rc = get_str(p, v, "validity", where, &e->private_ca.validity)) != ACMB_OK ||
 	    (rc = get_str(p, v, "template-arn", where, &e->private_ca.template_arn)) != ACMB_OK ||
-	    (rc = get_str(p, v, "key-store", where, &e->private_ca.key_store)) != ACMB_OK)
+	    (rc = get_str(p, v, "key-store", where, &e->private_ca.key_store)) != ACMB_OK ||
+	    (rc = get_path(p, v, "module", where, 0, &e->private_ca.module)) != ACMB_OK ||
+	    (rc = get_path(p, v, "pin-file", where, 0, &e->private_ca.pin_file)) != ACMB_OK ||
+	    (rc = get_str(p, v, "pin-env", where, &e->private_ca.pin_env)) != ACMB_OK)
 		return rc;
 	e->private_ca.rotate_key = 1;
 	if ((rc = get_bool(p, v, "rotate-key", where, &e->private_ca.rotate_key)) != ACMB_OK)
 		return rc;
+	if (e->private_ca.key_store == NULL || strcmp(e->private_ca.key_store, "memory") == 0) {
+		/* The key made in memory is wiped once it is imported: nothing is
+		 * left for a renewal to keep. */
+		if (!e->private_ca.rotate_key)
+			return bad(p, get(v, "rotate-key"),
+			    "%s: rotate-key: false needs key-store: pkcs11:... (a key made in "
+			    "memory is wiped after its import, so a renewal cannot keep it)",
+			    where);
+		if (e->private_ca.module != NULL || e->private_ca.pin_file != NULL ||
+		    e->private_ca.pin_env != NULL)
+			return bad(p,
+			    get(v, e->private_ca.module != NULL     ? "module"
+			           : e->private_ca.pin_file != NULL ? "pin-file"
+			                                            : "pin-env"),
+			    "%s: module, pin-file and pin-env go with key-store: pkcs11:...",
+			    where);
+	}
+	if (e->private_ca.pin_file != NULL && e->private_ca.pin_env != NULL)
+		return bad(p, get(v, "pin-env"), "%s: pin-file or pin-env, not both", where);
 	if (e->private_ca.ca_arn == NULL)
 		return bad(p, v, "%s: private-ca needs certificate-authority-arn", where);
 	if (strncmp(e->private_ca.ca_arn, "arn:aws", 7) != 0 ||
@@ -792,7 +855,8 @@ parse_private_ca(
 			    strncmp(verr.msg, "--", 2) == 0 ? verr.msg + 2 : verr.msg);
 	}
 	if (e->private_ca.key_store != NULL && strcmp(e->private_ca.key_store, "memory") != 0 &&
-	    (rc = check_uri(p, v, "key-store", where, e->private_ca.key_store)) != ACMB_OK)
+	    ((rc = check_uri(p, v, "key-store", where, e->private_ca.key_store)) != ACMB_OK ||
+	        (rc = check_key_store(p, v, where, e)) != ACMB_OK))
 		return rc;
 	if ((pass = get(v, "api-passthrough")) != NULL) {
 		json_t *j;

@@ -80,6 +80,9 @@ struct acmb_manifest_entry {
 		const json_t *api_passthrough; /* object or NULL */
 		const char *key_store;         /* "memory" or a pkcs11: URI */
 		int rotate_key;                /* a new key at each renewal (default 1) */
+		/* The pkcs11: key store's module and PIN, as for pkcs11 entries
+		 * (NULL: p11-kit's modules, the URI's pin-source). */
+		const char *module, *pin_file, *pin_env;
 	} private_ca;
 	const struct acmb_manifest_destination *destinations;
 	size_t ndestinations;

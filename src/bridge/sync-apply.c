@@ -38,6 +38,7 @@
 #include "issue.h"
 #include "material.h"
 #include "secmem.h"
+#include "sync-keystore.h"
 #include "sync-run.h"
 #include "sync-source.h"
 
@@ -358,6 +359,7 @@ apply_issue(struct apply *a, const struct acmb_manifest_entry *e, struct acmb_sy
 	struct acmb_acm_tag tags[ACMB_PLAN_TAGS_MAX];
 	struct acmb_issue_opts io;
 	struct acmb_issue_result ir;
+	struct acmb_sync_key_store ks;
 	const struct acmb_aws_config *pca = NULL;
 	char region[64] = "";
 	acmb_err err = {0};
@@ -386,7 +388,8 @@ apply_issue(struct apply *a, const struct acmb_manifest_entry *e, struct acmb_sy
 	io.import.tags = tags;
 	io.import.ntags = n;
 	io.ctx = r->o->ctx;
-	if (acmb_issue(pca, ds->cfg, &io, &ir, &err) != ACMB_OK) {
+	if (acmb_sync_key_store_opts(e, &ks, &io, &err) != ACMB_OK ||
+	    acmb_issue(pca, ds->cfg, &io, &ir, &err) != ACMB_OK) {
 		acmb_sync_item_fail(it, err.rc, "%s", err.msg);
 		note_quota(ds, e, &err);
 	} else {
@@ -394,6 +397,7 @@ apply_issue(struct apply *a, const struct acmb_manifest_entry *e, struct acmb_sy
 		if (ir.import.arn != NULL)
 			it->arn = strdup(ir.import.arn);
 	}
+	acmb_sync_key_store_clear(&ks);
 	acmb_issue_result_clear(&ir);
 }
 

@@ -8,6 +8,7 @@
 
 #include "acm/acm-api.h"
 #include "inventory.h"
+#include "sync-keystore.h"
 #include "sync-plan.h"
 #include "sync-source.h"
 #include "sync-run.h"
@@ -241,25 +242,7 @@ plan_entry(struct acmb_sync_run *r, size_t first, size_t last, acmb_err *err)
 			return acmb_error(
 			    err, ACMB_E_INTERNAL, "certificate %s: no decision", e->name);
 		}
-		if (e->source == ACMB_MANIFEST_PRIVATE_CA && !e->private_ca.rotate_key &&
-		    (it->plan.action == ACMB_PLAN_RENEW || it->plan.action == ACMB_PLAN_CREATE)) {
-			it->plan.action = ACMB_PLAN_BLOCKED;
-			it->plan.imports = 0;
-			acmb_plan_reason(&it->plan, "rotate-key: false: sync issues every renewal "
-			                            "for a new key (a key in memory is "
-			                            "gone after its import); set rotate-key: true");
-		} else if (e->source == ACMB_MANIFEST_PRIVATE_CA &&
-		           e->private_ca.key_store != NULL &&
-		           strcmp(e->private_ca.key_store, "memory") != 0 &&
-		           (it->plan.action == ACMB_PLAN_RENEW ||
-		               it->plan.action == ACMB_PLAN_CREATE)) {
-			it->plan.action = ACMB_PLAN_BLOCKED;
-			it->plan.imports = 0;
-			acmb_plan_reason(&it->plan,
-			    "key-store pkcs11: a renewal needs a new token label per key; use "
-			    "acmbridge "
-			    "issue --key-store for this entry, or key-store: memory");
-		}
+		acmb_sync_key_store_reason(e, &it->plan);
 		if (r->o->refresh_tags && it->plan.action == ACMB_PLAN_UNCHANGED &&
 		    refresh_tags(ds, e, &it->plan, r->res, err) != ACMB_OK) {
 			acmb_sync_peek_clear(&peek);

@@ -26,8 +26,9 @@ struct acmb_p11_keystore {
 	unsigned char id[ACMB_P11_ID_MAX];
 	size_t id_len;
 	CK_OBJECT_HANDLE priv;
-	int rsa;    /* the key pair's kind, once generated or found */
-	int ec_nid; /* its curve, for EC keys */
+	int id_from_uri; /* the URI names the id: every key under it has that id */
+	int rsa;         /* the key pair's kind, once generated or found */
+	int ec_nid;      /* its curve, for EC keys */
 };
 
 const char *
@@ -122,6 +123,7 @@ acmb_p11_keystore_open(struct acmb_p11_cache *cache, struct acmb_p11_uri *uri,
 	if (a != NULL) {
 		memcpy(ks->id, a->pValue, a->ulValueLen);
 		ks->id_len = a->ulValueLen;
+		ks->id_from_uri = 1;
 	}
 	path =
 	    module_path != NULL ? module_path : p11_kit_uri_get_module_path(acmb_p11_uri_kit(uri));
@@ -598,4 +600,158 @@ acmb_p11_keystore_store(
 		if ((r = store_cert(ks, sk_X509_value(chain, i), chain_label, 0, err)) != ACMB_OK)
 			return r;
 	return ACMB_OK;
+}
+
+int
+acmb_p11_keystore_count(struct acmb_p11_keystore *ks, size_t *n, acmb_err *err)
+{
+	CK_OBJECT_HANDLE h;
+	int r;
+
+	*n = 0;
+	if ((r = require_session(ks, err)) != ACMB_OK)
+		return r;
+	return count_named(ks, CKO_PRIVATE_KEY, CKA_LABEL, &h, n, err);
+}
+
+#define RETIRE_OBJECTS_MAX 16 /* a pair, its certificate, leftovers of a failed run */
+
+/* 1 when object h carries exactly the id (id_len bytes). */
+static int
+has_id(struct acmb_p11_keystore *ks, CK_OBJECT_HANDLE h, const unsigned char *id, size_t id_len)
+{
+	unsigned char *v = NULL;
+	size_t l = 0;
+	int same;
+
+	if (acmb_p11_attr_get(&ks->tok, ks->s, h, CKA_ID, &v, &l, NULL) != ACMB_OK)
+		return 0;
+	same = l == id_len && memcmp(v, id, l) == 0;
+	free(v);
+	return same;
+}
+
+/* The objects of class cls labelled label, up to RETIRE_OBJECTS_MAX. */
+static int
+find_labelled(struct acmb_p11_keystore *ks, CK_OBJECT_CLASS cls, const char *label,
+    CK_OBJECT_HANDLE *h, size_t *n, acmb_err *err)
+{
+	CK_ATTRIBUTE tmpl[2] = {
+	    {CKA_CLASS, &cls, sizeof(cls)}, {CKA_LABEL, (void *)label, strlen(label)}};
+	int r;
+
+	if ((r = acmb_p11_find(&ks->tok, ks->s, tmpl, 2, h, RETIRE_OBJECTS_MAX, n, err)) != ACMB_OK)
+		return r;
+	if (*n > RETIRE_OBJECTS_MAX)
+		return acmb_error(err, ACMB_E_TOKEN,
+		    "token '%s' holds %zu objects labelled '%s'; acmbridge leaves so many alone",
+		    ks->tok.label, *n, label);
+	return ACMB_OK;
+}
+
+int
+acmb_p11_keystore_retire(struct acmb_p11_keystore *ks, const char *retired_label, acmb_err *err)
+{
+	/* Certificates and public keys first, the private key last: until it
+	 * moves, the pair is still found under the live label, and a rerun
+	 * finishes the move. */
+	static const CK_OBJECT_CLASS order[] = {CKO_CERTIFICATE, CKO_PUBLIC_KEY, CKO_PRIVATE_KEY};
+	CK_OBJECT_HANDLE h[RETIRE_OBJECTS_MAX];
+	char what[3 * ACMB_P11_LABEL_MAX + 128];
+	size_t i, k, n;
+	int r;
+	CK_RV rv;
+
+	if ((r = require_session(ks, err)) != ACMB_OK)
+		return r;
+	if (ks->priv == CK_INVALID_HANDLE || ks->id_len == 0)
+		return acmb_error(err, ACMB_E_INTERNAL, "no key pair was found to retire");
+	if (ks->id_from_uri)
+		return acmb_error(err, ACMB_E_USAGE,
+		    "key store %s names id=: a new key under it would need the id the old one "
+		    "keeps; leave id= out so that each key gets a new one",
+		    acmb_p11_uri_text(ks->uri));
+	if (strlen(retired_label) == 0 || strlen(retired_label) > ACMB_P11_LABEL_MAX ||
+	    strcmp(retired_label, ks->label) == 0)
+		return acmb_error(
+		    err, ACMB_E_USAGE, "'%s' cannot name a retired key pair", retired_label);
+	/* 1. An older retired pair (another id) goes: the certificate ACM holds
+	 * is this pair's, checked by the caller. */
+	for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		if ((r = find_labelled(ks, order[k], retired_label, h, &n, err)) != ACMB_OK)
+			return r;
+		for (i = 0; i < n; i++) {
+			if (has_id(ks, h[i], ks->id, ks->id_len))
+				continue;
+			if ((rv = ks->tok.fn->C_DestroyObject(ks->s, h[i])) != CKR_OK) {
+				snprintf(what, sizeof(what),
+				    "cannot destroy the older retired pair '%s' on token '%s'",
+				    retired_label, ks->tok.label);
+				return acmb_p11_error(err, rv, ks->tok.module, what);
+			}
+		}
+	}
+	/* 2. This pair's objects take the retired label. */
+	for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		if ((r = find_labelled(ks, order[k], ks->label, h, &n, err)) != ACMB_OK)
+			return r;
+		for (i = 0; i < n; i++) {
+			CK_ATTRIBUTE set = {
+			    CKA_LABEL, (void *)retired_label, strlen(retired_label)};
+
+			if (!has_id(ks, h[i], ks->id, ks->id_len))
+				continue;
+			if ((rv = ks->tok.fn->C_SetAttributeValue(ks->s, h[i], &set, 1)) !=
+			    CKR_OK) {
+				snprintf(what, sizeof(what),
+				    "cannot relabel key pair '%s' to '%s' on token '%s'", ks->label,
+				    retired_label, ks->tok.label);
+				return acmb_p11_error(err, rv, ks->tok.module, what);
+			}
+		}
+	}
+	/* The label is free; the next key gets a new id. */
+	ks->priv = CK_INVALID_HANDLE;
+	memset(ks->id, 0, sizeof(ks->id));
+	ks->id_len = 0;
+	return ACMB_OK;
+}
+
+int
+acmb_p11_keystore_replace(
+    struct acmb_p11_keystore *ks, X509 *leaf, STACK_OF(X509) *chain, acmb_err *err)
+{
+	CK_OBJECT_HANDLE h[RETIRE_OBJECTS_MAX];
+	char what[2 * ACMB_P11_LABEL_MAX + 128];
+	size_t i, n = 0;
+	int r;
+	CK_RV rv;
+
+	if ((r = require_session(ks, err)) != ACMB_OK)
+		return r;
+	if (ks->id_len == 0)
+		return acmb_error(err, ACMB_E_INTERNAL, "no key pair to store a certificate for");
+	if ((r = acmb_p11_find_class(&ks->tok, ks->s, CKO_CERTIFICATE, ks->id, ks->id_len, h,
+	         RETIRE_OBJECTS_MAX, &n, err)) != ACMB_OK)
+		return r;
+	if (n > RETIRE_OBJECTS_MAX)
+		n = RETIRE_OBJECTS_MAX;
+	for (i = 0; i < n; i++) {
+		X509 *old = NULL;
+		int same;
+
+		if ((r = acmb_p11_cert_x509(&ks->tok, ks->s, h[i], &old, err)) != ACMB_OK)
+			return r;
+		same = X509_cmp(old, leaf) == 0;
+		X509_free(old);
+		if (same)
+			continue;
+		if ((rv = ks->tok.fn->C_DestroyObject(ks->s, h[i])) != CKR_OK) {
+			snprintf(what, sizeof(what),
+			    "cannot remove the earlier certificate of key '%s' on token '%s'",
+			    ks->label, ks->tok.label);
+			return acmb_p11_error(err, rv, ks->tok.module, what);
+		}
+	}
+	return acmb_p11_keystore_store(ks, leaf, chain, err);
 }

@@ -72,6 +72,26 @@ int acmb_p11_keystore_sign_csr(struct acmb_p11_keystore *ks, X509_REQ *req, acmb
 int acmb_p11_keystore_store(
     struct acmb_p11_keystore *ks, X509 *leaf, STACK_OF(X509) *chain, acmb_err *err);
 
+/* The number of private keys labelled with the URI's label, in *n. */
+int acmb_p11_keystore_count(struct acmb_p11_keystore *ks, size_t *n, acmb_err *err);
+
+/* Retires the pair _find() found: first destroys the objects (certificate,
+ * public and private key) labelled retired_label whose CKA_ID is not the
+ * pair's (an older retired pair), then relabels the pair's objects to
+ * retired_label (C_SetAttributeValue, the private key last). Afterwards the
+ * URI's label is free and the next _generate() makes a new id. A call after
+ * a failure at any step finishes the same work. ACMB_E_USAGE when the URI
+ * names id= (every key under it would share that id).
+ * WARNING: the older retired pair is gone for good; the caller must know
+ * that nothing still uses it. */
+int acmb_p11_keystore_retire(
+    struct acmb_p11_keystore *ks, const char *retired_label, acmb_err *err);
+
+/* As _store(), but first destroys the leaf certificates stored for the key
+ * (its CKA_ID) that are not leaf: a new certificate for a kept key. */
+int acmb_p11_keystore_replace(
+    struct acmb_p11_keystore *ks, X509 *leaf, STACK_OF(X509) *chain, acmb_err *err);
+
 /* The token's serial and label, the key's label (NUL-terminated) and id
  * (*id_len bytes). Owned by ks, valid until _close(). */
 const char *acmb_p11_keystore_token_serial(const struct acmb_p11_keystore *ks);

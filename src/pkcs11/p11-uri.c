@@ -267,6 +267,38 @@ acmb_p11_uri_text(const struct acmb_p11_uri *uri)
 	return uri->text;
 }
 
+/* Copies a blank-padded PKCS#11 label (unset: all zero) without its padding. */
+static void
+unpad(const unsigned char *v, size_t n, char *out, size_t len)
+{
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\0'))
+		n--;
+	if (len == 0)
+		return;
+	if (n >= len)
+		n = len - 1;
+	if (n > 0)
+		memcpy(out, v, n);
+	out[n] = '\0';
+}
+
+void
+acmb_p11_uri_labels(
+    const struct acmb_p11_uri *uri, char *token, size_t tlen, char *object, size_t olen)
+{
+	CK_TOKEN_INFO *ti = p11_kit_uri_get_token_info(uri->kit);
+	CK_ATTRIBUTE *a = p11_kit_uri_get_attribute(uri->kit, CKA_LABEL);
+
+	unpad(ti != NULL ? ti->label : NULL, ti != NULL ? sizeof(ti->label) : 0, token, tlen);
+	unpad(a != NULL ? a->pValue : NULL, a != NULL ? a->ulValueLen : 0, object, olen);
+}
+
+int
+acmb_p11_uri_has_id(const struct acmb_p11_uri *uri)
+{
+	return p11_kit_uri_get_attribute(uri->kit, CKA_ID) != NULL;
+}
+
 int
 acmb_p11_uri_has_pin(const struct acmb_p11_uri *uri)
 {

@@ -39,6 +39,14 @@ P11KitUri *acmb_p11_uri_kit(const struct acmb_p11_uri *uri);
 /* The URI text as given minus any pin-value, for messages. Owned by uri. */
 const char *acmb_p11_uri_text(const struct acmb_p11_uri *uri);
 
+/* The token label (token=) and the object label (object=) uri names, into
+ * token and object (NUL-terminated, truncated to fit; "" when not named). */
+void acmb_p11_uri_labels(
+    const struct acmb_p11_uri *uri, char *token, size_t tlen, char *object, size_t olen);
+
+/* 1 when uri names an object id (id=). */
+int acmb_p11_uri_has_id(const struct acmb_p11_uri *uri);
+
 /* 1 when uri (NULL allowed) brings its own PIN: a pin-value not yet taken,
  * or a pin-source. */
 int acmb_p11_uri_has_pin(const struct acmb_p11_uri *uri);

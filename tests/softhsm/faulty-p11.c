@@ -231,6 +231,13 @@ f_GenerateKey(
 	return passed("C_GenerateKey", real->C_GenerateKey(s, m, t, n, h));
 }
 
+static CK_RV
+f_SetAttributeValue(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n)
+{
+	FAULT(C_SetAttributeValue);
+	return passed("C_SetAttributeValue", real->C_SetAttributeValue(s, o, t, n));
+}
+
 CK_RV
 C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
 {
@@ -261,6 +268,7 @@ C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
 		wrapped.C_Logout = f_Logout;
 		wrapped.C_CloseSession = f_CloseSession;
 		wrapped.C_GenerateKey = f_GenerateKey;
+		wrapped.C_SetAttributeValue = f_SetAttributeValue;
 	}
 	*list = &wrapped;
 	return CKR_OK;
