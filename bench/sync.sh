@@ -28,41 +28,37 @@
 #
 #   bench/sync.sh [N] [IMPORTS] [LOOP_SAMPLE]   (defaults 2000 300 20)
 #
-# Figures, one run of the defaults, 2026-12-02, 2 cores shared with three
-# other jobs (nice'd; wall times are noisy, the counts are exact):
+# Figures, 2026-12-02, after the parallel apply (`bench/sync.sh 2000 300 3`,
+# 2 cores, nice'd; wall times are noisy, the counts are exact):
 #  (a) sync: 4000/4000 unchanged; listing calls 4 per region (SearchCertificates,
 #      500 a page: target <= 4, met); per-certificate calls 0 (met); wall
-#      8.7 s. Shell loop: 4 list pages in 7.5 s, then 1 import-certificate
-#      per certificate, 2.8 s each on this loaded machine: ~11,100 s for
-#      4,000 (1,270x).
-#  (b) sync: 300 done, 0 failed; 300 imports in 636 s first to last: 0.47
-#      imports/s = 0.02 of the 30/s bound (target 0.9: MISSED); 0 throttled
-#      answers; calls: ImportCertificate 300, SearchCertificates 903,
-#      GetCertificate 900, DescribeCertificate 300. Why: every new import
-#      waits ACMB_IMPORT_SETTLE (2 s, src/bridge/import-converge.c: the look
-#      that converges racing hosts on one copy), and sync takes entries and
-#      their destinations one after another. Diagnosis (one-off, same
-#      build, 20 entries x 3 regions): settle 2 s: 0.48 imports/s; settle 0
-#      (ACMB_TEST_CONVERGE_SETTLE=0): 16.0 imports/s = 0.53 of the bound;
-#      the rest is the regions not running in parallel. At ACM's real
-#      quotas the 3 SearchCertificates per import (1/s, the listing's rate
-#      here) would bound a region at 1/3 import/s. Shell loop: 60 imports
-#      in 158 s, 0.38/s (0.01 of the bound).
-#  (c) peak RSS of the no-op, 2026-12-02 after issue 12 (this script's
-#      seeding and runs, at three sizes, same machine): 24.7 MiB at 2,000
-#      entries x 2 regions, 21.5 MiB at 1,000 x 2, 18.3 MiB at 200 x 2
-#      (target < 32 MiB: met; it still grows, 1.8 KiB per item). Before:
-#      175.6 / 94.3 / 33.4 MiB, 40.5 KiB per item: struct acmb_sync_item
-#      was 39,120 bytes (src/bridge/plan.h: 52 fixed tag-change slots of
-#      656 bytes, role_arn and arn 2,049 each); it is 936 now (tag changes
-#      and ARNs on the heap, allocated only when there are some), and
-#      --output json writes its items one at a time instead of building the
-#      whole document (2.4 KiB per item as jansson objects). Per item now:
-#      the item (0.9 KiB), its ARN strings (0.2), the manifest entry it came
-#      from (~1.4 KiB per entry, held for the run). The ~17 MiB floor is the
-#      libraries and the 4,000-certificate inventory (it follows what ACM
-#      holds, not the manifest). (b)'s applying run (100 entries x 3,
-#      measured before issue 12): 24.7 MiB.
+#      6.6 s. Shell loop: 4 list pages in 2.0 s, then 1 import-certificate
+#      per certificate, 1.0 s each: ~4,030 s for 4,000 (612x).
+#  (b) sync: 300 done, 0 failed, 0 not done; 300 imports in 9.53 s first to
+#      last: 31.4 imports/s = 1.05 of the 30/s bound (target >= 0.9: met;
+#      over 1 because each region's first ten imports spend the bucket's
+#      one-second burst); wall 11.7 s; 3 throttled answers, each retried
+#      (ImportCertificate 303 calls); DescribeCertificate 300 and
+#      GetCertificate 300 (the check that ACM holds what was sent),
+#      SearchCertificates 6 (one listing per region to plan, one to
+#      converge); peak RSS 15.5 MiB. Shell loop: 9 imports in 10.0 s, 0.9/s
+#      (0.03 of the bound). Before (serial destinations, a 2 s settle and a
+#      search per import): 0.47 imports/s = 0.02, with 903 SearchCertificates
+#      and 900 GetCertificate calls for the 300 imports.
+#  (c) peak RSS of the no-op: 27.4 MiB at 2,000 entries x 2 regions, 18.8
+#      MiB at 200 x 2 (target < 32 MiB: met; it still grows, ~2 KiB per
+#      item). The helper's run of the same build at three sizes: 24.7 MiB
+#      at 2,000 x 2, 21.5 at 1,000 x 2, 18.3 at 200 x 2 (1.8 KiB per item).
+#      Before: 175.6 / 94.3 / 33.4 MiB, 40.5 KiB per item: struct
+#      acmb_sync_item was 39,120 bytes (src/bridge/plan.h: 52 fixed
+#      tag-change slots of 656 bytes, role_arn and arn 2,049 each); it is
+#      936 now (tag changes and ARNs on the heap, allocated only when there
+#      are some), and --output json writes its items one at a time instead
+#      of building the whole document (2.4 KiB per item as jansson objects).
+#      Per item now: the item (0.9 KiB), its ARN strings (0.2), the manifest
+#      entry it came from (~1.4 KiB per entry, held for the run). The ~17 MiB
+#      floor is the libraries and the 4,000-certificate inventory (it
+#      follows what ACM holds, not the manifest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-2000}
