@@ -45,7 +45,7 @@ hardened=(-DCMAKE_BUILD_TYPE=Release
 # import through the library by a program that embeds it, and a token
 # export. The whole suite runs in the builds above; this one is about what
 # -O3 and fortify change.
-tsan_subset='^test-context$|^sync-test-sync-parallel$|^sync-test-sync-signals$|^sync-test-sync-quota$|^softhsm-test-sync-pkcs11$'
+tsan_subset='^test-context$|^sync-test-sync-parallel$|^sync-test-sync-signals$|^sync-test-sync-quota$|^softhsm-test-sync-pkcs11$|^softhsm-test-sync-keystore$'
 release_subset='^test-|^embed-test-embed$|^check-test-check$|^softhsm-test-import$'
 
 echo "== tests (RelWithDebInfo)"

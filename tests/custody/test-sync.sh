@@ -12,6 +12,9 @@
 #   proves the scan sees the key in use there;
 # - SIGINT and SIGTERM at the third entry's import: exit 130 / 143, zero
 #   copies at exit_group;
+# - the same fleet into two regions at once (a worker thread per region,
+#   --max-parallel 2): zero copies at the result and at exit, at most one
+#   other entry's key at each key load, SIGINT at the third import;
 # - disk: nothing written to any descriptor or file but ciphertext;
 # - logs: the --debug output holds no secret form and no credential header.
 here=$(cd "$(dirname "$0")" && pwd)
@@ -108,6 +111,43 @@ expect_eq "zero key or passphrase hits at every key load (the entries before wip
 expect_eq "acmb_import was called once per entry (5 probes)" "$nimports" 5
 expect_eq "control: each probe found that entry's key in use" "$seen" 5
 expect_eq "5 certificates in ACM" "$(endpoint_cert_count)" 5
+
+echo "# memory, two destinations at once: worker threads, at most 2 keys"
+endpoint_reset
+sed 's/destinations: \[{region: us-east-1}\]/destinations: [{region: us-east-1}, {region: eu-west-1}]/' \
+	"$M/fleet.yaml" >"$M/fleet2.yaml"
+SYNC2=("$ACMBRIDGE" sync --manifest "$M/fleet2.yaml" --output json --endpoint-url "$URL" --ca-bundle "$CA")
+scan mem-sync2 "${SECRETS[@]}" --probe-at break:acmb_sync_load --probe-at break:acmb_import \
+	--result-fd 1 --expect-exit 0 --origin -- "${SYNC2[@]}"
+case $? in
+0) ok "sync of 5 entries into 2 regions at once: zero hits at the result and at exit, exit 0" ;;
+*) fail "sync of 5 entries into 2 regions at once: secret copies found, a moment not reached or a bad exit" ;;
+esac
+# --max-parallel defaults to the 2 destinations: at a key load at most one
+# other entry's key may still be in memory (the one being loaded is not yet).
+judged=$("$PY" - "$WORK/run-mem-sync2/report.json" <<'PYEOF'
+import json, sys
+rep = json.load(open(sys.argv[1]))["moments"]
+loads = [k for k in rep if k.startswith("acmb_sync_load#")]
+imports = [k for k in rep if k.startswith("acmb_import#")]
+most = max((len({h["form"].split(" ")[0] for h in rep[k]["hits"] if h["form"] != "AWS secret"})
+            for k in loads), default=0)
+print(len(loads), most, len(imports))
+PYEOF
+)
+read -r nloads most nimports <<<"$judged"
+expect_eq "  the key loader was called once per entry (5 moments)" "$nloads" 5
+if [ "$most" -le 1 ]; then
+	ok "  at every key load at most one other entry's key is in memory (most: $most)"
+else
+	fail "  at every key load at most one other entry's key is in memory" "most: $most"
+fi
+expect_eq "  acmb_import was called once per entry and region (10 probes)" "$nimports" 10
+expect_eq "  10 certificates in ACM" "$(endpoint_cert_count)" 10
+endpoint_reset
+scan "sig-sync2-INT" "${SECRETS[@]}" --signal "INT@break:acmb_import:3" \
+	--expect-exit 130 --origin -- "${SYNC2[@]}"
+judge_signal_run "sig-sync2-INT" $? 130 "sync of 5 entries into 2 regions at once: SIGINT at the third import"
 
 echo "# SIGINT / SIGTERM at the third entry's import"
 for s in INT:130 TERM:143; do
