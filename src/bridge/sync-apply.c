@@ -197,6 +197,7 @@ load_key(struct apply *a, struct load *l)
 	const char *region = NULL;
 	acmb_err err = {0};
 	size_t p, k;
+	int rc;
 
 	for (p = l->first; p < l->last; p++)
 		if (needs_key(r, p)) {
@@ -207,10 +208,10 @@ load_key(struct apply *a, struct load *l)
 		}
 	/* Token sources share the context's sessions. */
 	pthread_mutex_lock(&a->ctx_lock);
-	k = (size_t)acmb_sync_load(
+	rc = acmb_sync_load(
 	    e, region, account[0] ? account : NULL, r->o->now, r->o->ctx, &m, &rep, &audit, &err);
 	pthread_mutex_unlock(&a->ctx_lock);
-	if ((int)k != ACMB_OK) {
+	if (rc != ACMB_OK) {
 		m = NULL;
 		load_fail(l, &err);
 		goto out;
@@ -244,7 +245,12 @@ load_key(struct apply *a, struct load *l)
 out:
 	acmb_material_free(m);
 	free(rep);
-	acmb_audit_close(audit);
+	if (audit != NULL) {
+		/* The context's one audit log: written under its lock. */
+		pthread_mutex_lock(&a->ctx_lock);
+		acmb_audit_close(audit);
+		pthread_mutex_unlock(&a->ctx_lock);
+	}
 }
 
 /* Drops one use of l's key (the lock held): the last one wipes it. */
@@ -279,9 +285,12 @@ load_one(struct apply *a, struct load *l)
 	for (p = l->first; p < l->last; p++)
 		n += (size_t)needs_key(a->r, p);
 	if (l->key_pem != NULL) {
-		l->refs = n;
+		l->refs = n + 1;
 		l->state = LOAD_READY;
 		a->audits_live += l->audit != NULL;
+		/* The loader's own use, dropped here: with no import left to
+		 * make (n == 0, not expected) the key goes at once. */
+		load_release(a, l);
 	} else {
 		l->state = LOAD_FAILED;
 		a->live_keys--;
